@@ -1,0 +1,23 @@
+import { UsageError } from '../errors.js';
+import { nopAgent } from './nop.js';
+import { oracleAgent } from './oracle.js';
+import type { Agent } from './types.js';
+
+/** Every agent skill-eval can run, by the name users type (`--agent=…`). */
+export const agents = {
+  oracle: oracleAgent,
+  nop: nopAgent,
+} satisfies Record<string, Agent>;
+
+export type AgentName = keyof typeof agents;
+
+export function isAgentName(name: string): name is AgentName {
+  return Object.hasOwn(agents, name);
+}
+
+export function getAgent(name: string): Agent {
+  if (!isAgentName(name)) {
+    throw new UsageError(`unknown agent "${name}"`, { hint: `known agents: ${Object.keys(agents).join(', ')}` });
+  }
+  return agents[name];
+}

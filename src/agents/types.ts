@@ -1,0 +1,63 @@
+import type { EnvironmentPaths, Workspace } from '../environments/types.js';
+import type { Task } from '../task/types.js';
+import type { SessionLog } from '../trial/session-log.js';
+
+export type Arm = 'with-skills' | 'no-skills';
+
+/** What an agent did, in the order it happened. CLI harnesses translate their own streams into these. */
+export type AgentEvent =
+  | { type: 'command'; at: string; command: string; exitCode?: number | undefined; stdout?: string; stderr?: string; durationMs?: number }
+  | { type: 'tool_call'; at: string; tool: string; input?: unknown; output?: string | undefined; exitCode?: number | undefined; isError?: boolean | undefined }
+  | { type: 'message'; at: string; role: 'assistant' | 'user' | 'system'; text: string }
+  | { type: 'skill'; at: string; skill: string; how: string }
+  | { type: 'error'; at: string; message: string };
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  cachedInputTokens: number;
+  costUsd?: number | undefined;
+  /** True when cost was computed from a price table rather than reported by the CLI. */
+  costEstimated?: boolean | undefined;
+  turns?: number | undefined;
+}
+
+export interface AgentRunResult {
+  events: AgentEvent[];
+  finalMessage?: string | undefined;
+  usage?: Usage | undefined;
+  /** Skills the agent opened (by name); undefined when the agent cannot tell. */
+  skillsActivated?: string[] | undefined;
+  /** Model calls the agent made; 0 with a failure means it died before reaching the model. */
+  modelCalls?: number | undefined;
+}
+
+export interface AgentRunContext {
+  task: Task;
+  instruction: string;
+  workspace: Workspace;
+  paths: EnvironmentPaths;
+  arm: Arm;
+  /** Where skills were placed (environment paths), empty in the no-skills arm. */
+  skillDirs: string[];
+  /** Variables forwarded to the agent (API keys, --env). Secrets: their values are redacted wherever persisted. */
+  env: Record<string, string>;
+  model?: string | undefined;
+  /** Aborted on agent timeout and on cancel. */
+  signal: AbortSignal;
+  timeoutMs: number;
+  log: SessionLog;
+}
+
+export interface Agent {
+  readonly name: string;
+  readonly description: string;
+  /** Environment variables the agent cannot run without (checked before any trial). */
+  readonly requiredEnv: readonly string[];
+  /** Skill directories the agent discovers, relative to the workdir (`.claude/skills`) or to HOME (`~/.claude/skills`). */
+  readonly skillDirs: readonly string[];
+  /** The oracle needs `solution/` uploaded; no other agent ever sees it. */
+  readonly usesSolution: boolean;
+  /** Runs the agent. Throws AgentError when the agent itself failed; returns normally otherwise. */
+  run(context: AgentRunContext): Promise<AgentRunResult>;
+}

@@ -1,0 +1,320 @@
+import { randomBytes } from 'node:crypto';
+import { cp, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile, chmod } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve, sep } from 'node:path';
+import { InfraError } from '../errors.js';
+import type { Task } from '../task/types.js';
+import { parseDockerfile } from './dockerfile.js';
+import { killGroup, runInProcessGroup } from './process.js';
+import type {
+  EnvironmentPaths,
+  EnvironmentProvider,
+  ExecOptions,
+  ExecResult,
+  LimitReport,
+  PreparedEnvironment,
+  PrepareContext,
+  Workspace,
+  WorkspaceContext,
+} from './types.js';
+
+/**
+ * The local provider: a fresh temp directory per trial, no container.
+ *
+ * Harbor tasks use absolute paths (`/app`, `/logs/verifier`, `/tests`, `/solution`). Here each trial gets a
+ * root R and those paths live under it (`R/app`, `R/logs/verifier`, …). Commands the lifecycle runs and the
+ * text files it uploads (tests, solution) have those literal prefixes rewritten to R's; HOME and TMPDIR point
+ * inside R so host skill folders (`~/.claude/skills`, …) can't leak in. The Dockerfile is not executed: only
+ * its WORKDIR, COPY/ADD of local files and ENV are reproduced (docs/providers.md).
+ */
+
+export interface LocalProviderOptions {
+  /** Where trial roots are created; the system temp dir by default. */
+  baseDir?: string | undefined;
+  /** Time between SIGTERM and SIGKILL when a command is stopped. */
+  killGraceMs?: number | undefined;
+}
+
+interface CopyStep {
+  hostSource: string;
+  /** Absolute environment path. */
+  destination: string;
+  /** Destination names a directory (trailing slash, several sources, or a directory source). */
+  intoDirectory: boolean;
+}
+
+interface LocalHandle {
+  workdir: string;
+  copies: CopyStep[];
+  env: Record<string, string>;
+}
+
+const HARBOR_PREFIXES = ['/logs', '/tests', '/solution'];
+/** Host variables a command may see; everything else (tokens, keys) reaches it only through `env`. */
+const PASSTHROUGH_ENV = ['LANG', 'LC_ALL', 'LC_CTYPE', 'TZ', 'TERM', 'USER', 'LOGNAME', 'SHELL'];
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Rewrites literal absolute environment paths to their place under the trial root. */
+export function makePathRewriter(root: string, prefixes: readonly string[]): (text: string) => string {
+  const unique = [...new Set(prefixes.filter((p) => p.startsWith('/') && p !== '/'))].sort((a, b) => b.length - a.length);
+  if (unique.length === 0) return (text) => text;
+  // A prefix counts only at the start of a path: after start, whitespace, a quote or shell punctuation.
+  const pattern = new RegExp(`(^|[\\s'"=:(\\[,;|&<>{}\`])(${unique.map(escapeRegExp).join('|')})(?=$|[/\\s'"):;|&<>}\\]\`,])`, 'gm');
+  return (text) => text.replace(pattern, (_m, lead: string, prefix: string) => `${lead}${root}${prefix}`);
+}
+
+function isProbablyText(data: Buffer): boolean {
+  return data.length < 2 * 1024 * 1024 && !data.subarray(0, 8192).includes(0);
+}
+
+async function planCopies(task: Task, notes: string[]): Promise<LocalHandle> {
+  const handle: LocalHandle = { workdir: '/app', copies: [], env: {} };
+  const dockerfile = task.paths.dockerfile;
+  if (!dockerfile || !existsSync(dockerfile)) {
+    notes.push('no environment/Dockerfile: the workspace starts empty');
+    return handle;
+  }
+  const summary = parseDockerfile(await readFile(dockerfile, 'utf8'));
+  if (summary.workdir) handle.workdir = summary.workdir;
+  handle.env = summary.env;
+  if (summary.ignored.length > 0) notes.push(`local provider does not execute: ${summary.ignored.join(', ')}`);
+  const environmentDir = task.paths.environmentDir ?? dirname(dockerfile);
+  for (const copy of summary.copies) {
+    if (copy.fromStage !== undefined) {
+      notes.push(`skipped ${copy.instruction} --from=${copy.fromStage} (line ${copy.line}): needs a build stage`);
+      continue;
+    }
+    const destination = copy.destination.startsWith('/') ? copy.destination : `${copy.workdir ?? '/'}/${copy.destination}`.replace(/\/+/g, '/');
+    for (const source of copy.sources) {
+      if (/[*?[]/.test(source) || /^https?:\/\//.test(source)) {
+        notes.push(`skipped ${copy.instruction} ${source} (line ${copy.line}): wildcards and URLs are not reproduced locally`);
+        continue;
+      }
+      // Harbor's context is environment/; legacy skill-eval Dockerfiles copied from the task root.
+      let hostSource = resolve(environmentDir, source);
+      if (!existsSync(hostSource)) hostSource = resolve(task.dir, source);
+      if (!existsSync(hostSource)) {
+        notes.push(`skipped ${copy.instruction} ${source} (line ${copy.line}): not found in environment/ or the task root`);
+        continue;
+      }
+      if (hostSource.startsWith(join(task.dir, 'tests')) || hostSource.startsWith(join(task.dir, 'solution'))) {
+        notes.push(`skipped ${copy.instruction} ${source} (line ${copy.line}): tests and solution are never copied into the agent's environment`);
+        continue;
+      }
+      const sourceIsDir = (await stat(hostSource)).isDirectory();
+      handle.copies.push({
+        hostSource,
+        destination,
+        intoDirectory: sourceIsDir || copy.destination.endsWith('/') || copy.sources.length > 1,
+      });
+    }
+  }
+  return handle;
+}
+
+function sanitize(name: string): string {
+  return name.replace(/[^A-Za-z0-9_.-]+/g, '-').slice(0, 60);
+}
+
+class LocalWorkspace implements Workspace {
+  readonly id: string;
+  readonly paths: EnvironmentPaths;
+  readonly limits: LimitReport = {
+    cpus: 'not enforced',
+    memory: 'not enforced',
+    storage: 'not enforced',
+    pids: 'not enforced',
+    network: 'not enforced',
+    notes: ['local provider: no resource limits or network policy; use --provider=docker for isolation'],
+  };
+  private readonly groups = new Set<number>();
+  private readonly rewrite: (text: string) => string;
+  private readonly baseEnv: Record<string, string>;
+  private disposed = false;
+
+  constructor(
+    readonly root: string,
+    workdir: string,
+    extraPrefixes: string[],
+    imageEnv: Record<string, string>,
+    private readonly killGraceMs: number,
+  ) {
+    this.id = basename(root);
+    const under = (p: string): string => join(root, p);
+    this.paths = {
+      workdir: under(workdir),
+      home: under('/root'),
+      tmp: under('/tmp'),
+      logsAgent: under('/logs/agent'),
+      logsVerifier: under('/logs/verifier'),
+      logsArtifacts: under('/logs/artifacts'),
+      tests: under('/tests'),
+      solution: under('/solution'),
+    };
+    this.rewrite = makePathRewriter(root, [...HARBOR_PREFIXES, workdir, ...extraPrefixes]);
+    const passthrough = Object.fromEntries(PASSTHROUGH_ENV.flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : [])));
+    this.baseEnv = {
+      ...passthrough,
+      ...Object.fromEntries(Object.entries(imageEnv).map(([k, v]) => [k, this.rewrite(v)])),
+      HOME: this.paths.home,
+      TMPDIR: this.paths.tmp,
+      SKILL_EVAL_ROOT: root,
+    };
+  }
+
+  /** PATH is computed per command: COPY may have created bin directories after construction. */
+  private commandEnv(extra: Record<string, string> | undefined): Record<string, string> {
+    const binDirs = ['/usr/local/bin', '/usr/bin', '/bin'].map((p) => join(this.root, p)).filter((d) => existsSync(d));
+    const path = [...binDirs, process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'].join(':');
+    return { ...this.baseEnv, PATH: path, ...extra };
+  }
+
+  /** Maps an environment path given in Harbor form (`/logs/verifier`) or already under the root. */
+  private hostPath(envPath: string): string {
+    if (envPath === this.root || envPath.startsWith(this.root + sep)) return envPath;
+    const rewritten = this.rewrite(envPath);
+    if (rewritten !== envPath) return rewritten;
+    throw new InfraError(`local workspace: ${envPath} is outside the trial root ${this.root}`, { retryable: false });
+  }
+
+  async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    this.assertLive();
+    const cwd = options.cwd ? this.hostPath(options.cwd) : this.paths.workdir;
+    await mkdir(cwd, { recursive: true });
+    return runInProcessGroup(this.rewrite(command), {
+      cwd,
+      env: this.commandEnv(options.env),
+      timeoutMs: options.timeoutMs,
+      signal: options.signal,
+      stdin: options.stdin,
+      onStdout: options.onStdout,
+      onStderr: options.onStderr,
+      killGraceMs: this.killGraceMs,
+      onGroup: (pgid) => this.groups.add(pgid),
+    });
+  }
+
+  async upload(hostSource: string, envPath: string): Promise<void> {
+    this.assertLive();
+    const target = this.hostPath(envPath);
+    await this.copyRewriting(hostSource, target);
+  }
+
+  private async copyRewriting(source: string, target: string): Promise<void> {
+    const info = await lstat(source);
+    if (info.isDirectory()) {
+      await mkdir(target, { recursive: true });
+      for (const entry of await readdir(source)) await this.copyRewriting(join(source, entry), join(target, entry));
+    } else if (info.isFile()) {
+      await mkdir(dirname(target), { recursive: true });
+      const data = await readFile(source);
+      await writeFile(target, isProbablyText(data) ? this.rewrite(data.toString('utf8')) : data);
+      await chmod(target, info.mode & 0o7777);
+    } else if (info.isSymbolicLink()) {
+      await cp(source, target, { verbatimSymlinks: true });
+    }
+  }
+
+  async writeFile(envPath: string, content: string | Uint8Array, mode?: number): Promise<void> {
+    this.assertLive();
+    const target = this.hostPath(envPath);
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(target, content);
+    if (mode !== undefined) await chmod(target, mode);
+  }
+
+  async download(envPath: string, hostTarget: string): Promise<boolean> {
+    const source = this.hostPath(envPath);
+    if (!existsSync(source)) return false;
+    await mkdir(dirname(hostTarget), { recursive: true });
+    await cp(source, hostTarget, { recursive: true, verbatimSymlinks: true, force: true });
+    return true;
+  }
+
+  async readFile(envPath: string): Promise<Buffer | undefined> {
+    try {
+      return await readFile(this.hostPath(envPath));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'EISDIR') return undefined;
+      throw new InfraError(`local workspace: cannot read ${envPath}`, { cause: error });
+    }
+  }
+
+  async remove(envPath: string): Promise<void> {
+    await rm(this.hostPath(envPath), { recursive: true, force: true });
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.groups].map((pgid) => killGroup(pgid, this.killGraceMs)));
+    this.groups.clear();
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    try {
+      await this.stopAll();
+      await rm(this.root, { recursive: true, force: true, maxRetries: 3 });
+    } catch {
+      // dispose never throws: a leftover temp dir is reported by nobody and harms nothing
+    }
+  }
+
+  private assertLive(): void {
+    if (this.disposed) throw new InfraError(`local workspace ${this.id} was already disposed`, { retryable: false });
+  }
+}
+
+export function createLocalProvider(options: LocalProviderOptions = {}): EnvironmentProvider {
+  const killGraceMs = options.killGraceMs ?? 2000;
+  return {
+    name: 'local',
+    async preflight() {
+      // Nothing to start; bash is the only requirement.
+      if (!existsSync('/bin/bash') && !existsSync('/usr/bin/bash')) {
+        throw new InfraError('the local provider needs bash', { hint: 'install bash, or use --provider=docker' });
+      }
+    },
+    async prepare(task: Task, _context: PrepareContext): Promise<PreparedEnvironment> {
+      const notes: string[] = [];
+      const handle = await planCopies(task, notes);
+      return { task, handle: handle as unknown as Record<string, unknown>, built: false, notes };
+    },
+    async createWorkspace(prepared: PreparedEnvironment, context: WorkspaceContext): Promise<Workspace> {
+      const handle = prepared.handle as unknown as LocalHandle;
+      const baseDir = options.baseDir ?? tmpdir();
+      let root: string;
+      try {
+        await mkdir(baseDir, { recursive: true });
+        root = await mkdtemp(join(baseDir, `skill-eval-${sanitize(context.trialName)}-${randomBytes(2).toString('hex')}-`));
+      } catch (error) {
+        throw new InfraError(`could not create a trial directory under ${baseDir}`, { cause: error });
+      }
+      const destinations = handle.copies.map((c) => c.destination.replace(/\/+$/, ''));
+      const workspace = new LocalWorkspace(root, handle.workdir, destinations, handle.env, killGraceMs);
+      try {
+        for (const dir of [workspace.paths.workdir, workspace.paths.home, workspace.paths.tmp, workspace.paths.logsAgent, workspace.paths.logsVerifier, workspace.paths.logsArtifacts]) {
+          await mkdir(dir, { recursive: true });
+        }
+        for (const step of handle.copies) {
+          const target = join(root, step.destination);
+          if (step.intoDirectory) {
+            const info = await stat(step.hostSource);
+            await cp(step.hostSource, info.isDirectory() ? target : join(target, basename(step.hostSource)), { recursive: true });
+          } else {
+            await mkdir(dirname(target), { recursive: true });
+            await cp(step.hostSource, target, { recursive: true });
+          }
+        }
+      } catch (error) {
+        await workspace.dispose();
+        throw new InfraError(`could not populate the trial directory ${root}`, { cause: error });
+      }
+      return workspace;
+    },
+  };
+}

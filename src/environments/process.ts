@@ -1,0 +1,152 @@
+import { spawn } from 'node:child_process';
+import { setTimeout as delay } from 'node:timers/promises';
+import { InfraError } from '../errors.js';
+import type { ExecResult } from './types.js';
+
+/** Output kept per stream; the tail is what matters for diagnosis, and memory stays bounded. */
+const MAX_CAPTURE_BYTES = 8 * 1024 * 1024;
+
+export interface SpawnGroupOptions {
+  cwd: string;
+  env: Record<string, string>;
+  timeoutMs?: number | undefined;
+  signal?: AbortSignal | undefined;
+  stdin?: string | undefined;
+  onStdout?: ((chunk: string) => void) | undefined;
+  onStderr?: ((chunk: string) => void) | undefined;
+  /** Time between SIGTERM and SIGKILL. */
+  killGraceMs: number;
+  /** Called with the process group id as soon as it exists, so an owner can kill it later. */
+  onGroup?: ((pgid: number) => void) | undefined;
+}
+
+class TailBuffer {
+  private chunks: string[] = [];
+  private size = 0;
+  private dropped = 0;
+  push(chunk: string): void {
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    while (this.size > MAX_CAPTURE_BYTES && this.chunks.length > 1) {
+      const first = this.chunks.shift()!;
+      this.size -= first.length;
+      this.dropped += first.length;
+    }
+  }
+  toString(): string {
+    const text = this.chunks.join('');
+    return this.dropped > 0 ? `[… ${this.dropped} earlier characters dropped …]\n${text}` : text;
+  }
+}
+
+/** Sends a signal to a whole process group; a group that is already gone is not an error. */
+export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** SIGTERM, then SIGKILL after the grace period if anything of the group is still there. */
+export async function killGroup(pgid: number, graceMs: number): Promise<void> {
+  if (!signalGroup(pgid, 'SIGTERM')) return;
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    if (!groupAlive(pgid)) return;
+    await delay(25);
+  }
+  signalGroup(pgid, 'SIGKILL');
+}
+
+/**
+ * Runs `bash -c command` as the leader of a new process group, so a timeout or cancel can stop the command
+ * and everything it started. The exit code is the real one; undefined when the process was killed.
+ */
+export function runInProcessGroup(command: string, options: SpawnGroupOptions): Promise<ExecResult> {
+  const started = performance.now();
+  return new Promise<ExecResult>((resolve, reject) => {
+    if (options.signal?.aborted) {
+      resolve({ exitCode: undefined, timedOut: false, aborted: true, stdout: '', stderr: '', durationMs: 0 });
+      return;
+    }
+    const child = spawn('bash', ['-c', command], {
+      cwd: options.cwd,
+      env: options.env,
+      detached: true,
+      stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    const stdout = new TailBuffer();
+    const stderr = new TailBuffer();
+    let timedOut = false;
+    let aborted = false;
+    let killing: Promise<void> | undefined;
+    const pgid = child.pid;
+    if (pgid !== undefined) options.onGroup?.(pgid);
+
+    const stop = (): void => {
+      if (pgid !== undefined && !killing) killing = killGroup(pgid, options.killGraceMs);
+    };
+    const timer =
+      options.timeoutMs !== undefined
+        ? setTimeout(() => {
+            timedOut = true;
+            stop();
+          }, options.timeoutMs)
+        : undefined;
+    const onAbort = (): void => {
+      aborted = true;
+      stop();
+    };
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout.push(chunk);
+      options.onStdout?.(chunk);
+    });
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr.push(chunk);
+      options.onStderr?.(chunk);
+    });
+    if (options.stdin !== undefined && child.stdin) {
+      child.stdin.on('error', () => undefined); // the command may exit without reading its input
+      child.stdin.end(options.stdin);
+    }
+
+    child.once('error', (error) => {
+      if (timer) clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      reject(new InfraError(`could not start bash in ${options.cwd}: ${error.message}`, { cause: error }));
+    });
+    child.once('exit', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      void (async () => {
+        if (killing) await killing;
+        // Background children may hold the pipes open; give the streams a moment, then stop reading.
+        await Promise.race([new Promise((r) => child.once('close', r)), delay(200)]);
+        child.stdout!.destroy();
+        child.stderr!.destroy();
+        resolve({
+          exitCode: code ?? undefined,
+          signal: signal ?? undefined,
+          timedOut,
+          aborted,
+          stdout: stdout.toString(),
+          stderr: stderr.toString(),
+          durationMs: Math.round(performance.now() - started),
+        });
+      })();
+    });
+  });
+}

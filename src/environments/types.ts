@@ -1,0 +1,116 @@
+import type { Task } from '../task/types.js';
+
+/**
+ * Paths as the task sees them. Harbor tasks use absolute paths (`/logs/verifier`, `/tests`, `/app`);
+ * the Docker provider has them literally, the local provider maps them under a per-trial root.
+ */
+export interface EnvironmentPaths {
+  /** Where the agent starts (the image's WORKDIR, `/app` by default). */
+  workdir: string;
+  home: string;
+  tmp: string;
+  logsAgent: string;
+  logsVerifier: string;
+  logsArtifacts: string;
+  tests: string;
+  solution: string;
+}
+
+export interface ExecOptions {
+  /** Working directory in the environment; defaults to `paths.workdir`. */
+  cwd?: string | undefined;
+  /** Added to the environment's base variables (HOME, TMPDIR, PATH…). */
+  env?: Record<string, string> | undefined;
+  /** Kill the command (its whole process group / exec) after this long. */
+  timeoutMs?: number | undefined;
+  signal?: AbortSignal | undefined;
+  /** Run as this user (Docker only; the local provider runs as the current user). */
+  user?: string | undefined;
+  /** Written to the command's stdin, which is then closed. Stdin is closed (not inherited) otherwise. */
+  stdin?: string | undefined;
+  /** Live output, for progress and stream parsers. */
+  onStdout?: ((chunk: string) => void) | undefined;
+  onStderr?: ((chunk: string) => void) | undefined;
+}
+
+export interface ExecResult {
+  /** undefined when the process did not exit on its own (killed, timed out, unknown): never read as success. */
+  exitCode: number | undefined;
+  signal?: string | undefined;
+  timedOut: boolean;
+  aborted: boolean;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+}
+
+/** How each resource limit of task.toml was applied, so a result never implies a limit it did not have. */
+export type LimitState = 'enforced' | 'not enforced' | 'not applicable';
+export interface LimitReport {
+  cpus: LimitState;
+  memory: LimitState;
+  storage: LimitState;
+  pids: LimitState;
+  network: LimitState;
+  notes: string[];
+}
+
+/** A fresh, isolated place for one trial. */
+export interface Workspace {
+  readonly id: string;
+  readonly paths: EnvironmentPaths;
+  readonly limits: LimitReport;
+  /** Runs `bash -c command`. Never throws for a non-zero exit; throws InfraError when it could not run at all. */
+  exec(command: string, options?: ExecOptions): Promise<ExecResult>;
+  /** Copies a host file or directory (its contents) to `envPath`. */
+  upload(hostPath: string, envPath: string): Promise<void>;
+  /** Writes a file in the environment. */
+  writeFile(envPath: string, content: string | Uint8Array, mode?: number): Promise<void>;
+  /** Copies `envPath` (file or directory) to the host; returns false when it does not exist. */
+  download(envPath: string, hostPath: string): Promise<boolean>;
+  /** Reads a file of the environment; undefined when it does not exist. */
+  readFile(envPath: string): Promise<Buffer | undefined>;
+  /** `rm -rf envPath`. */
+  remove(envPath: string): Promise<void>;
+  /**
+   * Stops every process still running in the workspace (what the agent left in the background), so nothing
+   * can write into the verifier's files once verification starts.
+   */
+  stopAll(): Promise<void>;
+  /** Releases everything the workspace holds. Idempotent; never throws. */
+  dispose(): Promise<void>;
+}
+
+/** What a provider made ready once per task per job (e.g. a built image). */
+export interface PreparedEnvironment {
+  task: Task;
+  /** Provider-specific handle (image id, …). */
+  handle: Record<string, unknown>;
+  /** True when preparing did real work (an image build); false when it reused a cache. */
+  built: boolean;
+  notes: string[];
+}
+
+export interface PrepareContext {
+  jobId: string;
+  forceBuild: boolean;
+  signal?: AbortSignal | undefined;
+  /** Build output and other progress lines. */
+  log: (line: string) => void;
+}
+
+export interface WorkspaceContext {
+  jobId: string;
+  trialId: string;
+  /** Human-readable, unique in the job (`superlint_demo__with-skills__3`). */
+  trialName: string;
+  signal?: AbortSignal | undefined;
+}
+
+export interface EnvironmentProvider {
+  readonly name: string;
+  /** Checks that the provider can run here; throws InfraError saying exactly what to do. */
+  preflight(): Promise<void>;
+  prepare(task: Task, context: PrepareContext): Promise<PreparedEnvironment>;
+  createWorkspace(prepared: PreparedEnvironment, context: WorkspaceContext): Promise<Workspace>;
+}

@@ -1,0 +1,36 @@
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Redactor } from './secrets.js';
+
+/** One timestamped line of a trial's session log (session.jsonl). */
+export type SessionEntry =
+  | { type: 'instruction'; text: string }
+  | { type: 'phase'; phase: string; state: 'start' | 'end'; durationMs?: number; note?: string }
+  | { type: 'command'; source: 'agent' | 'verifier' | 'lifecycle'; command: string; exitCode?: number | undefined; timedOut?: boolean; stdout?: string; stderr?: string; durationMs?: number }
+  | { type: 'tool_call'; tool: string; input?: unknown; output?: string | undefined; exitCode?: number | undefined; isError?: boolean | undefined }
+  | { type: 'message'; role: string; text: string }
+  | { type: 'skills'; injected: string[]; into: string[] }
+  | { type: 'agent_result'; finalMessage?: string | undefined; usage?: unknown; skillsActivated?: string[] | undefined; error?: string | undefined; timedOut?: boolean }
+  | { type: 'verifier'; exitCode?: number | undefined; timedOut: boolean; stdout: string; stderr: string; durationMs: number }
+  | { type: 'reward'; reward?: number | undefined; source?: string | undefined; error?: string | undefined }
+  | { type: 'note'; text: string };
+
+/**
+ * Append-only JSONL, written as it happens so a crash keeps everything before it.
+ * Every line passes through the redactor first: no secret reaches the disk.
+ */
+export class SessionLog {
+  readonly path: string;
+  private readonly redactor: Redactor | undefined;
+
+  constructor(path: string, redactor?: Redactor) {
+    this.path = path;
+    this.redactor = redactor;
+    mkdirSync(dirname(path), { recursive: true });
+  }
+
+  record(entry: SessionEntry): void {
+    const line = JSON.stringify({ at: new Date().toISOString(), ...entry });
+    appendFileSync(this.path, `${this.redactor ? this.redactor.redact(line) : line}\n`);
+  }
+}

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['tests/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 300_000,
+    // Trials spawn real processes and containers; two cores are shared by every worker.
+    maxWorkers: 2,
+    minWorkers: 1,
+  },
+});
