@@ -1,7 +1,12 @@
 import type { Command } from 'commander';
+import { registerEval } from './eval.js';
+import { registerTasks } from './tasks.js';
 
 /** Each command module registers itself on the program; `setExitCode` lets it report a non-zero outcome without throwing. */
 export type RegisterCommand = (program: Command, setExitCode: (code: number) => void) => void;
 
 /** The typed registry of CLI commands; one module per command under src/cli/. */
-export const commands = {} satisfies Record<string, RegisterCommand>;
+export const commands = {
+  eval: registerEval,
+  tasks: registerTasks,
+} satisfies Record<string, RegisterCommand>;

@@ -26,7 +26,8 @@ export interface TrialSpec {
 
 export interface TrialRuntime {
   provider: EnvironmentProvider;
-  prepared: PreparedEnvironment;
+  /** The task's prepared environment (memoized by the caller: one build per task per job). Failing here is an infra error of this trial. */
+  prepare: () => Promise<PreparedEnvironment>;
   /** The trial's own directory (created here). */
   trialDir: string;
   /** Forwarded to the agent (keys, --env). */
@@ -126,8 +127,8 @@ export async function runTrial(spec: TrialSpec, runtime: TrialRuntime): Promise<
   const cancelled = (): boolean => runtime.signal?.aborted === true;
 
   try {
-    workspace = await clock.run('environment_setup', () =>
-      runtime.provider.createWorkspace(runtime.prepared, { jobId: spec.jobId, trialId, trialName: name, signal: runtime.signal }),
+    workspace = await clock.run('environment_setup', async () =>
+      runtime.provider.createWorkspace(await runtime.prepare(), { jobId: spec.jobId, trialId, trialName: name, signal: runtime.signal }),
     );
     const ws = workspace;
 

@@ -1,0 +1,267 @@
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Option, type Command } from 'commander';
+import { EXIT_CODES, InfraError, TaskFormatError, UsageError, formatProblem, type Problem } from '../errors.js';
+import { getAgent } from '../agents/registry.js';
+import type { Arm } from '../agents/types.js';
+import { createProvider } from '../environments/registry.js';
+import { createLineProgress } from '../jobs/progress.js';
+import { runJob, type JobAgent } from '../jobs/run-job.js';
+import { summarizeResults, type JobSummary } from '../jobs/summary.js';
+import { timestampForFile, writeEvalReports } from '../results/eval-report.js';
+import { writeJsonAtomic } from '../results/write.js';
+import { loadTask, checkTaskForProvider } from '../task/load.js';
+import { expandTaskSpecs } from '../task/resolve.js';
+import type { Task } from '../task/types.js';
+import { collectForwardedEnv, Redactor } from '../trial/secrets.js';
+import { randomBytes } from 'node:crypto';
+import { renderEvalSummary } from './eval-summary.js';
+import type { RegisterCommand } from './registry.js';
+
+export interface EvalOptions {
+  tasks: string[];
+  agent: string;
+  model?: string | undefined;
+  provider: string;
+  trials: number;
+  /** false with --no-skills. */
+  skills: boolean;
+  compare: boolean;
+  resultsDir: string;
+  tasksDir?: string | undefined;
+  env: string[];
+  concurrency: number;
+  agentTimeout?: number | undefined;
+  verifierTimeout?: number | undefined;
+  passThreshold: number;
+  failUnder?: number | undefined;
+  forceBuild: boolean;
+  jobName?: string | undefined;
+  quiet: boolean;
+  json: boolean;
+}
+
+export interface EvalOutcome {
+  exitCode: number;
+  jobDir: string;
+  summary: JobSummary;
+  reportPaths: string[];
+  brokenTasks: string[];
+}
+
+function positiveInt(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag}: expected a positive whole number, found "${value}"`);
+    return n;
+  };
+}
+
+function positiveNumber(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag}: expected a positive number of seconds, found "${value}"`);
+    return n;
+  };
+}
+
+export function parseRate(flag: string, value: string): number {
+  const percent = value.trim().endsWith('%');
+  const n = Number(percent ? value.trim().slice(0, -1) : value);
+  const rate = percent ? n / 100 : n;
+  if (!Number.isFinite(rate) || rate < 0 || rate > 1) throw new UsageError(`${flag}: expected a rate between 0 and 1 (or a percentage like 80%), found "${value}"`);
+  return rate;
+}
+
+const KEY_HELP: Record<string, string> = {
+  ANTHROPIC_API_KEY: 'https://console.anthropic.com/settings/keys',
+  GEMINI_API_KEY: 'https://aistudio.google.com/apikey',
+  OPENAI_API_KEY: 'https://platform.openai.com/api-keys',
+};
+
+/** `skill-eval eval`: plans a job, runs it, writes results, prints the summary. */
+export async function runEval(options: EvalOptions, cwd: string, argv: string[] = process.argv): Promise<EvalOutcome> {
+  if (options.compare && !options.skills) throw new UsageError('--compare and --no-skills contradict each other', { hint: '--compare runs both arms; --no-skills runs only the baseline' });
+  const arms: Arm[] = options.compare ? ['with-skills', 'no-skills'] : options.skills ? ['with-skills'] : ['no-skills'];
+  const agentNames = options.agent.split(',').map((a) => a.trim()).filter(Boolean);
+  const agents: JobAgent[] = agentNames.map((name) => ({ agent: getAgent(name), model: options.model }));
+
+  // Keys first: a missing key fails before any build or trial, naming the variable.
+  const forwarded = collectForwardedEnv(process.env, options.env);
+  for (const { agent } of agents) {
+    for (const variable of agent.requiredEnv) {
+      if (!forwarded.env[variable]) {
+        throw new UsageError(`the ${agent.name} agent needs ${variable}, which is not set`, {
+          hint: [
+            `  export ${variable}=…${KEY_HELP[variable] ? `   (get one at ${KEY_HELP[variable]})` : ''}`,
+            `or check the infrastructure without any key:  pnpm run eval ${options.tasks[0] ?? 'superlint_demo'} --agent=oracle --provider=local`,
+          ].join('\n'),
+        });
+      }
+    }
+  }
+
+  const taskDirs = await expandTaskSpecs(options.tasks.length > 0 ? options.tasks : ['superlint_demo'], { cwd, tasksDir: options.tasksDir });
+  const tasks: Task[] = [];
+  const brokenTasks: string[] = [];
+  for (const dir of taskDirs) {
+    const loaded = await loadTask(dir);
+    const problems = loaded.ok ? checkTaskForProvider(loaded.task, options.provider) : loaded.problems;
+    const errors = problems.filter((p) => p.severity === 'error');
+    if (!loaded.ok || errors.length > 0) {
+      brokenTasks.push(dir);
+      for (const problem of errors as Problem[]) console.error(`error: ${formatProblem(problem)}`);
+      continue;
+    }
+    for (const warning of loaded.task.warnings) if (!options.quiet) console.error(`warning: ${formatProblem(warning)}`);
+    tasks.push(loaded.task);
+  }
+  if (tasks.length === 0) {
+    throw new TaskFormatError([], { hint: `no runnable task among: ${taskDirs.join(', ')}` });
+  }
+  if (arms.includes('with-skills')) {
+    for (const task of tasks) {
+      if (task.skills.length === 0 && !options.quiet) console.error(`warning: ${task.name} has no skills: its with-skills arm equals the baseline`);
+    }
+  }
+
+  const provider = await createProvider(options.provider, { forceBuild: options.forceBuild });
+  try {
+    await provider.preflight();
+  } catch (error) {
+    if (error instanceof InfraError && options.provider === 'docker') {
+      throw new InfraError(error.message, {
+        cause: error,
+        hint: `${error.hint ?? ''}\nor run without Docker:  pnpm run eval ${options.tasks.join(' ') || 'superlint_demo'} --provider=local`.trim(),
+      });
+    }
+    throw error;
+  }
+
+  const createdAt = new Date();
+  const resultsDir = resolve(cwd, options.resultsDir);
+  const jobId = options.jobName ?? `${timestampForFile(createdAt)}-${randomBytes(2).toString('hex')}`;
+  const jobDir = join(resultsDir, 'jobs', jobId);
+  const redactor = new Redactor(forwarded.secrets);
+  await writeJsonAtomic(join(jobDir, 'job.json'), {
+    job_id: jobId,
+    created_at: createdAt.toISOString(),
+    command_line: argv.slice(2),
+    tasks: tasks.map((t) => ({ name: t.name, dir: t.dir, checksum: t.checksum })),
+    agents: agents.map((a) => ({ name: a.agent.name, model: a.model })),
+    arms,
+    trials: options.trials,
+    provider: options.provider,
+    concurrency: options.concurrency,
+    pass_threshold: options.passThreshold,
+    forwarded_env: Object.keys(forwarded.env),
+  });
+
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (): void => {
+    interrupts += 1;
+    if (interrupts === 1) {
+      console.error('\nstopping: finishing cleanup of running trials (press Ctrl-C again to force)');
+      controller.abort();
+    } else {
+      process.exit(EXIT_CODES.interrupted);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let outcome;
+  try {
+    outcome = await runJob({
+      jobId,
+      jobDir,
+      tasks,
+      agents,
+      arms,
+      trials: options.trials,
+      provider,
+      concurrency: options.concurrency,
+      env: forwarded.env,
+      redactor,
+      signal: controller.signal,
+      forceBuild: options.forceBuild,
+      agentTimeoutSec: options.agentTimeout,
+      verifierTimeoutSec: options.verifierTimeout,
+      passThreshold: options.passThreshold,
+      onEvent: createLineProgress({ quiet: options.quiet, redactor }),
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+
+  const summary = summarizeResults(jobId, outcome.results.length, outcome.results, options.passThreshold);
+  const groups = new Map<string, { task: string; agent: string; model?: string | undefined; arm: string; results: typeof outcome.results }>();
+  for (const r of outcome.results) {
+    const key = JSON.stringify([r.task, r.agent, r.model ?? '', r.arm]);
+    if (!groups.has(key)) groups.set(key, { task: r.task, agent: r.agent, model: r.model, arm: r.arm, results: [] });
+    groups.get(key)!.results.push(r);
+  }
+  const reportPaths = await writeEvalReports({ resultsDir, jobDir, createdAt, commandLine: argv.slice(2), passThreshold: options.passThreshold, groups: [...groups.values()] });
+
+  if (options.json) process.stdout.write(`${JSON.stringify({ job_dir: jobDir, reports: reportPaths, ...summary }, null, 2)}\n`);
+  else process.stdout.write(`${renderEvalSummary(summary, { provider: options.provider, jobDir, reportPaths, cwd })}\n`);
+
+  if (outcome.cancelled) {
+    console.error(`cancelled: ${outcome.results.length} trials finished and saved. Resume with:\n  skill-eval eval ${argv.slice(3).filter((a) => !a.startsWith('--job-name')).join(' ')} --job-name=${jobId}`);
+    return { exitCode: EXIT_CODES.interrupted, jobDir, summary, reportPaths, brokenTasks };
+  }
+  let exitCode: number = EXIT_CODES.ok;
+  const infraErrors = summary.statuses.infra_error ?? 0;
+  if (options.failUnder !== undefined) {
+    const failing = summary.cells.filter((c) => c.arm === arms[0] && (c.pass_rate === undefined || c.pass_rate < options.failUnder!));
+    if (failing.length > 0) {
+      console.error(`gate: ${failing.map((c) => `${c.task} ${c.arm} ${c.pass_rate === undefined ? 'no data' : `${(c.pass_rate * 100).toFixed(1)}%`}`).join(', ')} below --fail-under ${(options.failUnder * 100).toFixed(1)}%`);
+      exitCode = EXIT_CODES.gateFailed;
+    }
+  }
+  if (brokenTasks.length > 0) exitCode = EXIT_CODES.taskFormat;
+  if (infraErrors > 0) {
+    console.error(`${infraErrors} trial(s) ended in an infrastructure error: they are not counted as failures; see the trial directories under ${jobDir}`);
+    exitCode = EXIT_CODES.infra;
+  }
+  return { exitCode, jobDir, summary, reportPaths, brokenTasks };
+}
+
+export const registerEval: RegisterCommand = (program: Command, setExitCode) => {
+  program
+    .command('eval')
+    .description('Run an agent on tasks, with and/or without skills, many trials; verify each; write results and print pass rates.')
+    .argument('[tasks...]', 'task directories, names under --tasks-dir (exact or unique prefix: superlint → superlint_demo), folders of tasks, globs, or suite files (.txt)')
+    .option('--agent <name>', 'agent to run: oracle, nop, claude, gemini, codex, opencode (comma-separated for several)', 'gemini')
+    .option('--model <id>', 'model for the agent (default: the agent\'s own default)')
+    .addOption(new Option('--provider <name>', 'where trials run').choices(['local', 'docker']).default('docker'))
+    .option('--trials <n>', 'trials per task and arm', positiveInt('--trials'), 5)
+    .option('--no-skills', 'run only the baseline arm: no skill anywhere in the environment')
+    .option('--compare', 'run both arms (with and without skills) in one job', false)
+    .option('--results-dir <dir>', 'where result files and job directories go', 'results')
+    .option('--tasks-dir <dir>', 'where task names are looked up', 'tasks')
+    .option('--env <KEY[=VALUE]>', 'forward a variable to the agent (treated as a secret: redacted everywhere); repeatable', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--concurrency <n>', 'trials running at once', positiveInt('--concurrency'), Math.max(1, Math.min(4, availableParallelism())))
+    .option('--agent-timeout <sec>', "override task.toml's [agent].timeout_sec", positiveNumber('--agent-timeout'))
+    .option('--verifier-timeout <sec>', "override task.toml's [verifier].timeout_sec", positiveNumber('--verifier-timeout'))
+    .option('--pass-threshold <reward>', 'reward at or above which a trial passes', (v: string) => {
+      const n = Number(v);
+      if (!Number.isFinite(n)) throw new UsageError(`--pass-threshold: expected a number, found "${v}"`);
+      return n;
+    }, 1)
+    .option('--fail-under <rate>', 'exit 1 when a task\'s pass rate (first arm) is below RATE (0..1 or 80%)', (v: string) => parseRate('--fail-under', v))
+    .option('--force-build', 'rebuild Docker images even when the content hash is unchanged', false)
+    .option('--job-name <name>', 'name of the job directory under <results-dir>/jobs; an existing job of that name is resumed')
+    .option('--quiet', 'no progress lines', false)
+    .option('--json', 'print the job summary as JSON on stdout', false)
+    .addHelpText('after', `
+Examples:
+  skill-eval eval superlint --agent=oracle --provider=local        check a task without any API key
+  GEMINI_API_KEY=… skill-eval eval superlint --compare --trials=10  measure the skill's gain
+Exit codes: 0 done, 1 --fail-under not met, 2 usage or task-format error, 3 infrastructure error, 130 interrupted (docs/exit-codes.md).`)
+    .action(async (tasks: string[], raw: Omit<EvalOptions, 'tasks'>) => {
+      const outcome = await runEval({ ...raw, tasks }, process.cwd());
+      setExitCode(outcome.exitCode);
+    });
+};

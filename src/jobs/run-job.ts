@@ -1,0 +1,153 @@
+import { existsSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import pLimit from 'p-limit';
+import { InterruptedError } from '../errors.js';
+import type { Agent, Arm } from '../agents/types.js';
+import type { EnvironmentProvider, PreparedEnvironment } from '../environments/types.js';
+import { trialResultSchema, type TrialResult } from '../results/schema.js';
+import { writeJsonAtomic } from '../results/write.js';
+import type { Task } from '../task/types.js';
+import { runTrial, trialName, type TrialSpec } from '../trial/run-trial.js';
+import type { Redactor } from '../trial/secrets.js';
+import { planTrials } from './plan.js';
+import { summarizeResults } from './summary.js';
+
+export interface JobAgent {
+  agent: Agent;
+  model?: string | undefined;
+}
+
+export type JobEvent =
+  | { type: 'planned'; total: number; alreadyDone: number }
+  | { type: 'log'; task: string; line: string }
+  | { type: 'trial-start'; name: string; task: string; arm: Arm; agent: string }
+  | { type: 'trial-phase'; name: string; phase: string }
+  | { type: 'trial-end'; name: string; result: TrialResult; resumed: boolean };
+
+export interface JobOptions {
+  jobId: string;
+  jobDir: string;
+  tasks: Task[];
+  agents: JobAgent[];
+  arms: Arm[];
+  trials: number;
+  provider: EnvironmentProvider;
+  concurrency: number;
+  env: Record<string, string>;
+  redactor: Redactor;
+  signal?: AbortSignal | undefined;
+  forceBuild?: boolean | undefined;
+  agentTimeoutSec?: number | undefined;
+  verifierTimeoutSec?: number | undefined;
+  passThreshold?: number | undefined;
+  onEvent?: ((event: JobEvent) => void) | undefined;
+}
+
+export interface JobOutcome {
+  results: TrialResult[];
+  cancelled: boolean;
+  /** Trials whose results were already in the job directory. */
+  resumed: number;
+}
+
+/** A finished trial's result from an earlier run of this job, or undefined when it has to run (again). */
+async function finishedResult(trialDir: string): Promise<TrialResult | undefined> {
+  const path = join(trialDir, 'result.json');
+  if (!existsSync(path)) return undefined;
+  try {
+    const parsed = trialResultSchema.safeParse(JSON.parse(await readFile(path, 'utf8')));
+    // Infrastructure failures say nothing about the agent: a resumed job gives them another chance.
+    if (parsed.success && parsed.data.status !== 'infra_error') return parsed.data;
+  } catch {
+    // A torn or foreign file: run the trial again.
+  }
+  return undefined;
+}
+
+/** Runs every planned trial of a job with bounded concurrency; resumable; one broken task never stops the others. */
+export async function runJob(options: JobOptions): Promise<JobOutcome> {
+  const plan = planTrials(options.tasks.length, options.agents.map((a) => ({ name: a.agent.name, model: a.model })), options.arms, options.trials);
+  const prepared = new Map<number, Promise<PreparedEnvironment>>();
+  const prepare = (taskIndex: number): Promise<PreparedEnvironment> => {
+    let promise = prepared.get(taskIndex);
+    if (!promise) {
+      const task = options.tasks[taskIndex]!;
+      promise = options.provider.prepare(task, {
+        jobId: options.jobId,
+        forceBuild: options.forceBuild ?? false,
+        signal: options.signal,
+        log: (line) => options.onEvent?.({ type: 'log', task: task.name, line }),
+      });
+      prepared.set(taskIndex, promise);
+    }
+    return promise;
+  };
+
+  const results: TrialResult[] = [];
+  let resumed = 0;
+  const pending: Array<{ spec: TrialSpec; name: string; dir: string }> = [];
+  for (const item of plan) {
+    const task = options.tasks[item.taskIndex]!;
+    const jobAgent = options.agents.find((a) => a.agent.name === item.agent.name && a.model === item.agent.model)!;
+    const spec: TrialSpec = { jobId: options.jobId, task, agent: jobAgent.agent, model: jobAgent.model, arm: item.arm, trialIndex: item.trialIndex };
+    const name = trialName(spec);
+    const dir = join(options.jobDir, name);
+    const done = await finishedResult(dir);
+    if (done) {
+      results.push(done);
+      resumed += 1;
+      options.onEvent?.({ type: 'trial-end', name, result: done, resumed: true });
+    } else {
+      pending.push({ spec, name, dir });
+    }
+  }
+  options.onEvent?.({ type: 'planned', total: plan.length, alreadyDone: resumed });
+
+  const writeSummary = (): Promise<void> => writeJsonAtomic(join(options.jobDir, 'summary.json'), summarizeResults(options.jobId, plan.length, results, options.passThreshold));
+  const limit = pLimit(Math.max(1, options.concurrency));
+  let cancelled = false;
+  const onAbort = (): void => {
+    cancelled = true;
+    limit.clearQueue();
+  };
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    await Promise.all(
+      pending.map(({ spec, name, dir }) =>
+        limit(async () => {
+          if (options.signal?.aborted) return;
+          await rm(dir, { recursive: true, force: true });
+          options.onEvent?.({ type: 'trial-start', name, task: spec.task.name, arm: spec.arm, agent: spec.agent.name });
+          try {
+            const result = await runTrial(spec, {
+              provider: options.provider,
+              prepare: () => prepare(options.tasks.indexOf(spec.task)),
+              trialDir: dir,
+              env: options.env,
+              redactor: options.redactor,
+              signal: options.signal,
+              agentTimeoutSec: options.agentTimeoutSec,
+              verifierTimeoutSec: options.verifierTimeoutSec,
+              passThreshold: options.passThreshold,
+              onPhase: (phase) => options.onEvent?.({ type: 'trial-phase', name, phase }),
+            });
+            results.push(result);
+            await writeSummary();
+            options.onEvent?.({ type: 'trial-end', name, result, resumed: false });
+          } catch (error) {
+            if (error instanceof InterruptedError) {
+              cancelled = true;
+              return;
+            }
+            throw error;
+          }
+        }),
+      ),
+    );
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+    await writeSummary();
+  }
+  return { results, cancelled: cancelled || options.signal?.aborted === true, resumed };
+}

@@ -1,0 +1,148 @@
+import { execFileSync } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import type { EnvironmentProvider } from '../../src/environments/types.js';
+import { trialResultSchema } from '../../src/results/schema.js';
+import { loadFixtureTask, readText, runOne, tempDir } from '../helpers/trials.js';
+
+/** Every file under dir, recursively, with its bytes. */
+async function allFiles(dir: string): Promise<Array<{ path: string; data: Buffer }>> {
+  const out: Array<{ path: string; data: Buffer }> = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await allFiles(path)));
+    else if (entry.isFile()) out.push({ path, data: await readFile(path) });
+  }
+  return out;
+}
+
+function processesNamed(marker: string): string {
+  try {
+    return execFileSync('pgrep', ['-af', marker], { encoding: 'utf8' }).trim();
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * The lifecycle rules every provider must keep. Registered by each provider's test file, so the same
+ * assertions run against the local temp-dir provider and the real Docker engine.
+ */
+export function lifecycleRules(getProvider: () => EnvironmentProvider): void {
+  it('ignores a reward, tests and a reward-writing loop the agent planted before verification', async () => {
+    const { result } = await runOne({ provider: getProvider(), task: await loadFixtureTask('plant-reward') });
+    expect(result.status).toBe('verifier_error');
+    expect(result.reward).toBeUndefined();
+    expect(result.error?.message).toMatch(/wrote no reward/);
+  });
+
+  it('hides tests, task.toml and (in the no-skills arm) every SKILL.md from the agent', async () => {
+    const task = await loadFixtureTask('visibility');
+    const without = await runOne({ provider: getProvider(), task, arm: 'no-skills' });
+    expect(without.result.status).toBe('passed');
+    const seen = await readText(join(without.trialDir, 'artifacts', 'visible.txt'));
+    expect(seen).toContain('tests_dir=absent');
+    expect(seen).toContain('task_toml=0');
+    expect(seen).toContain('test_sh=0');
+    expect(seen).toContain('skill_md=0');
+    expect(without.result.skills).toEqual([]);
+
+    const withSkills = await runOne({ provider: getProvider(), task, arm: 'with-skills' });
+    const seenWith = await readText(join(withSkills.trialDir, 'artifacts', 'visible.txt'));
+    expect(seenWith).toMatch(/skill_md=[1-9]/);
+    expect(seenWith).toContain('.claude/skills/helper/SKILL.md');
+    expect(seenWith).toContain('tests_dir=absent');
+    expect(withSkills.result.skills.map((s) => s.name)).toEqual(['helper']);
+    expect(withSkills.result.skills[0]!.sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('verifies after an agent timeout and leaves no process behind', async () => {
+    const started = Date.now();
+    const { result } = await runOne({ provider: getProvider(), task: await loadFixtureTask('sleep-forever') });
+    expect(result.status).toBe('agent_timeout');
+    expect(result.reward).toBe(1);
+    expect(result.verifier?.exit_code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(processesNamed('skill-eval-fixture-sleeper')).toBe('');
+  });
+
+  it('redacts a secret the agent echoed to stdout, stderr, files and logs from every persisted byte', async () => {
+    const secret = `sk-fixture-${Math.random().toString(36).slice(2)}-secret`;
+    const resultsDir = await tempDir('secrets');
+    const { result } = await runOne({
+      provider: getProvider(),
+      task: await loadFixtureTask('secret-echo'),
+      env: { FIXTURE_API_KEY: secret },
+      secrets: [secret],
+      resultsDir,
+    });
+    expect(result.status).toBe('passed');
+    const files = await allFiles(resultsDir);
+    expect(files.length).toBeGreaterThan(3);
+    for (const file of files) expect(file.data.includes(secret), file.path).toBe(false);
+    const artifacts = files.find((f) => f.path.endsWith('secret.txt'));
+    expect(artifacts?.data.toString()).toContain('[REDACTED]');
+    const session = files.find((f) => f.path.endsWith('session.jsonl'))!.data.toString();
+    expect(session).toContain('stdout: [REDACTED]');
+    expect(session).toContain('stderr: [REDACTED]');
+  });
+
+  it('reads reward.json (primary key "reward") and keeps every number', async () => {
+    const { result } = await runOne({ provider: getProvider(), task: await loadFixtureTask('reward-json') });
+    expect(result.reward).toBe(0.5);
+    expect(result.rewards).toEqual({ reward: 0.5, accuracy: 0.75 });
+    expect(result.status).toBe('failed');
+  });
+
+  it('prefers reward.txt over reward.json', async () => {
+    const { result } = await runOne({ provider: getProvider(), task: await loadFixtureTask('reward-precedence') });
+    expect(result.reward).toBe(0.25);
+    expect(result.reward_source).toBe('/logs/verifier/reward.txt');
+  });
+
+  it('accepts the relative skill-eval reward path as a fallback', async () => {
+    const { result } = await runOne({ provider: getProvider(), task: await loadFixtureTask('relative-reward') });
+    expect(result.status).toBe('passed');
+    expect(result.reward).toBe(1);
+  });
+
+  it('turns an unparsable or empty reward into a verifier error, never 0', async () => {
+    const bad = await runOne({ provider: getProvider(), task: await loadFixtureTask('bad-reward') });
+    expect(bad.result.status).toBe('verifier_error');
+    expect(bad.result.reward).toBeUndefined();
+    expect(bad.result.error?.message).toMatch(/reward\.txt: expected a number, found "great success"/);
+    const empty = await runOne({ provider: getProvider(), task: await loadFixtureTask('empty-reward') });
+    expect(empty.result.status).toBe('verifier_error');
+    expect(empty.result.error?.message).toMatch(/empty file/);
+  });
+
+  it('stops a hanging verifier at its timeout as a verifier error', async () => {
+    const task = await loadFixtureTask('verifier-hang');
+    task.config.verifier.timeoutSec = 1;
+    const { result } = await runOne({ provider: getProvider(), task });
+    expect(result.status).toBe('verifier_error');
+    expect(result.verifier?.timed_out).toBe(true);
+  });
+
+  it('gives every trial a fresh workspace, HOME and TMPDIR', async () => {
+    const task = await loadFixtureTask('isolation');
+    const resultsDir = await tempDir('isolation');
+    const first = await runOne({ provider: getProvider(), task, resultsDir, trialIndex: 1 });
+    const second = await runOne({ provider: getProvider(), task, resultsDir, trialIndex: 2 });
+    expect(first.result.status).toBe('passed');
+    expect(second.result.status).toBe('passed');
+  });
+
+  it('writes a result.json that matches the schema, with phase timings and a session log', async () => {
+    const { result, trialDir } = await runOne({ provider: getProvider(), task: await loadFixtureTask('reward-json') });
+    const onDisk = trialResultSchema.parse(JSON.parse(await readText(join(trialDir, 'result.json'))));
+    expect(onDisk.trial_id).toBe(result.trial_id);
+    for (const phase of ['environment_setup_ms', 'agent_ms', 'verifier_ms', 'cleanup_ms']) expect(onDisk.timings.phases[phase]).toBeTypeOf('number');
+    const lines = (await readText(join(trialDir, 'session.jsonl'))).trim().split('\n').map((l) => JSON.parse(l) as { type: string; at: string });
+    expect(lines[0]!.type).toBe('instruction');
+    expect(lines.map((l) => l.type)).toEqual(expect.arrayContaining(['command', 'verifier', 'reward']));
+    for (const line of lines) expect(Date.parse(line.at)).not.toBeNaN();
+    expect(await readText(join(trialDir, 'verifier', 'test-stdout.txt'))).toBe('');
+  });
+}
