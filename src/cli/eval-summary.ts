@@ -1,9 +1,14 @@
-import { relative } from 'node:path';
 import type { JobSummary } from '../jobs/summary.js';
+import { wilsonInterval } from '../analytics/estimators.js';
+import { displayPath } from '../task/fields.js';
 import { renderTable } from '../util/table.js';
 
-function percent(rate: number | undefined): string {
-  return rate === undefined ? 'no data' : `${(rate * 100).toFixed(1)} %`;
+/** `80.0 % [37.6–96.4]`: a rate is never shown without its Wilson 95 % interval. */
+function rateWithInterval(passed: number, valid: number): string {
+  const interval = wilsonInterval(passed, valid);
+  if (valid === 0 || !interval) return 'no data';
+  const pct = (x: number): string => (x * 100).toFixed(1);
+  return `${pct(passed / valid)} % [${pct(interval.low)}–${pct(interval.high)}]`;
 }
 
 /** The readable end-of-run summary: one row per task × agent × model × arm. */
@@ -14,11 +19,11 @@ export function renderEvalSummary(summary: JobSummary, context: { provider: stri
     c.arm,
     String(c.trials),
     `${c.passed}/${c.trials - c.errors}`,
-    percent(c.pass_rate),
+    rateWithInterval(c.passed, c.trials - c.errors),
     c.mean_reward === undefined ? '—' : c.mean_reward.toFixed(2),
     String(c.errors),
   ]);
-  const table = renderTable(['Task', 'Agent', 'Arm', 'Trials', 'Passed', 'Pass rate', 'Mean reward', 'Errors'], rows);
+  const table = renderTable(['Task', 'Agent', 'Arm', 'Trials', 'Passed', 'Pass rate [95% CI]', 'Mean reward', 'Errors'], rows);
   const statuses = Object.entries(summary.statuses)
     .map(([status, n]) => `${status} ${n}`)
     .join(', ');
@@ -27,8 +32,8 @@ export function renderEvalSummary(summary: JobSummary, context: { provider: stri
     table,
     '',
     `provider: ${context.provider}   trials: ${summary.finished}/${summary.planned} (${statuses || 'none'})`,
-    `job: ${relative(context.cwd, context.jobDir) || '.'}`,
-    ...context.reportPaths.map((p) => `report: ${relative(context.cwd, p)}`),
-    'Errors (infra_error, verifier_error) are excluded from pass rates. For intervals and normalized gain: skill-eval analyze ' + (relative(context.cwd, context.jobDir) || '.'),
+    `job: ${displayPath(context.jobDir, context.cwd)}`,
+    ...context.reportPaths.map((p) => `report: ${displayPath(p, context.cwd)}`),
+    'Errors (infra_error, verifier_error) are excluded from pass rates. For intervals and normalized gain: skill-eval analyze ' + displayPath(context.jobDir, context.cwd),
   ].join('\n');
 }

@@ -10,6 +10,7 @@ import { runJob, type JobAgent } from '../jobs/run-job.js';
 import { summarizeResults, type JobSummary } from '../jobs/summary.js';
 import { timestampForFile, writeEvalReports } from '../results/eval-report.js';
 import { writeJsonAtomic } from '../results/write.js';
+import { diffJobConfig, findResumableJob, readJobConfig, type JobConfig } from '../jobs/job-config.js';
 import { loadTask, checkTaskForProvider } from '../task/load.js';
 import { expandTaskSpecs } from '../task/resolve.js';
 import type { Task } from '../task/types.js';
@@ -37,6 +38,11 @@ export interface EvalOptions {
   failUnder?: number | undefined;
   forceBuild: boolean;
   jobName?: string | undefined;
+  /** Resume this job (a name under <results-dir>/jobs or a path): its plan replaces tasks/agents/arms/trials. */
+  resume?: string | undefined;
+  /** Start a new job even when an unfinished one with the same plan exists. */
+  newJob: boolean;
+  maxRetries: number;
   quiet: boolean;
   json: boolean;
 }
@@ -79,8 +85,32 @@ const KEY_HELP: Record<string, string> = {
   OPENAI_API_KEY: 'https://platform.openai.com/api-keys',
 };
 
+/** `--resume JOB`: the saved plan replaces what decides the trials; everything else (concurrency, output) stays as given. */
+async function optionsFromJob(options: EvalOptions, cwd: string): Promise<EvalOptions> {
+  const name = options.resume!;
+  const jobDir = name.includes('/') ? resolve(cwd, name) : join(resolve(cwd, options.resultsDir), 'jobs', name);
+  const config = await readJobConfig(jobDir).catch((error: unknown) => {
+    throw new UsageError(`--resume ${name}: ${jobDir}/job.json is not a valid job file`, { cause: error });
+  });
+  if (!config) throw new UsageError(`--resume ${name}: no job at ${jobDir} (expected ${join(jobDir, 'job.json')})`);
+  return {
+    ...options,
+    tasks: config.tasks.map((t) => t.dir),
+    agent: config.agents.map((a) => a.name).join(','),
+    model: config.agents[0]?.model,
+    compare: config.arms.length === 2,
+    skills: config.arms.includes('with-skills'),
+    trials: config.trials,
+    provider: config.provider,
+    passThreshold: config.pass_threshold,
+    jobName: config.job_id,
+    resultsDir: name.includes('/') ? resolve(jobDir, '..', '..') : options.resultsDir,
+  };
+}
+
 /** `skill-eval eval`: plans a job, runs it, writes results, prints the summary. */
-export async function runEval(options: EvalOptions, cwd: string, argv: string[] = process.argv): Promise<EvalOutcome> {
+export async function runEval(requested: EvalOptions, cwd: string, argv: string[] = process.argv): Promise<EvalOutcome> {
+  const options = requested.resume ? await optionsFromJob(requested, cwd) : requested;
   if (options.compare && !options.skills) throw new UsageError('--compare and --no-skills contradict each other', { hint: '--compare runs both arms; --no-skills runs only the baseline' });
   const arms: Arm[] = options.compare ? ['with-skills', 'no-skills'] : options.skills ? ['with-skills'] : ['no-skills'];
   const agentNames = options.agent.split(',').map((a) => a.trim()).filter(Boolean);
@@ -140,11 +170,10 @@ export async function runEval(options: EvalOptions, cwd: string, argv: string[] 
 
   const createdAt = new Date();
   const resultsDir = resolve(cwd, options.resultsDir);
-  const jobId = options.jobName ?? `${timestampForFile(createdAt)}-${randomBytes(2).toString('hex')}`;
-  const jobDir = join(resultsDir, 'jobs', jobId);
+  const jobsDir = join(resultsDir, 'jobs');
   const redactor = new Redactor(forwarded.secrets);
-  await writeJsonAtomic(join(jobDir, 'job.json'), {
-    job_id: jobId,
+  const planned: JobConfig = {
+    job_id: options.jobName ?? `${timestampForFile(createdAt)}-${randomBytes(2).toString('hex')}`,
     created_at: createdAt.toISOString(),
     command_line: argv.slice(2),
     tasks: tasks.map((t) => ({ name: t.name, dir: t.dir, checksum: t.checksum })),
@@ -155,7 +184,31 @@ export async function runEval(options: EvalOptions, cwd: string, argv: string[] 
     concurrency: options.concurrency,
     pass_threshold: options.passThreshold,
     forwarded_env: Object.keys(forwarded.env),
-  });
+  };
+  // Same plan, same job: a named job or the latest unfinished one with this plan continues where it stopped.
+  let jobDir = join(jobsDir, planned.job_id);
+  const existing = options.jobName || options.resume ? await readJobConfig(jobDir) : undefined;
+  if (existing) {
+    const changes = diffJobConfig(existing, planned);
+    if (changes.length > 0) {
+      throw new UsageError(`job ${planned.job_id} was planned differently; refusing to mix results:\n  ${changes.join('\n  ')}`, {
+        hint: 'use another --job-name (or --new-job) for the new plan, or restore the old one to resume',
+      });
+    }
+    planned.created_at = existing.created_at;
+    if (!options.quiet) console.error(`resuming job ${planned.job_id}`);
+  } else if (!options.jobName && !options.newJob) {
+    const resumable = await findResumableJob(jobsDir, planned);
+    if (resumable) {
+      const config = (await readJobConfig(resumable))!;
+      jobDir = resumable;
+      planned.job_id = config.job_id;
+      planned.created_at = config.created_at;
+      if (!options.quiet) console.error(`resuming unfinished job ${config.job_id} with the same plan (--new-job starts afresh)`);
+    }
+  }
+  const jobId = planned.job_id;
+  await writeJsonAtomic(join(jobDir, 'job.json'), planned);
 
   const controller = new AbortController();
   let interrupts = 0;
@@ -188,6 +241,7 @@ export async function runEval(options: EvalOptions, cwd: string, argv: string[] 
       agentTimeoutSec: options.agentTimeout,
       verifierTimeoutSec: options.verifierTimeout,
       passThreshold: options.passThreshold,
+      maxRetries: options.maxRetries,
       onEvent: createLineProgress({ quiet: options.quiet, redactor }),
     });
   } finally {
@@ -208,7 +262,7 @@ export async function runEval(options: EvalOptions, cwd: string, argv: string[] 
   else process.stdout.write(`${renderEvalSummary(summary, { provider: options.provider, jobDir, reportPaths, cwd })}\n`);
 
   if (outcome.cancelled) {
-    console.error(`cancelled: ${outcome.results.length} trials finished and saved. Resume with:\n  skill-eval eval ${argv.slice(3).filter((a) => !a.startsWith('--job-name')).join(' ')} --job-name=${jobId}`);
+    console.error(`cancelled: ${outcome.results.length} trials finished and saved in ${jobDir}. Resume with:\n  skill-eval eval --resume ${jobId}${options.resultsDir !== 'results' ? ` --results-dir ${options.resultsDir}` : ''}`);
     return { exitCode: EXIT_CODES.interrupted, jobDir, summary, reportPaths, brokenTasks };
   }
   let exitCode: number = EXIT_CODES.ok;
@@ -252,7 +306,14 @@ export const registerEval: RegisterCommand = (program: Command, setExitCode) => 
     }, 1)
     .option('--fail-under <rate>', 'exit 1 when a task\'s pass rate (first arm) is below RATE (0..1 or 80%)', (v: string) => parseRate('--fail-under', v))
     .option('--force-build', 'rebuild Docker images even when the content hash is unchanged', false)
-    .option('--job-name <name>', 'name of the job directory under <results-dir>/jobs; an existing job of that name is resumed')
+    .option('--job-name <name>', 'name of the job directory under <results-dir>/jobs; an existing job of that name is resumed (its plan must match)')
+    .option('--resume <job>', 'continue an interrupted job: its saved plan (tasks, agents, arms, trials, provider) is used')
+    .option('--new-job', 'start a new job even if an unfinished one with the same plan exists', false)
+    .option('--max-retries <n>', 'extra attempts for trials that hit an infrastructure failure (never for agent timeouts or failed verification)', (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw new UsageError(`--max-retries: expected a whole number ≥ 0, found "${v}"`);
+      return n;
+    }, 2)
     .option('--quiet', 'no progress lines', false)
     .option('--json', 'print the job summary as JSON on stdout', false)
     .addHelpText('after', `

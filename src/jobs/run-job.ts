@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import { InterruptedError } from '../errors.js';
 import type { Agent, Arm } from '../agents/types.js';
@@ -23,6 +24,7 @@ export type JobEvent =
   | { type: 'log'; task: string; line: string }
   | { type: 'trial-start'; name: string; task: string; arm: Arm; agent: string }
   | { type: 'trial-phase'; name: string; phase: string }
+  | { type: 'trial-retry'; name: string; attempt: number; message: string; delayMs: number }
   | { type: 'trial-end'; name: string; result: TrialResult; resumed: boolean };
 
 export interface JobOptions {
@@ -41,6 +43,10 @@ export interface JobOptions {
   agentTimeoutSec?: number | undefined;
   verifierTimeoutSec?: number | undefined;
   passThreshold?: number | undefined;
+  /** Extra attempts for a trial that ended in a retryable failure (infra, agent dead before its first model call). */
+  maxRetries?: number | undefined;
+  /** Backoff before retry n is retryBaseMs · 2^(n−1). */
+  retryBaseMs?: number | undefined;
   onEvent?: ((event: JobEvent) => void) | undefined;
 }
 
@@ -104,7 +110,12 @@ export async function runJob(options: JobOptions): Promise<JobOutcome> {
   }
   options.onEvent?.({ type: 'planned', total: plan.length, alreadyDone: resumed });
 
-  const writeSummary = (): Promise<void> => writeJsonAtomic(join(options.jobDir, 'summary.json'), summarizeResults(options.jobId, plan.length, results, options.passThreshold));
+  // Summaries are written one at a time, each from the latest results, so an older snapshot never lands last.
+  let summaryChain = Promise.resolve();
+  const writeSummary = (): Promise<void> =>
+    (summaryChain = summaryChain.then(() =>
+      writeJsonAtomic(join(options.jobDir, 'summary.json'), summarizeResults(options.jobId, plan.length, results, options.passThreshold)),
+    ));
   const limit = pLimit(Math.max(1, options.concurrency));
   let cancelled = false;
   const onAbort = (): void => {
@@ -112,26 +123,43 @@ export async function runJob(options: JobOptions): Promise<JobOutcome> {
     limit.clearQueue();
   };
   options.signal?.addEventListener('abort', onAbort, { once: true });
+
+  const runWithRetries = async (spec: TrialSpec, name: string, dir: string): Promise<TrialResult> => {
+    const retries: TrialResult['retries'] = [];
+    const maxRetries = options.maxRetries ?? 0;
+    for (let attempt = 1; ; attempt++) {
+      await rm(dir, { recursive: true, force: true });
+      const result = await runTrial(spec, {
+        provider: options.provider,
+        prepare: () => prepare(options.tasks.indexOf(spec.task)),
+        trialDir: dir,
+        env: options.env,
+        redactor: options.redactor,
+        signal: options.signal,
+        agentTimeoutSec: options.agentTimeoutSec,
+        verifierTimeoutSec: options.verifierTimeoutSec,
+        passThreshold: options.passThreshold,
+        retries: [...retries],
+        onPhase: (phase) => options.onEvent?.({ type: 'trial-phase', name, phase }),
+      });
+      // Agent timeouts and failed verifications say something about the agent: never retried.
+      if (!result.error?.retryable || attempt > maxRetries || options.signal?.aborted) return result;
+      const delayMs = (options.retryBaseMs ?? 1000) * 2 ** (attempt - 1);
+      retries.push({ attempt, status: result.status, message: result.error.message, at: result.timings.finished_at });
+      options.onEvent?.({ type: 'trial-retry', name, attempt, message: result.error.message, delayMs });
+      await delay(delayMs, undefined, { signal: options.signal }).catch(() => undefined);
+      if (options.signal?.aborted) return result;
+    }
+  };
+
   try {
     await Promise.all(
       pending.map(({ spec, name, dir }) =>
         limit(async () => {
           if (options.signal?.aborted) return;
-          await rm(dir, { recursive: true, force: true });
           options.onEvent?.({ type: 'trial-start', name, task: spec.task.name, arm: spec.arm, agent: spec.agent.name });
           try {
-            const result = await runTrial(spec, {
-              provider: options.provider,
-              prepare: () => prepare(options.tasks.indexOf(spec.task)),
-              trialDir: dir,
-              env: options.env,
-              redactor: options.redactor,
-              signal: options.signal,
-              agentTimeoutSec: options.agentTimeoutSec,
-              verifierTimeoutSec: options.verifierTimeoutSec,
-              passThreshold: options.passThreshold,
-              onPhase: (phase) => options.onEvent?.({ type: 'trial-phase', name, phase }),
-            });
+            const result = await runWithRetries(spec, name, dir);
             results.push(result);
             await writeSummary();
             options.onEvent?.({ type: 'trial-end', name, result, resumed: false });

@@ -50,6 +50,8 @@ export const trialResultSchema = z.object({
       kind: z.enum(['infra', 'agent', 'agent_timeout', 'verifier', 'cancelled']),
       phase: z.string(),
       message: z.string(),
+      /** True when another attempt may succeed (engine hiccup, agent died before its first model call). */
+      retryable: z.boolean().optional(),
     })
     .optional(),
   timings: z.object({

@@ -120,6 +120,7 @@ export async function runTrial(spec: TrialSpec, runtime: TrialRuntime): Promise<
   let agentResult: AgentRunResult | undefined;
   let agentTimedOut = false;
   let agentFailure: string | undefined;
+  let agentFailedBeforeModel = false;
   let reward: number | undefined;
   let rewards: Record<string, number> | undefined;
   let rewardSource: string | undefined;
@@ -167,7 +168,10 @@ export async function runTrial(spec: TrialSpec, runtime: TrialRuntime): Promise<
       } catch (caught) {
         if (caught instanceof InfraError) throw caught;
         if (!agentTimedOut && !cancelled()) agentFailure = errorMessage(caught);
-        if (caught instanceof AgentError && caught.beforeFirstModelCall) agentFailure = `${agentFailure ?? ''} (before the first model call)`.trim();
+        if (caught instanceof AgentError && caught.beforeFirstModelCall && agentFailure !== undefined) {
+          agentFailedBeforeModel = true;
+          agentFailure = `${agentFailure} (before the first model call)`;
+        }
       } finally {
         clearTimeout(timer);
       }
@@ -242,7 +246,13 @@ export async function runTrial(spec: TrialSpec, runtime: TrialRuntime): Promise<
     }
     status = 'infra_error';
     const phase = Object.keys(clock.phases).at(-1)?.replace(/_ms$/, '') ?? 'environment_setup';
-    error = { kind: 'infra', phase, message: errorMessage(caught) + (caught instanceof Error && caught.cause ? ` (${errorMessage(caught.cause)})` : '') };
+    error = {
+      kind: 'infra',
+      phase,
+      message: errorMessage(caught) + (caught instanceof Error && caught.cause ? ` (${errorMessage(caught.cause)})` : ''),
+      // Our own bugs are not worth retrying; engine and file-system failures are, unless they say otherwise.
+      retryable: caught instanceof InfraError ? caught.retryable : false,
+    };
     log.record({ type: 'note', text: `infrastructure error in ${phase}: ${error.message}` });
   } finally {
     if (workspace) await clock.run('cleanup', () => workspace!.dispose());
@@ -254,7 +264,7 @@ export async function runTrial(spec: TrialSpec, runtime: TrialRuntime): Promise<
       error = { kind: 'agent_timeout', phase: 'agent', message: `the agent did not finish within ${runtime.agentTimeoutSec ?? task.config.agent.timeoutSec} s; verified anyway` };
     } else if (agentFailure !== undefined) {
       status = 'agent_error';
-      error = { kind: 'agent', phase: 'agent', message: agentFailure };
+      error = { kind: 'agent', phase: 'agent', message: agentFailure, retryable: agentFailedBeforeModel };
     } else {
       status = (reward ?? 0) >= (runtime.passThreshold ?? 1) ? 'passed' : 'failed';
     }

@@ -1,0 +1,103 @@
+import { existsSync } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { ARMS } from '../results/schema.js';
+
+/** `job.json`: what a job planned. Resuming requires the same plan. */
+export const jobConfigSchema = z.object({
+  job_id: z.string(),
+  created_at: z.string(),
+  command_line: z.array(z.string()),
+  tasks: z.array(z.object({ name: z.string(), dir: z.string(), checksum: z.string() })),
+  agents: z.array(z.object({ name: z.string(), model: z.string().optional() })),
+  arms: z.array(z.enum(ARMS)),
+  trials: z.number().int().positive(),
+  provider: z.string(),
+  pass_threshold: z.number(),
+  concurrency: z.number().optional(),
+  forwarded_env: z.array(z.string()).optional(),
+});
+
+export type JobConfig = z.infer<typeof jobConfigSchema>;
+
+/** The parts of a job that decide which trials it holds and what they mean. */
+function plannedShape(config: JobConfig) {
+  return {
+    tasks: config.tasks.map((t) => `${t.name}@${t.checksum.slice(0, 12)}`),
+    agents: config.agents.map((a) => (a.model ? `${a.name}(${a.model})` : a.name)),
+    arms: config.arms,
+    trials: config.trials,
+    provider: config.provider,
+    pass_threshold: config.pass_threshold,
+  };
+}
+
+/** Human-readable differences between two plans; empty when a job may be resumed with the new one. */
+export function diffJobConfig(previous: JobConfig, next: JobConfig): string[] {
+  const a = plannedShape(previous);
+  const b = plannedShape(next);
+  const changes: string[] = [];
+  for (const key of Object.keys(a) as Array<keyof typeof a>) {
+    const before = JSON.stringify(a[key]);
+    const after = JSON.stringify(b[key]);
+    if (before === after) continue;
+    if (key === 'tasks') {
+      const beforeNames = new Map(previous.tasks.map((t) => [t.name, t.checksum]));
+      for (const task of next.tasks) {
+        const old = beforeNames.get(task.name);
+        if (old === undefined) changes.push(`task ${task.name} added`);
+        else if (old !== task.checksum) changes.push(`task ${task.name} changed on disk (checksum ${old.slice(0, 12)} → ${task.checksum.slice(0, 12)})`);
+      }
+      for (const task of previous.tasks) if (!next.tasks.some((t) => t.name === task.name)) changes.push(`task ${task.name} removed`);
+      if (changes.length === 0) changes.push('task order changed');
+    } else {
+      changes.push(`${key}: ${before} → ${after}`);
+    }
+  }
+  return changes;
+}
+
+export async function readJobConfig(jobDir: string): Promise<JobConfig | undefined> {
+  const path = join(jobDir, 'job.json');
+  if (!existsSync(path)) return undefined;
+  return jobConfigSchema.parse(JSON.parse(await readFile(path, 'utf8')));
+}
+
+/** Trials of a job that have a kept result (anything but an infrastructure error). */
+export async function countFinishedTrials(jobDir: string): Promise<number> {
+  let finished = 0;
+  for (const entry of await readdir(jobDir, { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    try {
+      const result = JSON.parse(await readFile(join(jobDir, entry.name, 'result.json'), 'utf8')) as { status?: string };
+      if (result.status && result.status !== 'infra_error') finished += 1;
+    } catch {
+      // no result yet: unfinished
+    }
+  }
+  return finished;
+}
+
+export function plannedTrialCount(config: JobConfig): number {
+  return config.tasks.length * config.agents.length * config.arms.length * config.trials;
+}
+
+/** The most recent job under `jobsDir` with the same plan that has not finished every trial. */
+export async function findResumableJob(jobsDir: string, next: JobConfig): Promise<string | undefined> {
+  if (!existsSync(jobsDir)) return undefined;
+  const candidates: Array<{ dir: string; mtime: number }> = [];
+  for (const entry of await readdir(jobsDir, { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    const dir = join(jobsDir, entry.name);
+    try {
+      const config = await readJobConfig(dir);
+      if (!config || diffJobConfig(config, next).length > 0) continue;
+      if ((await countFinishedTrials(dir)) >= plannedTrialCount(config)) continue;
+      candidates.push({ dir, mtime: (await stat(join(dir, 'job.json'))).mtimeMs });
+    } catch {
+      // an unreadable job.json is not ours to resume
+    }
+  }
+  return candidates.sort((x, y) => y.mtime - x.mtime)[0]?.dir;
+}
