@@ -1,0 +1,88 @@
+import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { REPO_ROOT, tempDir } from '../helpers/trials.js';
+
+async function readJson(path: string): Promise<any> {
+  return JSON.parse(await readFile(path, 'utf8'));
+}
+
+describe('skill-eval eval', () => {
+  it('oracle passes superlint_demo 5/5 on the local provider and writes reports and trial directories', async () => {
+    const results = await tempDir('eval-oracle');
+    const run = await runCli(['eval', 'superlint', '--agent=oracle', '--provider=local', `--results-dir=${results}`]);
+    expect(run.stderr).toContain('[5/5]');
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toMatch(/superlint_demo \| oracle \| with-skills \| 5\s+\| 5\/5\s+\| 100\.0 % \[56\.6–100\.0\]/);
+    const files = await readdir(results);
+    const report = files.find((f) => /^superlint_demo_.*\.json$/.test(f))!;
+    const json = await readJson(join(results, report));
+    expect(json).toMatchObject({ task: 'superlint_demo', pass_rate: 1, agent: 'oracle', provider: 'local', arm: 'with-skills', skills_used: ['superlint'] });
+    expect(json.trials).toHaveLength(5);
+    expect(json.command_line).toContain('--agent=oracle');
+    for (const trial of json.trials) {
+      expect(trial.reward).toBe(1);
+      const session = await readFile(join(results, trial.session_log), 'utf8');
+      expect(session).toContain('"type":"instruction"');
+      const result = await readJson(join(results, trial.trial_dir, 'result.json'));
+      expect(result.status).toBe('passed');
+    }
+  });
+
+  it('nop fails superlint_demo: the task does not reward the untouched state', async () => {
+    const results = await tempDir('eval-nop');
+    const run = await runCli(['eval', 'superlint_demo', '--agent=nop', '--provider=local', '--trials=2', '--no-skills', `--results-dir=${results}`]);
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toMatch(/superlint_demo \| nop\s+\| no-skills \| 2\s+\| 0\/2\s+\| 0\.0 %/);
+  });
+
+  it('lists the candidates for an unknown or ambiguous task name and exits 2', async () => {
+    const run = await runCli(['eval', 'no_such_task', '--agent=oracle', '--provider=local']);
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toMatch(/superlint_demo/);
+  });
+
+  it('rejects bad flags with one clear message and exit 2', async () => {
+    const trials = await runCli(['eval', 'superlint', '--agent=oracle', '--provider=local', '--trials=0']);
+    expect(trials.exitCode).toBe(2);
+    expect(trials.stderr).toContain('--trials: expected a positive whole number, found "0"');
+    const agent = await runCli(['eval', 'superlint', '--agent=hal9000', '--provider=local']);
+    expect(agent.exitCode).toBe(2);
+    expect(agent.stderr).toMatch(/unknown agent "hal9000"[\s\S]*known agents: oracle, nop/);
+    const provider = await runCli(['eval', 'superlint', '--provider=cloud']);
+    expect(provider.exitCode).toBe(2);
+    expect(provider.stderr).toMatch(/--provider.*cloud/);
+  });
+
+  it('runs the healthy tasks when one is broken, reports the broken one with file and key, and exits 2', async () => {
+    const tasksDir = await tempDir('eval-mixed');
+    await cp(join(REPO_ROOT, 'tasks', 'superlint_demo'), join(tasksDir, 'superlint_demo'), { recursive: true });
+    await mkdir(join(tasksDir, 'broken', 'tests'), { recursive: true });
+    await writeFile(join(tasksDir, 'broken', 'task.toml'), 'schema_version = "1.1"\n[agent]\ntimeout_sec = "soon"\n');
+    await writeFile(join(tasksDir, 'broken', 'instruction.md'), 'x');
+    await writeFile(join(tasksDir, 'broken', 'tests', 'test.sh'), 'exit 0');
+    const results = await tempDir('eval-mixed-results');
+    const run = await runCli(['eval', tasksDir, '--agent=oracle', '--provider=local', '--trials=1', `--results-dir=${results}`]);
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toMatch(/broken[/\\]task\.toml: agent\.timeout_sec/);
+    expect(run.stdout).toMatch(/superlint_demo \| oracle \| with-skills \| 1\s+\| 1\/1/);
+  });
+
+  it('resumes a named job without re-running finished trials and refuses a changed plan', async () => {
+    const results = await tempDir('eval-resume');
+    const args = ['eval', 'superlint', '--agent=oracle', '--provider=local', '--trials=2', `--results-dir=${results}`, '--job-name=nightly'];
+    const first = await runCli(args);
+    expect(first.exitCode).toBe(0);
+    const trialResult = join(results, 'jobs', 'nightly', 'superlint_demo__oracle__with-skills__1', 'result.json');
+    const before = await readJson(trialResult);
+    const again = await runCli(args);
+    expect(again.exitCode).toBe(0);
+    expect(again.stderr).toContain('resuming job nightly');
+    expect(again.stderr).toContain('2 already done');
+    expect((await readJson(trialResult)).trial_id).toBe(before.trial_id);
+    const changed = await runCli([...args.filter((a) => a !== '--trials=2'), '--trials=3']);
+    expect(changed.exitCode).toBe(2);
+    expect(changed.stderr).toContain('trials: 2 → 3');
+  });
+});
