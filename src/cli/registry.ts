@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerEval } from './eval.js';
+import { registerTestBootstrap } from './test-bootstrap.js';
 import { registerTasks } from './tasks.js';
 
 /** Each command module registers itself on the program; `setExitCode` lets it report a non-zero outcome without throwing. */
@@ -8,5 +9,6 @@ export type RegisterCommand = (program: Command, setExitCode: (code: number) => 
 /** The typed registry of CLI commands; one module per command under src/cli/. */
 export const commands = {
   eval: registerEval,
+  'test-bootstrap': registerTestBootstrap,
   tasks: registerTasks,
 } satisfies Record<string, RegisterCommand>;

@@ -1,0 +1,156 @@
+import { readFile, stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import type { Problem } from '../errors.js';
+import { TaskFormatError, errorMessage } from '../errors.js';
+import { discoverSkills } from '../skills/discover.js';
+import { displayPath } from './fields.js';
+import { directoryChecksum } from './files.js';
+import { defaultTaskConfig, parseTaskToml } from './schema.js';
+import type { Task, TaskConfig, TaskLoadResult } from './types.js';
+
+export interface LoadTaskOptions {
+  /** Base for the file names in problems (defaults to process.cwd()). */
+  cwd?: string | undefined;
+}
+
+type Kind = 'file' | 'directory' | 'missing';
+
+async function kindOf(path: string): Promise<Kind> {
+  try {
+    const stats = await stat(path);
+    return stats.isDirectory() ? 'directory' : stats.isFile() ? 'file' : 'missing';
+  } catch {
+    return 'missing';
+  }
+}
+
+/**
+ * Loads and validates a task directory. Never stops at the first problem: the result carries every error and
+ * warning of task.toml, instruction.md, tests/, solution/ and the task's skills.
+ */
+export async function loadTask(dir: string, options: LoadTaskOptions = {}): Promise<TaskLoadResult> {
+  const cwd = options.cwd ?? process.cwd();
+  const root = resolve(cwd, dir);
+  const show = (path: string): string => displayPath(path, cwd);
+  const problems: Problem[] = [];
+  const missing = (path: string, message: string, expected: string): void => {
+    problems.push({ file: show(path), message, expected, found: 'no such file', severity: 'error' });
+  };
+
+  if ((await kindOf(root)) !== 'directory') {
+    return { ok: false, dir: root, problems: [{ file: show(root), message: 'not a task directory', expected: 'a directory with task.toml, instruction.md and tests/test.sh', found: 'no such directory', severity: 'error' }] };
+  }
+
+  const paths: Task['paths'] = {
+    taskToml: join(root, 'task.toml'),
+    instruction: join(root, 'instruction.md'),
+    testsDir: join(root, 'tests'),
+    testScript: join(root, 'tests', 'test.sh'),
+  };
+
+  // task.toml: without it (or when it is not TOML) the defaults stand in so the rest still gets checked.
+  let config: TaskConfig = defaultTaskConfig();
+  const tomlText = await readText(paths.taskToml, show, problems, () =>
+    missing(paths.taskToml, 'missing task.toml', 'a task.toml with version = "1.0" (legacy) or schema_version = "1.1" (Harbor)'),
+  );
+  if (tomlText !== undefined) {
+    const parsed = parseTaskToml(tomlText, show(paths.taskToml));
+    problems.push(...parsed.problems);
+    if (parsed.config) config = parsed.config;
+  }
+
+  const instruction =
+    (await readText(paths.instruction, show, problems, () =>
+      missing(paths.instruction, 'missing instruction.md', 'the task instructions the agent receives, in Markdown'),
+    )) ?? '';
+  if ((await kindOf(paths.instruction)) === 'file' && instruction.trim() === '') {
+    problems.push({ file: show(paths.instruction), message: 'instruction.md is empty', expected: 'the task instructions the agent receives', found: 'an empty file', severity: 'error' });
+  }
+
+  const testScriptKind = await kindOf(paths.testScript);
+  if (testScriptKind !== 'file') {
+    const testsDirExists = (await kindOf(paths.testsDir)) === 'directory';
+    problems.push({
+      file: show(paths.testScript),
+      message: 'missing tests/test.sh (the verifier)',
+      expected: 'a script that writes the reward to /logs/verifier/reward.txt or /logs/verifier/reward.json',
+      found: testScriptKind === 'directory' ? 'a directory' : testsDirExists ? 'tests/ without test.sh' : 'no tests/ directory',
+      severity: 'error',
+    });
+  }
+
+  const solutionDir = join(root, 'solution');
+  if ((await kindOf(join(solutionDir, 'solve.sh'))) === 'file') {
+    paths.solutionDir = solutionDir;
+  } else if ((await kindOf(solutionDir)) === 'directory') {
+    problems.push({ file: show(join(solutionDir, 'solve.sh')), message: 'solution/ has no solve.sh; the oracle agent cannot run this task', expected: 'solution/solve.sh', found: 'no such file', severity: 'warning' });
+  }
+
+  const environmentDir = join(root, 'environment');
+  if ((await kindOf(environmentDir)) === 'directory') {
+    paths.environmentDir = environmentDir;
+    const dockerfile = join(environmentDir, 'Dockerfile');
+    if ((await kindOf(dockerfile)) === 'file') paths.dockerfile = dockerfile;
+  }
+
+  const discovered = await discoverSkills(root, { cwd });
+  problems.push(...discovered.problems);
+
+  if (problems.some((p) => p.severity === 'error')) return { ok: false, dir: root, problems };
+
+  const task: Task = {
+    name: basename(root),
+    dir: root,
+    instruction,
+    config,
+    paths,
+    skills: discovered.skills,
+    checksum: await directoryChecksum(root),
+    warnings: problems,
+  };
+  return { ok: true, task };
+}
+
+/** Reads a UTF-8 file; calls `onMissing` when it does not exist and records an error when it cannot be read. */
+async function readText(path: string, show: (path: string) => string, problems: Problem[], onMissing: () => void): Promise<string | undefined> {
+  const kind = await kindOf(path);
+  if (kind === 'missing') {
+    onMissing();
+    return undefined;
+  }
+  if (kind === 'directory') {
+    problems.push({ file: show(path), message: 'is a directory', expected: 'a file', found: 'a directory', severity: 'error' });
+    return undefined;
+  }
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    problems.push({ file: show(path), message: `cannot read: ${errorMessage(error)}`, severity: 'error' });
+    return undefined;
+  }
+}
+
+/** Loads a task or throws TaskFormatError with every problem: for commands that need a runnable task. */
+export async function loadTaskOrThrow(dir: string, options: LoadTaskOptions = {}): Promise<Task> {
+  const result = await loadTask(dir, options);
+  if (!result.ok) throw new TaskFormatError(result.problems, { hint: 'run `skill-eval tasks validate <task>` to see every problem' });
+  return result.task;
+}
+
+/**
+ * What a provider needs beyond a valid task. `docker` needs an environment (environment/Dockerfile or
+ * `[environment].docker_image`); `local` needs nothing.
+ */
+export function checkTaskForProvider(task: Task, provider: string, options: LoadTaskOptions = {}): Problem[] {
+  if (provider !== 'docker') return [];
+  if (task.paths.dockerfile !== undefined || task.config.environment.dockerImage !== undefined) return [];
+  return [
+    {
+      file: displayPath(join(task.dir, 'environment', 'Dockerfile'), options.cwd),
+      message: 'the docker provider needs an environment for this task',
+      expected: 'environment/Dockerfile, or [environment].docker_image in task.toml',
+      found: task.paths.environmentDir === undefined ? 'no environment/ directory and no docker_image' : 'environment/ without a Dockerfile, and no docker_image',
+      severity: 'error',
+    },
+  ];
+}
