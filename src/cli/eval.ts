@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
@@ -45,6 +46,8 @@ export interface EvalOptions {
   maxRetries: number;
   quiet: boolean;
   json: boolean;
+  /** false: write results but print no summary (for commands built on eval). */
+  print?: boolean | undefined;
 }
 
 export interface EvalOutcome {
@@ -211,6 +214,8 @@ export async function runEval(requested: EvalOptions, cwd: string, argv: string[
   await writeJsonAtomic(join(jobDir, 'job.json'), planned);
 
   const controller = new AbortController();
+  // Every running trial listens for cancel (lifecycle, exec, agent): more than Node's default warning threshold of 10.
+  setMaxListeners(Math.max(50, options.concurrency * 10), controller.signal);
   let interrupts = 0;
   const onSignal = (): void => {
     interrupts += 1;
@@ -258,7 +263,9 @@ export async function runEval(requested: EvalOptions, cwd: string, argv: string[
   }
   const reportPaths = await writeEvalReports({ resultsDir, jobDir, createdAt, commandLine: argv.slice(2), passThreshold: options.passThreshold, groups: [...groups.values()] });
 
-  if (options.json) process.stdout.write(`${JSON.stringify({ job_dir: jobDir, reports: reportPaths, ...summary }, null, 2)}\n`);
+  if (options.print === false) {
+    // the caller reports
+  } else if (options.json) process.stdout.write(`${JSON.stringify({ job_dir: jobDir, reports: reportPaths, ...summary }, null, 2)}\n`);
   else process.stdout.write(`${renderEvalSummary(summary, { provider: options.provider, jobDir, reportPaths, cwd })}\n`);
 
   if (outcome.cancelled) {

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerEval } from './eval.js';
 import { registerTestBootstrap } from './test-bootstrap.js';
 import { registerTasks } from './tasks.js';
+import { registerTasksCheck } from './tasks-check.js';
 
 /** Each command module registers itself on the program; `setExitCode` lets it report a non-zero outcome without throwing. */
 export type RegisterCommand = (program: Command, setExitCode: (code: number) => void) => void;
@@ -11,4 +12,5 @@ export const commands = {
   eval: registerEval,
   'test-bootstrap': registerTestBootstrap,
   tasks: registerTasks,
+  'tasks check': registerTasksCheck,
 } satisfies Record<string, RegisterCommand>;

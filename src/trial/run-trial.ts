@@ -157,7 +157,11 @@ export async function runTrial(spec: TrialSpec, runtime: TrialRuntime): Promise<
           setTimeout(() => resolve('timeout'), 5_000).unref();
         }, agentTimeoutMs);
       });
-      const cancel = new Promise<'cancel'>((resolve) => runtime.signal?.addEventListener('abort', () => resolve('cancel'), { once: true }));
+      let onCancel: (() => void) | undefined;
+      const cancel = new Promise<'cancel'>((resolve) => {
+        onCancel = () => resolve('cancel');
+        runtime.signal?.addEventListener('abort', onCancel, { once: true });
+      });
       try {
         const outcome = await Promise.race([
           agent.run({ task, instruction: task.instruction, workspace: ws, paths: ws.paths, arm, skillDirs, env: runtime.env, model: spec.model, signal, timeoutMs: agentTimeoutMs, log }),
@@ -174,6 +178,7 @@ export async function runTrial(spec: TrialSpec, runtime: TrialRuntime): Promise<
         }
       } finally {
         clearTimeout(timer);
+        if (onCancel) runtime.signal?.removeEventListener('abort', onCancel);
       }
       log.record({
         type: 'agent_result',
