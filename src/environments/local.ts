@@ -51,6 +51,8 @@ interface LocalHandle {
 }
 
 const HARBOR_PREFIXES = ['/logs', '/tests', '/solution'];
+/** Trial roots are `<tmp>/skill-eval-<owner pid>-<trial>-…`. */
+export const LOCAL_ROOT_PREFIX = 'skill-eval-';
 /** Host variables a command may see; everything else (tokens, keys) reaches it only through `env`. */
 const PASSTHROUGH_ENV = ['LANG', 'LC_ALL', 'LC_CTYPE', 'TZ', 'TERM', 'USER', 'LOGNAME', 'SHELL'];
 
@@ -290,7 +292,8 @@ export function createLocalProvider(options: LocalProviderOptions = {}): Environ
       let root: string;
       try {
         await mkdir(baseDir, { recursive: true });
-        root = await mkdtemp(join(baseDir, `skill-eval-${sanitize(context.trialName)}-${randomBytes(2).toString('hex')}-`));
+        // The owner's pid in the name lets `skill-eval cleanup` tell a crashed run's leftovers from a live run's.
+        root = await mkdtemp(join(baseDir, `${LOCAL_ROOT_PREFIX}${process.pid}-${sanitize(context.trialName)}-${randomBytes(2).toString('hex')}-`));
       } catch (error) {
         throw new InfraError(`could not create a trial directory under ${baseDir}`, { cause: error });
       }

@@ -1,0 +1,51 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { cleanupLocal } from '../../src/environments/local-cleanup.js';
+import { REPO_ROOT, tempDir } from '../helpers/trials.js';
+
+function pgrep(marker: string): string {
+  try {
+    return execFileSync('pgrep', ['-f', marker], { encoding: 'utf8' }).trim();
+  } catch {
+    return '';
+  }
+}
+
+describe('local cleanup after a crash', () => {
+  it('kills the processes and removes the trial roots of a run that was killed with SIGKILL', async () => {
+    const baseDir = await tempDir('local-crash');
+    const marker = `skill-eval-crash-marker-${process.pid}`;
+    const script = `
+      import { createLocalProvider } from './src/environments/local.js';
+      import { loadTaskOrThrow } from './src/task/load.js';
+      const provider = createLocalProvider({ baseDir: ${JSON.stringify(baseDir)} });
+      const task = await loadTaskOrThrow('tests/fixtures/check/healthy');
+      const ws = await provider.createWorkspace(await provider.prepare(task, { jobId: 'j', forceBuild: false, log: () => {} }), { jobId: 'j', trialId: 't', trialName: 'crash' });
+      void ws.exec('exec -a ${marker} sleep 300');
+      setTimeout(() => console.log('ready'), 300);
+      setInterval(() => {}, 1000);
+    `;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+      child.once('exit', (code) => reject(new Error(`child exited early (${code})`)));
+    });
+    expect(pgrep(marker)).not.toBe('');
+    const live = await cleanupLocal({ baseDir });
+    expect(live).toEqual({ processesKilled: 0, directoriesRemoved: 0 });
+
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    expect(pgrep(marker)).not.toBe(''); // the crash orphaned it
+    expect((await readdir(baseDir)).length).toBe(1);
+
+    const report = await cleanupLocal({ baseDir });
+    expect(report.processesKilled).toBeGreaterThanOrEqual(1);
+    expect(report.directoriesRemoved).toBe(1);
+    await delay(100);
+    expect(pgrep(marker)).toBe('');
+    expect(await readdir(baseDir)).toEqual([]);
+  });
+});
