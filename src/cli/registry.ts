@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerAnalyze } from './analyze.js';
 import { registerEval } from './eval.js';
 import { registerTestBootstrap } from './test-bootstrap.js';
 import { registerTasks } from './tasks.js';
@@ -10,6 +11,7 @@ export type RegisterCommand = (program: Command, setExitCode: (code: number) => 
 /** The typed registry of CLI commands; one module per command under src/cli/. */
 export const commands = {
   eval: registerEval,
+  analyze: registerAnalyze,
   'test-bootstrap': registerTestBootstrap,
   tasks: registerTasks,
   'tasks check': registerTasksCheck,

@@ -1,6 +1,6 @@
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync, type Dirent } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { errorMessage } from '../errors.js';
 import { trialResultSchema, type TrialStatus } from './schema.js';
@@ -68,6 +68,8 @@ const TRIAL_RESULT_FILE = 'result.json';
 const TRIAL_SCHEMA = 'skill-eval/trial-result@1';
 /** Directories never searched: VCS metadata, dependencies, hidden caches. */
 const SKIPPED_DIRECTORY = /^(?:\.|node_modules$)/;
+/** Directory listings started before their turn (bounded: each holds a whole listing in memory). */
+const LISTINGS_AHEAD = 3;
 
 const legacyTrialSchema = z.looseObject({
   trial_id: z.union([z.number(), z.string()]),
@@ -99,6 +101,8 @@ export async function readResults(
 ): Promise<ReadSummary> {
   const yieldEvery = options.yieldEvery ?? 1024;
   const searched = [...new Set(dirs.map((dir) => resolve(dir)))];
+  // A root inside another root would be read twice: search only the outermost.
+  const roots = searched.filter((dir) => !searched.some((other) => other !== dir && dir.startsWith(other.endsWith(sep) ? other : `${other}${sep}`)));
   const summary: ReadSummary = {
     searched,
     filesRead: 0,
@@ -111,7 +115,6 @@ export async function readResults(
     problems: [],
   };
   const seenTrialIds = new Set<string>();
-  const visitedDirectories = new Set<string>();
   const reader = new ScratchReader();
   let readsSinceYield = 0;
 
@@ -124,15 +127,13 @@ export async function readResults(
     onTrial(record);
   };
 
-  const handleJson = (file: string, text: string, isTrialFile: boolean): void => {
+  const handleJson = (file: string, parsed: ParsedFile, isTrialFile: boolean): void => {
     summary.filesRead++;
-    let data: unknown;
-    try {
-      data = JSON.parse(text);
-    } catch (error) {
-      summary.problems.push({ file, reason: `not valid JSON (${errorMessage(error)})` });
+    if (!parsed.ok) {
+      summary.problems.push({ file, reason: `not valid JSON (${parsed.reason})` });
       return;
     }
+    const data = parsed.data;
     const outcome = classify(file, data, isTrialFile);
     switch (outcome.kind) {
       case 'trial':
@@ -158,57 +159,65 @@ export async function readResults(
 
   /** Reads and handles one file; `missing` when it does not exist (so the caller can list the directory instead). */
   const readJsonFile = (file: string, isTrialFile: boolean, missingIsExpected: boolean): 'read' | 'missing' => {
-    let text: string;
+    let parsed: ParsedFile;
     try {
-      text = reader.read(file);
+      parsed = reader.readJson(file);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (missingIsExpected && (code === 'ENOENT' || code === 'ENOTDIR')) return 'missing';
       summary.problems.push({ file, reason: `cannot read (${errorMessage(error)})` });
       return 'read';
     }
-    handleJson(file, text, isTrialFile);
+    handleJson(file, parsed, isTrialFile);
     return 'read';
   };
 
-  const pause = async (): Promise<void> => {
-    if (++readsSinceYield < yieldEvery) return;
-    readsSinceYield = 0;
-    await new Promise<void>((resolveYield) => setImmediate(resolveYield));
-  };
+  const yieldToEventLoop = (): Promise<void> => new Promise<void>((resolveYield) => setImmediate(resolveYield));
 
-  const visitDirectory = async (dir: string): Promise<void> => {
-    if (visitedDirectories.has(dir)) return;
-    visitedDirectories.add(dir);
-    let entries;
-    try {
-      entries = await readdir(dir, { withFileTypes: true });
-    } catch (error) {
-      summary.problems.push({ file: dir, reason: `cannot list (${errorMessage(error)})` });
+  const list = (dir: string): Promise<Dirent[] | Error> =>
+    readdir(dir, { withFileTypes: true }).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+
+  // Symbolic links are not followed (a Dirent of a link is neither file nor directory), so no cycles.
+  const visitDirectory = async (dir: string, listing: Promise<Dirent[] | Error> = list(dir)): Promise<void> => {
+    const entries = await listing;
+    if (entries instanceof Error) {
+      summary.problems.push({ file: dir, reason: `cannot list (${entries.message})` });
       return;
     }
     // A directory holding result.json is a trial directory: its agent/verifier/artifacts trees are not ours to read.
     if (entries.some((entry) => entry.name === TRIAL_RESULT_FILE && entry.isFile())) {
-      readJsonFile(join(dir, TRIAL_RESULT_FILE), true, false);
+      readJsonFile(`${dir}${sep}${TRIAL_RESULT_FILE}`, true, false);
       return;
     }
+    const subdirectories: string[] = [];
     for (const entry of entries) {
       if (SKIPPED_DIRECTORY.test(entry.name)) continue;
-      const path = join(dir, entry.name);
+      // Plain concatenation: `dir` is already absolute and normalized, and path.join costs 2 µs a call.
+      const path = `${dir}${sep}${entry.name}`;
       if (entry.isDirectory()) {
         // Most subdirectories of a job are trial directories: try their result.json before listing them.
-        if (readJsonFile(join(path, TRIAL_RESULT_FILE), true, true) === 'missing') await visitDirectory(path);
-        else visitedDirectories.add(path);
+        if (readJsonFile(`${path}${sep}${TRIAL_RESULT_FILE}`, true, true) === 'missing') subdirectories.push(path);
       } else if (entry.isFile() && entry.name.endsWith('.json')) {
         readJsonFile(path, false, false);
       } else {
         continue;
       }
-      await pause();
+      // An await per file would cost a microtask hop each; yield only every so often.
+      if (++readsSinceYield >= yieldEvery) {
+        readsSinceYield = 0;
+        await yieldToEventLoop();
+      }
+    }
+    // The next few listings run in the thread pool while this thread reads the files of the current one.
+    const listings: Array<Promise<Dirent[] | Error> | undefined> = [];
+    for (let index = 0; index < subdirectories.length; index++) {
+      for (let ahead = index; ahead < Math.min(subdirectories.length, index + LISTINGS_AHEAD); ahead++) listings[ahead] ??= list(subdirectories[ahead]!);
+      await visitDirectory(subdirectories[index]!, listings[index]);
+      listings[index] = undefined;
     }
   };
 
-  for (const root of searched) {
+  for (const root of roots) {
     let isFile: boolean;
     try {
       isFile = (await stat(root)).isFile();
@@ -225,14 +234,28 @@ export async function readResults(
   return summary;
 }
 
-/** Synchronous reads into one reused buffer: no per-file allocation, no fstat. */
+type ParsedFile = { ok: true; data: unknown } | { ok: false; reason: string };
+
+/**
+ * Synchronous reads into one reused buffer: no per-file allocation, no fstat. One read() usually
+ * returns the whole file; if its text parses, it was the whole file (a strict prefix of a JSON object
+ * is never valid JSON), which saves the second read() that would only confirm the end of the file.
+ */
 class ScratchReader {
   private buffer = Buffer.allocUnsafe(256 * 1024);
 
-  read(path: string): string {
+  /** Throws only I/O errors; a file that is not JSON comes back as `ok: false`. */
+  readJson(path: string): ParsedFile {
     const fd = openSync(path, 'r');
     try {
-      let length = 0;
+      let length = readSync(fd, this.buffer, 0, this.buffer.length, null);
+      if (length > 0 && length < this.buffer.length) {
+        try {
+          return { ok: true, data: JSON.parse(this.buffer.toString('utf8', 0, length)) };
+        } catch {
+          // A short read of a longer file, or not JSON: read to the end and decide then.
+        }
+      }
       for (;;) {
         if (length === this.buffer.length) {
           const larger = Buffer.allocUnsafe(this.buffer.length * 2);
@@ -243,7 +266,11 @@ class ScratchReader {
         if (count === 0) break;
         length += count;
       }
-      return this.buffer.toString('utf8', 0, length);
+      try {
+        return { ok: true, data: JSON.parse(this.buffer.toString('utf8', 0, length)) };
+      } catch (error) {
+        return { ok: false, reason: errorMessage(error) };
+      }
     } finally {
       closeSync(fd);
     }
@@ -267,7 +294,7 @@ function classify(file: string, data: unknown, isTrialFile: boolean): Classified
     return { kind: 'problem', reason: `unsupported schema ${object.schema} (this version reads ${TRIAL_SCHEMA})` };
   }
   if ('skill_eval_version' in object) return { kind: 'report' };
-  if ('task' in object && 'trials' in object) return parseLegacyReport(file, object);
+  if (typeof object.task === 'string' && Array.isArray(object.trials) && 'pass_rate' in object) return parseLegacyReport(file, object);
   return isTrialFile ? { kind: 'problem', reason: `no "schema": "${TRIAL_SCHEMA}" field: not a skill-eval trial result` } : { kind: 'ignored' };
 }
 

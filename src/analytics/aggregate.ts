@@ -1,0 +1,312 @@
+import type { Arm, ReadSummary, TrialRecord } from '../results/read.js';
+import type { TrialStatus } from '../results/schema.js';
+import { compareArms, mean, normalizedGain, passAtK, passHatK, taskLevelInterval, wilsonInterval } from './estimators.js';
+import {
+  ANALYSIS_SCHEMA,
+  type AnalysisReport,
+  type ArmStats,
+  type ArmSummary,
+  type ConfigReport,
+  type ConfigSummary,
+  type ExcludedTrial,
+  type TaskRow,
+  type TrialSample,
+} from './report.js';
+
+/**
+ * Folds trial records, one at a time, into per task × agent × model × arm counters, then turns the
+ * counters into the report. Memory grows with the number of cells, not of trials: the only per-trial
+ * data kept is a fixed-size random sample per configuration and arm (for the time/token plots) and
+ * the list of errored trials (which the report must name).
+ */
+
+export interface AnalysisSettings {
+  /** Reward at or above which a trial passes. */
+  passThreshold: number;
+  includeErrorsAsFailures: boolean;
+  /** The k of pass@k and pass^k. */
+  k: number[];
+  /** Trials kept per configuration and arm for the plots. */
+  sampleSize?: number | undefined;
+}
+
+export const DEFAULT_SAMPLE_SIZE = 2000;
+const ERROR_STATUSES: ReadonlySet<TrialStatus> = new Set(['infra_error', 'verifier_error']);
+const ARM_ORDER: readonly Arm[] = ['no-skills', 'with-skills'];
+
+class Cell {
+  trials = 0;
+  passes = 0;
+  rewardSum = 0;
+  excluded = 0;
+  durationSum = 0;
+  durationCount = 0;
+  tokensSum = 0;
+  tokensCount = 0;
+  activationReported = 0;
+  activated = 0;
+}
+
+/** Vitter's algorithm R with a seeded generator, so the same inputs always plot the same sample. */
+class Reservoir<T> {
+  readonly items: T[] = [];
+  private seen = 0;
+  private state: number;
+  constructor(private readonly capacity: number, seed: number) {
+    this.state = seed >>> 0;
+  }
+  add(item: T): void {
+    this.seen++;
+    if (this.items.length < this.capacity) {
+      this.items.push(item);
+      return;
+    }
+    const slot = Math.floor(this.random() * this.seen);
+    if (slot < this.capacity) this.items[slot] = item;
+  }
+  /** mulberry32 */
+  private random(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+}
+
+interface ConfigCells {
+  agent: string;
+  model: string | undefined;
+  tasks: Map<string, Partial<Record<Arm, Cell>>>;
+  samples: Record<Arm, Reservoir<TrialSample>>;
+}
+
+export class AnalysisAccumulator {
+  private readonly configs = new Map<string, ConfigCells>();
+  private readonly errored: ExcludedTrial[] = [];
+  private readonly errorsByStatus: Partial<Record<TrialStatus, number>> = {};
+  private trials = 0;
+
+  constructor(private readonly settings: AnalysisSettings) {}
+
+  add(record: TrialRecord): void {
+    this.trials++;
+    const cell = this.cell(record);
+    const isError = ERROR_STATUSES.has(record.status);
+    if (isError) {
+      this.errorsByStatus[record.status] = (this.errorsByStatus[record.status] ?? 0) + 1;
+      this.errored.push({
+        trial: record.trialName,
+        task: record.task,
+        agent: record.agent,
+        model: record.model,
+        arm: record.arm,
+        status: record.status,
+        message: record.errorMessage,
+        file: record.file,
+      });
+      if (!this.settings.includeErrorsAsFailures) {
+        cell.excluded++;
+        return;
+      }
+    }
+    // Errors counted as failures have no reward worth the name: 0, not passed.
+    const reward = isError ? undefined : record.reward;
+    const passed = reward !== undefined ? reward >= this.settings.passThreshold : !isError && record.status === 'passed';
+    cell.trials++;
+    if (passed) cell.passes++;
+    cell.rewardSum += reward ?? 0;
+    if (record.durationMs !== undefined) {
+      cell.durationSum += record.durationMs;
+      cell.durationCount++;
+    }
+    if (record.tokens !== undefined) {
+      cell.tokensSum += record.tokens;
+      cell.tokensCount++;
+    }
+    if (record.arm === 'with-skills' && record.skillsActivated !== undefined) {
+      cell.activationReported++;
+      if (record.skillsActivated.length > 0) cell.activated++;
+    }
+    if (record.durationMs !== undefined || record.tokens !== undefined) {
+      this.config(record).samples[record.arm].add({ task: record.task, passed, durationMs: record.durationMs, tokens: record.tokens });
+    }
+  }
+
+  finish(read: ReadSummary, generatedAt: Date = new Date()): AnalysisReport {
+    const configs = [...this.configs.values()]
+      .sort((x, y) => compareText(x.agent, y.agent) || compareText(x.model ?? '', y.model ?? ''))
+      .map((config) => this.configReport(config));
+    return {
+      schema: ANALYSIS_SCHEMA,
+      generatedAt: generatedAt.toISOString(),
+      options: {
+        passThreshold: this.settings.passThreshold,
+        includeErrorsAsFailures: this.settings.includeErrorsAsFailures,
+        k: [...this.settings.k],
+      },
+      inputs: {
+        searched: read.searched,
+        filesRead: read.filesRead,
+        trials: this.trials,
+        trialResults: read.trialResults,
+        legacyReports: read.legacyReports,
+        legacyTrials: read.legacyTrials,
+        skippedReportFiles: read.skippedReportFiles,
+        ignoredFiles: read.ignoredFiles,
+        duplicateTrials: read.duplicateTrials,
+      },
+      configs,
+      errors: {
+        countedAsFailures: this.settings.includeErrorsAsFailures,
+        count: this.errored.length,
+        byStatus: { ...this.errorsByStatus },
+        trials: [...this.errored].sort((x, y) => compareText(x.trial, y.trial) || compareText(x.file, y.file)),
+      },
+      problems: read.problems,
+    };
+  }
+
+  private config(record: TrialRecord): ConfigCells {
+    const key = `${record.agent}\u0000${record.model ?? ''}`;
+    let config = this.configs.get(key);
+    if (!config) {
+      const seed = this.configs.size * 2 + 1;
+      const size = this.settings.sampleSize ?? DEFAULT_SAMPLE_SIZE;
+      config = {
+        agent: record.agent,
+        model: record.model,
+        tasks: new Map(),
+        samples: { 'with-skills': new Reservoir(size, seed), 'no-skills': new Reservoir(size, seed + 1) },
+      };
+      this.configs.set(key, config);
+    }
+    return config;
+  }
+
+  private cell(record: TrialRecord): Cell {
+    const config = this.config(record);
+    let arms = config.tasks.get(record.task);
+    if (!arms) {
+      arms = {};
+      config.tasks.set(record.task, arms);
+    }
+    let cell = arms[record.arm];
+    if (!cell) {
+      cell = new Cell();
+      arms[record.arm] = cell;
+    }
+    return cell;
+  }
+
+  private armStats(cell: Cell | undefined, arm: Arm): ArmStats | undefined {
+    if (!cell || cell.trials === 0) return undefined;
+    const passAt: Record<string, number> = {};
+    const passHat: Record<string, number> = {};
+    for (const k of this.settings.k) {
+      const at = passAtK(cell.trials, cell.passes, k);
+      const hat = passHatK(cell.trials, cell.passes, k);
+      if (at !== undefined) passAt[k] = at;
+      if (hat !== undefined) passHat[k] = hat;
+    }
+    return {
+      trials: cell.trials,
+      passes: cell.passes,
+      passRate: cell.passes / cell.trials,
+      passRateCi: wilsonInterval(cell.passes, cell.trials)!,
+      meanReward: cell.rewardSum / cell.trials,
+      excluded: cell.excluded,
+      meanDurationMs: cell.durationCount > 0 ? cell.durationSum / cell.durationCount : undefined,
+      meanTokens: cell.tokensCount > 0 ? cell.tokensSum / cell.tokensCount : undefined,
+      passAtK: passAt,
+      passHatK: passHat,
+      skillActivation: arm === 'with-skills' && cell.activationReported > 0 ? { reported: cell.activationReported, activated: cell.activated } : undefined,
+    };
+  }
+
+  private configReport(config: ConfigCells): ConfigReport {
+    const tasks: TaskRow[] = [...config.tasks.entries()]
+      .sort(([x], [y]) => compareText(x, y))
+      .map(([task, cells]) => {
+        const withSkills = this.armStats(cells['with-skills'], 'with-skills');
+        const noSkills = this.armStats(cells['no-skills'], 'no-skills');
+        const arms: TaskRow['arms'] = {};
+        if (noSkills) arms['no-skills'] = noSkills;
+        if (withSkills) arms['with-skills'] = withSkills;
+        const deltaPp = withSkills && noSkills ? (withSkills.passRate - noSkills.passRate) * 100 : undefined;
+        return {
+          task,
+          arms,
+          deltaPp,
+          gain: normalizedGain(withSkills?.passRate, noSkills?.passRate),
+          significance: compareArms(withSkills, noSkills),
+          negativeDelta: deltaPp !== undefined && deltaPp < 0,
+        };
+      });
+    const label = config.model ? `${config.agent} · ${config.model}` : config.agent;
+    const samples: ConfigReport['samples'] = {};
+    for (const arm of ARM_ORDER) {
+      if (config.samples[arm].items.length > 0) samples[arm] = config.samples[arm].items;
+    }
+    return { agent: config.agent, model: config.model, label, tasks, summary: this.summary(tasks, config), samples };
+  }
+
+  private summary(tasks: TaskRow[], config: ConfigCells): ConfigSummary {
+    const arms: ConfigSummary['arms'] = {};
+    for (const arm of ARM_ORDER) {
+      const summary = armSummary(tasks.map((row) => row.arms[arm]).filter((stats) => stats !== undefined), this.settings.k);
+      if (summary) arms[arm] = summary;
+    }
+    const paired = tasks.filter((row) => row.arms['with-skills'] && row.arms['no-skills']);
+    const passRateWith = mean(paired.map((row) => row.arms['with-skills']!.passRate));
+    const passRateWithout = mean(paired.map((row) => row.arms['no-skills']!.passRate));
+    let reported = 0;
+    let activated = 0;
+    for (const cells of config.tasks.values()) {
+      reported += cells['with-skills']?.activationReported ?? 0;
+      activated += cells['with-skills']?.activated ?? 0;
+    }
+    return {
+      arms,
+      paired: {
+        tasks: paired.length,
+        passRateWith,
+        passRateWithout,
+        deltaPp: passRateWith !== undefined && passRateWithout !== undefined ? (passRateWith - passRateWithout) * 100 : undefined,
+        gain: normalizedGain(passRateWith, passRateWithout),
+      },
+      negativeDeltaTasks: tasks.filter((row) => row.negativeDelta).map((row) => row.task),
+      significantlyBetterTasks: tasks.filter((row) => row.significance.direction === 'skills help').length,
+      significantlyWorseTasks: tasks.filter((row) => row.significance.direction === 'skills hurt').length,
+      skillActivation: reported > 0 ? { rate: activated / reported, reported, activated } : undefined,
+    };
+  }
+}
+
+function armSummary(perTask: ArmStats[], ks: readonly number[]): ArmSummary | undefined {
+  const estimate = taskLevelInterval(perTask.map((stats) => stats.passRate));
+  if (!estimate) return undefined;
+  const passAt: ArmSummary['passAtK'] = {};
+  const passHat: ArmSummary['passHatK'] = {};
+  for (const k of ks) {
+    const at = perTask.map((stats) => stats.passAtK[k]).filter((value) => value !== undefined);
+    const hat = perTask.map((stats) => stats.passHatK[k]).filter((value) => value !== undefined);
+    if (at.length > 0) passAt[k] = { value: mean(at)!, tasks: at.length };
+    if (hat.length > 0) passHat[k] = { value: mean(hat)!, tasks: hat.length };
+  }
+  return {
+    tasks: estimate.tasks,
+    trials: perTask.reduce((sum, stats) => sum + stats.trials, 0),
+    passRate: estimate.mean,
+    passRateCi: estimate.interval,
+    passRateCiHalfWidth: estimate.halfWidth,
+    meanReward: mean(perTask.map((stats) => stats.meanReward))!,
+    passAtK: passAt,
+    passHatK: passHat,
+  };
+}
+
+/** Code-point order, independent of the locale, so outputs are byte-for-byte reproducible. */
+export function compareText(x: string, y: string): number {
+  return x < y ? -1 : x > y ? 1 : 0;
+}

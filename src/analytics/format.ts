@@ -1,0 +1,122 @@
+import type { Arm } from '../results/read.js';
+import type { Interval } from './estimators.js';
+import type { ArmStats, ArmSummary, ConfigReport, TaskRow } from './report.js';
+
+/** Number formatting shared by the terminal, Markdown and HTML outputs, so they never disagree. */
+
+export const NO_VALUE = '—';
+
+export const ARM_LABELS: Record<Arm, string> = { 'no-skills': 'No Skill', 'with-skills': 'With Skill' };
+
+export function formatPercent(rate: number): string {
+  return `${(rate * 100).toFixed(1)}%`;
+}
+
+/** Interval bounds in percent: one decimal, with the exact ends written as 0 and 100. */
+export function formatBound(rate: number): string {
+  if (rate <= 0) return '0';
+  if (rate >= 1) return '100';
+  return (rate * 100).toFixed(1);
+}
+
+export function formatInterval(interval: Interval | undefined): string {
+  return interval ? `[${formatBound(interval.low)}–${formatBound(interval.high)}]` : '';
+}
+
+/** `20.0% [3.6–62.4] (n=5)`: the rate never without its interval and sample size. */
+export function formatArmRate(stats: ArmStats | undefined): string {
+  if (!stats) return 'no data';
+  return `${formatPercent(stats.passRate)} ${formatInterval(stats.passRateCi)} (n=${stats.trials})`;
+}
+
+/** `62.5% ±12.3 pp (8 tasks)`: macro mean with its task-level interval. */
+export function formatArmSummary(summary: ArmSummary | undefined): string {
+  if (!summary) return 'no data';
+  const spread = summary.passRateCiHalfWidth === undefined ? '± n/a' : `±${(summary.passRateCiHalfWidth * 100).toFixed(1)} pp`;
+  return `${formatPercent(summary.passRate)} ${spread} (${summary.tasks} ${summary.tasks === 1 ? 'task' : 'tasks'})`;
+}
+
+export function formatGain(gain: number | undefined): string {
+  return gain === undefined ? NO_VALUE : gain.toFixed(2);
+}
+
+export function formatDeltaPp(deltaPp: number | undefined): string {
+  if (deltaPp === undefined) return NO_VALUE;
+  const rounded = Math.abs(deltaPp) < 0.05 ? 0 : deltaPp;
+  return `${rounded > 0 ? '+' : ''}${rounded.toFixed(1)} pp`;
+}
+
+export function formatPValue(pValue: number): string {
+  return pValue < 0.001 ? 'p<0.001' : `p=${pValue.toFixed(3)}`;
+}
+
+export function formatVerdict(row: TaskRow): string {
+  const { significance } = row;
+  if (significance.verdict === 'no data') {
+    const missing = (['no-skills', 'with-skills'] as const).filter((arm) => !row.arms[arm]);
+    return `no data (${missing.join(', ')} missing)`;
+  }
+  const p = significance.pValue === undefined ? '' : ` (${formatPValue(significance.pValue)})`;
+  if (significance.verdict === 'significant') return `significant: ${significance.direction ?? ''}${p}`;
+  return `inconclusive${p}`;
+}
+
+export function formatDurationMs(ms: number | undefined): string {
+  if (ms === undefined) return NO_VALUE;
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s`;
+  return `${(ms / 60_000).toFixed(1)} min`;
+}
+
+export function formatCount(value: number | undefined): string {
+  if (value === undefined) return NO_VALUE;
+  if (value >= 1_000_000) return `${(value / 1_000_000).toFixed(1)}M`;
+  if (value >= 10_000) return `${Math.round(value / 1000)}k`;
+  return String(Math.round(value));
+}
+
+/** The summary facts of one configuration, as short labelled strings (terminal and Markdown). */
+export function summaryFacts(config: ConfigReport): Array<[string, string]> {
+  const { summary } = config;
+  const facts: Array<[string, string]> = [
+    ['No skill (macro mean, task-level 95% CI)', formatArmSummary(summary.arms['no-skills'])],
+    ['With skill (macro mean, task-level 95% CI)', formatArmSummary(summary.arms['with-skills'])],
+  ];
+  const paired = summary.paired;
+  const pairedNote = paired.tasks === config.tasks.length ? '' : ` over the ${paired.tasks} tasks with both arms`;
+  facts.push(['Δ (with − without)', `${formatDeltaPp(paired.deltaPp)}${pairedNote}`]);
+  facts.push(['Normalized gain g (aggregate)', `${formatGain(paired.gain)}${paired.gain === undefined && paired.passRateWithout === 1 ? ' (baseline 100%)' : ''}`]);
+  facts.push([
+    'Tasks where skills hurt (Δ < 0)',
+    `${summary.negativeDeltaTasks.length} of ${paired.tasks}${summary.negativeDeltaTasks.length > 0 ? `: ${summary.negativeDeltaTasks.join(', ')}` : ''}`,
+  ]);
+  facts.push(['Significant (Fisher, p < 0.05)', `${summary.significantlyBetterTasks} better, ${summary.significantlyWorseTasks} worse`]);
+  facts.push([
+    'Skill activation',
+    summary.skillActivation
+      ? `${formatPercent(summary.skillActivation.rate)} of with-skill trials (${summary.skillActivation.activated}/${summary.skillActivation.reported} that reported it)`
+      : 'not reported',
+  ]);
+  const ks = passKLine(summary.arms['no-skills'], summary.arms['with-skills']);
+  if (ks) facts.push(['pass@k / pass^k (no skill → with skill)', ks]);
+  return facts;
+}
+
+function passKLine(noSkills: ArmSummary | undefined, withSkills: ArmSummary | undefined): string {
+  const ks = new Set([...Object.keys(noSkills?.passAtK ?? {}), ...Object.keys(withSkills?.passAtK ?? {})]);
+  const parts: string[] = [];
+  for (const k of [...ks].sort((x, y) => Number(x) - Number(y))) {
+    const show = (value: { value: number } | undefined): string => (value === undefined ? NO_VALUE : formatPercent(value.value));
+    let part = `pass@${k} ${show(noSkills?.passAtK[k])} → ${show(withSkills?.passAtK[k])}, pass^${k} ${show(noSkills?.passHatK[k])} → ${show(withSkills?.passHatK[k])}`;
+    // Tasks with fewer than k counted trials have no pass@k: say when the mean covers fewer tasks.
+    const covered = [noSkills?.passAtK[k]?.tasks ?? 0, withSkills?.passAtK[k]?.tasks ?? 0];
+    const total = [noSkills?.tasks ?? 0, withSkills?.tasks ?? 0];
+    if (covered[0]! < total[0]! || covered[1]! < total[1]!) part += ` (only tasks with ≥${k} trials: ${covered[0]}/${total[0]} → ${covered[1]}/${total[1]})`;
+    parts.push(part);
+  }
+  return parts.join('; ');
+}
+
+export function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
+  return `${count} ${count === 1 ? singular : pluralForm}`;
+}

@@ -1,0 +1,80 @@
+import type { Arm } from '../../results/read.js';
+import type { AnalysisReport, ArmStats } from '../report.js';
+
+/** One row per configuration × task; rates as fractions, Δ in percentage points, empty where undefined. */
+
+const ARM_PREFIXES: ReadonlyArray<[Arm, string]> = [
+  ['no-skills', 'no_skills'],
+  ['with-skills', 'with_skills'],
+];
+
+export function csvColumns(ks: readonly number[]): string[] {
+  const columns = ['agent', 'model', 'task'];
+  for (const [, prefix] of ARM_PREFIXES) {
+    columns.push(
+      `${prefix}_trials`,
+      `${prefix}_passes`,
+      `${prefix}_pass_rate`,
+      `${prefix}_ci_low`,
+      `${prefix}_ci_high`,
+      `${prefix}_mean_reward`,
+      `${prefix}_excluded`,
+      `${prefix}_mean_duration_ms`,
+      `${prefix}_mean_tokens`,
+    );
+    for (const k of ks) columns.push(`${prefix}_pass_at_${k}`, `${prefix}_pass_hat_${k}`);
+  }
+  columns.push('delta_pp', 'normalized_gain', 'p_value', 'verdict', 'direction', 'negative_delta');
+  return columns;
+}
+
+export function renderCsv(report: AnalysisReport): string {
+  const ks = report.options.k;
+  const rows: string[][] = [csvColumns(ks)];
+  for (const config of report.configs) {
+    for (const row of config.tasks) {
+      const cells: string[] = [text(config.agent), text(config.model ?? ''), text(row.task)];
+      for (const [arm] of ARM_PREFIXES) cells.push(...armCells(row.arms[arm], ks));
+      cells.push(
+        num(row.deltaPp),
+        num(row.gain),
+        num(row.significance.pValue),
+        row.significance.verdict,
+        row.significance.direction ?? '',
+        row.negativeDelta ? 'true' : 'false',
+      );
+      rows.push(cells);
+    }
+  }
+  return rows.map((cells) => cells.map(quote).join(',')).join('\r\n') + '\r\n';
+}
+
+function armCells(stats: ArmStats | undefined, ks: readonly number[]): string[] {
+  if (!stats) return Array.from({ length: 9 + ks.length * 2 }, () => '');
+  const cells = [
+    String(stats.trials),
+    String(stats.passes),
+    num(stats.passRate),
+    num(stats.passRateCi.low),
+    num(stats.passRateCi.high),
+    num(stats.meanReward),
+    String(stats.excluded),
+    num(stats.meanDurationMs),
+    num(stats.meanTokens),
+  ];
+  for (const k of ks) cells.push(num(stats.passAtK[k]), num(stats.passHatK[k]));
+  return cells;
+}
+
+function num(value: number | undefined): string {
+  return value === undefined ? '' : String(Number(value.toPrecision(12)));
+}
+
+/** Spreadsheets run cells that start with = + - @ as formulas: user text gets a leading apostrophe. */
+function text(value: string): string {
+  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+}
+
+function quote(cell: string): string {
+  return /[",\r\n]/.test(cell) ? `"${cell.replace(/"/g, '""')}"` : cell;
+}

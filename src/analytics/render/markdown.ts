@@ -1,0 +1,40 @@
+import { ARM_LABELS, formatArmRate, formatDeltaPp, formatGain, formatVerdict, summaryFacts } from '../format.js';
+import type { AnalysisReport } from '../report.js';
+
+/** GitHub-flavoured Markdown: the terminal's tables, for PR comments and job summaries. */
+export function renderMarkdown(report: AnalysisReport): string {
+  const lines: string[] = ['# skill-eval analysis', ''];
+  const { inputs } = report;
+  lines.push(
+    `${inputs.trials} trials from ${inputs.filesRead} files; pass = reward ≥ ${report.options.passThreshold}; ` +
+      `pass rates with Wilson 95% intervals; verdicts from a two-sided Fisher exact test.`,
+  );
+  for (const config of report.configs) {
+    lines.push('', `## ${escapeMarkdown(config.label)}`, '');
+    lines.push(`| Task | Pass Rate (${ARM_LABELS['no-skills']}) | Pass Rate (${ARM_LABELS['with-skills']}) | Δ | Normalized Gain | Verdict |`);
+    lines.push('| --- | --- | --- | ---: | ---: | --- |');
+    for (const row of config.tasks) {
+      const delta = formatDeltaPp(row.deltaPp) + (row.negativeDelta ? ' ⚠️' : '');
+      lines.push(
+        `| ${escapeMarkdown(row.task)} | ${formatArmRate(row.arms['no-skills'])} | ${formatArmRate(row.arms['with-skills'])} | ${delta} | ${formatGain(row.gain)} | ${formatVerdict(row)} |`,
+      );
+    }
+    lines.push('');
+    for (const [label, value] of summaryFacts(config)) lines.push(`- **${label}:** ${escapeMarkdown(value)}`);
+  }
+  if (report.errors.count > 0) {
+    const treatment = report.errors.countedAsFailures ? 'counted as failures' : 'excluded from the rates';
+    lines.push('', `## Errored trials (${report.errors.count}, ${treatment})`, '');
+    for (const trial of report.errors.trials) lines.push(`- \`${trial.trial}\` — ${trial.status}${trial.message ? `: ${escapeMarkdown(trial.message)}` : ''}`);
+  }
+  if (report.problems.length > 0) {
+    lines.push('', `## Skipped files (${report.problems.length})`, '');
+    for (const problem of report.problems) lines.push(`- \`${problem.file}\`: ${escapeMarkdown(problem.reason)}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Keeps user text (task names, messages) from breaking a table or turning into markup. */
+export function escapeMarkdown(text: string): string {
+  return text.replace(/[\\`*_[\]<>|#]/g, (character) => `\\${character}`).replace(/\r?\n/g, ' ');
+}

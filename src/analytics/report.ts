@@ -1,0 +1,138 @@
+import type { TrialStatus } from '../results/schema.js';
+import type { Arm, ReadProblem } from '../results/read.js';
+import type { Interval, Significance } from './estimators.js';
+
+/**
+ * The analysis report: what `--json` prints (schema `skill-eval/analysis@1`) and what every other
+ * output renders. Rates are fractions in [0, 1]; deltas are percentage points. A field that is not
+ * defined (no data, a 100 % baseline, k > n) is absent — never 0.
+ */
+
+export const ANALYSIS_SCHEMA = 'skill-eval/analysis@1';
+
+export interface ArmStats {
+  /** Trials counted in the rate (errors excluded unless --include-errors-as-failures). */
+  trials: number;
+  passes: number;
+  passRate: number;
+  /** Wilson 95 % interval of the pass rate. */
+  passRateCi: Interval;
+  /** Mean reward; a counted trial without a reward (agent failed, or an error counted as failure) adds 0. */
+  meanReward: number;
+  /** Trials left out of the rate: infra and verifier errors (0 with --include-errors-as-failures). */
+  excluded: number;
+  meanDurationMs?: number | undefined;
+  meanTokens?: number | undefined;
+  /** pass@k and pass^k by k, for every requested k ≤ trials. */
+  passAtK: Record<string, number>;
+  passHatK: Record<string, number>;
+  /** With-skills trials that reported which skills they used, and how many used at least one. */
+  skillActivation?: { reported: number; activated: number } | undefined;
+}
+
+export interface TaskRow {
+  task: string;
+  arms: Partial<Record<Arm, ArmStats>>;
+  /** p_with − p_without in percentage points; absent when an arm has no data. */
+  deltaPp?: number | undefined;
+  /** Normalized gain; absent when an arm has no data or the baseline is 100 %. */
+  gain?: number | undefined;
+  significance: Significance;
+  /** Skills made this task worse (Δ < 0), significant or not. */
+  negativeDelta: boolean;
+}
+
+export interface ArmSummary {
+  /** Tasks with data in this arm. */
+  tasks: number;
+  trials: number;
+  /** Macro mean over tasks of the per-task pass rates. */
+  passRate: number;
+  /** Task-level 95 % interval: ± 1.96 · sd(per-task pass rates) / √tasks (absent below two tasks). */
+  passRateCi?: Interval | undefined;
+  passRateCiHalfWidth?: number | undefined;
+  /** Macro mean over tasks of the per-task mean rewards. */
+  meanReward: number;
+  /** Macro means over the tasks with at least k counted trials; `tasks` says how many that was. */
+  passAtK: Record<string, { value: number; tasks: number }>;
+  passHatK: Record<string, { value: number; tasks: number }>;
+}
+
+export interface ConfigSummary {
+  arms: Partial<Record<Arm, ArmSummary>>;
+  /** The with/without comparison over the tasks that have both arms. */
+  paired: {
+    tasks: number;
+    passRateWith?: number | undefined;
+    passRateWithout?: number | undefined;
+    deltaPp?: number | undefined;
+    /** g on the aggregate (macro) pass rates, the SkillsBench definition. */
+    gain?: number | undefined;
+  };
+  /** Tasks where skills lowered the pass rate. */
+  negativeDeltaTasks: string[];
+  significantlyBetterTasks: number;
+  significantlyWorseTasks: number;
+  /** Share of with-skills trials that activated a skill, among those that reported it. */
+  skillActivation?: { rate: number; reported: number; activated: number } | undefined;
+}
+
+export interface TrialSample {
+  task: string;
+  passed: boolean;
+  durationMs?: number | undefined;
+  tokens?: number | undefined;
+}
+
+export interface ConfigReport {
+  agent: string;
+  model?: string | undefined;
+  /** `agent · model`, as every output names the configuration. */
+  label: string;
+  tasks: TaskRow[];
+  summary: ConfigSummary;
+  /** A uniform sample (at most SAMPLE_SIZE per arm) of counted trials, for the time and token plots. */
+  samples: Partial<Record<Arm, TrialSample[]>>;
+}
+
+export interface ExcludedTrial {
+  trial: string;
+  task: string;
+  agent: string;
+  model?: string | undefined;
+  arm: Arm;
+  status: TrialStatus;
+  message?: string | undefined;
+  file: string;
+}
+
+export interface AnalysisReport {
+  schema: typeof ANALYSIS_SCHEMA;
+  generatedAt: string;
+  options: {
+    passThreshold: number;
+    includeErrorsAsFailures: boolean;
+    k: number[];
+  };
+  inputs: {
+    searched: string[];
+    filesRead: number;
+    trials: number;
+    trialResults: number;
+    legacyReports: number;
+    legacyTrials: number;
+    skippedReportFiles: number;
+    ignoredFiles: number;
+    duplicateTrials: number;
+  };
+  configs: ConfigReport[];
+  /** Infra and verifier errors: left out of the rates (or counted as failures, when asked), always listed. */
+  errors: {
+    countedAsFailures: boolean;
+    count: number;
+    byStatus: Partial<Record<TrialStatus, number>>;
+    trials: ExcludedTrial[];
+  };
+  /** Files that could not be read; each was skipped. */
+  problems: ReadProblem[];
+}

@@ -1,0 +1,200 @@
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { Option, type Command } from 'commander';
+import pc from 'picocolors';
+import { analyzeResults } from '../analytics/analyze.js';
+import { evaluateGates, type GateOutcome } from '../analytics/gates.js';
+import { renderCsv } from '../analytics/render/csv.js';
+import { renderHtml } from '../analytics/render/html.js';
+import { renderMarkdown } from '../analytics/render/markdown.js';
+import { renderTerminal } from '../analytics/render/terminal.js';
+import type { AnalysisReport } from '../analytics/report.js';
+import { EXIT_CODES, UsageError, formatProblem } from '../errors.js';
+import { writeFileAtomic } from '../results/write.js';
+import type { RegisterCommand } from './registry.js';
+
+/** What the flags of `skill-eval analyze` (and the original's `pnpm run analyze --logDir=…`) parse into. */
+export interface AnalyzeOptions {
+  /** Result directories (or single result files); `./results` when none is given. */
+  dirs?: string[] | undefined;
+  /** The original skill-eval's flag: one more directory. */
+  logDir?: string | undefined;
+  /** Reward at or above which a trial passes (default 1.0). */
+  passThreshold?: number | string | undefined;
+  includeErrorsAsFailures?: boolean | undefined;
+  /** JSON report on stdout. */
+  json?: boolean | undefined;
+  /** `true`: to stdout; a string: to that file. */
+  csv?: boolean | string | undefined;
+  markdown?: boolean | string | undefined;
+  html?: string | undefined;
+  /** A rate in 0..1 or a percentage (`80%`). */
+  failUnder?: number | string | undefined;
+  minGain?: number | string | undefined;
+  /** The k of pass@k and pass^k: `1,3,5` or a list. */
+  k?: string | number[] | undefined;
+  /** Colours in the terminal table; defaults to "stdout is a colour TTY". */
+  color?: boolean | undefined;
+}
+
+export interface AnalyzeIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+export interface AnalyzeOutcome {
+  report: AnalysisReport;
+  exitCode: number;
+  gates: GateOutcome[];
+}
+
+export const DEFAULT_RESULTS_DIR = './results';
+export const DEFAULT_K = [1, 3, 5];
+
+const processIo: AnalyzeIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+};
+
+/**
+ * `skill-eval analyze DIR…`: reads every trial result under the directories, prints the report in the
+ * chosen formats and evaluates the gates. Exit code 0, or 1 when a gate is not met; usage problems
+ * (bad flags, no results at all) throw UsageError (exit 2).
+ */
+export async function analyzeCommand(options: AnalyzeOptions, cwd: string, io: AnalyzeIo = processIo): Promise<AnalyzeOutcome> {
+  const passThreshold = parseNumberFlag('--pass-threshold', options.passThreshold ?? 1);
+  const failUnder = options.failUnder === undefined ? undefined : parseRate('--fail-under', options.failUnder);
+  const minGain = options.minGain === undefined ? undefined : parseGain(options.minGain);
+  const k = parseK(options.k ?? DEFAULT_K);
+
+  const dirs = [...(options.dirs ?? [])];
+  if (options.logDir !== undefined) dirs.push(options.logDir);
+  // `--csv DIR`: Commander hands a following directory to the optional value; a directory is no CSV file.
+  let csv = options.csv;
+  let markdown = options.markdown;
+  if (typeof csv === 'string' && (await isDirectory(resolve(cwd, csv)))) {
+    dirs.push(csv);
+    csv = true;
+  }
+  if (typeof markdown === 'string' && (await isDirectory(resolve(cwd, markdown)))) {
+    dirs.push(markdown);
+    markdown = true;
+  }
+  if (dirs.length === 0) dirs.push(DEFAULT_RESULTS_DIR);
+  const toStdout = [options.json && '--json', csv === true && '--csv', markdown === true && '--markdown'].filter(Boolean);
+  if (toStdout.length > 1) {
+    throw new UsageError(`${toStdout.join(' and ')} would all print to stdout`, { hint: 'give a FILE to all but one of them, e.g. --csv report.csv' });
+  }
+
+  const report = await analyzeResults(
+    dirs.map((dir) => resolve(cwd, dir)),
+    { passThreshold, includeErrorsAsFailures: options.includeErrorsAsFailures ?? false, k },
+  );
+
+  if (report.inputs.trials === 0) {
+    const problems = report.problems.map((problem) => `\n  ${formatProblem({ file: problem.file, message: problem.reason, severity: 'error' })}`).join('');
+    throw new UsageError(`no trial results found in ${report.inputs.searched.join(', ')}${problems}`, {
+      hint:
+        'analyze looks for result.json files (schema skill-eval/trial-result@1) in trial directories and for the original skill-eval\'s ' +
+        'EvalReport JSON files; run `skill-eval eval` first, or pass the directory that holds them (skill-eval analyze DIR, or --logDir=DIR).',
+    });
+  }
+
+  const machineOutput = toStdout.length === 1;
+  if (options.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
+  if (csv === true) io.stdout(renderCsv(report));
+  if (markdown === true) io.stdout(renderMarkdown(report));
+  if (!machineOutput) io.stdout(renderTerminal(report, { color: options.color ?? defaultColor() }));
+  else if (report.problems.length > 0) {
+    // Machine output owns stdout; unreadable files still get named.
+    for (const problem of report.problems) io.stderr(`warning: skipped ${formatProblem({ file: problem.file, message: problem.reason, severity: 'warning' })}\n`);
+  }
+
+  const written: Array<[string, string]> = [];
+  if (typeof csv === 'string') written.push([csv, renderCsv(report)]);
+  if (typeof markdown === 'string') written.push([markdown, renderMarkdown(report)]);
+  if (options.html !== undefined) written.push([options.html, renderHtml(report)]);
+  for (const [file, content] of written) {
+    const path = resolve(cwd, file);
+    await writeFileAtomic(path, content);
+    io.stderr(`wrote ${path}\n`);
+  }
+
+  const gates = evaluateGates(report, { failUnder, minGain });
+  for (const gate of gates) io.stderr(`${gate.passed ? 'gate met' : 'gate FAILED'}: ${gate.message}\n`);
+  const exitCode = gates.some((gate) => !gate.passed) ? EXIT_CODES.gateFailed : EXIT_CODES.ok;
+  return { report, exitCode, gates };
+}
+
+export const registerAnalyze: RegisterCommand = (program: Command, setExitCode) => {
+  program
+    .command('analyze')
+    .description(
+      'Report pass rates with Wilson intervals, Δ, normalized gain and significance per task × agent × model, from trial results ' +
+        '(and the original skill-eval EvalReport JSON). Never pools agents or models; a missing arm is "no data".',
+    )
+    .argument('[dirs...]', `result directories or files (default: ${DEFAULT_RESULTS_DIR})`)
+    .option('--logDir <dir>', 'a result directory (the original skill-eval\'s flag; same as a DIR argument)')
+    .option('--pass-threshold <reward>', 'reward at or above which a trial passes', '1')
+    .option('--include-errors-as-failures', 'count infra and verifier errors as failed trials instead of leaving them out of the rates', false)
+    .option('--json', 'print the full report as JSON on stdout (schema skill-eval/analysis@1)', false)
+    .option('--csv [file]', 'one row per configuration × task, to FILE or stdout')
+    .option('--markdown [file]', 'the tables in Markdown, to FILE or stdout')
+    .option('--html <file>', 'a self-contained HTML report with charts')
+    .option('--fail-under <rate>', 'exit 1 unless every configuration\'s with-skills pass rate (macro mean over tasks) is ≥ RATE (0..1 or 80%)')
+    .option('--min-gain <g>', 'exit 1 unless every configuration\'s normalized gain g is ≥ G (undefined g fails)')
+    .option('--k <list>', 'k values for pass@k and pass^k, comma-separated', DEFAULT_K.join(','))
+    .addOption(new Option('--no-color', 'no colours in the terminal table'))
+    .action(async (dirs: string[], raw: AnalyzeOptions & { color?: boolean }) => {
+      // Commander sets color=true by default for --no-color; only an explicit --no-color turns colours off.
+      const color = raw.color === false ? false : undefined;
+      const { exitCode } = await analyzeCommand({ ...raw, dirs, color }, process.cwd());
+      if (exitCode !== EXIT_CODES.ok) setExitCode(exitCode);
+    });
+};
+
+function defaultColor(): boolean {
+  return Boolean(process.stdout.isTTY) && pc.isColorSupported;
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function parseNumberFlag(flag: string, value: number | string): number {
+  const n = typeof value === 'number' ? value : Number(value.trim());
+  if (typeof value === 'string' && value.trim() === '') throw new UsageError(`${flag}: expected a number, found ""`);
+  if (!Number.isFinite(n)) throw new UsageError(`${flag}: expected a number, found "${value}"`);
+  return n;
+}
+
+/** `0.8` or `80%`. A bare number above 1 is refused rather than guessed at (80 → 80%? 0.8%?). */
+export function parseRate(flag: string, value: number | string): number {
+  const text = String(value).trim();
+  const percent = text.endsWith('%');
+  const n = Number(percent ? text.slice(0, -1) : text);
+  const rate = percent ? n / 100 : n;
+  if (text === '' || text === '%' || !Number.isFinite(rate) || rate < 0 || rate > 1) {
+    throw new UsageError(`${flag}: expected a rate between 0 and 1 or a percentage like 80%, found "${text}"`);
+  }
+  return rate;
+}
+
+function parseGain(value: number | string): number {
+  const gain = parseNumberFlag('--min-gain', value);
+  if (gain > 1) throw new UsageError(`--min-gain: the normalized gain is at most 1, found "${value}"`);
+  return gain;
+}
+
+function parseK(value: string | number[]): number[] {
+  const parts = Array.isArray(value) ? value.map(String) : value.split(',').map((part) => part.trim()).filter((part) => part !== '');
+  const ks = parts.map(Number);
+  if (ks.length === 0 || ks.some((k) => !Number.isInteger(k) || k < 1)) {
+    throw new UsageError(`--k: expected positive whole numbers separated by commas (e.g. 1,3,5), found "${String(value)}"`);
+  }
+  return [...new Set(ks)].sort((x, y) => x - y);
+}

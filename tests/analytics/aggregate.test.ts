@@ -1,0 +1,206 @@
+import { describe, expect, it } from 'vitest';
+import { AnalysisAccumulator, type AnalysisSettings } from '../../src/analytics/aggregate.js';
+import type { AnalysisReport } from '../../src/analytics/report.js';
+import type { ReadSummary, TrialRecord } from '../../src/results/read.js';
+
+const SETTINGS: AnalysisSettings = { passThreshold: 1, includeErrorsAsFailures: false, k: [1, 3] };
+
+const EMPTY_READ: ReadSummary = {
+  searched: ['/results'],
+  filesRead: 0,
+  trialResults: 0,
+  legacyReports: 0,
+  legacyTrials: 0,
+  skippedReportFiles: 0,
+  ignoredFiles: 0,
+  duplicateTrials: 0,
+  problems: [],
+};
+
+let sequence = 0;
+function trial(overrides: Partial<TrialRecord>): TrialRecord {
+  sequence++;
+  return {
+    source: 'trial-result',
+    file: `/results/t${sequence}/result.json`,
+    trialId: `t${sequence}`,
+    trialName: `trial-${sequence}`,
+    task: 'task-a',
+    agent: 'claude-code',
+    model: 'sonnet',
+    arm: 'with-skills',
+    status: 'passed',
+    reward: 1,
+    durationMs: 1000,
+    tokens: 500,
+    skillsActivated: undefined,
+    errorMessage: undefined,
+    ...overrides,
+  };
+}
+
+/** `passes` passing and `fails` failing trials of one cell. */
+function cell(passes: number, fails: number, overrides: Partial<TrialRecord>): TrialRecord[] {
+  return [
+    ...Array.from({ length: passes }, () => trial({ ...overrides, status: 'passed', reward: 1 })),
+    ...Array.from({ length: fails }, () => trial({ ...overrides, status: 'failed', reward: 0 })),
+  ];
+}
+
+function analyze(records: TrialRecord[], settings: AnalysisSettings = SETTINGS): AnalysisReport {
+  const accumulator = new AnalysisAccumulator(settings);
+  for (const record of records) accumulator.add(record);
+  return accumulator.finish(EMPTY_READ, new Date('2025-01-01T00:00:00Z'));
+}
+
+describe('AnalysisAccumulator', () => {
+  it('computes the seed README rows with intervals, Δ, g and verdicts', () => {
+    const report = analyze([
+      ...cell(1, 4, { task: 'superlint_demo', arm: 'no-skills' }),
+      ...cell(5, 0, { task: 'superlint_demo', arm: 'with-skills' }),
+      ...cell(2, 2, { task: 'data_cleanup', arm: 'no-skills' }),
+      ...cell(3, 1, { task: 'data_cleanup', arm: 'with-skills' }),
+    ]);
+    expect(report.configs).toHaveLength(1);
+    const [dataCleanup, superlint] = report.configs[0]!.tasks;
+    expect(superlint!.task).toBe('superlint_demo');
+    expect(superlint!.arms['no-skills']!.passRate).toBeCloseTo(0.2, 12);
+    expect(superlint!.arms['with-skills']!.passRateCi.low).toBeCloseTo(0.565522, 5);
+    expect(superlint!.gain).toBeCloseTo(1, 12);
+    expect(superlint!.deltaPp).toBeCloseTo(80, 9);
+    expect(superlint!.significance.verdict).toBe('significant');
+    expect(dataCleanup!.gain).toBeCloseTo(0.5, 12);
+    expect(dataCleanup!.significance.verdict).toBe('inconclusive');
+
+    const summary = report.configs[0]!.summary;
+    // Macro means: (0.2 + 0.5)/2 = 0.35 and (1 + 0.75)/2 = 0.875; g = 0.525/0.65.
+    expect(summary.arms['no-skills']!.passRate).toBeCloseTo(0.35, 12);
+    expect(summary.arms['with-skills']!.passRate).toBeCloseTo(0.875, 12);
+    expect(summary.paired.gain).toBeCloseTo(0.525 / 0.65, 12);
+    // Task-level CI of [0.2, 0.5]: 1.96 · sd(0.2121) / √2 = 0.294.
+    expect(summary.arms['no-skills']!.passRateCiHalfWidth).toBeCloseTo(0.294, 9);
+    expect(summary.negativeDeltaTasks).toEqual([]);
+  });
+
+  it('never pools agents or models: each agent × model is its own configuration', () => {
+    const report = analyze([
+      ...cell(1, 0, { agent: 'claude-code', model: 'sonnet', arm: 'with-skills' }),
+      ...cell(0, 1, { agent: 'claude-code', model: 'opus', arm: 'with-skills' }),
+      ...cell(0, 1, { agent: 'codex', model: 'sonnet', arm: 'with-skills' }),
+    ]);
+    expect(report.configs.map((config) => config.label)).toEqual(['claude-code · opus', 'claude-code · sonnet', 'codex · sonnet']);
+    expect(report.configs.map((config) => config.tasks[0]!.arms['with-skills']!.passRate)).toEqual([0, 1, 0]);
+  });
+
+  it('reports a missing arm as "no data", never as 0 %', () => {
+    const report = analyze(cell(3, 1, { arm: 'with-skills' }));
+    const row = report.configs[0]!.tasks[0]!;
+    expect(row.arms['no-skills']).toBeUndefined();
+    expect(row.deltaPp).toBeUndefined();
+    expect(row.gain).toBeUndefined();
+    expect(row.significance.verdict).toBe('no data');
+    expect(report.configs[0]!.summary.arms['no-skills']).toBeUndefined();
+    expect(report.configs[0]!.summary.paired).toEqual({ tasks: 0, passRateWith: undefined, passRateWithout: undefined, deltaPp: undefined, gain: undefined });
+  });
+
+  it('excludes infra and verifier errors by default and names them', () => {
+    const records = [
+      ...cell(1, 1, { arm: 'no-skills' }),
+      trial({ arm: 'no-skills', status: 'infra_error', reward: undefined, trialName: 'infra-1', errorMessage: 'engine down' }),
+      trial({ arm: 'no-skills', status: 'verifier_error', reward: undefined, trialName: 'verifier-1' }),
+    ];
+    const report = analyze(records);
+    const stats = report.configs[0]!.tasks[0]!.arms['no-skills']!;
+    expect(stats.trials).toBe(2);
+    expect(stats.passRate).toBe(0.5);
+    expect(stats.excluded).toBe(2);
+    expect(report.errors.count).toBe(2);
+    expect(report.errors.byStatus).toEqual({ infra_error: 1, verifier_error: 1 });
+    expect(report.errors.trials.map((t) => t.trial)).toEqual(['infra-1', 'verifier-1']);
+    expect(report.errors.trials[0]!.message).toBe('engine down');
+
+    const counted = analyze(records, { ...SETTINGS, includeErrorsAsFailures: true });
+    const countedStats = counted.configs[0]!.tasks[0]!.arms['no-skills']!;
+    expect(countedStats.trials).toBe(4);
+    expect(countedStats.passRate).toBe(0.25);
+    expect(countedStats.excluded).toBe(0);
+    expect(counted.errors.countedAsFailures).toBe(true);
+  });
+
+  it('counts agent timeouts and errors as trials: the reward decides, no reward is a failure', () => {
+    const report = analyze([
+      trial({ arm: 'no-skills', status: 'agent_timeout', reward: 1 }),
+      trial({ arm: 'no-skills', status: 'agent_error', reward: undefined }),
+      trial({ arm: 'no-skills', status: 'agent_error', reward: 0 }),
+    ]);
+    const stats = report.configs[0]!.tasks[0]!.arms['no-skills']!;
+    expect(stats.trials).toBe(3);
+    expect(stats.passes).toBe(1);
+    expect(stats.meanReward).toBeCloseTo(1 / 3, 12);
+    expect(report.errors.count).toBe(0);
+  });
+
+  it('decides pass/fail from the reward at the pass threshold', () => {
+    const records = [trial({ reward: 0.8, status: 'failed' }), trial({ reward: 0.5, status: 'failed' })];
+    expect(analyze(records).configs[0]!.tasks[0]!.arms['with-skills']!.passes).toBe(0);
+    expect(analyze(records, { ...SETTINGS, passThreshold: 0.75 }).configs[0]!.tasks[0]!.arms['with-skills']!.passes).toBe(1);
+  });
+
+  it('leaves g undefined at a 100 % baseline and flags negative deltas', () => {
+    const report = analyze([
+      ...cell(4, 0, { task: 'easy', arm: 'no-skills' }),
+      ...cell(3, 1, { task: 'easy', arm: 'with-skills' }),
+    ]);
+    const row = report.configs[0]!.tasks[0]!;
+    expect(row.gain).toBeUndefined();
+    expect(row.deltaPp).toBeCloseTo(-25, 9);
+    expect(row.negativeDelta).toBe(true);
+    expect(report.configs[0]!.summary.negativeDeltaTasks).toEqual(['easy']);
+    expect(report.configs[0]!.summary.paired.gain).toBeUndefined();
+  });
+
+  it('computes the paired comparison over tasks that have both arms only', () => {
+    const report = analyze([
+      ...cell(1, 1, { task: 'both', arm: 'no-skills' }),
+      ...cell(2, 0, { task: 'both', arm: 'with-skills' }),
+      ...cell(0, 2, { task: 'only-with', arm: 'with-skills' }),
+    ]);
+    const { summary } = report.configs[0]!;
+    expect(summary.arms['with-skills']!.passRate).toBeCloseTo(0.5, 12);
+    expect(summary.paired.tasks).toBe(1);
+    expect(summary.paired.passRateWith).toBe(1);
+    expect(summary.paired.gain).toBe(1);
+  });
+
+  it('reports pass@k per task and its macro mean over tasks with at least k trials', () => {
+    const report = analyze([...cell(1, 4, { task: 'five', arm: 'no-skills' }), ...cell(1, 1, { task: 'two', arm: 'no-skills' })]);
+    const [five, two] = report.configs[0]!.tasks;
+    expect(five!.arms['no-skills']!.passAtK['3']).toBeCloseTo(0.6, 12);
+    expect(two!.arms['no-skills']!.passAtK['3']).toBeUndefined();
+    const summary = report.configs[0]!.summary.arms['no-skills']!;
+    expect(summary.passAtK['3']).toEqual({ value: expect.closeTo(0.6, 12), tasks: 1 });
+    expect(summary.passAtK['1']).toEqual({ value: expect.closeTo(0.35, 12), tasks: 2 });
+  });
+
+  it('measures skill activation among the with-skills trials that report it', () => {
+    const report = analyze([
+      trial({ skillsActivated: ['lint'] }),
+      trial({ skillsActivated: ['lint', 'fmt'] }),
+      trial({ skillsActivated: [] }),
+      trial({ skillsActivated: undefined }),
+      trial({ arm: 'no-skills', skillsActivated: [] }),
+    ]);
+    expect(report.configs[0]!.summary.skillActivation).toEqual({ rate: 2 / 3, reported: 3, activated: 2 });
+  });
+
+  it('keeps a bounded, reproducible sample of trials for the plots', () => {
+    const records = Array.from({ length: 500 }, (_, index) => trial({ durationMs: index }));
+    const first = analyze(records, { ...SETTINGS, sampleSize: 50 });
+    const second = analyze(records, { ...SETTINGS, sampleSize: 50 });
+    const sample = first.configs[0]!.samples['with-skills']!;
+    expect(sample).toHaveLength(50);
+    expect(sample).toEqual(second.configs[0]!.samples['with-skills']);
+    // Uniform over all 500, not just the first 50.
+    expect(Math.max(...sample.map((s) => s.durationMs!))).toBeGreaterThan(250);
+  });
+});

@@ -1,0 +1,160 @@
+import { mkdtemp, mkdir, rm, writeFile, cp, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LEGACY_AGENT, readResults, type TrialRecord } from '../../src/results/read.js';
+
+const FIXTURES = resolve(import.meta.dirname, '../fixtures/results');
+
+async function readAll(dirs: string[]) {
+  const records: TrialRecord[] = [];
+  const summary = await readResults(dirs, (record) => records.push(record));
+  return { records, summary };
+}
+
+describe('readResults on the fixtures', () => {
+  it('reads every trial result and the legacy report, and skips what is not a result', async () => {
+    const { records, summary } = await readAll([FIXTURES]);
+    expect(summary.trialResults).toBe(20);
+    expect(summary.legacyReports).toBe(1);
+    expect(summary.legacyTrials).toBe(3);
+    expect(records).toHaveLength(23);
+    expect(summary.skippedReportFiles).toBe(1);
+    // job.json
+    expect(summary.ignoredFiles).toBe(1);
+    expect(summary.duplicateTrials).toBe(0);
+    expect(summary.searched).toEqual([FIXTURES]);
+  });
+
+  it('reports the broken file with its reason and carries on', async () => {
+    const { summary } = await readAll([FIXTURES]);
+    expect(summary.problems).toEqual([
+      { file: join(FIXTURES, 'jobs/demo-job/broken-trial/result.json'), reason: expect.stringMatching(/^not valid JSON/) },
+    ]);
+  });
+
+  it('maps a trial result to a record with its provenance', async () => {
+    const { records } = await readAll([FIXTURES]);
+    const timeout = records.find((record) => record.trialName === 'superlint_demo__claude-code-claude-sonnet-4-5__no-skills__4')!;
+    expect(timeout).toMatchObject({
+      source: 'trial-result',
+      task: 'superlint_demo',
+      agent: 'claude-code',
+      model: 'claude-sonnet-4-5',
+      arm: 'no-skills',
+      status: 'agent_timeout',
+      reward: 0,
+      errorMessage: expect.stringContaining('did not finish'),
+    });
+    expect(timeout.file).toBe(join(FIXTURES, 'jobs/demo-job', timeout.trialName, 'result.json'));
+    expect(timeout.tokens).toBeGreaterThan(0);
+  });
+
+  it('maps the original EvalReport: skills_used → with-skills, agent unknown (legacy)', async () => {
+    const { records } = await readAll([FIXTURES]);
+    const legacy = records.filter((record) => record.source === 'legacy-report');
+    expect(legacy.map((record) => record.reward)).toEqual([1, 0, 1]);
+    expect(legacy.every((record) => record.arm === 'with-skills' && record.agent === LEGACY_AGENT && record.model === undefined)).toBe(true);
+    expect(legacy[0]!.durationMs).toBe(61000);
+    expect(legacy[0]!.tokens).toBe(1500);
+  });
+
+  it('reads a directory nested inside another root only once', async () => {
+    const { records, summary } = await readAll([FIXTURES, join(FIXTURES, 'jobs')]);
+    expect(records).toHaveLength(23);
+    expect(summary.duplicateTrials).toBe(0);
+  });
+
+  it('reads a single file named as a root', async () => {
+    const file = join(FIXTURES, 'jobs/demo-job/superlint_demo__claude-code-claude-sonnet-4-5__with-skills__1/result.json');
+    const { records } = await readAll([file]);
+    expect(records.map((record) => record.trialName)).toEqual(['superlint_demo__claude-code-claude-sonnet-4-5__with-skills__1']);
+  });
+
+  it('reports a missing directory as a problem instead of failing', async () => {
+    const missing = join(FIXTURES, 'does-not-exist');
+    const { records, summary } = await readAll([missing]);
+    expect(records).toEqual([]);
+    expect(summary.problems).toEqual([{ file: missing, reason: expect.stringContaining('cannot open') }]);
+  });
+});
+
+describe('readResults on edge cases', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'skill-eval-read-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('drops a copied trial (same trial_id) as a duplicate', async () => {
+    const source = join(FIXTURES, 'jobs/demo-job/superlint_demo__claude-code-claude-sonnet-4-5__with-skills__1');
+    await cp(source, join(dir, 'a/trial'), { recursive: true });
+    await cp(source, join(dir, 'b/trial'), { recursive: true });
+    const { records, summary } = await readAll([dir]);
+    expect(records).toHaveLength(1);
+    expect(summary.duplicateTrials).toBe(1);
+  });
+
+  it('reports a result.json that breaks the schema, or is not ours, by file and reason', async () => {
+    await mkdir(join(dir, 'bad-schema'));
+    await writeFile(join(dir, 'bad-schema/result.json'), JSON.stringify({ schema: 'skill-eval/trial-result@1', task: 'x' }));
+    await mkdir(join(dir, 'future'));
+    await writeFile(join(dir, 'future/result.json'), JSON.stringify({ schema: 'skill-eval/trial-result@2' }));
+    await mkdir(join(dir, 'foreign'));
+    await writeFile(join(dir, 'foreign/result.json'), JSON.stringify({ ok: true }));
+    const { records, summary } = await readAll([dir]);
+    expect(records).toEqual([]);
+    expect(summary.problems.map((problem) => [problem.file.slice(dir.length + 1), problem.reason.split(':')[0]])).toEqual([
+      ['bad-schema/result.json', 'invalid trial result'],
+      ['foreign/result.json', 'no "schema"'],
+      ['future/result.json', 'unsupported schema skill-eval/trial-result@2 (this version reads skill-eval/trial-result@1)'],
+    ]);
+  });
+
+  it('does not descend into a trial directory, nor into hidden directories or node_modules', async () => {
+    const source = join(FIXTURES, 'jobs/demo-job/data_cleanup__claude-code-claude-sonnet-4-5__no-skills__1');
+    await cp(source, join(dir, 'trial'), { recursive: true });
+    // A result inside a trial's artifacts is the agent's business, not a trial of ours.
+    await cp(source, join(dir, 'trial/artifacts/nested'), { recursive: true });
+    await cp(join(FIXTURES, 'legacy'), join(dir, '.cache'), { recursive: true });
+    await cp(join(FIXTURES, 'legacy'), join(dir, 'node_modules'), { recursive: true });
+    const { records, summary } = await readAll([dir]);
+    expect(records).toHaveLength(1);
+    expect(summary.filesRead).toBe(1);
+  });
+
+  it('does not follow symbolic links (no cycles)', async () => {
+    const source = join(FIXTURES, 'jobs/demo-job/data_cleanup__claude-code-claude-sonnet-4-5__no-skills__1');
+    await cp(source, join(dir, 'job/trial'), { recursive: true });
+    await symlink(dir, join(dir, 'job/loop'));
+    const { records, summary } = await readAll([dir]);
+    expect(records).toHaveLength(1);
+    expect(summary.filesRead).toBe(1);
+    expect(summary.problems).toEqual([]);
+  });
+
+  it('reports an EvalReport-looking file with bad fields', async () => {
+    await writeFile(join(dir, 'old.json'), JSON.stringify({ task: 'x', pass_rate: 0.5, trials: [{ trial_id: 1 }], skills_used: [] }));
+    const { summary } = await readAll([dir]);
+    expect(summary.problems).toEqual([{ file: join(dir, 'old.json'), reason: expect.stringContaining('invalid EvalReport: trials.0.reward') }]);
+  });
+
+  it('reads files larger than its read buffer whole', async () => {
+    const log = Array.from({ length: 6000 }, (_, i) => ({ type: 'command', timestamp: '2024-01-01T00:00:00Z', command: `echo ${'x'.repeat(80)} ${i}` }));
+    const trials = [1, 2].map((id) => ({ trial_id: id, reward: id === 1 ? 1 : 0, session_log: log }));
+    const text = JSON.stringify({ task: 'big', pass_rate: 0.5, trials, skills_used: ['s'] });
+    expect(text.length).toBeGreaterThan(1024 * 1024);
+    await writeFile(join(dir, 'big.json'), text);
+    const { records, summary } = await readAll([dir]);
+    expect(summary.problems).toEqual([]);
+    expect(records.map((record) => record.reward)).toEqual([1, 0]);
+  });
+
+  it('maps an EvalReport without skills to the no-skills arm', async () => {
+    await writeFile(join(dir, 'old.json'), JSON.stringify({ task: 'x', pass_rate: 0.5, trials: [{ trial_id: 1, reward: 1, session_log: [] }], skills_used: [] }));
+    const { records } = await readAll([dir]);
+    expect(records).toMatchObject([{ arm: 'no-skills', agent: LEGACY_AGENT, task: 'x', reward: 1 }]);
+  });
+});
