@@ -34,6 +34,6 @@ export function renderEvalSummary(summary: JobSummary, context: { provider: stri
     `provider: ${context.provider}   trials: ${summary.finished}/${summary.planned} (${statuses || 'none'})`,
     `job: ${displayPath(context.jobDir, context.cwd)}`,
     ...context.reportPaths.map((p) => `report: ${displayPath(p, context.cwd)}`),
-    'Errors (infra_error, verifier_error) are excluded from pass rates. For intervals and normalized gain: skill-eval analyze ' + displayPath(context.jobDir, context.cwd),
+    'Errors (infra_error, verifier_error) are excluded from pass rates. Normalized gain, significance, pass@k: skill-eval analyze ' + displayPath(context.jobDir, context.cwd),
   ].join('\n');
 }
