@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { registerAnalyze } from './analyze.js';
+import { registerCleanup } from './cleanup.js';
 import { registerEval } from './eval.js';
+import { registerImages } from './images.js';
 import { registerTestBootstrap } from './test-bootstrap.js';
 import { registerTasks } from './tasks.js';
 import { registerTasksCheck } from './tasks-check.js';
@@ -15,4 +17,6 @@ export const commands = {
   'test-bootstrap': registerTestBootstrap,
   tasks: registerTasks,
   'tasks check': registerTasksCheck,
+  cleanup: registerCleanup,
+  images: registerImages,
 } satisfies Record<string, RegisterCommand>;

@@ -91,12 +91,27 @@ export interface PreparedEnvironment {
   notes: string[];
 }
 
+/**
+ * Extra image layer baked on top of a task's image (the Docker provider's hook for agent CLIs, which are never
+ * installed per trial): built once per content into `skill-eval/task-<name>:<hash>-<key>`, reused afterwards.
+ */
+export interface ImageLayer {
+  /** Short name, part of the image tag (`claude-code-1.0.3`). */
+  key: string;
+  /** Dockerfile instructions placed after `FROM <task image>`. */
+  dockerfileLines: string[];
+  /** Files of the layer's build context (relative path → content), for COPY in `dockerfileLines`. */
+  files?: Record<string, string | Uint8Array | { content: string | Uint8Array; mode: number }> | undefined;
+}
+
 export interface PrepareContext {
   jobId: string;
   forceBuild: boolean;
   signal?: AbortSignal | undefined;
   /** Build output and other progress lines. */
   log: (line: string) => void;
+  /** Layers stacked on the task's image, in order (providers without images ignore them). */
+  layers?: ImageLayer[] | undefined;
 }
 
 export interface WorkspaceContext {

@@ -1,0 +1,384 @@
+/** The Docker provider against a real engine (see docker-engine.ts for when this suite runs). */
+import { randomBytes } from 'node:crypto';
+import { lstat, mkdir, mkdtemp, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDockerProvider } from '../../src/environments/docker.js';
+import { cleanupDocker } from '../../src/environments/cleanup.js';
+import type { EnvironmentProvider, PreparedEnvironment, Workspace } from '../../src/environments/types.js';
+import { InfraError } from '../../src/errors.js';
+import { BASE_IMAGE, IN_CI, dockerReadiness, engineGate, makeTask, quietLog, uniqueId } from './docker-engine.js';
+
+const run = await engineGate('the Docker provider tests (tests/environments/docker.test.ts)');
+const docker = new Docker();
+const JOB = uniqueId('test-docker');
+/** Image tags the tests built, removed at the end. */
+const builtTags = new Set<string>();
+
+async function trialContainers(trialId: string): Promise<Docker.ContainerInfo[]> {
+  return docker.listContainers({ all: true, filters: JSON.stringify({ label: [`skill-eval.trial=${trialId}`] }) });
+}
+
+function trial(): { jobId: string; trialId: string; trialName: string } {
+  const trialId = randomBytes(6).toString('hex');
+  return { jobId: JOB, trialId, trialName: `t-${trialId}` };
+}
+
+async function prepareTracked(provider: EnvironmentProvider, ...args: Parameters<EnvironmentProvider['prepare']>): Promise<PreparedEnvironment> {
+  const prepared = await provider.prepare(...args);
+  builtTags.add(String(prepared.handle.image));
+  return prepared;
+}
+
+/** A Harbor task on the offline base image; `nonce` makes its image new to the engine. */
+function simpleTask(nonce: string, toml = '') {
+  return makeTask(`docker-${nonce}`, {
+    'environment/Dockerfile': `FROM ${BASE_IMAGE}\nWORKDIR /app\nCOPY app/ /app/\n`,
+    'environment/app/hello.txt': `hello ${nonce}\n`,
+  }, `schema_version = "1.1"\n${toml}`);
+}
+
+it.runIf(IN_CI)('CI has a Docker engine and the offline base image', async () => {
+  const readiness = await dockerReadiness();
+  expect(readiness.reason).toBe('');
+  expect(readiness.ok).toBe(true);
+});
+
+describe.runIf(run)('docker provider (real engine)', () => {
+  let provider: EnvironmentProvider;
+  let prepared: PreparedEnvironment;
+  let ws: Workspace;
+
+  beforeAll(async () => {
+    provider = createDockerProvider({ killGraceMs: 1000 });
+    await provider.preflight();
+    const task = await simpleTask(uniqueId('shared'), '[environment]\ncpus = 0.5\nmemory_mb = 256\nallow_internet = false\n');
+    prepared = await prepareTracked(provider, task, { jobId: JOB, forceBuild: false, log: quietLog });
+    ws = await provider.createWorkspace(prepared, trial());
+  });
+
+  afterAll(async () => {
+    await ws?.dispose();
+    await cleanupDocker({ jobId: JOB });
+    for (const tag of builtTags) await docker.getImage(tag).remove({ force: true }).catch(() => undefined);
+  });
+
+  describe('images', () => {
+    it('builds a task image once: a second prepare (new provider) only inspects it', async () => {
+      const task = await simpleTask(uniqueId('cache'));
+      const lines: string[] = [];
+      const first = await prepareTracked(createDockerProvider(), task, { jobId: JOB, forceBuild: false, log: (l) => lines.push(l) });
+      expect(first.built).toBe(true);
+      expect(lines.join('\n')).toMatch(/Step 1\/\d+ : FROM skill-eval\/base:bookworm/);
+      expect(String(first.handle.image)).toMatch(/^skill-eval\/task-docker-cache-[0-9a-f]+:[0-9a-f]{24}$/);
+
+      const again = await createDockerProvider().prepare(task, { jobId: JOB, forceBuild: false, log: quietLog });
+      expect(again.built).toBe(false);
+      expect(again.handle.imageId).toBe(first.handle.imageId);
+
+      // Same provider: memoized, no engine work, still not "built" for this caller.
+      const memoProvider = createDockerProvider();
+      const [a, b] = await Promise.all([
+        memoProvider.prepare(task, { jobId: JOB, forceBuild: false, log: quietLog }),
+        memoProvider.prepare(task, { jobId: JOB, forceBuild: false, log: quietLog }),
+      ]);
+      expect([a.built, b.built]).toEqual([false, false]);
+
+      const forced = await createDockerProvider({ forceBuild: true }).prepare(task, { jobId: JOB, forceBuild: false, log: quietLog });
+      expect(forced.built).toBe(true);
+    });
+
+    it('builds legacy tasks from the task root without tests/ and solution/', async () => {
+      const task = await makeTask(uniqueId('legacy'), {
+        'environment/Dockerfile': `FROM ${BASE_IMAGE}\nCOPY environment/app /app\nCOPY . /ctx\n`,
+        'environment/app/main.txt': 'legacy\n',
+      }, 'version = "1.0"\n');
+      const p = createDockerProvider();
+      const prep = await prepareTracked(p, task, { jobId: JOB, forceBuild: false, log: quietLog });
+      expect(prep.notes.join('\n')).toMatch(/legacy build context/);
+      const w = await p.createWorkspace(prep, trial());
+      try {
+        const result = await w.exec('cat /app/main.txt; ls /ctx; ls /ctx/tests /ctx/solution 2>&1 || echo absent');
+        expect(result.stdout).toMatch(/^legacy\n/);
+        expect(result.stdout).toMatch(/instruction\.md/);
+        expect(result.stdout).toMatch(/absent/);
+        expect(w.paths.workdir).toBe('/app'); // no WORKDIR in the image: /app
+      } finally {
+        await w.dispose();
+      }
+    });
+
+    it('fails a broken build with an InfraError quoting its last lines', async () => {
+      const task = await makeTask(uniqueId('broken'), { 'environment/Dockerfile': `FROM ${BASE_IMAGE}\nRUN echo boom-marker-line && exit 7\n` });
+      const error = await createDockerProvider().prepare(task, { jobId: JOB, forceBuild: false, log: quietLog }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InfraError);
+      expect((error as Error).message).toMatch(/boom-marker-line/);
+      expect((error as Error).message).toMatch(/returned a non-zero code: 7/);
+    });
+
+    it('aborts a build that exceeds build_timeout_sec', async () => {
+      const task = await makeTask(uniqueId('slow'), { 'environment/Dockerfile': `FROM ${BASE_IMAGE}\nRUN sleep 120\n` }, 'schema_version = "1.1"\n[environment]\nbuild_timeout_sec = 2\n');
+      const started = Date.now();
+      const error = await createDockerProvider().prepare(task, { jobId: JOB, forceBuild: false, log: quietLog }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InfraError);
+      expect((error as Error).message).toMatch(/exceeded build_timeout_sec \(2 s\)/);
+      expect(Date.now() - started).toBeLessThan(30_000);
+    });
+
+    it('uses [environment].docker_image as is, and says to build or load a missing one', async () => {
+      const task = await makeTask(uniqueId('prebuilt'), {}, `schema_version = "1.1"\n[environment]\ndocker_image = "${BASE_IMAGE}"\n`);
+      const p = createDockerProvider();
+      const prep = await p.prepare(task, { jobId: JOB, forceBuild: false, log: quietLog });
+      expect(prep.built).toBe(false);
+      expect(prep.handle.image).toBe(BASE_IMAGE);
+      // Not built here, so the Harbor directories are created per trial: world-writable all the same.
+      const w = await p.createWorkspace(prep, trial());
+      try {
+        const result = await w.exec('stat -c %a /logs/agent /logs/verifier /logs/artifacts; echo x > /logs/agent/x && echo wrote', { user: 'nobody' });
+        expect(result.stdout).toBe('777\n777\n777\nwrote\n');
+      } finally {
+        await w.dispose();
+      }
+
+      const missing = await makeTask(uniqueId('missing'), {}, 'schema_version = "1.1"\n[environment]\ndocker_image = "skill-eval/does-not-exist:1"\n');
+      const error = await createDockerProvider().prepare(missing, { jobId: JOB, forceBuild: false, log: quietLog }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InfraError);
+      expect((error as InfraError).message).toMatch(/skill-eval\/does-not-exist:1.*not in the Docker engine/);
+      expect((error as InfraError).hint).toMatch(/build it .* or load it/);
+    });
+
+    it('bakes extra layers into a derived image once and reuses it', async () => {
+      const task = await simpleTask(uniqueId('layer'));
+      const layers = [{ key: 'tool-1', dockerfileLines: ['COPY tool.sh /usr/local/bin/tool'], files: { 'tool.sh': { content: '#!/bin/sh\necho layered-tool\n', mode: 0o755 } } }];
+      const p = createDockerProvider();
+      const prep = await prepareTracked(p, task, { jobId: JOB, forceBuild: false, log: quietLog, layers });
+      expect(prep.built).toBe(true);
+      expect(String(prep.handle.image)).toMatch(/:[0-9a-f]{24}-tool-1$/);
+      const w = await p.createWorkspace(prep, trial());
+      try {
+        expect((await w.exec('tool')).stdout).toBe('layered-tool\n');
+      } finally {
+        await w.dispose();
+      }
+      const again = await createDockerProvider().prepare(task, { jobId: JOB, forceBuild: false, log: quietLog, layers });
+      expect(again.built).toBe(false);
+      expect(again.handle.imageId).toBe(prep.handle.imageId);
+      builtTags.add(String(prep.handle.image).replace(/-tool-1$/, ''));
+    });
+  });
+
+  describe('exec', () => {
+    it('keeps stdout and stderr apart and returns real exit codes', async () => {
+      const result = await ws.exec('echo out; echo err >&2; exit 3');
+      expect(result).toMatchObject({ exitCode: 3, stdout: 'out\n', stderr: 'err\n', timedOut: false, aborted: false });
+      expect((await ws.exec('true')).exitCode).toBe(0);
+      expect((await ws.exec('kill -9 $$')).exitCode).toBe(137);
+    });
+
+    it('runs in the workdir by default, in cwd when given, with extra env, as the given user', async () => {
+      expect((await ws.exec('pwd; cat hello.txt')).stdout).toMatch(/^\/app\nhello /);
+      expect((await ws.exec('pwd', { cwd: '/tmp' })).stdout).toBe('/tmp\n');
+      expect((await ws.exec('echo "$GREETING"', { env: { GREETING: 'hi there' } })).stdout).toBe('hi there\n');
+      expect((await ws.exec('id -u', { user: 'nobody' })).stdout).toBe('65534\n');
+      expect(ws.paths.home).toBe('/root');
+    });
+
+    it('closes stdin unless input is given, which it delivers', async () => {
+      expect(await ws.exec('cat; echo end')).toMatchObject({ exitCode: 0, stdout: 'end\n' });
+      expect((await ws.exec('tr a-z A-Z', { stdin: 'shout\n' })).stdout).toBe('SHOUT\n');
+    });
+
+    it('streams output live and keeps multi-byte characters whole', async () => {
+      const chunks: string[] = [];
+      const result = await ws.exec('printf "héllo ✓\\n"; echo done >&2', { onStdout: (c) => chunks.push(c) });
+      expect(chunks.join('')).toBe('héllo ✓\n');
+      expect(result.stderr).toBe('done\n');
+    });
+
+    it('on timeout kills the whole process group and returns timedOut within a bound', async () => {
+      const started = Date.now();
+      const result = await ws.exec('sleep 301 & sleep 302 & echo started; wait', { timeoutMs: 800 });
+      const elapsed = Date.now() - started;
+      expect(result.timedOut).toBe(true);
+      expect(result.exitCode).toBeUndefined();
+      expect(result.stdout).toBe('started\n');
+      expect(elapsed).toBeLessThan(800 + 1000 + 3000 + 2000);
+      const left = await ws.exec('ps -eo args | grep -c "^sleep 30[12]" || true');
+      expect(left.stdout.trim()).toBe('0');
+    });
+
+    it('kills a command that ignores SIGTERM with SIGKILL after the grace period', async () => {
+      const started = Date.now();
+      const result = await ws.exec('trap "" TERM; while :; do sleep 0.1; done', { timeoutMs: 300 });
+      expect(result.timedOut).toBe(true);
+      expect(Date.now() - started).toBeLessThan(300 + 1000 + 3000 + 2000);
+    });
+
+    it('stops on abort', async () => {
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 300);
+      const result = await ws.exec('sleep 60', { signal: controller.signal });
+      expect(result).toMatchObject({ aborted: true, timedOut: false, exitCode: undefined });
+    });
+
+    it('stopAll ends background processes (also those that left their session) and keeps the container', async () => {
+      await ws.exec('nohup sleep 401 >/dev/null 2>&1 & setsid sleep 402 >/dev/null 2>&1 & echo ok');
+      expect((await ws.exec('ps -eo args | grep -c "^sleep 40[12]"')).stdout.trim()).toBe('2');
+      await ws.stopAll();
+      expect((await ws.exec('ps -eo args | grep -c "^sleep 40[12]" || true')).stdout.trim()).toBe('0');
+    });
+  });
+
+  describe('files', () => {
+    it('uploads a directory and downloads it back unchanged (modes, nesting, symlinks)', async () => {
+      const host = await mkdtemp(join(tmpdir(), 'skill-eval-docker-files-'));
+      await mkdir(join(host, 'in', 'nested'), { recursive: true });
+      await writeFile(join(host, 'in', 'a.txt'), 'alpha\n');
+      await writeFile(join(host, 'in', 'nested', 'run.sh'), '#!/bin/sh\necho ran\n', { mode: 0o755 });
+      await symlink('a.txt', join(host, 'in', 'link'));
+      await ws.upload(join(host, 'in'), '/data/deep/in');
+      expect((await ws.exec('cat /data/deep/in/a.txt; /data/deep/in/nested/run.sh; readlink /data/deep/in/link')).stdout).toBe('alpha\nran\na.txt\n');
+
+      await ws.exec('echo made-inside > /data/deep/in/new.txt');
+      expect(await ws.download('/data/deep/in', join(host, 'out'))).toBe(true);
+      expect(await readFile(join(host, 'out', 'a.txt'), 'utf8')).toBe('alpha\n');
+      expect(await readFile(join(host, 'out', 'new.txt'), 'utf8')).toBe('made-inside\n');
+      expect((await lstat(join(host, 'out', 'nested', 'run.sh'))).mode & 0o777).toBe(0o755);
+      expect(await readlink(join(host, 'out', 'link'))).toBe('a.txt');
+
+      await ws.upload(join(host, 'in', 'a.txt'), '/data/single/renamed.txt');
+      expect((await ws.readFile('/data/single/renamed.txt'))?.toString()).toBe('alpha\n');
+      expect(await ws.download('/data/single/renamed.txt', join(host, 'one.txt'))).toBe(true);
+      expect(await readFile(join(host, 'one.txt'), 'utf8')).toBe('alpha\n');
+    });
+
+    it('writes and reads files; missing paths and directories read as undefined', async () => {
+      await ws.writeFile('/data/w/script.sh', '#!/bin/sh\necho written\n', 0o755);
+      expect((await ws.exec('/data/w/script.sh')).stdout).toBe('written\n');
+      await ws.writeFile('/data/w/bytes.bin', new Uint8Array([0, 1, 2, 255]));
+      expect([...((await ws.readFile('/data/w/bytes.bin')) ?? [])]).toEqual([0, 1, 2, 255]);
+      expect(await ws.readFile('/data/w/missing')).toBeUndefined();
+      expect(await ws.readFile('/data/w')).toBeUndefined();
+      expect(await ws.download('/data/nope', join(tmpdir(), 'never'))).toBe(false);
+      await ws.exec('ln -sf /data/w/script.sh /data/w/via-link');
+      expect((await ws.readFile('/data/w/via-link'))?.toString()).toMatch(/echo written/);
+    });
+
+    it('removes paths and has the Harbor directories from the start', async () => {
+      expect((await ws.exec('stat -c %a /logs/agent /logs/verifier /logs/artifacts')).stdout).toBe('777\n777\n777\n');
+      await ws.writeFile('/data/gone/x', 'x');
+      await ws.remove('/data/gone');
+      expect((await ws.exec('test -e /data/gone && echo still || echo removed')).stdout).toBe('removed\n');
+    });
+  });
+
+  describe('limits and network', () => {
+    it('applies cpus, memory (no extra swap) and pids, visible from inside the container', async () => {
+      const script = [
+        'if [ -f /sys/fs/cgroup/cpu.max ]; then',
+        '  echo "cpu $(cat /sys/fs/cgroup/cpu.max)"; echo "mem $(cat /sys/fs/cgroup/memory.max)"; echo "pids $(cat /sys/fs/cgroup/pids.max)"',
+        'else',
+        '  echo "cpu $(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us) $(cat /sys/fs/cgroup/cpu/cpu.cfs_period_us)"',
+        '  echo "mem $(cat /sys/fs/cgroup/memory/memory.limit_in_bytes)"; echo "pids $(cat /sys/fs/cgroup/pids/pids.max)"',
+        'fi',
+      ].join('\n');
+      const result = await ws.exec(script);
+      expect(result.stdout).toMatch(/^cpu 50000 100000$/m);
+      expect(result.stdout).toMatch(new RegExp(`^mem ${256 * 1024 * 1024}$`, 'm'));
+      expect(result.stdout).toMatch(/^pids 4096$/m);
+      expect(ws.limits).toMatchObject({ cpus: 'enforced', memory: 'enforced', pids: 'enforced', network: 'enforced' });
+      expect(['enforced', 'not enforced']).toContain(ws.limits.storage);
+      if (ws.limits.storage === 'not enforced') expect(ws.limits.notes.join('\n')).toMatch(/storage_mb/);
+      const info = await docker.getContainer(ws.id).inspect();
+      expect(info.HostConfig.MemorySwap === info.HostConfig.Memory || ws.limits.notes.some((n) => /swap/.test(n))).toBe(true);
+    });
+
+    it('has no network when allow_internet = false, and the bridge otherwise', async () => {
+      expect((await ws.exec('ls /sys/class/net')).stdout.trim()).toBe('lo');
+      const task = await simpleTask(uniqueId('net'), '[environment]\nallow_internet = true\n');
+      const p = createDockerProvider();
+      const w = await p.createWorkspace(await prepareTracked(p, task, { jobId: JOB, forceBuild: false, log: quietLog }), trial());
+      try {
+        expect((await w.exec('ls /sys/class/net')).stdout).toMatch(/eth0/);
+        expect(w.limits.network).toBe('not applicable');
+      } finally {
+        await w.dispose();
+      }
+    });
+
+    it('can take the verifier offline in stopAll', async () => {
+      const task = await simpleTask(uniqueId('offline'), '[environment]\nallow_internet = true\n');
+      const p = createDockerProvider({ verifierOffline: true });
+      const w = await p.createWorkspace(await prepareTracked(p, task, { jobId: JOB, forceBuild: false, log: quietLog }), trial());
+      try {
+        await w.stopAll();
+        expect((await w.exec('ls /sys/class/net')).stdout.trim()).toBe('lo');
+        expect(w.limits.notes.join('\n')).toMatch(/verifier ran offline/);
+      } finally {
+        await w.dispose();
+      }
+    });
+  });
+
+  describe('users', () => {
+    it("uses [agent].user's home", async () => {
+      const task = await makeTask(uniqueId('user'), {
+        'environment/Dockerfile': `FROM ${BASE_IMAGE}\nRUN useradd -m -u 1234 agent\nWORKDIR /app\n`,
+      }, 'schema_version = "1.1"\n[agent]\nuser = "agent"\n');
+      const p = createDockerProvider();
+      const w = await p.createWorkspace(await prepareTracked(p, task, { jobId: JOB, forceBuild: false, log: quietLog }), trial());
+      try {
+        expect(w.paths.home).toBe('/home/agent');
+        const result = await w.exec('id -u; echo $HOME; echo log > /logs/agent/a.txt && echo wrote', { user: 'agent' });
+        expect(result.stdout).toBe('1234\n/home/agent\nwrote\n');
+      } finally {
+        await w.dispose();
+      }
+    });
+  });
+
+  describe('lifetime', () => {
+    it('dispose removes the container (none left with the trial label), twice without throwing', async () => {
+      const t = trial();
+      const w = await provider.createWorkspace(prepared, t);
+      await w.exec('sleep 1000 >/dev/null 2>&1 &');
+      expect(await trialContainers(t.trialId)).toHaveLength(1);
+      await w.dispose();
+      await w.dispose();
+      expect(await trialContainers(t.trialId)).toHaveLength(0);
+      await expect(w.exec('true')).rejects.toBeInstanceOf(InfraError);
+    });
+
+    it('an exec whose container disappears ends with an unknown exit code, never 0', async () => {
+      const t = trial();
+      const w = await provider.createWorkspace(prepared, t);
+      const pending = w.exec('sleep 30; exit 0');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await docker.getContainer((await trialContainers(t.trialId))[0]!.Id).remove({ force: true });
+      const result = await pending;
+      expect(result.exitCode).toBeUndefined();
+      await w.dispose(); // already gone: still fine
+    });
+
+    it('labels every container and names it after job and trial', async () => {
+      const t = trial();
+      const w = await provider.createWorkspace(prepared, t);
+      try {
+        const [info] = await trialContainers(t.trialId);
+        expect(info?.Names[0]).toBe(`/skill-eval-${JOB}-${t.trialId}`);
+        expect(info?.Labels).toMatchObject({ 'skill-eval': '1', 'skill-eval.job': JOB, 'skill-eval.trial': t.trialId, 'skill-eval.task': prepared.task.name });
+      } finally {
+        await w.dispose();
+      }
+    });
+
+    it('preflight says what to do when no engine answers', async () => {
+      const p = createDockerProvider({ docker: new Docker({ socketPath: join(tmpdir(), 'no-such-docker.sock') }) });
+      const error = await p.preflight().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InfraError);
+      expect((error as InfraError).hint).toMatch(/scripts\/setup\/docker\.sh/);
+    });
+  });
+});
