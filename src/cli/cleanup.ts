@@ -1,27 +1,45 @@
-import { cleanupDocker } from '../environments/cleanup.js';
-import { EXIT_CODES } from '../errors.js';
+import { cleanupDocker, type DockerCleanupResult } from '../environments/cleanup.js';
+import { cleanupLocal } from '../environments/local-cleanup.js';
+import { EXIT_CODES, InfraError, errorMessage } from '../errors.js';
 import type { RegisterCommand } from './registry.js';
 
 function plural(count: number, word: string): string {
   return `${count} ${word}${count === 1 ? '' : 's'}`;
 }
 
-/** `skill-eval cleanup`: removes the containers, networks and volumes a killed run left in the Docker engine. */
+/**
+ * `skill-eval cleanup`: removes what a killed run left — Docker containers, networks and volumes (label
+ * skill-eval=1), and the local provider's orphaned processes and trial directories.
+ */
 export const registerCleanup: RegisterCommand = (program, setExitCode) => {
   program
     .command('cleanup')
-    .description('Remove every Docker container, network and volume skill-eval created (label skill-eval=1), e.g. after a killed run.')
-    .option('--job <id>', 'only what this job created')
+    .description('Remove what a killed run left: Docker containers, networks and volumes labelled skill-eval=1, and orphaned local trial processes and temp dirs.')
+    .option('--job <id>', 'only what this job created (Docker)')
     .option('--json', 'print a machine-readable summary on stdout')
     .action(async (options: { job?: string; json?: boolean }) => {
-      const result = await cleanupDocker({ jobId: options.job });
-      if (options.json) {
-        console.log(JSON.stringify({ job: options.job, ...result }, undefined, 2));
-      } else {
-        const scope = options.job ? ` of job ${options.job}` : '';
-        console.log(`removed ${plural(result.containers, 'container')}, ${plural(result.networks, 'network')}, ${plural(result.volumes, 'volume')}${scope}`);
-        for (const error of result.errors) console.error(`error: ${error}`);
+      const local = await cleanupLocal();
+      let docker: DockerCleanupResult | undefined;
+      let dockerNote: string | undefined;
+      try {
+        docker = await cleanupDocker({ jobId: options.job });
+      } catch (error) {
+        // No engine means no containers to clean: not a failure of cleanup.
+        if (!(error instanceof InfraError)) throw error;
+        dockerNote = `Docker skipped: ${errorMessage(error)}`;
       }
-      if (result.errors.length > 0) setExitCode(EXIT_CODES.infra);
+      if (options.json) {
+        console.log(JSON.stringify({ job: options.job, local, docker, docker_note: dockerNote }, undefined, 2));
+      } else {
+        console.log(`local: killed ${plural(local.processesKilled, 'orphaned process')}, removed ${plural(local.directoriesRemoved, 'trial directory')}`.replace('directorys', 'directories'));
+        if (docker) {
+          const scope = options.job ? ` of job ${options.job}` : '';
+          console.log(`docker: removed ${plural(docker.containers, 'container')}, ${plural(docker.networks, 'network')}, ${plural(docker.volumes, 'volume')}${scope}`);
+          for (const error of docker.errors) console.error(`error: ${error}`);
+        } else {
+          console.log(dockerNote);
+        }
+      }
+      if (docker && docker.errors.length > 0) setExitCode(EXIT_CODES.infra);
     });
 };

@@ -83,7 +83,7 @@ describe.runIf(run)('docker cleanup (real engine)', () => {
       spy.mockRestore();
     }
     expect(code).toBe(0);
-    expect(JSON.parse(printed.join('\n'))).toMatchObject({ job: jobId, containers: 1, networks: 1, volumes: 1, errors: [] });
+    expect(JSON.parse(printed.join('\n'))).toMatchObject({ job: jobId, docker: { containers: 1, networks: 1, volumes: 1, errors: [] } });
     expect(await jobContainers(jobId)).toHaveLength(0);
   });
 
