@@ -35,6 +35,7 @@ export async function runBootstrapChecks(options: { providers: string[]; task: s
         maxRetries: 0,
         quiet: true,
         json: false,
+        print: false,
       };
       try {
         const outcome = await runEval(evalOptions, cwd, ['node', 'skill-eval', 'test-bootstrap']);
