@@ -6,6 +6,8 @@ import { registerImages } from './images.js';
 import { registerTestBootstrap } from './test-bootstrap.js';
 import { registerTasks } from './tasks.js';
 import { registerTasksCheck } from './tasks-check.js';
+import { registerTarget } from './target.js';
+import { registerVerifySuite } from './verify-suite.js';
 
 /** Each command module registers itself on the program; `setExitCode` lets it report a non-zero outcome without throwing. */
 export type RegisterCommand = (program: Command, setExitCode: (code: number) => void) => void;
@@ -17,6 +19,8 @@ export const commands = {
   'test-bootstrap': registerTestBootstrap,
   tasks: registerTasks,
   'tasks check': registerTasksCheck,
+  target: registerTarget,
+  'verify-suite': registerVerifySuite,
   cleanup: registerCleanup,
   images: registerImages,
 } satisfies Record<string, RegisterCommand>;
