@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type Docker from 'dockerode';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { InfraError, InterruptedError, TaskFormatError, errorMessage } from '../errors.js';
 import { checkTaskForProvider } from '../task/load.js';
 import type { Task } from '../task/types.js';
@@ -58,6 +59,11 @@ export interface DockerProviderOptions {
   buildNetwork?: string | undefined;
   /** Disconnect the container from every network in `stopAll()` (before the verifier runs); noted in the limits. */
   verifierOffline?: boolean | undefined;
+  /**
+   * Container creations/starts/removals at once. The engine, not the agents, is the bottleneck (≈ 1.5–1.8
+   * start/stops per second here whatever the concurrency), so this cap is smaller than the trial concurrency.
+   */
+  lifecycleConcurrency?: number | undefined;
 }
 
 /** What `prepare` hands to `createWorkspace` (PreparedEnvironment.handle). */
@@ -140,7 +146,7 @@ class DockerWorkspace implements Workspace {
     workdir: string,
     home: string,
     readonly limits: LimitReport,
-    private readonly options: { killGraceMs: number; verifierOffline: boolean },
+    private readonly options: { killGraceMs: number; verifierOffline: boolean; lifecycle: LimitFunction },
   ) {
     this.paths = {
       workdir,
@@ -232,7 +238,7 @@ class DockerWorkspace implements Workspace {
     this.disposed = true;
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        await this.container.remove({ force: true, v: true });
+        await this.options.lifecycle(() => this.container.remove({ force: true, v: true }));
         break;
       } catch (error) {
         const status = httpStatus(error);
@@ -260,6 +266,7 @@ interface TaskImage {
 }
 
 export function createDockerProvider(options: DockerProviderOptions = {}): EnvironmentProvider {
+  const lifecycle = pLimit(Math.max(1, options.lifecycleConcurrency ?? 2));
   const docker = options.docker ?? createEngineClient();
   const killGraceMs = options.killGraceMs ?? 2_000;
   const pidsLimit = options.pidsLimit ?? DEFAULT_PIDS_LIMIT;
@@ -468,6 +475,12 @@ export function createDockerProvider(options: DockerProviderOptions = {}): Envir
       const task = preparedEnvironment.task;
       const handle = preparedEnvironment.handle as unknown as DockerHandle;
       const facts = await engineFacts();
+      return lifecycle(() => startWorkspace(context, task, handle, facts));
+    },
+  };
+
+  /** Create, populate and start a trial's container: one engine lifecycle slot. */
+  async function startWorkspace(context: WorkspaceContext, task: Task, handle: DockerHandle, facts: EngineFacts): Promise<Workspace> {
       const { container, limits } = await createContainer(task, handle, context, facts);
       const fail = async (message: string, error: unknown): Promise<never> => {
         await container.remove({ force: true, v: true }).catch(() => undefined);
@@ -500,12 +513,14 @@ export function createDockerProvider(options: DockerProviderOptions = {}): Envir
       const workspace = new DockerWorkspace(docker, container, containerName(context.jobId, context.trialId), handle.workdir, home, limits, {
         killGraceMs,
         verifierOffline: options.verifierOffline === true,
+        lifecycle,
       });
       if (context.signal?.aborted) {
-        await workspace.dispose();
+        // Not through the limiter: this call already holds a slot.
+        await container.remove({ force: true, v: true }).catch(() => undefined);
+        untrackContainer(container.id);
         throw new InterruptedError('trial cancelled while its container was starting');
       }
       return workspace;
-    },
-  };
+  }
 }
