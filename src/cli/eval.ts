@@ -6,7 +6,8 @@ import { EXIT_CODES, InfraError, TaskFormatError, UsageError, formatProblem, typ
 import { getAgent } from '../agents/registry.js';
 import type { Arm } from '../agents/types.js';
 import { createProvider } from '../environments/registry.js';
-import { createLineProgress } from '../jobs/progress.js';
+import { chooseProgressMode, createProgressReporter } from '../jobs/progress.js';
+import { handleCancelSignals } from '../jobs/signals.js';
 import { runJob, type JobAgent } from '../jobs/run-job.js';
 import { summarizeResults, type JobSummary } from '../jobs/summary.js';
 import { timestampForFile, writeEvalReports } from '../results/eval-report.js';
@@ -216,18 +217,24 @@ export async function runEval(requested: EvalOptions, cwd: string, argv: string[
   const controller = new AbortController();
   // Every running trial listens for cancel (lifecycle, exec, agent): more than Node's default warning threshold of 10.
   setMaxListeners(Math.max(50, options.concurrency * 10), controller.signal);
-  let interrupts = 0;
-  const onSignal = (): void => {
-    interrupts += 1;
-    if (interrupts === 1) {
-      console.error('\nstopping: finishing cleanup of running trials (press Ctrl-C again to force)');
+  const resumeCommand = `skill-eval eval --resume ${jobId}${options.resultsDir !== 'results' ? ` --results-dir ${options.resultsDir}` : ''}`;
+  // Live display on a terminal, one line per trial in CI or a pipe, nothing with --quiet.
+  const progress = createProgressReporter(chooseProgressMode({ quiet: options.quiet, isTTY: process.stderr.isTTY, env: process.env }), {
+    redactor,
+    concurrency: options.concurrency,
+  });
+  const stopHandlingSignals = handleCancelSignals({
+    onCancel: () => {
+      progress.note('stopping: no new trials; running trials are being stopped and cleaned up (press Ctrl-C again to force)');
       controller.abort();
-    } else {
+    },
+    onForce: () => {
+      progress.stop({ cancelled: true });
+      // Running trials get no cleanup now: their processes and temp dirs are left to `skill-eval cleanup`.
+      console.error(redactor.redact(`forced exit: finished trials are saved in ${jobDir}; running trials may have left processes or temp dirs (skill-eval cleanup removes them). Resume with:\n  ${resumeCommand}`));
       process.exit(EXIT_CODES.interrupted);
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+    },
+  });
   let outcome;
   try {
     outcome = await runJob({
@@ -247,11 +254,11 @@ export async function runEval(requested: EvalOptions, cwd: string, argv: string[
       verifierTimeoutSec: options.verifierTimeout,
       passThreshold: options.passThreshold,
       maxRetries: options.maxRetries,
-      onEvent: createLineProgress({ quiet: options.quiet, redactor }),
+      onEvent: (event) => progress.onEvent(event),
     });
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stopHandlingSignals();
+    progress.stop({ cancelled: controller.signal.aborted });
   }
 
   const summary = summarizeResults(jobId, outcome.results.length, outcome.results, options.passThreshold);
@@ -269,7 +276,7 @@ export async function runEval(requested: EvalOptions, cwd: string, argv: string[
   else process.stdout.write(`${renderEvalSummary(summary, { provider: options.provider, jobDir, reportPaths, cwd })}\n`);
 
   if (outcome.cancelled) {
-    console.error(`cancelled: ${outcome.results.length} trials finished and saved in ${jobDir}. Resume with:\n  skill-eval eval --resume ${jobId}${options.resultsDir !== 'results' ? ` --results-dir ${options.resultsDir}` : ''}`);
+    console.error(`cancelled: ${outcome.results.length} trials finished and saved in ${jobDir}. Resume with:\n  ${resumeCommand}`);
     return { exitCode: EXIT_CODES.interrupted, jobDir, summary, reportPaths, brokenTasks };
   }
   let exitCode: number = EXIT_CODES.ok;

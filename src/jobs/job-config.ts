@@ -83,7 +83,17 @@ export function plannedTrialCount(config: JobConfig): number {
   return config.tasks.length * config.agents.length * config.arms.length * config.trials;
 }
 
-/** The most recent job under `jobsDir` with the same plan that has not finished every trial. */
+/** Whether summary.json accounts for every planned trial (a run killed after its last trial may have left an older one). */
+async function summaryComplete(jobDir: string, planned: number): Promise<boolean> {
+  try {
+    const summary = JSON.parse(await readFile(join(jobDir, 'summary.json'), 'utf8')) as { finished?: unknown };
+    return typeof summary.finished === 'number' && summary.finished >= planned;
+  } catch {
+    return false;
+  }
+}
+
+/** The most recent job under `jobsDir` with the same plan that has not finished every trial, or whose summary lags. */
 export async function findResumableJob(jobsDir: string, next: JobConfig): Promise<string | undefined> {
   if (!existsSync(jobsDir)) return undefined;
   const candidates: Array<{ dir: string; mtime: number }> = [];
@@ -93,7 +103,8 @@ export async function findResumableJob(jobsDir: string, next: JobConfig): Promis
     try {
       const config = await readJobConfig(dir);
       if (!config || diffJobConfig(config, next).length > 0) continue;
-      if ((await countFinishedTrials(dir)) >= plannedTrialCount(config)) continue;
+      const planned = plannedTrialCount(config);
+      if ((await countFinishedTrials(dir)) >= planned && (await summaryComplete(dir, planned))) continue;
       candidates.push({ dir, mtime: (await stat(join(dir, 'job.json'))).mtimeMs });
     } catch {
       // an unreadable job.json is not ours to resume

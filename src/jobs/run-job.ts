@@ -111,16 +111,30 @@ export async function runJob(options: JobOptions): Promise<JobOutcome> {
   options.onEvent?.({ type: 'planned', total: plan.length, alreadyDone: resumed });
 
   // Summaries are written one at a time, each from the latest results, so an older snapshot never lands last.
-  let summaryChain = Promise.resolve();
-  const writeSummary = (): Promise<void> =>
-    (summaryChain = summaryChain.then(() =>
-      writeJsonAtomic(join(options.jobDir, 'summary.json'), summarizeResults(options.jobId, plan.length, results, options.passThreshold)),
-    ));
+  // Requests that arrive during a write are coalesced into one more write: under concurrency, trials that end
+  // together cost one fsync'd write, not one each.
+  let summaryWrite: Promise<void> | undefined;
+  let summaryStale = false;
+  const writeSummary = (): Promise<void> => {
+    summaryStale = true;
+    summaryWrite ??= (async () => {
+      try {
+        while (summaryStale) {
+          summaryStale = false;
+          await writeJsonAtomic(join(options.jobDir, 'summary.json'), summarizeResults(options.jobId, plan.length, results, options.passThreshold));
+        }
+      } finally {
+        summaryWrite = undefined;
+      }
+    })();
+    return summaryWrite;
+  };
   const limit = pLimit(Math.max(1, options.concurrency));
   let cancelled = false;
+  // No limit.clearQueue(): p-limit never settles the promises it discards, so Promise.all below would hang
+  // forever (and Node would exit 0 without a summary). Queued trials see the aborted signal and return at once.
   const onAbort = (): void => {
     cancelled = true;
-    limit.clearQueue();
   };
   options.signal?.addEventListener('abort', onAbort, { once: true });
 
@@ -161,7 +175,9 @@ export async function runJob(options: JobOptions): Promise<JobOutcome> {
           try {
             const result = await runWithRetries(spec, name, dir);
             results.push(result);
-            await writeSummary();
+            // Not awaited: the slot goes to the next trial at once. result.json is the record; summary.json is
+            // derived from it and written again, awaited, when the job ends (an error there surfaces then).
+            writeSummary().catch(() => undefined);
             options.onEvent?.({ type: 'trial-end', name, result, resumed: false });
           } catch (error) {
             if (error instanceof InterruptedError) {

@@ -1,0 +1,166 @@
+/**
+ * Job runner throughput: 50 trivial trials (tests/fixtures/jobs/trivial: solve.sh and test.sh do almost nothing)
+ * through runJob at concurrency 1, 2, 4, 8, against the raw floor measured in the same run, interleaved:
+ *   local:  mkdtemp, spawn solve.sh, spawn test.sh, read the reward, rm — with the same concurrency;
+ *   docker: dockerode create + start + 2 exec + rm (skipped, and said so, when no engine answers).
+ * Goal: ≥ 90 % of raw at concurrency 4.
+ *
+ * Docker trials cost ~0.5–1 s each, so the Docker table uses fewer trials and one run per cell by default.
+ *
+ *   npx tsx bench/jobs/throughput.ts [trials=50] [reps=3] [docker-trials=16] [docker-reps=1]
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type Docker from 'dockerode';
+import pLimit from 'p-limit';
+import { agents } from '../../src/agents/registry.js';
+import type { EnvironmentProvider } from '../../src/environments/types.js';
+import { createLocalProvider, makePathRewriter } from '../../src/environments/local.js';
+import { runJob } from '../../src/jobs/run-job.js';
+import { loadTaskOrThrow } from '../../src/task/load.js';
+import type { Task } from '../../src/task/types.js';
+import { Redactor } from '../../src/trial/secrets.js';
+
+const LOCAL_TRIALS = Number(process.argv[2] ?? 50);
+const LOCAL_REPS = Number(process.argv[3] ?? 3);
+const DOCKER_TRIALS = Number(process.argv[4] ?? 16);
+const DOCKER_REPS = Number(process.argv[5] ?? 1);
+const CONCURRENCY = [1, 2, 4, 8];
+const taskDir = resolve(import.meta.dirname, '../../tests/fixtures/jobs/trivial');
+
+function run(command: string, args: string[], cwd: string, env: Record<string, string>): Promise<number> {
+  return new Promise((done, fail) => {
+    const child = spawn(command, args, { cwd, env, stdio: 'ignore' });
+    child.once('error', fail);
+    child.once('exit', (code) => done(code ?? -1));
+  });
+}
+
+/** The floor for one local trial: what any runner must do to run solve.sh and test.sh in a fresh directory. */
+async function rawLocalTrial(task: Task, testScript: string): Promise<void> {
+  const root = await mkdtemp(join(tmpdir(), 'bench-raw-'));
+  const app = join(root, 'app');
+  await mkdir(app, { recursive: true });
+  await mkdir(join(root, 'logs/verifier'), { recursive: true });
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: root, TMPDIR: root };
+  await run('bash', [join(task.paths.solutionDir!, 'solve.sh')], app, env);
+  await run('bash', ['-c', makePathRewriter(root, ['/logs'])(testScript)], app, env);
+  const reward = (await readFile(join(root, 'logs/verifier/reward.txt'), 'utf8')).trim();
+  await rm(root, { recursive: true, force: true });
+  if (reward !== '1') throw new Error(`raw trial: reward ${reward}`);
+}
+
+async function timeRaw(trials: number, concurrency: number, trial: () => Promise<void>): Promise<number> {
+  const limit = pLimit(concurrency);
+  const started = performance.now();
+  await Promise.all(Array.from({ length: trials }, () => limit(trial)));
+  return trials / ((performance.now() - started) / 1000);
+}
+
+async function timeJob(task: Task, provider: EnvironmentProvider, trials: number, concurrency: number, label: string): Promise<number> {
+  const jobDir = await mkdtemp(join(tmpdir(), `bench-job-${label}-`));
+  const started = performance.now();
+  const outcome = await runJob({
+    jobId: `bench-${label}-${concurrency}`,
+    jobDir,
+    tasks: [task],
+    agents: [{ agent: agents.oracle }],
+    arms: ['no-skills'],
+    trials,
+    provider,
+    concurrency,
+    env: {},
+    redactor: new Redactor([]),
+  });
+  const perSecond = trials / ((performance.now() - started) / 1000);
+  const failed = outcome.results.filter((r) => r.status !== 'passed');
+  if (outcome.results.length !== trials || failed.length > 0) throw new Error(`${label} job: ${failed.length} of ${outcome.results.length} not passed: ${failed[0]?.error?.message ?? ''}`);
+  await rm(jobDir, { recursive: true, force: true });
+  return perSecond;
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** Raw and skill-eval alternate within each repetition so both see the same machine state. */
+async function compare(title: string, trials: number, reps: number, raw: () => Promise<void>, job: (trials: number, concurrency: number) => Promise<number>): Promise<void> {
+  console.log(`\n${title}: ${trials} trivial trials, ${reps === 1 ? 'one run' : `median of ${reps} runs`} each`);
+  console.log('concurrency | raw trials/s | skill-eval trials/s | skill-eval / raw');
+  console.log('------------|--------------|---------------------|-----------------');
+  for (const concurrency of CONCURRENCY) {
+    const raws: number[] = [];
+    const ours: number[] = [];
+    for (let rep = 0; rep < reps; rep++) {
+      raws.push(await timeRaw(trials, concurrency, raw));
+      ours.push(await job(trials, concurrency));
+    }
+    const r = median(raws);
+    const o = median(ours);
+    const mark = concurrency === 4 ? (o / r >= 0.9 ? '  (goal ≥ 90 %: met)' : '  (goal ≥ 90 %: NOT met)') : '';
+    console.log(`${String(concurrency).padStart(11)} | ${r.toFixed(1).padStart(12)} | ${o.toFixed(1).padStart(19)} | ${`${((o / r) * 100).toFixed(0)} %`.padStart(15)}${mark}`);
+  }
+}
+
+async function dockerEngine(): Promise<Docker | undefined> {
+  try {
+    const { default: DockerClient } = await import('dockerode');
+    const docker = new DockerClient();
+    await docker.ping();
+    return docker;
+  } catch {
+    return undefined;
+  }
+}
+
+async function exec(container: Docker.Container, script: string): Promise<void> {
+  const execution = await container.exec({ Cmd: ['bash', '-c', script], AttachStdout: true, AttachStderr: true });
+  const stream = await execution.start({});
+  stream.resume();
+  await new Promise((done) => stream.once('end', done));
+  const { ExitCode } = await execution.inspect();
+  if (ExitCode !== 0) throw new Error(`docker exec exited ${ExitCode}: ${script}`);
+}
+
+async function main(): Promise<void> {
+  const task = await loadTaskOrThrow(taskDir);
+  const testScript = await readFile(join(task.paths.testsDir, 'test.sh'), 'utf8');
+  const solveScript = await readFile(join(task.paths.solutionDir!, 'solve.sh'), 'utf8');
+  const local = createLocalProvider();
+  // Warm-up, not counted: module loading, first spawns, file-system caches.
+  await rawLocalTrial(task, testScript);
+  await timeJob(task, local, 10, 2, 'warmup');
+  await compare('local provider', LOCAL_TRIALS, LOCAL_REPS, () => rawLocalTrial(task, testScript), (n, c) => timeJob(task, local, n, c, 'local'));
+
+  const docker = await dockerEngine();
+  if (!docker) {
+    console.log('\ndocker provider: skipped (no Docker engine answers: `docker info` fails)');
+    return;
+  }
+  let provider: EnvironmentProvider;
+  try {
+    const { createDockerProvider } = await import('../../src/environments/docker.js');
+    provider = createDockerProvider({ docker });
+    await provider.preflight();
+  } catch (error) {
+    console.log(`\ndocker provider: skipped (${(error as Error).message})`);
+    return;
+  }
+  const prepared = await provider.prepare(task, { jobId: 'bench', forceBuild: false, log: () => undefined });
+  const image = (prepared.handle as { imageId: string }).imageId;
+  const rawDockerTrial = async (): Promise<void> => {
+    const container = await docker.createContainer({ Image: image, Cmd: ['sleep', 'infinity'], WorkingDir: '/app', Labels: { 'skill-eval': '1', 'skill-eval.bench': '1' } });
+    try {
+      await container.start();
+      await exec(container, solveScript);
+      await exec(container, testScript);
+    } finally {
+      await container.remove({ force: true });
+    }
+  };
+  await rawDockerTrial();
+  await timeJob(task, provider, 2, 2, 'docker-warmup');
+  await compare('docker provider', DOCKER_TRIALS, DOCKER_REPS, rawDockerTrial, (n, c) => timeJob(task, provider, n, c, 'docker'));
+}
+
+await main();
