@@ -1,14 +1,28 @@
 /**
  * Child process of bench/analyze/run.ts: runs the analyze command once on DIR (terminal table to a
- * sink, plus --json and --html rendered) and prints one JSON line with its time and peak RSS.
+ * sink, CSV and HTML written) and prints one JSON line with its time, CPU and the peak RSS of the
+ * whole process (main thread and reading workers: they are threads of this process).
+ *
+ *   node --import tsx bench/analyze/measure.ts DIR [--compiled DIST]
+ *
+ * With --compiled, the analyze command comes from a tsc build (e.g. dist/) instead of the sources,
+ * so the reading workers run as plain JavaScript, as they do for an installed skill-eval.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { analyzeCommand } from '../../src/cli/analyze.js';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { analyzeCommand as AnalyzeCommand } from '../../src/cli/analyze.js';
 
-const dir = process.argv[2];
-if (!dir) throw new Error('usage: measure.ts DIR');
+const args = process.argv.slice(2);
+const compiledIndex = args.indexOf('--compiled');
+const compiled = compiledIndex >= 0 ? args[compiledIndex + 1] : undefined;
+const dir = args.find((arg, index) => !arg.startsWith('--') && (compiledIndex < 0 || index !== compiledIndex + 1));
+if (!dir) throw new Error('usage: measure.ts DIR [--compiled DIST]');
+const { analyzeCommand } = (await import(
+  compiled === undefined ? '../../src/cli/analyze.js' : pathToFileURL(resolve(compiled, 'cli/analyze.js')).href
+)) as { analyzeCommand: typeof AnalyzeCommand };
+
 const out = await mkdtemp(join(tmpdir(), 'skill-eval-bench-out-'));
 let printed = 0;
 // CPU of the analysis alone: Node start-up and tsx's transpiling happen before this point.
@@ -29,9 +43,10 @@ console.log(
     files: report.inputs.filesRead,
     configs: report.configs.length,
     seconds,
+    // All threads of the process: the workers' reading is in here.
     userSeconds: (usage.userCPUTime - cpuBefore.userCPUTime) / 1e6,
     systemSeconds: (usage.systemCPUTime - cpuBefore.systemCPUTime) / 1e6,
-    // Linux reports kilobytes.
+    // getrusage's peak RSS of the whole process; Linux reports kilobytes.
     peakRssMb: usage.maxRSS / 1024,
     printedChars: printed,
   }),

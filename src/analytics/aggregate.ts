@@ -86,6 +86,7 @@ export class AnalysisAccumulator {
   private readonly errored: ExcludedTrial[] = [];
   private readonly errorsByStatus: Partial<Record<TrialStatus, number>> = {};
   private trials = 0;
+  private lastConfig: ConfigCells | undefined;
 
   constructor(private readonly settings: AnalysisSettings) {}
 
@@ -168,6 +169,9 @@ export class AnalysisAccumulator {
   }
 
   private config(record: TrialRecord): ConfigCells {
+    // Trials come grouped by job, so nearly always from the last configuration: skip building the key.
+    const last = this.lastConfig;
+    if (last !== undefined && last.agent === record.agent && last.model === record.model) return last;
     const key = `${record.agent}\u0000${record.model ?? ''}`;
     let config = this.configs.get(key);
     if (!config) {
@@ -181,6 +185,7 @@ export class AnalysisAccumulator {
       };
       this.configs.set(key, config);
     }
+    this.lastConfig = config;
     return config;
   }
 
