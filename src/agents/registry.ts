@@ -1,4 +1,8 @@
 import { UsageError } from '../errors.js';
+import { claudeAgent } from './claude.js';
+import { codexAgent } from './codex.js';
+import { geminiAgent } from './gemini.js';
+import { opencodeAgent } from './opencode.js';
 import { nopAgent } from './nop.js';
 import { oracleAgent } from './oracle.js';
 import type { Agent } from './types.js';
@@ -7,6 +11,10 @@ import type { Agent } from './types.js';
 export const agents = {
   oracle: oracleAgent,
   nop: nopAgent,
+  claude: claudeAgent,
+  codex: codexAgent,
+  gemini: geminiAgent,
+  opencode: opencodeAgent,
 } satisfies Record<string, Agent>;
 
 export type AgentName = keyof typeof agents;

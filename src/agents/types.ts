@@ -1,4 +1,4 @@
-import type { EnvironmentPaths, Workspace } from '../environments/types.js';
+import type { EnvironmentPaths, ImageLayer, Workspace } from '../environments/types.js';
 import type { Task } from '../task/types.js';
 import type { SessionLog } from '../trial/session-log.js';
 
@@ -60,4 +60,14 @@ export interface Agent {
   readonly usesSolution: boolean;
   /** Runs the agent. Throws AgentError when the agent itself failed; returns normally otherwise. */
   run(context: AgentRunContext): Promise<AgentRunResult>;
+  /**
+   * Installs what the agent needs on this machine ahead of the trials (an agent CLI into the cache), so the
+   * first trial's timeout does not pay for it. Idempotent; absent for agents that need nothing.
+   */
+  install?: ((options: { signal?: AbortSignal | undefined; log: (line: string) => void }) => Promise<void>) | undefined;
+  /**
+   * For image-based providers: the layer that bakes this agent's CLI into task images (pass it in
+   * PrepareContext.layers). Absent for agents that need nothing in the image (oracle, nop).
+   */
+  imageLayer?: ((options: { signal?: AbortSignal | undefined; log: (line: string) => void }) => Promise<ImageLayer>) | undefined;
 }

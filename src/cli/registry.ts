@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerAgents } from './agents.js';
 import { registerAnalyze } from './analyze.js';
 import { registerCleanup } from './cleanup.js';
 import { registerEval } from './eval.js';
@@ -7,6 +8,7 @@ import { registerTestBootstrap } from './test-bootstrap.js';
 import { registerTasks } from './tasks.js';
 import { registerTasksCheck } from './tasks-check.js';
 import { registerTarget } from './target.js';
+import { registerTrainAndBenchmark } from './train-and-benchmark.js';
 import { registerVerifySuite } from './verify-suite.js';
 
 /** Each command module registers itself on the program; `setExitCode` lets it report a non-zero outcome without throwing. */
@@ -21,6 +23,8 @@ export const commands = {
   'tasks check': registerTasksCheck,
   target: registerTarget,
   'verify-suite': registerVerifySuite,
+  'train-and-benchmark': registerTrainAndBenchmark,
   cleanup: registerCleanup,
   images: registerImages,
+  agents: registerAgents,
 } satisfies Record<string, RegisterCommand>;

@@ -37,6 +37,8 @@ export interface SetupOptions {
   hfEndpoint?: string | undefined;
   /** Endpoint for model names given to rollout as plain strings (else OPENAI_BASE_URL). */
   baseUrl?: string | undefined;
+  /** Overrides the contract's sample limit per mode (a sweep's `--smoke-limit`). */
+  modeLimits?: Partial<Record<ModeName, number>> | undefined;
   apiKey?: string | undefined;
   signal?: AbortSignal | undefined;
   /** Progress lines (stage commands); silent by default. */
@@ -180,7 +182,7 @@ export class TargetEnv {
 
   /** The runner variables of docs/targets.md, for a stage of a run. */
   runnerEnv(stage: string, runId: string, mode: ModeName | undefined, extra: Record<string, string> = {}): Record<string, string> {
-    const modeSpec = mode ? this.contract.contract.modes[mode] : undefined;
+    const modeSpec = mode ? this.modeSpec(mode) : undefined;
     return {
       ...baseStageEnv(),
       SKILL_EVAL_TARGET_DIR: this.target.dir,
@@ -257,8 +259,15 @@ export class TargetEnv {
     return file ? loadGoldFile(resolve(this.contract.dir, file)) : undefined;
   }
 
-  private driverContext(runId: string, mode: ModeName, redactor: Redactor): DriverContext {
+  /** The contract's mode, with the limit `modeLimits` overrides. */
+  modeSpec(mode: ModeName): Contract['modes'][ModeName] {
     const spec = this.contract.contract.modes[mode];
+    const limit = this.options.modeLimits?.[mode];
+    return limit === undefined ? spec : { ...spec, limit };
+  }
+
+  private driverContext(runId: string, mode: ModeName, redactor: Redactor): DriverContext {
+    const spec = this.modeSpec(mode);
     return {
       targetDir: this.target.dir,
       contractDir: this.contract.dir,

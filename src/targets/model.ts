@@ -109,7 +109,8 @@ class EndpointModel implements ModelUnderTest {
   }
 }
 
-async function waitForModels(baseUrl: string, timeoutMs: number, exited: () => boolean): Promise<void> {
+/** Polls `GET {baseUrl}/models` until it answers 200; fails early when the server command has exited. */
+export async function waitForModels(baseUrl: string, timeoutMs: number, exited: () => boolean): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (exited()) throw new InfraError(`the model server command exited before ${baseUrl} answered`);

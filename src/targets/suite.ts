@@ -1,7 +1,7 @@
 import type { Agent } from '../agents/types.js';
 import { errorMessage, TaskFormatError, formatProblem } from '../errors.js';
 import type { ModeName } from './contract.js';
-import { setup, TargetStageError, type MetricsFile, type TargetEnv } from './env.js';
+import { setup, TargetStageError, type MetricsFile, type SetupOptions, type TargetEnv } from './env.js';
 import type { FailureClass } from './stages.js';
 
 export interface VerifySuiteOptions {
@@ -22,6 +22,8 @@ export interface VerifySuiteOptions {
   artifactsDir?: string | undefined;
   offline?: boolean | undefined;
   hfEndpoint?: string | undefined;
+  /** Overrides the contracts' sample limit per mode (see SetupOptions.modeLimits). */
+  modeLimits?: SetupOptions['modeLimits'];
   /** Also roll out the `empty` canary and reject a contract that scores it above `canary.empty_max` (default on). */
   canaryCheck?: boolean | undefined;
   log?: ((line: string) => void) | undefined;
@@ -83,7 +85,7 @@ export async function verifyTarget(target: string, options: VerifySuiteOptions):
   };
   try {
     try {
-      env = await setup({ target, cacheDir: options.cacheDir, contractsDir: options.contractsDir, artifactsDir: options.artifactsDir, offline: options.offline, hfEndpoint: options.hfEndpoint, baseUrl: options.baseUrl, apiKey: options.apiKey, signal: options.signal, log: options.log });
+      env = await setup({ target, cacheDir: options.cacheDir, contractsDir: options.contractsDir, artifactsDir: options.artifactsDir, offline: options.offline, hfEndpoint: options.hfEndpoint, baseUrl: options.baseUrl, apiKey: options.apiKey, modeLimits: options.modeLimits, signal: options.signal, log: options.log });
     } catch (error) {
       if (error instanceof TargetStageError) {
         result.artifacts_dir = error.artifactsDir;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { AgentError, InfraError, InterruptedError, errorMessage } from '../errors.js';
 import type { Agent, AgentRunResult, Arm } from '../agents/types.js';
@@ -60,6 +60,43 @@ function skillTargets(agent: Agent, task: Task, workspace: Workspace): string[] 
     return join(workspace.paths.workdir, dir);
   });
   return [...new Set(targets)];
+}
+
+function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+async function readIfExists(path: string): Promise<Buffer | undefined> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'EISDIR') return undefined;
+    throw error;
+  }
+}
+
+/** Copies /logs/{agent,verifier,artifacts} into the trial directory; one download when they share a parent. */
+async function collectLogs(ws: Workspace, trialDir: string): Promise<void> {
+  const targets: Array<[string, string]> = [
+    [ws.paths.logsAgent, 'agent'],
+    [ws.paths.logsVerifier, 'verifier'],
+    [ws.paths.logsArtifacts, 'artifacts'],
+  ];
+  const parent = posix.dirname(ws.paths.logsAgent);
+  if (!targets.every(([envPath]) => posix.dirname(envPath) === parent)) {
+    for (const [envPath, name] of targets) await ws.download(envPath, join(trialDir, name));
+    return;
+  }
+  const staging = join(trialDir, '.logs-download');
+  if (!(await ws.download(parent, staging))) return;
+  for (const [envPath, name] of targets) {
+    try {
+      await rename(join(staging, posix.basename(envPath)), join(trialDir, name));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+  await rm(staging, { recursive: true, force: true });
 }
 
 class PhaseClock {
@@ -194,13 +231,11 @@ export async function runTrial(spec: TrialSpec, runtime: TrialRuntime): Promise<
     // Verifier: runs even after an agent timeout or crash. Nothing the agent left can stand in for a reward.
     await clock.run('verifier', async () => {
       await ws.stopAll();
-      await ws.remove(ws.paths.solution);
-      await ws.remove(ws.paths.logsVerifier);
-      await ws.remove(posix.join(ws.paths.workdir, 'logs/verifier/reward.txt'));
-      await ws.remove(posix.join(ws.paths.workdir, 'logs/verifier/reward.json'));
-      await ws.exec(`mkdir -p ${JSON.stringify(ws.paths.logsVerifier)}`, { user: 'root' });
-      if (task.config.verifier.user) await ws.exec(`chown ${task.config.verifier.user} ${JSON.stringify(ws.paths.logsVerifier)}`, { user: 'root' });
-      await ws.remove(ws.paths.tests);
+      // One command clears everything the agent could have planted and prepares the verifier's directory.
+      const planted = [ws.paths.solution, ws.paths.logsVerifier, ws.paths.tests, posix.join(ws.paths.workdir, 'logs/verifier/reward.txt'), posix.join(ws.paths.workdir, 'logs/verifier/reward.json')];
+      const owner = task.config.verifier.user ? ` && chown ${shellQuote(task.config.verifier.user)} ${shellQuote(ws.paths.logsVerifier)}` : '';
+      const reset = await ws.exec(`rm -rf -- ${planted.map(shellQuote).join(' ')} && mkdir -p ${shellQuote(ws.paths.logsVerifier)}${owner}`, { user: 'root' });
+      if (reset.exitCode !== 0) throw new InfraError(`preparing the verifier failed (exit ${reset.exitCode ?? 'unknown'}): ${reset.stderr.trim().slice(-500)}`);
       await ws.upload(task.paths.testsDir, ws.paths.tests);
       const command = `bash ${posix.join(ws.paths.tests, 'test.sh')}`;
       const result = await ws.exec(command, {
@@ -211,19 +246,25 @@ export async function runTrial(spec: TrialSpec, runtime: TrialRuntime): Promise<
       });
       verifier = { exit_code: result.exitCode, timed_out: result.timedOut, duration_ms: result.durationMs };
       log.record({ type: 'verifier', exitCode: result.exitCode, timedOut: result.timedOut, stdout: result.stdout, stderr: result.stderr, durationMs: result.durationMs });
-      await mkdir(join(runtime.trialDir, 'verifier'), { recursive: true });
-      await writeFile(join(runtime.trialDir, 'verifier', 'test-stdout.txt'), runtime.redactor.redact(result.stdout));
-      await writeFile(join(runtime.trialDir, 'verifier', 'test-stderr.txt'), runtime.redactor.redact(result.stderr));
       if (cancelled()) throw new InterruptedError('trial cancelled');
+
+      // Logs come out first; the reward is then read from the copy (one engine round trip instead of three).
+      await clock.run('collect', () => collectLogs(ws, runtime.trialDir));
+      const verifierDir = join(runtime.trialDir, 'verifier');
+      await mkdir(verifierDir, { recursive: true });
+      await writeFile(join(verifierDir, 'test-stdout.txt'), runtime.redactor.redact(result.stdout));
+      await writeFile(join(verifierDir, 'test-stderr.txt'), runtime.redactor.redact(result.stderr));
       if (result.timedOut) {
         status = 'verifier_error';
         error = { kind: 'verifier', phase: 'verifier', message: `tests/test.sh did not finish within ${verifier.duration_ms} ms` };
         return;
       }
+      const rewardTxt = await readIfExists(join(verifierDir, 'reward.txt'));
+      const rewardJson = await readIfExists(join(verifierDir, 'reward.json'));
       const reading = readReward({
-        rewardTxt: await ws.readFile(posix.join(ws.paths.logsVerifier, 'reward.txt')),
-        rewardJson: await ws.readFile(posix.join(ws.paths.logsVerifier, 'reward.json')),
-        fallbackTxt: await ws.readFile(posix.join(ws.paths.workdir, 'logs/verifier/reward.txt')),
+        rewardTxt,
+        rewardJson,
+        fallbackTxt: rewardTxt || rewardJson ? undefined : await ws.readFile(posix.join(ws.paths.workdir, 'logs/verifier/reward.txt')),
         names: { rewardTxt: '/logs/verifier/reward.txt', rewardJson: '/logs/verifier/reward.json', fallbackTxt: 'logs/verifier/reward.txt (relative to the workdir)' },
       });
       if (reading.ok) {
@@ -236,12 +277,6 @@ export async function runTrial(spec: TrialSpec, runtime: TrialRuntime): Promise<
         error = { kind: 'verifier', phase: 'verifier', message: `${reading.message} (test.sh exit code ${result.exitCode ?? 'unknown'})` };
         log.record({ type: 'reward', error: reading.message });
       }
-    });
-
-    await clock.run('collect', async () => {
-      await ws.download(ws.paths.logsAgent, join(runtime.trialDir, 'agent'));
-      await ws.download(ws.paths.logsVerifier, join(runtime.trialDir, 'verifier'));
-      await ws.download(ws.paths.logsArtifacts, join(runtime.trialDir, 'artifacts'));
     });
   } catch (caught) {
     if (caught instanceof InterruptedError || cancelled()) {
