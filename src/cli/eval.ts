@@ -39,6 +39,8 @@ export interface EvalOptions {
   passThreshold: number;
   failUnder?: number | undefined;
   forceBuild: boolean;
+  /** Docker network mode for every trial, replacing task.toml's policy. */
+  network?: string | undefined;
   jobName?: string | undefined;
   /** Resume this job (a name under <results-dir>/jobs or a path): its plan replaces tasks/agents/arms/trials. */
   resume?: string | undefined;
@@ -159,7 +161,17 @@ export async function runEval(requested: EvalOptions, cwd: string, argv: string[
     }
   }
 
-  const provider = await createProvider(options.provider, { forceBuild: options.forceBuild });
+  // An agent that calls a model API cannot work in a container without network: say so before any trial.
+  if (options.provider === 'docker' && options.network === undefined) {
+    const apiAgents = agents.filter(({ agent }) => agent.requiredEnv.length > 0).map(({ agent }) => agent.name);
+    const offline = tasks.filter((t) => !t.config.environment.allowInternet || t.config.environment.networkMode === 'none').map((t) => t.name);
+    if (apiAgents.length > 0 && offline.length > 0) {
+      throw new UsageError(`${offline.join(', ')} ${offline.length === 1 ? 'has' : 'have'} no network (allow_internet = false), so ${apiAgents.join(', ')} cannot reach its model API inside the container`, {
+        hint: 'allow it for this run with --network=bridge (or --network=host to reach an endpoint on this machine), or set allow_internet = true in task.toml',
+      });
+    }
+  }
+  const provider = await createProvider(options.provider, { forceBuild: options.forceBuild, network: options.network });
   try {
     await provider.preflight();
   } catch (error) {
@@ -230,9 +242,11 @@ export async function runEval(requested: EvalOptions, cwd: string, argv: string[
     },
     onForce: () => {
       progress.stop({ cancelled: true });
-      // Running trials get no cleanup now: their processes and temp dirs are left to `skill-eval cleanup`.
+      // No graceful cleanup now, but containers are cheap to force-remove (5 s at most); local processes and
+      // temp dirs are left to `skill-eval cleanup`.
       console.error(redactor.redact(`forced exit: finished trials are saved in ${jobDir}; running trials may have left processes or temp dirs (skill-eval cleanup removes them). Resume with:\n  ${resumeCommand}`));
-      process.exit(EXIT_CODES.interrupted);
+      const removeContainers = options.provider === 'docker' ? import('../environments/docker.js').then((docker) => docker.removeLiveContainers(5_000)) : Promise.resolve(0);
+      void removeContainers.catch(() => 0).finally(() => process.exit(EXIT_CODES.interrupted));
     },
   });
   let outcome;
@@ -320,6 +334,7 @@ export const registerEval: RegisterCommand = (program: Command, setExitCode) => 
     }, 1)
     .option('--fail-under <rate>', 'exit 1 when a task\'s pass rate (first arm) is below RATE (0..1 or 80%)', (v: string) => parseRate('--fail-under', v))
     .option('--force-build', 'rebuild Docker images even when the content hash is unchanged', false)
+    .option('--network <mode>', "Docker network for every trial (none, bridge, host, or a network name), replacing task.toml's allow_internet/network_mode; recorded in each result's limits")
     .option('--job-name <name>', 'name of the job directory under <results-dir>/jobs; an existing job of that name is resumed (its plan must match)')
     .option('--resume <job>', 'continue an interrupted job: its saved plan (tasks, agents, arms, trials, provider) is used')
     .option('--new-job', 'start a new job even if an unfinished one with the same plan exists', false)

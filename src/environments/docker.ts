@@ -64,6 +64,11 @@ export interface DockerProviderOptions {
    * start/stops per second here whatever the concurrency), so this cap is smaller than the trial concurrency.
    */
   lifecycleConcurrency?: number | undefined;
+  /**
+   * Network mode for every trial container, replacing task.toml's policy (`eval --network`). Agent CLIs must
+   * reach their model API: with `allow_internet = false` they cannot, unless this says otherwise.
+   */
+  networkOverride?: string | undefined;
 }
 
 /** What `prepare` hands to `createWorkspace` (PreparedEnvironment.handle). */
@@ -424,7 +429,7 @@ export function createDockerProvider(options: DockerProviderOptions = {}): Envir
       [LABEL_OWNER_PID]: String(process.pid),
     };
     for (;;) {
-      const plan = planLimits(task.config.environment, facts, { pidsLimit, storageRefused });
+      const plan = planLimits(task.config.environment, facts, { pidsLimit, storageRefused, networkOverride: options.networkOverride });
       try {
         const container = await docker.createContainer({
           name,
@@ -453,6 +458,7 @@ export function createDockerProvider(options: DockerProviderOptions = {}): Envir
 
   return {
     name: 'docker',
+    usesImages: true,
 
     async preflight() {
       await pingEngine(docker);

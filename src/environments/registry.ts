@@ -4,14 +4,19 @@ import type { EnvironmentProvider } from './types.js';
 
 export interface ProviderOptions {
   forceBuild?: boolean | undefined;
+  /** Docker network mode for every trial, replacing task.toml's policy. */
+  network?: string | undefined;
 }
 
 /** Every environment provider, by the name users type (`--provider=…`). Docker is loaded lazily: it pulls in the engine client. */
 export const providers = {
-  local: async (_options: ProviderOptions): Promise<EnvironmentProvider> => createLocalProvider(),
+  local: async (options: ProviderOptions): Promise<EnvironmentProvider> => {
+    if (options.network !== undefined) throw new UsageError('--network applies to the Docker provider only: the local provider has no network isolation');
+    return createLocalProvider();
+  },
   docker: async (options: ProviderOptions): Promise<EnvironmentProvider> => {
     const { createDockerProvider } = await import('./docker.js');
-    return createDockerProvider(options);
+    return createDockerProvider({ forceBuild: options.forceBuild, networkOverride: options.network });
   },
 } satisfies Record<string, (options: ProviderOptions) => Promise<EnvironmentProvider>>;
 

@@ -124,6 +124,8 @@ export interface WorkspaceContext {
 
 export interface EnvironmentProvider {
   readonly name: string;
+  /** True when environments come from images that can take extra layers (agent CLIs baked in once). */
+  readonly usesImages?: boolean | undefined;
   /** Checks that the provider can run here; throws InfraError saying exactly what to do. */
   preflight(): Promise<void>;
   prepare(task: Task, context: PrepareContext): Promise<PreparedEnvironment>;

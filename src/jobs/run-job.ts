@@ -5,7 +5,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import { InterruptedError } from '../errors.js';
 import type { Agent, Arm } from '../agents/types.js';
-import type { EnvironmentProvider, PreparedEnvironment } from '../environments/types.js';
+import type { EnvironmentProvider, ImageLayer, PreparedEnvironment } from '../environments/types.js';
 import { trialResultSchema, type TrialResult } from '../results/schema.js';
 import { writeJsonAtomic } from '../results/write.js';
 import type { Task } from '../task/types.js';
@@ -74,18 +74,32 @@ async function finishedResult(trialDir: string): Promise<TrialResult | undefined
 /** Runs every planned trial of a job with bounded concurrency; resumable; one broken task never stops the others. */
 export async function runJob(options: JobOptions): Promise<JobOutcome> {
   const plan = planTrials(options.tasks.length, options.agents.map((a) => ({ name: a.agent.name, model: a.model })), options.arms, options.trials);
-  const prepared = new Map<number, Promise<PreparedEnvironment>>();
-  const prepare = (taskIndex: number): Promise<PreparedEnvironment> => {
-    let promise = prepared.get(taskIndex);
+  // Agent CLIs are installed once, before any trial, so no trial's timeout pays for a download.
+  const log = (line: string): void => options.onEvent?.({ type: 'log', task: 'setup', line });
+  for (const { agent } of options.agents) await agent.install?.({ signal: options.signal, log });
+  // Image-based providers bake each agent's CLI into a layer on the task image: built once, reused by every trial.
+  const layers = new Map<string, Promise<ImageLayer | undefined>>();
+  const layerFor = (agent: Agent): Promise<ImageLayer | undefined> => {
+    if (!options.provider.usesImages || !agent.imageLayer) return Promise.resolve(undefined);
+    let layer = layers.get(agent.name);
+    if (!layer) layers.set(agent.name, (layer = agent.imageLayer({ signal: options.signal, log })));
+    return layer;
+  };
+  const prepared = new Map<string, Promise<PreparedEnvironment>>();
+  const prepare = (task: Task, agent: Agent): Promise<PreparedEnvironment> => {
+    const key = `${options.tasks.indexOf(task)}\u0000${options.provider.usesImages && agent.imageLayer ? agent.name : ''}`;
+    let promise = prepared.get(key);
     if (!promise) {
-      const task = options.tasks[taskIndex]!;
-      promise = options.provider.prepare(task, {
-        jobId: options.jobId,
-        forceBuild: options.forceBuild ?? false,
-        signal: options.signal,
-        log: (line) => options.onEvent?.({ type: 'log', task: task.name, line }),
-      });
-      prepared.set(taskIndex, promise);
+      promise = layerFor(agent).then((layer) =>
+        options.provider.prepare(task, {
+          jobId: options.jobId,
+          forceBuild: options.forceBuild ?? false,
+          signal: options.signal,
+          log: (line) => options.onEvent?.({ type: 'log', task: task.name, line }),
+          layers: layer ? [layer] : undefined,
+        }),
+      );
+      prepared.set(key, promise);
     }
     return promise;
   };
@@ -145,7 +159,7 @@ export async function runJob(options: JobOptions): Promise<JobOutcome> {
       await rm(dir, { recursive: true, force: true });
       const result = await runTrial(spec, {
         provider: options.provider,
-        prepare: () => prepare(options.tasks.indexOf(spec.task)),
+        prepare: () => prepare(spec.task, spec.agent),
         trialDir: dir,
         env: options.env,
         redactor: options.redactor,

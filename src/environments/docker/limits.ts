@@ -54,6 +54,8 @@ export interface LimitPlanOptions {
   pidsLimit: number;
   /** Set after the engine refused a storage limit once: do not ask again. */
   storageRefused: boolean;
+  /** `eval --network`: replaces task.toml's network policy for every trial (recorded in the notes). */
+  networkOverride?: string | undefined;
 }
 
 /** Maps task.toml's resource limits and network policy to a HostConfig, and says how each one is applied. */
@@ -108,7 +110,13 @@ export function planLimits(environment: TaskConfig['environment'], facts: Engine
   if (environment.gpus > 0) notes.push(`gpus = ${environment.gpus}: the Docker provider does not attach GPUs`);
 
   const requested = environment.networkMode;
-  if (!environment.allowInternet) {
+  if (options.networkOverride !== undefined) {
+    hostConfig.NetworkMode = options.networkOverride;
+    report.network = options.networkOverride === 'none' ? 'enforced' : 'not enforced';
+    notes.push(
+      `network: ${options.networkOverride} (--network overrides task.toml's allow_internet = ${environment.allowInternet}${requested ? `, network_mode = "${requested}"` : ''})`,
+    );
+  } else if (!environment.allowInternet) {
     hostConfig.NetworkMode = 'none';
     report.network = 'enforced';
     notes.push('network: none (allow_internet = false)');
