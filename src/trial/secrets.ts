@@ -4,6 +4,9 @@ import { join } from 'node:path';
 /** Names that mark a variable as a secret: forwarded to the agent, redacted everywhere it could be persisted. */
 const SECRET_NAME = /(_API_KEY$|_TOKEN$|SECRET|PASSWORD|CREDENTIAL)/i;
 
+/** Endpoint variables (ANTHROPIC_BASE_URL, OPENAI_BASE_URL, GOOGLE_GEMINI_BASE_URL, …): forwarded, not secret. */
+const ENDPOINT_NAME = /_BASE_URL$/;
+
 export const REDACTED = '[REDACTED]';
 /** Values this short would redact ordinary text (a "1" token would erase every digit): forwarded but not treated as secrets. */
 const MIN_SECRET_LENGTH = 4;
@@ -20,16 +23,20 @@ export interface ForwardedEnv {
 }
 
 /**
- * Picks the variables an agent receives: every secret-looking variable of the host, plus each `--env` entry
+ * Picks the variables an agent receives: every secret-looking variable of the host, every `*_BASE_URL` endpoint
+ * variable (how users reach proxies and gateways; not secret), plus each `--env` entry
  * (`KEY` copies the host's value, `KEY=VALUE` sets it). `--env` values are treated as secrets too.
  */
 export function collectForwardedEnv(hostEnv: NodeJS.ProcessEnv, extra: readonly string[] = []): ForwardedEnv {
   const env: Record<string, string> = {};
   const secrets = new Set<string>();
   for (const [name, value] of Object.entries(hostEnv)) {
-    if (value !== undefined && value !== '' && isSecretName(name)) {
+    if (value === undefined || value === '') continue;
+    if (isSecretName(name)) {
       env[name] = value;
       secrets.add(value);
+    } else if (ENDPOINT_NAME.test(name)) {
+      env[name] = value;
     }
   }
   for (const entry of extra) {

@@ -8,8 +8,8 @@ describe('secrets', () => {
   });
 
   it('forwards secret-looking variables and --env entries, and treats --env values as secrets', () => {
-    const forwarded = collectForwardedEnv({ GEMINI_API_KEY: 'g-123456', PATH: '/bin', REGION: 'eu-west-1', EMPTY_TOKEN: '' }, ['REGION', 'MODE=fast-mode', 'MISSING']);
-    expect(forwarded.env).toEqual({ GEMINI_API_KEY: 'g-123456', REGION: 'eu-west-1', MODE: 'fast-mode' });
+    const forwarded = collectForwardedEnv({ GEMINI_API_KEY: 'g-123456', PATH: '/bin', REGION: 'eu-west-1', EMPTY_TOKEN: '', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' }, ['REGION', 'MODE=fast-mode', 'MISSING']);
+    expect(forwarded.env).toEqual({ GEMINI_API_KEY: 'g-123456', REGION: 'eu-west-1', MODE: 'fast-mode', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' });
     expect(forwarded.secrets.sort()).toEqual(['eu-west-1', 'fast-mode', 'g-123456']);
   });
 
