@@ -1,5 +1,6 @@
+import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import pc from 'picocolors';
 import { analyzeResults } from '../analytics/analyze.js';
@@ -11,6 +12,7 @@ import { renderTerminal } from '../analytics/render/terminal.js';
 import type { AnalysisReport } from '../analytics/report.js';
 import { EXIT_CODES, UsageError, formatProblem } from '../errors.js';
 import { writeFileAtomic } from '../results/write.js';
+import { SWEEP_SUMMARY_FILE } from '../sweeps/schema.js';
 import type { RegisterCommand } from './registry.js';
 
 /** What the flags of `skill-eval analyze` (and the original's `pnpm run analyze --logDir=…`) parse into. */
@@ -61,6 +63,26 @@ const processIo: AnalyzeIo = {
  * chosen formats and evaluates the gates. Exit code 0, or 1 when a gate is not met; usage problems
  * (bad flags, no results at all) throw UsageError (exit 2).
  */
+/**
+ * A train-and-benchmark out root holds a sweep summary, not trial results: prints each target's score by
+ * segment and returns the directories that are left for the trial analysis.
+ */
+export async function analyzeSweeps(dirs: readonly string[], options: { json?: boolean | undefined }, cwd: string, io: AnalyzeIo = processIo): Promise<string[]> {
+  const sweepDirs = dirs.filter((dir) => existsSync(join(resolve(cwd, dir), SWEEP_SUMMARY_FILE)));
+  if (sweepDirs.length === 0) return [...dirs];
+  const { readSweepSummary } = await import('../sweeps/run.js');
+  const { formatSweepTable } = await import('../sweeps/report.js');
+  const summaries = [];
+  for (const dir of sweepDirs) {
+    const summary = await readSweepSummary(join(resolve(cwd, dir), SWEEP_SUMMARY_FILE));
+    if (!summary) throw new UsageError(`${join(dir, SWEEP_SUMMARY_FILE)}: expected a train-and-benchmark summary, found a file that does not validate`);
+    summaries.push(summary);
+  }
+  if (options.json) io.stdout(`${JSON.stringify(summaries.length === 1 ? summaries[0] : summaries, null, 2)}\n`);
+  else for (const summary of summaries) io.stdout(`${formatSweepTable(summary)}\n`);
+  return dirs.filter((dir) => !sweepDirs.includes(dir));
+}
+
 export async function analyzeCommand(options: AnalyzeOptions, cwd: string, io: AnalyzeIo = processIo): Promise<AnalyzeOutcome> {
   const passThreshold = parseNumberFlag('--pass-threshold', options.passThreshold ?? 1);
   const failUnder = options.failUnder === undefined ? undefined : parseRate('--fail-under', options.failUnder);
@@ -148,7 +170,11 @@ export const registerAnalyze: RegisterCommand = (program: Command, setExitCode) 
     .action(async (dirs: string[], raw: AnalyzeOptions & { color?: boolean }) => {
       // Commander sets color=true by default for --no-color; only an explicit --no-color turns colours off.
       const color = raw.color === false ? false : undefined;
-      const { exitCode } = await analyzeCommand({ ...raw, dirs, color }, process.cwd());
+      const given = [...dirs, ...(raw.logDir !== undefined ? [raw.logDir] : [])];
+      const rest = await analyzeSweeps(given, { json: raw.json }, process.cwd());
+      if (given.length > 0 && rest.length === 0) return;
+      const logDir = raw.logDir !== undefined && rest.includes(raw.logDir) ? raw.logDir : undefined;
+      const { exitCode } = await analyzeCommand({ ...raw, logDir, dirs: rest.filter((d) => d !== raw.logDir), color }, process.cwd());
       if (exitCode !== EXIT_CODES.ok) setExitCode(exitCode);
     });
 };

@@ -112,6 +112,10 @@ describe('skill-eval train-and-benchmark (real CLI, fixture trainer and server)'
     const report = await runCli(['train-and-benchmark', '--report', box.outRoot], { env: { PATH: process.env.PATH, HOME: process.env.HOME } });
     expect(report.exitCode).toBe(0);
     expect(report.stdout).toBe(run.stdout);
+    // `analyze` of the out root shows the same table.
+    const analyzed = await runCli(['analyze', box.outRoot], { env: { PATH: process.env.PATH, HOME: process.env.HOME } });
+    expect(analyzed.exitCode).toBe(0);
+    expect(analyzed.stdout.trim()).toBe(run.stdout.trim());
   }, 240_000);
 
   it('kill -9 during segment 2, run again: segment 1 is not redone, the orphaned server is stopped, the summary is complete', async () => {
