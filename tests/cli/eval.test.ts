@@ -55,6 +55,22 @@ describe('skill-eval eval', () => {
     expect(provider.stderr).toMatch(/--provider.*cloud/);
   });
 
+  it('fails fast, before any trial, when the agent\'s key is missing, naming the variable', async () => {
+    const results = await tempDir('eval-nokey');
+    const run = await runCli(['eval', 'superlint', '--agent=claude', '--provider=local', `--results-dir=${results}`], { env: { ANTHROPIC_API_KEY: undefined } });
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toContain('the claude agent needs ANTHROPIC_API_KEY, which is not set');
+    expect(run.stderr).toContain('--agent=oracle');
+    expect(run.stderr).not.toContain('trials planned');
+  });
+
+  it('refuses an API agent on a task without network in Docker unless --network says otherwise', async () => {
+    const run = await runCli(['eval', 'superlint', '--agent=claude', '--provider=docker', `--results-dir=${await tempDir('eval-offline')}`], { env: { ANTHROPIC_API_KEY: 'sk-ant-offline-check' } });
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toMatch(/superlint_demo has no network \(allow_internet = false\), so claude cannot reach its model API/);
+    expect(run.stderr).toContain('--network=bridge');
+  });
+
   it('runs the healthy tasks when one is broken, reports the broken one with file and key, and exits 2', async () => {
     const tasksDir = await tempDir('eval-mixed');
     await cp(join(REPO_ROOT, 'tasks', 'superlint_demo'), join(tasksDir, 'superlint_demo'), { recursive: true });
