@@ -2,21 +2,13 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LOCAL_ROOT_PREFIX } from './local.js';
-import { signalGroup } from './process.js';
+import { processAlive, signalGroup } from './process.js';
 
 export interface LocalCleanupReport {
   processesKilled: number;
   directoriesRemoved: number;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 const ROOT_NAME = new RegExp(`^${LOCAL_ROOT_PREFIX}(\\d+)-`);
 
@@ -50,7 +42,7 @@ export async function cleanupLocal(options: { baseDir?: string | undefined } = {
     const root = environ.split('\0').find((v) => v.startsWith('SKILL_EVAL_ROOT='))?.slice('SKILL_EVAL_ROOT='.length);
     if (!root || !root.startsWith(baseDir)) continue;
     const owner = ownerOf(root);
-    if (owner === undefined || alive(owner)) continue;
+    if (owner === undefined || processAlive(owner)) continue;
     // Kill the group the command leads (and the process itself, in case it left the group).
     signalGroup(Number(pid), 'SIGKILL');
     try {
@@ -68,7 +60,7 @@ export async function cleanupLocal(options: { baseDir?: string | undefined } = {
   }
   for (const entry of entries) {
     const owner = ownerOf(entry);
-    if (owner === undefined || alive(owner)) continue;
+    if (owner === undefined || processAlive(owner)) continue;
     await rm(join(baseDir, entry), { recursive: true, force: true, maxRetries: 3 });
     report.directoriesRemoved += 1;
   }

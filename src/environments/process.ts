@@ -20,7 +20,8 @@ export interface SpawnGroupOptions {
   onGroup?: ((pgid: number) => void) | undefined;
 }
 
-class TailBuffer {
+/** Keeps the tail of a stream's output (the part that matters for diagnosis) within a bounded size. */
+export class TailBuffer {
   private chunks: string[] = [];
   private size = 0;
   private dropped = 0;
@@ -46,6 +47,16 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** Whether a process exists (EPERM: it does, owned by someone else). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -4,7 +4,7 @@ import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { groupAlive, killGroup, runInProcessGroup, signalGroup } from '../environments/process.js';
+import { groupAlive, killGroup, processAlive, runInProcessGroup, signalGroup } from '../environments/process.js';
 import type { ExecResult } from '../environments/types.js';
 import { errorMessage, InfraError, UsageError } from '../errors.js';
 import { waitForModels } from '../targets/model.js';
@@ -234,11 +234,3 @@ export async function acquireLock(path: string): Promise<() => Promise<void>> {
   throw new InfraError(`could not take the lock ${path}`);
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

@@ -1,4 +1,5 @@
 import type Docker from 'dockerode';
+import { TailBuffer } from '../process.js';
 import type { Duplex, Readable } from 'node:stream';
 import { Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
@@ -7,7 +8,6 @@ import { InfraError, errorMessage } from '../../errors.js';
 import type { ExecResult } from '../types.js';
 
 /** Output kept per stream; the tail is what matters for diagnosis, and memory stays bounded. */
-const MAX_CAPTURE_CHARS = 8 * 1024 * 1024;
 /** After SIGKILL, how long the exec's output may stay open (a process that escaped its group) before we stop reading. */
 const DRAIN_AFTER_KILL_MS = 2_000;
 
@@ -100,25 +100,6 @@ export interface ContainerExecOptions {
   killGraceMs: number;
 }
 
-class Capture {
-  private chunks: string[] = [];
-  private size = 0;
-  private dropped = 0;
-  push(chunk: string): void {
-    this.chunks.push(chunk);
-    this.size += chunk.length;
-    while (this.size > MAX_CAPTURE_CHARS && this.chunks.length > 1) {
-      const first = this.chunks.shift()!;
-      this.size -= first.length;
-      this.dropped += first.length;
-    }
-  }
-  toString(): string {
-    const text = this.chunks.join('');
-    return this.dropped > 0 ? `[… ${this.dropped} earlier characters dropped …]\n${text}` : text;
-  }
-}
-
 /** A Writable that decodes UTF-8 (multi-byte characters split across frames included) and hands text on. */
 function textSink(onText: (text: string) => void): Writable & { flushText: () => void } {
   const decoder = new StringDecoder('utf8');
@@ -187,8 +168,8 @@ export async function execInContainer(container: Docker.Container, command: stri
     throw couldNotRun(command, error);
   }
 
-  const stdout = new Capture();
-  const stderr = new Capture();
+  const stdout = new TailBuffer();
+  const stderr = new TailBuffer();
   let group: { pgid: string; sid: string } | undefined;
   // stderr starts with the wrapper's marker line; hold stderr back until it is seen (or clearly absent).
   let head: string | undefined = '';
