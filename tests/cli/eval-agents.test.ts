@@ -86,7 +86,11 @@ describe('eval with real agent CLIs against scripted model servers (local provid
 });
 
 const docker = await engineGate('eval with agent CLIs on the Docker provider');
-describe.runIf(docker)('eval with a real agent CLI on the Docker provider', () => {
+describe.runIf(docker)('eval with real agent CLIs on the Docker provider', () => {
+  for (const agent of ['codex', 'gemini', 'opencode'] as const) {
+    it(`${agent} in a container (CLI from its image layer): with-skills passes, no-skills fails`, () => expectGain(agent, 'docker', ['--network=host']), 600_000);
+  }
+
   it('claude in a container (CLI baked into an image layer) shows the same gain; a second run builds nothing', async () => {
     await expectGain('claude', 'docker', ['--network=host']);
     const { server, env } = await AGENTS.claude(await superlintSkillMarker());
