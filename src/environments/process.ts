@@ -80,6 +80,37 @@ export async function killGroup(pgid: number, graceMs: number): Promise<void> {
   signalGroup(pgid, 'SIGKILL');
 }
 
+/** Calls `stop` once the timeout passes or the signal aborts, and remembers which it was. */
+export class StopTrigger {
+  timedOut = false;
+  aborted = false;
+  private readonly timer: NodeJS.Timeout | undefined;
+  private readonly onAbort = (): void => {
+    this.aborted = true;
+    this.stop();
+  };
+
+  constructor(
+    private readonly options: { timeoutMs?: number | undefined; signal?: AbortSignal | undefined },
+    private readonly stop: () => void,
+  ) {
+    this.timer =
+      options.timeoutMs !== undefined
+        ? setTimeout(() => {
+            this.timedOut = true;
+            this.stop();
+          }, options.timeoutMs)
+        : undefined;
+    options.signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  /** The command ended: no stop is due any more. */
+  clear(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.options.signal?.removeEventListener('abort', this.onAbort);
+  }
+}
+
 /**
  * Runs `bash -c command` as the leader of a new process group, so a timeout or cancel can stop the command
  * and everything it started. The exit code is the real one; undefined when the process was killed.
@@ -99,27 +130,12 @@ export function runInProcessGroup(command: string, options: SpawnGroupOptions): 
     });
     const stdout = new TailBuffer();
     const stderr = new TailBuffer();
-    let timedOut = false;
-    let aborted = false;
     let killing: Promise<void> | undefined;
     const pgid = child.pid;
     if (pgid !== undefined) options.onGroup?.(pgid);
-
-    const stop = (): void => {
+    const trigger = new StopTrigger(options, () => {
       if (pgid !== undefined && !killing) killing = killGroup(pgid, options.killGraceMs);
-    };
-    const timer =
-      options.timeoutMs !== undefined
-        ? setTimeout(() => {
-            timedOut = true;
-            stop();
-          }, options.timeoutMs)
-        : undefined;
-    const onAbort = (): void => {
-      aborted = true;
-      stop();
-    };
-    options.signal?.addEventListener('abort', onAbort, { once: true });
+    });
 
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       stdout.push(chunk);
@@ -135,13 +151,11 @@ export function runInProcessGroup(command: string, options: SpawnGroupOptions): 
     }
 
     child.once('error', (error) => {
-      if (timer) clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
+      trigger.clear();
       reject(new InfraError(`could not start bash in ${options.cwd}: ${error.message}`, { cause: error }));
     });
     child.once('exit', (code, signal) => {
-      if (timer) clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
+      trigger.clear();
       void (async () => {
         if (killing) await killing;
         // Background children may hold the pipes open; give the streams a moment, then stop reading.
@@ -151,8 +165,8 @@ export function runInProcessGroup(command: string, options: SpawnGroupOptions): 
         resolve({
           exitCode: code ?? undefined,
           signal: signal ?? undefined,
-          timedOut,
-          aborted,
+          timedOut: trigger.timedOut,
+          aborted: trigger.aborted,
           stdout: stdout.toString(),
           stderr: stderr.toString(),
           durationMs: Math.round(performance.now() - started),

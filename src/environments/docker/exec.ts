@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { TailBuffer } from '../process.js';
+import { StopTrigger, TailBuffer } from '../process.js';
 import type { Duplex, Readable } from 'node:stream';
 import { Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
@@ -217,8 +217,6 @@ export async function execInContainer(container: Docker.Container, command: stri
     duplex.end(); // half-close: the engine closes the command's stdin
   }
 
-  let timedOut = false;
-  let aborted = false;
   let stopping: Promise<void> | undefined;
   const stop = (): void => {
     stopping ??= (async () => {
@@ -239,26 +237,14 @@ export async function execInContainer(container: Docker.Container, command: stri
       if (!finished) stream.destroy();
     })();
   };
-  const timer =
-    options.timeoutMs !== undefined
-      ? setTimeout(() => {
-          timedOut = true;
-          stop();
-        }, options.timeoutMs)
-      : undefined;
-  const onAbort = (): void => {
-    aborted = true;
-    stop();
-  };
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-
+  const trigger = new StopTrigger(options, stop);
   try {
     await ended;
     if (stopping) await stopping;
   } finally {
-    if (timer) clearTimeout(timer);
-    options.signal?.removeEventListener('abort', onAbort);
+    trigger.clear();
   }
+  const { timedOut, aborted } = trigger;
   outSink.flushText();
   errSink.flushText();
   if (head !== undefined && head !== '') {
