@@ -287,7 +287,16 @@ export async function runEval(requested: EvalOptions, cwd: string, argv: string[
   if (options.print === false) {
     // the caller reports
   } else if (options.json) process.stdout.write(`${JSON.stringify({ job_dir: jobDir, reports: reportPaths, ...summary }, null, 2)}\n`);
-  else process.stdout.write(`${renderEvalSummary(summary, { provider: options.provider, jobDir, reportPaths, cwd })}\n`);
+  else {
+    process.stdout.write(`${renderEvalSummary(summary, { provider: options.provider, jobDir, reportPaths, cwd })}\n`);
+    // Both arms ran: answer the question right here — gain, interval, verdict — as `analyze` would.
+    if (arms.length === 2 && outcome.results.length > 0) {
+      const { analyzeResults } = await import('../analytics/analyze.js');
+      const { renderTerminal } = await import('../analytics/render/terminal.js');
+      const report = await analyzeResults([jobDir], { passThreshold: options.passThreshold, includeErrorsAsFailures: false, k: [1] });
+      process.stdout.write(`\n${renderTerminal(report, { color: process.stdout.isTTY === true && !process.env.NO_COLOR })}\n`);
+    }
+  }
 
   if (outcome.cancelled) {
     console.error(`cancelled: ${outcome.results.length} trials finished and saved in ${jobDir}. Resume with:\n  ${resumeCommand}`);

@@ -58,6 +58,8 @@ async function expectGain(agent: keyof typeof AGENTS, provider: 'local' | 'docke
   expect(run.exitCode, run.stderr).toBe(0);
   expect(run.stdout).toMatch(new RegExp(`superlint_demo \\| ${agent}\\s+\\| with-skills \\| 1\\s+\\| 1/1`));
   expect(run.stdout).toMatch(new RegExp(`superlint_demo \\| ${agent}\\s+\\| no-skills\\s+\\| 1\\s+\\| 0/1`));
+  // With both arms, eval answers the question itself: Δ, normalized gain and a verdict.
+  expect(run.stdout).toMatch(/superlint_demo │ 0\.0% \[0–79\.3\] \(n=1\)\s+│ 100\.0% \[20\.7–100\] \(n=1\)\s+│ \+100\.0 pp │\s+1\.00 │ inconclusive/);
   const trials = await trialResults(results);
   const withSkills = trials.find((t) => t.arm === 'with-skills')!;
   const without = trials.find((t) => t.arm === 'no-skills')!;
