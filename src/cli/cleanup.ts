@@ -3,8 +3,8 @@ import { cleanupLocal } from '../environments/local-cleanup.js';
 import { EXIT_CODES, InfraError, errorMessage } from '../errors.js';
 import type { RegisterCommand } from './registry.js';
 
-function plural(count: number, word: string): string {
-  return `${count} ${word}${count === 1 ? '' : 's'}`;
+function plural(count: number, word: string, many = `${word}s`): string {
+  return `${count} ${count === 1 ? word : many}`;
 }
 
 /**
@@ -31,7 +31,7 @@ export const registerCleanup: RegisterCommand = (program, setExitCode) => {
       if (options.json) {
         console.log(JSON.stringify({ job: options.job, local, docker, docker_note: dockerNote }, undefined, 2));
       } else {
-        console.log(`local: killed ${plural(local.processesKilled, 'orphaned process')}, removed ${plural(local.directoriesRemoved, 'trial directory')}`.replace('directorys', 'directories'));
+        console.log(`local: killed ${plural(local.processesKilled, 'orphaned process', 'orphaned processes')}, removed ${plural(local.directoriesRemoved, 'trial directory', 'trial directories')}`);
         if (docker) {
           const scope = options.job ? ` of job ${options.job}` : '';
           console.log(`docker: removed ${plural(docker.containers, 'container')}, ${plural(docker.networks, 'network')}, ${plural(docker.volumes, 'volume')}${scope}`);
