@@ -5,6 +5,7 @@
  *
  *   npx tsx bench/analyze/generate.ts [DIR] [--count N]
  */
+import { mulberry32 } from '../../src/util/random.js';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,17 +26,6 @@ export function defaultBenchDir(count: number): string {
   return join(tmpdir(), `skill-eval-bench-analyze-${count}`);
 }
 
-/** mulberry32: tiny, seeded, good enough for synthetic data. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Generates (or reuses, when a marker says the same count is there) the data set; returns its directory. */
 export async function generate(dir: string, count: number): Promise<string> {
@@ -48,7 +38,7 @@ export async function generate(dir: string, count: number): Promise<string> {
   await rm(dir, { recursive: true, force: true });
   const cells = TASKS * AGENTS.length * ARMS.length;
   const perCell = Math.ceil(count / cells);
-  const next = random(42);
+  const next = mulberry32(42);
   const limit = pLimit(64);
   const writes: Promise<void>[] = [];
   let written = 0;

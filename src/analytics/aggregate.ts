@@ -1,3 +1,4 @@
+import { mulberry32 } from '../util/random.js';
 import type { Arm, ReadSummary, TrialRecord } from '../results/read.js';
 import type { TrialStatus } from '../results/schema.js';
 import { compareArms, mean, normalizedGain, passAtK, passHatK, taskLevelInterval, wilsonInterval } from './estimators.js';
@@ -51,9 +52,9 @@ class Cell {
 class Reservoir<T> {
   readonly items: T[] = [];
   private seen = 0;
-  private state: number;
+  private readonly random: () => number;
   constructor(private readonly capacity: number, seed: number) {
-    this.state = seed >>> 0;
+    this.random = mulberry32(seed);
   }
   add(item: T): void {
     this.seen++;
@@ -63,14 +64,6 @@ class Reservoir<T> {
     }
     const slot = Math.floor(this.random() * this.seen);
     if (slot < this.capacity) this.items[slot] = item;
-  }
-  /** mulberry32 */
-  private random(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
 }
 
@@ -147,15 +140,8 @@ export class AnalysisAccumulator {
         k: [...this.settings.k],
       },
       inputs: {
-        searched: read.searched,
-        filesRead: read.filesRead,
+        ...readCounts(read),
         trials: this.trials,
-        trialResults: read.trialResults,
-        legacyReports: read.legacyReports,
-        legacyTrials: read.legacyTrials,
-        skippedReportFiles: read.skippedReportFiles,
-        ignoredFiles: read.ignoredFiles,
-        duplicateTrials: read.duplicateTrials,
       },
       configs,
       errors: {
@@ -314,4 +300,9 @@ function armSummary(perTask: ArmStats[], ks: readonly number[]): ArmSummary | un
 /** Code-point order, independent of the locale, so outputs are byte-for-byte reproducible. */
 export function compareText(x: string, y: string): number {
   return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** What the reader counted, without its problem list (reported separately). */
+function readCounts({ problems: _problems, ...counts }: ReadSummary): Omit<ReadSummary, 'problems'> {
+  return counts;
 }

@@ -1,5 +1,5 @@
 import type { TrialStatus } from '../results/schema.js';
-import type { Arm, ReadProblem } from '../results/read.js';
+import type { Arm, ReadProblem, ReadSummary } from '../results/read.js';
 import type { Interval, Significance } from './estimators.js';
 
 /**
@@ -114,17 +114,8 @@ export interface AnalysisReport {
     includeErrorsAsFailures: boolean;
     k: number[];
   };
-  inputs: {
-    searched: string[];
-    filesRead: number;
-    trials: number;
-    trialResults: number;
-    legacyReports: number;
-    legacyTrials: number;
-    skippedReportFiles: number;
-    ignoredFiles: number;
-    duplicateTrials: number;
-  };
+  /** What the reader counted (ReadSummary without its problems) and the trials analysed. */
+  inputs: Omit<ReadSummary, 'problems'> & { trials: number };
   configs: ConfigReport[];
   /** Infra and verifier errors: left out of the rates (or counted as failures, when asked), always listed. */
   errors: {

@@ -1,3 +1,4 @@
+import { mulberry32 } from '../../src/util/random.js';
 import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -11,17 +12,6 @@ import { runCli } from '../helpers/cli.js';
 import { REPO_ROOT, tempDir } from '../helpers/trials.js';
 import { JOB_FIXTURES, pgrep, trialRoots } from './helpers.js';
 
-/** mulberry32: a tiny seeded generator, so a failing sequence of kill points can be replayed. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const KILLS = 20;
 /** Most kills land while trials run: up to this long after the plan is announced (a trial takes 0.5–1 s). */
@@ -91,7 +81,7 @@ describe('kill -9 at random points, then resume', () => {
   it(`loses and duplicates no trial over ${KILLS} kills in a row`, async () => {
     const seed = Number(process.env.SKILL_EVAL_KILL_SEED ?? randomInt(2 ** 31));
     console.log(`kill -9 test seed ${seed} (SKILL_EVAL_KILL_SEED=${seed} replays it)`);
-    const random = seededRandom(seed);
+    const random = mulberry32(seed);
     const work = await tempDir('kill-resume');
     const tmp = join(work, 'tmp');
     const results = join(work, 'results');
