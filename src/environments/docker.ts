@@ -4,13 +4,15 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import { InfraError, InterruptedError, TaskFormatError, errorMessage } from '../errors.js';
 import { checkTaskForProvider } from '../task/load.js';
 import type { Task } from '../task/types.js';
-import { downloadPath, readEnvFile, uploadPath, writeEnvFile } from './docker/archive.js';
+import { downloadPath, packDirectory, readEnvFile, uploadPath, writeEnvFile } from './docker/archive.js';
 import { buildImage } from './docker/build.js';
 import { HARBOR_DIRS, packContext, packDirectories, packFiles, planBuildContext } from './docker/context.js';
 import { createEngineClient, httpStatus, pingEngine } from './docker/engine.js';
 import { STOP_ALL_SCRIPT, execInContainer, runHelper } from './docker/exec.js';
 import { DEFAULT_PIDS_LIMIT, type EngineFacts, isStorageOptRefusal, planLimits, readEngineFacts } from './docker/limits.js';
 import { trackContainer, untrackContainer } from './docker/live.js';
+import { verifyInOneExec } from './docker/verify.js';
+import { type VerificationOutcome, type VerificationRequest, verifyStepByStep } from './verification.js';
 import {
   LABEL_CONTEXT_HASH,
   LABEL_IMAGE_KIND,
@@ -151,7 +153,15 @@ class DockerWorkspace implements Workspace {
     workdir: string,
     home: string,
     readonly limits: LimitReport,
-    private readonly options: { killGraceMs: number; verifierOffline: boolean; lifecycle: LimitFunction },
+    private readonly options: {
+      killGraceMs: number;
+      verifierOffline: boolean;
+      lifecycle: LimitFunction;
+      /** The image's USER: the one-exec verification runs as root, so only when the verifier would too. */
+      imageUser: string;
+      /** Shared per image: false once an image turned out to have no tar. */
+      tarWorks: { value: boolean };
+    },
   ) {
     this.paths = {
       workdir,
@@ -219,6 +229,21 @@ class DockerWorkspace implements Workspace {
     if (this.options.verifierOffline) await this.disconnectNetworks();
   }
 
+  async verify(request: VerificationRequest): Promise<VerificationOutcome> {
+    this.assertLive();
+    if (isRoot(request.options.user ?? this.options.imageUser) && this.options.tarWorks.value) {
+      if (this.options.verifierOffline) await this.disconnectNetworks();
+      const outcome = await verifyInOneExec(this.container, request, {
+        workdir: this.paths.workdir,
+        killGraceMs: this.options.killGraceMs,
+        packTests: () => packDirectory(request.testsHostDir),
+      });
+      if (outcome) return outcome;
+      this.options.tarWorks.value = false; // nothing was done: step by step below
+    }
+    return verifyStepByStep(this, request);
+  }
+
   /** Takes the container off every network (the verifier then runs offline). */
   async disconnectNetworks(): Promise<void> {
     const info = await this.container.inspect();
@@ -280,6 +305,12 @@ export function createDockerProvider(options: DockerProviderOptions = {}): Envir
   const taskImages = new Map<string, Promise<TaskImage>>();
   const prepared = new Map<string, Promise<PreparedEnvironment>>();
   const homes = new Map<string, Promise<string>>();
+  const tarByImage = new Map<string, { value: boolean }>();
+  const tarWorksFor = (imageId: string): { value: boolean } => {
+    let entry = tarByImage.get(imageId);
+    if (!entry) tarByImage.set(imageId, (entry = { value: true }));
+    return entry;
+  };
   let facts: Promise<EngineFacts> | undefined;
   let storageRefused = false;
 
@@ -520,6 +551,8 @@ export function createDockerProvider(options: DockerProviderOptions = {}): Envir
         killGraceMs,
         verifierOffline: options.verifierOffline === true,
         lifecycle,
+        imageUser: handle.imageUser,
+        tarWorks: tarWorksFor(handle.imageId),
       });
       if (context.signal?.aborted) {
         // Not through the limiter: this call already holds a slot.

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { cp, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile, chmod } from 'node:fs/promises';
+import { cp, lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile, chmod } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve, sep } from 'node:path';
@@ -18,6 +18,7 @@ import type {
   Workspace,
   WorkspaceContext,
 } from './types.js';
+import { type VerificationOutcome, type VerificationRequest, verifyStepByStep } from './verification.js';
 
 /**
  * The local provider: a fresh temp directory per trial, no container.
@@ -253,6 +254,29 @@ class LocalWorkspace implements Workspace {
   async stopAll(): Promise<void> {
     await Promise.all([...this.groups].map((pgid) => killGroup(pgid, this.killGraceMs)));
     this.groups.clear();
+  }
+
+  /** Step by step, but the reset and the log collection are file operations here, not commands. */
+  async verify(request: VerificationRequest): Promise<VerificationOutcome> {
+    const reset = async (): Promise<void> => {
+      await Promise.all(request.remove.map((path) => rm(this.hostPath(path), { recursive: true, force: true })));
+      // `owner` is not applied: every local command runs as the current user.
+      await mkdir(this.hostPath(request.logsDir), { recursive: true });
+    };
+    return verifyStepByStep(this, request, { reset, collect: (envPath, hostTarget) => this.moveOut(envPath, hostTarget) });
+  }
+
+  private async moveOut(envPath: string, hostTarget: string): Promise<boolean> {
+    const source = this.hostPath(envPath);
+    try {
+      await rename(source, hostTarget);
+      return true;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return existsSync(source) ? this.download(envPath, hostTarget) : false;
+      if (code === 'EXDEV' || code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'EISDIR' || code === 'ENOTDIR') return this.download(envPath, hostTarget);
+      throw error;
+    }
   }
 
   async dispose(): Promise<void> {

@@ -1,4 +1,5 @@
 import type { Task } from '../task/types.js';
+import type { VerificationOutcome, VerificationRequest } from './verification.js';
 
 /**
  * Paths as the task sees them. Harbor tasks use absolute paths (`/logs/verifier`, `/tests`, `/app`);
@@ -77,6 +78,11 @@ export interface Workspace {
    * can write into the verifier's files once verification starts.
    */
   stopAll(): Promise<void>;
+  /**
+   * Stop everything, reset, copy the tests in, run the verifier, copy the logs out — batched as the provider
+   * can (fewer engine round trips). Optional: the lifecycle composes it from the methods above otherwise.
+   */
+  verify?(request: VerificationRequest): Promise<VerificationOutcome>;
   /** Releases everything the workspace holds. Idempotent; never throws. */
   dispose(): Promise<void>;
 }

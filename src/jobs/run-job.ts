@@ -135,7 +135,10 @@ export async function runJob(options: JobOptions): Promise<JobOutcome> {
       try {
         while (summaryStale) {
           summaryStale = false;
-          await writeJsonAtomic(join(options.jobDir, 'summary.json'), summarizeResults(options.jobId, plan.length, results, options.passThreshold));
+          await writeJsonAtomic(join(options.jobDir, 'summary.json'), summarizeResults(options.jobId, plan.length, results, options.passThreshold), {
+            // Derived from the trials' results, and written again at the end: a torn copy after an OS crash is rebuilt.
+            durable: false,
+          });
         }
       } finally {
         summaryWrite = undefined;

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { AgentError, InfraError, InterruptedError, errorMessage } from '../errors.js';
 import type { Agent, AgentRunResult, Arm } from '../agents/types.js';
 import type { EnvironmentProvider, PreparedEnvironment, Workspace } from '../environments/types.js';
+import { type VerificationRequest, verifyStepByStep } from '../environments/verification.js';
 import type { TrialResult, TrialStatus } from '../results/schema.js';
 import { writeJsonAtomic } from '../results/write.js';
 import { skillDigest } from '../skills/types.js';
@@ -62,10 +63,6 @@ function skillTargets(agent: Agent, task: Task, workspace: Workspace): string[] 
   return [...new Set(targets)];
 }
 
-function shellQuote(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
-}
-
 async function readIfExists(path: string): Promise<Buffer | undefined> {
   try {
     return await readFile(path);
@@ -75,29 +72,11 @@ async function readIfExists(path: string): Promise<Buffer | undefined> {
   }
 }
 
-/** Copies /logs/{agent,verifier,artifacts} into the trial directory; one download when they share a parent. */
-async function collectLogs(ws: Workspace, trialDir: string): Promise<void> {
-  const targets: Array<[string, string]> = [
-    [ws.paths.logsAgent, 'agent'],
-    [ws.paths.logsVerifier, 'verifier'],
-    [ws.paths.logsArtifacts, 'artifacts'],
-  ];
-  const parent = posix.dirname(ws.paths.logsAgent);
-  if (!targets.every(([envPath]) => posix.dirname(envPath) === parent)) {
-    for (const [envPath, name] of targets) await ws.download(envPath, join(trialDir, name));
-    return;
-  }
-  const staging = join(trialDir, '.logs-download');
-  if (!(await ws.download(parent, staging))) return;
-  for (const [envPath, name] of targets) {
-    try {
-      await rename(join(staging, posix.basename(envPath)), join(trialDir, name));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-  }
-  await rm(staging, { recursive: true, force: true });
-}
+/**
+ * Trial files are written atomically but not fsync'd: a kill -9 sees a whole result.json or none; only an OS
+ * crash can leave one empty, and resume then runs that trial again (it never counts a torn result).
+ */
+const NOT_DURABLE = { durable: false } as const;
 
 class PhaseClock {
   readonly phases: Record<string, number> = {};
@@ -148,7 +127,7 @@ export async function runTrial(spec: TrialSpec, runtime: TrialRuntime): Promise<
     agent_timeout_sec: runtime.agentTimeoutSec ?? task.config.agent.timeoutSec,
     verifier_timeout_sec: runtime.verifierTimeoutSec ?? task.config.verifier.timeoutSec,
     skills: injectedSkills.map(skillDigest),
-  });
+  }, NOT_DURABLE);
   log.record({ type: 'instruction', text: task.instruction });
 
   let workspace: Workspace | undefined;
@@ -230,26 +209,34 @@ export async function runTrial(spec: TrialSpec, runtime: TrialRuntime): Promise<
 
     // Verifier: runs even after an agent timeout or crash. Nothing the agent left can stand in for a reward.
     await clock.run('verifier', async () => {
-      await ws.stopAll();
-      // One command clears everything the agent could have planted and prepares the verifier's directory.
-      const planted = [ws.paths.solution, ws.paths.logsVerifier, ws.paths.tests, posix.join(ws.paths.workdir, 'logs/verifier/reward.txt'), posix.join(ws.paths.workdir, 'logs/verifier/reward.json')];
-      const owner = task.config.verifier.user ? ` && chown ${shellQuote(task.config.verifier.user)} ${shellQuote(ws.paths.logsVerifier)}` : '';
-      const reset = await ws.exec(`rm -rf -- ${planted.map(shellQuote).join(' ')} && mkdir -p ${shellQuote(ws.paths.logsVerifier)}${owner}`, { user: 'root' });
-      if (reset.exitCode !== 0) throw new InfraError(`preparing the verifier failed (exit ${reset.exitCode ?? 'unknown'}): ${reset.stderr.trim().slice(-500)}`);
-      await ws.upload(task.paths.testsDir, ws.paths.tests);
-      const command = `bash ${posix.join(ws.paths.tests, 'test.sh')}`;
-      const result = await ws.exec(command, {
-        env: task.config.verifier.env,
-        timeoutMs: (runtime.verifierTimeoutSec ?? task.config.verifier.timeoutSec) * 1000,
-        signal: runtime.signal,
-        user: task.config.verifier.user,
-      });
+      // Tests arrive only now, after every agent process is stopped and everything it could have planted is gone.
+      const request: VerificationRequest = {
+        remove: [ws.paths.solution, ws.paths.logsVerifier, ws.paths.tests, posix.join(ws.paths.workdir, 'logs/verifier/reward.txt'), posix.join(ws.paths.workdir, 'logs/verifier/reward.json')],
+        logsDir: ws.paths.logsVerifier,
+        owner: task.config.verifier.user,
+        testsHostDir: task.paths.testsDir,
+        testsPath: ws.paths.tests,
+        command: `bash ${posix.join(ws.paths.tests, 'test.sh')}`,
+        options: {
+          env: task.config.verifier.env,
+          timeoutMs: (runtime.verifierTimeoutSec ?? task.config.verifier.timeoutSec) * 1000,
+          signal: runtime.signal,
+          user: task.config.verifier.user,
+        },
+        // Logs come out with the verification; the reward is then read from the copy, not from the environment.
+        collect: [
+          { from: ws.paths.logsAgent, to: join(runtime.trialDir, 'agent') },
+          { from: ws.paths.logsVerifier, to: join(runtime.trialDir, 'verifier') },
+          { from: ws.paths.logsArtifacts, to: join(runtime.trialDir, 'artifacts') },
+        ],
+        staging: join(runtime.trialDir, '.logs-download'),
+      };
+      const { result, collectMs } = ws.verify ? await ws.verify(request) : await verifyStepByStep(ws, request);
+      clock.phases.collect_ms = collectMs;
       verifier = { exit_code: result.exitCode, timed_out: result.timedOut, duration_ms: result.durationMs };
       log.record({ type: 'verifier', exitCode: result.exitCode, timedOut: result.timedOut, stdout: result.stdout, stderr: result.stderr, durationMs: result.durationMs });
       if (cancelled()) throw new InterruptedError('trial cancelled');
 
-      // Logs come out first; the reward is then read from the copy (one engine round trip instead of three).
-      await clock.run('collect', () => collectLogs(ws, runtime.trialDir));
       const verifierDir = join(runtime.trialDir, 'verifier');
       await mkdir(verifierDir, { recursive: true });
       await writeFile(join(verifierDir, 'test-stdout.txt'), runtime.redactor.redact(result.stdout));
@@ -350,6 +337,6 @@ export async function runTrial(spec: TrialSpec, runtime: TrialRuntime): Promise<
     files: { session_log: 'session.jsonl', agent: 'agent', verifier: 'verifier', artifacts: 'artifacts' },
   };
   await runtime.redactor.redactTree(runtime.trialDir);
-  await writeJsonAtomic(join(runtime.trialDir, 'result.json'), JSON.parse(runtime.redactor.redact(JSON.stringify(result))));
+  await writeJsonAtomic(join(runtime.trialDir, 'result.json'), JSON.parse(runtime.redactor.redact(JSON.stringify(result))), NOT_DURABLE);
   return result;
 }

@@ -322,6 +322,96 @@ describe.runIf(run)('docker provider (real engine)', () => {
     });
   });
 
+  describe('verification', () => {
+    async function verifyWith(w: Workspace, testSh: string, options: { user?: string; owner?: string; timeoutMs?: number } = {}) {
+      const host = await mkdtemp(join(tmpdir(), 'skill-eval-verify-'));
+      await mkdir(join(host, 'tests'));
+      await writeFile(join(host, 'tests/test.sh'), testSh, { mode: 0o755 });
+      const collected = join(host, 'trial');
+      await mkdir(collected);
+      const outcome = await w.verify!({
+        remove: ['/solution', '/logs/verifier', '/tests'],
+        logsDir: '/logs/verifier',
+        owner: options.owner,
+        testsHostDir: join(host, 'tests'),
+        testsPath: '/tests',
+        command: 'bash /tests/test.sh',
+        options: { user: options.user, timeoutMs: options.timeoutMs ?? 20_000, env: { GREETING: 'hi' } },
+        collect: [
+          { from: '/logs/agent', to: join(collected, 'agent') },
+          { from: '/logs/verifier', to: join(collected, 'verifier') },
+          { from: '/logs/artifacts', to: join(collected, 'artifacts') },
+        ],
+        staging: join(collected, '.staging'),
+      });
+      return { ...outcome, collected };
+    }
+
+    it('stops the agent, clears what it planted, copies the tests in only then, runs them as root and copies the logs out', async () => {
+      const w = await provider.createWorkspace(prepared, trial());
+      try {
+        await w.exec('mkdir -p /tests /solution && echo fake > /tests/test.sh && echo 1 > /logs/verifier/reward.txt && echo note > /logs/agent/agent.log');
+        await w.exec('(while :; do echo 1 > /logs/verifier/reward.txt; sleep 0.05; done) >/dev/null 2>&1 &');
+        const { result, collected } = await verifyWith(
+          w,
+          'echo "out $GREETING"; echo err >&2; id -u; cat /tests/test.sh | head -c 4; echo; cat /logs/verifier/reward.txt 2>/dev/null || echo no-reward; echo 0.5 > /logs/verifier/reward.txt; exit 3\n',
+        );
+        expect(result.exitCode).toBe(3);
+        expect(result.timedOut).toBe(false);
+        expect(result.stdout).toBe('out hi\n0\necho\nno-reward\n');
+        expect(result.stderr).toBe('err\n');
+        expect(await readFile(join(collected, 'verifier/reward.txt'), 'utf8')).toBe('0.5\n');
+        expect(await readFile(join(collected, 'agent/agent.log'), 'utf8')).toBe('note\n');
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        expect((await w.exec('cat /logs/verifier/reward.txt')).stdout).toBe('0.5\n'); // the agent's loop is gone
+      } finally {
+        await w.dispose();
+      }
+    });
+
+    it('still copies the logs out when the verifier times out', async () => {
+      const w = await provider.createWorkspace(prepared, trial());
+      try {
+        const started = Date.now();
+        const { result, collected } = await verifyWith(w, 'echo partial > /logs/verifier/partial.txt; echo started; sleep 60\n', { timeoutMs: 1000 });
+        expect(result.timedOut).toBe(true);
+        expect(result.exitCode).toBeUndefined();
+        expect(result.stdout).toBe('started\n');
+        expect(await readFile(join(collected, 'verifier/partial.txt'), 'utf8')).toBe('partial\n');
+        expect(Date.now() - started).toBeLessThan(15_000);
+      } finally {
+        await w.dispose();
+      }
+    });
+
+    it('verifies step by step when the image has no tar, and as the verifier user when one is set', async () => {
+      const task = await makeTask(uniqueId('notar'), {
+        'environment/Dockerfile': `FROM ${BASE_IMAGE}\nRUN rm -f /usr/bin/tar /bin/tar\nWORKDIR /app\n`,
+      }, 'schema_version = "1.1"\n');
+      const p = createDockerProvider({ killGraceMs: 1000 });
+      const withoutTar = await p.createWorkspace(await prepareTracked(p, task, { jobId: JOB, forceBuild: false, log: quietLog }), trial());
+      try {
+        expect((await withoutTar.exec('command -v tar || echo none')).stdout).toBe('none\n');
+        await withoutTar.exec('echo 1 > /logs/verifier/reward.txt');
+        const { result, collected } = await verifyWith(withoutTar, 'cat /logs/verifier/reward.txt 2>/dev/null || echo no-reward; echo 1 > /logs/verifier/reward.txt\n');
+        expect(result.exitCode).toBe(0);
+        expect(result.stdout).toBe('no-reward\n');
+        expect(await readFile(join(collected, 'verifier/reward.txt'), 'utf8')).toBe('1\n');
+      } finally {
+        await withoutTar.dispose();
+      }
+      const w = await provider.createWorkspace(prepared, trial());
+      try {
+        const { result, collected } = await verifyWith(w, 'id -u; echo 1 > /logs/verifier/reward.txt\n', { user: 'nobody', owner: 'nobody' });
+        expect(result.exitCode).toBe(0);
+        expect(result.stdout).toBe('65534\n');
+        expect(await readFile(join(collected, 'verifier/reward.txt'), 'utf8')).toBe('1\n');
+      } finally {
+        await w.dispose();
+      }
+    });
+  });
+
   describe('users', () => {
     it("uses [agent].user's home", async () => {
       const task = await makeTask(uniqueId('user'), {

@@ -56,6 +56,17 @@ export async function uploadPath(container: Docker.Container, hostPath: string, 
   await put(container, archive, `upload ${hostPath} → ${envPath}`);
 }
 
+/** A directory's contents as a tar (names relative to it, owned by root, modes kept). */
+export function packDirectory(hostDir: string): Readable {
+  return tarFs.pack(hostDir, {
+    map: (header) => {
+      header.uid = 0;
+      header.gid = 0;
+      return header;
+    },
+  });
+}
+
 export async function writeEnvFile(container: Docker.Container, envPath: string, content: string | Uint8Array, mode?: number): Promise<void> {
   const target = relativeToRoot(envPath);
   await put(container, packFiles([{ path: target, content, mode }]), `write ${envPath}`);

@@ -1,0 +1,230 @@
+import type Docker from 'dockerode';
+import { readFile, rename, rm, stat } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import { type Duplex, type Readable, Writable } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
+import tarFs from 'tar-fs';
+import { InfraError, errorMessage } from '../../errors.js';
+import { StopTrigger } from '../process.js';
+import type { ExecResult } from '../types.js';
+import type { VerificationOutcome, VerificationRequest } from '../verification.js';
+import { KILL_SCRIPT, STOP_ALL_FUNCTION, runHelper } from './exec.js';
+
+/** Output kept per stream, as for every exec: the tail is what matters. */
+const MAX_CAPTURE_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The whole verification in one exec, as root (one runc exec instead of five engine operations: stop-all exec,
+ * reset exec, tests upload, verifier exec, logs download — each costs about as much as a container start here):
+ *   1. stop every process the agent left (stop_all);
+ *   2. remove what it could have planted, recreate the verifier's log directory, extract the tests from stdin;
+ *   3. run the verifier in its own process group (so a timeout kills it from another exec, as in exec.ts),
+ *      stdout/stderr to files;
+ *   4. write the logs and those two files as one tar on stdout.
+ * Progress goes to the exec's stderr as `\x1eSKILL_EVAL_<WORD> …` lines. Nothing happens before the tar check:
+ * without tar the caller verifies step by step instead.
+ *
+ * Arguments: grace logs owner tests command nRemove remove… collect…
+ */
+export const VERIFY_SCRIPT = [
+  'exec 3>&2 2>/dev/null',
+  `say() { printf '\\036SKILL_EVAL_%s\\n' "$*" >&3; }`,
+  'command -v tar >/dev/null || { say NO_TAR; exit 0; }',
+  'grace=$1 logs=$2 owner=$3 tests=$4 cmd=$5 n=$6; shift 6',
+  'remove=("${@:1:n}"); shift "$n"; collect=("$@")',
+  STOP_ALL_FUNCTION,
+  'stop_all "$grace"',
+  'err=$(rm -rf -- "${remove[@]}" 2>&1) || { say PREP_FAILED "removing planted files: ${err//$\'\\n\'/ }"; exit 0; }',
+  'err=$(mkdir -p -- "$logs" "$tests" 2>&1) || { say PREP_FAILED "creating $logs and $tests: ${err//$\'\\n\'/ }"; exit 0; }',
+  'if [ -n "$owner" ]; then err=$(chown -- "$owner" "$logs" 2>&1) || { say PREP_FAILED "chown $owner $logs: ${err//$\'\\n\'/ }"; exit 0; }; fi',
+  'err=$(tar -x -f - -C "$tests" 2>&1 >/dev/null) || { say PREP_FAILED "extracting the tests: ${err//$\'\\n\'/ }"; exit 0; }',
+  'out=$(mktemp -d /tmp/.skill-eval-verify.XXXXXX) || { say PREP_FAILED "mktemp failed"; exit 0; }',
+  'say "PREPARED $out"',
+  'set -m',
+  `{ printf '\\036SKILL_EVAL_EXEC %s %s\\n' "$BASHPID" "$$" >&3; exec bash -c "$cmd" >"$out/stdout" 2>"$out/stderr" </dev/null 3>&-; } &`,
+  'wait "$!"; rc=$?',
+  'set +m',
+  'say "RC $rc"',
+  'paths=(); for p in "${collect[@]}"; do [ -e "$p" ] && paths+=("${p#/}"); done',
+  'tar -c -f - -C / -- "${paths[@]}" "${out#/}" || say COLLECT_FAILED',
+  'rm -rf -- "$out"',
+  'exit 0',
+].join('\n');
+
+const PREFIX = '\x1eSKILL_EVAL_';
+
+/** Reads at most the last MAX_CAPTURE_BYTES of a file as text (like TailBuffer for a live stream). */
+async function readTail(path: string): Promise<string> {
+  let size: number;
+  try {
+    size = (await stat(path)).size;
+  } catch {
+    return '';
+  }
+  const data = await readFile(path);
+  if (size <= MAX_CAPTURE_BYTES) return data.toString('utf8');
+  return `[… ${size - MAX_CAPTURE_BYTES} earlier bytes dropped …]\n${data.subarray(size - MAX_CAPTURE_BYTES).toString('utf8')}`;
+}
+
+export interface OneExecOptions {
+  workdir: string;
+  killGraceMs: number;
+  /** Pack of the tests directory (names relative to it), streamed to the exec's stdin. */
+  packTests: () => Readable;
+}
+
+/** Returns undefined when the image has no tar (nothing was done; verify step by step). */
+export async function verifyInOneExec(container: Docker.Container, request: VerificationRequest, options: OneExecOptions): Promise<VerificationOutcome | undefined> {
+  const { signal } = request.options;
+  if (signal?.aborted) return { result: { exitCode: undefined, timedOut: false, aborted: true, stdout: '', stderr: '', durationMs: 0 }, collectMs: 0 };
+  const graceSec = String(Math.max(1, Math.ceil(options.killGraceMs / 1000)));
+  const args = [graceSec, request.logsDir, request.owner ?? '', request.testsPath, request.command, String(request.remove.length), ...request.remove, ...request.collect.map((c) => c.from)];
+
+  let exec: Docker.Exec;
+  let stream: Duplex;
+  try {
+    exec = await container.exec({
+      Cmd: ['bash', '-c', VERIFY_SCRIPT, 'skill-eval-verify', ...args],
+      AttachStdout: true,
+      AttachStderr: true,
+      AttachStdin: true,
+      Tty: false,
+      User: '0',
+      WorkingDir: options.workdir,
+      ...(request.options.env ? { Env: Object.entries(request.options.env).map(([key, value]) => `${key}=${value}`) } : {}),
+    });
+    stream = (await exec.start({ hijack: true, stdin: true, Detach: false, Tty: false })) as Duplex;
+  } catch (error) {
+    throw new InfraError(`docker exec of the verifier failed: ${errorMessage(error)}`, { cause: error });
+  }
+  stream.on('error', () => undefined);
+
+  // stderr: marker lines only (the verifier's own output goes to files).
+  const events: Record<string, string> = {};
+  let group: { pgid: string; sid: string } | undefined;
+  let stderrRest = '';
+  let started = 0;
+  let ranAt = 0;
+  let finished = false;
+  let onRc: () => void = () => undefined;
+  const rcSeen = new Promise<void>((resolve) => (onRc = resolve));
+  let onPrepared: () => void = () => undefined;
+  const preparedSeen = new Promise<void>((resolve) => (onPrepared = resolve));
+  const errSink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      stderrRest += chunk.toString('utf8');
+      let newline: number;
+      while ((newline = stderrRest.indexOf('\n')) >= 0) {
+        const line = stderrRest.slice(0, newline);
+        stderrRest = stderrRest.slice(newline + 1);
+        if (!line.startsWith(PREFIX)) continue;
+        const [word = '', ...rest] = line.slice(PREFIX.length).split(' ');
+        const value = rest.join(' ');
+        events[word] = value;
+        if (word === 'PREPARED') {
+          started = performance.now();
+          onPrepared();
+        }
+        if (word === 'EXEC') {
+          const [pgid, sid] = value.split(' ');
+          if (pgid && /^\d+$/.test(pgid)) group = { pgid, sid: sid && /^\d+$/.test(sid) ? sid : '' };
+        }
+        if (word === 'RC') {
+          ranAt = performance.now();
+          onRc();
+        }
+      }
+      callback();
+    },
+  });
+  // stdout: the tar of the logs, extracted into the staging directory as it arrives.
+  const extract = tarFs.extract(request.staging);
+  const extracted = new Promise<unknown>((resolve) => {
+    extract.on('finish', () => resolve(undefined));
+    extract.on('error', (error: unknown) => resolve(error));
+  });
+  container.modem.demuxStream(stream, extract as unknown as Writable, errSink);
+  const ended = new Promise<void>((resolve) => {
+    stream.once('end', resolve);
+    stream.once('close', resolve);
+  });
+
+  // The tests go in on stdin; half-closing tells tar -x where they end.
+  const tests = options.packTests();
+  tests.on('error', () => stream.end());
+  tests.pipe(stream);
+
+  // The verifier's timeout starts with the verifier. A timeout or cancel stops its group only; the script then
+  // still sends the logs. A cancel before the verifier started just stops reading (dispose removes the container).
+  let trigger: StopTrigger | undefined;
+  let stopping: Promise<void> | undefined;
+  const signalGroup = async (sig: 'TERM' | 'KILL'): Promise<void> => {
+    if (group) await runHelper(container, KILL_SCRIPT, [sig, group.pgid, group.sid]).catch(() => undefined);
+  };
+  const stop = (): void => {
+    stopping ??= (async () => {
+      await signalGroup('TERM');
+      await Promise.race([rcSeen, ended, delay(options.killGraceMs)]);
+      if (events.RC === undefined) await signalGroup('KILL');
+    })();
+  };
+  const abortedEarly = (): void => {
+    if (!group) stream.destroy();
+  };
+  signal?.addEventListener('abort', abortedEarly, { once: true });
+  void preparedSeen.then(() => {
+    if (!finished) trigger = new StopTrigger(request.options, stop);
+  });
+  try {
+    await ended;
+    finished = true;
+    if (stopping) await stopping;
+  } finally {
+    trigger?.clear();
+    signal?.removeEventListener('abort', abortedEarly);
+  }
+  extract.end();
+  const extractError = await extracted;
+  if (signal?.aborted && !group) return { result: { exitCode: undefined, timedOut: false, aborted: true, stdout: '', stderr: '', durationMs: 0 }, collectMs: 0 };
+
+  if (events.NO_TAR !== undefined) return undefined;
+  if (events.PREP_FAILED !== undefined) throw new InfraError(`preparing the verifier failed: ${events.PREP_FAILED}`);
+  if (events.PREPARED === undefined) {
+    throw new InfraError('could not run bash as root in the container to verify the trial', {
+      retryable: false,
+      hint: 'the Docker provider runs every command with bash: the image must have bash',
+    });
+  }
+  const timedOut = trigger?.timedOut ?? false;
+  const aborted = trigger?.aborted ?? signal?.aborted === true;
+  let exitCode = events.RC !== undefined && !timedOut && !aborted ? Number(events.RC) : undefined;
+  // Killed by a signal: if the container itself died, the verifier did not end on its own.
+  if (exitCode !== undefined && exitCode >= 128) {
+    const alive = await container.inspect().then((info) => info.State.Running && info.State.Status === 'running', () => false);
+    if (!alive) exitCode = undefined;
+  }
+  if (events.RC === undefined && !timedOut && !aborted) throw new InfraError('the verifier exec ended before the verifier did (the container stopped?)');
+
+  const outDir = join(request.staging, (events.PREPARED ?? '').replace(/^\/+/, ''));
+  const stdout = await readTail(join(outDir, 'stdout'));
+  const stderr = await readTail(join(outDir, 'stderr'));
+  if (extractError) throw new InfraError(`copying the verifier's logs out failed: ${errorMessage(extractError)}`, { cause: extractError });
+  if (events.COLLECT_FAILED !== undefined) throw new InfraError("copying the verifier's logs out failed (tar -c in the container)");
+  for (const { from, to } of request.collect) {
+    try {
+      await rename(join(request.staging, posix.normalize(from).replace(/^\/+/, '')), to);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+  await rm(request.staging, { recursive: true, force: true });
+  const result: ExecResult = {
+    exitCode,
+    timedOut,
+    aborted,
+    stdout,
+    stderr,
+    durationMs: Math.round((ranAt || performance.now()) - (started || performance.now())),
+  };
+  return { result, collectMs: Math.round(performance.now() - (ranAt || performance.now())) };
+}
