@@ -7,6 +7,7 @@ import { InfraError } from '../errors.js';
 import type { Task } from '../task/types.js';
 import { parseDockerfile } from './dockerfile.js';
 import { killGroup, runInProcessGroup } from './process.js';
+import { helperLauncher } from './spawner.js';
 import type {
   EnvironmentPaths,
   EnvironmentProvider,
@@ -198,6 +199,7 @@ class LocalWorkspace implements Workspace {
       onStderr: options.onStderr,
       killGraceMs: this.killGraceMs,
       onGroup: (pgid) => this.groups.add(pgid),
+      launcher: helperLauncher(),
     });
   }
 

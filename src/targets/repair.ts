@@ -226,6 +226,7 @@ export async function repairTarget(target: string, initial: VerifySuiteResult, o
     const workspace = new HostWorkspace(paths);
     const controller = new AbortController();
     let agentError: string | undefined;
+    const log = new SessionLog(join(scratch, 'session.jsonl'));
     try {
       await agent.run({
         task: syntheticTask(`contract-repair-${resolved.slug}`, contractDir, instruction),
@@ -238,11 +239,12 @@ export async function repairTarget(target: string, initial: VerifySuiteResult, o
         model: options.repairModel,
         signal: controller.signal,
         timeoutMs: 15 * 60_000,
-        log: new SessionLog(join(scratch, 'session.jsonl')),
+        log,
       });
     } catch (error) {
       agentError = errorMessage(error);
     } finally {
+      log.close();
       await workspace.dispose();
     }
 

@@ -283,6 +283,7 @@ export async function runTrial(spec: TrialSpec, runtime: TrialRuntime): Promise<
     log.record({ type: 'note', text: `infrastructure error in ${phase}: ${error.message}` });
   } finally {
     if (workspace) await clock.run('cleanup', () => workspace!.dispose());
+    log.close();
   }
 
   if (status === undefined) {

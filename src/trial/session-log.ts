@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Redactor } from './secrets.js';
 
@@ -22,6 +22,7 @@ export type SessionEntry =
 export class SessionLog {
   readonly path: string;
   private readonly redactor: Redactor | undefined;
+  private fd: number | undefined;
 
   constructor(path: string, redactor?: Redactor) {
     this.path = path;
@@ -31,6 +32,15 @@ export class SessionLog {
 
   record(entry: SessionEntry): void {
     const line = JSON.stringify({ at: new Date().toISOString(), ...entry });
-    appendFileSync(this.path, `${this.redactor ? this.redactor.redact(line) : line}\n`);
+    // One open file for the whole trial: a line is one write(2) (not open + write + close each time).
+    this.fd ??= openSync(this.path, 'a');
+    writeSync(this.fd, `${this.redactor ? this.redactor.redact(line) : line}\n`);
+  }
+
+  /** Closes the file; a later record opens it again (appending). */
+  close(): void {
+    if (this.fd === undefined) return;
+    closeSync(this.fd);
+    this.fd = undefined;
   }
 }
