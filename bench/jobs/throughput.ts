@@ -1,15 +1,18 @@
 /**
- * Job runner throughput: 50 trivial trials (tests/fixtures/jobs/trivial: solve.sh and test.sh do almost nothing)
+ * Job runner throughput: trivial trials (tests/fixtures/jobs/trivial: solve.sh and test.sh do almost nothing)
  * through runJob at concurrency 1, 2, 4, 8, against the raw floor measured in the same run, interleaved:
  *   local:  mkdtemp, spawn solve.sh, spawn test.sh, read the reward, rm — with the same concurrency;
  *   docker: dockerode create + start + 2 exec + rm (skipped, and said so, when no engine answers).
- * Goal: ≥ 90 % of raw at concurrency 4.
+ * Goal: ≥ 90 % of raw at concurrency 4. The last column is the whole machine's CPU time per trial (every
+ * process, kernel included; from /proc/stat): where the floor is two bash starts, it shows what skill-eval's
+ * own bookkeeping costs (a fresh trial root, config/result/session files, tests copied in, logs moved out).
  *
- * Docker trials cost ~0.5–1 s each, so the Docker table uses fewer trials and one run per cell by default.
+ * Docker trials cost ~0.5–1 s each, so the Docker table uses fewer trials and runs by default.
  *
- *   npx tsx bench/jobs/throughput.ts [trials=50] [reps=3] [docker-trials=16] [docker-reps=1]
+ *   npx tsx bench/jobs/throughput.ts [trials=50] [reps=3] [docker-trials=24] [docker-reps=2]
  */
 import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -25,8 +28,8 @@ import { Redactor } from '../../src/trial/secrets.js';
 
 const LOCAL_TRIALS = Number(process.argv[2] ?? 50);
 const LOCAL_REPS = Number(process.argv[3] ?? 3);
-const DOCKER_TRIALS = Number(process.argv[4] ?? 16);
-const DOCKER_REPS = Number(process.argv[5] ?? 1);
+const DOCKER_TRIALS = Number(process.argv[4] ?? 24);
+const DOCKER_REPS = Number(process.argv[5] ?? 2);
 const CONCURRENCY = [1, 2, 4, 8];
 const taskDir = resolve(import.meta.dirname, '../../tests/fixtures/jobs/trivial');
 
@@ -52,17 +55,42 @@ async function rawLocalTrial(task: Task, testScript: string): Promise<void> {
   if (reward !== '1') throw new Error(`raw trial: reward ${reward}`);
 }
 
-async function timeRaw(trials: number, concurrency: number, trial: () => Promise<void>): Promise<number> {
-  const limit = pLimit(concurrency);
-  const started = performance.now();
-  await Promise.all(Array.from({ length: trials }, () => limit(trial)));
-  return trials / ((performance.now() - started) / 1000);
+/** Busy CPU time of the whole machine (every process, kernel included) in ms, from /proc/stat; undefined elsewhere. */
+function machineBusyMs(): number | undefined {
+  if (!existsSync('/proc/stat')) return undefined;
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+  const ticks = fields.reduce((sum, value) => sum + value, 0) - idle;
+  return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
 }
 
-async function timeJob(task: Task, provider: EnvironmentProvider, trials: number, concurrency: number, label: string): Promise<number> {
-  const jobDir = await mkdtemp(join(tmpdir(), `bench-job-${label}-`));
+interface Measured {
+  perSecond: number;
+  /** Machine CPU time per trial (ms), when /proc/stat exists. */
+  cpuMs?: number | undefined;
+}
+
+async function measured(trials: number, body: () => Promise<void>): Promise<Measured> {
+  const busyBefore = machineBusyMs();
   const started = performance.now();
-  const outcome = await runJob({
+  await body();
+  const perSecond = trials / ((performance.now() - started) / 1000);
+  const busyAfter = machineBusyMs();
+  return { perSecond, cpuMs: busyBefore !== undefined && busyAfter !== undefined ? (busyAfter - busyBefore) / trials : undefined };
+}
+
+async function timeRaw(trials: number, concurrency: number, trial: () => Promise<void>): Promise<Measured> {
+  const limit = pLimit(concurrency);
+  return measured(trials, async () => {
+    await Promise.all(Array.from({ length: trials }, () => limit(trial)));
+  });
+}
+
+async function timeJob(task: Task, provider: EnvironmentProvider, trials: number, concurrency: number, label: string): Promise<Measured> {
+  const jobDir = await mkdtemp(join(tmpdir(), `bench-job-${label}-`));
+  let outcome: Awaited<ReturnType<typeof runJob>> | undefined;
+  const result = await measured(trials, async () => {
+    outcome = await runJob({
     jobId: `bench-${label}-${concurrency}`,
     jobDir,
     tasks: [task],
@@ -73,32 +101,35 @@ async function timeJob(task: Task, provider: EnvironmentProvider, trials: number
     concurrency,
     env: {},
     redactor: new Redactor([]),
+    });
   });
-  const perSecond = trials / ((performance.now() - started) / 1000);
-  const failed = outcome.results.filter((r) => r.status !== 'passed');
-  if (outcome.results.length !== trials || failed.length > 0) throw new Error(`${label} job: ${failed.length} of ${outcome.results.length} not passed: ${failed[0]?.error?.message ?? ''}`);
+  const failed = outcome!.results.filter((r) => r.status !== 'passed');
+  if (outcome!.results.length !== trials || failed.length > 0) throw new Error(`${label} job: ${failed.length} of ${outcome!.results.length} not passed: ${failed[0]?.error?.message ?? ''}`);
   await rm(jobDir, { recursive: true, force: true });
-  return perSecond;
+  return result;
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Raw and skill-eval alternate within each repetition so both see the same machine state. */
-async function compare(title: string, trials: number, reps: number, raw: () => Promise<void>, job: (trials: number, concurrency: number) => Promise<number>): Promise<void> {
+async function compare(title: string, trials: number, reps: number, raw: () => Promise<void>, job: (trials: number, concurrency: number) => Promise<Measured>): Promise<void> {
   console.log(`\n${title}: ${trials} trivial trials, ${reps === 1 ? 'one run' : `median of ${reps} runs`} each`);
-  console.log('concurrency | raw trials/s | skill-eval trials/s | skill-eval / raw');
-  console.log('------------|--------------|---------------------|-----------------');
+  console.log('concurrency | raw trials/s | skill-eval trials/s | skill-eval / raw | machine CPU ms per trial, raw / skill-eval');
+  console.log('------------|--------------|---------------------|------------------|-------------------------------------------');
   for (const concurrency of CONCURRENCY) {
-    const raws: number[] = [];
-    const ours: number[] = [];
+    const raws: Measured[] = [];
+    const ours: Measured[] = [];
     for (let rep = 0; rep < reps; rep++) {
       raws.push(await timeRaw(trials, concurrency, raw));
       ours.push(await job(trials, concurrency));
     }
-    const r = median(raws);
-    const o = median(ours);
+    const r = median(raws.map((m) => m.perSecond));
+    const o = median(ours.map((m) => m.perSecond));
+    const cpu = (ms: Array<number | undefined>): string => (ms.every((x) => x !== undefined) ? median(ms as number[]).toFixed(1) : '–');
     const mark = concurrency === 4 ? (o / r >= 0.9 ? '  (goal ≥ 90 %: met)' : '  (goal ≥ 90 %: NOT met)') : '';
-    console.log(`${String(concurrency).padStart(11)} | ${r.toFixed(1).padStart(12)} | ${o.toFixed(1).padStart(19)} | ${`${((o / r) * 100).toFixed(0)} %`.padStart(15)}${mark}`);
+    console.log(
+      `${String(concurrency).padStart(11)} | ${r.toFixed(1).padStart(12)} | ${o.toFixed(1).padStart(19)} | ${`${((o / r) * 100).toFixed(0)} %`.padStart(16)} | ${`${cpu(raws.map((m) => m.cpuMs))} / ${cpu(ours.map((m) => m.cpuMs))}`.padStart(41)}${mark}`,
+    );
   }
 }
 

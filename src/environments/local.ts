@@ -53,6 +53,8 @@ interface LocalHandle {
 }
 
 const HARBOR_PREFIXES = ['/logs', '/tests', '/solution'];
+/** Read once: process.umask() without an argument sets the mask twice, so not per file. */
+const UMASK = process.umask();
 /** Trial roots are `<tmp>/skill-eval-<owner pid>-<trial>-…`. */
 export const LOCAL_ROOT_PREFIX = 'skill-eval-';
 /** Host variables a command may see; everything else (tokens, keys) reaches it only through `env`. */
@@ -188,7 +190,8 @@ class LocalWorkspace implements Workspace {
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
     this.assertLive();
     const cwd = options.cwd ? this.hostPath(options.cwd) : this.paths.workdir;
-    await mkdir(cwd, { recursive: true });
+    // The agent may have removed it; usually it is there (one stat instead of a mkdir round trip).
+    if (!existsSync(cwd)) await mkdir(cwd, { recursive: true });
     return runInProcessGroup(this.rewrite(command), {
       cwd,
       env: this.commandEnv(options.env),
@@ -209,16 +212,18 @@ class LocalWorkspace implements Workspace {
     await this.copyRewriting(hostSource, target);
   }
 
-  private async copyRewriting(source: string, target: string): Promise<void> {
+  private async copyRewriting(source: string, target: string, parentExists = false): Promise<void> {
     const info = await lstat(source);
     if (info.isDirectory()) {
-      await mkdir(target, { recursive: true });
-      for (const entry of await readdir(source)) await this.copyRewriting(join(source, entry), join(target, entry));
+      await mkdir(target, { recursive: !parentExists });
+      for (const entry of await readdir(source)) await this.copyRewriting(join(source, entry), join(target, entry), true);
     } else if (info.isFile()) {
-      await mkdir(dirname(target), { recursive: true });
+      if (!parentExists) await mkdir(dirname(target), { recursive: true });
       const data = await readFile(source);
-      await writeFile(target, isProbablyText(data) ? this.rewrite(data.toString('utf8')) : data);
-      await chmod(target, info.mode & 0o7777);
+      const mode = info.mode & 0o7777;
+      await writeFile(target, isProbablyText(data) ? this.rewrite(data.toString('utf8')) : data, { mode });
+      // A new file gets `mode` minus the umask: set it exactly only when the umask took something away.
+      if ((mode & UMASK) !== 0) await chmod(target, mode);
     } else if (info.isSymbolicLink()) {
       await cp(source, target, { verbatimSymlinks: true });
     }
@@ -317,7 +322,7 @@ export function createLocalProvider(options: LocalProviderOptions = {}): Environ
       const baseDir = options.baseDir ?? tmpdir();
       let root: string;
       try {
-        await mkdir(baseDir, { recursive: true });
+        if (!existsSync(baseDir)) await mkdir(baseDir, { recursive: true });
         // The owner's pid in the name lets `skill-eval cleanup` tell a crashed run's leftovers from a live run's.
         root = await mkdtemp(join(baseDir, `${LOCAL_ROOT_PREFIX}${process.pid}-${sanitize(context.trialName)}-${randomBytes(2).toString('hex')}-`));
       } catch (error) {

@@ -1,6 +1,7 @@
 import { rename, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { InfraError } from '../errors.js';
+import { shellQuote } from '../util/shell.js';
 import type { ExecOptions, ExecResult, Workspace } from './types.js';
 
 /**
@@ -30,10 +31,6 @@ export interface VerificationOutcome {
   result: ExecResult;
   /** How long copying the logs out took (part of the verifier phase). */
   collectMs: number;
-}
-
-function shellQuote(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 /** The reset as one shell command (for workspaces whose only way in is exec). */

@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.js';
+import { shellQuote } from '../util/shell.js';
 
 /**
  * Command templates for the trainer and the server: `{name}` placeholders, `{{` and `}}` for literal
@@ -12,13 +13,6 @@ export const MODEL_NAME_PLACEHOLDERS = ['checkpoint', 'segment'] as const;
 
 const PLACEHOLDER = /\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}|[{}]/g;
 
-/** Characters a shell word may hold unquoted: such values are inserted as they are, for readable logs. */
-const SHELL_SAFE = /^[A-Za-z0-9_./:=@%+,-]+$/;
-
-export function shellQuote(value: string): string {
-  if (SHELL_SAFE.test(value)) return value;
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
 
 /** The placeholders a template uses; throws a UsageError naming the flag for unknown ones and stray braces. */
 export function checkTemplate(flag: string, template: string, allowed: readonly string[]): string[] {

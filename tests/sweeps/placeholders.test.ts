@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
-import { checkTemplate, placeholderEnv, renderTemplate, SERVE_PLACEHOLDERS, shellQuote, TRAINER_PLACEHOLDERS } from '../../src/sweeps/placeholders.js';
+import { checkTemplate, placeholderEnv, renderTemplate, SERVE_PLACEHOLDERS, TRAINER_PLACEHOLDERS } from '../../src/sweeps/placeholders.js';
+import { shellQuote } from '../../src/util/shell.js';
 
 describe('command templates', () => {
   it('fills placeholders with shell-quoted values and keeps {{ }} literal', () => {

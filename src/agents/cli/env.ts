@@ -6,15 +6,6 @@ import { AgentError } from '../../errors.js';
  * turns them into its CLI's own env, settings file or config.
  */
 
-/** Quotes one word for bash. */
-export function shellQuote(word: string): string {
-  if (/^[A-Za-z0-9_./:=@%+,-]+$/.test(word)) return word;
-  return `'${word.replace(/'/g, `'\\''`)}'`;
-}
-
-export function shellJoin(argv: readonly string[]): string {
-  return argv.map(shellQuote).join(' ');
-}
 
 /** The key an agent cannot run without; a missing one fails before any model call (the preflight should have caught it). */
 export function requireKey(env: Record<string, string>, name: string, agent: string): string {

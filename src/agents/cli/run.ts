@@ -2,7 +2,7 @@ import { join, posix } from 'node:path';
 import { AgentError } from '../../errors.js';
 import type { ExecResult, Workspace } from '../../environments/types.js';
 import type { AgentRunContext, AgentRunResult, Usage } from '../types.js';
-import { shellQuote } from './env.js';
+import { shellQuote } from '../../util/shell.js';
 import { ensureInstalled, tail, type AgentPackage } from './install.js';
 import { RunRecorder, SkillMatcher } from './recorder.js';
 import { LineSplitter } from './stream.js';

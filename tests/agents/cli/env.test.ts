@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { baseUrl, requireKey, shellJoin, shellQuote, shellSplit } from '../../../src/agents/cli/env.js';
+import { baseUrl, requireKey, shellSplit } from '../../../src/agents/cli/env.js';
+import { shellJoin, shellQuote } from '../../../src/util/shell.js';
 import { AgentError } from '../../../src/errors.js';
 
 describe('shell quoting', () => {
