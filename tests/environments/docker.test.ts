@@ -369,6 +369,26 @@ describe.runIf(run)('docker provider (real engine)', () => {
       }
     });
 
+    it('places queued uploads with the next command: as root on its stdin, before a non-root command through the archive API', async () => {
+      const w = await provider.createWorkspace(prepared, trial());
+      try {
+        const host = await mkdtemp(join(tmpdir(), 'skill-eval-ride-'));
+        await mkdir(join(host, 'dir/sub'), { recursive: true });
+        await writeFile(join(host, 'dir/sub/run.sh'), 'echo from-upload\n', { mode: 0o750 });
+        await w.upload(join(host, 'dir'), '/opt/uploaded');
+        await w.writeFile('/opt/note.txt', 'note\n');
+        const asRoot = await w.exec('bash /opt/uploaded/sub/run.sh; stat -c "%a %U" /opt/uploaded/sub/run.sh; cat /opt/note.txt; cat');
+        expect(asRoot.exitCode).toBe(0);
+        expect(asRoot.stdout).toBe('from-upload\n750 root\nnote\n'); // and the command's stdin is empty
+        await w.writeFile('/tmp/for-nobody.txt', 'readable\n', 0o644);
+        const asNobody = await w.exec('cat /tmp/for-nobody.txt; stat -c %U /tmp/for-nobody.txt', { user: 'nobody' });
+        expect(asNobody.stdout).toBe('readable\nroot\n');
+        await expect(w.upload(join(host, 'missing'), '/opt/x')).rejects.toThrow(/cannot upload .*missing/);
+      } finally {
+        await w.dispose();
+      }
+    });
+
     it('still copies the logs out when the verifier times out', async () => {
       const w = await provider.createWorkspace(prepared, trial());
       try {
@@ -391,6 +411,12 @@ describe.runIf(run)('docker provider (real engine)', () => {
       const p = createDockerProvider({ killGraceMs: 1000 });
       const withoutTar = await p.createWorkspace(await prepareTracked(p, task, { jobId: JOB, forceBuild: false, log: quietLog }), trial());
       try {
+        // Queued uploads cannot ride on an exec without tar: they go through the archive API, then the command runs once.
+        const host = await mkdtemp(join(tmpdir(), 'skill-eval-notar-'));
+        await writeFile(join(host, 'note.txt'), 'uploaded\n');
+        await withoutTar.upload(join(host, 'note.txt'), '/app/note.txt');
+        await withoutTar.writeFile('/app/counter.sh', 'echo ran >> /app/runs.txt\n', 0o755);
+        expect((await withoutTar.exec('/app/counter.sh; cat /app/note.txt /app/runs.txt')).stdout).toBe('uploaded\nran\n');
         expect((await withoutTar.exec('command -v tar || echo none')).stdout).toBe('none\n');
         await withoutTar.exec('echo 1 > /logs/verifier/reward.txt');
         const { result, collected } = await verifyWith(withoutTar, 'cat /logs/verifier/reward.txt 2>/dev/null || echo no-reward; echo 1 > /logs/verifier/reward.txt\n');

@@ -1,12 +1,11 @@
 import type Docker from 'dockerode';
-import { lstat, mkdir } from 'node:fs/promises';
-import { basename, dirname, posix } from 'node:path';
+import { lstat, mkdir, readdir, readFile, readlink } from 'node:fs/promises';
+import { basename, dirname, join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tarFs from 'tar-fs';
 import tarStream from 'tar-stream';
 import { InfraError, errorMessage } from '../../errors.js';
-import { packFiles } from './context.js';
 
 /**
  * File transfer with the engine's archive API (tar in, tar out): no exec, no `docker cp` process. Archives are
@@ -25,51 +24,66 @@ function relativeToRoot(envPath: string): string {
   return normalized.replace(/^\/+/, '').replace(/\/+$/, '');
 }
 
-/** Copies a host file, or a directory's contents, to `envPath` (files owned by root, modes kept). */
-export async function uploadPath(container: Docker.Container, hostPath: string, envPath: string): Promise<void> {
-  const target = relativeToRoot(envPath);
-  if (target === '') throw new InfraError('refusing to upload onto / of the container', { retryable: false });
-  let info;
-  try {
-    info = await lstat(hostPath);
-  } catch (error) {
-    throw new InfraError(`cannot upload ${hostPath}: ${errorMessage(error)}`, { cause: error, retryable: false });
+/** Something to place in the container: a host file or directory (its contents), or bytes. */
+export type PendingUpload =
+  | { kind: 'path'; hostPath: string; envPath: string }
+  | { kind: 'bytes'; envPath: string; content: string | Uint8Array; mode?: number | undefined };
+
+/** Checks an upload before it is queued, so a bad path fails at the call, not at the next command. */
+export async function checkUpload(upload: PendingUpload): Promise<void> {
+  if (relativeToRoot(upload.envPath) === '') throw new InfraError('refusing to upload onto / of the container', { retryable: false });
+  if (upload.kind === 'path') {
+    try {
+      await lstat(upload.hostPath);
+    } catch (error) {
+      throw new InfraError(`cannot upload ${upload.hostPath}: ${errorMessage(error)}`, { cause: error, retryable: false });
+    }
   }
-  const archive: Readable = info.isDirectory()
-    ? tarFs.pack(hostPath, {
-        map: (header) => {
-          header.name = header.name === '.' || header.name === '' ? target : posix.join(target, header.name);
-          header.uid = 0;
-          header.gid = 0;
-          return header;
-        },
-      })
-    : tarFs.pack(dirname(hostPath), {
-        entries: [basename(hostPath)],
-        map: (header) => {
-          header.name = target;
-          header.uid = 0;
-          header.gid = 0;
-          return header;
-        },
-      });
-  await put(container, archive, `upload ${hostPath} → ${envPath}`);
 }
 
-/** A directory's contents as a tar (names relative to it, owned by root, modes kept). */
-export function packDirectory(hostDir: string): Readable {
-  return tarFs.pack(hostDir, {
-    map: (header) => {
-      header.uid = 0;
-      header.gid = 0;
-      return header;
-    },
-  });
+/**
+ * One tar of several uploads, with names relative to `/` (extract at `/`): files owned by root with their host
+ * modes, directories' contents under their target, symbolic links as links.
+ */
+export function packUploads(uploads: PendingUpload[]): Readable {
+  const pack = tarStream.pack();
+  const add = (header: Partial<tarStream.Header> & { name: string }, content?: Buffer): Promise<void> =>
+    new Promise<void>((done, fail) => {
+      const callback = (error?: Error | null): void => (error ? fail(error) : done());
+      if (content === undefined) pack.entry(header, callback);
+      else pack.entry(header, content, callback);
+    });
+  const addPath = async (hostPath: string, name: string): Promise<void> => {
+    const info = await lstat(hostPath);
+    const header = { name, mode: info.mode & 0o7777, mtime: info.mtime, uid: 0, gid: 0 };
+    if (info.isDirectory()) {
+      await add({ ...header, name: `${name}/`, type: 'directory' });
+      for (const entry of (await readdir(hostPath)).sort()) await addPath(join(hostPath, entry), `${name}/${entry}`);
+    } else if (info.isSymbolicLink()) {
+      await add({ ...header, type: 'symlink', linkname: await readlink(hostPath) });
+    } else if (info.isFile()) {
+      await add({ ...header, type: 'file' }, await readFile(hostPath));
+    }
+  };
+  void (async () => {
+    try {
+      for (const upload of uploads) {
+        const name = relativeToRoot(upload.envPath);
+        if (upload.kind === 'path') await addPath(upload.hostPath, name);
+        else await add({ name, type: 'file', mode: upload.mode ?? 0o644, mtime: new Date(), uid: 0, gid: 0 }, Buffer.from(upload.content));
+      }
+      pack.finalize();
+    } catch (error) {
+      pack.destroy(error as Error);
+    }
+  })();
+  return pack as unknown as Readable;
 }
 
-export async function writeEnvFile(container: Docker.Container, envPath: string, content: string | Uint8Array, mode?: number): Promise<void> {
-  const target = relativeToRoot(envPath);
-  await put(container, packFiles([{ path: target, content, mode }]), `write ${envPath}`);
+/** Places uploads with the engine's archive API (what works in any image, tar or not). */
+export async function putUploads(container: Docker.Container, uploads: PendingUpload[]): Promise<void> {
+  const what = uploads.map((u) => (u.kind === 'path' ? `${u.hostPath} → ${u.envPath}` : `write ${u.envPath}`)).join(', ');
+  await put(container, packUploads(uploads), `upload ${what}`);
 }
 
 async function put(container: Docker.Container, archive: Readable, what: string): Promise<void> {

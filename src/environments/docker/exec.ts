@@ -13,6 +13,13 @@ const DRAIN_AFTER_KILL_MS = 2_000;
 
 /** First line the wrapper writes on stderr (removed from the output): `\x1eSKILL_EVAL_EXEC <pgid> <sid>`. */
 const MARKER = '\x1eSKILL_EVAL_EXEC ';
+/** What the wrapper says instead when it could not place the uploads (the command did not run). */
+const PREFIX = '\x1eSKILL_EVAL_';
+const NO_TAR = '\x1eSKILL_EVAL_NO_TAR';
+const UPLOAD_FAILED = '\x1eSKILL_EVAL_UPLOAD_FAILED ';
+
+/** The image has no tar: the uploads riding on an exec were not placed and the command did not run. */
+export class NoTarError extends Error {}
 
 /**
  * Runs `bash -c "$1"` as the leader of its own process group (job control on), after reporting that group and
@@ -26,6 +33,11 @@ const MARKER = '\x1eSKILL_EVAL_EXEC ';
  * bash does not point a background job's stdin at /dev/null: stdin passes through.
  */
 export const EXEC_WRAPPER = [
+  // With `--upload`, stdin is a tar of files to place first (as root); without tar, nothing runs.
+  'if [ "$2" = --upload ]; then',
+  `  command -v tar >/dev/null || { printf '\\036SKILL_EVAL_NO_TAR\\n' >&2; exit 0; }`,
+  `  e=$(tar -x -f - -C / 2>&1 >/dev/null) || { printf '\\036SKILL_EVAL_UPLOAD_FAILED %s\\n' "\${e//$'\\n'/ }" >&2; exit 0; }`,
+  'fi',
   'exec 3>&2 2>/dev/null',
   'set -m',
   'o= e=',
@@ -104,6 +116,11 @@ export interface ContainerExecOptions {
   onStderr?: ((chunk: string) => void) | undefined;
   /** Time between SIGTERM and SIGKILL. */
   killGraceMs: number;
+  /**
+   * A tar (names relative to `/`) extracted before the command, on the exec's stdin: uploads ride on the next
+   * command instead of costing an archive call each. Only with a root user and no `stdin`.
+   */
+  upload?: (() => Readable) | undefined;
 }
 
 /** A Writable that decodes UTF-8 (multi-byte characters split across frames included) and hands text on. */
@@ -154,13 +171,13 @@ export async function execInContainer(container: Docker.Container, command: stri
   const started = performance.now();
   const elapsed = (): number => Math.round(performance.now() - started);
   if (options.signal?.aborted) return { exitCode: undefined, timedOut: false, aborted: true, stdout: '', stderr: '', durationMs: 0 };
-  const hasStdin = options.stdin !== undefined;
+  const hasStdin = options.stdin !== undefined || options.upload !== undefined;
 
   let exec: Docker.Exec;
   let stream: Duplex | Readable;
   try {
     exec = await container.exec({
-      Cmd: ['bash', '-c', EXEC_WRAPPER, 'skill-eval-exec', command],
+      Cmd: ['bash', '-c', EXEC_WRAPPER, 'skill-eval-exec', command, ...(options.upload ? ['--upload'] : [])],
       AttachStdout: true,
       AttachStderr: true,
       AttachStdin: hasStdin,
@@ -177,6 +194,7 @@ export async function execInContainer(container: Docker.Container, command: stri
   const stdout = new TailBuffer();
   const stderr = new TailBuffer();
   let group: { pgid: string; sid: string } | undefined;
+  let control: string | undefined;
   // stderr starts with the wrapper's marker line; hold stderr back until it is seen (or clearly absent).
   let head: string | undefined = '';
   const deliverStderr = (text: string): void => {
@@ -198,7 +216,10 @@ export async function execInContainer(container: Docker.Container, command: stri
       const rest = head.slice(newline + 1);
       head = undefined;
       deliverStderr(rest);
-    } else if (!MARKER.startsWith(head.slice(0, MARKER.length)) || (newline >= 0 && !head.startsWith(MARKER))) {
+    } else if (newline >= 0 && (head.startsWith(NO_TAR) || head.startsWith(UPLOAD_FAILED))) {
+      control = head.slice(0, newline);
+      head = undefined;
+    } else if (!PREFIX.startsWith(head.slice(0, PREFIX.length)) || (newline >= 0 && !head.startsWith(MARKER))) {
       const rest = head;
       head = undefined;
       deliverStderr(rest);
@@ -216,7 +237,13 @@ export async function execInContainer(container: Docker.Container, command: stri
     finished = true;
   });
 
-  if (hasStdin) {
+  if (options.upload) {
+    const duplex = stream as Duplex;
+    duplex.on('error', () => undefined);
+    const archive = options.upload();
+    archive.on('error', () => duplex.end()); // tar then fails on the truncated archive: an upload error
+    archive.pipe(duplex); // ends it: the engine closes the command's stdin
+  } else if (hasStdin) {
     const duplex = stream as Duplex;
     duplex.on('error', () => undefined);
     duplex.write(options.stdin);
@@ -277,6 +304,8 @@ export async function execInContainer(container: Docker.Container, command: stri
       }
     }
   }
+  if (control?.startsWith(NO_TAR)) throw new NoTarError('the image has no tar');
+  if (control?.startsWith(UPLOAD_FAILED)) throw new InfraError(`placing the uploaded files failed: ${control.slice(UPLOAD_FAILED.length).trim().slice(-500)}`);
   // Without the marker the wrapper never ran: bash is missing, or the user/workdir does not exist.
   if (!group && !timedOut && !aborted && (exitCode === undefined || exitCode === 126 || exitCode === 127)) {
     const output = `${stdout.toString()}${stderr.toString()}`.trim();

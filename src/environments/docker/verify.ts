@@ -37,7 +37,7 @@ export const VERIFY_SCRIPT = [
   'err=$(rm -rf -- "${remove[@]}" 2>&1) || { say PREP_FAILED "removing planted files: ${err//$\'\\n\'/ }"; exit 0; }',
   'err=$(mkdir -p -- "$logs" "$tests" 2>&1) || { say PREP_FAILED "creating $logs and $tests: ${err//$\'\\n\'/ }"; exit 0; }',
   'if [ -n "$owner" ]; then err=$(chown -- "$owner" "$logs" 2>&1) || { say PREP_FAILED "chown $owner $logs: ${err//$\'\\n\'/ }"; exit 0; }; fi',
-  'err=$(tar -x -f - -C "$tests" 2>&1 >/dev/null) || { say PREP_FAILED "extracting the tests: ${err//$\'\\n\'/ }"; exit 0; }',
+  'err=$(tar -x -f - -C / 2>&1 >/dev/null) || { say PREP_FAILED "extracting the tests: ${err//$\'\\n\'/ }"; exit 0; }',
   'out=$(mktemp -d /tmp/.skill-eval-verify.XXXXXX) || { say PREP_FAILED "mktemp failed"; exit 0; }',
   'say "PREPARED $out"',
   'set -m',
@@ -69,7 +69,7 @@ async function readTail(path: string): Promise<string> {
 export interface OneExecOptions {
   workdir: string;
   killGraceMs: number;
-  /** Pack of the tests directory (names relative to it), streamed to the exec's stdin. */
+  /** Pack of the tests directory (names relative to `/`, see packUploads), streamed to the exec's stdin. */
   packTests: () => Readable;
 }
 
