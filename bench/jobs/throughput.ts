@@ -2,7 +2,8 @@
  * Job runner throughput: trivial trials (tests/fixtures/jobs/trivial: solve.sh and test.sh do almost nothing)
  * through runJob at concurrency 1, 2, 4, 8, against the raw floor measured in the same run, interleaved:
  *   local:  mkdtemp, spawn solve.sh, spawn test.sh, read the reward, rm — with the same concurrency;
- *   docker: dockerode create + start + 2 exec + rm (skipped, and said so, when no engine answers).
+ *   docker: dockerode create + start + 2 exec + rm of the same container (image and limits) a trial gets
+ *           (skipped, and said so, when no engine answers).
  * Goal: ≥ 90 % of raw at concurrency 4. The last column is the whole machine's CPU time per trial (every
  * process, kernel included; from /proc/stat): where the floor is two bash starts, it shows what skill-eval's
  * own bookkeeping costs (a fresh trial root, config/result/session files, tests copied in, logs moved out).
@@ -20,6 +21,7 @@ import type Docker from 'dockerode';
 import pLimit from 'p-limit';
 import { agents } from '../../src/agents/registry.js';
 import type { EnvironmentProvider } from '../../src/environments/types.js';
+import { DEFAULT_PIDS_LIMIT, planLimits, readEngineFacts } from '../../src/environments/docker/limits.js';
 import { createLocalProvider, makePathRewriter } from '../../src/environments/local.js';
 import { runJob } from '../../src/jobs/run-job.js';
 import { loadTaskOrThrow } from '../../src/task/load.js';
@@ -179,8 +181,10 @@ async function main(): Promise<void> {
   }
   const prepared = await provider.prepare(task, { jobId: 'bench', forceBuild: false, log: () => undefined });
   const image = (prepared.handle as { imageId: string }).imageId;
+  // The same container as a trial's: same image, same limits (as in bench/docker/overhead.ts).
+  const { hostConfig } = planLimits(task.config.environment, await readEngineFacts(docker), { pidsLimit: DEFAULT_PIDS_LIMIT, storageRefused: false });
   const rawDockerTrial = async (): Promise<void> => {
-    const container = await docker.createContainer({ Image: image, Cmd: ['sleep', 'infinity'], WorkingDir: '/app', Labels: { 'skill-eval': '1', 'skill-eval.bench': '1' } });
+    const container = await docker.createContainer({ Image: image, Cmd: ['sleep', 'infinity'], WorkingDir: '/app', Labels: { 'skill-eval': '1', 'skill-eval.bench': '1' }, HostConfig: hostConfig });
     try {
       await container.start();
       await exec(container, solveScript);
