@@ -53,8 +53,6 @@ interface LocalHandle {
 }
 
 const HARBOR_PREFIXES = ['/logs', '/tests', '/solution'];
-/** Read once: process.umask() without an argument sets the mask twice, so not per file. */
-const UMASK = process.umask();
 /** Trial roots are `<tmp>/skill-eval-<owner pid>-<trial>-…`. */
 export const LOCAL_ROOT_PREFIX = 'skill-eval-';
 /** Host variables a command may see; everything else (tokens, keys) reaches it only through `env`. */
@@ -220,10 +218,8 @@ class LocalWorkspace implements Workspace {
     } else if (info.isFile()) {
       if (!parentExists) await mkdir(dirname(target), { recursive: true });
       const data = await readFile(source);
-      const mode = info.mode & 0o7777;
-      await writeFile(target, isProbablyText(data) ? this.rewrite(data.toString('utf8')) : data, { mode });
-      // A new file gets `mode` minus the umask: set it exactly only when the umask took something away.
-      if ((mode & UMASK) !== 0) await chmod(target, mode);
+      await writeFile(target, isProbablyText(data) ? this.rewrite(data.toString('utf8')) : data);
+      await chmod(target, info.mode & 0o7777);
     } else if (info.isSymbolicLink()) {
       await cp(source, target, { verbatimSymlinks: true });
     }

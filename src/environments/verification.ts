@@ -34,7 +34,7 @@ export interface VerificationOutcome {
 }
 
 /** The reset as one shell command (for workspaces whose only way in is exec). */
-export function resetCommand(request: Pick<VerificationRequest, 'remove' | 'logsDir' | 'owner'>): string {
+function resetCommand(request: Pick<VerificationRequest, 'remove' | 'logsDir' | 'owner'>): string {
   const owner = request.owner ? ` && chown ${shellQuote(request.owner)} ${shellQuote(request.logsDir)}` : '';
   return `rm -rf -- ${request.remove.map(shellQuote).join(' ')} && mkdir -p ${shellQuote(request.logsDir)}${owner}`;
 }

@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import tarFs from 'tar-fs';
 import tarStream from 'tar-stream';
 import { InfraError, errorMessage } from '../../errors.js';
+import { entryAdder } from './context.js';
 
 /**
  * File transfer with the engine's archive API (tar in, tar out): no exec, no `docker cp` process. Archives are
@@ -47,12 +48,7 @@ export async function checkUpload(upload: PendingUpload): Promise<void> {
  */
 export function packUploads(uploads: PendingUpload[]): Readable {
   const pack = tarStream.pack();
-  const add = (header: Partial<tarStream.Header> & { name: string }, content?: Buffer): Promise<void> =>
-    new Promise<void>((done, fail) => {
-      const callback = (error?: Error | null): void => (error ? fail(error) : done());
-      if (content === undefined) pack.entry(header, callback);
-      else pack.entry(header, content, callback);
-    });
+  const add = entryAdder(pack);
   const addPath = async (hostPath: string, name: string): Promise<void> => {
     const info = await lstat(hostPath);
     const header = { name, mode: info.mode & 0o7777, mtime: info.mtime, uid: 0, gid: 0 };

@@ -183,14 +183,19 @@ async function hashContext(dockerfile: string, buildArgs: Record<string, string>
  * The context as a tar stream, entries in plan order, owned by root (the image's files should not carry host
  * uids); the Dockerfile gets DOCKERFILE_SUFFIX and the context the folder it copies.
  */
-export function packContext(plan: Pick<BuildContextPlan, 'entries' | 'dockerfile'>): Readable {
-  const pack = tarStream.pack();
-  const add = (header: Partial<tarStream.Header> & { name: string }, content?: Buffer): Promise<void> =>
+/** `add(header, content?)` for a tar pack, awaiting each entry. */
+export function entryAdder(pack: tarStream.Pack): (header: Partial<tarStream.Header> & { name: string }, content?: Buffer) => Promise<void> {
+  return (header, content) =>
     new Promise<void>((done, fail) => {
       const callback = (error?: Error | null): void => (error ? fail(error) : done());
       if (content === undefined) pack.entry(header, callback);
       else pack.entry(header, content, callback);
     });
+}
+
+export function packContext(plan: Pick<BuildContextPlan, 'entries' | 'dockerfile'>): Readable {
+  const pack = tarStream.pack();
+  const add = entryAdder(pack);
   void (async () => {
     try {
       // `.skill-eval-harbor/`, `…/logs/` (0755), then the log directories themselves (0777).
@@ -221,14 +226,10 @@ export function packContext(plan: Pick<BuildContextPlan, 'entries' | 'dockerfile
 /** A tar stream of in-memory files (extra image layers, single-file uploads). */
 export function packFiles(files: Array<{ path: string; content: string | Uint8Array; mode?: number | undefined }>): Readable {
   const pack = tarStream.pack();
+  const add = entryAdder(pack);
   void (async () => {
     try {
-      for (const file of files) {
-        const content = typeof file.content === 'string' ? Buffer.from(file.content) : Buffer.from(file.content);
-        await new Promise<void>((done, fail) =>
-          pack.entry({ name: file.path, mode: file.mode ?? 0o644, uid: 0, gid: 0, mtime: new Date(), type: 'file', size: content.length }, content, (error) => (error ? fail(error) : done())),
-        );
-      }
+      for (const file of files) await add({ name: file.path, mode: file.mode ?? 0o644, uid: 0, gid: 0, mtime: new Date(), type: 'file' }, Buffer.from(file.content));
       pack.finalize();
     } catch (error) {
       pack.destroy(error as Error);
