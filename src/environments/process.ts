@@ -1,19 +1,15 @@
 import { spawn } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
 import { InfraError } from '../errors.js';
-import type { ExecResult } from './types.js';
+import type { ExecOptions, ExecResult } from './types.js';
 
 /** Output kept per stream; the tail is what matters for diagnosis, and memory stays bounded. */
-const MAX_CAPTURE_BYTES = 8 * 1024 * 1024;
+export const MAX_CAPTURE_BYTES = 8 * 1024 * 1024;
 
-export interface SpawnGroupOptions {
+/** A workspace's exec options on the host: cwd and the whole environment given, no user switch. */
+export interface SpawnGroupOptions extends Omit<ExecOptions, 'cwd' | 'env' | 'user'> {
   cwd: string;
   env: Record<string, string>;
-  timeoutMs?: number | undefined;
-  signal?: AbortSignal | undefined;
-  stdin?: string | undefined;
-  onStdout?: ((chunk: string) => void) | undefined;
-  onStderr?: ((chunk: string) => void) | undefined;
   /** Time between SIGTERM and SIGKILL. */
   killGraceMs: number;
   /** Called with the process group id as soon as it exists, so an owner can kill it later. */

@@ -5,9 +5,8 @@ import { Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { setTimeout as delay } from 'node:timers/promises';
 import { InfraError, errorMessage } from '../../errors.js';
-import type { ExecResult } from '../types.js';
+import type { ExecOptions, ExecResult } from '../types.js';
 
-/** Output kept per stream; the tail is what matters for diagnosis, and memory stays bounded. */
 /** After SIGKILL, how long the exec's output may stay open (a process that escaped its group) before we stop reading. */
 const DRAIN_AFTER_KILL_MS = 2_000;
 
@@ -105,15 +104,7 @@ export const STOP_ALL_FUNCTION = [
 /** Runs stop_all with `$1` seconds of grace (see STOP_ALL_FUNCTION). */
 export const STOP_ALL_SCRIPT = `${STOP_ALL_FUNCTION}\nstop_all "$1"`;
 
-export interface ContainerExecOptions {
-  user?: string | undefined;
-  cwd?: string | undefined;
-  env?: Record<string, string> | undefined;
-  timeoutMs?: number | undefined;
-  signal?: AbortSignal | undefined;
-  stdin?: string | undefined;
-  onStdout?: ((chunk: string) => void) | undefined;
-  onStderr?: ((chunk: string) => void) | undefined;
+export interface ContainerExecOptions extends ExecOptions {
   /** Time between SIGTERM and SIGKILL. */
   killGraceMs: number;
   /**
@@ -155,6 +146,21 @@ export async function runHelper(container: Docker.Container, script: string, arg
     stream.once('close', resolve);
     stream.once('error', () => resolve());
   });
+}
+
+/**
+ * An exit code ≥ 128 means killed by a signal: if the container itself died (removed, OOM-killed init), the
+ * command did not end on its own and its exit code is unknown. The engine may not have noticed the container's
+ * death yet when the exec's stream ends: look a few times.
+ */
+export async function unlessContainerDied(container: Docker.Container, exitCode: number | undefined): Promise<number | undefined> {
+  if (exitCode === undefined || exitCode < 128) return exitCode;
+  for (let look = 0; look < 4; look++) {
+    if (look > 0) await delay(50);
+    const alive = await container.inspect().then((info) => info.State.Running && info.State.Status === 'running', () => false);
+    if (!alive) return undefined;
+  }
+  return exitCode;
 }
 
 /** What failed to even start: the engine said no, or bash is not in the image. */
@@ -294,15 +300,7 @@ export async function execInContainer(container: Docker.Container, command: stri
     } catch {
       exitCode = undefined; // the container vanished: unknown, never success
     }
-    // Killed by a signal: if the container itself died (removed, OOM-killed init), the command did not end on its own.
-    // The engine may not have noticed the container's death yet when the exec's stream ends: look a few times.
-    if (exitCode !== undefined && exitCode >= 128) {
-      for (let look = 0; look < 4 && exitCode !== undefined; look++) {
-        if (look > 0) await delay(50);
-        const alive = await container.inspect().then((info) => info.State.Running && info.State.Status === 'running', () => false);
-        if (!alive) exitCode = undefined;
-      }
-    }
+    exitCode = await unlessContainerDied(container, exitCode);
   }
   if (control?.startsWith(NO_TAR)) throw new NoTarError('the image has no tar');
   if (control?.startsWith(UPLOAD_FAILED)) throw new InfraError(`placing the uploaded files failed: ${control.slice(UPLOAD_FAILED.length).trim().slice(-500)}`);

@@ -1,17 +1,14 @@
 import type Docker from 'dockerode';
-import { readFile, rename, rm, stat } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { type Duplex, type Readable, Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import tarFs from 'tar-fs';
 import { InfraError, errorMessage } from '../../errors.js';
-import { StopTrigger } from '../process.js';
+import { MAX_CAPTURE_BYTES, StopTrigger } from '../process.js';
 import type { ExecResult } from '../types.js';
 import type { VerificationOutcome, VerificationRequest } from '../verification.js';
-import { KILL_SCRIPT, STOP_ALL_FUNCTION, runHelper } from './exec.js';
-
-/** Output kept per stream, as for every exec: the tail is what matters. */
-const MAX_CAPTURE_BYTES = 8 * 1024 * 1024;
+import { KILL_SCRIPT, STOP_ALL_FUNCTION, runHelper, unlessContainerDied } from './exec.js';
 
 /**
  * The whole verification in one exec, as root (one runc exec instead of five engine operations: stop-all exec,
@@ -53,17 +50,23 @@ export const VERIFY_SCRIPT = [
 
 const PREFIX = '\x1eSKILL_EVAL_';
 
-/** Reads at most the last MAX_CAPTURE_BYTES of a file as text (like TailBuffer for a live stream). */
+/** The last MAX_CAPTURE_BYTES of a file as text, as TailBuffer keeps of a live stream; '' when it is missing. */
 async function readTail(path: string): Promise<string> {
-  let size: number;
+  let file;
   try {
-    size = (await stat(path)).size;
+    file = await open(path, 'r');
   } catch {
     return '';
   }
-  const data = await readFile(path);
-  if (size <= MAX_CAPTURE_BYTES) return data.toString('utf8');
-  return `[… ${size - MAX_CAPTURE_BYTES} earlier bytes dropped …]\n${data.subarray(size - MAX_CAPTURE_BYTES).toString('utf8')}`;
+  try {
+    const { size } = await file.stat();
+    const length = Math.min(size, MAX_CAPTURE_BYTES);
+    const { buffer, bytesRead } = await file.read(Buffer.alloc(length), 0, length, size - length);
+    const text = buffer.subarray(0, bytesRead).toString('utf8');
+    return size > length ? `[… ${size - length} earlier bytes dropped …]\n${text}` : text;
+  } finally {
+    await file.close();
+  }
 }
 
 export interface OneExecOptions {
@@ -197,15 +200,10 @@ export async function verifyInOneExec(container: Docker.Container, request: Veri
   }
   const timedOut = trigger?.timedOut ?? false;
   const aborted = trigger?.aborted ?? signal?.aborted === true;
-  let exitCode = events.RC !== undefined && !timedOut && !aborted ? Number(events.RC) : undefined;
-  // Killed by a signal: if the container itself died, the verifier did not end on its own.
-  if (exitCode !== undefined && exitCode >= 128) {
-    const alive = await container.inspect().then((info) => info.State.Running && info.State.Status === 'running', () => false);
-    if (!alive) exitCode = undefined;
-  }
+  const exitCode = await unlessContainerDied(container, events.RC !== undefined && !timedOut && !aborted ? Number(events.RC) : undefined);
   if (events.RC === undefined && !timedOut && !aborted) throw new InfraError('the verifier exec ended before the verifier did (the container stopped?)');
 
-  const outDir = join(request.staging, (events.PREPARED ?? '').replace(/^\/+/, ''));
+  const outDir = join(request.staging, events.PREPARED.replace(/^\/+/, ''));
   const stdout = await readTail(join(outDir, 'stdout'));
   const stderr = await readTail(join(outDir, 'stderr'));
   if (extractError) throw new InfraError(`copying the verifier's logs out failed: ${errorMessage(extractError)}`, { cause: extractError });
