@@ -1,7 +1,8 @@
 /**
  * Job runner throughput: trivial trials (tests/fixtures/jobs/trivial: solve.sh and test.sh do almost nothing)
  * through runJob at concurrency 1, 2, 4, 8, against the raw floor measured in the same run, interleaved:
- *   local:  mkdtemp, spawn solve.sh, spawn test.sh, read the reward, rm — with the same concurrency;
+ *   local:  mkdtemp, spawn solve.sh, spawn test.sh, read the reward, rm — with the same concurrency; once with
+ *           the trial directories in the system temp dir and once on a tmpfs (/dev/shm) when there is one;
  *   docker: dockerode create + start + 2 exec + rm of the same container (image and limits) a trial gets
  *           (skipped, and said so, when no engine answers).
  * Goal: ≥ 90 % of raw at concurrency 4. The last column is the whole machine's CPU time per trial (every
@@ -10,10 +11,10 @@
  *
  * Docker trials cost ~0.5–1 s each, so the Docker table uses fewer trials and runs by default.
  *
- *   npx tsx bench/jobs/throughput.ts [trials=50] [reps=3] [docker-trials=24] [docker-reps=2]
+ *   npx tsx bench/jobs/throughput.ts [trials=50, 0 skips local] [reps=3] [docker-trials=24, 0 skips Docker] [docker-reps=2]
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -44,8 +45,8 @@ function run(command: string, args: string[], cwd: string, env: Record<string, s
 }
 
 /** The floor for one local trial: what any runner must do to run solve.sh and test.sh in a fresh directory. */
-async function rawLocalTrial(task: Task, testScript: string): Promise<void> {
-  const root = await mkdtemp(join(tmpdir(), 'bench-raw-'));
+async function rawLocalTrial(task: Task, testScript: string, baseDir: string): Promise<void> {
+  const root = await mkdtemp(join(baseDir, 'bench-raw-'));
   const app = join(root, 'app');
   await mkdir(app, { recursive: true });
   await mkdir(join(root, 'logs/verifier'), { recursive: true });
@@ -55,6 +56,39 @@ async function rawLocalTrial(task: Task, testScript: string): Promise<void> {
   const reward = (await readFile(join(root, 'logs/verifier/reward.txt'), 'utf8')).trim();
   await rm(root, { recursive: true, force: true });
   if (reward !== '1') throw new Error(`raw trial: reward ${reward}`);
+}
+
+/**
+ * Where the local trials run: the system temp dir, and a tmpfs when there is one. A trivial skill-eval trial
+ * creates ~20 files and directories (fresh root and skeleton, tests and solution, config/result/session/test
+ * output files) where the floor creates 6; on a file system where creating one is costly (ext4 without a
+ * journal scans recently deleted inodes on every allocation: here that is most of the CPU time), the ratio
+ * measures the file system more than the runner. The tmpfs row shows the runner's own overhead.
+ */
+function localFileSystems(): Array<{ baseDir: string; label: string }> {
+  const systemTmp = tmpdir();
+  const systems = [{ baseDir: systemTmp, label: `trial dirs in ${systemTmp} (${fileSystemOf(systemTmp)})` }];
+  const shm = '/dev/shm';
+  if (fileSystemOf(shm) === 'tmpfs' && fileSystemOf(systemTmp) !== 'tmpfs') {
+    const baseDir = join(shm, `skill-eval-bench-${process.pid}`);
+    mkdirSync(baseDir, { recursive: true });
+    process.once('exit', () => rmSync(baseDir, { recursive: true, force: true }));
+    systems.push({ baseDir, label: `trial dirs in ${shm} (tmpfs)` });
+  }
+  return systems;
+}
+
+/** The file-system type of the mount holding `path` (Linux), or 'unknown'. */
+function fileSystemOf(path: string): string {
+  if (!existsSync('/proc/mounts') || !existsSync(path)) return 'unknown';
+  let best = { mount: '', type: 'unknown' };
+  for (const line of readFileSync('/proc/mounts', 'utf8').split('\n')) {
+    const [, mount, type] = line.split(' ');
+    if (mount === undefined || type === undefined) continue;
+    const within = path === mount || path.startsWith(mount === '/' ? '/' : `${mount}/`);
+    if (within && mount.length >= best.mount.length) best = { mount, type };
+  }
+  return best.type;
 }
 
 /** Busy CPU time of the whole machine (every process, kernel included) in ms, from /proc/stat; undefined elsewhere. */
@@ -88,8 +122,8 @@ async function timeRaw(trials: number, concurrency: number, trial: () => Promise
   });
 }
 
-async function timeJob(task: Task, provider: EnvironmentProvider, trials: number, concurrency: number, label: string): Promise<Measured> {
-  const jobDir = await mkdtemp(join(tmpdir(), `bench-job-${label}-`));
+async function timeJob(task: Task, provider: EnvironmentProvider, trials: number, concurrency: number, label: string, baseDir = tmpdir()): Promise<Measured> {
+  const jobDir = await mkdtemp(join(baseDir, `bench-job-${label}-`));
   let outcome: Awaited<ReturnType<typeof runJob>> | undefined;
   const result = await measured(trials, async () => {
     outcome = await runJob({
@@ -159,12 +193,20 @@ async function main(): Promise<void> {
   const task = await loadTaskOrThrow(taskDir);
   const testScript = await readFile(join(task.paths.testsDir, 'test.sh'), 'utf8');
   const solveScript = await readFile(join(task.paths.solutionDir!, 'solve.sh'), 'utf8');
-  const local = createLocalProvider();
-  // Warm-up, not counted: module loading, first spawns, file-system caches.
-  await rawLocalTrial(task, testScript);
-  await timeJob(task, local, 10, 2, 'warmup');
-  await compare('local provider', LOCAL_TRIALS, LOCAL_REPS, () => rawLocalTrial(task, testScript), (n, c) => timeJob(task, local, n, c, 'local'));
+  if (LOCAL_TRIALS <= 0) console.log('\nlocal provider: skipped (trials is 0)');
+  for (const { baseDir, label } of LOCAL_TRIALS > 0 ? localFileSystems() : []) {
+    // Trial roots and the job directory on the same file system for both sides.
+    const local = createLocalProvider({ baseDir });
+    // Warm-up, not counted: module loading, first spawns, file-system caches.
+    await rawLocalTrial(task, testScript, baseDir);
+    await timeJob(task, local, 10, 2, 'warmup', baseDir);
+    await compare(`local provider, ${label}`, LOCAL_TRIALS, LOCAL_REPS, () => rawLocalTrial(task, testScript, baseDir), (n, c) => timeJob(task, local, n, c, 'local', baseDir));
+  }
 
+  if (DOCKER_TRIALS <= 0) {
+    console.log('\ndocker provider: skipped (docker-trials is 0)');
+    return;
+  }
   const docker = await dockerEngine();
   if (!docker) {
     console.log('\ndocker provider: skipped (no Docker engine answers: `docker info` fails)');

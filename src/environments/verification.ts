@@ -1,6 +1,7 @@
-import { rename, rm } from 'node:fs/promises';
+import { renameSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { InfraError } from '../errors.js';
+import { removeTree } from '../util/remove-tree.js';
 import { shellQuote } from '../util/shell.js';
 import type { ExecOptions, ExecResult, Workspace } from './types.js';
 
@@ -52,19 +53,22 @@ export async function collectStepByStep(download: Workspace['download'], collect
   if (!(await download(parent, staging))) return;
   for (const { from, to } of collect) {
     try {
-      await rename(join(staging, posix.basename(from)), to);
+      renameSync(join(staging, posix.basename(from)), to);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
   }
-  await rm(staging, { recursive: true, force: true });
+  await removeTree(staging);
 }
 
 /** Steps a workspace can do better than the generic ones. */
 export interface VerificationSteps {
   /** Instead of one `rm -rf … && mkdir -p …` exec as root. */
   reset?: (() => Promise<void>) | undefined;
-  /** Instead of `ws.download` for the logs (the workspace is only disposed afterwards: moving is allowed). */
+  /**
+   * Instead of `ws.download` for the logs: called once per directory, without the shared-parent batching
+   * through `staging` (the workspace is only disposed afterwards: moving is allowed).
+   */
   collect?: Workspace['download'] | undefined;
 }
 
@@ -84,6 +88,10 @@ export async function verifyStepByStep(ws: Workspace, request: VerificationReque
   const result = await ws.exec(request.command, request.options);
   if (request.options.signal?.aborted) return { result, collectMs: 0 };
   const started = performance.now();
-  await collectStepByStep(steps.collect ?? ((from, to) => ws.download(from, to)), request.collect, request.staging);
+  if (steps.collect) {
+    for (const { from, to } of request.collect) await steps.collect(from, to);
+  } else {
+    await collectStepByStep((from, to) => ws.download(from, to), request.collect, request.staging);
+  }
   return { result, collectMs: Math.round(performance.now() - started) };
 }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import pLimit from 'p-limit';
@@ -7,12 +7,13 @@ import { InterruptedError } from '../errors.js';
 import type { Agent, Arm } from '../agents/types.js';
 import type { EnvironmentProvider, ImageLayer, PreparedEnvironment } from '../environments/types.js';
 import { trialResultSchema, type TrialResult } from '../results/schema.js';
-import { writeJsonAtomic } from '../results/write.js';
+import { writeJsonAtomicSync } from '../results/write.js';
 import type { Task } from '../task/types.js';
 import { runTrial, trialName, type TrialSpec } from '../trial/run-trial.js';
 import type { Redactor } from '../trial/secrets.js';
 import { planTrials } from './plan.js';
 import { summarizeResults } from './summary.js';
+import { removeTree } from '../util/remove-tree.js';
 
 export interface JobAgent {
   agent: Agent;
@@ -56,6 +57,8 @@ export interface JobOutcome {
   /** Trials whose results were already in the job directory. */
   resumed: number;
 }
+
+const SUMMARY_REFRESH_MS = 1000;
 
 /** A finished trial's result from an earlier run of this job, or undefined when it has to run (again). */
 async function finishedResult(trialDir: string): Promise<TrialResult | undefined> {
@@ -124,27 +127,22 @@ export async function runJob(options: JobOptions): Promise<JobOutcome> {
   }
   options.onEvent?.({ type: 'planned', total: plan.length, alreadyDone: resumed });
 
-  // Summaries are written one at a time, each from the latest results, so an older snapshot never lands last.
-  // Requests that arrive during a write are coalesced into one more write: under concurrency, trials that end
-  // together cost one fsync'd write, not one each.
-  let summaryWrite: Promise<void> | undefined;
-  let summaryStale = false;
-  const writeSummary = (): Promise<void> => {
-    summaryStale = true;
-    summaryWrite ??= (async () => {
-      try {
-        while (summaryStale) {
-          summaryStale = false;
-          await writeJsonAtomic(join(options.jobDir, 'summary.json'), summarizeResults(options.jobId, plan.length, results, options.passThreshold), {
-            // Derived from the trials' results, and written again at the end: a torn copy after an OS crash is rebuilt.
-            durable: false,
-          });
-        }
-      } finally {
-        summaryWrite = undefined;
-      }
-    })();
-    return summaryWrite;
+  // summary.json is derived from the trials' results (a torn or stale copy is rebuilt by the next run): while the
+  // job runs it is refreshed at most once a second, so a job of thousands of trials doesn't rewrite an O(trials)
+  // summary after every trial; at the end it is written once more, and an error there surfaces.
+  const summaryPath = join(options.jobDir, 'summary.json');
+  let summaryWrittenAt = Number.NEGATIVE_INFINITY;
+  const writeSummary = (): void => {
+    summaryWrittenAt = performance.now();
+    writeJsonAtomicSync(summaryPath, summarizeResults(options.jobId, plan.length, results, options.passThreshold));
+  };
+  const refreshSummary = (): void => {
+    if (performance.now() - summaryWrittenAt < SUMMARY_REFRESH_MS) return;
+    try {
+      writeSummary();
+    } catch {
+      // the final write reports it
+    }
   };
   const limit = pLimit(Math.max(1, options.concurrency));
   let cancelled = false;
@@ -159,7 +157,8 @@ export async function runJob(options: JobOptions): Promise<JobOutcome> {
     const retries: TrialResult['retries'] = [];
     const maxRetries = options.maxRetries ?? 0;
     for (let attempt = 1; ; attempt++) {
-      await rm(dir, { recursive: true, force: true });
+      // What an interrupted earlier attempt left (usually nothing).
+      if (existsSync(dir)) await removeTree(dir);
       const result = await runTrial(spec, {
         provider: options.provider,
         prepare: () => prepare(spec.task, spec.agent),
@@ -192,9 +191,7 @@ export async function runJob(options: JobOptions): Promise<JobOutcome> {
           try {
             const result = await runWithRetries(spec, name, dir);
             results.push(result);
-            // Not awaited: the slot goes to the next trial at once. result.json is the record; summary.json is
-            // derived from it and written again, awaited, when the job ends (an error there surfaces then).
-            writeSummary().catch(() => undefined);
+            refreshSummary();
             options.onEvent?.({ type: 'trial-end', name, result, resumed: false });
           } catch (error) {
             if (error instanceof InterruptedError) {
@@ -208,7 +205,7 @@ export async function runJob(options: JobOptions): Promise<JobOutcome> {
     );
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
-    await writeSummary();
+    writeSummary();
   }
   return { results, cancelled: cancelled || options.signal?.aborted === true, resumed };
 }

@@ -27,14 +27,23 @@ export class SessionLog {
   constructor(path: string, redactor?: Redactor) {
     this.path = path;
     this.redactor = redactor;
-    mkdirSync(dirname(path), { recursive: true });
   }
 
   record(entry: SessionEntry): void {
     const line = JSON.stringify({ at: new Date().toISOString(), ...entry });
     // One open file for the whole trial: a line is one write(2) (not open + write + close each time).
-    this.fd ??= openSync(this.path, 'a');
+    this.fd ??= this.open();
     writeSync(this.fd, `${this.redactor ? this.redactor.redact(line) : line}\n`);
+  }
+
+  private open(): number {
+    try {
+      return openSync(this.path, 'a');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      mkdirSync(dirname(this.path), { recursive: true });
+      return openSync(this.path, 'a');
+    }
   }
 
   /** Closes the file; a later record opens it again (appending). */
