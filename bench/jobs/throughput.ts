@@ -11,7 +11,7 @@
  *
  * Docker trials cost ~0.5–1 s each, so the Docker table uses fewer trials and runs by default.
  *
- *   npx tsx bench/jobs/throughput.ts [trials=50, 0 skips local] [reps=3] [docker-trials=24, 0 skips Docker] [docker-reps=2]
+ *   npx tsx bench/jobs/throughput.ts [trials=50, 0 skips local] [reps=3] [docker-trials=24, 0 skips Docker] [docker-reps=3]
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -32,7 +32,7 @@ import { Redactor } from '../../src/trial/secrets.js';
 const LOCAL_TRIALS = Number(process.argv[2] ?? 50);
 const LOCAL_REPS = Number(process.argv[3] ?? 3);
 const DOCKER_TRIALS = Number(process.argv[4] ?? 24);
-const DOCKER_REPS = Number(process.argv[5] ?? 2);
+const DOCKER_REPS = Number(process.argv[5] ?? 3);
 const CONCURRENCY = [1, 2, 4, 8];
 const taskDir = resolve(import.meta.dirname, '../../tests/fixtures/jobs/trivial');
 

@@ -215,57 +215,61 @@ export async function repairTarget(target: string, initial: VerifySuiteResult, o
     await mkdir(contractDir, { recursive: true });
     const roots = inside(contractDir, resolved.dir) ? [resolved.dir] : [resolved.dir, contractDir];
     const scratch = await mkdtemp(join(tmpdir(), 'skill-eval-repair-'));
-    const backups = roots.map((_, i) => join(scratch, `backup-${i}`));
-    const before = await Promise.all(roots.map((root) => snapshotTree(root)));
-    await Promise.all(roots.map((root, i) => cp(root, backups[i]!, { recursive: true, filter: (src) => !src.startsWith(join(root, '.git') + sep) })));
-
-    const contractText = location.exists ? await readFile(location.file, 'utf8') : undefined;
-    const instruction = repairInstruction({ target, targetDir: resolved.dir, contractFile: location.file, contractText, failure: current, tails: await stageTails(current.artifacts_dir, current.failed_stage), hints });
-    const paths = { workdir: resolved.dir, home: join(scratch, 'home'), tmp: join(scratch, 'tmp'), logsAgent: join(scratch, 'logs', 'agent'), logsVerifier: join(scratch, 'logs', 'verifier'), logsArtifacts: join(scratch, 'logs', 'artifacts'), tests: join(scratch, 'tests'), solution: join(scratch, 'solution') };
-    for (const dir of [paths.home, paths.tmp, paths.logsAgent]) await mkdir(dir, { recursive: true });
-    const workspace = new HostWorkspace(paths);
-    const controller = new AbortController();
-    let agentError: string | undefined;
-    const log = new SessionLog(join(scratch, 'session.jsonl'));
-    try {
-      await agent.run({
-        task: syntheticTask(`contract-repair-${resolved.slug}`, contractDir, instruction),
-        instruction,
-        workspace,
-        paths,
-        arm: 'no-skills',
-        skillDirs: [],
-        env: {},
-        model: options.repairModel,
-        signal: controller.signal,
-        timeoutMs: 15 * 60_000,
-        log,
-      });
-    } catch (error) {
-      agentError = errorMessage(error);
-    } finally {
-      log.close();
-      await workspace.dispose();
-    }
-
-    // The scope check: compare trees, keep changes inside the contract dir, undo the rest.
     const by = options.repairModel ? `${agent.name}/${options.repairModel}` : agent.name;
-    const at = new Date().toISOString();
     const changes: ProvenanceChange[] = [];
     const violations: ScopeViolation[] = [];
-    for (const [i, root] of roots.entries()) {
-      for (const change of diffTrees(before[i]!, await snapshotTree(root))) {
-        const absolute = join(root, change.path);
-        const relToContract = relative(contractDir, absolute);
-        if (inside(absolute, contractDir) && relToContract !== 'provenance.json') {
-          changes.push({ path: relToContract, action: change.action, sha256_before: change.before?.sha256, sha256_after: change.after?.sha256, by, at, iteration, reason: `${current.failed_stage ?? 'contract'}: ${current.failure_code ?? 'failed'}` });
-        } else {
-          await restore(root, backups[i]!, change);
-          violations.push({ path: absolute, action: change.action, restored: true, by, at, iteration });
+    let agentError: string | undefined;
+    // The scratch dir holds the backups the scope check restores from: removed however the iteration ends.
+    try {
+      const backups = roots.map((_, i) => join(scratch, `backup-${i}`));
+      const before = await Promise.all(roots.map((root) => snapshotTree(root)));
+      await Promise.all(roots.map((root, i) => cp(root, backups[i]!, { recursive: true, filter: (src) => !src.startsWith(join(root, '.git') + sep) })));
+
+      const contractText = location.exists ? await readFile(location.file, 'utf8') : undefined;
+      const instruction = repairInstruction({ target, targetDir: resolved.dir, contractFile: location.file, contractText, failure: current, tails: await stageTails(current.artifacts_dir, current.failed_stage), hints });
+      const paths = { workdir: resolved.dir, home: join(scratch, 'home'), tmp: join(scratch, 'tmp'), logsAgent: join(scratch, 'logs', 'agent'), logsVerifier: join(scratch, 'logs', 'verifier'), logsArtifacts: join(scratch, 'logs', 'artifacts'), tests: join(scratch, 'tests'), solution: join(scratch, 'solution') };
+      for (const dir of [paths.home, paths.tmp, paths.logsAgent]) await mkdir(dir, { recursive: true });
+      const workspace = new HostWorkspace(paths);
+      const controller = new AbortController();
+      const log = new SessionLog(join(scratch, 'session.jsonl'));
+      try {
+        await agent.run({
+          task: syntheticTask(`contract-repair-${resolved.slug}`, contractDir, instruction),
+          instruction,
+          workspace,
+          paths,
+          arm: 'no-skills',
+          skillDirs: [],
+          env: {},
+          model: options.repairModel,
+          signal: controller.signal,
+          timeoutMs: 15 * 60_000,
+          log,
+        });
+      } catch (error) {
+        agentError = errorMessage(error);
+      } finally {
+        log.close();
+        await workspace.dispose();
+      }
+
+      // The scope check: compare trees, keep changes inside the contract dir, undo the rest.
+      const at = new Date().toISOString();
+      for (const [i, root] of roots.entries()) {
+        for (const change of diffTrees(before[i]!, await snapshotTree(root))) {
+          const absolute = join(root, change.path);
+          const relToContract = relative(contractDir, absolute);
+          if (inside(absolute, contractDir) && relToContract !== 'provenance.json') {
+            changes.push({ path: relToContract, action: change.action, sha256_before: change.before?.sha256, sha256_after: change.after?.sha256, by, at, iteration, reason: `${current.failed_stage ?? 'contract'}: ${current.failure_code ?? 'failed'}` });
+          } else {
+            await restore(root, backups[i]!, change);
+            violations.push({ path: absolute, action: change.action, restored: true, by, at, iteration });
+          }
         }
       }
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
     }
-    await rm(scratch, { recursive: true, force: true });
     const provenance: Provenance = (await readProvenance(contractDir)) ?? { schema: 'skill-eval/contract-provenance@1', reviewed: false, changes: [], violations: [] };
     if (changes.length > 0 || violations.length > 0) {
       provenance.reviewed = false;

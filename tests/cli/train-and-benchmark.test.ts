@@ -215,7 +215,7 @@ describe('train-and-benchmark: baseline, failures, resume rules', () => {
     const full = summary.changes[2]!;
     expect(full.ci95!.low).toBeGreaterThan(0.3);
     expect(full.ci95!.high).toBeLessThan(0.85);
-    expect(first.stdout).toMatch(/arith-qa \| full\s+\| exact_match_number \|\s+0\.000 \|\s+· \|\s+0\.667 \| \+0\.667 \[\+0\.\d\d, \+0\.\d\d\] \(seg 2\)/);
+    expect(first.stdout).toMatch(/arith-qa\s+\| full\s+\| exact_match_number \|\s+0\.000 \|\s+· \|\s+0\.667 \| \+0\.667 \[\+0\.\d\d, \+0\.\d\d\] \(seg 2\)/);
 
     // Again: every run is recorded, so nothing is trained, served or run.
     const again = await command(flagsFor(box, 2, { baseline: true, fullAfterLast: true, smokeLimit: '6' }));
