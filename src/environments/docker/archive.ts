@@ -109,6 +109,8 @@ export async function downloadPath(container: Docker.Container, envPath: string,
     await pipeline(
       archive,
       tarFs.extract(dirname(hostPath), {
+        // Owned by whoever runs skill-eval, not by the container's uids.
+        chown: false,
         // The archive's first component is basename(envPath); it becomes basename(hostPath).
         map: (header) => {
           const slash = header.name.indexOf('/');

@@ -141,7 +141,8 @@ export async function verifyInOneExec(container: Docker.Container, request: Veri
     },
   });
   // stdout: the tar of the logs, extracted into the staging directory as it arrives.
-  const extract = tarFs.extract(request.staging);
+  // Owned by whoever runs skill-eval (not the container's uids), so no chown per entry.
+  const extract = tarFs.extract(request.staging, { chown: false });
   const extracted = new Promise<unknown>((resolve) => {
     extract.on('finish', () => resolve(undefined));
     extract.on('error', (error: unknown) => resolve(error));
