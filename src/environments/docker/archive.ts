@@ -99,6 +99,16 @@ async function getArchive(container: Docker.Container, envPath: string): Promise
   }
 }
 
+/**
+ * Extracts a tar from the container onto the host: the files belong to whoever runs skill-eval, not to the
+ * container's uids (no chown per entry); modes and times are kept. (`chown` is a tar-fs option that
+ * @types/tar-fs does not declare.)
+ */
+export function extractToHost(directory: string, options: tarFs.ExtractOptions = {}): ReturnType<typeof tarFs.extract> {
+  const withoutChown: tarFs.ExtractOptions & { chown: boolean } = { ...options, chown: false };
+  return tarFs.extract(directory, withoutChown);
+}
+
 /** Copies `envPath` (file or directory) to `hostPath`; false when it does not exist. */
 export async function downloadPath(container: Docker.Container, envPath: string, hostPath: string): Promise<boolean> {
   const archive = await getArchive(container, envPath);
@@ -108,9 +118,7 @@ export async function downloadPath(container: Docker.Container, envPath: string,
   try {
     await pipeline(
       archive,
-      tarFs.extract(dirname(hostPath), {
-        // Owned by whoever runs skill-eval, not by the container's uids.
-        chown: false,
+      extractToHost(dirname(hostPath), {
         // The archive's first component is basename(envPath); it becomes basename(hostPath).
         map: (header) => {
           const slash = header.name.indexOf('/');

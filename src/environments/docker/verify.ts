@@ -3,11 +3,11 @@ import { open, rename, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { type Duplex, type Readable, Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
-import tarFs from 'tar-fs';
 import { InfraError, errorMessage } from '../../errors.js';
 import { MAX_CAPTURE_BYTES, StopTrigger } from '../process.js';
 import type { ExecResult } from '../types.js';
 import type { VerificationOutcome, VerificationRequest } from '../verification.js';
+import { extractToHost } from './archive.js';
 import { KILL_SCRIPT, STOP_ALL_FUNCTION, runHelper, unlessContainerDied } from './exec.js';
 
 /**
@@ -141,8 +141,7 @@ export async function verifyInOneExec(container: Docker.Container, request: Veri
     },
   });
   // stdout: the tar of the logs, extracted into the staging directory as it arrives.
-  // Owned by whoever runs skill-eval (not the container's uids), so no chown per entry.
-  const extract = tarFs.extract(request.staging, { chown: false });
+  const extract = extractToHost(request.staging);
   const extracted = new Promise<unknown>((resolve) => {
     extract.on('finish', () => resolve(undefined));
     extract.on('error', (error: unknown) => resolve(error));
