@@ -11,9 +11,9 @@ import { writeJsonAtomicSync } from '../results/write.js';
 import type { Task } from '../task/types.js';
 import { runTrial, trialName, type TrialSpec } from '../trial/run-trial.js';
 import type { Redactor } from '../trial/secrets.js';
+import { removeTree } from '../util/remove-tree.js';
 import { planTrials } from './plan.js';
 import { summarizeResults } from './summary.js';
-import { removeTree } from '../util/remove-tree.js';
 
 export interface JobAgent {
   agent: Agent;
@@ -158,7 +158,7 @@ export async function runJob(options: JobOptions): Promise<JobOutcome> {
     const maxRetries = options.maxRetries ?? 0;
     for (let attempt = 1; ; attempt++) {
       // What an interrupted earlier attempt left (usually nothing).
-      if (existsSync(dir)) await removeTree(dir);
+      await removeTree(dir);
       const result = await runTrial(spec, {
         provider: options.provider,
         prepare: () => prepare(spec.task, spec.agent),
