@@ -1,4 +1,4 @@
-import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -43,14 +43,8 @@ export async function writeJsonAtomic(path: string, data: unknown): Promise<void
  */
 export function writeFileAtomicSync(path: string, content: string | Uint8Array): void {
   const temp = tempPathFor(path);
-  const fd = openSync(temp, 'w');
   try {
-    const data = typeof content === 'string' ? Buffer.from(content) : content;
-    for (let written = 0; written < data.length; ) written += writeSync(fd, data, written, data.length - written);
-  } finally {
-    closeSync(fd);
-  }
-  try {
+    writeFileSync(temp, content);
     renameSync(temp, path);
   } catch (error) {
     rmSync(temp, { force: true });
