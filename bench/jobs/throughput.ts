@@ -21,8 +21,9 @@ import { join, resolve } from 'node:path';
 import type Docker from 'dockerode';
 import pLimit from 'p-limit';
 import { agents } from '../../src/agents/registry.js';
+import { createDockerProvider, isRoot } from '../../src/environments/docker.js';
 import type { EnvironmentProvider } from '../../src/environments/types.js';
-import { DEFAULT_PIDS_LIMIT, planLimits, readEngineFacts } from '../../src/environments/docker/limits.js';
+import { DEFAULT_PIDS_LIMIT, planLimits, readEngineFacts, skipsNetworkSandbox } from '../../src/environments/docker/limits.js';
 import { createLocalProvider, makePathRewriter } from '../../src/environments/local.js';
 import { runJob } from '../../src/jobs/run-job.js';
 import { loadTaskOrThrow } from '../../src/task/load.js';
@@ -214,7 +215,6 @@ async function main(): Promise<void> {
   }
   let provider: EnvironmentProvider;
   try {
-    const { createDockerProvider } = await import('../../src/environments/docker.js');
     provider = createDockerProvider({ docker });
     await provider.preflight();
   } catch (error) {
@@ -222,11 +222,12 @@ async function main(): Promise<void> {
     return;
   }
   const prepared = await provider.prepare(task, { jobId: 'bench', forceBuild: false, log: () => undefined });
-  const image = (prepared.handle as { imageId: string }).imageId;
-  // The same container as a trial's: same image, same limits (as in bench/docker/overhead.ts).
+  const { imageId: image, imageUser } = prepared.handle as { imageId: string; imageUser: string };
+  // The same container as a trial's: same image, same limits and network (as in bench/docker/overhead.ts).
   const { hostConfig } = planLimits(task.config.environment, await readEngineFacts(docker), { pidsLimit: DEFAULT_PIDS_LIMIT, storageRefused: false });
+  const network = skipsNetworkSandbox(hostConfig, isRoot(imageUser)) ? { NetworkDisabled: true } : {};
   const rawDockerTrial = async (): Promise<void> => {
-    const container = await docker.createContainer({ Image: image, Cmd: ['sleep', 'infinity'], WorkingDir: '/app', Labels: { 'skill-eval': '1', 'skill-eval.bench': '1' }, HostConfig: hostConfig });
+    const container = await docker.createContainer({ Image: image, Cmd: ['sleep', 'infinity'], WorkingDir: '/app', Labels: { 'skill-eval': '1', 'skill-eval.bench': '1' }, HostConfig: hostConfig, ...network });
     try {
       await container.start();
       await exec(container, solveScript);

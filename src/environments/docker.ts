@@ -11,7 +11,7 @@ import { buildImage } from './docker/build.js';
 import { HARBOR_DIRS, packContext, packDirectories, packFiles, planBuildContext } from './docker/context.js';
 import { createEngineClient, httpStatus, pingEngine } from './docker/engine.js';
 import { NoTarError, STOP_ALL_SCRIPT, execInContainer, runHelper } from './docker/exec.js';
-import { DEFAULT_PIDS_LIMIT, type EngineFacts, isStorageOptRefusal, planLimits, readEngineFacts } from './docker/limits.js';
+import { DEFAULT_PIDS_LIMIT, type EngineFacts, LOOPBACK_HOSTS_SCRIPT, isStorageOptRefusal, planLimits, readEngineFacts, skipsNetworkSandbox } from './docker/limits.js';
 import { trackContainer, untrackContainer } from './docker/live.js';
 import { verifyInOneExec } from './docker/verify.js';
 import { type VerificationOutcome, type VerificationRequest, verifyStepByStep } from './verification.js';
@@ -102,12 +102,16 @@ export function defaultLifecycleConcurrency(): number {
   return availableParallelism() + 1;
 }
 
-/** PID 1 of every trial container: reaps orphans, survives `stopAll()`'s sweep, exits on SIGTERM. */
-export const KEEPALIVE = 'trap "exit 0" TERM INT; while :; do sleep 86400 & wait $!; done';
+/**
+ * PID 1 of every trial container: names the loopback addresses when the engine wrote no /etc/hosts (no network
+ * sandbox), reaps orphans, survives `stopAll()`'s sweep, exits on SIGTERM.
+ */
+export const KEEPALIVE = `${LOOPBACK_HOSTS_SCRIPT}; trap "exit 0" TERM INT; while :; do sleep 86400 & wait $!; done`;
 
 const DEFAULT_WORKDIR = '/app';
 
-function isRoot(user: string | undefined): boolean {
+/** Whether a Docker `User` value (name or uid, optionally `:group`) is root; unset means the image's, root by default. */
+export function isRoot(user: string | undefined): boolean {
   return user === undefined || user === '' || user === 'root' || user === '0' || user.startsWith('0:') || user.startsWith('root:');
 }
 
@@ -511,11 +515,13 @@ export function createDockerProvider(options: DockerProviderOptions = {}): Envir
     };
     for (;;) {
       const plan = planLimits(task.config.environment, facts, { pidsLimit, storageRefused, networkOverride: options.networkOverride });
+      const noSandbox = skipsNetworkSandbox(plan.hostConfig, isRoot(handle.imageUser));
       try {
         const container = await docker.createContainer({
           name,
           Image: handle.imageId,
           Cmd: ['bash', '-c', KEEPALIVE],
+          ...(noSandbox ? { NetworkDisabled: true } : {}),
           Labels: labels,
           Env: Object.entries(task.config.environment.env).map(([key, value]) => `${key}=${value}`),
           Tty: false,

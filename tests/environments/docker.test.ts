@@ -32,6 +32,12 @@ async function prepareTracked(provider: EnvironmentProvider, ...args: Parameters
   return prepared;
 }
 
+/** The container's `Config.NetworkDisabled` (missing from @types/dockerode's ContainerInspectInfo). */
+async function networkDisabled(containerId: string): Promise<boolean> {
+  const { Config } = (await docker.getContainer(containerId).inspect()) as unknown as { Config: { NetworkDisabled?: boolean } };
+  return Config.NetworkDisabled === true;
+}
+
 /** A Harbor task on the offline base image; `nonce` makes its image new to the engine. */
 function simpleTask(nonce: string, toml = '') {
   return makeTask(`docker-${nonce}`, {
@@ -297,12 +303,36 @@ describe.runIf(run)('docker provider (real engine)', () => {
 
     it('has no network when allow_internet = false, and the bridge otherwise', async () => {
       expect((await ws.exec('ls /sys/class/net')).stdout.trim()).toBe('lo');
+      // Without the engine's network sandbox (root PID 1): loopback is up (a closed port refuses; a down
+      // interface would be unreachable) and localhost has a name, as under `--network none`.
+      expect(await networkDisabled(ws.id)).toBe(true);
+      const probe = await ws.exec('cat /sys/class/net/lo/flags; getent hosts localhost; (exec 3<>/dev/tcp/localhost/1) 2>&1');
+      expect(Number.parseInt(probe.stdout.split('\n')[0]!, 16) & 1).toBe(1);
+      expect(probe.stdout).toMatch(/^(127\.0\.0\.1|::1)\s+localhost/m);
+      expect(probe.stdout).toMatch(/Connection refused/);
       const task = await simpleTask(uniqueId('net'), '[environment]\nallow_internet = true\n');
       const p = createDockerProvider();
       const w = await p.createWorkspace(await prepareTracked(p, task, { jobId: JOB, forceBuild: false, log: quietLog }), trial());
       try {
         expect((await w.exec('ls /sys/class/net')).stdout).toMatch(/eth0/);
         expect(w.limits.network).toBe('not applicable');
+      } finally {
+        await w.dispose();
+      }
+    });
+
+    it('keeps the engine\'s network sandbox for an offline container whose PID 1 is not root', async () => {
+      const task = await makeTask(`docker-${uniqueId('nonroot-net')}`, {
+        'environment/Dockerfile': `FROM ${BASE_IMAGE}\nWORKDIR /app\nUSER nobody\n`,
+      }, 'schema_version = "1.1"\n[environment]\nallow_internet = false\n');
+      const p = createDockerProvider();
+      const w = await p.createWorkspace(await prepareTracked(p, task, { jobId: JOB, forceBuild: false, log: quietLog }), trial());
+      try {
+        expect(await networkDisabled(w.id)).toBe(false);
+        const probe = await w.exec('ls /sys/class/net; getent hosts localhost');
+        expect(probe.stdout).toMatch(/^lo$/m);
+        expect(probe.stdout).toMatch(/localhost/);
+        expect(probe.stdout).not.toMatch(/eth0/);
       } finally {
         await w.dispose();
       }

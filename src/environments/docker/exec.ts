@@ -6,6 +6,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { setTimeout as delay } from 'node:timers/promises';
 import { InfraError, errorMessage } from '../../errors.js';
 import type { ExecOptions, ExecResult } from '../types.js';
+import { LOOPBACK_HOSTS_SCRIPT } from './limits.js';
 
 /** After SIGKILL, how long the exec's output may stay open (a process that escaped its group) before we stop reading. */
 const DRAIN_AFTER_KILL_MS = 2_000;
@@ -29,9 +30,11 @@ export class NoTarError extends Error {}
  * the forwarders, then kills them, so the exec ends at once. (Writing straight to the exec's streams, the
  * engine would wait ~2 s for them and block every other exec of the container meanwhile.) The wrapper's own
  * stderr goes to /dev/null so bash's job notices ("[1]+ Done") never reach the output. With job control on,
- * bash does not point a background job's stdin at /dev/null: stdin passes through.
+ * bash does not point a background job's stdin at /dev/null: stdin passes through. First, in a container
+ * without a network sandbox, the loopback names go into /etc/hosts if PID 1 has not written them yet.
  */
 export const EXEC_WRAPPER = [
+  LOOPBACK_HOSTS_SCRIPT,
   // With `--upload`, stdin is a tar of files to place first (as root); without tar, nothing runs.
   'if [ "$2" = --upload ]; then',
   `  command -v tar >/dev/null || { printf '\\036SKILL_EVAL_NO_TAR\\n' >&2; exit 0; }`,
