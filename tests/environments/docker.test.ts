@@ -399,6 +399,17 @@ describe.runIf(run)('docker provider (real engine)', () => {
       }
     });
 
+    it('fails a preparation step as an infrastructure error that quotes the step and what the command printed', async () => {
+      const w = await provider.createWorkspace(prepared, trial());
+      try {
+        const failure = await verifyWith(w, 'echo 1 > /logs/verifier/reward.txt\n', { owner: 'no-such-user' }).catch((error: unknown) => error);
+        expect(failure).toBeInstanceOf(InfraError);
+        expect((failure as Error).message).toMatch(/^preparing the verifier failed: chown no-such-user \/logs\/verifier: chown: invalid user: .no-such-user.$/);
+      } finally {
+        await w.dispose();
+      }
+    });
+
     it('places queued uploads with the next command: as root on its stdin, before a non-root command through the archive API', async () => {
       const w = await provider.createWorkspace(prepared, trial());
       try {

@@ -14,12 +14,18 @@ import { KILL_SCRIPT, STOP_ALL_FUNCTION, runHelper, unlessContainerDied } from '
  * The whole verification in one exec, as root (one runc exec instead of five engine operations: stop-all exec,
  * reset exec, tests upload, verifier exec, logs download — each costs about as much as a container start here):
  *   1. stop every process the agent left (stop_all);
- *   2. remove what it could have planted, recreate the verifier's log directory, extract the tests from stdin;
+ *   2. remove what it could have planted (only what exists), recreate the verifier's log directory and a
+ *      directory for the verifier's output, extract the tests from stdin;
  *   3. run the verifier in its own process group (so a timeout kills it from another exec, as in exec.ts),
  *      stdout/stderr to files;
  *   4. write the logs and those two files as one tar on stdout.
- * Progress goes to the exec's stderr as `\x1eSKILL_EVAL_<WORD> …` lines. Nothing happens before the tar check:
- * without tar the caller verifies step by step instead.
+ * Progress goes to the exec's stderr as `\x1eSKILL_EVAL_<WORD> …` lines; a failing preparation step's own
+ * error text comes just before its PREP_FAILED line. Nothing happens before the tar check: without tar the
+ * caller verifies step by step instead.
+ *
+ * Every process started here costs 1–4 ms of CPU in a container (a command substitution forks once more), so
+ * the script starts few: no mktemp (the output directory is named after this exec's PID and made by the same
+ * mkdir), no rm when nothing is there, no cleanup at the end (the container is removed next).
  *
  * Arguments: grace logs owner tests command nRemove remove… collect…
  */
@@ -31,22 +37,26 @@ export const VERIFY_SCRIPT = [
   'remove=("${@:1:n}"); shift "$n"; collect=("$@")',
   STOP_ALL_FUNCTION,
   'stop_all "$grace"',
-  'err=$(rm -rf -- "${remove[@]}" 2>&1) || { say PREP_FAILED "removing planted files: ${err//$\'\\n\'/ }"; exit 0; }',
-  'err=$(mkdir -p -- "$logs" "$tests" 2>&1) || { say PREP_FAILED "creating $logs and $tests: ${err//$\'\\n\'/ }"; exit 0; }',
-  'if [ -n "$owner" ]; then err=$(chown -- "$owner" "$logs" 2>&1) || { say PREP_FAILED "chown $owner $logs: ${err//$\'\\n\'/ }"; exit 0; }; fi',
-  'err=$(tar -x -f - -C / 2>&1 >/dev/null) || { say PREP_FAILED "extracting the tests: ${err//$\'\\n\'/ }"; exit 0; }',
-  'out=$(mktemp -d /tmp/.skill-eval-verify.XXXXXX) || { say PREP_FAILED "mktemp failed"; exit 0; }',
+  'out=/tmp/.skill-eval-verify.$$',
+  'present=(); for p in "${remove[@]}" "$out"; do if [ -e "$p" ] || [ -L "$p" ]; then present+=("$p"); fi; done',
+  'if [ "${#present[@]}" -gt 0 ]; then rm -rf -- "${present[@]}" 2>&3 || { say PREP_FAILED "removing planted files"; exit 0; }; fi',
+  'mkdir -p -- "$logs" "$tests" "$out" 2>&3 || { say PREP_FAILED "creating $logs, $tests and $out"; exit 0; }',
+  'if [ -n "$owner" ]; then chown -- "$owner" "$logs" 2>&3 || { say PREP_FAILED "chown $owner $logs"; exit 0; }; fi',
+  'tar -x -f - -C / 2>&3 >/dev/null || { say PREP_FAILED "extracting the tests"; exit 0; }',
   'say "PREPARED $out"',
   'set -m',
-  `{ printf '\\036SKILL_EVAL_EXEC %s %s\\n' "$BASHPID" "$$" >&3; exec bash -c "$cmd" >"$out/stdout" 2>"$out/stderr" </dev/null 3>&-; } &`,
+  // The command is the lifecycle's own (`bash /tests/test.sh`): eval in the group leader, no extra bash.
+  `{ printf '\\036SKILL_EVAL_EXEC %s %s\\n' "$BASHPID" "$$" >&3; eval "$cmd" >"$out/stdout" 2>"$out/stderr" </dev/null 3>&-; } &`,
   'wait "$!"; rc=$?',
   'set +m',
   'say "RC $rc"',
   'paths=(); for p in "${collect[@]}"; do [ -e "$p" ] && paths+=("${p#/}"); done',
   'tar -c -f - -C / -- "${paths[@]}" "${out#/}" || say COLLECT_FAILED',
-  'rm -rf -- "$out"',
   'exit 0',
 ].join('\n');
+
+/** How much of the text a failing preparation step printed is kept for its error message. */
+const MAX_DETAIL_CHARS = 2_000;
 
 const PREFIX = '\x1eSKILL_EVAL_';
 
@@ -106,6 +116,8 @@ export async function verifyInOneExec(container: Docker.Container, request: Veri
   const events: Record<string, string> = {};
   let group: { pgid: string; sid: string } | undefined;
   let stderrRest = '';
+  /** Non-marker stderr lines: what a preparation step printed before its PREP_FAILED line. */
+  let details = '';
   let started = 0;
   let ranAt = 0;
   let finished = false;
@@ -120,7 +132,10 @@ export async function verifyInOneExec(container: Docker.Container, request: Veri
       while ((newline = stderrRest.indexOf('\n')) >= 0) {
         const line = stderrRest.slice(0, newline);
         stderrRest = stderrRest.slice(newline + 1);
-        if (!line.startsWith(PREFIX)) continue;
+        if (!line.startsWith(PREFIX)) {
+          details = `${details}${details ? ' ' : ''}${line.trim()}`.slice(-MAX_DETAIL_CHARS);
+          continue;
+        }
         const [word = '', ...rest] = line.slice(PREFIX.length).split(' ');
         const value = rest.join(' ');
         events[word] = value;
@@ -191,7 +206,7 @@ export async function verifyInOneExec(container: Docker.Container, request: Veri
   if (signal?.aborted && !group) return { result: { exitCode: undefined, timedOut: false, aborted: true, stdout: '', stderr: '', durationMs: 0 }, collectMs: 0 };
 
   if (events.NO_TAR !== undefined) return undefined;
-  if (events.PREP_FAILED !== undefined) throw new InfraError(`preparing the verifier failed: ${events.PREP_FAILED}`);
+  if (events.PREP_FAILED !== undefined) throw new InfraError(`preparing the verifier failed: ${events.PREP_FAILED}${details ? `: ${details}` : ''}`);
   if (events.PREPARED === undefined) {
     throw new InfraError('could not run bash as root in the container to verify the trial', {
       retryable: false,
