@@ -3,7 +3,8 @@
  * through runJob at concurrency 1, 2, 4, 8, against the raw floor measured in the same run, interleaved:
  *   local:  mkdtemp, spawn solve.sh, spawn test.sh, read the reward, rm — with the same concurrency; once with
  *           the trial directories in the system temp dir and once on a tmpfs (/dev/shm) when there is one;
- *   docker: dockerode create + start + 2 exec + rm of the same container (image and limits) a trial gets
+ *   docker: dockerode create + start + 2 exec (the second also prints the reward) + rm of the same container
+ *           (image, limits and network) a trial gets
  *           (skipped, and said so, when no engine answers).
  * Goal: ≥ 90 % of raw at concurrency 4. The last column is the whole machine's CPU time per trial (every
  * process, kernel included; from /proc/stat): where the floor is two bash starts, it shows what skill-eval's
@@ -181,13 +182,16 @@ async function dockerEngine(): Promise<Docker | undefined> {
   }
 }
 
-async function exec(container: Docker.Container, script: string): Promise<void> {
+/** Runs `bash -c script`; its output as the engine sent it (multiplexed frames: search it, do not parse it). */
+async function exec(container: Docker.Container, script: string): Promise<string> {
   const execution = await container.exec({ Cmd: ['bash', '-c', script], AttachStdout: true, AttachStderr: true });
   const stream = await execution.start({});
-  stream.resume();
+  let output = '';
+  stream.on('data', (chunk: Buffer) => (output += chunk.toString('latin1')));
   await new Promise((done) => stream.once('end', done));
   const { ExitCode } = await execution.inspect();
   if (ExitCode !== 0) throw new Error(`docker exec exited ${ExitCode}: ${script}`);
+  return output;
 }
 
 async function main(): Promise<void> {
@@ -231,7 +235,9 @@ async function main(): Promise<void> {
     try {
       await container.start();
       await exec(container, solveScript);
-      await exec(container, testScript);
+      // As the local floor does, and any runner must: the reward comes out (with the verifier's exec, bash builtins only).
+      const output = await exec(container, `${testScript}\nread -r r < /logs/verifier/reward.txt; echo "reward=$r"`);
+      if (!output.includes('reward=1\n')) throw new Error(`raw docker trial: no reward 1 in ${JSON.stringify(output)}`);
     } finally {
       await container.remove({ force: true });
     }

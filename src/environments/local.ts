@@ -7,6 +7,7 @@ import { basename, dirname, join, resolve, sep } from 'node:path';
 import { InfraError } from '../errors.js';
 import type { Task } from '../task/types.js';
 import { removeTree } from '../util/remove-tree.js';
+import { SYNC_FILE_BYTES } from '../util/small-files.js';
 import { parseDockerfile } from './dockerfile.js';
 import { killGroup, runInProcessGroup } from './process.js';
 import { helperLauncher } from './spawner.js';
@@ -74,12 +75,10 @@ export function makePathRewriter(root: string, prefixes: readonly string[]): (te
 }
 
 /**
- * File-system work on a trial root is synchronous where it is small and bounded: on a busy machine an async fs
- * call costs about twice the CPU of the sync one (thread-pool handoff; bench/jobs/throughput.ts), and a trivial
- * trial makes ~100 of them. Files above this size are copied asynchronously, and long copies yield to the event
- * loop every YIELD_EVERY files.
+ * File-system work on a trial root is synchronous where it is small and bounded (a trivial trial makes ~100 fs
+ * calls): files up to SYNC_FILE_BYTES are copied synchronously, bigger ones asynchronously, and long copies
+ * yield to the event loop every YIELD_EVERY files.
  */
-const SYNC_FILE_BYTES = 256 * 1024;
 const YIELD_EVERY = 64;
 
 function isProbablyText(data: Buffer): boolean {

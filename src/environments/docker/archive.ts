@@ -1,11 +1,12 @@
 import type Docker from 'dockerode';
-import { lstat, mkdir, readdir, readFile, readlink } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readlink } from 'node:fs/promises';
 import { basename, dirname, join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tarFs from 'tar-fs';
 import tarStream from 'tar-stream';
 import { InfraError, errorMessage } from '../../errors.js';
+import { readFileBySize } from '../../util/small-files.js';
 import { entryAdder } from './context.js';
 
 /**
@@ -58,7 +59,7 @@ export function packUploads(uploads: PendingUpload[]): Readable {
     } else if (info.isSymbolicLink()) {
       await add({ ...header, type: 'symlink', linkname: await readlink(hostPath) });
     } else if (info.isFile()) {
-      await add({ ...header, type: 'file' }, await readFile(hostPath));
+      await add({ ...header, type: 'file' }, await readFileBySize(hostPath, info.size));
     }
   };
   void (async () => {

@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { open, rename, rm } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readSync, renameSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { type Duplex, type Readable, Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -7,6 +7,7 @@ import { InfraError, errorMessage } from '../../errors.js';
 import { MAX_CAPTURE_BYTES, StopTrigger } from '../process.js';
 import type { ExecResult } from '../types.js';
 import type { VerificationOutcome, VerificationRequest } from '../verification.js';
+import { removeTree } from '../../util/remove-tree.js';
 import { extractToHost } from './archive.js';
 import { KILL_SCRIPT, STOP_ALL_FUNCTION, runHelper, unlessContainerDied } from './exec.js';
 
@@ -61,21 +62,23 @@ const MAX_DETAIL_CHARS = 2_000;
 const PREFIX = '\x1eSKILL_EVAL_';
 
 /** The last MAX_CAPTURE_BYTES of a file as text, as TailBuffer keeps of a live stream; '' when it is missing. */
-async function readTail(path: string): Promise<string> {
-  let file;
+function readTail(path: string): string {
+  let fd: number;
   try {
-    file = await open(path, 'r');
+    fd = openSync(path, 'r');
   } catch {
     return '';
   }
   try {
-    const { size } = await file.stat();
+    // Synchronous (see src/util/small-files.ts): usually a few bytes, at most MAX_CAPTURE_BYTES (a few ms).
+    const { size } = fstatSync(fd);
     const length = Math.min(size, MAX_CAPTURE_BYTES);
-    const { buffer, bytesRead } = await file.read(Buffer.alloc(length), 0, length, size - length);
+    const buffer = Buffer.alloc(length);
+    const bytesRead = readSync(fd, buffer, 0, length, size - length);
     const text = buffer.subarray(0, bytesRead).toString('utf8');
     return size > length ? `[… ${size - length} earlier bytes dropped …]\n${text}` : text;
   } finally {
-    await file.close();
+    closeSync(fd);
   }
 }
 
@@ -219,18 +222,18 @@ export async function verifyInOneExec(container: Docker.Container, request: Veri
   if (events.RC === undefined && !timedOut && !aborted) throw new InfraError('the verifier exec ended before the verifier did (the container stopped?)');
 
   const outDir = join(request.staging, events.PREPARED.replace(/^\/+/, ''));
-  const stdout = await readTail(join(outDir, 'stdout'));
-  const stderr = await readTail(join(outDir, 'stderr'));
+  const stdout = readTail(join(outDir, 'stdout'));
+  const stderr = readTail(join(outDir, 'stderr'));
   if (extractError) throw new InfraError(`copying the verifier's logs out failed: ${errorMessage(extractError)}`, { cause: extractError });
   if (events.COLLECT_FAILED !== undefined) throw new InfraError("copying the verifier's logs out failed (tar -c in the container)");
   for (const { from, to } of request.collect) {
     try {
-      await rename(join(request.staging, posix.normalize(from).replace(/^\/+/, '')), to);
+      renameSync(join(request.staging, posix.normalize(from).replace(/^\/+/, '')), to);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
   }
-  await rm(request.staging, { recursive: true, force: true });
+  await removeTree(request.staging);
   const result: ExecResult = {
     exitCode,
     timedOut,
