@@ -152,8 +152,8 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 /** Raw and skill-eval alternate within each repetition so both see the same machine state. */
 async function compare(title: string, trials: number, reps: number, raw: () => Promise<void>, job: (trials: number, concurrency: number) => Promise<Measured>): Promise<void> {
   console.log(`\n${title}: ${trials} trivial trials, ${reps === 1 ? 'one run' : `median of ${reps} runs`} each`);
-  console.log('concurrency | raw trials/s | skill-eval trials/s | skill-eval / raw | machine CPU ms per trial, raw / skill-eval');
-  console.log('------------|--------------|---------------------|------------------|-------------------------------------------');
+  console.log('concurrency | raw trials/s | skill-eval trials/s | skill-eval / raw | paired runs, min–max | machine CPU ms per trial, raw / skill-eval');
+  console.log('------------|--------------|---------------------|------------------|----------------------|-------------------------------------------');
   for (const concurrency of CONCURRENCY) {
     const raws: Measured[] = [];
     const ours: Measured[] = [];
@@ -165,8 +165,11 @@ async function compare(title: string, trials: number, reps: number, raw: () => P
     const o = median(ours.map((m) => m.perSecond));
     const cpu = (ms: Array<number | undefined>): string => (ms.every((x) => x !== undefined) ? median(ms as number[]).toFixed(1) : '–');
     const mark = concurrency === 4 ? (o / r >= 0.9 ? '  (goal ≥ 90 %: met)' : '  (goal ≥ 90 %: NOT met)') : '';
+    // Each repetition's raw and skill-eval runs are back to back: their ratio shows how much the machine drifts.
+    const paired = raws.map((raw, i) => ours[i]!.perSecond / raw.perSecond);
+    const spread = `${(Math.min(...paired) * 100).toFixed(0)}–${(Math.max(...paired) * 100).toFixed(0)} %`;
     console.log(
-      `${String(concurrency).padStart(11)} | ${r.toFixed(1).padStart(12)} | ${o.toFixed(1).padStart(19)} | ${`${((o / r) * 100).toFixed(0)} %`.padStart(16)} | ${`${cpu(raws.map((m) => m.cpuMs))} / ${cpu(ours.map((m) => m.cpuMs))}`.padStart(41)}${mark}`,
+      `${String(concurrency).padStart(11)} | ${r.toFixed(1).padStart(12)} | ${o.toFixed(1).padStart(19)} | ${`${((o / r) * 100).toFixed(0)} %`.padStart(16)} | ${spread.padStart(20)} | ${`${cpu(raws.map((m) => m.cpuMs))} / ${cpu(ours.map((m) => m.cpuMs))}`.padStart(41)}${mark}`,
     );
   }
 }
