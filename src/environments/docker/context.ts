@@ -179,10 +179,6 @@ async function hashContext(dockerfile: string, buildArgs: Record<string, string>
   return hash.digest('hex');
 }
 
-/**
- * The context as a tar stream, entries in plan order, owned by root (the image's files should not carry host
- * uids); the Dockerfile gets DOCKERFILE_SUFFIX and the context the folder it copies.
- */
 /** `add(header, content?)` for a tar pack, awaiting each entry. */
 export function entryAdder(pack: tarStream.Pack): (header: Partial<tarStream.Header> & { name: string }, content?: Buffer) => Promise<void> {
   return (header, content) =>
@@ -193,6 +189,10 @@ export function entryAdder(pack: tarStream.Pack): (header: Partial<tarStream.Hea
     });
 }
 
+/**
+ * The context as a tar stream, entries in plan order, owned by root (the image's files should not carry host
+ * uids); the Dockerfile gets DOCKERFILE_SUFFIX and the context the folder it copies.
+ */
 export function packContext(plan: Pick<BuildContextPlan, 'entries' | 'dockerfile'>): Readable {
   const pack = tarStream.pack();
   const add = entryAdder(pack);
