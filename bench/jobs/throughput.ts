@@ -10,9 +10,10 @@
  * process, kernel included; from /proc/stat): where the floor is two bash starts, it shows what skill-eval's
  * own bookkeeping costs (a fresh trial root, config/result/session files, tests copied in, logs moved out).
  *
- * Docker trials cost ~0.5–1 s each, so the Docker table uses fewer trials and runs by default.
+ * Docker trials cost ~0.3 s each at concurrency 4 (the whole Docker table takes ~9 min with the defaults); a run of
+ * 50 keeps the engine's own run-to-run noise (±5–10 %) from deciding the ratio.
  *
- *   npx tsx bench/jobs/throughput.ts [trials=50, 0 skips local] [reps=3] [docker-trials=24, 0 skips Docker] [docker-reps=3]
+ *   npx tsx bench/jobs/throughput.ts [trials=50, 0 skips local] [reps=3] [docker-trials=50, 0 skips Docker] [docker-reps=3]
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -33,7 +34,7 @@ import { Redactor } from '../../src/trial/secrets.js';
 
 const LOCAL_TRIALS = Number(process.argv[2] ?? 50);
 const LOCAL_REPS = Number(process.argv[3] ?? 3);
-const DOCKER_TRIALS = Number(process.argv[4] ?? 24);
+const DOCKER_TRIALS = Number(process.argv[4] ?? 50);
 const DOCKER_REPS = Number(process.argv[5] ?? 3);
 const CONCURRENCY = [1, 2, 4, 8];
 const taskDir = resolve(import.meta.dirname, '../../tests/fixtures/jobs/trivial');

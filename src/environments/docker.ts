@@ -162,6 +162,8 @@ class DockerWorkspace implements Workspace {
   readonly paths: EnvironmentPaths;
   private disposed = false;
   private pending: PendingUpload[] = [];
+  /** What downloads left out (links out of the copied directory, devices), for the verification outcome. */
+  private skippedInDownloads: string[] = [];
 
   constructor(
     private readonly docker: Docker,
@@ -252,7 +254,7 @@ class DockerWorkspace implements Workspace {
   async download(envPath: string, hostPath: string): Promise<boolean> {
     this.assertLive();
     await this.flushUploads();
-    return downloadPath(this.container, envPath, hostPath);
+    return downloadPath(this.container, envPath, hostPath, this.skippedInDownloads);
   }
 
   async readFile(envPath: string): Promise<Buffer | undefined> {
@@ -295,7 +297,9 @@ class DockerWorkspace implements Workspace {
       if (outcome) return outcome;
       this.options.tarWorks.value = false; // nothing was done: step by step below
     }
-    return verifyStepByStep(this, request);
+    this.skippedInDownloads = [];
+    const outcome = await verifyStepByStep(this, request);
+    return this.skippedInDownloads.length > 0 ? { ...outcome, skipped: this.skippedInDownloads } : outcome;
   }
 
   /** Takes the container off every network (the verifier then runs offline). */

@@ -32,6 +32,8 @@ export interface VerificationOutcome {
   result: ExecResult;
   /** How long copying the logs out took (part of the verifier phase). */
   collectMs: number;
+  /** Log entries left out while copying (unsafe links, devices, …), each with why. */
+  skipped?: string[] | undefined;
 }
 
 /** The reset as one shell command (for workspaces whose only way in is exec). */

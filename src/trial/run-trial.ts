@@ -228,8 +228,9 @@ export async function runTrial(spec: TrialSpec, runtime: TrialRuntime): Promise<
         ],
         staging: join(runtime.trialDir, '.logs-download'),
       };
-      const { result, collectMs } = ws.verify ? await ws.verify(request) : await verifyStepByStep(ws, request);
+      const { result, collectMs, skipped } = ws.verify ? await ws.verify(request) : await verifyStepByStep(ws, request);
       clock.phases.collect_ms = collectMs;
+      for (const entry of skipped ?? []) log.record({ type: 'note', text: `left out of the collected logs: ${entry}` });
       verifier = { exit_code: result.exitCode, timed_out: result.timedOut, duration_ms: result.durationMs };
       log.record({ type: 'verifier', exitCode: result.exitCode, timedOut: result.timedOut, stdout: result.stdout, stderr: result.stderr, durationMs: result.durationMs });
       if (cancelled()) throw new InterruptedError('trial cancelled');

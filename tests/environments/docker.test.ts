@@ -1,6 +1,6 @@
 /** The Docker provider against a real engine (see docker-engine.ts for when this suite runs). */
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, mkdtemp, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -381,11 +381,16 @@ describe.runIf(run)('docker provider (real engine)', () => {
       const w = await provider.createWorkspace(prepared, trial());
       try {
         await w.exec('mkdir -p /tests /solution && echo fake > /tests/test.sh && echo 1 > /logs/verifier/reward.txt && echo note > /logs/agent/agent.log');
+        // Links the agent left in its logs: one that means the same on the host, one that would point into the host.
+        await w.exec('echo made > /logs/artifacts/made.txt && ln -s made.txt /logs/artifacts/same.txt && ln -s /app/out.txt /logs/artifacts/elsewhere.txt');
         await w.exec('(while :; do echo 1 > /logs/verifier/reward.txt; sleep 0.05; done) >/dev/null 2>&1 &');
-        const { result, collected } = await verifyWith(
+        const { result, collected, skipped } = await verifyWith(
           w,
           'echo "out $GREETING"; echo err >&2; id -u; cat /tests/test.sh | head -c 4; echo; cat /logs/verifier/reward.txt 2>/dev/null || echo no-reward; echo 0.5 > /logs/verifier/reward.txt; exit 3\n',
         );
+        expect(await readlink(join(collected, 'artifacts/same.txt'))).toBe('made.txt');
+        expect(skipped).toEqual(['/logs/artifacts/elsewhere.txt → /app/out.txt: a symbolic link out of /logs/artifacts']);
+        expect((await readdir(collected)).sort()).toEqual(['agent', 'artifacts', 'verifier']);
         expect(result.exitCode).toBe(3);
         expect(result.timedOut).toBe(false);
         expect(result.stdout).toBe('out hi\n0\necho\nno-reward\n');
@@ -469,10 +474,14 @@ describe.runIf(run)('docker provider (real engine)', () => {
       }
       const w = await provider.createWorkspace(prepared, trial());
       try {
-        const { result, collected } = await verifyWith(w, 'id -u; echo 1 > /logs/verifier/reward.txt\n', { user: 'nobody', owner: 'nobody' });
+        await w.exec('ln -s /etc/passwd /logs/agent/passwd && echo kept > /logs/agent/kept.txt');
+        const { result, collected, skipped } = await verifyWith(w, 'id -u; echo 1 > /logs/verifier/reward.txt\n', { user: 'nobody', owner: 'nobody' });
         expect(result.exitCode).toBe(0);
         expect(result.stdout).toBe('65534\n');
         expect(await readFile(join(collected, 'verifier/reward.txt'), 'utf8')).toBe('1\n');
+        // Step by step, the logs come through the archive API: the same rules for links as in one exec.
+        expect(await readFile(join(collected, 'agent/kept.txt'), 'utf8')).toBe('kept\n');
+        expect(skipped).toEqual(['/logs/agent/passwd → /etc/passwd: a symbolic link out of /logs']);
       } finally {
         await w.dispose();
       }

@@ -1,12 +1,12 @@
 import type Docker from 'dockerode';
-import { lstat, mkdir, readdir, readlink } from 'node:fs/promises';
+import { lstat, readdir, readlink } from 'node:fs/promises';
 import { basename, dirname, join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import tarFs from 'tar-fs';
 import tarStream from 'tar-stream';
 import { InfraError, errorMessage } from '../../errors.js';
 import { readFileBySize } from '../../util/small-files.js';
+import { collectLogs } from './collect.js';
 import { entryAdder } from './context.js';
 
 /**
@@ -101,33 +101,17 @@ async function getArchive(container: Docker.Container, envPath: string): Promise
 }
 
 /**
- * Extracts a tar from the container onto the host: the files belong to whoever runs skill-eval, not to the
- * container's uids (no chown per entry); modes and times are kept. (`chown` is a tar-fs option that
- * @types/tar-fs does not declare.)
+ * Copies `envPath` (file or directory) to `hostPath`; false when it does not exist. Entries it leaves out (links
+ * out of it, devices; see collect.ts) are added to `skipped`.
  */
-export function extractToHost(directory: string, options: tarFs.ExtractOptions = {}): ReturnType<typeof tarFs.extract> {
-  const withoutChown: tarFs.ExtractOptions & { chown: boolean } = { ...options, chown: false };
-  return tarFs.extract(directory, withoutChown);
-}
-
-/** Copies `envPath` (file or directory) to `hostPath`; false when it does not exist. */
-export async function downloadPath(container: Docker.Container, envPath: string, hostPath: string): Promise<boolean> {
+export async function downloadPath(container: Docker.Container, envPath: string, hostPath: string, skipped?: string[]): Promise<boolean> {
   const archive = await getArchive(container, envPath);
   if (!archive) return false;
-  const top = basename(hostPath);
-  await mkdir(dirname(hostPath), { recursive: true });
+  // The engine names the archive's entries after envPath's base name.
+  const collector = collectLogs([{ from: posix.normalize(envPath), to: hostPath, archiveName: posix.basename(posix.normalize(envPath)) }], () => undefined);
   try {
-    await pipeline(
-      archive,
-      extractToHost(dirname(hostPath), {
-        // The archive's first component is basename(envPath); it becomes basename(hostPath).
-        map: (header) => {
-          const slash = header.name.indexOf('/');
-          header.name = slash < 0 ? top : `${top}${header.name.slice(slash)}`;
-          return header;
-        },
-      }),
-    );
+    await pipeline(archive, collector.sink);
+    skipped?.push(...(await collector.done).skipped);
   } catch (error) {
     throw new InfraError(`downloading ${envPath} failed: ${errorMessage(error)}`, { cause: error });
   }

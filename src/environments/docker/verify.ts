@@ -1,14 +1,11 @@
 import type Docker from 'dockerode';
-import { closeSync, fstatSync, openSync, readSync, renameSync } from 'node:fs';
-import { join, posix } from 'node:path';
 import { type Duplex, type Readable, Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { InfraError, errorMessage } from '../../errors.js';
-import { MAX_CAPTURE_BYTES, StopTrigger } from '../process.js';
+import { StopTrigger } from '../process.js';
 import type { ExecResult } from '../types.js';
 import type { VerificationOutcome, VerificationRequest } from '../verification.js';
-import { removeTree } from '../../util/remove-tree.js';
-import { extractToHost } from './archive.js';
+import { collectLogs } from './collect.js';
 import { KILL_SCRIPT, STOP_ALL_FUNCTION, runHelper, unlessContainerDied } from './exec.js';
 
 /**
@@ -60,27 +57,6 @@ export const VERIFY_SCRIPT = [
 const MAX_DETAIL_CHARS = 2_000;
 
 const PREFIX = '\x1eSKILL_EVAL_';
-
-/** The last MAX_CAPTURE_BYTES of a file as text, as TailBuffer keeps of a live stream; '' when it is missing. */
-function readTail(path: string): string {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return '';
-  }
-  try {
-    // Synchronous (see src/util/small-files.ts): usually a few bytes, at most MAX_CAPTURE_BYTES (a few ms).
-    const { size } = fstatSync(fd);
-    const length = Math.min(size, MAX_CAPTURE_BYTES);
-    const buffer = Buffer.alloc(length);
-    const bytesRead = readSync(fd, buffer, 0, length, size - length);
-    const text = buffer.subarray(0, bytesRead).toString('utf8');
-    return size > length ? `[… ${size - length} earlier bytes dropped …]\n${text}` : text;
-  } finally {
-    closeSync(fd);
-  }
-}
 
 export interface OneExecOptions {
   workdir: string;
@@ -158,13 +134,13 @@ export async function verifyInOneExec(container: Docker.Container, request: Veri
       callback();
     },
   });
-  // stdout: the tar of the logs, extracted into the staging directory as it arrives.
-  const extract = extractToHost(request.staging);
-  const extracted = new Promise<unknown>((resolve) => {
-    extract.on('finish', () => resolve(undefined));
-    extract.on('error', (error: unknown) => resolve(error));
-  });
-  container.modem.demuxStream(stream, extract as unknown as Writable, errSink);
+  // stdout: the tar of the logs, placed at their destinations as it arrives (the verifier's output kept in memory).
+  const logs = collectLogs(request.collect, () => events.PREPARED);
+  const collected = logs.done.then(
+    (value) => ({ value, error: undefined }),
+    (error: unknown) => ({ value: undefined, error }),
+  );
+  container.modem.demuxStream(stream, logs.sink, errSink);
   const ended = new Promise<void>((resolve) => {
     stream.once('end', resolve);
     stream.once('close', resolve);
@@ -204,8 +180,8 @@ export async function verifyInOneExec(container: Docker.Container, request: Veri
     trigger?.clear();
     signal?.removeEventListener('abort', abortedEarly);
   }
-  extract.end();
-  const extractError = await extracted;
+  logs.sink.end();
+  const { value: logsOut, error: extractError } = await collected;
   if (signal?.aborted && !group) return { result: { exitCode: undefined, timedOut: false, aborted: true, stdout: '', stderr: '', durationMs: 0 }, collectMs: 0 };
 
   if (events.NO_TAR !== undefined) return undefined;
@@ -221,26 +197,15 @@ export async function verifyInOneExec(container: Docker.Container, request: Veri
   const exitCode = await unlessContainerDied(container, events.RC !== undefined && !timedOut && !aborted ? Number(events.RC) : undefined);
   if (events.RC === undefined && !timedOut && !aborted) throw new InfraError('the verifier exec ended before the verifier did (the container stopped?)');
 
-  const outDir = join(request.staging, events.PREPARED.replace(/^\/+/, ''));
-  const stdout = readTail(join(outDir, 'stdout'));
-  const stderr = readTail(join(outDir, 'stderr'));
-  if (extractError) throw new InfraError(`copying the verifier's logs out failed: ${errorMessage(extractError)}`, { cause: extractError });
+  if (extractError || !logsOut) throw new InfraError(`copying the verifier's logs out failed: ${errorMessage(extractError)}`, { cause: extractError });
   if (events.COLLECT_FAILED !== undefined) throw new InfraError("copying the verifier's logs out failed (tar -c in the container)");
-  for (const { from, to } of request.collect) {
-    try {
-      renameSync(join(request.staging, posix.normalize(from).replace(/^\/+/, '')), to);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-  }
-  await removeTree(request.staging);
   const result: ExecResult = {
     exitCode,
     timedOut,
     aborted,
-    stdout,
-    stderr,
+    stdout: logsOut.stdout,
+    stderr: logsOut.stderr,
     durationMs: Math.round((ranAt || performance.now()) - (started || performance.now())),
   };
-  return { result, collectMs: Math.round(performance.now() - (ranAt || performance.now())) };
+  return { result, collectMs: Math.round(performance.now() - (ranAt || performance.now())), ...(logsOut.skipped.length > 0 ? { skipped: logsOut.skipped } : {}) };
 }

@@ -1,0 +1,243 @@
+import { closeSync, constants, copyFileSync, futimesSync, linkSync, lstatSync, mkdirSync, openSync, symlinkSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname, join, posix } from 'node:path';
+import type { Writable } from 'node:stream';
+import tarStream from 'tar-stream';
+import { MAX_CAPTURE_BYTES } from '../process.js';
+
+/**
+ * Extracts the tar the one-exec verification writes (see verify.ts) straight into the trial directory: each
+ * collected environment directory (`/logs/agent`, …) lands at its host destination, and the verifier's
+ * stdout/stderr files are kept in memory (their last MAX_CAPTURE_BYTES), never written to disk. No staging
+ * directory, no renames; every call is synchronous (a trial's logs are usually a handful of small files, and a
+ * synchronous fs call costs about half the CPU of an async one on a busy machine).
+ *
+ * The archive's contents are the agent's to choose (it could write anything under /logs), so:
+ *   - only names under a collected directory or the two output files are extracted; names with `..` never;
+ *   - a file is written only inside directories this extraction created or checked (lstat: a real directory),
+ *     opened with O_NOFOLLOW: nothing is ever written through a symbolic link;
+ *   - a symbolic link is kept only when it is relative and stays inside its collected directory (it means the
+ *     same on the host); a link elsewhere (`/app/out.txt`) would point into the host's file system, so it is
+ *     left out and reported in `skipped` — it does not fail the trial;
+ *   - hard links become links to (or copies of) files extracted here; devices, FIFOs and the like are skipped;
+ *   - modes keep their permission bits under the umask (no setuid/setgid); file times are kept.
+ */
+
+export interface CollectRoute {
+  /** Absolute environment directory (`/logs/agent`). */
+  from: string;
+  /** Host directory it becomes. */
+  to: string;
+  /** How the archive names it: `from` without the leading slash (tar -C /) unless given (the engine names it by its base name). */
+  archiveName?: string | undefined;
+}
+
+export interface CollectedLogs {
+  /** What the verifier printed, as text (the last MAX_CAPTURE_BYTES; a note says how much came before). */
+  stdout: string;
+  stderr: string;
+  /** Entries left out, each with why (`/logs/agent/x → /etc/passwd: a symbolic link out of /logs/agent`). */
+  skipped: string[];
+}
+
+export interface LogsCollector {
+  /** Write the exec's stdout (the tar) here; end it when the exec ended. */
+  sink: Writable;
+  /** Settles when the sink was ended and every entry is placed; rejects on a host file-system error. */
+  done: Promise<CollectedLogs>;
+}
+
+/** The last `limit` bytes of a stream, decoded once at the end. */
+class ByteTail {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  private dropped = 0;
+  constructor(private readonly limit: number) {}
+  push(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    while (this.size - this.chunks[0]!.length >= this.limit) {
+      const first = this.chunks.shift()!;
+      this.size -= first.length;
+      this.dropped += first.length;
+    }
+  }
+  toString(): string {
+    let all = Buffer.concat(this.chunks);
+    let dropped = this.dropped;
+    if (all.length > this.limit) {
+      dropped += all.length - this.limit;
+      all = all.subarray(all.length - this.limit);
+    }
+    const text = all.toString('utf8');
+    return dropped > 0 ? `[… ${dropped} earlier bytes dropped …]\n${text}` : text;
+  }
+}
+
+/** `/logs/agent/` → `logs/agent`, as tar -C / names it. */
+function archiveKey(envPath: string): string {
+  return posix.normalize(envPath).replace(/^\/+/, '').replace(/\/+$/, '');
+}
+
+const WRITE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
+
+/**
+ * @param outputDir the verifier's output directory in the environment (`/tmp/.skill-eval-verify.<pid>`), known
+ *   once the script said so (before the tar starts); its `stdout` and `stderr` entries are captured.
+ */
+export function collectLogs(routes: readonly CollectRoute[], outputDir: () => string | undefined, limit = MAX_CAPTURE_BYTES): LogsCollector {
+  const keyed = routes.map((route) => ({ key: route.archiveName ?? archiveKey(route.from), from: posix.normalize(route.from).replace(/\/+$/, ''), to: route.to }));
+  /** Host directories that are real directories (created or checked here): files may be written inside. */
+  const directories = new Set<string>();
+  /** Host files written here, by archive name: targets for hard-link entries. */
+  const written = new Map<string, string>();
+  const outputs = { stdout: new ByteTail(limit), stderr: new ByteTail(limit) };
+  const skipped: string[] = [];
+
+  /** Where an archive name goes, and its environment path (for links and messages). */
+  const locate = (name: string): { route: (typeof keyed)[number]; host: string; relative: string; envName: string } | undefined => {
+    for (const route of keyed) {
+      if (name === route.key) return { route, host: route.to, relative: '', envName: route.from };
+      if (name.startsWith(`${route.key}/`)) {
+        const relative = name.slice(route.key.length + 1);
+        return { route, host: join(route.to, ...relative.split('/')), relative, envName: `${route.from}/${relative}` };
+      }
+    }
+    return undefined;
+  };
+
+  /** Makes `dir` (the route's destination or below it) a checked real directory; false when something else is there. */
+  const ensureDirectory = (dir: string, routeRoot: string, mode = 0o755): boolean => {
+    if (directories.has(dir)) return true;
+    if (dir !== routeRoot && !ensureDirectory(dirname(dir), routeRoot)) return false;
+    try {
+      // The destination's own parent is the trial directory (ours): created as needed.
+      mkdirSync(dir, { recursive: dir === routeRoot, mode: (mode & 0o777) | 0o700 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const info = lstatSync(dir);
+    if (!info.isDirectory()) return false;
+    directories.add(dir);
+    return true;
+  };
+
+  /** Removes a non-directory at `path` so an entry can take its place (a later entry of the same name wins, as with tar). */
+  const clear = (path: string): boolean => {
+    try {
+      if (lstatSync(path).isDirectory()) return false;
+      unlinkSync(path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    return true;
+  };
+
+  const extract = tarStream.extract();
+  const done = new Promise<CollectedLogs>((resolve, reject) => {
+    extract.on('finish', () => resolve({ stdout: outputs.stdout.toString(), stderr: outputs.stderr.toString(), skipped }));
+    extract.on('error', reject);
+  });
+
+  extract.on('entry', (header, stream, next) => {
+    // A broken archive destroys the entry's stream too; the error reaches `done` through the extractor.
+    stream.on('error', () => undefined);
+    const drain = (reason?: string): void => {
+      if (reason) skipped.push(reason);
+      stream.on('end', () => next());
+      stream.resume();
+    };
+    try {
+      const raw = header.name.replace(/\/+$/, '');
+      const type = header.type ?? 'file';
+      const out = outputDir();
+      const asRoot = `/${raw}`;
+      const output = out !== undefined && type === 'file' ? (asRoot === `${out}/stdout` ? outputs.stdout : asRoot === `${out}/stderr` ? outputs.stderr : undefined) : undefined;
+      if (output) {
+        stream.on('data', (chunk: unknown) => output.push(chunk as Buffer));
+        stream.on('end', () => next());
+        return;
+      }
+      if (out !== undefined && (asRoot === out || asRoot.startsWith(`${out}/`))) return drain();
+      if (raw.split('/').some((part) => part === '..' || part === '.' || part === '')) return drain(`${asRoot}: not a plain path`);
+      const place = locate(raw);
+      if (!place) return drain(`${asRoot}: outside the collected directories`);
+      const { route, host, relative, envName: name } = place;
+
+      if (type === 'directory') {
+        return drain(ensureDirectory(host, route.to, header.mode ?? 0o755) ? undefined : `${name}: something other than a directory is in its place`);
+      }
+      if (relative === '' && type === 'file') {
+        // A single file was asked for: its host parent is the caller's.
+        mkdirSync(dirname(host), { recursive: true });
+      } else if (relative === '') {
+        return drain(`${name}: a ${type} where a directory was expected`);
+      } else if (!ensureDirectory(dirname(host), route.to)) {
+        return drain(`${name}: one of its directories is not a directory on the host`);
+      }
+
+      if (type === 'symlink') {
+        const target = header.linkname ?? '';
+        const resolved = posix.resolve(posix.dirname(name), target);
+        const inside = !posix.isAbsolute(target) && resolved.startsWith(`${route.from}/`);
+        if (!inside) return drain(`${name} → ${target}: a symbolic link out of ${route.from}`);
+        if (!clear(host)) return drain(`${name}: a directory is in its place`);
+        symlinkSync(target, host);
+        return drain();
+      }
+      if (type === 'link') {
+        const source = written.get((header.linkname ?? '').replace(/\/+$/, ''));
+        if (source === undefined) return drain(`${name}: a hard link to ${header.linkname ?? '?'}, which was not extracted`);
+        if (!clear(host)) return drain(`${name}: a directory is in its place`);
+        try {
+          linkSync(source, host);
+        } catch {
+          copyFileSync(source, host);
+        }
+        written.set(raw, host);
+        return drain();
+      }
+      if (type !== 'file' && type !== 'contiguous-file') return drain(`${name}: a ${type}, not a file, directory or link`);
+
+      let fd: number;
+      try {
+        fd = openSync(host, WRITE_FLAGS, (header.mode ?? 0o644) & 0o777);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        // ELOOP: a symbolic link of the same name came earlier; the file replaces it, never writes through it.
+        if (code !== 'ELOOP' && code !== 'EISDIR') throw error;
+        if (!clear(host)) return drain(`${name}: a directory is in its place`);
+        fd = openSync(host, WRITE_FLAGS, (header.mode ?? 0o644) & 0o777);
+      }
+      let failed: unknown;
+      let open = true;
+      const close = (): void => {
+        if (open) closeSync(fd);
+        open = false;
+      };
+      stream.on('data', (chunk: unknown) => {
+        if (failed !== undefined) return;
+        try {
+          writeSync(fd, chunk as Buffer);
+        } catch (error) {
+          failed = error;
+        }
+      });
+      stream.on('error', close);
+      stream.on('end', () => {
+        try {
+          if (failed === undefined && header.mtime) futimesSync(fd, new Date(), header.mtime);
+        } catch {
+          // the time is a nicety
+        }
+        close();
+        written.set(raw, host);
+        next(failed as Error | undefined);
+      });
+    } catch (error) {
+      stream.resume();
+      next(error as Error);
+    }
+  });
+
+  return { sink: extract as unknown as Writable, done };
+}
