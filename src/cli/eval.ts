@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { availableParallelism } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { EXIT_CODES, InfraError, TaskFormatError, UsageError, formatProblem, type Problem } from '../errors.js';
 import { getAgent } from '../agents/registry.js';
@@ -12,7 +12,7 @@ import { runJob, type JobAgent } from '../jobs/run-job.js';
 import { summarizeResults, type JobSummary } from '../jobs/summary.js';
 import { timestampForFile, writeEvalReports } from '../results/eval-report.js';
 import { writeJsonAtomic } from '../results/write.js';
-import { diffJobConfig, findResumableJob, readJobConfig, type JobConfig } from '../jobs/job-config.js';
+import { diffJobConfig, findResumableJob, markReportsWritten, readJobConfig, type JobConfig } from '../jobs/job-config.js';
 import { loadTask, checkTaskForProvider } from '../task/load.js';
 import { expandTaskSpecs } from '../task/resolve.js';
 import type { Task } from '../task/types.js';
@@ -282,7 +282,11 @@ export async function runEval(requested: EvalOptions, cwd: string, argv: string[
     if (!groups.has(key)) groups.set(key, { task: r.task, agent: r.agent, model: r.model, arm: r.arm, results: [] });
     groups.get(key)!.results.push(r);
   }
-  const reportPaths = await writeEvalReports({ resultsDir, jobDir, createdAt, commandLine: argv.slice(2), passThreshold: options.passThreshold, groups: [...groups.values()] });
+  // Named after the job's start: a resumed job rewrites its reports instead of adding new ones.
+  const reportPaths = await writeEvalReports({ resultsDir, jobDir, createdAt: new Date(planned.created_at), commandLine: argv.slice(2), passThreshold: options.passThreshold, groups: [...groups.values()] });
+  // Written last: a job killed before this point is unfinished, and the same command resumes it (runs nothing
+  // more, writes the reports).
+  await markReportsWritten(jobDir, reportPaths.map((path) => relative(jobDir, path)));
 
   if (options.print === false) {
     // the caller reports

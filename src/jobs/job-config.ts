@@ -3,6 +3,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ARMS } from '../results/schema.js';
+import { writeJsonAtomic } from '../results/write.js';
 
 /** `job.json`: what a job planned. Resuming requires the same plan. */
 export const jobConfigSchema = z.object({
@@ -83,14 +84,25 @@ export function plannedTrialCount(config: JobConfig): number {
   return config.tasks.length * config.agents.length * config.arms.length * config.trials;
 }
 
-/** Whether summary.json accounts for every planned trial (a run killed after its last trial may have left an older one). */
+/**
+ * Whether summary.json accounts for every planned trial and lists the per-task reports (a run killed after its
+ * last trial may have left an older summary, or no reports).
+ */
 async function summaryComplete(jobDir: string, planned: number): Promise<boolean> {
   try {
-    const summary = JSON.parse(await readFile(join(jobDir, 'summary.json'), 'utf8')) as { finished?: unknown };
-    return typeof summary.finished === 'number' && summary.finished >= planned;
+    const summary = JSON.parse(await readFile(join(jobDir, 'summary.json'), 'utf8')) as { finished?: unknown; reports?: unknown };
+    return typeof summary.finished === 'number' && summary.finished >= planned && Array.isArray(summary.reports);
   } catch {
     return false;
   }
+}
+
+/** Adds `reports` (paths relative to the job directory) to summary.json: the last thing a job writes. */
+export async function markReportsWritten(jobDir: string, reports: string[]): Promise<void> {
+  const path = join(jobDir, 'summary.json');
+  if (!existsSync(path)) return;
+  const summary = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+  await writeJsonAtomic(path, { ...summary, reports });
 }
 
 /** The most recent job under `jobsDir` with the same plan that has not finished every trial, or whose summary lags. */

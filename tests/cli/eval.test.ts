@@ -1,4 +1,4 @@
-import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
@@ -100,5 +100,33 @@ describe('skill-eval eval', () => {
     const changed = await runCli([...args.filter((a) => a !== '--trials=2'), '--trials=3']);
     expect(changed.exitCode).toBe(2);
     expect(changed.stderr).toContain('trials: 2 → 3');
+  });
+
+  it('finishes a job killed after its last trial but before its reports: the same command writes them and runs nothing', async () => {
+    const results = await tempDir('eval-reports');
+    const args = ['eval', 'superlint', '--agent=oracle', '--provider=local', '--trials=1', '--no-skills', `--results-dir=${results}`];
+    const first = await runCli(args);
+    expect(first.exitCode).toBe(0);
+    const [jobId] = await readdir(join(results, 'jobs'));
+    const summaryPath = join(results, 'jobs', jobId!, 'summary.json');
+    const { reports, ...withoutReports } = await readJson(summaryPath);
+    expect(reports).toEqual([expect.stringMatching(/^\.\.\/\.\.\/superlint_demo_.*\.json$/)]);
+    // As a kill -9 between the last trial and the reports leaves it.
+    const reportFile = join(results, 'jobs', jobId!, reports[0]);
+    await rm(reportFile);
+    await writeFile(summaryPath, JSON.stringify(withoutReports));
+    const trialResult = join(results, 'jobs', jobId!, 'superlint_demo__oracle__no-skills__1', 'result.json');
+    const before = await readJson(trialResult);
+
+    const again = await runCli(args);
+    expect(again.exitCode).toBe(0);
+    expect(again.stderr).toContain(`resuming unfinished job ${jobId}`);
+    expect((await readJson(trialResult)).trial_id).toBe(before.trial_id);
+    expect((await readJson(reportFile)).task).toBe('superlint_demo');
+    expect((await readJson(summaryPath)).reports).toEqual(reports);
+    // Now complete: the same command starts a new job.
+    const third = await runCli(args);
+    expect(third.stderr).not.toContain('resuming');
+    expect(await readdir(join(results, 'jobs'))).toHaveLength(2);
   });
 });
