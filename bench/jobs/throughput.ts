@@ -144,9 +144,17 @@ async function timeJob(task: Task, provider: EnvironmentProvider, trials: number
   });
   const failed = outcome!.results.filter((r) => r.status !== 'passed');
   if (outcome!.results.length !== trials || failed.length > 0) throw new Error(`${label} job: ${failed.length} of ${outcome!.results.length} not passed: ${failed[0]?.error?.message ?? ''}`);
-  await rm(jobDir, { recursive: true, force: true });
+  // Job directories are records: a user keeps them. Removing each one right after its run would also add its
+  // files to the file system's recently-deleted inodes, which ext4 without a journal scans on every allocation
+  // for a minute or more — a cost the next run (raw or skill-eval) would pay. They go when the bench ends.
+  jobDirs.push(jobDir);
   return result;
 }
+
+const jobDirs: string[] = [];
+process.once('exit', () => {
+  for (const dir of jobDirs) rmSync(dir, { recursive: true, force: true });
+});
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
