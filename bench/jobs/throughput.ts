@@ -65,8 +65,8 @@ async function rawLocalTrial(task: Task, testScript: string, baseDir: string): P
  * Where the local trials run: the system temp dir, and a tmpfs when there is one. A trivial skill-eval trial
  * creates ~20 files and directories (fresh root and skeleton, tests and solution, config/result/session/test
  * output files) where the floor creates 6; on a file system where creating one is costly (ext4 without a
- * journal scans recently deleted inodes on every allocation: here that is most of the CPU time), the ratio
- * measures the file system more than the runner. The tmpfs row shows the runner's own overhead.
+ * journal scans the inodes deleted in the last minute or more on every allocation) the first row also
+ * measures the file system. The tmpfs row shows the runner's own overhead.
  */
 function localFileSystems(): Array<{ baseDir: string; label: string }> {
   const systemTmp = tmpdir();
