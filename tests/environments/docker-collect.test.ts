@@ -31,12 +31,12 @@ async function tarOf(entries: Entry[]): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-const OUT = '/tmp/.skill-eval-verify.42';
+const OUT = '/tmp/.skill-eval-verify';
 
 async function collect(entries: Entry[] | Buffer, options: { limit?: number; chunk?: number } = {}): Promise<{ trial: string; logs: CollectedLogs }> {
   const trial = await mkdtemp(join(tmpdir(), 'skill-eval-collect-test-'));
   const routes = ['agent', 'verifier', 'artifacts'].map((dir) => ({ from: `/logs/${dir}`, to: join(trial, dir) }));
-  const collector = collectLogs(routes, () => OUT, options.limit);
+  const collector = collectLogs(routes, OUT, options.limit);
   const tar = Buffer.isBuffer(entries) ? entries : await tarOf(entries);
   // As the exec's frames arrive: in pieces.
   const size = options.chunk ?? 700;
@@ -56,9 +56,9 @@ describe('collecting the verifier logs from the one-exec tar', () => {
       { name: 'logs/verifier/reward.txt', content: '1\n' },
       { name: 'logs/artifacts/', type: 'directory' },
       { name: 'logs/artifacts/run.sh', content: '#!/bin/sh\n', mode: 0o4755 },
-      { name: 'tmp/.skill-eval-verify.42/', type: 'directory' },
-      { name: 'tmp/.skill-eval-verify.42/stdout', content: 'ok 1 - test\n' },
-      { name: 'tmp/.skill-eval-verify.42/stderr', content: 'warning: é\n' },
+      { name: 'tmp/.skill-eval-verify/', type: 'directory' },
+      { name: 'tmp/.skill-eval-verify/stdout', content: 'ok 1 - test\n' },
+      { name: 'tmp/.skill-eval-verify/stderr', content: 'warning: é\n' },
     ]);
     expect(readFileSync(join(trial, 'agent/session/turns.jsonl'), 'utf8')).toBe('{"turn":1}\n');
     expect(statSync(join(trial, 'agent/session/turns.jsonl')).mtime.toISOString()).toBe(mtime.toISOString());
@@ -73,7 +73,7 @@ describe('collecting the verifier logs from the one-exec tar', () => {
   });
 
   it('keeps the last bytes of a long output and says how many came before', async () => {
-    const { logs } = await collect([{ name: 'tmp/.skill-eval-verify.42/stdout', content: `${'x'.repeat(5000)}TAIL` }], { limit: 1000, chunk: 512 });
+    const { logs } = await collect([{ name: 'tmp/.skill-eval-verify/stdout', content: `${'x'.repeat(5000)}TAIL` }], { limit: 1000, chunk: 512 });
     expect(logs.stdout).toBe(`[… 4004 earlier bytes dropped …]\n${'x'.repeat(996)}TAIL`);
     expect(logs.stderr).toBe('');
   });
@@ -148,7 +148,7 @@ describe('collecting the verifier logs from the one-exec tar', () => {
     const existing = await mkdtemp(join(tmpdir(), 'skill-eval-collect-test-'));
     mkdirSync(join(existing, 'verifier'));
     writeFileSync(join(existing, 'verifier/old.txt'), 'old');
-    const collector = collectLogs([{ from: '/logs/verifier', to: join(existing, 'verifier') }], () => OUT);
+    const collector = collectLogs([{ from: '/logs/verifier', to: join(existing, 'verifier') }], OUT);
     Readable.from([await tarOf([{ name: 'logs/verifier/', type: 'directory' }, { name: 'logs/verifier/reward.txt', content: '0' }])]).pipe(collector.sink);
     await collector.done;
     expect(readdirSync(join(existing, 'verifier')).sort()).toEqual(['old.txt', 'reward.txt']);

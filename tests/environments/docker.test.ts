@@ -383,6 +383,8 @@ describe.runIf(run)('docker provider (real engine)', () => {
         await w.exec('mkdir -p /tests /solution && echo fake > /tests/test.sh && echo 1 > /logs/verifier/reward.txt && echo note > /logs/agent/agent.log');
         // Links the agent left in its logs: one that means the same on the host, one that would point into the host.
         await w.exec('echo made > /logs/artifacts/made.txt && ln -s made.txt /logs/artifacts/same.txt && ln -s /app/out.txt /logs/artifacts/elsewhere.txt');
+        // And a fake verifier output where the real one will go.
+        await w.exec('mkdir -p /tmp/.skill-eval-verify && echo planted > /tmp/.skill-eval-verify/stdout && chmod 0555 /tmp/.skill-eval-verify');
         await w.exec('(while :; do echo 1 > /logs/verifier/reward.txt; sleep 0.05; done) >/dev/null 2>&1 &');
         const { result, collected, skipped } = await verifyWith(
           w,

@@ -108,7 +108,7 @@ export async function downloadPath(container: Docker.Container, envPath: string,
   const archive = await getArchive(container, envPath);
   if (!archive) return false;
   // The engine names the archive's entries after envPath's base name.
-  const collector = collectLogs([{ from: posix.normalize(envPath), to: hostPath, archiveName: posix.basename(posix.normalize(envPath)) }], () => undefined);
+  const collector = collectLogs([{ from: posix.normalize(envPath), to: hostPath, archiveName: posix.basename(posix.normalize(envPath)) }], undefined);
   try {
     await pipeline(archive, collector.sink);
     skipped?.push(...(await collector.done).skipped);

@@ -81,10 +81,10 @@ function archiveKey(envPath: string): string {
 const WRITE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
 
 /**
- * @param outputDir the verifier's output directory in the environment (`/tmp/.skill-eval-verify.<pid>`), known
- *   once the script said so (before the tar starts); its `stdout` and `stderr` entries are captured.
+ * @param outputDir the verifier's output directory in the environment (verify.ts), when the archive has one: its
+ *   `stdout` and `stderr` entries are captured, nothing else of it is extracted.
  */
-export function collectLogs(routes: readonly CollectRoute[], outputDir: () => string | undefined, limit = MAX_CAPTURE_BYTES): LogsCollector {
+export function collectLogs(routes: readonly CollectRoute[], outputDir: string | undefined, limit = MAX_CAPTURE_BYTES): LogsCollector {
   const keyed = routes.map((route) => ({ key: route.archiveName ?? archiveKey(route.from), from: posix.normalize(route.from).replace(/\/+$/, ''), to: route.to }));
   /** Host directories that are real directories (created or checked here): files may be written inside. */
   const directories = new Set<string>();
@@ -149,7 +149,7 @@ export function collectLogs(routes: readonly CollectRoute[], outputDir: () => st
     try {
       const raw = header.name.replace(/\/+$/, '');
       const type = header.type ?? 'file';
-      const out = outputDir();
+      const out = outputDir;
       const asRoot = `/${raw}`;
       const output = out !== undefined && type === 'file' ? (asRoot === `${out}/stdout` ? outputs.stdout : asRoot === `${out}/stderr` ? outputs.stderr : undefined) : undefined;
       if (output) {

@@ -22,11 +22,17 @@ import { KILL_SCRIPT, STOP_ALL_FUNCTION, runHelper, unlessContainerDied } from '
  * caller verifies step by step instead.
  *
  * Every process started here costs 1–4 ms of CPU in a container (a command substitution forks once more), so
- * the script starts few: no mktemp (the output directory is named after this exec's PID and made by the same
- * mkdir), no rm when nothing is there, no cleanup at the end (the container is removed next).
+ * the script starts few: no mktemp (the output directory has a fixed name, made by the same mkdir), no rm when
+ * nothing is there, no cleanup at the end (the container is removed next).
  *
  * Arguments: grace logs owner tests command nRemove remove… collect…
  */
+/**
+ * Where the verifier's stdout and stderr go in the container. A fixed name: known to the host before any output
+ * arrives, and whatever the agent left there is removed first (after every agent process is stopped).
+ */
+export const VERIFY_OUTPUT_DIR = '/tmp/.skill-eval-verify';
+
 export const VERIFY_SCRIPT = [
   'exec 3>&2 2>/dev/null',
   `say() { printf '\\036SKILL_EVAL_%s\\n' "$*" >&3; }`,
@@ -35,7 +41,7 @@ export const VERIFY_SCRIPT = [
   'remove=("${@:1:n}"); shift "$n"; collect=("$@")',
   STOP_ALL_FUNCTION,
   'stop_all "$grace"',
-  'out=/tmp/.skill-eval-verify.$$',
+  `out=${VERIFY_OUTPUT_DIR}`,
   'present=(); for p in "${remove[@]}" "$out"; do if [ -e "$p" ] || [ -L "$p" ]; then present+=("$p"); fi; done',
   'if [ "${#present[@]}" -gt 0 ]; then rm -rf -- "${present[@]}" 2>&3 || { say PREP_FAILED "removing planted files"; exit 0; }; fi',
   'mkdir -p -- "$logs" "$tests" "$out" 2>&3 || { say PREP_FAILED "creating $logs, $tests and $out"; exit 0; }',
@@ -135,7 +141,7 @@ export async function verifyInOneExec(container: Docker.Container, request: Veri
     },
   });
   // stdout: the tar of the logs, placed at their destinations as it arrives (the verifier's output kept in memory).
-  const logs = collectLogs(request.collect, () => events.PREPARED);
+  const logs = collectLogs(request.collect, VERIFY_OUTPUT_DIR);
   const collected = logs.done.then(
     (value) => ({ value, error: undefined }),
     (error: unknown) => ({ value: undefined, error }),
