@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { lstat, readdir, readlink } from 'node:fs/promises';
-import { basename, dirname, join, posix } from 'node:path';
+import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tarStream from 'tar-stream';

@@ -149,15 +149,14 @@ export function collectLogs(routes: readonly CollectRoute[], outputDir: string |
     try {
       const raw = header.name.replace(/\/+$/, '');
       const type = header.type ?? 'file';
-      const out = outputDir;
       const asRoot = `/${raw}`;
-      const output = out !== undefined && type === 'file' ? (asRoot === `${out}/stdout` ? outputs.stdout : asRoot === `${out}/stderr` ? outputs.stderr : undefined) : undefined;
+      const output = outputDir !== undefined && type === 'file' ? (asRoot === `${outputDir}/stdout` ? outputs.stdout : asRoot === `${outputDir}/stderr` ? outputs.stderr : undefined) : undefined;
       if (output) {
         stream.on('data', (chunk: unknown) => output.push(chunk as Buffer));
         stream.on('end', () => next());
         return;
       }
-      if (out !== undefined && (asRoot === out || asRoot.startsWith(`${out}/`))) return drain();
+      if (outputDir !== undefined && (asRoot === outputDir || asRoot.startsWith(`${outputDir}/`))) return drain();
       if (raw.split('/').some((part) => part === '..' || part === '.' || part === '')) return drain(`${asRoot}: not a plain path`);
       const place = locate(raw);
       if (!place) return drain(`${asRoot}: outside the collected directories`);
