@@ -23,10 +23,11 @@ export class TailBuffer {
   private chunks: string[] = [];
   private size = 0;
   private dropped = 0;
+  constructor(private readonly limit = MAX_CAPTURE_BYTES) {}
   push(chunk: string): void {
     this.chunks.push(chunk);
     this.size += chunk.length;
-    while (this.size > MAX_CAPTURE_BYTES && this.chunks.length > 1) {
+    while (this.size > this.limit && this.chunks.length > 1) {
       const first = this.chunks.shift()!;
       this.size -= first.length;
       this.dropped += first.length;

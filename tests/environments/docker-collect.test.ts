@@ -72,9 +72,12 @@ describe('collecting the verifier logs from the one-exec tar', () => {
     expect(readdirSync(trial).sort()).toEqual(['agent', 'artifacts', 'verifier']);
   });
 
-  it('keeps the last bytes of a long output and says how many came before', async () => {
-    const { logs } = await collect([{ name: 'tmp/.skill-eval-verify/stdout', content: `${'x'.repeat(5000)}TAIL` }], { limit: 1000, chunk: 512 });
-    expect(logs.stdout).toBe(`[… 4004 earlier bytes dropped …]\n${'x'.repeat(996)}TAIL`);
+  it('keeps the tail of a long output, says how much came before, and keeps characters split across chunks whole', async () => {
+    const { logs } = await collect([{ name: 'tmp/.skill-eval-verify/stdout', content: `${'é'.repeat(2500)}TAIL` }], { limit: 1000, chunk: 511 });
+    const [, dropped, kept] = /^\[… (\d+) earlier characters dropped …\]\n(.*)$/s.exec(logs.stdout) ?? [];
+    expect(kept).toMatch(/^é+TAIL$/);
+    expect(kept!.length).toBeLessThanOrEqual(1000);
+    expect(Number(dropped) + kept!.length).toBe(2504);
     expect(logs.stderr).toBe('');
   });
 

@@ -2,12 +2,13 @@ import { closeSync, constants, copyFileSync, futimesSync, linkSync, lstatSync, m
 import { dirname, join, posix } from 'node:path';
 import type { Writable } from 'node:stream';
 import tarStream from 'tar-stream';
-import { MAX_CAPTURE_BYTES } from '../process.js';
+import { StringDecoder } from 'node:string_decoder';
+import { MAX_CAPTURE_BYTES, TailBuffer } from '../process.js';
 
 /**
  * Extracts the tar the one-exec verification writes (see verify.ts) straight into the trial directory: each
  * collected environment directory (`/logs/agent`, …) lands at its host destination, and the verifier's
- * stdout/stderr files are kept in memory (their last MAX_CAPTURE_BYTES), never written to disk. No staging
+ * stdout/stderr files are kept in memory (their tail, as for any command's output), never written to disk. No staging
  * directory, no renames; every call is synchronous (a trial's logs are usually a handful of small files, and a
  * synchronous fs call costs about half the CPU of an async one on a busy machine).
  *
@@ -32,7 +33,7 @@ export interface CollectRoute {
 }
 
 export interface CollectedLogs {
-  /** What the verifier printed, as text (the last MAX_CAPTURE_BYTES; a note says how much came before). */
+  /** What the verifier printed, as text (its tail, kept as TailBuffer keeps a live command's output). */
   stdout: string;
   stderr: string;
   /** Entries left out, each with why (`/logs/agent/x → /etc/passwd: a symbolic link out of /logs/agent`). */
@@ -46,30 +47,19 @@ export interface LogsCollector {
   done: Promise<CollectedLogs>;
 }
 
-/** The last `limit` bytes of a stream, decoded once at the end. */
-class ByteTail {
-  private chunks: Buffer[] = [];
-  private size = 0;
-  private dropped = 0;
-  constructor(private readonly limit: number) {}
+/** The tail of one output file, decoded as it arrives (multi-byte characters split across chunks kept whole). */
+class OutputTail {
+  private readonly decoder = new StringDecoder('utf8');
+  private readonly tail: TailBuffer;
+  constructor(limit: number) {
+    this.tail = new TailBuffer(limit);
+  }
   push(chunk: Buffer): void {
-    this.chunks.push(chunk);
-    this.size += chunk.length;
-    while (this.size - this.chunks[0]!.length >= this.limit) {
-      const first = this.chunks.shift()!;
-      this.size -= first.length;
-      this.dropped += first.length;
-    }
+    this.tail.push(this.decoder.write(chunk));
   }
   toString(): string {
-    let all = Buffer.concat(this.chunks);
-    let dropped = this.dropped;
-    if (all.length > this.limit) {
-      dropped += all.length - this.limit;
-      all = all.subarray(all.length - this.limit);
-    }
-    const text = all.toString('utf8');
-    return dropped > 0 ? `[… ${dropped} earlier bytes dropped …]\n${text}` : text;
+    this.tail.push(this.decoder.end());
+    return this.tail.toString();
   }
 }
 
@@ -90,7 +80,7 @@ export function collectLogs(routes: readonly CollectRoute[], outputDir: string |
   const directories = new Set<string>();
   /** Host files written here, by archive name: targets for hard-link entries. */
   const written = new Map<string, string>();
-  const outputs = { stdout: new ByteTail(limit), stderr: new ByteTail(limit) };
+  const outputs = { stdout: new OutputTail(limit), stderr: new OutputTail(limit) };
   const skipped: string[] = [];
 
   /** Where an archive name goes, and its environment path (for links and messages). */

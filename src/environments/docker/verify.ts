@@ -9,6 +9,12 @@ import { collectLogs } from './collect.js';
 import { KILL_SCRIPT, STOP_ALL_FUNCTION, runHelper, unlessContainerDied } from './exec.js';
 
 /**
+ * Where the verifier's stdout and stderr go in the container. A fixed name: known to the host before any output
+ * arrives, and whatever the agent left there is removed first (after every agent process is stopped).
+ */
+export const VERIFY_OUTPUT_DIR = '/tmp/.skill-eval-verify';
+
+/**
  * The whole verification in one exec, as root (one runc exec instead of five engine operations: stop-all exec,
  * reset exec, tests upload, verifier exec, logs download — each costs about as much as a container start here):
  *   1. stop every process the agent left (stop_all);
@@ -27,12 +33,6 @@ import { KILL_SCRIPT, STOP_ALL_FUNCTION, runHelper, unlessContainerDied } from '
  *
  * Arguments: grace logs owner tests command nRemove remove… collect…
  */
-/**
- * Where the verifier's stdout and stderr go in the container. A fixed name: known to the host before any output
- * arrives, and whatever the agent left there is removed first (after every agent process is stopped).
- */
-export const VERIFY_OUTPUT_DIR = '/tmp/.skill-eval-verify';
-
 export const VERIFY_SCRIPT = [
   'exec 3>&2 2>/dev/null',
   `say() { printf '\\036SKILL_EVAL_%s\\n' "$*" >&3; }`,
