@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Runs the compiled CLI when present (installed package); falls back to the TypeScript sources via tsx in a checkout.
 import { existsSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const compiled = join(root, 'dist', 'cli', 'main.js');

@@ -58,7 +58,13 @@ export class TaskFormatError extends SkillEvalError {
   readonly exitCode = EXIT_CODES.taskFormat;
   readonly problems: Problem[];
   constructor(problems: Problem[], options?: { cause?: unknown; hint?: string }) {
-    super(problems.filter((p) => p.severity === 'error').map(formatProblem).join('\n') || 'invalid task', options);
+    super(
+      problems
+        .filter((p) => p.severity === 'error')
+        .map(formatProblem)
+        .join('\n') || 'invalid task',
+      options,
+    );
     this.problems = problems;
   }
 }

@@ -8,13 +8,27 @@
  *
  * See docs/targets.md.
  */
-export { setup, TargetEnv, TargetStageError, hintsUsed } from './targets/env.js';
-export type { SetupOptions, RolloutOptions, RolloutResult, EvaluateResult, TeardownResult, MetricsFile, HintsUsed } from './targets/env.js';
-export type { LlmSpec, ModelDescription, CanaryName } from './targets/model.js';
-export type { StageFailure, StageLog, FailureClass } from './targets/stages.js';
-export type { Contract, ModeName, StageName, DriverName } from './targets/contract.js';
+
+export type { Contract, DriverName, ModeName, StageName } from './targets/contract.js';
 export { loadContract, parseContract } from './targets/contract.js';
-export { resolveTarget, type ResolvedTarget, type ResolveOptions } from './targets/resolve/index.js';
-export { mineHints, type Hint, type HintReport, type HintClass } from './targets/hints.js';
+export type {
+  EvaluateResult,
+  HintsUsed,
+  MetricsFile,
+  RolloutOptions,
+  RolloutResult,
+  SetupOptions,
+  TeardownResult,
+} from './targets/env.js';
+export { hintsUsed, setup, TargetEnv, TargetStageError } from './targets/env.js';
+export { type Hint, type HintClass, type HintReport, mineHints } from './targets/hints.js';
+export type { CanaryName, LlmSpec, ModelDescription } from './targets/model.js';
+export { type ResolvedTarget, type ResolveOptions, resolveTarget } from './targets/resolve/index.js';
 export { SAMPLE_FAILURE_CODES, type SampleFailureCode } from './targets/samples.js';
-export { verifySuite, type VerifySuiteOptions, type VerifySuiteSummary, type VerifySuiteResult } from './targets/suite.js';
+export type { FailureClass, StageFailure, StageLog } from './targets/stages.js';
+export {
+  type VerifySuiteOptions,
+  type VerifySuiteResult,
+  type VerifySuiteSummary,
+  verifySuite,
+} from './targets/suite.js';

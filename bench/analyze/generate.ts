@@ -5,13 +5,14 @@
  *
  *   npx tsx bench/analyze/generate.ts [DIR] [--count N]
  */
-import { mulberry32 } from '../../src/util/random.js';
+
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pLimit from 'p-limit';
 import type { TrialResult } from '../../src/results/schema.js';
+import { mulberry32 } from '../../src/util/random.js';
 
 export const DEFAULT_COUNT = 100_000;
 const TASKS = 50;
@@ -25,7 +26,6 @@ const MARKER = '.generated.json';
 export function defaultBenchDir(count: number): string {
   return join(tmpdir(), `skill-eval-bench-analyze-${count}`);
 }
-
 
 /** Generates (or reuses, when a marker says the same count is there) the data set; returns its directory. */
 export async function generate(dir: string, count: number): Promise<string> {
@@ -54,8 +54,10 @@ export async function generate(dir: string, count: number): Promise<string> {
         for (let index = 1; index <= perCell && written < count; index++, written++) {
           const trialName = `${taskName}__${agent}-${model}__${arm}__${index}`;
           const roll = next();
-          const status: TrialResult['status'] = roll < 0.01 ? 'infra_error' : roll < 0.015 ? 'verifier_error' : next() < rate ? 'passed' : 'failed';
-          const reward = status === 'infra_error' || status === 'verifier_error' ? undefined : status === 'passed' ? 1 : 0;
+          const status: TrialResult['status'] =
+            roll < 0.01 ? 'infra_error' : roll < 0.015 ? 'verifier_error' : next() < rate ? 'passed' : 'failed';
+          const reward =
+            status === 'infra_error' || status === 'verifier_error' ? undefined : status === 'passed' ? 1 : 0;
           const totalMs = Math.round(20_000 + next() * 280_000);
           const result: TrialResult = {
             schema: 'skill-eval/trial-result@1',
@@ -73,16 +75,43 @@ export async function generate(dir: string, count: number): Promise<string> {
             status,
             reward,
             reward_source: reward === undefined ? undefined : 'reward.txt',
-            error: status === 'infra_error' ? { kind: 'infra', phase: 'setup', message: 'container failed to start' } : status === 'verifier_error' ? { kind: 'verifier', phase: 'verify', message: 'test.sh exited 2 without a reward' } : undefined,
+            error:
+              status === 'infra_error'
+                ? { kind: 'infra', phase: 'setup', message: 'container failed to start' }
+                : status === 'verifier_error'
+                  ? { kind: 'verifier', phase: 'verify', message: 'test.sh exited 2 without a reward' }
+                  : undefined,
             timings: {
               started_at: '2025-01-01T00:00:00.000Z',
               finished_at: '2025-01-01T00:05:00.000Z',
               total_ms: totalMs,
               phases: { setup_ms: 3000, agent_ms: totalMs - 8000, verify_ms: 5000 },
             },
-            agent_result: { final_message: 'Done.', commands: Math.floor(next() * 40), tool_calls: Math.floor(next() * 60), model_calls: 12 },
-            usage: { inputTokens: Math.round(10_000 + next() * 190_000), outputTokens: Math.round(1_000 + next() * 9_000), cachedInputTokens: 0, costUsd: 0.12, turns: 12 },
-            skills: arm === 'with-skills' ? [{ name: 'bench-skill', description: 'A skill for the benchmark', fileCount: 3, bytes: 4096, sha256: 'f'.repeat(64) }] : [],
+            agent_result: {
+              final_message: 'Done.',
+              commands: Math.floor(next() * 40),
+              tool_calls: Math.floor(next() * 60),
+              model_calls: 12,
+            },
+            usage: {
+              inputTokens: Math.round(10_000 + next() * 190_000),
+              outputTokens: Math.round(1_000 + next() * 9_000),
+              cachedInputTokens: 0,
+              costUsd: 0.12,
+              turns: 12,
+            },
+            skills:
+              arm === 'with-skills'
+                ? [
+                    {
+                      name: 'bench-skill',
+                      description: 'A skill for the benchmark',
+                      fileCount: 3,
+                      bytes: 4096,
+                      sha256: 'f'.repeat(64),
+                    },
+                  ]
+                : [],
             skills_activated: arm === 'with-skills' ? (next() < 0.8 ? ['bench-skill'] : []) : undefined,
             verifier: reward === undefined ? undefined : { exit_code: 0, timed_out: false, duration_ms: 5000 },
             retries: [],

@@ -28,12 +28,16 @@ let printed = 0;
 // CPU of the analysis alone: Node start-up and tsx's transpiling happen before this point.
 const cpuBefore = process.resourceUsage();
 const started = performance.now();
-const { report } = await analyzeCommand({ dirs: [dir], html: join(out, 'report.html'), csv: join(out, 'report.csv'), color: false }, process.cwd(), {
-  stdout: (text) => {
-    printed += text.length;
+const { report } = await analyzeCommand(
+  { dirs: [dir], html: join(out, 'report.html'), csv: join(out, 'report.csv'), color: false },
+  process.cwd(),
+  {
+    stdout: (text) => {
+      printed += text.length;
+    },
+    stderr: () => {},
   },
-  stderr: () => {},
-});
+);
 const seconds = (performance.now() - started) / 1000;
 const usage = process.resourceUsage();
 await rm(out, { recursive: true, force: true });

@@ -39,7 +39,9 @@ const compiled = flag('--compiled');
 
 const generateStarted = performance.now();
 await generate(dir, count);
-console.log(`data: ${count} result.json files in ${dir} (ready in ${((performance.now() - generateStarted) / 1000).toFixed(1)} s)`);
+console.log(
+  `data: ${count} result.json files in ${dir} (ready in ${((performance.now() - generateStarted) / 1000).toFixed(1)} s)`,
+);
 console.log(
   `code: ${compiled === undefined ? 'TypeScript sources under tsx' : `compiled build in ${compiled}`}; ` +
     `${defaultReadWorkers()} reading workers on ${availableParallelism()} cores (past the first 4,096 files)`,
@@ -47,16 +49,23 @@ console.log(
 
 const measure = fileURLToPath(new URL('./measure.ts', import.meta.url));
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const load = (): string => loadavg().map((value) => value.toFixed(2)).join(' ');
+const load = (): string =>
+  loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ');
 const results: Measured[] = [];
 for (let run = 1; run <= runs; run++) {
   const loadBefore = load();
   const wallStarted = performance.now();
-  const output = execFileSync(process.execPath, ['--import', 'tsx', measure, dir, ...(compiled === undefined ? [] : ['--compiled', compiled])], {
-    cwd: root,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const output = execFileSync(
+    process.execPath,
+    ['--import', 'tsx', measure, dir, ...(compiled === undefined ? [] : ['--compiled', compiled])],
+    {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const wall = (performance.now() - wallStarted) / 1000;
   const result = JSON.parse(output.trim().split('\n').pop()!) as Measured;
   results.push(result);

@@ -14,8 +14,13 @@ import { resolve } from 'node:path';
 import { type Readable, Writable } from 'node:stream';
 import Docker from 'dockerode';
 import { cleanupDocker } from '../../src/environments/cleanup.js';
-import { type DockerHandle, createDockerProvider, isRoot } from '../../src/environments/docker.js';
-import { readEngineFacts, planLimits, DEFAULT_PIDS_LIMIT, skipsNetworkSandbox } from '../../src/environments/docker/limits.js';
+import {
+  DEFAULT_PIDS_LIMIT,
+  planLimits,
+  readEngineFacts,
+  skipsNetworkSandbox,
+} from '../../src/environments/docker/limits.js';
+import { createDockerProvider, type DockerHandle, isRoot } from '../../src/environments/docker.js';
 import { loadTaskOrThrow } from '../../src/task/load.js';
 
 const trials = Number(process.argv[2] ?? 20);
@@ -54,7 +59,10 @@ async function main(): Promise<void> {
   const firstMs = performance.now() - firstStarted;
   const handle = prepared.handle as unknown as DockerHandle;
   const facts = await readEngineFacts(docker);
-  const { hostConfig } = planLimits(task.config.environment, facts, { pidsLimit: DEFAULT_PIDS_LIMIT, storageRefused: false });
+  const { hostConfig } = planLimits(task.config.environment, facts, {
+    pidsLimit: DEFAULT_PIDS_LIMIT,
+    storageRefused: false,
+  });
 
   const noSandbox = skipsNetworkSandbox(hostConfig, isRoot(handle.imageUser));
 
@@ -77,7 +85,11 @@ async function main(): Promise<void> {
   };
   const oursTrial = async (index: number): Promise<number> => {
     const started = performance.now();
-    const ws = await provider.createWorkspace(prepared, { jobId: JOB, trialId: `t${index}-${randomBytes(3).toString('hex')}`, trialName: `bench-${index}` });
+    const ws = await provider.createWorkspace(prepared, {
+      jobId: JOB,
+      trialId: `t${index}-${randomBytes(3).toString('hex')}`,
+      trialName: `bench-${index}`,
+    });
     for (const command of COMMANDS) {
       const result = await ws.exec(command);
       if (result.exitCode !== 0) throw new Error(`provider exec exited ${result.exitCode}: ${result.stderr}`);
@@ -110,23 +122,43 @@ async function main(): Promise<void> {
   // A second prepare of the unchanged task, by a fresh provider (a new job): an image inspect, no build.
   let builds = 0;
   const againStarted = performance.now();
-  const again = await createDockerProvider().prepare(task, { jobId: `${JOB}-2`, forceBuild: false, log: (line) => void (/^Step \d+/.test(line) && builds++) });
+  const again = await createDockerProvider().prepare(task, {
+    jobId: `${JOB}-2`,
+    forceBuild: false,
+    log: (line) => void (/^Step \d+/.test(line) && builds++),
+  });
   const againMs = performance.now() - againStarted;
 
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-  console.log(`docker provider overhead, ${trials} trials on ${handle.image} (engine ${facts.serverVersion}, ${facts.storageDriver})`);
-  console.log(`  floor (dockerode create+start+2 exec+rm): median ${median(floor).toFixed(1)} ms, mean ${mean(floor).toFixed(1)} ms`);
-  console.log(`  skill-eval (createWorkspace+2 exec+dispose): median ${median(ours).toFixed(1)} ms, mean ${mean(ours).toFixed(1)} ms`);
-  console.log(`  ratio (median): ${(median(ours) / median(floor)).toFixed(2)}x   ratio (mean): ${(mean(ours) / mean(floor)).toFixed(2)}x   (goal <= 1.2x)`);
+  console.log(
+    `docker provider overhead, ${trials} trials on ${handle.image} (engine ${facts.serverVersion}, ${facts.storageDriver})`,
+  );
+  console.log(
+    `  floor (dockerode create+start+2 exec+rm): median ${median(floor).toFixed(1)} ms, mean ${mean(floor).toFixed(1)} ms`,
+  );
+  console.log(
+    `  skill-eval (createWorkspace+2 exec+dispose): median ${median(ours).toFixed(1)} ms, mean ${mean(ours).toFixed(1)} ms`,
+  );
+  console.log(
+    `  ratio (median): ${(median(ours) / median(floor)).toFixed(2)}x   ratio (mean): ${(mean(ours) / mean(floor)).toFixed(2)}x   (goal <= 1.2x)`,
+  );
   if (sandboxed.length > 0) {
-    console.log(`  floor with the engine's network sandbox (NetworkMode none alone): median ${median(sandboxed).toFixed(1)} ms, mean ${mean(sandboxed).toFixed(1)} ms`);
-    console.log(`  skipping the sandbox: skill-eval ${(median(sandboxed) / median(ours)).toFixed(2)}x faster than the sandboxed floor (median)`);
+    console.log(
+      `  floor with the engine's network sandbox (NetworkMode none alone): median ${median(sandboxed).toFixed(1)} ms, mean ${mean(sandboxed).toFixed(1)} ms`,
+    );
+    console.log(
+      `  skipping the sandbox: skill-eval ${(median(sandboxed) / median(ours)).toFixed(2)}x faster than the sandboxed floor (median)`,
+    );
   } else {
-    console.log(`  network: ${hostConfig.NetworkMode ?? 'default'} with the engine's sandbox (no sandbox-free comparison)`);
+    console.log(
+      `  network: ${hostConfig.NetworkMode ?? 'default'} with the engine's sandbox (no sandbox-free comparison)`,
+    );
   }
   console.log(`  first prepare this run: ${firstMs.toFixed(0)} ms, built=${prepared.built}`);
-  console.log(`  second prepare (fresh provider, unchanged task): ${againMs.toFixed(0)} ms, built=${again.built}, build steps=${builds}`);
+  console.log(
+    `  second prepare (fresh provider, unchanged task): ${againMs.toFixed(0)} ms, built=${again.built}, build steps=${builds}`,
+  );
 }
 
 await main();

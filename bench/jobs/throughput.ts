@@ -23,14 +23,19 @@ import { join, resolve } from 'node:path';
 import type Docker from 'dockerode';
 import pLimit from 'p-limit';
 import { agents } from '../../src/agents/registry.js';
+import {
+  DEFAULT_PIDS_LIMIT,
+  planLimits,
+  readEngineFacts,
+  skipsNetworkSandbox,
+} from '../../src/environments/docker/limits.js';
 import { createDockerProvider, isRoot } from '../../src/environments/docker.js';
-import type { EnvironmentProvider } from '../../src/environments/types.js';
-import { DEFAULT_PIDS_LIMIT, planLimits, readEngineFacts, skipsNetworkSandbox } from '../../src/environments/docker/limits.js';
 import { createLocalProvider, makePathRewriter } from '../../src/environments/local.js';
+import type { EnvironmentProvider } from '../../src/environments/types.js';
 import { runJob } from '../../src/jobs/run-job.js';
 import { loadTaskOrThrow } from '../../src/task/load.js';
 import type { Task } from '../../src/task/types.js';
-import { Redactor } from '../../src/trial/secrets.js';
+import { Redactor } from '../../src/util/secrets.js';
 
 const LOCAL_TRIALS = Number(process.argv[2] ?? 50);
 const LOCAL_REPS = Number(process.argv[3] ?? 3);
@@ -115,7 +120,10 @@ async function measured(trials: number, body: () => Promise<void>): Promise<Meas
   await body();
   const perSecond = trials / ((performance.now() - started) / 1000);
   const busyAfter = machineBusyMs();
-  return { perSecond, cpuMs: busyBefore !== undefined && busyAfter !== undefined ? (busyAfter - busyBefore) / trials : undefined };
+  return {
+    perSecond,
+    cpuMs: busyBefore !== undefined && busyAfter !== undefined ? (busyAfter - busyBefore) / trials : undefined,
+  };
 }
 
 async function timeRaw(trials: number, concurrency: number, trial: () => Promise<void>): Promise<Measured> {
@@ -125,25 +133,35 @@ async function timeRaw(trials: number, concurrency: number, trial: () => Promise
   });
 }
 
-async function timeJob(task: Task, provider: EnvironmentProvider, trials: number, concurrency: number, label: string, baseDir = tmpdir()): Promise<Measured> {
+async function timeJob(
+  task: Task,
+  provider: EnvironmentProvider,
+  trials: number,
+  concurrency: number,
+  label: string,
+  baseDir = tmpdir(),
+): Promise<Measured> {
   const jobDir = await mkdtemp(join(baseDir, `bench-job-${label}-`));
   let outcome: Awaited<ReturnType<typeof runJob>> | undefined;
   const result = await measured(trials, async () => {
     outcome = await runJob({
-    jobId: `bench-${label}-${concurrency}`,
-    jobDir,
-    tasks: [task],
-    agents: [{ agent: agents.oracle }],
-    arms: ['no-skills'],
-    trials,
-    provider,
-    concurrency,
-    env: {},
-    redactor: new Redactor([]),
+      jobId: `bench-${label}-${concurrency}`,
+      jobDir,
+      tasks: [task],
+      agents: [{ agent: agents.oracle }],
+      arms: ['no-skills'],
+      trials,
+      provider,
+      concurrency,
+      env: {},
+      redactor: new Redactor([]),
     });
   });
   const failed = outcome!.results.filter((r) => r.status !== 'passed');
-  if (outcome!.results.length !== trials || failed.length > 0) throw new Error(`${label} job: ${failed.length} of ${outcome!.results.length} not passed: ${failed[0]?.error?.message ?? ''}`);
+  if (outcome!.results.length !== trials || failed.length > 0)
+    throw new Error(
+      `${label} job: ${failed.length} of ${outcome!.results.length} not passed: ${failed[0]?.error?.message ?? ''}`,
+    );
   // Job directories are records: a user keeps them. Removing each one right after its run would also add its
   // files to the file system's recently-deleted inodes, which ext4 without a journal scans on every allocation
   // for a minute or more — a cost the next run (raw or skill-eval) would pay. They go when the bench ends.
@@ -159,10 +177,20 @@ process.once('exit', () => {
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Raw and skill-eval alternate within each repetition so both see the same machine state. */
-async function compare(title: string, trials: number, reps: number, raw: () => Promise<void>, job: (trials: number, concurrency: number) => Promise<Measured>): Promise<void> {
+async function compare(
+  title: string,
+  trials: number,
+  reps: number,
+  raw: () => Promise<void>,
+  job: (trials: number, concurrency: number) => Promise<Measured>,
+): Promise<void> {
   console.log(`\n${title}: ${trials} trivial trials, ${reps === 1 ? 'one run' : `median of ${reps} runs`} each`);
-  console.log('concurrency | raw trials/s | skill-eval trials/s | skill-eval / raw | paired runs, min–max | machine CPU ms per trial, raw / skill-eval');
-  console.log('------------|--------------|---------------------|------------------|----------------------|-------------------------------------------');
+  console.log(
+    'concurrency | raw trials/s | skill-eval trials/s | skill-eval / raw | paired runs, min–max | machine CPU ms per trial, raw / skill-eval',
+  );
+  console.log(
+    '------------|--------------|---------------------|------------------|----------------------|-------------------------------------------',
+  );
   for (const concurrency of CONCURRENCY) {
     const raws: Measured[] = [];
     const ours: Measured[] = [];
@@ -172,7 +200,8 @@ async function compare(title: string, trials: number, reps: number, raw: () => P
     }
     const r = median(raws.map((m) => m.perSecond));
     const o = median(ours.map((m) => m.perSecond));
-    const cpu = (ms: Array<number | undefined>): string => (ms.every((x) => x !== undefined) ? median(ms as number[]).toFixed(1) : '–');
+    const cpu = (ms: Array<number | undefined>): string =>
+      ms.every((x) => x !== undefined) ? median(ms as number[]).toFixed(1) : '–';
     const mark = concurrency === 4 ? (o / r >= 0.9 ? '  (goal ≥ 90 %: met)' : '  (goal ≥ 90 %: NOT met)') : '';
     // Each repetition's raw and skill-eval runs are back to back: their ratio shows how much the machine drifts.
     const paired = raws.map((raw, i) => ours[i]!.perSecond / raw.perSecond);
@@ -217,7 +246,13 @@ async function main(): Promise<void> {
     // Warm-up, not counted: module loading, first spawns, file-system caches.
     await rawLocalTrial(task, testScript, baseDir);
     await timeJob(task, local, 10, 2, 'warmup', baseDir);
-    await compare(`local provider, ${label}`, LOCAL_TRIALS, LOCAL_REPS, () => rawLocalTrial(task, testScript, baseDir), (n, c) => timeJob(task, local, n, c, 'local', baseDir));
+    await compare(
+      `local provider, ${label}`,
+      LOCAL_TRIALS,
+      LOCAL_REPS,
+      () => rawLocalTrial(task, testScript, baseDir),
+      (n, c) => timeJob(task, local, n, c, 'local', baseDir),
+    );
   }
 
   if (DOCKER_TRIALS <= 0) {
@@ -240,10 +275,20 @@ async function main(): Promise<void> {
   const prepared = await provider.prepare(task, { jobId: 'bench', forceBuild: false, log: () => undefined });
   const { imageId: image, imageUser } = prepared.handle as { imageId: string; imageUser: string };
   // The same container as a trial's: same image, same limits and network (as in bench/docker/overhead.ts).
-  const { hostConfig } = planLimits(task.config.environment, await readEngineFacts(docker), { pidsLimit: DEFAULT_PIDS_LIMIT, storageRefused: false });
+  const { hostConfig } = planLimits(task.config.environment, await readEngineFacts(docker), {
+    pidsLimit: DEFAULT_PIDS_LIMIT,
+    storageRefused: false,
+  });
   const network = skipsNetworkSandbox(hostConfig, isRoot(imageUser)) ? { NetworkDisabled: true } : {};
   const rawDockerTrial = async (): Promise<void> => {
-    const container = await docker.createContainer({ Image: image, Cmd: ['sleep', 'infinity'], WorkingDir: '/app', Labels: { 'skill-eval': '1', 'skill-eval.bench': '1' }, HostConfig: hostConfig, ...network });
+    const container = await docker.createContainer({
+      Image: image,
+      Cmd: ['sleep', 'infinity'],
+      WorkingDir: '/app',
+      Labels: { 'skill-eval': '1', 'skill-eval.bench': '1' },
+      HostConfig: hostConfig,
+      ...network,
+    });
     try {
       await container.start();
       await exec(container, solveScript);
@@ -256,7 +301,9 @@ async function main(): Promise<void> {
   };
   await rawDockerTrial();
   await timeJob(task, provider, 2, 2, 'docker-warmup');
-  await compare('docker provider', DOCKER_TRIALS, DOCKER_REPS, rawDockerTrial, (n, c) => timeJob(task, provider, n, c, 'docker'));
+  await compare('docker provider', DOCKER_TRIALS, DOCKER_REPS, rawDockerTrial, (n, c) =>
+    timeJob(task, provider, n, c, 'docker'),
+  );
 }
 
 await main();

@@ -13,7 +13,7 @@ import { agents } from '../../src/agents/registry.js';
 import { createLocalProvider, makePathRewriter } from '../../src/environments/local.js';
 import { loadTaskOrThrow } from '../../src/task/load.js';
 import { runTrial } from '../../src/trial/run-trial.js';
-import { Redactor } from '../../src/trial/secrets.js';
+import { Redactor } from '../../src/util/secrets.js';
 
 const trials = Number(process.argv[2] ?? 20);
 const taskDir = resolve(import.meta.dirname, '../../tasks/superlint_demo');
@@ -28,7 +28,8 @@ async function bareTrial(): Promise<number> {
   await mkdir(join(root, 'logs/verifier'), { recursive: true });
   await mkdir(join(root, 'tests'), { recursive: true });
   await writeFile(join(root, 'tests/test.sh'), rewrite(await readFile(join(taskDir, 'tests/test.sh'), 'utf8')));
-  for (const extra of ['expected']) await cp(join(taskDir, 'tests', extra), join(root, 'tests', extra), { recursive: true }).catch(() => undefined);
+  for (const extra of ['expected'])
+    await cp(join(taskDir, 'tests', extra), join(root, 'tests', extra), { recursive: true }).catch(() => undefined);
   const env = { PATH: `${root}/usr/local/bin:${process.env.PATH}`, HOME: root, TMPDIR: root };
   execFileSync('bash', [join(taskDir, 'solution/solve.sh')], { cwd: join(root, 'app'), env, stdio: 'ignore' });
   execFileSync('bash', [join(root, 'tests/test.sh')], { cwd: join(root, 'app'), env, stdio: 'ignore' });
@@ -53,7 +54,8 @@ async function main(): Promise<void> {
       { jobId: 'bench', task, agent: agents.oracle, arm: 'with-skills', trialIndex: i + 1 },
       { provider, prepare: async () => prepared, trialDir: join(out, `t${i}`), env: {}, redactor: new Redactor([]) },
     );
-    if (result.status !== 'passed') throw new Error(`skill-eval trial ${i}: ${result.status} ${result.error?.message ?? ''}`);
+    if (result.status !== 'passed')
+      throw new Error(`skill-eval trial ${i}: ${result.status} ${result.error?.message ?? ''}`);
     if (i > 0) ours.push(performance.now() - started);
     if (i > 0) bare.push(await bareTrial());
   }
@@ -63,7 +65,9 @@ async function main(): Promise<void> {
   console.log(`local provider overhead, ${trials} trials of oracle on superlint_demo`);
   console.log(`  skill-eval lifecycle: median ${median(ours).toFixed(1)} ms, mean ${mean(ours).toFixed(1)} ms`);
   console.log(`  bare solve.sh+test.sh: median ${median(bare).toFixed(1)} ms, mean ${mean(bare).toFixed(1)} ms`);
-  console.log(`  ratio (median): ${(median(ours) / median(bare)).toFixed(2)}x   ratio (mean): ${(mean(ours) / mean(bare)).toFixed(2)}x`);
+  console.log(
+    `  ratio (median): ${(median(ours) / median(bare)).toFixed(2)}x   ratio (mean): ${(mean(ours) / mean(bare)).toFixed(2)}x`,
+  );
 }
 
 await main();

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { baseUrl, requireKey } from './cli/env.js';
-import { ensureInstalled, type AgentPackage } from './cli/install.js';
+import { type AgentPackage, ensureInstalled } from './cli/install.js';
 import type { RunRecorder } from './cli/recorder.js';
 import { cliCommand, finishRun, locateCli, newRecorder, runCli } from './cli/run.js';
 import { contentText, parseEvent, parseJsonLine } from './cli/stream.js';
@@ -34,10 +34,21 @@ export const CLAUDE_DEFAULT_MODEL = 'claude-sonnet-4-5';
 const block = z.looseObject({ type: z.string() });
 const toolUse = z.looseObject({ type: z.literal('tool_use'), id: z.string(), name: z.string(), input: z.unknown() });
 const textBlock = z.looseObject({ type: z.literal('text'), text: z.string() });
-const toolResult = z.looseObject({ type: z.literal('tool_result'), tool_use_id: z.string(), content: z.unknown().optional(), is_error: z.boolean().optional() });
+const toolResult = z.looseObject({
+  type: z.literal('tool_result'),
+  tool_use_id: z.string(),
+  content: z.unknown().optional(),
+  is_error: z.boolean().optional(),
+});
 
 const claudeEvent = z.discriminatedUnion('type', [
-  z.looseObject({ type: z.literal('system'), subtype: z.string().optional(), attempt: z.number().optional(), error: z.unknown().optional(), model: z.string().optional() }),
+  z.looseObject({
+    type: z.literal('system'),
+    subtype: z.string().optional(),
+    attempt: z.number().optional(),
+    error: z.unknown().optional(),
+    model: z.string().optional(),
+  }),
   z.looseObject({
     type: z.literal('assistant'),
     message: z.looseObject({ id: z.string().optional(), model: z.string().optional(), content: z.array(block) }),
@@ -82,7 +93,10 @@ export class ClaudeStreamParser {
   private readonly pending = new Map<string, { name: string; input: unknown; started: number }>();
   private readonly responses = new Set<string>();
 
-  constructor(private readonly recorder: RunRecorder, private readonly log: AgentRunContext['log']) {}
+  constructor(
+    private readonly recorder: RunRecorder,
+    private readonly log: AgentRunContext['log'],
+  ) {}
 
   onLine(line: string): void {
     const event = parseEvent(claudeEvent, parseJsonLine(line));
@@ -92,7 +106,11 @@ export class ClaudeStreamParser {
   private onEvent(event: ClaudeEvent): void {
     switch (event.type) {
       case 'system':
-        if (event.subtype === 'api_retry') this.log.record({ type: 'note', text: `claude: API retry ${event.attempt ?? '?'} (${JSON.stringify(event.error ?? 'unknown error')})` });
+        if (event.subtype === 'api_retry')
+          this.log.record({
+            type: 'note',
+            text: `claude: API retry ${event.attempt ?? '?'} (${JSON.stringify(event.error ?? 'unknown error')})`,
+          });
         return;
       case 'assistant': {
         // `<synthetic>` messages are Claude Code's own (API errors), not model responses.
@@ -115,13 +133,15 @@ export class ClaudeStreamParser {
         if (typeof event.message.content === 'string') return;
         for (const raw of event.message.content) {
           const result = toolResult.safeParse(raw);
-          if (result.success) this.onToolResult(result.data.tool_use_id, contentText(result.data.content), result.data.is_error === true);
+          if (result.success)
+            this.onToolResult(result.data.tool_use_id, contentText(result.data.content), result.data.is_error === true);
         }
         return;
       }
       case 'result': {
         this.recorder.modelCalls = this.responses.size;
-        if (event.result !== undefined && event.result !== '' && !event.is_error) this.recorder.finalMessage = event.result;
+        if (event.result !== undefined && event.result !== '' && !event.is_error)
+          this.recorder.finalMessage = event.result;
         if (event.is_error) this.recorder.failure = event.result || event.subtype || 'Claude Code reported an error';
         this.usage = usageOf(event);
         return;
@@ -137,11 +157,17 @@ export class ClaudeStreamParser {
     if (call.name === 'Bash' && typeof input.command === 'string') {
       // Claude Code reports a failed command as an error result starting "Exit code N".
       const exit = /^Exit code (\d+)/.exec(output);
-      this.recorder.command({ command: input.command, exitCode: exit ? Number(exit[1]) : isError ? undefined : 0, output, durationMs: Math.round(performance.now() - call.started) });
+      this.recorder.command({
+        command: input.command,
+        exitCode: exit ? Number(exit[1]) : isError ? undefined : 0,
+        output,
+        durationMs: Math.round(performance.now() - call.started),
+      });
       return;
     }
     this.recorder.toolCall({ tool: call.name, input: call.input, output, isError });
-    if (call.name === 'Skill' && !isError && typeof input.skill === 'string') this.recorder.skill(input.skill, 'Skill tool');
+    if (call.name === 'Skill' && !isError && typeof input.skill === 'string')
+      this.recorder.skill(input.skill, 'Skill tool');
   }
 }
 
@@ -207,7 +233,15 @@ export const claudeAgent: Agent = {
     const env = claudeEnv(context.env);
     const cli = await locateCli(CLAUDE_PACKAGE, context.workspace, context.signal);
     const model = context.model ?? CLAUDE_DEFAULT_MODEL;
-    const invocation = cliCommand(cli, ['-p', '--output-format', 'stream-json', '--verbose', '--dangerously-skip-permissions', '--model', model]);
+    const invocation = cliCommand(cli, [
+      '-p',
+      '--output-format',
+      'stream-json',
+      '--verbose',
+      '--dangerously-skip-permissions',
+      '--model',
+      model,
+    ]);
     const recorder = newRecorder(context, claudeAgent.skillDirs);
     const parser = new ClaudeStreamParser(recorder, context.log);
     const outcome = await runCli('claude', context, {

@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import { stringify as stringifyToml } from 'smol-toml';
 import { z } from 'zod';
 import { baseUrl, requireKey, shellSplit } from './cli/env.js';
-import { ensureInstalled, type AgentPackage } from './cli/install.js';
+import { type AgentPackage, ensureInstalled } from './cli/install.js';
 import { estimateCost } from './cli/pricing.js';
 import type { RunRecorder } from './cli/recorder.js';
 import { cliCommand, finishRun, locateCli, newRecorder, runCli } from './cli/run.js';
@@ -61,9 +61,18 @@ const codexEvent = z.discriminatedUnion('type', [
   z.looseObject({ type: z.literal('turn.started') }),
   z.looseObject({
     type: z.literal('turn.completed'),
-    usage: z.looseObject({ input_tokens: z.number().optional(), cached_input_tokens: z.number().optional(), output_tokens: z.number().optional() }).optional(),
+    usage: z
+      .looseObject({
+        input_tokens: z.number().optional(),
+        cached_input_tokens: z.number().optional(),
+        output_tokens: z.number().optional(),
+      })
+      .optional(),
   }),
-  z.looseObject({ type: z.literal('turn.failed'), error: z.looseObject({ message: z.string().optional() }).optional() }),
+  z.looseObject({
+    type: z.literal('turn.failed'),
+    error: z.looseObject({ message: z.string().optional() }).optional(),
+  }),
   z.looseObject({ type: z.literal('error'), message: z.string().optional() }),
   z.looseObject({ type: z.enum(['item.started', 'item.updated', 'item.completed']), item }),
 ]);
@@ -89,7 +98,10 @@ export class CodexStreamParser {
   /** When each item started (item.started), for command durations. */
   private readonly started = new Map<string, number>();
 
-  constructor(private readonly recorder: RunRecorder, private readonly log: AgentRunContext['log']) {}
+  constructor(
+    private readonly recorder: RunRecorder,
+    private readonly log: AgentRunContext['log'],
+  ) {}
 
   onLine(line: string): void {
     const event = parseEvent(codexEvent, parseJsonLine(line));
@@ -112,7 +124,10 @@ export class CodexStreamParser {
           this.reconnects += 1;
           // Codex waits for an unreachable endpoint forever (5 s, 10 s, 20 s… apart), whatever its retry settings.
           const limit = this.recorder.modelCalls === 0 ? UNREACHABLE_RECONNECTS_AT_START : UNREACHABLE_RECONNECTS_LATER;
-          if (this.reconnects >= limit) this.recorder.giveUp(`model endpoint unreachable: ${event.message ?? 'reconnecting'} (${this.reconnects} times)`);
+          if (this.reconnects >= limit)
+            this.recorder.giveUp(
+              `model endpoint unreachable: ${event.message ?? 'reconnecting'} (${this.reconnects} times)`,
+            );
         }
         return;
       case 'item.started':
@@ -137,15 +152,30 @@ export class CodexStreamParser {
         return;
       case 'command_execution':
         this.recorder.modelCalls += 1;
-        this.recorder.command({ command: unwrapShell(entry.command ?? ''), exitCode: entry.exit_code ?? undefined, output: entry.aggregated_output, durationMs: this.durationOf(entry.id) });
+        this.recorder.command({
+          command: unwrapShell(entry.command ?? ''),
+          exitCode: entry.exit_code ?? undefined,
+          output: entry.aggregated_output,
+          durationMs: this.durationOf(entry.id),
+        });
         return;
       case 'file_change':
         this.recorder.modelCalls += 1;
-        this.recorder.toolCall({ tool: 'apply_patch', input: { changes: entry.changes }, output: entry.status, isError: entry.status === 'failed' });
+        this.recorder.toolCall({
+          tool: 'apply_patch',
+          input: { changes: entry.changes },
+          output: entry.status,
+          isError: entry.status === 'failed',
+        });
         return;
       case 'mcp_tool_call':
         this.recorder.modelCalls += 1;
-        this.recorder.toolCall({ tool: `${entry.server ?? 'mcp'}.${entry.tool ?? '?'}`, input: entry.arguments, output: entry.result === undefined ? undefined : JSON.stringify(entry.result), isError: entry.status === 'failed' });
+        this.recorder.toolCall({
+          tool: `${entry.server ?? 'mcp'}.${entry.tool ?? '?'}`,
+          input: entry.arguments,
+          output: entry.result === undefined ? undefined : JSON.stringify(entry.result),
+          isError: entry.status === 'failed',
+        });
         return;
       case 'web_search':
         this.recorder.modelCalls += 1;
@@ -220,7 +250,15 @@ export const codexAgent: Agent = {
     const cli = await locateCli(CODEX_PACKAGE, context.workspace, context.signal);
     const codexHome = posix.join(context.paths.home, '.codex');
     await context.workspace.writeFile(posix.join(codexHome, 'config.toml'), codexConfig(model, url));
-    const invocation = cliCommand(cli, ['exec', '--json', '--skip-git-repo-check', '--dangerously-bypass-approvals-and-sandbox', '-m', model, '-']);
+    const invocation = cliCommand(cli, [
+      'exec',
+      '--json',
+      '--skip-git-repo-check',
+      '--dangerously-bypass-approvals-and-sandbox',
+      '-m',
+      model,
+      '-',
+    ]);
     const recorder = newRecorder(context, codexAgent.skillDirs);
     const parser = new CodexStreamParser(recorder, context.log);
     const outcome = await runCli('codex', context, {

@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import { z } from 'zod';
 import { baseUrl, requireKey } from './cli/env.js';
-import { ensureInstalled, type AgentPackage } from './cli/install.js';
+import { type AgentPackage, ensureInstalled } from './cli/install.js';
 import { estimateCost } from './cli/pricing.js';
 import type { RunRecorder } from './cli/recorder.js';
 import { cliCommand, finishRun, locateCli, newRecorder, runCli } from './cli/run.js';
@@ -28,7 +28,12 @@ export const GEMINI_DEFAULT_MODEL = 'gemini-2.5-pro';
 const geminiEvent = z.discriminatedUnion('type', [
   z.looseObject({ type: z.literal('init'), model: z.string().optional() }),
   z.looseObject({ type: z.literal('message'), role: z.string(), content: z.string(), delta: z.boolean().optional() }),
-  z.looseObject({ type: z.literal('tool_use'), tool_name: z.string(), tool_id: z.string(), parameters: z.unknown().optional() }),
+  z.looseObject({
+    type: z.literal('tool_use'),
+    tool_name: z.string(),
+    tool_id: z.string(),
+    parameters: z.unknown().optional(),
+  }),
   z.looseObject({
     type: z.literal('tool_result'),
     tool_id: z.string(),
@@ -100,7 +105,11 @@ export class GeminiStreamParser {
   /** What to record, in stream order, once exit codes are known (`finish`). */
   private readonly deferred: Array<(exitCodes: ReadonlyMap<string, number>) => void> = [];
 
-  constructor(private readonly recorder: RunRecorder, private readonly log: AgentRunContext['log'], private readonly model: string) {}
+  constructor(
+    private readonly recorder: RunRecorder,
+    private readonly log: AgentRunContext['log'],
+    private readonly model: string,
+  ) {}
 
   onLine(line: string): void {
     const event = parseEvent(geminiEvent, parseJsonLine(line));
@@ -163,19 +172,36 @@ export class GeminiStreamParser {
     this.deferred.push((codes) => this.recordTool(id, call, ok, output, durationMs, codes));
   }
 
-  private recordTool(id: string, call: { name: string; input: unknown }, ok: boolean, output: string, durationMs: number, codes: ReadonlyMap<string, number>): void {
+  private recordTool(
+    id: string,
+    call: { name: string; input: unknown },
+    ok: boolean,
+    output: string,
+    durationMs: number,
+    codes: ReadonlyMap<string, number>,
+  ): void {
     const input = call.input && typeof call.input === 'object' ? (call.input as Record<string, unknown>) : {};
     if (call.name === 'run_shell_command' && typeof input.command === 'string') {
       this.recorder.command({ command: input.command, exitCode: codes.get(id), output, durationMs });
       return;
     }
     this.recorder.toolCall({ tool: call.name, input: call.input, output, isError: !ok });
-    if (call.name === 'activate_skill' && ok && typeof input.name === 'string') this.recorder.skill(input.name, 'activate_skill tool');
+    if (call.name === 'activate_skill' && ok && typeof input.name === 'string')
+      this.recorder.skill(input.name, 'activate_skill tool');
   }
 
-  private usageOf(stats: { input_tokens?: number | undefined; output_tokens?: number | undefined; cached?: number | undefined }): Usage {
+  private usageOf(stats: {
+    input_tokens?: number | undefined;
+    output_tokens?: number | undefined;
+    cached?: number | undefined;
+  }): Usage {
     // input_tokens is the prompt total (cached included), like skill-eval's inputTokens.
-    const usage: Usage = { inputTokens: stats.input_tokens ?? 0, outputTokens: stats.output_tokens ?? 0, cachedInputTokens: stats.cached ?? 0, turns: this.recorder.modelCalls };
+    const usage: Usage = {
+      inputTokens: stats.input_tokens ?? 0,
+      outputTokens: stats.output_tokens ?? 0,
+      cachedInputTokens: stats.cached ?? 0,
+      turns: this.recorder.modelCalls,
+    };
     const cost = estimateCost(this.model, usage);
     return cost === undefined ? usage : { ...usage, costUsd: cost, costEstimated: true };
   }

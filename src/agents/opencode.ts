@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import { z } from 'zod';
 import { baseUrl, requireKey } from './cli/env.js';
-import { ensureInstalled, type AgentPackage } from './cli/install.js';
+import { type AgentPackage, ensureInstalled } from './cli/install.js';
 import { estimateCost } from './cli/pricing.js';
 import type { RunRecorder } from './cli/recorder.js';
 import { provideRipgrep } from './cli/ripgrep.js';
@@ -74,7 +74,9 @@ const opencodeEvent = z.discriminatedUnion('type', [
   }),
   z.looseObject({
     type: z.literal('error'),
-    error: z.looseObject({ name: z.string().optional(), data: z.looseObject({ message: z.string().optional() }).optional() }).optional(),
+    error: z
+      .looseObject({ name: z.string().optional(), data: z.looseObject({ message: z.string().optional() }).optional() })
+      .optional(),
   }),
 ]);
 
@@ -86,7 +88,10 @@ export class OpenCodeStreamParser {
   private readonly totals = { input: 0, cached: 0, output: 0, cost: 0, steps: 0 };
   private connectionFailures = 0;
 
-  constructor(private readonly recorder: RunRecorder, private readonly model: string) {}
+  constructor(
+    private readonly recorder: RunRecorder,
+    private readonly model: string,
+  ) {}
 
   onLine(line: string): void {
     const event = parseEvent(opencodeEvent, parseJsonLine(line));
@@ -123,7 +128,9 @@ export class OpenCodeStreamParser {
     if (!/Cannot connect to API|Unable to connect|ECONNREFUSED/i.test(line)) return;
     this.connectionFailures += 1;
     if (this.recorder.modelCalls === 0 && this.connectionFailures >= UNREACHABLE_FAILURES_AT_START) {
-      this.recorder.giveUp(`model endpoint unreachable: ${this.connectionFailures} connection failures and no model response (OpenCode would retry for over a minute)`);
+      this.recorder.giveUp(
+        `model endpoint unreachable: ${this.connectionFailures} connection failures and no model response (OpenCode would retry for over a minute)`,
+      );
     }
   }
 
@@ -132,8 +139,14 @@ export class OpenCodeStreamParser {
     const ok = state.status === 'completed';
     const output = state.output ?? state.error;
     if (tool === 'bash' && typeof input.command === 'string') {
-      const durationMs = state.time?.start !== undefined && state.time.end !== undefined ? state.time.end - state.time.start : undefined;
-      this.recorder.command({ command: input.command, exitCode: state.metadata?.exit ?? undefined, output, durationMs });
+      const durationMs =
+        state.time?.start !== undefined && state.time.end !== undefined ? state.time.end - state.time.start : undefined;
+      this.recorder.command({
+        command: input.command,
+        exitCode: state.metadata?.exit ?? undefined,
+        output,
+        durationMs,
+      });
       return;
     }
     this.recorder.toolCall({ tool, input: state.input, output, isError: !ok });
@@ -142,7 +155,12 @@ export class OpenCodeStreamParser {
 
   usage(): Usage | undefined {
     if (this.totals.steps === 0) return undefined;
-    const usage: Usage = { inputTokens: this.totals.input, cachedInputTokens: this.totals.cached, outputTokens: this.totals.output, turns: this.totals.steps };
+    const usage: Usage = {
+      inputTokens: this.totals.input,
+      cachedInputTokens: this.totals.cached,
+      outputTokens: this.totals.output,
+      turns: this.totals.steps,
+    };
     // A configured model price makes OpenCode report cost; ours has none, so the table decides.
     if (this.totals.cost > 0) return { ...usage, costUsd: this.totals.cost, costEstimated: false };
     const cost = estimateCost(this.model, usage);
@@ -204,10 +222,21 @@ export const opencodeAgent: Agent = {
     const model = context.model ?? OPENCODE_DEFAULT_MODEL;
     const cli = await locateCli(OPENCODE_PACKAGE, context.workspace, context.signal);
     const configDir = posix.join(context.paths.home, '.config', 'opencode');
-    for (const [path, content] of Object.entries(opencodeConfigDirSeed())) await context.workspace.writeFile(posix.join(configDir, path), content);
+    for (const [path, content] of Object.entries(opencodeConfigDirSeed()))
+      await context.workspace.writeFile(posix.join(configDir, path), content);
     const configFile = posix.join(context.paths.home, '.skill-eval', 'opencode.json');
     await context.workspace.writeFile(configFile, opencodeConfig(model, url));
-    const invocation = cliCommand(cli, ['run', '--format', 'json', '--auto', '--print-logs', '--log-level', 'WARN', '-m', `${PROVIDER_ID}/${model}`]);
+    const invocation = cliCommand(cli, [
+      'run',
+      '--format',
+      'json',
+      '--auto',
+      '--print-logs',
+      '--log-level',
+      'WARN',
+      '-m',
+      `${PROVIDER_ID}/${model}`,
+    ]);
     const recorder = newRecorder(context, opencodeAgent.skillDirs);
     const parser = new OpenCodeStreamParser(recorder, model);
     const outcome = await runCli('opencode', context, {

@@ -33,8 +33,21 @@ export const oracleAgent: Agent = {
       durationMs: result.durationMs,
     });
     return {
-      events: [{ type: 'command', at, command, exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr, durationMs: result.durationMs }],
-      finalMessage: result.exitCode === 0 ? 'solve.sh finished' : `solve.sh exited with ${result.exitCode ?? result.signal ?? 'no exit code'}`,
+      events: [
+        {
+          type: 'command',
+          at,
+          command,
+          exitCode: result.exitCode,
+          stdout: result.stdout,
+          stderr: result.stderr,
+          durationMs: result.durationMs,
+        },
+      ],
+      finalMessage:
+        result.exitCode === 0
+          ? 'solve.sh finished'
+          : `solve.sh exited with ${result.exitCode ?? result.signal ?? 'no exit code'}`,
       modelCalls: 0,
     };
   },

@@ -2,8 +2,8 @@ import { UsageError } from '../errors.js';
 import { claudeAgent } from './claude.js';
 import { codexAgent } from './codex.js';
 import { geminiAgent } from './gemini.js';
-import { opencodeAgent } from './opencode.js';
 import { nopAgent } from './nop.js';
+import { opencodeAgent } from './opencode.js';
 import { oracleAgent } from './oracle.js';
 import type { Agent } from './types.js';
 

@@ -1,13 +1,29 @@
 import type { EnvironmentPaths, ImageLayer, Workspace } from '../environments/types.js';
 import type { Task } from '../task/types.js';
-import type { SessionLog } from '../trial/session-log.js';
+import type { SessionLog } from '../util/session-log.js';
 
 export type Arm = 'with-skills' | 'no-skills';
 
 /** What an agent did, in the order it happened. CLI harnesses translate their own streams into these. */
 export type AgentEvent =
-  | { type: 'command'; at: string; command: string; exitCode?: number | undefined; stdout?: string; stderr?: string; durationMs?: number }
-  | { type: 'tool_call'; at: string; tool: string; input?: unknown; output?: string | undefined; exitCode?: number | undefined; isError?: boolean | undefined }
+  | {
+      type: 'command';
+      at: string;
+      command: string;
+      exitCode?: number | undefined;
+      stdout?: string;
+      stderr?: string;
+      durationMs?: number;
+    }
+  | {
+      type: 'tool_call';
+      at: string;
+      tool: string;
+      input?: unknown;
+      output?: string | undefined;
+      exitCode?: number | undefined;
+      isError?: boolean | undefined;
+    }
   | { type: 'message'; at: string; role: 'assistant' | 'user' | 'system'; text: string }
   | { type: 'skill'; at: string; skill: string; how: string }
   | { type: 'error'; at: string; message: string };
@@ -69,5 +85,7 @@ export interface Agent {
    * For image-based providers: the layer that bakes this agent's CLI into task images (pass it in
    * PrepareContext.layers). Absent for agents that need nothing in the image (oracle, nop).
    */
-  imageLayer?: ((options: { signal?: AbortSignal | undefined; log: (line: string) => void }) => Promise<ImageLayer>) | undefined;
+  imageLayer?:
+    | ((options: { signal?: AbortSignal | undefined; log: (line: string) => void }) => Promise<ImageLayer>)
+    | undefined;
 }

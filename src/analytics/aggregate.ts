@@ -1,7 +1,15 @@
-import { mulberry32 } from '../util/random.js';
 import type { Arm, ReadSummary, TrialRecord } from '../results/read.js';
 import type { TrialStatus } from '../results/schema.js';
-import { compareArms, mean, normalizedGain, passAtK, passHatK, taskLevelInterval, wilsonInterval } from './estimators.js';
+import { mulberry32 } from '../util/random.js';
+import {
+  compareArms,
+  mean,
+  normalizedGain,
+  passAtK,
+  passHatK,
+  taskLevelInterval,
+  wilsonInterval,
+} from './estimators.js';
 import {
   ANALYSIS_SCHEMA,
   type AnalysisReport,
@@ -53,7 +61,10 @@ class Reservoir<T> {
   readonly items: T[] = [];
   private seen = 0;
   private readonly random: () => number;
-  constructor(private readonly capacity: number, seed: number) {
+  constructor(
+    private readonly capacity: number,
+    seed: number,
+  ) {
     this.random = mulberry32(seed);
   }
   add(item: T): void {
@@ -106,7 +117,8 @@ export class AnalysisAccumulator {
     }
     // Errors counted as failures have no reward worth the name: 0, not passed.
     const reward = isError ? undefined : record.reward;
-    const passed = reward !== undefined ? reward >= this.settings.passThreshold : !isError && record.status === 'passed';
+    const passed =
+      reward !== undefined ? reward >= this.settings.passThreshold : !isError && record.status === 'passed';
     cell.trials++;
     if (passed) cell.passes++;
     cell.rewardSum += reward ?? 0;
@@ -123,7 +135,12 @@ export class AnalysisAccumulator {
       if (record.skillsActivated.length > 0) cell.activated++;
     }
     if (record.durationMs !== undefined || record.tokens !== undefined) {
-      this.config(record).samples[record.arm].add({ task: record.task, passed, durationMs: record.durationMs, tokens: record.tokens });
+      this.config(record).samples[record.arm].add({
+        task: record.task,
+        passed,
+        durationMs: record.durationMs,
+        tokens: record.tokens,
+      });
     }
   }
 
@@ -211,7 +228,10 @@ export class AnalysisAccumulator {
       meanTokens: cell.tokensCount > 0 ? cell.tokensSum / cell.tokensCount : undefined,
       passAtK: passAt,
       passHatK: passHat,
-      skillActivation: arm === 'with-skills' && cell.activationReported > 0 ? { reported: cell.activationReported, activated: cell.activated } : undefined,
+      skillActivation:
+        arm === 'with-skills' && cell.activationReported > 0
+          ? { reported: cell.activationReported, activated: cell.activated }
+          : undefined,
     };
   }
 
@@ -245,7 +265,10 @@ export class AnalysisAccumulator {
   private summary(tasks: TaskRow[], config: ConfigCells): ConfigSummary {
     const arms: ConfigSummary['arms'] = {};
     for (const arm of ARM_ORDER) {
-      const summary = armSummary(tasks.map((row) => row.arms[arm]).filter((stats) => stats !== undefined), this.settings.k);
+      const summary = armSummary(
+        tasks.map((row) => row.arms[arm]).filter((stats) => stats !== undefined),
+        this.settings.k,
+      );
       if (summary) arms[arm] = summary;
     }
     const paired = tasks.filter((row) => row.arms['with-skills'] && row.arms['no-skills']);
@@ -263,7 +286,10 @@ export class AnalysisAccumulator {
         tasks: paired.length,
         passRateWith,
         passRateWithout,
-        deltaPp: passRateWith !== undefined && passRateWithout !== undefined ? (passRateWith - passRateWithout) * 100 : undefined,
+        deltaPp:
+          passRateWith !== undefined && passRateWithout !== undefined
+            ? (passRateWith - passRateWithout) * 100
+            : undefined,
         gain: normalizedGain(passRateWith, passRateWithout),
       },
       negativeDeltaTasks: tasks.filter((row) => row.negativeDelta).map((row) => row.task),

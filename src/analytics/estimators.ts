@@ -51,7 +51,8 @@ function logChoose(n: number, k: number): number {
  */
 export function fisherExactTwoSided(a: number, b: number, c: number, d: number): number {
   for (const count of [a, b, c, d]) {
-    if (!Number.isInteger(count) || count < 0) throw new RangeError(`Fisher's test needs non-negative integer counts, got ${count}`);
+    if (!Number.isInteger(count) || count < 0)
+      throw new RangeError(`Fisher's test needs non-negative integer counts, got ${count}`);
   }
   const row1 = a + b;
   const row2 = c + d;
@@ -77,7 +78,10 @@ export function fisherExactTwoSided(a: number, b: number, c: number, d: number):
  * Normalized gain (SkillsBench): the share of the headroom above the baseline that skills closed.
  * Undefined when the baseline is 100 % (no headroom) or either rate is missing; may be negative.
  */
-export function normalizedGain(passRateWith: number | undefined, passRateWithout: number | undefined): number | undefined {
+export function normalizedGain(
+  passRateWith: number | undefined,
+  passRateWithout: number | undefined,
+): number | undefined {
   if (passRateWith === undefined || passRateWithout === undefined) return undefined;
   if (passRateWithout >= 1) return undefined;
   return (passRateWith - passRateWithout) / (1 - passRateWithout);

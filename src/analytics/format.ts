@@ -32,7 +32,8 @@ export function formatArmRate(stats: ArmStats | undefined): string {
 /** `62.5% ±12.3 pp (8 tasks)`: macro mean with its task-level interval. */
 export function formatArmSummary(summary: ArmSummary | undefined): string {
   if (!summary) return 'no data';
-  const spread = summary.passRateCiHalfWidth === undefined ? '± n/a' : `±${(summary.passRateCiHalfWidth * 100).toFixed(1)} pp`;
+  const spread =
+    summary.passRateCiHalfWidth === undefined ? '± n/a' : `±${(summary.passRateCiHalfWidth * 100).toFixed(1)} pp`;
   return `${formatPercent(summary.passRate)} ${spread} (${summary.tasks} ${summary.tasks === 1 ? 'task' : 'tasks'})`;
 }
 
@@ -85,12 +86,18 @@ export function summaryFacts(config: ConfigReport): Array<[string, string]> {
   const paired = summary.paired;
   const pairedNote = paired.tasks === config.tasks.length ? '' : ` over the ${paired.tasks} tasks with both arms`;
   facts.push(['Δ (with − without)', `${formatDeltaPp(paired.deltaPp)}${pairedNote}`]);
-  facts.push(['Normalized gain g (aggregate)', `${formatGain(paired.gain)}${paired.gain === undefined && paired.passRateWithout === 1 ? ' (baseline 100%)' : ''}`]);
+  facts.push([
+    'Normalized gain g (aggregate)',
+    `${formatGain(paired.gain)}${paired.gain === undefined && paired.passRateWithout === 1 ? ' (baseline 100%)' : ''}`,
+  ]);
   facts.push([
     'Tasks where skills hurt (Δ < 0)',
     `${summary.negativeDeltaTasks.length} of ${paired.tasks}${summary.negativeDeltaTasks.length > 0 ? `: ${summary.negativeDeltaTasks.join(', ')}` : ''}`,
   ]);
-  facts.push(['Significant (Fisher, p < 0.05)', `${summary.significantlyBetterTasks} better, ${summary.significantlyWorseTasks} worse`]);
+  facts.push([
+    'Significant (Fisher, p < 0.05)',
+    `${summary.significantlyBetterTasks} better, ${summary.significantlyWorseTasks} worse`,
+  ]);
   facts.push([
     'Skill activation',
     summary.skillActivation
@@ -106,12 +113,14 @@ function passKLine(noSkills: ArmSummary | undefined, withSkills: ArmSummary | un
   const ks = new Set([...Object.keys(noSkills?.passAtK ?? {}), ...Object.keys(withSkills?.passAtK ?? {})]);
   const parts: string[] = [];
   for (const k of [...ks].sort((x, y) => Number(x) - Number(y))) {
-    const show = (value: { value: number } | undefined): string => (value === undefined ? NO_VALUE : formatPercent(value.value));
+    const show = (value: { value: number } | undefined): string =>
+      value === undefined ? NO_VALUE : formatPercent(value.value);
     let part = `pass@${k} ${show(noSkills?.passAtK[k])} → ${show(withSkills?.passAtK[k])}, pass^${k} ${show(noSkills?.passHatK[k])} → ${show(withSkills?.passHatK[k])}`;
     // Tasks with fewer than k counted trials have no pass@k: say when the mean covers fewer tasks.
     const covered = [noSkills?.passAtK[k]?.tasks ?? 0, withSkills?.passAtK[k]?.tasks ?? 0];
     const total = [noSkills?.tasks ?? 0, withSkills?.tasks ?? 0];
-    if (covered[0]! < total[0]! || covered[1]! < total[1]!) part += ` (only tasks with ≥${k} trials: ${covered[0]}/${total[0]} → ${covered[1]}/${total[1]})`;
+    if (covered[0]! < total[0]! || covered[1]! < total[1]!)
+      part += ` (only tasks with ≥${k} trials: ${covered[0]}/${total[0]} → ${covered[1]}/${total[1]})`;
     parts.push(part);
   }
   return parts.join('; ');

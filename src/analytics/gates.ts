@@ -28,7 +28,12 @@ export function evaluateGates(report: AnalysisReport, gates: Gates): GateOutcome
       const withSkills = config.summary.arms['with-skills'];
       const threshold = precisePercent(gates.failUnder);
       if (!withSkills) {
-        outcomes.push({ gate: 'fail-under', config: config.label, passed: false, message: `${config.label}: no with-skills data, so the pass rate cannot reach ${threshold}` });
+        outcomes.push({
+          gate: 'fail-under',
+          config: config.label,
+          passed: false,
+          message: `${config.label}: no with-skills data, so the pass rate cannot reach ${threshold}`,
+        });
       } else {
         const passed = withSkills.passRate >= gates.failUnder;
         outcomes.push({
@@ -43,8 +48,18 @@ export function evaluateGates(report: AnalysisReport, gates: Gates): GateOutcome
       const { gain, passRateWithout, tasks } = config.summary.paired;
       const minimum = preciseNumber(gates.minGain);
       if (gain === undefined) {
-        const why = tasks === 0 ? 'no task has both arms' : passRateWithout === 1 ? 'the no-skills baseline is 100%' : 'an arm has no data';
-        outcomes.push({ gate: 'min-gain', config: config.label, passed: false, message: `${config.label}: normalized gain undefined (${why}), so it cannot reach ${minimum}` });
+        const why =
+          tasks === 0
+            ? 'no task has both arms'
+            : passRateWithout === 1
+              ? 'the no-skills baseline is 100%'
+              : 'an arm has no data';
+        outcomes.push({
+          gate: 'min-gain',
+          config: config.label,
+          passed: false,
+          message: `${config.label}: normalized gain undefined (${why}), so it cannot reach ${minimum}`,
+        });
       } else {
         const passed = gain >= gates.minGain;
         outcomes.push({

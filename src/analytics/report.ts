@@ -1,5 +1,5 @@
-import type { TrialStatus } from '../results/schema.js';
 import type { Arm, ReadProblem, ReadSummary } from '../results/read.js';
+import type { TrialStatus } from '../results/schema.js';
 import type { Interval, Significance } from './estimators.js';
 
 /**

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { UsageError } from '../errors.js';
-import { ensureInstalled, installInfo, type InstalledCli } from '../agents/cli/install.js';
-import { CLI_AGENTS, isCliAgent, type CliAgentName } from '../agents/cli/packages.js';
+import { ensureInstalled, type InstalledCli, installInfo } from '../agents/cli/install.js';
+import { CLI_AGENTS, type CliAgentName, isCliAgent } from '../agents/cli/packages.js';
 import { agents } from '../agents/registry.js';
+import { UsageError } from '../errors.js';
 import type { RegisterCommand } from './registry.js';
 
 /** One row of `skill-eval agents`. */
@@ -28,7 +28,13 @@ export async function listAgents(env: NodeJS.ProcessEnv = process.env): Promise<
   const rows: AgentListing[] = [];
   for (const [name, agent] of Object.entries(agents)) {
     const missingEnv = agent.requiredEnv.filter((key) => !env[key]);
-    const base = { name, description: agent.description, requiredEnv: [...agent.requiredEnv], missingEnv, skillDirs: [...agent.skillDirs] };
+    const base = {
+      name,
+      description: agent.description,
+      requiredEnv: [...agent.requiredEnv],
+      missingEnv,
+      skillDirs: [...agent.skillDirs],
+    };
     if (!isCliAgent(name)) {
       rows.push({ ...base, installed: true });
       continue;
@@ -55,22 +61,39 @@ export function formatAgents(rows: readonly AgentListing[]): string {
       row.name,
       row.package ? `${row.package}@${row.version}` : '(built in)',
       row.installed ? 'yes' : 'no',
-      row.requiredEnv.length === 0 ? '-' : row.requiredEnv.map((key) => `${key} ${row.missingEnv.includes(key) ? 'missing' : 'set'}`).join(', '),
+      row.requiredEnv.length === 0
+        ? '-'
+        : row.requiredEnv.map((key) => `${key} ${row.missingEnv.includes(key) ? 'missing' : 'set'}`).join(', '),
       row.defaultModel ?? '-',
     ]),
   ];
   const widths = table[0]!.map((_, column) => Math.max(...table.map((cells) => cells[column]!.length)));
-  const lines = table.map((cells) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd());
+  const lines = table.map((cells) =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column]!))
+      .join('  ')
+      .trimEnd(),
+  );
   const notInstalled = rows.filter((row) => !row.installed).map((row) => row.name);
-  if (notInstalled.length > 0) lines.push('', `not installed yet (installed on first use, or now with: skill-eval agents install ${notInstalled.join(' ')})`);
+  if (notInstalled.length > 0)
+    lines.push(
+      '',
+      `not installed yet (installed on first use, or now with: skill-eval agents install ${notInstalled.join(' ')})`,
+    );
   return lines.join('\n');
 }
 
 /** Installs an agent CLI into the cache (npm, once); a no-op when it is already there. */
-export async function installAgent(name: string, options: { log?: ((line: string) => void) | undefined; signal?: AbortSignal | undefined } = {}): Promise<InstalledCli> {
+export async function installAgent(
+  name: string,
+  options: { log?: ((line: string) => void) | undefined; signal?: AbortSignal | undefined } = {},
+): Promise<InstalledCli> {
   if (!isCliAgent(name)) {
     const cliNames = Object.keys(CLI_AGENTS).join(', ');
-    throw new UsageError(Object.hasOwn(agents, name) ? `agent "${name}" is built in: nothing to install` : `unknown agent "${name}"`, { hint: `installable agents: ${cliNames}` });
+    throw new UsageError(
+      Object.hasOwn(agents, name) ? `agent "${name}" is built in: nothing to install` : `unknown agent "${name}"`,
+      { hint: `installable agents: ${cliNames}` },
+    );
   }
   return ensureInstalled(CLI_AGENTS[name as CliAgentName].package, { log: options.log, signal: options.signal });
 }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { Option, type Command } from 'commander';
+import { type Command, Option } from 'commander';
 import pc from 'picocolors';
 import { analyzeResults } from '../analytics/analyze.js';
 import { evaluateGates, type GateOutcome } from '../analytics/gates.js';
@@ -10,9 +10,9 @@ import { renderHtml } from '../analytics/render/html.js';
 import { renderMarkdown } from '../analytics/render/markdown.js';
 import { renderTerminal } from '../analytics/render/terminal.js';
 import type { AnalysisReport } from '../analytics/report.js';
-import { EXIT_CODES, UsageError, formatProblem } from '../errors.js';
-import { writeFileAtomic } from '../results/write.js';
+import { EXIT_CODES, formatProblem, UsageError } from '../errors.js';
 import { SWEEP_SUMMARY_FILE } from '../sweeps/schema.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import type { RegisterCommand } from './registry.js';
 
 /** What the flags of `skill-eval analyze` (and the original's `pnpm run analyze --logDir=…`) parse into. */
@@ -67,7 +67,12 @@ const processIo: AnalyzeIo = {
  * A train-and-benchmark out root holds a sweep summary, not trial results: prints each target's score by
  * segment and returns the directories that are left for the trial analysis.
  */
-export async function analyzeSweeps(dirs: readonly string[], options: { json?: boolean | undefined }, cwd: string, io: AnalyzeIo = processIo): Promise<string[]> {
+export async function analyzeSweeps(
+  dirs: readonly string[],
+  options: { json?: boolean | undefined },
+  cwd: string,
+  io: AnalyzeIo = processIo,
+): Promise<string[]> {
   const sweepDirs = dirs.filter((dir) => existsSync(join(resolve(cwd, dir), SWEEP_SUMMARY_FILE)));
   if (sweepDirs.length === 0) return [...dirs];
   const { readSweepSummary } = await import('../sweeps/run.js');
@@ -75,7 +80,10 @@ export async function analyzeSweeps(dirs: readonly string[], options: { json?: b
   const summaries = [];
   for (const dir of sweepDirs) {
     const summary = await readSweepSummary(join(resolve(cwd, dir), SWEEP_SUMMARY_FILE));
-    if (!summary) throw new UsageError(`${join(dir, SWEEP_SUMMARY_FILE)}: expected a train-and-benchmark summary, found a file that does not validate`);
+    if (!summary)
+      throw new UsageError(
+        `${join(dir, SWEEP_SUMMARY_FILE)}: expected a train-and-benchmark summary, found a file that does not validate`,
+      );
     summaries.push(summary);
   }
   if (options.json) io.stdout(`${JSON.stringify(summaries.length === 1 ? summaries[0] : summaries, null, 2)}\n`);
@@ -83,7 +91,11 @@ export async function analyzeSweeps(dirs: readonly string[], options: { json?: b
   return dirs.filter((dir) => !sweepDirs.includes(dir));
 }
 
-export async function analyzeCommand(options: AnalyzeOptions, cwd: string, io: AnalyzeIo = processIo): Promise<AnalyzeOutcome> {
+export async function analyzeCommand(
+  options: AnalyzeOptions,
+  cwd: string,
+  io: AnalyzeIo = processIo,
+): Promise<AnalyzeOutcome> {
   const passThreshold = parseNumberFlag('--pass-threshold', options.passThreshold ?? 1);
   const failUnder = options.failUnder === undefined ? undefined : parseRate('--fail-under', options.failUnder);
   const minGain = options.minGain === undefined ? undefined : parseGain(options.minGain);
@@ -103,9 +115,13 @@ export async function analyzeCommand(options: AnalyzeOptions, cwd: string, io: A
     markdown = true;
   }
   if (dirs.length === 0) dirs.push(DEFAULT_RESULTS_DIR);
-  const toStdout = [options.json && '--json', csv === true && '--csv', markdown === true && '--markdown'].filter(Boolean);
+  const toStdout = [options.json && '--json', csv === true && '--csv', markdown === true && '--markdown'].filter(
+    Boolean,
+  );
   if (toStdout.length > 1) {
-    throw new UsageError(`${toStdout.join(' and ')} would all print to stdout`, { hint: 'give a FILE to all but one of them, e.g. --csv report.csv' });
+    throw new UsageError(`${toStdout.join(' and ')} would all print to stdout`, {
+      hint: 'give a FILE to all but one of them, e.g. --csv report.csv',
+    });
   }
 
   const report = await analyzeResults(
@@ -114,10 +130,12 @@ export async function analyzeCommand(options: AnalyzeOptions, cwd: string, io: A
   );
 
   if (report.inputs.trials === 0) {
-    const problems = report.problems.map((problem) => `\n  ${formatProblem({ file: problem.file, message: problem.reason, severity: 'error' })}`).join('');
+    const problems = report.problems
+      .map((problem) => `\n  ${formatProblem({ file: problem.file, message: problem.reason, severity: 'error' })}`)
+      .join('');
     throw new UsageError(`no trial results found in ${report.inputs.searched.join(', ')}${problems}`, {
       hint:
-        'analyze looks for result.json files (schema skill-eval/trial-result@1) in trial directories and for the original skill-eval\'s ' +
+        "analyze looks for result.json files (schema skill-eval/trial-result@1) in trial directories and for the original skill-eval's " +
         'EvalReport JSON files; run `skill-eval eval` first, or pass the directory that holds them (skill-eval analyze DIR, or --logDir=DIR).',
     });
   }
@@ -129,7 +147,10 @@ export async function analyzeCommand(options: AnalyzeOptions, cwd: string, io: A
   if (!machineOutput) io.stdout(renderTerminal(report, { color: options.color ?? defaultColor() }));
   else if (report.problems.length > 0) {
     // Machine output owns stdout; unreadable files still get named.
-    for (const problem of report.problems) io.stderr(`warning: skipped ${formatProblem({ file: problem.file, message: problem.reason, severity: 'warning' })}\n`);
+    for (const problem of report.problems)
+      io.stderr(
+        `warning: skipped ${formatProblem({ file: problem.file, message: problem.reason, severity: 'warning' })}\n`,
+      );
   }
 
   const written: Array<[string, string]> = [];
@@ -156,15 +177,22 @@ export const registerAnalyze: RegisterCommand = (program: Command, setExitCode) 
         '(and the original skill-eval EvalReport JSON). Never pools agents or models; a missing arm is "no data".',
     )
     .argument('[dirs...]', `result directories or files (default: ${DEFAULT_RESULTS_DIR})`)
-    .option('--logDir <dir>', 'a result directory (the original skill-eval\'s flag; same as a DIR argument)')
+    .option('--logDir <dir>', "a result directory (the original skill-eval's flag; same as a DIR argument)")
     .option('--pass-threshold <reward>', 'reward at or above which a trial passes', '1')
-    .option('--include-errors-as-failures', 'count infra and verifier errors as failed trials instead of leaving them out of the rates', false)
+    .option(
+      '--include-errors-as-failures',
+      'count infra and verifier errors as failed trials instead of leaving them out of the rates',
+      false,
+    )
     .option('--json', 'print the full report as JSON on stdout (schema skill-eval/analysis@1)', false)
     .option('--csv [file]', 'one row per configuration × task, to FILE or stdout')
     .option('--markdown [file]', 'the tables in Markdown, to FILE or stdout')
     .option('--html <file>', 'a self-contained HTML report with charts')
-    .option('--fail-under <rate>', 'exit 1 unless every configuration\'s with-skills pass rate (macro mean over tasks) is ≥ RATE (0..1 or 80%)')
-    .option('--min-gain <g>', 'exit 1 unless every configuration\'s normalized gain g is ≥ G (undefined g fails)')
+    .option(
+      '--fail-under <rate>',
+      "exit 1 unless every configuration's with-skills pass rate (macro mean over tasks) is ≥ RATE (0..1 or 80%)",
+    )
+    .option('--min-gain <g>', "exit 1 unless every configuration's normalized gain g is ≥ G (undefined g fails)")
     .option('--k <list>', 'k values for pass@k and pass^k, comma-separated', DEFAULT_K.join(','))
     .addOption(new Option('--no-color', 'no colours in the terminal table'))
     .action(async (dirs: string[], raw: AnalyzeOptions & { color?: boolean }) => {
@@ -174,7 +202,10 @@ export const registerAnalyze: RegisterCommand = (program: Command, setExitCode) 
       const rest = await analyzeSweeps(given, { json: raw.json }, process.cwd());
       if (given.length > 0 && rest.length === 0) return;
       const logDir = raw.logDir !== undefined && rest.includes(raw.logDir) ? raw.logDir : undefined;
-      const { exitCode } = await analyzeCommand({ ...raw, logDir, dirs: rest.filter((d) => d !== raw.logDir), color }, process.cwd());
+      const { exitCode } = await analyzeCommand(
+        { ...raw, logDir, dirs: rest.filter((d) => d !== raw.logDir), color },
+        process.cwd(),
+      );
       if (exitCode !== EXIT_CODES.ok) setExitCode(exitCode);
     });
 };
@@ -217,10 +248,17 @@ function parseGain(value: number | string): number {
 }
 
 function parseK(value: string | number[]): number[] {
-  const parts = Array.isArray(value) ? value.map(String) : value.split(',').map((part) => part.trim()).filter((part) => part !== '');
+  const parts = Array.isArray(value)
+    ? value.map(String)
+    : value
+        .split(',')
+        .map((part) => part.trim())
+        .filter((part) => part !== '');
   const ks = parts.map(Number);
   if (ks.length === 0 || ks.some((k) => !Number.isInteger(k) || k < 1)) {
-    throw new UsageError(`--k: expected positive whole numbers separated by commas (e.g. 1,3,5), found "${String(value)}"`);
+    throw new UsageError(
+      `--k: expected positive whole numbers separated by commas (e.g. 1,3,5), found "${String(value)}"`,
+    );
   }
   return [...new Set(ks)].sort((x, y) => x - y);
 }

@@ -1,6 +1,6 @@
 import { cleanupDocker, type DockerCleanupResult } from '../environments/cleanup.js';
 import { cleanupLocal } from '../environments/local-cleanup.js';
-import { EXIT_CODES, InfraError, errorMessage } from '../errors.js';
+import { EXIT_CODES, errorMessage, InfraError } from '../errors.js';
 import type { RegisterCommand } from './registry.js';
 
 function plural(count: number, word: string, many = `${word}s`): string {
@@ -14,7 +14,9 @@ function plural(count: number, word: string, many = `${word}s`): string {
 export const registerCleanup: RegisterCommand = (program, setExitCode) => {
   program
     .command('cleanup')
-    .description('Remove what a killed run left: Docker containers, networks and volumes labelled skill-eval=1, and orphaned local trial processes and temp dirs.')
+    .description(
+      'Remove what a killed run left: Docker containers, networks and volumes labelled skill-eval=1, and orphaned local trial processes and temp dirs.',
+    )
     .option('--job <id>', 'only what this job created (Docker)')
     .option('--json', 'print a machine-readable summary on stdout')
     .action(async (options: { job?: string; json?: boolean }) => {
@@ -31,10 +33,14 @@ export const registerCleanup: RegisterCommand = (program, setExitCode) => {
       if (options.json) {
         console.log(JSON.stringify({ job: options.job, local, docker, docker_note: dockerNote }, undefined, 2));
       } else {
-        console.log(`local: killed ${plural(local.processesKilled, 'orphaned process', 'orphaned processes')}, removed ${plural(local.directoriesRemoved, 'trial directory', 'trial directories')}`);
+        console.log(
+          `local: killed ${plural(local.processesKilled, 'orphaned process', 'orphaned processes')}, removed ${plural(local.directoriesRemoved, 'trial directory', 'trial directories')}`,
+        );
         if (docker) {
           const scope = options.job ? ` of job ${options.job}` : '';
-          console.log(`docker: removed ${plural(docker.containers, 'container')}, ${plural(docker.networks, 'network')}, ${plural(docker.volumes, 'volume')}${scope}`);
+          console.log(
+            `docker: removed ${plural(docker.containers, 'container')}, ${plural(docker.networks, 'network')}, ${plural(docker.volumes, 'volume')}${scope}`,
+          );
           for (const error of docker.errors) console.error(`error: ${error}`);
         } else {
           console.log(dockerNote);

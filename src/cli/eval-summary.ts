@@ -1,6 +1,6 @@
-import type { JobSummary } from '../jobs/summary.js';
 import { wilsonInterval } from '../analytics/estimators.js';
-import { displayPath } from '../task/fields.js';
+import type { JobSummary } from '../jobs/summary.js';
+import { displayPath } from '../util/problems.js';
 import { renderTable } from '../util/table.js';
 
 /** `80.0 % [37.6–96.4]`: a rate is never shown without its Wilson 95 % interval. */
@@ -12,7 +12,10 @@ function rateWithInterval(passed: number, valid: number): string {
 }
 
 /** The readable end-of-run summary: one row per task × agent × model × arm. */
-export function renderEvalSummary(summary: JobSummary, context: { provider: string; jobDir: string; reportPaths: string[]; cwd: string }): string {
+export function renderEvalSummary(
+  summary: JobSummary,
+  context: { provider: string; jobDir: string; reportPaths: string[]; cwd: string },
+): string {
   const rows = summary.cells.map((c) => [
     c.task,
     c.model ? `${c.agent} (${c.model})` : c.agent,
@@ -23,7 +26,10 @@ export function renderEvalSummary(summary: JobSummary, context: { provider: stri
     c.mean_reward === undefined ? '—' : c.mean_reward.toFixed(2),
     String(c.errors),
   ]);
-  const table = renderTable(['Task', 'Agent', 'Arm', 'Trials', 'Passed', 'Pass rate [95% CI]', 'Mean reward', 'Errors'], rows);
+  const table = renderTable(
+    ['Task', 'Agent', 'Arm', 'Trials', 'Passed', 'Pass rate [95% CI]', 'Mean reward', 'Errors'],
+    rows,
+  );
   const statuses = Object.entries(summary.statuses)
     .map(([status, n]) => `${status} ${n}`)
     .join(', ');
@@ -34,6 +40,7 @@ export function renderEvalSummary(summary: JobSummary, context: { provider: stri
     `provider: ${context.provider}   trials: ${summary.finished}/${summary.planned} (${statuses || 'none'})`,
     `job: ${displayPath(context.jobDir, context.cwd)}`,
     ...context.reportPaths.map((p) => `report: ${displayPath(p, context.cwd)}`),
-    'Errors (infra_error, verifier_error) are excluded from pass rates. Normalized gain, significance, pass@k: skill-eval analyze ' + displayPath(context.jobDir, context.cwd),
+    'Errors (infra_error, verifier_error) are excluded from pass rates. Normalized gain, significance, pass@k: skill-eval analyze ' +
+      displayPath(context.jobDir, context.cwd),
   ].join('\n');
 }

@@ -14,7 +14,9 @@ export const BASE_IMAGE = 'skill-eval/base:bookworm';
 function imagesCommand(program: Command): Command {
   const existing = program.commands.find((command) => command.name() === 'images');
   if (existing) return existing;
-  return program.command('images').description('Docker images skill-eval builds: the offline base image and the task images.');
+  return program
+    .command('images')
+    .description('Docker images skill-eval builds: the offline base image and the task images.');
 }
 
 function runScript(script: string, args: string[]): Promise<number> {
@@ -83,6 +85,9 @@ export const registerImages: RegisterCommand = (program, setExitCode) => {
         console.log(`no skill-eval images (build the base image with \`skill-eval images build-base\`)`);
         return;
       }
-      for (const row of rows) console.log(`${row.reference.padEnd(60)} ${row.kind.padEnd(5)} ${row.id} ${String(row.sizeMb).padStart(6)} MB  ${row.created}`);
+      for (const row of rows)
+        console.log(
+          `${row.reference.padEnd(60)} ${row.kind.padEnd(5)} ${row.id} ${String(row.sizeMb).padStart(6)} MB  ${row.created}`,
+        );
     });
 };

@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { SkillEvalError, EXIT_CODES, formatProblem, TaskFormatError } from '../errors.js';
+import { EXIT_CODES, formatProblem, SkillEvalError, TaskFormatError } from '../errors.js';
 import { SKILL_EVAL_VERSION } from '../version.js';
 import { commands, type RegisterCommand } from './registry.js';
 
 /** The one top-level catch: every error becomes a message and a documented exit code (docs/exit-codes.md). */
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('skill-eval')
-    .description('Measure whether Agent Skills help coding agents: verified trials, pass rates, normalized gain, confidence intervals.')
+    .description(
+      'Measure whether Agent Skills help coding agents: verified trials, pass rates, normalized gain, confidence intervals.',
+    )
     .version(SKILL_EVAL_VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
@@ -28,12 +30,18 @@ export async function main(argv: string[]): Promise<number> {
 export function reportError(error: unknown): number {
   if (error instanceof CommanderError) {
     // Commander already printed its message; help and version are not errors.
-    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT_CODES.ok;
+    if (
+      error.code === 'commander.helpDisplayed' ||
+      error.code === 'commander.version' ||
+      error.code === 'commander.help'
+    )
+      return EXIT_CODES.ok;
     return EXIT_CODES.usage;
   }
   if (error instanceof SkillEvalError) {
     if (error instanceof TaskFormatError) {
-      for (const problem of error.problems.filter((p) => p.severity === 'error')) console.error(`error: ${formatProblem(problem)}`);
+      for (const problem of error.problems.filter((p) => p.severity === 'error'))
+        console.error(`error: ${formatProblem(problem)}`);
     } else {
       console.error(`error: ${error.message}`);
     }

@@ -4,10 +4,10 @@ import { registerAnalyze } from './analyze.js';
 import { registerCleanup } from './cleanup.js';
 import { registerEval } from './eval.js';
 import { registerImages } from './images.js';
-import { registerTestBootstrap } from './test-bootstrap.js';
+import { registerTarget } from './target.js';
 import { registerTasks } from './tasks.js';
 import { registerTasksCheck } from './tasks-check.js';
-import { registerTarget } from './target.js';
+import { registerTestBootstrap } from './test-bootstrap.js';
 import { registerTrainAndBenchmark } from './train-and-benchmark.js';
 import { registerVerifySuite } from './verify-suite.js';
 

@@ -1,15 +1,15 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { TaskFormatError, UsageError, formatProblem } from '../errors.js';
 import { getAgent } from '../agents/registry.js';
+import { formatProblem, TaskFormatError, UsageError } from '../errors.js';
 import { CONTRACT_FILE, IN_TARGET_CONTRACT_DIR, loadContract, locateContract } from '../targets/contract.js';
+import { formatHints, mineHints } from '../targets/hints.js';
 import { importPipeline } from '../targets/import-pipeline.js';
 import { readProvenance, writeProvenance } from '../targets/provenance.js';
 import { repairTarget } from '../targets/repair.js';
-import { verifyTarget } from '../targets/suite.js';
-import { formatHints, mineHints } from '../targets/hints.js';
 import { resolveTarget } from '../targets/resolve/index.js';
+import { verifyTarget } from '../targets/suite.js';
 import type { RegisterCommand } from './registry.js';
 
 /** The `target` command group; sibling modules may add subcommands to it. */
@@ -36,33 +36,73 @@ function addResolveFlags(command: Command): Command {
 export const registerTarget: RegisterCommand = (program, setExitCode) => {
   const target = targetCommand(program);
 
-  addResolveFlags(target.command('resolve').description('Fetch a target into the cache (git, Hugging Face) and print where it is.').argument('<target>', 'directory, git URL (URL#REV) or Hugging Face dataset (ORG/NAME[@REV])'))
+  addResolveFlags(
+    target
+      .command('resolve')
+      .description('Fetch a target into the cache (git, Hugging Face) and print where it is.')
+      .argument('<target>', 'directory, git URL (URL#REV) or Hugging Face dataset (ORG/NAME[@REV])'),
+  )
     .option('--json', 'print JSON')
     .action(async (spec: string, flags: ResolveFlags) => {
-      const resolved = await resolveTarget(spec, { cacheDir: flags.cacheDir, offline: flags.offline, include: flags.include });
+      const resolved = await resolveTarget(spec, {
+        cacheDir: flags.cacheDir,
+        offline: flags.offline,
+        include: flags.include,
+      });
       if (flags.json) console.log(JSON.stringify({ ...resolved, manifest: undefined }, undefined, 2));
       else {
         console.log(`${resolved.kind} ${resolved.slug}: ${resolved.dir}`);
-        if (resolved.commit) console.log(`revision ${resolved.revision ?? ''} = ${resolved.commit}${resolved.fromCache ? ' (cache)' : ''}`);
-        if (resolved.manifestPath) console.log(`manifest: ${resolved.manifestPath} (${resolved.manifest?.files.length} files, ${resolved.manifest?.total_bytes} bytes)`);
+        if (resolved.commit)
+          console.log(
+            `revision ${resolved.revision ?? ''} = ${resolved.commit}${resolved.fromCache ? ' (cache)' : ''}`,
+          );
+        if (resolved.manifestPath)
+          console.log(
+            `manifest: ${resolved.manifestPath} (${resolved.manifest?.files.length} files, ${resolved.manifest?.total_bytes} bytes)`,
+          );
         for (const note of resolved.notes) console.log(`note: ${note}`);
       }
     });
 
-  addResolveFlags(target.command('hints').description('List the setup/test/eval/generate commands the target\'s README, docs, CI, Makefile and package files show, with file:line.').argument('<target>', 'directory, git URL or Hugging Face dataset'))
+  addResolveFlags(
+    target
+      .command('hints')
+      .description(
+        "List the setup/test/eval/generate commands the target's README, docs, CI, Makefile and package files show, with file:line.",
+      )
+      .argument('<target>', 'directory, git URL or Hugging Face dataset'),
+  )
     .option('--json', 'print JSON')
     .action(async (spec: string, flags: ResolveFlags) => {
-      const resolved = await resolveTarget(spec, { cacheDir: flags.cacheDir, offline: flags.offline, include: flags.include });
+      const resolved = await resolveTarget(spec, {
+        cacheDir: flags.cacheDir,
+        offline: flags.offline,
+        include: flags.include,
+      });
       const report = await mineHints(resolved.dir);
       console.log(flags.json ? JSON.stringify(report, undefined, 2) : formatHints(report));
     });
 
-  addResolveFlags(target.command('validate').description('Check a target\'s contract and list every problem with file and key.').argument('<target>', 'directory, git URL or Hugging Face dataset'))
+  addResolveFlags(
+    target
+      .command('validate')
+      .description("Check a target's contract and list every problem with file and key.")
+      .argument('<target>', 'directory, git URL or Hugging Face dataset'),
+  )
     .option('--contract <file>', 'an explicit contract.yaml')
     .option('--contracts-dir <dir>', 'contracts for targets you do not own: <dir>/<slug>/contract.yaml')
     .action(async (spec: string, flags: ResolveFlags & { contract?: string; contractsDir?: string }) => {
-      const resolved = await resolveTarget(spec, { cacheDir: flags.cacheDir, offline: flags.offline, include: flags.include });
-      const location = await locateContract({ targetDir: resolved.dir, slug: resolved.slug, contractsDir: flags.contractsDir, contractFile: flags.contract });
+      const resolved = await resolveTarget(spec, {
+        cacheDir: flags.cacheDir,
+        offline: flags.offline,
+        include: flags.include,
+      });
+      const location = await locateContract({
+        targetDir: resolved.dir,
+        slug: resolved.slug,
+        contractsDir: flags.contractsDir,
+        contractFile: flags.contract,
+      });
       if (!location.exists) {
         console.error(`error: no contract for ${spec}: expected ${location.file}`);
         setExitCode(2);
@@ -70,7 +110,9 @@ export const registerTarget: RegisterCommand = (program, setExitCode) => {
       }
       try {
         const loaded = await loadContract(location.file);
-        console.log(`${location.file}: ok (${loaded.contract.stages.rollout.driver} rollout, ${loaded.contract.stages.evaluate.driver} evaluate, primary metric ${loaded.contract.scoring.primary_metric})`);
+        console.log(
+          `${location.file}: ok (${loaded.contract.stages.rollout.driver} rollout, ${loaded.contract.stages.evaluate.driver} evaluate, primary metric ${loaded.contract.scoring.primary_metric})`,
+        );
       } catch (error) {
         if (!(error instanceof TaskFormatError)) throw error;
         for (const problem of error.problems) console.error(`error: ${formatProblem(problem)}`);
@@ -92,19 +134,40 @@ export const registerTarget: RegisterCommand = (program, setExitCode) => {
       const imported = importPipeline(text, file);
       const outDir = resolve(flags.out ?? join(dirname(file), IN_TARGET_CONTRACT_DIR));
       const outFile = join(outDir, CONTRACT_FILE);
-      if (!flags.force && (await stat(outFile).then(() => true, () => false))) throw new UsageError(`${outFile} exists`, { hint: 'pass --force to overwrite it' });
+      if (
+        !flags.force &&
+        (await stat(outFile).then(
+          () => true,
+          () => false,
+        ))
+      )
+        throw new UsageError(`${outFile} exists`, { hint: 'pass --force to overwrite it' });
       await mkdir(outDir, { recursive: true });
       await writeFile(outFile, imported.text);
       for (const line of imported.mapping) console.log(line);
       console.log(`wrote ${outFile}`);
     });
 
-  addResolveFlags(target.command('accept').description('Mark an agent-written contract as reviewed (until it changes again).').argument('<target>', 'directory, git URL or Hugging Face dataset'))
+  addResolveFlags(
+    target
+      .command('accept')
+      .description('Mark an agent-written contract as reviewed (until it changes again).')
+      .argument('<target>', 'directory, git URL or Hugging Face dataset'),
+  )
     .option('--contract <file>', 'an explicit contract.yaml')
     .option('--contracts-dir <dir>', 'contracts for targets you do not own: <dir>/<slug>/contract.yaml')
     .action(async (spec: string, flags: ResolveFlags & { contract?: string; contractsDir?: string }) => {
-      const resolved = await resolveTarget(spec, { cacheDir: flags.cacheDir, offline: flags.offline, include: flags.include });
-      const location = await locateContract({ targetDir: resolved.dir, slug: resolved.slug, contractsDir: flags.contractsDir, contractFile: flags.contract });
+      const resolved = await resolveTarget(spec, {
+        cacheDir: flags.cacheDir,
+        offline: flags.offline,
+        include: flags.include,
+      });
+      const location = await locateContract({
+        targetDir: resolved.dir,
+        slug: resolved.slug,
+        contractsDir: flags.contractsDir,
+        contractFile: flags.contract,
+      });
       if (!location.exists) throw new UsageError(`no contract for ${spec}: expected ${location.file}`);
       const loaded = await loadContract(location.file);
       const provenance = await readProvenance(loaded.dir);
@@ -117,10 +180,19 @@ export const registerTarget: RegisterCommand = (program, setExitCode) => {
       provenance.accepted_at = new Date().toISOString();
       provenance.accepted_by = process.env.USER ?? process.env.LOGNAME ?? 'unknown';
       await writeProvenance(loaded.dir, provenance);
-      console.log(`${location.file}: accepted (sha256 ${loaded.digest.slice(0, 12)}…, ${provenance.changes.length} recorded agent changes)`);
+      console.log(
+        `${location.file}: accepted (sha256 ${loaded.digest.slice(0, 12)}…, ${provenance.changes.length} recorded agent changes)`,
+      );
     });
 
-  addResolveFlags(target.command('scaffold').description('Let an agent draft (or fix) the contract, then verify it; the result is unreviewed until `target accept`.').argument('<target>', 'directory, git URL or Hugging Face dataset'))
+  addResolveFlags(
+    target
+      .command('scaffold')
+      .description(
+        'Let an agent draft (or fix) the contract, then verify it; the result is unreviewed until `target accept`.',
+      )
+      .argument('<target>', 'directory, git URL or Hugging Face dataset'),
+  )
     .requiredOption('--agent <name>', 'agent harness that writes the contract')
     .option('--model <id>', 'model for the agent')
     .option('--derive', 'draft a contract when there is none')
@@ -129,11 +201,40 @@ export const registerTarget: RegisterCommand = (program, setExitCode) => {
     .option('--repair-iters <n>', 'attempts', '3')
     .option('--contracts-dir <dir>', 'contracts for targets you do not own: <dir>/<slug>/contract.yaml')
     .option('--artifacts-dir <dir>', 'where runs write <run_id>/env_api/', 'results/targets')
-    .action(async (spec: string, flags: ResolveFlags & { agent: string; model?: string; derive?: boolean; llm: string; baseUrl?: string; repairIters: string; contractsDir?: string; artifactsDir: string }) => {
-      const options = { targets: [spec], llm: flags.llm, mode: 'smoke' as const, requireSamples: true, repairIters: Number(flags.repairIters), repairAgent: getAgent(flags.agent), repairModel: flags.model, derive: flags.derive, baseUrl: flags.baseUrl, cacheDir: flags.cacheDir, contractsDir: flags.contractsDir, artifactsDir: flags.artifactsDir, offline: flags.offline, log: (line: string) => process.stderr.write(`${line}\n`) };
-      const first = await verifyTarget(spec, options);
-      const result = first.ok ? first : await repairTarget(spec, first, options);
-      console.log(JSON.stringify(result, undefined, 2));
-      setExitCode(result.ok ? 0 : 1);
-    });
+    .action(
+      async (
+        spec: string,
+        flags: ResolveFlags & {
+          agent: string;
+          model?: string;
+          derive?: boolean;
+          llm: string;
+          baseUrl?: string;
+          repairIters: string;
+          contractsDir?: string;
+          artifactsDir: string;
+        },
+      ) => {
+        const options = {
+          targets: [spec],
+          llm: flags.llm,
+          mode: 'smoke' as const,
+          requireSamples: true,
+          repairIters: Number(flags.repairIters),
+          repairAgent: getAgent(flags.agent),
+          repairModel: flags.model,
+          derive: flags.derive,
+          baseUrl: flags.baseUrl,
+          cacheDir: flags.cacheDir,
+          contractsDir: flags.contractsDir,
+          artifactsDir: flags.artifactsDir,
+          offline: flags.offline,
+          log: (line: string) => process.stderr.write(`${line}\n`),
+        };
+        const first = await verifyTarget(spec, options);
+        const result = first.ok ? first : await repairTarget(spec, first, options);
+        console.log(JSON.stringify(result, undefined, 2));
+        setExitCode(result.ok ? 0 : 1);
+      },
+    );
 };

@@ -1,8 +1,8 @@
-import { Option } from 'commander';
 import { availableParallelism } from 'node:os';
+import { Option } from 'commander';
 import { EXIT_CODES, UsageError } from '../errors.js';
 import type { CellSummary } from '../jobs/summary.js';
-import { displayPath } from '../task/fields.js';
+import { displayPath } from '../util/problems.js';
 import { renderTable } from '../util/table.js';
 import { runEval } from './eval.js';
 import type { RegisterCommand } from './registry.js';
@@ -24,7 +24,8 @@ function describeCell(cell: CellSummary | undefined): string {
 /** A task is healthy when its solution passes (oracle) and the untouched environment fails (nop). */
 export function judgeTask(task: string, oracle: CellSummary | undefined, nop: CellSummary | undefined): TaskCheck {
   const problems: string[] = [];
-  if (!oracle || oracle.errors > 0 || oracle.passed < oracle.trials) problems.push('oracle did not pass every trial: the solution or the verifier is broken');
+  if (!oracle || oracle.errors > 0 || oracle.passed < oracle.trials)
+    problems.push('oracle did not pass every trial: the solution or the verifier is broken');
   if (!nop || nop.errors > 0) problems.push('nop ended in errors: the verifier cannot judge the untouched environment');
   else if (nop.passed > 0) problems.push('nop passed: the verifier rewards the untouched environment');
   return { task, ok: problems.length === 0, oracle: describeCell(oracle), nop: describeCell(nop), problems };
@@ -36,55 +37,94 @@ export const registerTasksCheck: RegisterCommand = (program, setExitCode) => {
     .description('Run the oracle (must pass) and nop (must fail) on every task, concurrently, and report broken tasks.')
     .argument('[dirs...]', 'task directories, names, folders of tasks, globs or suite files', ['./tasks'])
     .addOption(new Option('--provider <name>', 'where trials run').choices(['local', 'docker']).default('docker'))
-    .option('--trials <n>', 'trials per agent', (v: string) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw new UsageError(`--trials: expected a positive whole number, found "${v}"`);
-      return n;
-    }, 1)
-    .option('--concurrency <n>', 'trials at once', (v: string) => Math.max(1, Number(v) || 1), Math.max(1, Math.min(4, availableParallelism())))
+    .option(
+      '--trials <n>',
+      'trials per agent',
+      (v: string) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 1)
+          throw new UsageError(`--trials: expected a positive whole number, found "${v}"`);
+        return n;
+      },
+      1,
+    )
+    .option(
+      '--concurrency <n>',
+      'trials at once',
+      (v: string) => Math.max(1, Number(v) || 1),
+      Math.max(1, Math.min(4, availableParallelism())),
+    )
     .option('--results-dir <dir>', 'where the check writes its results', 'results/checks')
     .option('--tasks-dir <dir>', 'where task names are looked up', 'tasks')
     .option('--json', 'print the report as JSON on stdout', false)
-    .action(async (dirs: string[], options: { provider: string; trials: number; concurrency: number; resultsDir: string; tasksDir: string; json: boolean }) => {
-      const outcome = await runEval(
-        {
-          tasks: dirs,
-          agent: 'oracle,nop',
-          provider: options.provider,
-          trials: options.trials,
-          skills: false,
-          compare: false,
-          resultsDir: options.resultsDir,
-          tasksDir: options.tasksDir,
-          env: [],
-          concurrency: options.concurrency,
-          passThreshold: 1,
-          forceBuild: false,
-          newJob: true,
-          maxRetries: 1,
-          quiet: true,
-          json: false,
-          print: false,
+    .action(
+      async (
+        dirs: string[],
+        options: {
+          provider: string;
+          trials: number;
+          concurrency: number;
+          resultsDir: string;
+          tasksDir: string;
+          json: boolean;
         },
-        process.cwd(),
-      );
-      const tasks = [...new Set(outcome.summary.cells.map((c) => c.task))];
-      const checks = tasks.map((task) =>
-        judgeTask(
-          task,
-          outcome.summary.cells.find((c) => c.task === task && c.agent === 'oracle'),
-          outcome.summary.cells.find((c) => c.task === task && c.agent === 'nop'),
-        ),
-      );
-      const broken = checks.filter((c) => !c.ok).length + outcome.brokenTasks.length;
-      if (options.json) {
-        console.log(JSON.stringify({ ok: broken === 0, job_dir: outcome.jobDir, tasks: checks, invalid_tasks: outcome.brokenTasks }, undefined, 2));
-      } else {
-        console.log(renderTable(['Task', 'Oracle (must pass)', 'Nop (must fail)', 'Verdict'], checks.map((c) => [c.task, c.oracle, c.nop, c.ok ? 'ok' : `BROKEN: ${c.problems.join('; ')}`])));
-        for (const dir of outcome.brokenTasks) console.log(`${displayPath(dir)}: invalid task (see the errors above)`);
-        console.log(`\n${checks.length + outcome.brokenTasks.length} tasks: ${checks.length - checks.filter((c) => !c.ok).length} ok, ${broken} broken`);
-      }
-      // Infrastructure failures keep their own code; otherwise a broken task is a task problem.
-      setExitCode(outcome.exitCode === EXIT_CODES.infra ? EXIT_CODES.infra : broken > 0 ? EXIT_CODES.taskFormat : EXIT_CODES.ok);
-    });
+      ) => {
+        const outcome = await runEval(
+          {
+            tasks: dirs,
+            agent: 'oracle,nop',
+            provider: options.provider,
+            trials: options.trials,
+            skills: false,
+            compare: false,
+            resultsDir: options.resultsDir,
+            tasksDir: options.tasksDir,
+            env: [],
+            concurrency: options.concurrency,
+            passThreshold: 1,
+            forceBuild: false,
+            newJob: true,
+            maxRetries: 1,
+            quiet: true,
+            json: false,
+            print: false,
+          },
+          process.cwd(),
+        );
+        const tasks = [...new Set(outcome.summary.cells.map((c) => c.task))];
+        const checks = tasks.map((task) =>
+          judgeTask(
+            task,
+            outcome.summary.cells.find((c) => c.task === task && c.agent === 'oracle'),
+            outcome.summary.cells.find((c) => c.task === task && c.agent === 'nop'),
+          ),
+        );
+        const broken = checks.filter((c) => !c.ok).length + outcome.brokenTasks.length;
+        if (options.json) {
+          console.log(
+            JSON.stringify(
+              { ok: broken === 0, job_dir: outcome.jobDir, tasks: checks, invalid_tasks: outcome.brokenTasks },
+              undefined,
+              2,
+            ),
+          );
+        } else {
+          console.log(
+            renderTable(
+              ['Task', 'Oracle (must pass)', 'Nop (must fail)', 'Verdict'],
+              checks.map((c) => [c.task, c.oracle, c.nop, c.ok ? 'ok' : `BROKEN: ${c.problems.join('; ')}`]),
+            ),
+          );
+          for (const dir of outcome.brokenTasks)
+            console.log(`${displayPath(dir)}: invalid task (see the errors above)`);
+          console.log(
+            `\n${checks.length + outcome.brokenTasks.length} tasks: ${checks.length - checks.filter((c) => !c.ok).length} ok, ${broken} broken`,
+          );
+        }
+        // Infrastructure failures keep their own code; otherwise a broken task is a task problem.
+        setExitCode(
+          outcome.exitCode === EXIT_CODES.infra ? EXIT_CODES.infra : broken > 0 ? EXIT_CODES.taskFormat : EXIT_CODES.ok,
+        );
+      },
+    );
 };

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { formatProblem } from '../errors.js';
-import { validateTasks, type ValidationReport } from '../task/validate.js';
+import { type ValidationReport, validateTasks } from '../task/validate.js';
 import type { RegisterCommand } from './registry.js';
 
 /**
@@ -43,7 +43,11 @@ export const registerTasks: RegisterCommand = (program, setExitCode) => {
     .option('--tasks-dir <dir>', 'where task names are looked up', './tasks')
     .option('--provider <name>', 'also check what this environment provider needs (docker: an environment)')
     .action(async (dirs: string[], options: { json?: boolean; tasksDir: string; provider?: string }) => {
-      const report = await validateTasks(dirs, { cwd: process.cwd(), tasksDir: options.tasksDir, provider: options.provider });
+      const report = await validateTasks(dirs, {
+        cwd: process.cwd(),
+        tasksDir: options.tasksDir,
+        provider: options.provider,
+      });
       if (options.json) console.log(JSON.stringify(report, undefined, 2));
       else console.log(formatValidationReport(report));
       if (report.summary.withErrors > 0) setExitCode(2);

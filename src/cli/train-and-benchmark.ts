@@ -91,23 +91,36 @@ const FLAG_NAMES: Record<string, string> = {
 };
 
 /** Validates the flags at the edge: every problem names its flag. */
-export async function sweepOptionsFromFlags(flags: TrainAndBenchmarkFlags, cwd: string): Promise<Omit<SweepOptions, 'log' | 'signal'>> {
+export async function sweepOptionsFromFlags(
+  flags: TrainAndBenchmarkFlags,
+  cwd: string,
+): Promise<Omit<SweepOptions, 'log' | 'signal'>> {
   const parsed = flagsSchema.safeParse(flags);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const key = String(issue.path[0] ?? '');
       const value = (flags as Record<string, unknown>)[key];
-      return value === undefined ? `${FLAG_NAMES[key] ?? key} is required` : `${FLAG_NAMES[key] ?? key}: ${issue.message}, found ${JSON.stringify(value)}`;
+      return value === undefined
+        ? `${FLAG_NAMES[key] ?? key} is required`
+        : `${FLAG_NAMES[key] ?? key}: ${issue.message}, found ${JSON.stringify(value)}`;
     });
     throw new UsageError(problems.join('\n'), { hint: 'skill-eval train-and-benchmark --help' });
   }
   const values = parsed.data;
-  if ((values.serve === undefined) === (values.baseUrl === undefined)) throw new UsageError('give exactly one of --serve CMD (skill-eval starts the server per segment) and --base-url URL (an endpoint you run)');
+  if ((values.serve === undefined) === (values.baseUrl === undefined))
+    throw new UsageError(
+      'give exactly one of --serve CMD (skill-eval starts the server per segment) and --base-url URL (an endpoint you run)',
+    );
   const repairAgent = flags.repairAgent ? getAgent(flags.repairAgent) : undefined;
-  if (values.repairIters > 0 && !repairAgent) throw new UsageError('--repair-iters needs --repair-agent NAME', { hint: 'e.g. --repair-agent claude; see `skill-eval agents`' });
+  if (values.repairIters > 0 && !repairAgent)
+    throw new UsageError('--repair-iters needs --repair-agent NAME', {
+      hint: 'e.g. --repair-agent claude; see `skill-eval agents`',
+    });
   const targetsFile = resolve(cwd, values.targetsFile);
   const text = await readFile(targetsFile, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    throw new UsageError(`--targets-file ${values.targetsFile}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`);
+    throw new UsageError(
+      `--targets-file ${values.targetsFile}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`,
+    );
   });
   return {
     baseModel: values.baseModel,
@@ -143,15 +156,25 @@ export interface TrainAndBenchmarkOutcome {
   exitCode: number;
 }
 
-function printSummary(summary: SweepSummary, flags: Pick<TrainAndBenchmarkFlags, 'json'>, io: TrainAndBenchmarkIo): void {
+function printSummary(
+  summary: SweepSummary,
+  flags: Pick<TrainAndBenchmarkFlags, 'json'>,
+  io: TrainAndBenchmarkIo,
+): void {
   io.stdout(flags.json ? `${JSON.stringify(summary, undefined, 2)}\n` : `${formatSweepTable(summary)}\n`);
 }
 
 /** `--report OUT_ROOT`: the table (or the JSON) of a sweep, finished or not. */
-export async function sweepReportCommand(outRoot: string, flags: Pick<TrainAndBenchmarkFlags, 'json'>, cwd: string, io: TrainAndBenchmarkIo = processIo): Promise<TrainAndBenchmarkOutcome> {
+export async function sweepReportCommand(
+  outRoot: string,
+  flags: Pick<TrainAndBenchmarkFlags, 'json'>,
+  cwd: string,
+  io: TrainAndBenchmarkIo = processIo,
+): Promise<TrainAndBenchmarkOutcome> {
   const path = join(resolve(cwd, outRoot), SWEEP_SUMMARY_FILE);
   const summary = await readSweepSummary(path);
-  if (!summary) throw new UsageError(`${path}: no such file`, { hint: 'give the --out-root of a train-and-benchmark run' });
+  if (!summary)
+    throw new UsageError(`${path}: no such file`, { hint: 'give the --out-root of a train-and-benchmark run' });
   printSummary(summary, flags, io);
   return { summary, exitCode: EXIT_CODES.ok };
 }
@@ -160,10 +183,19 @@ export async function sweepReportCommand(outRoot: string, flags: Pick<TrainAndBe
  * `skill-eval train-and-benchmark`: runs or resumes the sweep, then prints the table (or `--json`).
  * Exit 0 when every run succeeded, 1 when a target failed somewhere (recorded, the sweep went on).
  */
-export async function trainAndBenchmarkCommand(flags: TrainAndBenchmarkFlags, cwd: string, io: TrainAndBenchmarkIo = processIo, signal?: AbortSignal): Promise<TrainAndBenchmarkOutcome> {
+export async function trainAndBenchmarkCommand(
+  flags: TrainAndBenchmarkFlags,
+  cwd: string,
+  io: TrainAndBenchmarkIo = processIo,
+  signal?: AbortSignal,
+): Promise<TrainAndBenchmarkOutcome> {
   if (flags.report !== undefined) return sweepReportCommand(flags.report, flags, cwd, io);
   const options = await sweepOptionsFromFlags(flags, cwd);
-  const summary = await runSweep({ ...options, signal, log: flags.quiet ? undefined : (line) => io.stderr(`${line}\n`) });
+  const summary = await runSweep({
+    ...options,
+    signal,
+    log: flags.quiet ? undefined : (line) => io.stderr(`${line}\n`),
+  });
   printSummary(summary, flags, io);
   if (!flags.quiet) io.stderr(`summary: ${join(options.outRoot, SWEEP_SUMMARY_FILE)}\n`);
   const runs = [...(summary.baseline?.runs ?? []), ...summary.segments.flatMap((s) => s.runs)];
@@ -173,20 +205,34 @@ export async function trainAndBenchmarkCommand(flags: TrainAndBenchmarkFlags, cw
 export const registerTrainAndBenchmark: RegisterCommand = (program, setExitCode) => {
   program
     .command('train-and-benchmark')
-    .description('Train in segments; after each, serve the checkpoint and run every target of a list in order (smoke; full after the last). Resumable; see docs/sweeps.md.')
+    .description(
+      'Train in segments; after each, serve the checkpoint and run every target of a list in order (smoke; full after the last). Resumable; see docs/sweeps.md.',
+    )
     .option('--base-model <id-or-dir>', 'what the first segment trains from ({model}); also the --baseline model')
     .option('--targets-file <file>', 'one target per line, in the order they run: directories, URL#REV, ORG/NAME[@REV]')
     .option('--segments <n>', 'training segments')
     .option('--steps-per-segment <s>', 'training steps per segment ({steps})')
-    .option('--trainer <cmd>', 'trainer command template: {model} {base_model} {out_dir} {steps} {segment} {total_steps} {segment_dir}; writes {out_dir}/train.json')
-    .option('--out-root <dir>', 'where the checkpoints, logs, runs and train_and_benchmark_summary.json go; run again to resume')
-    .option('--serve <cmd>', 'server command template: {checkpoint} {port} {host} {segment}; must answer GET http://127.0.0.1:{port}/v1/models')
-    .option('--base-url <url>', 'instead of --serve: an OpenAI-compatible endpoint you run (key: SKILL_EVAL_MODEL_API_KEY or OPENAI_API_KEY)')
+    .option(
+      '--trainer <cmd>',
+      'trainer command template: {model} {base_model} {out_dir} {steps} {segment} {total_steps} {segment_dir}; writes {out_dir}/train.json',
+    )
+    .option(
+      '--out-root <dir>',
+      'where the checkpoints, logs, runs and train_and_benchmark_summary.json go; run again to resume',
+    )
+    .option(
+      '--serve <cmd>',
+      'server command template: {checkpoint} {port} {host} {segment}; must answer GET http://127.0.0.1:{port}/v1/models',
+    )
+    .option(
+      '--base-url <url>',
+      'instead of --serve: an OpenAI-compatible endpoint you run (key: SKILL_EVAL_MODEL_API_KEY or OPENAI_API_KEY)',
+    )
     .option('--model-name <template>', 'the model name sent to the endpoint: {checkpoint} {segment}', '{checkpoint}')
     .option('--require-samples', 'fail a rollout whose samples do not pass the integrity checks')
     .option('--smoke-limit <n>', "samples per smoke run (overrides the contracts' smoke limit)")
     .option('--full-after-last', 'also run every target in full mode on the last segment (and the baseline)')
-    .option('--baseline', 'evaluate the base model first; report each target\'s change vs baseline')
+    .option('--baseline', "evaluate the base model first; report each target's change vs baseline")
     .option('--repair-iters <k>', 'let an agent fix a failing contract up to K times', '0')
     .option('--repair-agent <name>', 'agent harness for repairs')
     .option('--repair-model <id>', 'model for the repair agent')

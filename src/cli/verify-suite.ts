@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
 import { Option } from 'commander';
-import { UsageError } from '../errors.js';
 import { getAgent } from '../agents/registry.js';
-import { writeJsonAtomic } from '../results/write.js';
+import { UsageError } from '../errors.js';
 import { MODE_NAMES, type ModeName } from '../targets/contract.js';
-import { verifySuite, type VerifySuiteSummary } from '../targets/suite.js';
+import { type VerifySuiteSummary, verifySuite } from '../targets/suite.js';
+import { writeJsonAtomic } from '../util/atomic-write.js';
 import type { RegisterCommand } from './registry.js';
 
 interface VerifySuiteFlags {
@@ -28,14 +28,20 @@ interface VerifySuiteFlags {
 
 function parseIters(text: string): number {
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 0 || value > 20) throw new UsageError(`--repair-iters: expected an integer from 0 to 20, found ${JSON.stringify(text)}`);
+  if (!Number.isInteger(value) || value < 0 || value > 20)
+    throw new UsageError(`--repair-iters: expected an integer from 0 to 20, found ${JSON.stringify(text)}`);
   return value;
 }
 
 export function formatSuite(summary: VerifySuiteSummary): string {
   const lines = summary.results.map((r) => {
-    const score = r.metrics?.score !== undefined ? `${r.metrics.primary_metric}=${r.metrics.score.toFixed(4)}${r.metrics.ci95 ? ` [${r.metrics.ci95.low.toFixed(3)}–${r.metrics.ci95.high.toFixed(3)}]` : ''} n=${r.metrics.counts.samples}` : '';
-    return r.ok ? `ok      ${r.target}  ${score}` : `FAILED  ${r.target}  at ${r.failed_stage} (${r.failure_code}): ${r.error}`;
+    const score =
+      r.metrics?.score !== undefined
+        ? `${r.metrics.primary_metric}=${r.metrics.score.toFixed(4)}${r.metrics.ci95 ? ` [${r.metrics.ci95.low.toFixed(3)}–${r.metrics.ci95.high.toFixed(3)}]` : ''} n=${r.metrics.counts.samples}`
+        : '';
+    return r.ok
+      ? `ok      ${r.target}  ${score}`
+      : `FAILED  ${r.target}  at ${r.failed_stage} (${r.failure_code}): ${r.error}`;
   });
   lines.push(`${summary.results.filter((r) => r.ok).length}/${summary.results.length} targets ok`);
   return lines.join('\n');
@@ -44,10 +50,19 @@ export function formatSuite(summary: VerifySuiteSummary): string {
 export const registerVerifySuite: RegisterCommand = (program, setExitCode) => {
   program
     .command('verify-suite')
-    .description('Per target: setup → rollout → evaluate → teardown; one JSON summary on stdout. Exit 0 when every target is ok.')
-    .requiredOption('--targets <targets...>', 'directories, git URLs (URL#REV) or Hugging Face datasets (ORG/NAME[@REV])')
+    .description(
+      'Per target: setup → rollout → evaluate → teardown; one JSON summary on stdout. Exit 0 when every target is ok.',
+    )
+    .requiredOption(
+      '--targets <targets...>',
+      'directories, git URLs (URL#REV) or Hugging Face datasets (ORG/NAME[@REV])',
+    )
     .requiredOption('--llm <model>', 'gold | empty (canaries) or a model name at --base-url')
-    .addOption(new Option('--eval-mode <mode>', 'sample limit and seeds from the contract').choices([...MODE_NAMES]).default('smoke'))
+    .addOption(
+      new Option('--eval-mode <mode>', 'sample limit and seeds from the contract')
+        .choices([...MODE_NAMES])
+        .default('smoke'),
+    )
     .option('--require-samples', 'fail a rollout whose samples do not pass the integrity checks')
     .option('--repair-iters <n>', 'let an agent fix a failing contract up to N times', '0')
     .option('--repair-agent <name>', 'agent harness for repairs (see `skill-eval agents`)')
@@ -64,7 +79,10 @@ export const registerVerifySuite: RegisterCommand = (program, setExitCode) => {
     .action(async (flags: VerifySuiteFlags) => {
       const repairIters = parseIters(flags.repairIters);
       const repairAgent = flags.repairAgent ? getAgent(flags.repairAgent) : undefined;
-      if (repairIters > 0 && !repairAgent) throw new UsageError('--repair-iters needs --repair-agent NAME', { hint: 'e.g. --repair-agent claude; see `skill-eval agents`' });
+      if (repairIters > 0 && !repairAgent)
+        throw new UsageError('--repair-iters needs --repair-agent NAME', {
+          hint: 'e.g. --repair-agent claude; see `skill-eval agents`',
+        });
       const summary = await verifySuite({
         targets: flags.targets,
         llm: flags.llm,

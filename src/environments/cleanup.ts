@@ -29,7 +29,11 @@ export async function cleanupDocker(options: DockerCleanupOptions = {}): Promise
   const filters = JSON.stringify({ label });
   const result: DockerCleanupResult = { containers: 0, networks: 0, volumes: 0, errors: [] };
 
-  const removeEach = async (ids: string[], kind: 'containers' | 'networks' | 'volumes', remove: (id: string) => Promise<unknown>): Promise<void> => {
+  const removeEach = async (
+    ids: string[],
+    kind: 'containers' | 'networks' | 'volumes',
+    remove: (id: string) => Promise<unknown>,
+  ): Promise<void> => {
     await Promise.all(
       ids.map(async (id) => {
         try {
@@ -45,10 +49,22 @@ export async function cleanupDocker(options: DockerCleanupOptions = {}): Promise
 
   // Containers first: networks and volumes in use cannot be removed.
   const containers = await docker.listContainers({ all: true, filters });
-  await removeEach(containers.map((c) => c.Id), 'containers', (id) => docker.getContainer(id).remove({ force: true, v: true }));
+  await removeEach(
+    containers.map((c) => c.Id),
+    'containers',
+    (id) => docker.getContainer(id).remove({ force: true, v: true }),
+  );
   const networks = await docker.listNetworks({ filters });
-  await removeEach(networks.map((n) => n.Id), 'networks', (id) => docker.getNetwork(id).remove());
+  await removeEach(
+    networks.map((n) => n.Id),
+    'networks',
+    (id) => docker.getNetwork(id).remove(),
+  );
   const volumes = (await docker.listVolumes({ filters })).Volumes ?? [];
-  await removeEach(volumes.map((v) => v.Name), 'volumes', (name) => docker.getVolume(name).remove());
+  await removeEach(
+    volumes.map((v) => v.Name),
+    'volumes',
+    (name) => docker.getVolume(name).remove(),
+  );
   return result;
 }

@@ -1,21 +1,35 @@
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import type Docker from 'dockerode';
 import type { Readable } from 'node:stream';
+import type Docker from 'dockerode';
 import pLimit, { type LimitFunction } from 'p-limit';
-import { InfraError, InterruptedError, TaskFormatError, errorMessage } from '../errors.js';
+import { errorMessage, InfraError, InterruptedError, TaskFormatError } from '../errors.js';
 import { checkTaskForProvider } from '../task/load.js';
 import type { Task } from '../task/types.js';
-import { type PendingUpload, checkUpload, downloadPath, packUploads, putUploads, readEnvFile } from './docker/archive.js';
+import {
+  checkUpload,
+  downloadPath,
+  type PendingUpload,
+  packUploads,
+  putUploads,
+  readEnvFile,
+} from './docker/archive.js';
 import { buildImage } from './docker/build.js';
 import { HARBOR_DIRS, packContext, packDirectories, packFiles, planBuildContext } from './docker/context.js';
 import { createEngineClient, httpStatus, pingEngine } from './docker/engine.js';
-import { NoTarError, STOP_ALL_SCRIPT, execInContainer, runHelper } from './docker/exec.js';
-import { DEFAULT_PIDS_LIMIT, type EngineFacts, LOOPBACK_HOSTS_SCRIPT, isStorageOptRefusal, planLimits, readEngineFacts, skipsNetworkSandbox } from './docker/limits.js';
-import { trackContainer, untrackContainer } from './docker/live.js';
-import { verifyInOneExec } from './docker/verify.js';
-import { type VerificationOutcome, type VerificationRequest, verifyStepByStep } from './verification.js';
+import { execInContainer, NoTarError, runHelper, STOP_ALL_SCRIPT } from './docker/exec.js';
 import {
+  DEFAULT_PIDS_LIMIT,
+  type EngineFacts,
+  isStorageOptRefusal,
+  LOOPBACK_HOSTS_SCRIPT,
+  planLimits,
+  readEngineFacts,
+  skipsNetworkSandbox,
+} from './docker/limits.js';
+import { trackContainer, untrackContainer } from './docker/live.js';
+import {
+  containerName,
   LABEL_CONTEXT_HASH,
   LABEL_IMAGE_KIND,
   LABEL_IMAGE_TASK,
@@ -26,10 +40,10 @@ import {
   LABEL_TASK,
   LABEL_TRIAL,
   LABEL_TRIAL_NAME,
-  containerName,
   layeredImageTag,
   taskImageTag,
 } from './docker/names.js';
+import { verifyInOneExec } from './docker/verify.js';
 import type {
   EnvironmentPaths,
   EnvironmentProvider,
@@ -37,11 +51,12 @@ import type {
   ExecResult,
   ImageLayer,
   LimitReport,
-  PreparedEnvironment,
   PrepareContext,
+  PreparedEnvironment,
   Workspace,
   WorkspaceContext,
 } from './types.js';
+import { type VerificationOutcome, type VerificationRequest, verifyStepByStep } from './verification.js';
 
 export { installSignalCleanup, liveContainerNames, removeLiveContainers } from './docker/live.js';
 
@@ -112,7 +127,14 @@ const DEFAULT_WORKDIR = '/app';
 
 /** Whether a Docker `User` value (name or uid, optionally `:group`) is root; unset means the image's, root by default. */
 export function isRoot(user: string | undefined): boolean {
-  return user === undefined || user === '' || user === 'root' || user === '0' || user.startsWith('0:') || user.startsWith('root:');
+  return (
+    user === undefined ||
+    user === '' ||
+    user === 'root' ||
+    user === '0' ||
+    user.startsWith('0:') ||
+    user.startsWith('root:')
+  );
 }
 
 /** The home directory of `user` from the image's /etc/passwd (`name` or `uid`, optionally `:group`). */
@@ -210,7 +232,12 @@ class DockerWorkspace implements Workspace {
         upload,
       });
     // Queued uploads ride on this exec's stdin when it can carry them (root, no stdin of its own, tar in the image).
-    if (this.pending.length > 0 && options.stdin === undefined && this.options.tarWorks.value && isRoot(options.user ?? this.options.imageUser)) {
+    if (
+      this.pending.length > 0 &&
+      options.stdin === undefined &&
+      this.options.tarWorks.value &&
+      isRoot(options.user ?? this.options.imageUser)
+    ) {
       const batch = this.pending;
       this.pending = [];
       try {
@@ -277,7 +304,9 @@ class DockerWorkspace implements Workspace {
     this.assertLive();
     await this.flushUploads();
     try {
-      await runHelper(this.container, STOP_ALL_SCRIPT, [String(Math.max(1, Math.ceil(this.options.killGraceMs / 1000)))]);
+      await runHelper(this.container, STOP_ALL_SCRIPT, [
+        String(Math.max(1, Math.ceil(this.options.killGraceMs / 1000))),
+      ]);
     } catch (error) {
       throw new InfraError(`stopping the trial's processes failed: ${errorMessage(error)}`, { cause: error });
     }
@@ -308,14 +337,18 @@ class DockerWorkspace implements Workspace {
     const mode = info.HostConfig.NetworkMode ?? '';
     if (mode === 'none') return;
     if (mode === 'host') {
-      this.limits.notes.push('verifier offline requested, but network_mode = "host" cannot be disconnected: the verifier had the host network');
+      this.limits.notes.push(
+        'verifier offline requested, but network_mode = "host" cannot be disconnected: the verifier had the host network',
+      );
       return;
     }
     for (const name of Object.keys(info.NetworkSettings.Networks ?? {})) {
       try {
         await this.docker.getNetwork(name).disconnect({ Container: this.container.id, Force: true });
       } catch (error) {
-        throw new InfraError(`disconnecting the container from network ${name} failed: ${errorMessage(error)}`, { cause: error });
+        throw new InfraError(`disconnecting the container from network ${name} failed: ${errorMessage(error)}`, {
+          cause: error,
+        });
       }
     }
     this.limits.notes.push('verifier ran offline: networks disconnected after the agent finished');
@@ -365,8 +398,8 @@ export function createDockerProvider(options: DockerProviderOptions = {}): Envir
   const homes = new Map<string, Promise<string>>();
   const tarByImage = new Map<string, { value: boolean }>();
   const tarWorksFor = (imageId: string): { value: boolean } => {
-    let entry = tarByImage.get(imageId);
-    if (!entry) tarByImage.set(imageId, (entry = { value: true }));
+    const entry = tarByImage.get(imageId) ?? { value: true };
+    tarByImage.set(imageId, entry);
     return entry;
   };
   let facts: Promise<EngineFacts> | undefined;
@@ -392,7 +425,13 @@ export function createDockerProvider(options: DockerProviderOptions = {}): Envir
         });
       }
       context.log(`docker: using ${reference} (${info.Id.slice(7, 19)}) from [environment].docker_image`);
-      return { image: reference, imageId: info.Id, built: false, source: 'docker_image', notes: [`image: ${reference} ([environment].docker_image)`] };
+      return {
+        image: reference,
+        imageId: info.Id,
+        built: false,
+        source: 'docker_image',
+        notes: [`image: ${reference} ([environment].docker_image)`],
+      };
     }
     if (task.paths.dockerfile === undefined) throw new TaskFormatError(checkTaskForProvider(task, 'docker'));
 
@@ -407,7 +446,9 @@ export function createDockerProvider(options: DockerProviderOptions = {}): Envir
         return { image: tag, imageId: existing.Id, built: false, source: 'dockerfile', contextHash: plan.hash, notes };
       }
     }
-    context.log(`docker: building ${tag} from ${plan.kind === 'environment' ? 'environment/' : 'the task root'} (${plan.entries.length} context entries)${force ? ', forced' : ''}`);
+    context.log(
+      `docker: building ${tag} from ${plan.kind === 'environment' ? 'environment/' : 'the task root'} (${plan.entries.length} context entries)${force ? ', forced' : ''}`,
+    );
     for (const note of plan.notes) context.log(`docker: ${note}`);
     const started = performance.now();
     await buildImage(docker, {
@@ -429,24 +470,38 @@ export function createDockerProvider(options: DockerProviderOptions = {}): Envir
     return { image: tag, imageId: info.Id, built: true, source: 'dockerfile', contextHash: plan.hash, notes };
   }
 
-  async function applyLayers(task: Task, base: TaskImage, layers: ImageLayer[], context: PrepareContext, force: boolean): Promise<TaskImage> {
+  async function applyLayers(
+    task: Task,
+    base: TaskImage,
+    layers: ImageLayer[],
+    context: PrepareContext,
+    force: boolean,
+  ): Promise<TaskImage> {
     let current = base;
     const keys: string[] = [];
     for (const layer of layers) {
       keys.push(layer.key);
       const hash = hashLayer(current.imageId, layer);
       // A docker_image base has no context hash: its image id stands in for it.
-      const baseTag = base.source === 'dockerfile' ? base.image : taskImageTag(task.name, base.imageId.replace(/^sha256:/, ''));
+      const baseTag =
+        base.source === 'dockerfile' ? base.image : taskImageTag(task.name, base.imageId.replace(/^sha256:/, ''));
       const tag = layeredImageTag(baseTag, keys);
       const existing = await inspectImage(docker, tag);
       if (!force && existing && existing.Config.Labels?.[LABEL_LAYER_HASH] === hash) {
         context.log(`docker: layer ${layer.key}: ${tag} is up to date (no build)`);
-        current = { ...current, image: tag, imageId: existing.Id, notes: [...current.notes, `layer ${layer.key}: ${tag} (cached)`] };
+        current = {
+          ...current,
+          image: tag,
+          imageId: existing.Id,
+          notes: [...current.notes, `layer ${layer.key}: ${tag} (cached)`],
+        };
         continue;
       }
       const dockerfileName = 'Dockerfile.skill-eval-layer';
       const files = Object.entries(layer.files ?? {}).map(([path, entry]) =>
-        typeof entry === 'string' || entry instanceof Uint8Array ? { path, content: entry } : { path, content: entry.content, mode: entry.mode },
+        typeof entry === 'string' || entry instanceof Uint8Array
+          ? { path, content: entry }
+          : { path, content: entry.content, mode: entry.mode },
       );
       files.push({ path: dockerfileName, content: [`FROM ${current.image}`, ...layer.dockerfileLines, ''].join('\n') });
       context.log(`docker: building layer ${layer.key} as ${tag}`);
@@ -464,7 +519,13 @@ export function createDockerProvider(options: DockerProviderOptions = {}): Envir
       const info = await inspectImage(docker, tag);
       if (!info) throw new InfraError(`the build of ${tag} reported success but the image is missing`);
       if (existing && existing.Id !== info.Id) await removeReplacedImage(docker, existing.Id);
-      current = { ...current, image: tag, imageId: info.Id, built: true, notes: [...current.notes, `layer ${layer.key}: ${tag} (built)`] };
+      current = {
+        ...current,
+        image: tag,
+        imageId: info.Id,
+        built: true,
+        notes: [...current.notes, `layer ${layer.key}: ${tag} (built)`],
+      };
     }
     return current;
   }
@@ -478,7 +539,10 @@ export function createDockerProvider(options: DockerProviderOptions = {}): Envir
       taskImage.catch(() => taskImages.delete(task.dir)); // a failed build may be retried
     }
     const base = await taskImage;
-    const image = context.layers && context.layers.length > 0 ? await applyLayers(task, base, context.layers, context, force) : base;
+    const image =
+      context.layers && context.layers.length > 0
+        ? await applyLayers(task, base, context.layers, context, force)
+        : base;
     const info = await inspectImage(docker, image.imageId);
     if (!info) throw new InfraError(`image ${image.image} disappeared from the engine`);
     const workdir = info.Config.WorkingDir || DEFAULT_WORKDIR;
@@ -492,7 +556,12 @@ export function createDockerProvider(options: DockerProviderOptions = {}): Envir
       source: image.source,
       contextHash: image.contextHash,
     };
-    return { task, handle: handle as unknown as Record<string, unknown>, built: image.built || base.built, notes: image.notes };
+    return {
+      task,
+      handle: handle as unknown as Record<string, unknown>,
+      built: image.built || base.built,
+      notes: image.notes,
+    };
   }
 
   async function homeOf(handle: DockerHandle, container: Docker.Container, user: string): Promise<string> {
@@ -501,13 +570,20 @@ export function createDockerProvider(options: DockerProviderOptions = {}): Envir
     let home = homes.get(key);
     if (!home) {
       // A user missing from /etc/passwd gets HOME=/ from the engine: the same here.
-      home = readEnvFile(container, '/etc/passwd').then((passwd) => (passwd ? homeFromPasswd(passwd.toString('utf8'), user) : undefined) ?? '/');
+      home = readEnvFile(container, '/etc/passwd').then(
+        (passwd) => (passwd ? homeFromPasswd(passwd.toString('utf8'), user) : undefined) ?? '/',
+      );
       homes.set(key, home);
     }
     return home;
   }
 
-  async function createContainer(task: Task, handle: DockerHandle, context: WorkspaceContext, facts: EngineFacts): Promise<{ container: Docker.Container; limits: LimitReport }> {
+  async function createContainer(
+    task: Task,
+    handle: DockerHandle,
+    context: WorkspaceContext,
+    facts: EngineFacts,
+  ): Promise<{ container: Docker.Container; limits: LimitReport }> {
     const name = containerName(context.jobId, context.trialId);
     const labels = {
       [LABEL_MANAGED]: '1',
@@ -518,7 +594,11 @@ export function createDockerProvider(options: DockerProviderOptions = {}): Envir
       [LABEL_OWNER_PID]: String(process.pid),
     };
     for (;;) {
-      const plan = planLimits(task.config.environment, facts, { pidsLimit, storageRefused, networkOverride: options.networkOverride });
+      const plan = planLimits(task.config.environment, facts, {
+        pidsLimit,
+        storageRefused,
+        networkOverride: options.networkOverride,
+      });
       const noSandbox = skipsNetworkSandbox(plan.hostConfig, isRoot(handle.imageUser));
       try {
         const container = await docker.createContainer({
@@ -577,49 +657,62 @@ export function createDockerProvider(options: DockerProviderOptions = {}): Envir
   };
 
   /** Create, populate and start a trial's container: one engine lifecycle slot. */
-  async function startWorkspace(context: WorkspaceContext, task: Task, handle: DockerHandle, facts: EngineFacts): Promise<Workspace> {
-      const { container, limits } = await createContainer(task, handle, context, facts);
-      const fail = async (message: string, error: unknown): Promise<never> => {
-        await container.remove({ force: true, v: true }).catch(() => undefined);
-        untrackContainer(container.id);
-        throw new InfraError(`${message}: ${errorMessage(error)}`, { cause: error });
-      };
-      // Images built here have the Harbor directories already; others get them (and a missing workdir) now,
-      // before start: the archive API works on a created container. World-writable so a non-root agent or
-      // verifier can write its logs; the lifecycle recreates /logs/verifier before verifying.
-      const dirs = handle.harborDirsBaked ? [] : ['logs/', ...HARBOR_DIRS.map((d) => `${d}/`)];
-      if (handle.createWorkdir) dirs.push(`${handle.workdir.replace(/^\/+/, '')}/`);
-      if (dirs.length > 0) {
-        try {
-          await container.putArchive(packDirectories(dirs), { path: '/' });
-        } catch (error) {
-          await fail('preparing the trial directories failed', error);
-        }
-      }
+  async function startWorkspace(
+    context: WorkspaceContext,
+    task: Task,
+    handle: DockerHandle,
+    facts: EngineFacts,
+  ): Promise<Workspace> {
+    const { container, limits } = await createContainer(task, handle, context, facts);
+    const fail = async (message: string, error: unknown): Promise<never> => {
+      await container.remove({ force: true, v: true }).catch(() => undefined);
+      untrackContainer(container.id);
+      throw new InfraError(`${message}: ${errorMessage(error)}`, { cause: error });
+    };
+    // Images built here have the Harbor directories already; others get them (and a missing workdir) now,
+    // before start: the archive API works on a created container. World-writable so a non-root agent or
+    // verifier can write its logs; the lifecycle recreates /logs/verifier before verifying.
+    const dirs = handle.harborDirsBaked ? [] : ['logs/', ...HARBOR_DIRS.map((d) => `${d}/`)];
+    if (handle.createWorkdir) dirs.push(`${handle.workdir.replace(/^\/+/, '')}/`);
+    if (dirs.length > 0) {
       try {
-        await container.start();
+        await container.putArchive(packDirectories(dirs), { path: '/' });
       } catch (error) {
-        await fail(`starting container ${containerName(context.jobId, context.trialId)} failed`, error);
+        await fail('preparing the trial directories failed', error);
       }
-      let home = '/root';
-      try {
-        home = await homeOf(handle, container, task.config.agent.user ?? handle.imageUser);
-      } catch (error) {
-        await fail('reading /etc/passwd of the container failed', error);
-      }
-      const workspace = new DockerWorkspace(docker, container, containerName(context.jobId, context.trialId), handle.workdir, home, limits, {
+    }
+    try {
+      await container.start();
+    } catch (error) {
+      await fail(`starting container ${containerName(context.jobId, context.trialId)} failed`, error);
+    }
+    let home = '/root';
+    try {
+      home = await homeOf(handle, container, task.config.agent.user ?? handle.imageUser);
+    } catch (error) {
+      await fail('reading /etc/passwd of the container failed', error);
+    }
+    const workspace = new DockerWorkspace(
+      docker,
+      container,
+      containerName(context.jobId, context.trialId),
+      handle.workdir,
+      home,
+      limits,
+      {
         killGraceMs,
         verifierOffline: options.verifierOffline === true,
         lifecycle,
         imageUser: handle.imageUser,
         tarWorks: tarWorksFor(handle.imageId),
-      });
-      if (context.signal?.aborted) {
-        // Not through the limiter: this call already holds a slot.
-        await container.remove({ force: true, v: true }).catch(() => undefined);
-        untrackContainer(container.id);
-        throw new InterruptedError('trial cancelled while its container was starting');
-      }
-      return workspace;
+      },
+    );
+    if (context.signal?.aborted) {
+      // Not through the limiter: this call already holds a slot.
+      await container.remove({ force: true, v: true }).catch(() => undefined);
+      untrackContainer(container.id);
+      throw new InterruptedError('trial cancelled while its container was starting');
+    }
+    return workspace;
   }
 }

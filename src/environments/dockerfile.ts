@@ -87,7 +87,15 @@ export function parseDockerfile(text: string): DockerfileSummary {
         const [key, ...value] = args.split(/\s+/);
         if (key) summary.env[key] = value.join(' ');
       }
-    } else if (instruction !== 'FROM' && instruction !== 'LABEL' && instruction !== 'ARG' && instruction !== 'USER' && instruction !== 'CMD' && instruction !== 'ENTRYPOINT' && instruction !== 'EXPOSE') {
+    } else if (
+      instruction !== 'FROM' &&
+      instruction !== 'LABEL' &&
+      instruction !== 'ARG' &&
+      instruction !== 'USER' &&
+      instruction !== 'CMD' &&
+      instruction !== 'ENTRYPOINT' &&
+      instruction !== 'EXPOSE'
+    ) {
       summary.ignored.push(`${instruction} (line ${line})`);
     }
   }

@@ -1,14 +1,13 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { processAlive, signalGroup } from '../util/process-group.js';
 import { LOCAL_ROOT_PREFIX } from './local.js';
-import { processAlive, signalGroup } from './process.js';
 
 export interface LocalCleanupReport {
   processesKilled: number;
   directoriesRemoved: number;
 }
-
 
 const ROOT_NAME = new RegExp(`^${LOCAL_ROOT_PREFIX}(\\d+)-`);
 
@@ -39,8 +38,11 @@ export async function cleanupLocal(options: { baseDir?: string | undefined } = {
     } catch {
       continue;
     }
-    const root = environ.split('\0').find((v) => v.startsWith('SKILL_EVAL_ROOT='))?.slice('SKILL_EVAL_ROOT='.length);
-    if (!root || !root.startsWith(baseDir)) continue;
+    const root = environ
+      .split('\0')
+      .find((v) => v.startsWith('SKILL_EVAL_ROOT='))
+      ?.slice('SKILL_EVAL_ROOT='.length);
+    if (!root?.startsWith(baseDir)) continue;
     const owner = ownerOf(root);
     if (owner === undefined || processAlive(owner)) continue;
     // Kill the group the command leads (and the process itself, in case it left the group).

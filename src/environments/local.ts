@@ -1,15 +1,26 @@
 import { randomBytes } from 'node:crypto';
-import { cp, mkdir, readFile, stat, writeFile, chmod } from 'node:fs/promises';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, opendirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  opendirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
+import { chmod, cp, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve, sep } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { InfraError } from '../errors.js';
 import type { Task } from '../task/types.js';
+import { killGroup, runInProcessGroup } from '../util/process-group.js';
 import { removeTree } from '../util/remove-tree.js';
 import { SYNC_FILE_BYTES } from '../util/small-files.js';
 import { parseDockerfile } from './dockerfile.js';
-import { killGroup, runInProcessGroup } from './process.js';
 import { helperLauncher } from './spawner.js';
 import type {
   EnvironmentPaths,
@@ -17,8 +28,8 @@ import type {
   ExecOptions,
   ExecResult,
   LimitReport,
-  PreparedEnvironment,
   PrepareContext,
+  PreparedEnvironment,
   Workspace,
   WorkspaceContext,
 } from './types.js';
@@ -67,10 +78,15 @@ function escapeRegExp(text: string): string {
 
 /** Rewrites literal absolute environment paths to their place under the trial root. */
 export function makePathRewriter(root: string, prefixes: readonly string[]): (text: string) => string {
-  const unique = [...new Set(prefixes.filter((p) => p.startsWith('/') && p !== '/'))].sort((a, b) => b.length - a.length);
+  const unique = [...new Set(prefixes.filter((p) => p.startsWith('/') && p !== '/'))].sort(
+    (a, b) => b.length - a.length,
+  );
   if (unique.length === 0) return (text) => text;
   // A prefix counts only at the start of a path: after start, whitespace, a quote or shell punctuation.
-  const pattern = new RegExp(`(^|[\\s'"=:(\\[,;|&<>{}\`])(${unique.map(escapeRegExp).join('|')})(?=$|[/\\s'"):;|&<>}\\]\`,])`, 'gm');
+  const pattern = new RegExp(
+    `(^|[\\s'"=:(\\[,;|&<>{}\`])(${unique.map(escapeRegExp).join('|')})(?=$|[/\\s'"):;|&<>}\\]\`,])`,
+    'gm',
+  );
   return (text) => text.replace(pattern, (_m, lead: string, prefix: string) => `${lead}${root}${prefix}`);
 }
 
@@ -102,21 +118,29 @@ async function planCopies(task: Task, notes: string[]): Promise<LocalHandle> {
       notes.push(`skipped ${copy.instruction} --from=${copy.fromStage} (line ${copy.line}): needs a build stage`);
       continue;
     }
-    const destination = copy.destination.startsWith('/') ? copy.destination : `${copy.workdir ?? '/'}/${copy.destination}`.replace(/\/+/g, '/');
+    const destination = copy.destination.startsWith('/')
+      ? copy.destination
+      : `${copy.workdir ?? '/'}/${copy.destination}`.replace(/\/+/g, '/');
     for (const source of copy.sources) {
       if (/[*?[]/.test(source) || /^https?:\/\//.test(source)) {
-        notes.push(`skipped ${copy.instruction} ${source} (line ${copy.line}): wildcards and URLs are not reproduced locally`);
+        notes.push(
+          `skipped ${copy.instruction} ${source} (line ${copy.line}): wildcards and URLs are not reproduced locally`,
+        );
         continue;
       }
       // Harbor's context is environment/; legacy skill-eval Dockerfiles copied from the task root.
       let hostSource = resolve(environmentDir, source);
       if (!existsSync(hostSource)) hostSource = resolve(task.dir, source);
       if (!existsSync(hostSource)) {
-        notes.push(`skipped ${copy.instruction} ${source} (line ${copy.line}): not found in environment/ or the task root`);
+        notes.push(
+          `skipped ${copy.instruction} ${source} (line ${copy.line}): not found in environment/ or the task root`,
+        );
         continue;
       }
       if (hostSource.startsWith(join(task.dir, 'tests')) || hostSource.startsWith(join(task.dir, 'solution'))) {
-        notes.push(`skipped ${copy.instruction} ${source} (line ${copy.line}): tests and solution are never copied into the agent's environment`);
+        notes.push(
+          `skipped ${copy.instruction} ${source} (line ${copy.line}): tests and solution are never copied into the agent's environment`,
+        );
         continue;
       }
       const sourceIsDir = (await stat(hostSource)).isDirectory();
@@ -186,7 +210,9 @@ class LocalWorkspace implements Workspace {
       solution: under('/solution'),
     };
     this.rewrite = makePathRewriter(root, [...HARBOR_PREFIXES, workdir, ...extraPrefixes]);
-    const passthrough = Object.fromEntries(PASSTHROUGH_ENV.flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : [])));
+    const passthrough = Object.fromEntries(
+      PASSTHROUGH_ENV.flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : [])),
+    );
     this.baseEnv = {
       ...passthrough,
       ...Object.fromEntries(Object.entries(imageEnv).map(([k, v]) => [k, this.rewrite(v)])),
@@ -279,7 +305,8 @@ class LocalWorkspace implements Workspace {
     try {
       return await readFile(this.hostPath(envPath));
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'EISDIR') return undefined;
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'EISDIR')
+        return undefined;
       throw new InfraError(`local workspace: cannot read ${envPath}`, { cause: error });
     }
   }
@@ -306,7 +333,10 @@ class LocalWorkspace implements Workspace {
       // `owner` is not applied: every local command runs as the current user.
       if (!existsSync(logsDir)) mkdirSync(logsDir, { recursive: true });
     };
-    return verifyStepByStep(this, request, { reset, collect: (envPath, hostTarget) => this.moveOut(envPath, hostTarget) });
+    return verifyStepByStep(this, request, {
+      reset,
+      collect: (envPath, hostTarget) => this.moveOut(envPath, hostTarget),
+    });
   }
 
   private async moveOut(envPath: string, hostTarget: string): Promise<boolean> {
@@ -317,7 +347,8 @@ class LocalWorkspace implements Workspace {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return existsSync(source) ? this.download(envPath, hostTarget) : false;
-      if (code === 'EXDEV' || code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'EISDIR' || code === 'ENOTDIR') return this.download(envPath, hostTarget);
+      if (code === 'EXDEV' || code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'EISDIR' || code === 'ENOTDIR')
+        return this.download(envPath, hostTarget);
       throw error;
     }
   }
@@ -360,7 +391,12 @@ export function createLocalProvider(options: LocalProviderOptions = {}): Environ
       try {
         if (!existsSync(baseDir)) mkdirSync(baseDir, { recursive: true });
         // The owner's pid in the name lets `skill-eval cleanup` tell a crashed run's leftovers from a live run's.
-        root = mkdtempSync(join(baseDir, `${LOCAL_ROOT_PREFIX}${process.pid}-${sanitize(context.trialName)}-${randomBytes(2).toString('hex')}-`));
+        root = mkdtempSync(
+          join(
+            baseDir,
+            `${LOCAL_ROOT_PREFIX}${process.pid}-${sanitize(context.trialName)}-${randomBytes(2).toString('hex')}-`,
+          ),
+        );
       } catch (error) {
         throw new InfraError(`could not create a trial directory under ${baseDir}`, { cause: error });
       }
@@ -368,12 +404,15 @@ export function createLocalProvider(options: LocalProviderOptions = {}): Environ
       const workspace = new LocalWorkspace(root, handle.workdir, destinations, handle.env, killGraceMs);
       try {
         const { workdir, home, tmp, logsAgent, logsVerifier, logsArtifacts } = workspace.paths;
-        for (const dir of [workdir, home, tmp, dirname(logsAgent), logsAgent, logsVerifier, logsArtifacts]) mkdirSync(dir, { recursive: true });
+        for (const dir of [workdir, home, tmp, dirname(logsAgent), logsAgent, logsVerifier, logsArtifacts])
+          mkdirSync(dir, { recursive: true });
         for (const step of handle.copies) {
           const target = join(root, step.destination);
           if (step.intoDirectory) {
             const info = await stat(step.hostSource);
-            await cp(step.hostSource, info.isDirectory() ? target : join(target, basename(step.hostSource)), { recursive: true });
+            await cp(step.hostSource, info.isDirectory() ? target : join(target, basename(step.hostSource)), {
+              recursive: true,
+            });
           } else {
             await mkdir(dirname(target), { recursive: true });
             await cp(step.hostSource, target, { recursive: true });

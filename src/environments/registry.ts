@@ -11,7 +11,10 @@ export interface ProviderOptions {
 /** Every environment provider, by the name users type (`--provider=…`). Docker is loaded lazily: it pulls in the engine client. */
 export const providers = {
   local: async (options: ProviderOptions): Promise<EnvironmentProvider> => {
-    if (options.network !== undefined) throw new UsageError('--network applies to the Docker provider only: the local provider has no network isolation');
+    if (options.network !== undefined)
+      throw new UsageError(
+        '--network applies to the Docker provider only: the local provider has no network isolation',
+      );
     return createLocalProvider();
   },
   docker: async (options: ProviderOptions): Promise<EnvironmentProvider> => {
@@ -28,7 +31,9 @@ export function isProviderName(name: string): name is ProviderName {
 
 export async function createProvider(name: string, options: ProviderOptions = {}): Promise<EnvironmentProvider> {
   if (!isProviderName(name)) {
-    throw new UsageError(`unknown provider "${name}"`, { hint: `known providers: ${Object.keys(providers).join(', ')}` });
+    throw new UsageError(`unknown provider "${name}"`, {
+      hint: `known providers: ${Object.keys(providers).join(', ')}`,
+    });
   }
   return providers[name](options);
 }

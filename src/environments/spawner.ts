@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { type LaunchEvents, type Launcher, directLauncher, signalGroup } from './process.js';
+import { directLauncher, type LaunchEvents, type Launcher, signalGroup } from '../util/process-group.js';
 
 /**
  * A spawn helper process for the local provider. Starting a child forks the starting process, and a fork's
@@ -93,7 +93,10 @@ class Spawner {
     if (this.child) return this.child;
     let child: ChildProcess;
     try {
-      child = spawn(process.execPath, ['--max-old-space-size=64', '-e', HELPER_SOURCE], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'json' });
+      child = spawn(process.execPath, ['--max-old-space-size=64', '-e', HELPER_SOURCE], {
+        stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+        serialization: 'json',
+      });
     } catch {
       this.broken = true;
       return undefined;

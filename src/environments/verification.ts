@@ -46,7 +46,11 @@ function resetCommand(request: Pick<VerificationRequest, 'remove' | 'logsDir' | 
  * Copies `collect` out of the workspace; one download when every source shares a parent directory (one engine
  * round trip instead of one per directory).
  */
-export async function collectStepByStep(download: Workspace['download'], collect: VerificationRequest['collect'], staging: string): Promise<void> {
+export async function collectStepByStep(
+  download: Workspace['download'],
+  collect: VerificationRequest['collect'],
+  staging: string,
+): Promise<void> {
   const parent = collect.length > 0 ? posix.dirname(collect[0]!.from) : '';
   if (collect.length < 2 || !collect.every(({ from }) => posix.dirname(from) === parent)) {
     for (const { from, to } of collect) await download(from, to);
@@ -78,13 +82,20 @@ export interface VerificationSteps {
  * Verification from the workspace's primitives: stop everything, reset, copy the tests in, run the verifier,
  * copy the logs out.
  */
-export async function verifyStepByStep(ws: Workspace, request: VerificationRequest, steps: VerificationSteps = {}): Promise<VerificationOutcome> {
+export async function verifyStepByStep(
+  ws: Workspace,
+  request: VerificationRequest,
+  steps: VerificationSteps = {},
+): Promise<VerificationOutcome> {
   await ws.stopAll();
   if (steps.reset) {
     await steps.reset();
   } else {
     const reset = await ws.exec(resetCommand(request), { user: 'root' });
-    if (reset.exitCode !== 0) throw new InfraError(`preparing the verifier failed (exit ${reset.exitCode ?? 'unknown'}): ${reset.stderr.trim().slice(-500)}`);
+    if (reset.exitCode !== 0)
+      throw new InfraError(
+        `preparing the verifier failed (exit ${reset.exitCode ?? 'unknown'}): ${reset.stderr.trim().slice(-500)}`,
+      );
   }
   await ws.upload(request.testsHostDir, request.testsPath);
   const result = await ws.exec(request.command, request.options);

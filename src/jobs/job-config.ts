@@ -3,7 +3,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ARMS } from '../results/schema.js';
-import { writeJsonAtomic } from '../results/write.js';
+import { writeJsonAtomic } from '../util/atomic-write.js';
 
 /** `job.json`: what a job planned. Resuming requires the same plan. */
 export const jobConfigSchema = z.object({
@@ -48,9 +48,13 @@ export function diffJobConfig(previous: JobConfig, next: JobConfig): string[] {
       for (const task of next.tasks) {
         const old = beforeNames.get(task.name);
         if (old === undefined) changes.push(`task ${task.name} added`);
-        else if (old !== task.checksum) changes.push(`task ${task.name} changed on disk (checksum ${old.slice(0, 12)} → ${task.checksum.slice(0, 12)})`);
+        else if (old !== task.checksum)
+          changes.push(
+            `task ${task.name} changed on disk (checksum ${old.slice(0, 12)} → ${task.checksum.slice(0, 12)})`,
+          );
       }
-      for (const task of previous.tasks) if (!next.tasks.some((t) => t.name === task.name)) changes.push(`task ${task.name} removed`);
+      for (const task of previous.tasks)
+        if (!next.tasks.some((t) => t.name === task.name)) changes.push(`task ${task.name} removed`);
       if (changes.length === 0) changes.push('task order changed');
     } else {
       changes.push(`${key}: ${before} → ${after}`);
@@ -90,7 +94,10 @@ export function plannedTrialCount(config: JobConfig): number {
  */
 async function summaryComplete(jobDir: string, planned: number): Promise<boolean> {
   try {
-    const summary = JSON.parse(await readFile(join(jobDir, 'summary.json'), 'utf8')) as { finished?: unknown; reports?: unknown };
+    const summary = JSON.parse(await readFile(join(jobDir, 'summary.json'), 'utf8')) as {
+      finished?: unknown;
+      reports?: unknown;
+    };
     return typeof summary.finished === 'number' && summary.finished >= planned && Array.isArray(summary.reports);
   } catch {
     return false;

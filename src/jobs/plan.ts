@@ -16,7 +16,12 @@ export interface PlannedTrial {
  * Orders trials so that time-varying conditions (API latency, load) hit every arm and task alike: round r runs
  * trial r of every task × agent × arm before any trial r+1.
  */
-export function planTrials(taskCount: number, agents: readonly AgentSelection[], arms: readonly Arm[], trials: number): PlannedTrial[] {
+export function planTrials(
+  taskCount: number,
+  agents: readonly AgentSelection[],
+  arms: readonly Arm[],
+  trials: number,
+): PlannedTrial[] {
   const plan: PlannedTrial[] = [];
   for (let trialIndex = 1; trialIndex <= trials; trialIndex++) {
     for (let taskIndex = 0; taskIndex < taskCount; taskIndex++) {

@@ -2,7 +2,7 @@ import { createLogUpdate } from 'log-update';
 import pc from 'picocolors';
 import type { Arm } from '../agents/types.js';
 import { ARMS, type TrialResult, type TrialStatus } from '../results/schema.js';
-import type { Redactor } from '../trial/secrets.js';
+import type { Redactor } from '../util/secrets.js';
 import type { ProgressReporter } from './progress.js';
 import type { JobEvent } from './run-job.js';
 
@@ -45,7 +45,7 @@ function finishedLine(r: TrialResult): string {
   return `${trialLabel(r.task, r.model ? `${r.agent}/${r.model}` : r.agent, r.arm, r.trial_name)} ${r.status} ${reward} (${formatDuration(r.timings.total_ms)})${why}`;
 }
 
-function fit(line: string, width: number): string {
+function fitToWidth(line: string, width: number): string {
   // One column short of the edge: a line that fills the width makes some terminals wrap.
   const max = Math.max(10, width - 1);
   return line.length <= max ? line : `${line.slice(0, max - 1)}…`;
@@ -69,7 +69,10 @@ export class LiveProgressState {
   private resumedFinished = 0;
   private ended: 'done' | 'cancelled' | undefined;
 
-  constructor(private readonly concurrency: number, now: number) {
+  constructor(
+    private readonly concurrency: number,
+    now: number,
+  ) {
     this.startedAt = now;
   }
 
@@ -83,7 +86,11 @@ export class LiveProgressState {
       case 'log':
         return [`  [${event.task}] ${event.line}`];
       case 'trial-start':
-        this.running.set(event.name, { label: trialLabel(event.task, event.agent, event.arm, event.name), phase: 'starting', startedAt: now });
+        this.running.set(event.name, {
+          label: trialLabel(event.task, event.agent, event.arm, event.name),
+          phase: 'starting',
+          startedAt: now,
+        });
         return [];
       case 'trial-phase': {
         const trial = this.running.get(event.name);
@@ -93,7 +100,9 @@ export class LiveProgressState {
       case 'trial-retry': {
         const trial = this.running.get(event.name);
         if (trial) trial.phase = `retry ${event.attempt} in ${formatDuration(event.delayMs)}`;
-        return [`retrying ${trial?.label ?? event.name} (attempt ${event.attempt + 1}) in ${formatDuration(event.delayMs)}: ${event.message}`];
+        return [
+          `retrying ${trial?.label ?? event.name} (attempt ${event.attempt + 1}) in ${formatDuration(event.delayMs)}: ${event.message}`,
+        ];
       }
       case 'trial-end': {
         this.running.delete(event.name);
@@ -121,7 +130,8 @@ export class LiveProgressState {
     const remaining = this.total - this.done;
     if (remaining <= 0) return 0;
     // This run's trials say most about this machine now; resumed ones are the fallback.
-    const [sum, count] = this.runFinished > 0 ? [this.runDurationMs, this.runFinished] : [this.resumedDurationMs, this.resumedFinished];
+    const [sum, count] =
+      this.runFinished > 0 ? [this.runDurationMs, this.runFinished] : [this.resumedDurationMs, this.resumedFinished];
     if (count === 0) return undefined;
     // Fewer trials than slots left: they run side by side, not faster.
     return ((sum / count) * remaining) / Math.max(1, Math.min(this.concurrency, remaining));
@@ -141,15 +151,23 @@ export class LiveProgressState {
       return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;
     };
     if (!this.planned) lines.push('skill-eval  planning trials…');
-    else if (this.ended === 'cancelled') lines.push(`skill-eval  stopped: ${this.done}/${this.total} trials done · elapsed ${elapsed}`);
-    else if (this.ended === 'done') lines.push(`skill-eval  ${bar()} ${this.done}/${this.total} trials done · elapsed ${elapsed}`);
+    else if (this.ended === 'cancelled')
+      lines.push(`skill-eval  stopped: ${this.done}/${this.total} trials done · elapsed ${elapsed}`);
+    else if (this.ended === 'done')
+      lines.push(`skill-eval  ${bar()} ${this.done}/${this.total} trials done · elapsed ${elapsed}`);
     else {
       const eta = this.etaMs();
-      lines.push(`skill-eval  ${bar()} ${this.done}/${this.total} done · ${this.running.size} running · elapsed ${elapsed} · ETA ${eta === undefined ? '…' : formatDuration(eta)}`);
+      lines.push(
+        `skill-eval  ${bar()} ${this.done}/${this.total} done · ${this.running.size} running · elapsed ${elapsed} · ETA ${eta === undefined ? '…' : formatDuration(eta)}`,
+      );
     }
-    const arms = [...this.arms.entries()].sort(([a], [b]) => ARMS.indexOf(a) - ARMS.indexOf(b)).map(([arm, count]) => `${arm} ${count.passed}/${count.finished}`);
+    const arms = [...this.arms.entries()]
+      .sort(([a], [b]) => ARMS.indexOf(a) - ARMS.indexOf(b))
+      .map(([arm, count]) => `${arm} ${count.passed}/${count.finished}`);
     lines.push(`  passed   ${arms.length > 0 ? arms.join(' · ') : '—'}`);
-    const errors = ERROR_STATUSES.filter((e) => e.always || (this.statuses.get(e.status) ?? 0) > 0).map((e) => `${e.label} ${this.statuses.get(e.status) ?? 0}`);
+    const errors = ERROR_STATUSES.filter((e) => e.always || (this.statuses.get(e.status) ?? 0) > 0).map(
+      (e) => `${e.label} ${this.statuses.get(e.status) ?? 0}`,
+    );
     const errorCount = ERROR_STATUSES.reduce((n, e) => n + (this.statuses.get(e.status) ?? 0), 0);
     const errorLine = `  errors   ${errors.join(' · ')}`;
     if (this.ended === undefined && this.planned) {
@@ -162,14 +180,17 @@ export class LiveProgressState {
         // Keep the whole display on screen: log-update cuts from the top otherwise.
         const room = Math.max(1, screen.height - lines.length - 2);
         const shown = trials.length > room ? trials.slice(0, room - 1) : trials;
-        for (const t of shown) lines.push(`    ${t.label.padEnd(labelWidth)}  ${t.phase.padEnd(phaseWidth)}  ${formatDuration(now - t.startedAt)}`);
+        for (const t of shown)
+          lines.push(
+            `    ${t.label.padEnd(labelWidth)}  ${t.phase.padEnd(phaseWidth)}  ${formatDuration(now - t.startedAt)}`,
+          );
         if (shown.length < trials.length) lines.push(`    … and ${trials.length - shown.length} more`);
       }
     } else {
       lines.push(errorLine);
     }
     return lines
-      .map((line) => fit(line, screen.width))
+      .map((line) => fitToWidth(line, screen.width))
       .map((line) => (line.startsWith('  errors') && errorCount > 0 ? pc.red(line) : line))
       .join('\n');
   }
@@ -191,7 +212,8 @@ export function createLiveProgress(options: LiveProgressOptions): ProgressReport
   const state = new LiveProgressState(options.concurrency, now());
   const update = createLogUpdate(stream);
   let stopped = false;
-  const frame = (): string => redactor.redact(state.render(now(), { width: stream.columns ?? 80, height: stream.rows ?? 24 }));
+  const frame = (): string =>
+    redactor.redact(state.render(now(), { width: stream.columns ?? 80, height: stream.rows ?? 24 }));
   const draw = (): void => {
     if (!stopped) update(frame());
   };

@@ -1,4 +1,4 @@
-import type { Redactor } from '../trial/secrets.js';
+import type { Redactor } from '../util/secrets.js';
 import { createLiveProgress } from './progress-live.js';
 import type { JobEvent } from './run-job.js';
 
@@ -24,7 +24,11 @@ function isSet(value: string | undefined): boolean {
 }
 
 /** Live display only for a person at a terminal: stderr is a TTY, not CI, not a dumb terminal. */
-export function chooseProgressMode(options: { quiet: boolean; isTTY: boolean | undefined; env: NodeJS.ProcessEnv }): ProgressMode {
+export function chooseProgressMode(options: {
+  quiet: boolean;
+  isTTY: boolean | undefined;
+  env: NodeJS.ProcessEnv;
+}): ProgressMode {
   if (options.quiet) return 'quiet';
   if (!options.isTTY || isSet(options.env.CI) || options.env.TERM === 'dumb') return 'lines';
   return 'live';
@@ -53,18 +57,30 @@ export function createLineProgress(options: ProgressOptions): (event: JobEvent) 
       const reward = r.reward === undefined ? 'no reward' : `reward=${r.reward}`;
       const why = r.error ? ` — ${r.error.message}` : '';
       const model = r.model ? `/${r.model}` : '';
-      write(options.redactor.redact(`[${done}/${total}] ${r.task} ${r.agent}${model} ${r.arm} #${r.trial_index} ${r.status} ${reward} (${formatSeconds(r.timings.total_ms)})${why}`));
+      write(
+        options.redactor.redact(
+          `[${done}/${total}] ${r.task} ${r.agent}${model} ${r.arm} #${r.trial_index} ${r.status} ${reward} (${formatSeconds(r.timings.total_ms)})${why}`,
+        ),
+      );
     }
   };
 }
 
 /** The reporter for a mode: live display (TTY), plain lines (CI, pipes) or nothing (--quiet). */
-export function createProgressReporter(mode: ProgressMode, options: { redactor: Redactor; concurrency: number; stream?: NodeJS.WriteStream | undefined }): ProgressReporter {
+export function createProgressReporter(
+  mode: ProgressMode,
+  options: { redactor: Redactor; concurrency: number; stream?: NodeJS.WriteStream | undefined },
+): ProgressReporter {
   const stream = options.stream ?? process.stderr;
-  if (mode === 'live') return createLiveProgress({ stream, redactor: options.redactor, concurrency: options.concurrency });
+  if (mode === 'live')
+    return createLiveProgress({ stream, redactor: options.redactor, concurrency: options.concurrency });
   if (mode === 'quiet') return { onEvent: () => undefined, note: () => undefined, stop: () => undefined };
   const write = (line: string): void => {
     stream.write(`${options.redactor.redact(line)}\n`);
   };
-  return { onEvent: createLineProgress({ quiet: false, redactor: options.redactor, write }), note: write, stop: () => undefined };
+  return {
+    onEvent: createLineProgress({ quiet: false, redactor: options.redactor, write }),
+    note: write,
+    stop: () => undefined,
+  };
 }

@@ -3,15 +3,15 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import pLimit from 'p-limit';
-import { InterruptedError } from '../errors.js';
 import type { Agent, Arm } from '../agents/types.js';
 import type { EnvironmentProvider, ImageLayer, PreparedEnvironment } from '../environments/types.js';
-import { trialResultSchema, type TrialResult } from '../results/schema.js';
-import { writeJsonAtomicSync } from '../results/write.js';
+import { InterruptedError } from '../errors.js';
+import { type TrialResult, trialResultSchema } from '../results/schema.js';
 import type { Task } from '../task/types.js';
-import { runTrial, trialName, type TrialSpec } from '../trial/run-trial.js';
-import type { Redactor } from '../trial/secrets.js';
+import { runTrial, type TrialSpec, trialName } from '../trial/run-trial.js';
+import { writeJsonAtomicSync } from '../util/atomic-write.js';
 import { removeTree } from '../util/remove-tree.js';
+import type { Redactor } from '../util/secrets.js';
 import { planTrials } from './plan.js';
 import { summarizeResults } from './summary.js';
 
@@ -76,7 +76,12 @@ async function finishedResult(trialDir: string): Promise<TrialResult | undefined
 
 /** Runs every planned trial of a job with bounded concurrency; resumable; one broken task never stops the others. */
 export async function runJob(options: JobOptions): Promise<JobOutcome> {
-  const plan = planTrials(options.tasks.length, options.agents.map((a) => ({ name: a.agent.name, model: a.model })), options.arms, options.trials);
+  const plan = planTrials(
+    options.tasks.length,
+    options.agents.map((a) => ({ name: a.agent.name, model: a.model })),
+    options.arms,
+    options.trials,
+  );
   // Agent CLIs are installed once, before any trial, so no trial's timeout pays for a download.
   const log = (line: string): void => options.onEvent?.({ type: 'log', task: 'setup', line });
   for (const { agent } of options.agents) await agent.install?.({ signal: options.signal, log });
@@ -84,8 +89,8 @@ export async function runJob(options: JobOptions): Promise<JobOutcome> {
   const layers = new Map<string, Promise<ImageLayer | undefined>>();
   const layerFor = (agent: Agent): Promise<ImageLayer | undefined> => {
     if (!options.provider.usesImages || !agent.imageLayer) return Promise.resolve(undefined);
-    let layer = layers.get(agent.name);
-    if (!layer) layers.set(agent.name, (layer = agent.imageLayer({ signal: options.signal, log })));
+    const layer = layers.get(agent.name) ?? agent.imageLayer({ signal: options.signal, log });
+    layers.set(agent.name, layer);
     return layer;
   };
   const prepared = new Map<string, Promise<PreparedEnvironment>>();
@@ -113,7 +118,14 @@ export async function runJob(options: JobOptions): Promise<JobOutcome> {
   for (const item of plan) {
     const task = options.tasks[item.taskIndex]!;
     const jobAgent = options.agents.find((a) => a.agent.name === item.agent.name && a.model === item.agent.model)!;
-    const spec: TrialSpec = { jobId: options.jobId, task, agent: jobAgent.agent, model: jobAgent.model, arm: item.arm, trialIndex: item.trialIndex };
+    const spec: TrialSpec = {
+      jobId: options.jobId,
+      task,
+      agent: jobAgent.agent,
+      model: jobAgent.model,
+      arm: item.arm,
+      trialIndex: item.trialIndex,
+    };
     const name = trialName(spec);
     const dir = join(options.jobDir, name);
     const done = await finishedResult(dir);

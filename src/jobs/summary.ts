@@ -27,7 +27,12 @@ const EXCLUDED = new Set(['infra_error', 'verifier_error']);
 
 /** Counts per task × agent × model × arm: what `summary.json` holds and the end-of-run table shows. */
 /** A trial passes when its reward reaches the threshold, whatever ended the agent (a timed-out agent may have finished the work). */
-export function summarizeResults(jobId: string, planned: number, results: readonly TrialResult[], passThreshold = 1): JobSummary {
+export function summarizeResults(
+  jobId: string,
+  planned: number,
+  results: readonly TrialResult[],
+  passThreshold = 1,
+): JobSummary {
   const cells = new Map<string, CellSummary & { rewardSum: number; rewardCount: number }>();
   const statuses: Record<string, number> = {};
   for (const r of results) {
@@ -35,7 +40,18 @@ export function summarizeResults(jobId: string, planned: number, results: readon
     const key = JSON.stringify([r.task, r.agent, r.model ?? '', r.arm]);
     let cell = cells.get(key);
     if (!cell) {
-      cell = { task: r.task, agent: r.agent, model: r.model, arm: r.arm, trials: 0, passed: 0, failed: 0, errors: 0, rewardSum: 0, rewardCount: 0 };
+      cell = {
+        task: r.task,
+        agent: r.agent,
+        model: r.model,
+        arm: r.arm,
+        trials: 0,
+        passed: 0,
+        failed: 0,
+        errors: 0,
+        rewardSum: 0,
+        rewardCount: 0,
+      };
       cells.set(key, cell);
     }
     cell.trials += 1;
@@ -54,7 +70,11 @@ export function summarizeResults(jobId: string, planned: number, results: readon
     statuses,
     cells: [...cells.values()].map(({ rewardSum, rewardCount, ...cell }) => {
       const valid = cell.trials - cell.errors;
-      return { ...cell, pass_rate: valid > 0 ? cell.passed / valid : undefined, mean_reward: rewardCount > 0 ? rewardSum / rewardCount : undefined };
+      return {
+        ...cell,
+        pass_rate: valid > 0 ? cell.passed / valid : undefined,
+        mean_reward: rewardCount > 0 ? rewardSum / rewardCount : undefined,
+      };
     }),
   };
 }

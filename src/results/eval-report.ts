@@ -1,7 +1,7 @@
 import { join, relative } from 'node:path';
 import type { SkillDigest } from '../skills/types.js';
+import { writeJsonAtomic } from '../util/atomic-write.js';
 import type { TrialResult } from './schema.js';
-import { writeJsonAtomic } from './write.js';
 
 /**
  * The per-task report `results/<task>_<timestamp>.json`: the original skill-eval fields (`task`, `pass_rate`,
@@ -38,7 +38,10 @@ export interface EvalReport {
 }
 
 export function timestampForFile(date: Date): string {
-  return date.toISOString().replace(/[:]/g, '-').replace(/\.\d{3}Z$/, 'Z');
+  return date
+    .toISOString()
+    .replace(/[:]/g, '-')
+    .replace(/\.\d{3}Z$/, 'Z');
 }
 
 export interface ReportGroup {
@@ -68,8 +71,12 @@ export async function writeEvalReports(options: {
     const valid = sorted.filter((r) => r.status !== 'infra_error' && r.status !== 'verifier_error');
     const passed = valid.filter((r) => r.reward !== undefined && r.reward >= options.passThreshold).length;
     // One group per task keeps the original name; several (both arms, several agents) get a qualifier.
-    const qualifier = (perTask.get(group.task) ?? 0) > 1 ? `_${[group.agent, group.model, group.arm].filter(Boolean).join('_')}` : '';
-    const path = join(options.resultsDir, `${group.task}${qualifier}_${timestampForFile(options.createdAt)}.json`.replace(/[^A-Za-z0-9_.-]+/g, '-'));
+    const qualifier =
+      (perTask.get(group.task) ?? 0) > 1 ? `_${[group.agent, group.model, group.arm].filter(Boolean).join('_')}` : '';
+    const path = join(
+      options.resultsDir,
+      `${group.task}${qualifier}_${timestampForFile(options.createdAt)}.json`.replace(/[^A-Za-z0-9_.-]+/g, '-'),
+    );
     const report: EvalReport = {
       task: group.task,
       pass_rate: valid.length > 0 ? passed / valid.length : undefined,

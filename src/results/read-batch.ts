@@ -78,7 +78,8 @@ export class BatchReader {
         values.push(`not valid JSON (${this.notJsonReason})`);
         continue;
       }
-      codes[index] = this.classify(data, kind !== TASK_FILE, values) ?? (await this.classifyWithZod(path, data, values));
+      codes[index] =
+        this.classify(data, kind !== TASK_FILE, values) ?? (await this.classifyWithZod(path, data, values));
     }
     return { id: request.id, codes, values };
   }
@@ -128,7 +129,10 @@ export class BatchReader {
     const report = validated.data;
     const arm: Arm = report.skills_used.length > 0 ? 'with-skills' : 'no-skills';
     const records = report.trials.map((trial, index): TrialRecord => {
-      const tokens = trial.input_tokens === undefined && trial.output_tokens === undefined ? undefined : (trial.input_tokens ?? 0) + (trial.output_tokens ?? 0);
+      const tokens =
+        trial.input_tokens === undefined && trial.output_tokens === undefined
+          ? undefined
+          : (trial.input_tokens ?? 0) + (trial.output_tokens ?? 0);
       return {
         source: 'legacy-report',
         file,
@@ -219,14 +223,22 @@ function pushTrial(result: TrialResult, values: unknown[]): void {
 // says why); tests/results/read-batch.test.ts checks the two agree field by field. The enums are
 // repeated here because schema.ts imports zod.
 
-const STATUSES: ReadonlySet<unknown> = new Set<TrialStatus>(['passed', 'failed', 'agent_timeout', 'agent_error', 'verifier_error', 'infra_error']);
+const STATUSES: ReadonlySet<unknown> = new Set<TrialStatus>([
+  'passed',
+  'failed',
+  'agent_timeout',
+  'agent_error',
+  'verifier_error',
+  'infra_error',
+]);
 const ARMS: ReadonlySet<unknown> = new Set<Arm>(['with-skills', 'no-skills']);
 const ERROR_KINDS: ReadonlySet<unknown> = new Set(['infra', 'agent', 'agent_timeout', 'verifier', 'cancelled']);
 const LIMIT_STATES: ReadonlySet<unknown> = new Set(['enforced', 'not enforced', 'not applicable']);
 
 type Json = Record<string, unknown>;
 
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 const isString = (value: unknown): value is string => typeof value === 'string';
 // zod's z.number() refuses NaN and ±Infinity (JSON has neither, but the check should not depend on it).
 const isNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
@@ -249,23 +261,54 @@ function isStringArray(value: unknown): boolean {
 }
 
 function isSkillDigest(value: unknown): boolean {
-  return isObject(value) && isString(value.name) && isString(value.description) && isNumber(value.fileCount) && isNumber(value.bytes) && isString(value.sha256);
+  return (
+    isObject(value) &&
+    isString(value.name) &&
+    isString(value.description) &&
+    isNumber(value.fileCount) &&
+    isNumber(value.bytes) &&
+    isString(value.sha256)
+  );
 }
 
 function isRetry(value: unknown): boolean {
-  return isObject(value) && isNumber(value.attempt) && isString(value.status) && isString(value.message) && isString(value.at);
+  return (
+    isObject(value) &&
+    isNumber(value.attempt) &&
+    isString(value.status) &&
+    isString(value.message) &&
+    isString(value.at)
+  );
 }
 
 function isError(value: unknown): boolean {
-  return isObject(value) && ERROR_KINDS.has(value.kind) && isString(value.phase) && isString(value.message) && optional(value.retryable, isBoolean);
+  return (
+    isObject(value) &&
+    ERROR_KINDS.has(value.kind) &&
+    isString(value.phase) &&
+    isString(value.message) &&
+    optional(value.retryable, isBoolean)
+  );
 }
 
 function isTimings(value: unknown): boolean {
-  return isObject(value) && isString(value.started_at) && isString(value.finished_at) && isNumber(value.total_ms) && isNumberRecord(value.phases);
+  return (
+    isObject(value) &&
+    isString(value.started_at) &&
+    isString(value.finished_at) &&
+    isNumber(value.total_ms) &&
+    isNumberRecord(value.phases)
+  );
 }
 
 function isAgentResult(value: unknown): boolean {
-  return isObject(value) && optional(value.final_message, isString) && isNumber(value.commands) && isNumber(value.tool_calls) && optional(value.model_calls, isNumber);
+  return (
+    isObject(value) &&
+    optional(value.final_message, isString) &&
+    isNumber(value.commands) &&
+    isNumber(value.tool_calls) &&
+    optional(value.model_calls, isNumber)
+  );
 }
 
 function isUsage(value: unknown): boolean {
@@ -281,7 +324,9 @@ function isUsage(value: unknown): boolean {
 }
 
 function isVerifier(value: unknown): boolean {
-  return isObject(value) && optional(value.exit_code, isNumber) && isBoolean(value.timed_out) && isNumber(value.duration_ms);
+  return (
+    isObject(value) && optional(value.exit_code, isNumber) && isBoolean(value.timed_out) && isNumber(value.duration_ms)
+  );
 }
 
 function isLimits(value: unknown): boolean {
@@ -297,7 +342,13 @@ function isLimits(value: unknown): boolean {
 }
 
 function isFiles(value: unknown): boolean {
-  return isObject(value) && isString(value.session_log) && isString(value.agent) && isString(value.verifier) && isString(value.artifacts);
+  return (
+    isObject(value) &&
+    isString(value.session_log) &&
+    isString(value.agent) &&
+    isString(value.verifier) &&
+    isString(value.artifacts)
+  );
 }
 
 function every(value: unknown, check: (item: unknown) => boolean): boolean {

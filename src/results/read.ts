@@ -8,11 +8,12 @@ import { Worker } from 'node:worker_threads';
 import { errorMessage } from '../errors.js';
 import {
   BatchReader,
+  type BatchReply,
+  type BatchRequest,
   LEGACY_AGENT,
   OUT_IGNORED,
   OUT_LEGACY,
   OUT_MISSING,
-  OUT_PROBLEM,
   OUT_REPORT,
   OUT_TRIAL,
   OUT_UNREADABLE,
@@ -21,8 +22,6 @@ import {
   TASK_TRIAL_FILE,
   TRIAL_FIELDS,
   TRIAL_RESULT_FILE,
-  type BatchReply,
-  type BatchRequest,
 } from './read-batch.js';
 import type { TrialStatus } from './schema.js';
 
@@ -127,7 +126,9 @@ export async function readResults(
 ): Promise<ReadSummary> {
   const searched = [...new Set(dirs.map((dir) => resolve(dir)))];
   // A root inside another root would be read twice: search only the outermost.
-  const roots = searched.filter((dir) => !searched.some((other) => other !== dir && dir.startsWith(other.endsWith(sep) ? other : `${other}${sep}`)));
+  const roots = searched.filter(
+    (dir) => !searched.some((other) => other !== dir && dir.startsWith(other.endsWith(sep) ? other : `${other}${sep}`)),
+  );
   const summary: ReadSummary = {
     searched,
     filesRead: 0,
@@ -216,7 +217,9 @@ export async function readResults(
   );
 
   const list = (dir: string): Promise<Dirent[] | Error> =>
-    readdir(dir, { withFileTypes: true }).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+    readdir(dir, { withFileTypes: true }).catch((error: unknown) =>
+      error instanceof Error ? error : new Error(String(error)),
+    );
 
   // Symbolic links are not followed (a Dirent of a link is neither file nor directory), so no cycles.
   const visitDirectory = async (dir: string, listing: Promise<Dirent[] | Error> = list(dir)): Promise<void> => {
@@ -256,7 +259,8 @@ export async function readResults(
     const subdirectories = group.missing;
     const listings: Array<Promise<Dirent[] | Error> | undefined> = [];
     for (let index = 0; index < subdirectories.length; index++) {
-      for (let ahead = index; ahead < Math.min(subdirectories.length, index + LISTINGS_AHEAD); ahead++) listings[ahead] ??= list(subdirectories[ahead]!);
+      for (let ahead = index; ahead < Math.min(subdirectories.length, index + LISTINGS_AHEAD); ahead++)
+        listings[ahead] ??= list(subdirectories[ahead]!);
       await visitDirectory(subdirectories[index]!, listings[index]);
       listings[index] = undefined;
     }
@@ -273,7 +277,8 @@ export async function readResults(
       }
       // A file named on the command line is read as it is; a directory is searched.
       if (!isFile) await visitDirectory(root);
-      else if (reading.add(basename(root) === TRIAL_RESULT_FILE ? TASK_TRIAL_FILE : TASK_FILE, root, undefined)) await reading.flush();
+      else if (reading.add(basename(root) === TRIAL_RESULT_FILE ? TASK_TRIAL_FILE : TASK_FILE, root, undefined))
+        await reading.flush();
     }
     await reading.drain();
   } finally {
@@ -379,7 +384,10 @@ class ReadPipeline {
         return;
       }
       const starting = this.threads.some((candidate) => !candidate.ready && !candidate.dead);
-      if (!this.threads.some((candidate) => candidate.ready && !candidate.dead) && !(starting && this.options.waitForWorkers)) {
+      if (
+        !this.threads.some((candidate) => candidate.ready && !candidate.dead) &&
+        !(starting && this.options.waitForWorkers)
+      ) {
         await this.readHere(batch);
         return;
       }
@@ -404,7 +412,11 @@ class ReadPipeline {
   }
 
   stats(): NonNullable<ReadSummary['threads']> {
-    return { workers: this.threads.length, filesByWorkers: this.filesByWorkers, filesOnMainThread: this.filesOnMainThread };
+    return {
+      workers: this.threads.length,
+      filesByWorkers: this.filesByWorkers,
+      filesOnMainThread: this.filesOnMainThread,
+    };
   }
 
   async close(): Promise<void> {

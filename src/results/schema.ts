@@ -1,7 +1,14 @@
 import { z } from 'zod';
 
 /** Every trial ends in exactly one of these. Only `passed`/`failed`/`agent_*` are model outcomes. */
-export const TRIAL_STATUSES = ['passed', 'failed', 'agent_timeout', 'agent_error', 'verifier_error', 'infra_error'] as const;
+export const TRIAL_STATUSES = [
+  'passed',
+  'failed',
+  'agent_timeout',
+  'agent_error',
+  'verifier_error',
+  'infra_error',
+] as const;
 export type TrialStatus = (typeof TRIAL_STATUSES)[number];
 
 export const ARMS = ['with-skills', 'no-skills'] as const;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { trialResultSchema, type TrialResult } from './schema.js';
+import { type TrialResult, trialResultSchema } from './schema.js';
 
 /**
  * The zod side of reading results, imported lazily by src/results/read-batch.ts: only for a file that
@@ -29,12 +29,16 @@ export type Validated<T> = { ok: true; data: T } | { ok: false; reason: string }
 
 export function validateTrialResult(data: unknown): Validated<TrialResult> {
   const parsed = trialResultSchema.safeParse(data);
-  return parsed.success ? { ok: true, data: parsed.data } : { ok: false, reason: `invalid trial result: ${describeIssues(parsed.error)}` };
+  return parsed.success
+    ? { ok: true, data: parsed.data }
+    : { ok: false, reason: `invalid trial result: ${describeIssues(parsed.error)}` };
 }
 
 export function validateLegacyReport(data: unknown): Validated<LegacyReport> {
   const parsed = legacyReportSchema.safeParse(data);
-  return parsed.success ? { ok: true, data: parsed.data } : { ok: false, reason: `invalid EvalReport: ${describeIssues(parsed.error)}` };
+  return parsed.success
+    ? { ok: true, data: parsed.data }
+    : { ok: false, reason: `invalid EvalReport: ${describeIssues(parsed.error)}` };
 }
 
 function describeIssues(error: z.ZodError): string {

@@ -1,9 +1,9 @@
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { Problem } from '../errors.js';
 import { errorMessage } from '../errors.js';
-import { displayPath } from '../task/fields.js';
-import { hashEntries, listFiles } from '../task/files.js';
+import { hashEntries, listFiles } from '../util/file-tree.js';
+import { displayPath } from '../util/problems.js';
 import { parseSkillMd } from './parse.js';
 import type { Skill } from './types.js';
 
@@ -44,7 +44,11 @@ async function isFile(path: string): Promise<boolean> {
 }
 
 /** Loads one skill folder (which holds SKILL.md). Returns the skill only when it has no errors. */
-export async function loadSkill(skillDir: string, layout: Skill['layout'], options: DiscoverOptions = {}): Promise<{ skill?: Skill | undefined; problems: Problem[] }> {
+export async function loadSkill(
+  skillDir: string,
+  layout: Skill['layout'],
+  options: DiscoverOptions = {},
+): Promise<{ skill?: Skill | undefined; problems: Problem[] }> {
   const dir = resolve(skillDir);
   const skillFile = join(dir, SKILL_FILE);
   const file = displayPath(skillFile, options.cwd);

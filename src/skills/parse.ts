@@ -1,7 +1,7 @@
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import type { Problem } from '../errors.js';
-import { TableReader, describeValue, field, isPlainObject } from '../task/fields.js';
+import { describeValue, field, isPlainObject, TableReader } from '../util/problems.js';
 
 /**
  * SKILL.md per the Agent Skills spec: YAML frontmatter between `---` lines (name, description, license,
@@ -13,7 +13,14 @@ export const SKILL_DESCRIPTION_MAX = 1024;
 export const SKILL_COMPATIBILITY_MAX = 500;
 /** Lowercase letters and digits in runs joined by single hyphens: no leading, trailing or doubled hyphen. */
 export const SKILL_NAME_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
-export const SKILL_FRONTMATTER_KEYS = ['name', 'description', 'license', 'compatibility', 'allowed-tools', 'metadata'] as const;
+export const SKILL_FRONTMATTER_KEYS = [
+  'name',
+  'description',
+  'license',
+  'compatibility',
+  'allowed-tools',
+  'metadata',
+] as const;
 
 const NAME_EXPECTED = `lowercase letters, digits and single hyphens, not starting or ending with a hyphen, at most ${SKILL_NAME_MAX} characters`;
 
@@ -70,11 +77,17 @@ export function firstParagraph(markdown: string): string {
 }
 
 const descriptionSpec = field(
-  z.string().refine((s) => s.trim() !== '', 'empty').refine((s) => s.length <= SKILL_DESCRIPTION_MAX, 'too long'),
+  z
+    .string()
+    .refine((s) => s.trim() !== '', 'empty')
+    .refine((s) => s.length <= SKILL_DESCRIPTION_MAX, 'too long'),
   `a non-empty string of at most ${SKILL_DESCRIPTION_MAX} characters saying what the skill does and when to use it`,
 );
 const licenseSpec = field(z.string(), 'a string (license name or bundled license file)');
-const compatibilitySpec = field(z.string().max(SKILL_COMPATIBILITY_MAX), `a string of at most ${SKILL_COMPATIBILITY_MAX} characters`);
+const compatibilitySpec = field(
+  z.string().max(SKILL_COMPATIBILITY_MAX),
+  `a string of at most ${SKILL_COMPATIBILITY_MAX} characters`,
+);
 const allowedToolsSpec = field(
   z.union([z.string().transform((s) => s.split(/\s+/).filter((t) => t !== '')), z.array(z.string())]),
   'a space-separated string or a list of tool names',
@@ -86,17 +99,30 @@ export function parseSkillMd(text: string, options: { file: string; folderName: 
   const { file, folderName } = options;
   const problems: Problem[] = [];
   const split = splitFrontmatter(text);
-  const result: ParsedSkillMd = { hasFrontmatter: split.yaml !== undefined, name: folderName, description: '', body: split.body, problems };
+  const result: ParsedSkillMd = {
+    hasFrontmatter: split.yaml !== undefined,
+    name: folderName,
+    description: '',
+    body: split.body,
+    problems,
+  };
 
   if (split.unclosed) {
-    problems.push({ file, message: 'frontmatter opened with --- is never closed', expected: 'a line with --- after the frontmatter', found: 'end of file', severity: 'error' });
+    problems.push({
+      file,
+      message: 'frontmatter opened with --- is never closed',
+      expected: 'a line with --- after the frontmatter',
+      found: 'end of file',
+      severity: 'error',
+    });
     return result;
   }
   if (split.yaml === undefined) {
     result.description = firstParagraph(split.body);
     problems.push({
       file,
-      message: 'no YAML frontmatter; using the folder name as the skill name and the first paragraph as its description',
+      message:
+        'no YAML frontmatter; using the folder name as the skill name and the first paragraph as its description',
       expected: 'a file starting with ---, name: and description: lines, then ---',
       severity: 'warning',
     });
@@ -110,13 +136,24 @@ export function parseSkillMd(text: string, options: { file: string; folderName: 
       const position = error.linePos?.[0];
       const where = position ? ` at line ${position.line + split.yamlStartLine - 1}, column ${position.col}` : '';
       const reason = (error.message.split(/ at line \d+/)[0] ?? error.message).split('\n')[0];
-      problems.push({ file, message: `invalid YAML frontmatter${where}: ${reason}`, expected: 'valid YAML', severity: 'error' });
+      problems.push({
+        file,
+        message: `invalid YAML frontmatter${where}: ${reason}`,
+        expected: 'valid YAML',
+        severity: 'error',
+      });
     }
     return result;
   }
   const data: unknown = document.toJS() ?? {};
   if (!isPlainObject(data)) {
-    problems.push({ file, message: 'frontmatter must be a mapping of keys to values', expected: 'a YAML mapping (name: …, description: …)', found: describeValue(data, 'mapping'), severity: 'error' });
+    problems.push({
+      file,
+      message: 'frontmatter must be a mapping of keys to values',
+      expected: 'a YAML mapping (name: …, description: …)',
+      found: describeValue(data, 'mapping'),
+      severity: 'error',
+    });
     return result;
   }
 
@@ -129,7 +166,13 @@ export function parseSkillMd(text: string, options: { file: string; folderName: 
 
   const rawName = reader.raw('name');
   if (rawName === undefined) {
-    problems.push({ file, key: 'name', message: 'missing; using the folder name', expected: NAME_EXPECTED, severity: 'warning' });
+    problems.push({
+      file,
+      key: 'name',
+      message: 'missing; using the folder name',
+      expected: NAME_EXPECTED,
+      severity: 'warning',
+    });
     checkName(folderName, folderName, file, problems, undefined);
   } else if (typeof rawName !== 'string') {
     reader.error('name', 'invalid value', `a string of ${NAME_EXPECTED}`, describeValue(rawName, 'mapping'));

@@ -1,4 +1,4 @@
-import { wilsonInterval, type Interval, Z95 } from '../analytics/estimators.js';
+import { type Interval, wilsonInterval, Z95 } from '../analytics/estimators.js';
 import { MODE_NAMES, type ModeName } from '../targets/contract.js';
 import type { SweepChange, SweepRun, SweepSummary } from './schema.js';
 
@@ -27,7 +27,9 @@ export function newcombeDifference(first: Proportion, second: Proportion, z: num
 }
 
 function proportionOf(run: SweepRun): Proportion | undefined {
-  return run.successes !== undefined && run.samples !== undefined && run.samples > 0 && run.successes <= run.samples ? { successes: run.successes, trials: run.samples } : undefined;
+  return run.successes !== undefined && run.samples !== undefined && run.samples > 0 && run.successes <= run.samples
+    ? { successes: run.successes, trials: run.samples }
+    : undefined;
 }
 
 /** Every (target, mode, segment) whose baseline run and segment run both succeeded with a score, in plan order. */

@@ -4,10 +4,10 @@ import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { groupAlive, killGroup, processAlive, runInProcessGroup, signalGroup } from '../environments/process.js';
 import type { ExecResult } from '../environments/types.js';
 import { errorMessage, InfraError, UsageError } from '../errors.js';
 import { waitForModels } from '../targets/model.js';
+import { groupAlive, killGroup, processAlive, runInProcessGroup, signalGroup } from '../util/process-group.js';
 
 /**
  * The trainer and the model server are external commands: each runs as `bash -c` in its own process
@@ -77,13 +77,22 @@ function startLogged(options: LoggedCommandOptions): StartedCommand {
     onGroup: (id) => {
       pgid = id;
       liveGroups.add(id);
-      writePidFileNow(options.pidFile, { pgid: id, marker, role: options.role, command: options.command, owner_pid: process.pid, started_at: new Date().toISOString() });
+      writePidFileNow(options.pidFile, {
+        pgid: id,
+        marker,
+        role: options.role,
+        command: options.command,
+        owner_pid: process.pid,
+        started_at: new Date().toISOString(),
+      });
     },
   });
   const done = (async () => {
     try {
       const result = await running;
-      log.write(`# ${new Date().toISOString()} exit ${result.exitCode ?? `by ${result.signal ?? 'signal'}`}${result.timedOut ? ' (timed out)' : ''} after ${result.durationMs} ms\n`);
+      log.write(
+        `# ${new Date().toISOString()} exit ${result.exitCode ?? `by ${result.signal ?? 'signal'}`}${result.timedOut ? ' (timed out)' : ''} after ${result.durationMs} ms\n`,
+      );
       return result;
     } finally {
       // The leader is gone; anything it left in its group goes too.
@@ -111,7 +120,9 @@ export interface RunningServer {
 }
 
 /** Starts a model server and waits until `GET {baseUrl}/models` answers 200; stops it if it never does. */
-export async function startServer(options: LoggedCommandOptions & { baseUrl: string; readyTimeoutMs: number }): Promise<RunningServer> {
+export async function startServer(
+  options: LoggedCommandOptions & { baseUrl: string; readyTimeoutMs: number },
+): Promise<RunningServer> {
   const started = Date.now();
   const handle = startLogged(options);
   let exited = false;
@@ -133,7 +144,11 @@ export async function startServer(options: LoggedCommandOptions & { baseUrl: str
     await waitForModels(options.baseUrl, options.readyTimeoutMs, () => exited);
   } catch (error) {
     await stop();
-    throw new InfraError(`model server: ${errorMessage(error)}`, { cause: error, retryable: false, hint: `its output: ${options.logPath}` });
+    throw new InfraError(`model server: ${errorMessage(error)}`, {
+      cause: error,
+      retryable: false,
+      hint: `its output: ${options.logPath}`,
+    });
   }
   return { pgid: handle.pgid(), readyMs: Date.now() - started, stop };
 }
@@ -203,7 +218,9 @@ export async function stopOrphans(pidFiles: readonly string[]): Promise<string[]
         for (const pid of members) if (await carriesMarker(pid, record.marker)) ours = true;
         if (ours) {
           await killGroup(record.pgid, KILL_GRACE_MS);
-          notes.push(`stopped the ${record.role} process group ${record.pgid} an interrupted run left behind (${file})`);
+          notes.push(
+            `stopped the ${record.role} process group ${record.pgid} an interrupted run left behind (${file})`,
+          );
         }
       }
     }
@@ -224,13 +241,17 @@ export async function acquireLock(path: string): Promise<() => Promise<void>> {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    const owner = await readFile(path, 'utf8').then((text) => (JSON.parse(text) as { pid?: unknown }).pid, () => undefined);
+    const owner = await readFile(path, 'utf8').then(
+      (text) => (JSON.parse(text) as { pid?: unknown }).pid,
+      () => undefined,
+    );
     if (typeof owner === 'number' && processAlive(owner)) {
-      throw new UsageError(`another train-and-benchmark (pid ${owner}) is running on ${dirname(path)}`, { hint: `wait for it, or stop it; a stale lock is ${path}` });
+      throw new UsageError(`another train-and-benchmark (pid ${owner}) is running on ${dirname(path)}`, {
+        hint: `wait for it, or stop it; a stale lock is ${path}`,
+      });
     }
     await rm(path, { force: true });
     await delay(10);
   }
   throw new InfraError(`could not take the lock ${path}`);
 }
-

@@ -21,19 +21,31 @@ function changeCell(change: SweepChange | undefined): string {
 }
 
 export function formatSweepTable(summary: SweepSummary): string {
-  const segmentNumbers = Array.from({ length: Math.max(summary.config.segments, summary.segments.length) }, (_, i) => i + 1);
+  const segmentNumbers = Array.from(
+    { length: Math.max(summary.config.segments, summary.segments.length) },
+    (_, i) => i + 1,
+  );
   const phases: { label: string; runs: readonly SweepRun[] }[] = [
     ...(summary.baseline ? [{ label: 'baseline', runs: summary.baseline.runs }] : []),
     ...segmentNumbers.map((n) => ({ label: `seg ${n}`, runs: summary.segments[n - 1]?.runs ?? [] })),
   ];
   const withChanges = summary.baseline !== undefined;
-  const header = ['target', 'mode', 'metric', ...phases.map((p) => p.label), ...(withChanges ? ['change vs baseline (95% CI)'] : [])];
+  const header = [
+    'target',
+    'mode',
+    'metric',
+    ...phases.map((p) => p.label),
+    ...(withChanges ? ['change vs baseline (95% CI)'] : []),
+  ];
   const rows: string[][] = [];
-  const modes = MODE_NAMES.filter((mode) => mode === 'smoke' || phases.some((p) => p.runs.some((r) => r.mode === mode)));
+  const modes = MODE_NAMES.filter(
+    (mode) => mode === 'smoke' || phases.some((p) => p.runs.some((r) => r.mode === mode)),
+  );
   for (const mode of modes) {
     for (const target of summary.targets) {
       const runs = phases.map((p) => p.runs.find((r) => r.target === target && r.mode === mode));
-      const metric = phases.flatMap((p) => p.runs).find((r) => r.target === target && r.primary_metric)?.primary_metric ?? '';
+      const metric =
+        phases.flatMap((p) => p.runs).find((r) => r.target === target && r.primary_metric)?.primary_metric ?? '';
       // The latest segment compared with the baseline.
       const change = summary.changes.filter((c) => c.target === target && c.mode === mode).at(-1);
       rows.push([target, mode, metric, ...runs.map(scoreCell), ...(withChanges ? [changeCell(change)] : [])]);

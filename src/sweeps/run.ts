@@ -3,26 +3,33 @@ import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Agent } from '../agents/types.js';
 import { errorMessage, InfraError, InterruptedError, TaskFormatError, UsageError } from '../errors.js';
-import { writeJsonAtomic } from '../results/write.js';
 import type { ModeName } from '../targets/contract.js';
 import { CANARIES } from '../targets/model.js';
-import { verifyTarget, type VerifySuiteOptions, type VerifySuiteResult } from '../targets/suite.js';
-import { zodProblems } from '../targets/zod-problems.js';
+import { type VerifySuiteOptions, type VerifySuiteResult, verifyTarget } from '../targets/suite.js';
+import { writeJsonAtomic } from '../util/atomic-write.js';
+import { zodProblems } from '../util/problems.js';
 import { changesVsBaseline } from './compare.js';
-import { checkTemplate, MODEL_NAME_PLACEHOLDERS, placeholderEnv, renderTemplate, SERVE_PLACEHOLDERS, TRAINER_PLACEHOLDERS } from './placeholders.js';
+import {
+  checkTemplate,
+  MODEL_NAME_PLACEHOLDERS,
+  placeholderEnv,
+  renderTemplate,
+  SERVE_PLACEHOLDERS,
+  TRAINER_PLACEHOLDERS,
+} from './placeholders.js';
 import { acquireLock, freePort, runLogged, startServer, stopOrphans, waitForEndpoint } from './processes.js';
 import {
   runOrder,
+  type ServeRecord,
   SWEEP_SCHEMA,
   SWEEP_SUMMARY_FILE,
-  sweepSummarySchema,
-  trainReportSchema,
-  type ServeRecord,
   type SweepConfig,
   type SweepRun,
   type SweepSegment,
   type SweepSummary,
+  sweepSummarySchema,
   type TrainReport,
+  trainReportSchema,
 } from './schema.js';
 
 /**
@@ -79,10 +86,16 @@ export function parseTargetsFile(text: string, file: string): string[] {
   for (const [index, raw] of text.split(/\r?\n/).entries()) {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) continue;
-    if (targets.includes(line)) throw new UsageError(`${file}:${index + 1}: ${line} is listed twice`, { hint: 'list each target once: runs are keyed by the target as written' });
+    if (targets.includes(line))
+      throw new UsageError(`${file}:${index + 1}: ${line} is listed twice`, {
+        hint: 'list each target once: runs are keyed by the target as written',
+      });
     targets.push(line);
   }
-  if (targets.length === 0) throw new UsageError(`${file}: no targets`, { hint: 'one target per line: a directory, URL#REV or ORG/NAME[@REV]; # starts a comment' });
+  if (targets.length === 0)
+    throw new UsageError(`${file}: no targets`, {
+      hint: 'one target per line: a directory, URL#REV or ORG/NAME[@REV]; # starts a comment',
+    });
   return targets;
 }
 
@@ -94,7 +107,10 @@ export function plannedModes(config: Pick<SweepConfig, 'segments' | 'full_after_
 
 /** Every phase trained and every planned run recorded. */
 export function isComplete(summary: Pick<SweepSummary, 'config' | 'targets' | 'baseline' | 'segments'>): boolean {
-  const covered = (runs: readonly SweepRun[], segment: number): boolean => plannedModes(summary.config, segment).every((mode) => summary.targets.every((target) => runs.some((r) => r.target === target && r.mode === mode)));
+  const covered = (runs: readonly SweepRun[], segment: number): boolean =>
+    plannedModes(summary.config, segment).every((mode) =>
+      summary.targets.every((target) => runs.some((r) => r.target === target && r.mode === mode)),
+    );
   if (summary.config.baseline && !(summary.baseline && covered(summary.baseline.runs, 0))) return false;
   for (let n = 1; n <= summary.config.segments; n++) {
     const segment = summary.segments[n - 1];
@@ -115,7 +131,10 @@ export function toRun(target: string, mode: ModeName, result: VerifySuiteResult,
   const metrics = result.metrics ?? undefined;
   const samples = metrics?.counts.samples;
   // A Wilson interval in metrics.json means the score is a proportion of the samples: successes are countable.
-  const successes = metrics?.ci95 && metrics.score !== undefined && samples ? (metrics.counts.correct ?? Math.round(metrics.score * samples)) : undefined;
+  const successes =
+    metrics?.ci95 && metrics.score !== undefined && samples
+      ? (metrics.counts.correct ?? Math.round(metrics.score * samples))
+      : undefined;
   return {
     target,
     mode,
@@ -140,7 +159,9 @@ export function toRun(target: string, mode: ModeName, result: VerifySuiteResult,
   };
 }
 
-type CheckedTrainReport = { ok: true; report: TrainReport; checkpoint: string } | { ok: false; error: string; report?: Record<string, unknown> | undefined };
+type CheckedTrainReport =
+  | { ok: true; report: TrainReport; checkpoint: string }
+  | { ok: false; error: string; report?: Record<string, unknown> | undefined };
 
 /** `{out_dir}/train.json`, checked: ok, schema, and a checkpoint directory that exists. */
 export async function readTrainReport(outDir: string): Promise<CheckedTrainReport> {
@@ -155,11 +176,17 @@ export async function readTrainReport(outDir: string): Promise<CheckedTrainRepor
   }
   const parsed = trainReportSchema.safeParse(data);
   const raw = data && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : undefined;
-  if (!parsed.success) return { ok: false, error: `${path}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ')}`, report: raw };
+  if (!parsed.success)
+    return {
+      ok: false,
+      error: `${path}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ')}`,
+      report: raw,
+    };
   if (!parsed.data.ok) return { ok: false, error: `${path} says ok: false`, report: raw };
   const checkpoint = resolve(outDir, parsed.data.checkpoint ?? '.');
   const info = await stat(checkpoint).catch(() => undefined);
-  if (!info?.isDirectory()) return { ok: false, error: `the checkpoint ${checkpoint} (train.json) is not a directory`, report: raw };
+  if (!info?.isDirectory())
+    return { ok: false, error: `the checkpoint ${checkpoint} (train.json) is not a directory`, report: raw };
   return { ok: true, report: parsed.data, checkpoint };
 }
 
@@ -185,7 +212,8 @@ function configOf(options: SweepOptions): SweepConfig {
 function incompatibilities(previous: SweepSummary, options: SweepOptions): string[] {
   const differences: string[] = [];
   const differ = (label: string, before: unknown, after: unknown): void => {
-    if (JSON.stringify(before) !== JSON.stringify(after)) differences.push(`${label}: ${JSON.stringify(before)} then, ${JSON.stringify(after)} now`);
+    if (JSON.stringify(before) !== JSON.stringify(after))
+      differences.push(`${label}: ${JSON.stringify(before)} then, ${JSON.stringify(after)} now`);
   };
   differ('--base-model', previous.base_model, options.baseModel);
   differ('targets', previous.targets, options.targets);
@@ -208,10 +236,15 @@ export async function readSweepSummary(path: string): Promise<SweepSummary | und
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`${path}: not JSON (${errorMessage(error)})`, { hint: 'move it away to start the sweep afresh' });
+    throw new UsageError(`${path}: not JSON (${errorMessage(error)})`, {
+      hint: 'move it away to start the sweep afresh',
+    });
   }
   const parsed = sweepSummarySchema.safeParse(data);
-  if (!parsed.success) throw new TaskFormatError(zodProblems(parsed.error, path, data), { hint: 'not a train-and-benchmark summary this version can resume; move it away to start afresh' });
+  if (!parsed.success)
+    throw new TaskFormatError(zodProblems(parsed.error, path, data), {
+      hint: 'not a train-and-benchmark summary this version can resume; move it away to start afresh',
+    });
   return parsed.data;
 }
 
@@ -250,11 +283,26 @@ class Sweep {
     const previous = await readSweepSummary(this.summaryPath);
     if (previous) {
       const differences = incompatibilities(previous, this.options);
-      if (differences.length > 0) throw new UsageError(`${this.summaryPath} records a different sweep: ${differences.join('; ')}`, { hint: 'use another --out-root, or the same settings to resume this one' });
+      if (differences.length > 0)
+        throw new UsageError(`${this.summaryPath} records a different sweep: ${differences.join('; ')}`, {
+          hint: 'use another --out-root, or the same settings to resume this one',
+        });
       this.summary = { ...previous, config: configOf(this.options) };
-      this.log(`resuming ${this.summaryPath}: ${previous.segments.filter((s) => s.train?.ok).length} segments trained, ${[...(previous.baseline?.runs ?? []), ...previous.segments.flatMap((s) => s.runs)].length} runs recorded`);
+      this.log(
+        `resuming ${this.summaryPath}: ${previous.segments.filter((s) => s.train?.ok).length} segments trained, ${[...(previous.baseline?.runs ?? []), ...previous.segments.flatMap((s) => s.runs)].length} runs recorded`,
+      );
     } else {
-      this.summary = { schema: SWEEP_SCHEMA, base_model: this.options.baseModel, targets: [...this.options.targets], config: configOf(this.options), created_at: now, updated_at: now, complete: false, segments: [], changes: [] };
+      this.summary = {
+        schema: SWEEP_SCHEMA,
+        base_model: this.options.baseModel,
+        targets: [...this.options.targets],
+        config: configOf(this.options),
+        created_at: now,
+        updated_at: now,
+        complete: false,
+        segments: [],
+        changes: [],
+      };
     }
     await this.save();
   }
@@ -268,13 +316,20 @@ class Sweep {
   }
 
   private checkInterrupted(): void {
-    if (this.options.signal?.aborted) throw new InterruptedError('train-and-benchmark interrupted; run the same command again to resume');
+    if (this.options.signal?.aborted)
+      throw new InterruptedError('train-and-benchmark interrupted; run the same command again to resume');
   }
 
   async run(): Promise<SweepSummary> {
     if (this.options.baseline) {
       this.summary.baseline ??= { checkpoint: this.baseModelArgument, runs: [] };
-      await this.runPhase({ label: 'baseline', segment: 0, dir: join(this.options.outRoot, 'baseline'), checkpoint: this.baseModelArgument, record: this.summary.baseline });
+      await this.runPhase({
+        label: 'baseline',
+        segment: 0,
+        dir: join(this.options.outRoot, 'baseline'),
+        checkpoint: this.baseModelArgument,
+        record: this.summary.baseline,
+      });
     }
     let previousCheckpoint = this.baseModelArgument;
     // Once a segment is (re)trained, every later one builds on a new checkpoint and is trained again.
@@ -285,7 +340,13 @@ class Sweep {
       retrainRest ||= trained.ran;
       previousCheckpoint = trained.checkpoint;
       const segment = this.summary.segments[n - 1]!;
-      await this.runPhase({ label: `segment ${n}`, segment: n, dir: this.segmentDir(n), checkpoint: trained.checkpoint, record: segment });
+      await this.runPhase({
+        label: `segment ${n}`,
+        segment: n,
+        dir: this.segmentDir(n),
+        checkpoint: trained.checkpoint,
+        record: segment,
+      });
     }
     await this.save();
     return this.summary;
@@ -300,7 +361,15 @@ class Sweep {
     const outDir = join(dir, 'checkpoint');
     const logPath = join(dir, 'train.log');
     const steps = this.options.stepsPerSegment;
-    const values = { model: from, base_model: this.baseModelArgument, out_dir: outDir, steps: String(steps), segment: String(n), total_steps: String(n * steps), segment_dir: dir };
+    const values = {
+      model: from,
+      base_model: this.baseModelArgument,
+      out_dir: outDir,
+      steps: String(steps),
+      segment: String(n),
+      total_steps: String(n * steps),
+      segment_dir: dir,
+    };
     const command = renderTemplate(this.options.trainer, values);
     const existing = this.summary.segments[n - 1];
 
@@ -308,8 +377,23 @@ class Sweep {
       const found = await readTrainReport(outDir);
       if (found.ok) {
         this.log(`segment ${n}: trained already (${join(outDir, 'train.json')}), not training again`);
-        const kept = existing?.train?.ok ? existing.train : { ok: true, steps: found.report.steps, last_loss: found.report.last_loss, from, command, log: logPath, report: found.report };
-        const segment: SweepSegment = { ...(existing ?? { runs: [] }), segment: n, checkpoint: found.checkpoint, train: { ...kept, resumed: true } };
+        const kept = existing?.train?.ok
+          ? existing.train
+          : {
+              ok: true,
+              steps: found.report.steps,
+              last_loss: found.report.last_loss,
+              from,
+              command,
+              log: logPath,
+              report: found.report,
+            };
+        const segment: SweepSegment = {
+          ...(existing ?? { runs: [] }),
+          segment: n,
+          checkpoint: found.checkpoint,
+          train: { ...kept, resumed: true },
+        };
         this.summary.segments[n - 1] = segment;
         await this.save();
         return { checkpoint: found.checkpoint, ran: false };
@@ -319,7 +403,11 @@ class Sweep {
     // (Re)training: what was recorded for this segment and later ones came from another checkpoint.
     this.summary.segments.length = n - 1;
     const startedAt = Date.now();
-    this.summary.segments.push({ segment: n, runs: [], train: { ok: false, from, command, log: logPath, resumed: false, started_at: new Date(startedAt).toISOString() } });
+    this.summary.segments.push({
+      segment: n,
+      runs: [],
+      train: { ok: false, from, command, log: logPath, resumed: false, started_at: new Date(startedAt).toISOString() },
+    });
     await this.save();
     await rm(outDir, { recursive: true, force: true });
     await mkdir(outDir, { recursive: true });
@@ -336,7 +424,12 @@ class Sweep {
     });
     this.checkInterrupted();
     const found = await readTrainReport(outDir);
-    const exitError = result.exitCode === 0 ? undefined : result.timedOut ? `the trainer timed out after ${this.options.trainTimeoutSec} s` : `the trainer exited with ${result.exitCode ?? result.signal ?? 'a signal'}`;
+    const exitError =
+      result.exitCode === 0
+        ? undefined
+        : result.timedOut
+          ? `the trainer timed out after ${this.options.trainTimeoutSec} s`
+          : `the trainer exited with ${result.exitCode ?? result.signal ?? 'a signal'}`;
     const error = exitError ?? (found.ok ? undefined : found.error);
     const segment = this.summary.segments[n - 1]!;
     segment.train = {
@@ -356,13 +449,19 @@ class Sweep {
     };
     segment.checkpoint = found.ok && error === undefined ? found.checkpoint : undefined;
     await this.save();
-    if (error !== undefined || !found.ok) throw new InfraError(`segment ${n}: ${error}`, { retryable: false, hint: `the trainer's output: ${logPath}; fix it and run the same command again to resume` });
+    if (error !== undefined || !found.ok)
+      throw new InfraError(`segment ${n}: ${error}`, {
+        retryable: false,
+        hint: `the trainer's output: ${logPath}; fix it and run the same command again to resume`,
+      });
     this.log(`segment ${n}: trained, loss ${found.report.last_loss ?? '?'}, checkpoint ${found.checkpoint}`);
     return { checkpoint: found.checkpoint, ran: true };
   }
 
   private async runPhase(phase: Phase): Promise<void> {
-    const planned = plannedModes(this.summary.config, phase.segment).flatMap((mode) => this.options.targets.map((target) => ({ target, mode })));
+    const planned = plannedModes(this.summary.config, phase.segment).flatMap((mode) =>
+      this.options.targets.map((target) => ({ target, mode })),
+    );
     const pending = planned.filter(({ target, mode }) => {
       const recorded = phase.record.runs.find((r) => r.target === target && r.mode === mode);
       return !recorded || (this.options.retryFailed && !recorded.ok);
@@ -383,7 +482,9 @@ class Sweep {
         this.checkInterrupted();
         recordRun(phase.record.runs, run, this.options.targets);
         await this.save();
-        this.log(`${phase.label}: ${target} (${mode}): ${run.ok ? `${run.primary_metric} = ${run.score}` : `failed at ${run.failed_stage} (${run.failure_code}): ${run.error}`}`);
+        this.log(
+          `${phase.label}: ${target} (${mode}): ${run.ok ? `${run.primary_metric} = ${run.score}` : `failed at ${run.failed_stage} (${run.failure_code}): ${run.error}`}`,
+        );
       }
     } finally {
       const cleanly = await endpoint.stop();
@@ -393,18 +494,47 @@ class Sweep {
   }
 
   private async openEndpoint(phase: Phase): Promise<Endpoint> {
-    const modelName = renderTemplate(this.options.modelName, { checkpoint: phase.checkpoint, segment: String(phase.segment) }, { quote: false });
-    if ((CANARIES as readonly string[]).includes(modelName)) throw new UsageError(`--model-name gives ${JSON.stringify(modelName)}, the name of a canary model`, { hint: 'choose a --model-name template that names the checkpoint' });
+    const modelName = renderTemplate(
+      this.options.modelName,
+      { checkpoint: phase.checkpoint, segment: String(phase.segment) },
+      { quote: false },
+    );
+    if ((CANARIES as readonly string[]).includes(modelName))
+      throw new UsageError(`--model-name gives ${JSON.stringify(modelName)}, the name of a canary model`, {
+        hint: 'choose a --model-name template that names the checkpoint',
+      });
     const readyTimeoutMs = this.options.serveTimeoutSec * 1000;
     if (this.options.serve) {
       const port = await freePort();
-      const values = { checkpoint: phase.checkpoint, port: String(port), host: '127.0.0.1', segment: String(phase.segment) };
+      const values = {
+        checkpoint: phase.checkpoint,
+        port: String(port),
+        host: '127.0.0.1',
+        segment: String(phase.segment),
+      };
       const command = renderTemplate(this.options.serve, values);
       const baseUrl = `http://127.0.0.1:${port}/v1`;
       const logPath = join(phase.dir, 'serve.log');
       this.log(`${phase.label}: serving ${phase.checkpoint} at ${baseUrl}: ${command}`);
-      const server = await startServer({ role: 'serve', command, cwd: this.options.cwd, env: { ...(process.env as Record<string, string>), ...placeholderEnv(values) }, logPath, pidFile: join(phase.dir, 'serve.pid.json'), baseUrl, readyTimeoutMs, signal: this.options.signal });
-      phase.record.serve = { base_url: baseUrl, model_name: modelName, command, log: logPath, pgid: server.pgid, ready_ms: server.readyMs };
+      const server = await startServer({
+        role: 'serve',
+        command,
+        cwd: this.options.cwd,
+        env: { ...(process.env as Record<string, string>), ...placeholderEnv(values) },
+        logPath,
+        pidFile: join(phase.dir, 'serve.pid.json'),
+        baseUrl,
+        readyTimeoutMs,
+        signal: this.options.signal,
+      });
+      phase.record.serve = {
+        base_url: baseUrl,
+        model_name: modelName,
+        command,
+        log: logPath,
+        pgid: server.pgid,
+        ready_ms: server.readyMs,
+      };
       await this.save();
       // A local server needs no key; never hand it the host's.
       return { baseUrl, modelName, apiKey: this.options.apiKey ?? 'no-key', stop: () => server.stop() };
@@ -455,7 +585,9 @@ class Sweep {
 /** Pid files the sweep writes beside its logs: `baseline/serve.pid.json`, `segment-N/{train,serve}.pid.json`. */
 async function pidFilesUnder(outRoot: string): Promise<string[]> {
   const entries = await readdir(outRoot, { withFileTypes: true }).catch(() => []);
-  return entries.filter((e) => e.isDirectory() && /^(baseline|segment-\d+)$/.test(e.name)).flatMap((e) => ['train.pid.json', 'serve.pid.json'].map((file) => join(outRoot, e.name, file)));
+  return entries
+    .filter((e) => e.isDirectory() && /^(baseline|segment-\d+)$/.test(e.name))
+    .flatMap((e) => ['train.pid.json', 'serve.pid.json'].map((file) => join(outRoot, e.name, file)));
 }
 
 /** Checks the templates (every placeholder known) before anything runs. */
@@ -463,16 +595,23 @@ export function checkSweepTemplates(options: Pick<SweepOptions, 'trainer' | 'ser
   checkTemplate('--trainer', options.trainer, TRAINER_PLACEHOLDERS);
   if (options.serve !== undefined) {
     const used = checkTemplate('--serve', options.serve, SERVE_PLACEHOLDERS);
-    if (!used.includes('port')) throw new UsageError('--serve: the command must use {port}', { hint: 'skill-eval picks a free port and polls http://127.0.0.1:{port}/v1/models until the server answers' });
+    if (!used.includes('port'))
+      throw new UsageError('--serve: the command must use {port}', {
+        hint: 'skill-eval picks a free port and polls http://127.0.0.1:{port}/v1/models until the server answers',
+      });
   }
   checkTemplate('--model-name', options.modelName, MODEL_NAME_PLACEHOLDERS);
-  if ((CANARIES as readonly string[]).includes(options.modelName)) throw new UsageError(`--model-name ${options.modelName} is the name of a canary model`, { hint: 'choose a --model-name template that names the checkpoint, e.g. {checkpoint}' });
+  if ((CANARIES as readonly string[]).includes(options.modelName))
+    throw new UsageError(`--model-name ${options.modelName} is the name of a canary model`, {
+      hint: 'choose a --model-name template that names the checkpoint, e.g. {checkpoint}',
+    });
 }
 
 /** Runs (or resumes) the sweep in `options.outRoot`; returns the final summary. */
 export async function runSweep(options: SweepOptions): Promise<SweepSummary> {
   checkSweepTemplates(options);
-  if ((options.serve === undefined) === (options.baseUrl === undefined)) throw new UsageError('give exactly one of --serve CMD and --base-url URL');
+  if ((options.serve === undefined) === (options.baseUrl === undefined))
+    throw new UsageError('give exactly one of --serve CMD and --base-url URL');
   await mkdir(options.outRoot, { recursive: true });
   const release = await acquireLock(join(options.outRoot, LOCK_FILE));
   try {

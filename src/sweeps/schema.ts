@@ -157,15 +157,33 @@ export const sweepSummarySchema = z
   })
   .superRefine((summary, context) => {
     summary.segments.forEach((segment, index) => {
-      if (segment.segment !== index + 1) context.addIssue({ code: 'custom', path: ['segments', index, 'segment'], message: `segments must be numbered 1, 2, … in order; found ${segment.segment} at position ${index + 1}` });
+      if (segment.segment !== index + 1)
+        context.addIssue({
+          code: 'custom',
+          path: ['segments', index, 'segment'],
+          message: `segments must be numbered 1, 2, … in order; found ${segment.segment} at position ${index + 1}`,
+        });
     });
-    const phases = [...(summary.baseline ? [{ path: ['baseline'], runs: summary.baseline.runs }] : []), ...summary.segments.map((s, i) => ({ path: ['segments', i], runs: s.runs }))];
+    const phases = [
+      ...(summary.baseline ? [{ path: ['baseline'], runs: summary.baseline.runs }] : []),
+      ...summary.segments.map((s, i) => ({ path: ['segments', i], runs: s.runs })),
+    ];
     for (const phase of phases) {
       const keys = phase.runs.map((run) => runOrder(summary.targets, run));
       keys.forEach((key, index) => {
         const run = phase.runs[index]!;
-        if (key < 0) context.addIssue({ code: 'custom', path: [...phase.path, 'runs', index, 'target'], message: `target ${JSON.stringify(run.target)} is not in targets` });
-        else if (index > 0 && key <= keys[index - 1]!) context.addIssue({ code: 'custom', path: [...phase.path, 'runs', index], message: 'runs must be in plan order (smoke before full, targets in file order), each once' });
+        if (key < 0)
+          context.addIssue({
+            code: 'custom',
+            path: [...phase.path, 'runs', index, 'target'],
+            message: `target ${JSON.stringify(run.target)} is not in targets`,
+          });
+        else if (index > 0 && key <= keys[index - 1]!)
+          context.addIssue({
+            code: 'custom',
+            path: [...phase.path, 'runs', index],
+            message: 'runs must be in plan order (smoke before full, targets in file order), each once',
+          });
       });
     }
   });

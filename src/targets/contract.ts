@@ -3,8 +3,8 @@ import { readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { TaskFormatError, type Problem } from '../errors.js';
-import { describeFound, zodProblems } from './zod-problems.js';
+import { type Problem, TaskFormatError } from '../errors.js';
+import { describeValue, zodProblems } from '../util/problems.js';
 
 /**
  * The contract: how to make one benchmark target runnable. YAML, snake_case, schema version 1
@@ -26,7 +26,13 @@ const commandObjectSchema = z.strictObject({
   env: envSchema.optional(),
   workdir: z.string().optional(),
 });
-export const commandSchema = z.union([z.string().min(1).transform((run) => ({ run })), commandObjectSchema]);
+export const commandSchema = z.union([
+  z
+    .string()
+    .min(1)
+    .transform((run) => ({ run })),
+  commandObjectSchema,
+]);
 export type ContractCommand = z.output<typeof commandObjectSchema>;
 
 /** Where the official scorer writes its score, and how to read it. */
@@ -43,7 +49,10 @@ const scoreSpecSchema = z
     /** Divide the read value by this (100 for a percentage). */
     scale: z.number().positive().default(1),
   })
-  .refine((spec) => (spec.json_path === undefined) !== (spec.regex === undefined), { message: 'give exactly one of json_path or regex', path: ['json_path'] });
+  .refine((spec) => (spec.json_path === undefined) !== (spec.regex === undefined), {
+    message: 'give exactly one of json_path or regex',
+    path: ['json_path'],
+  });
 export type ScoreSpec = z.output<typeof scoreSpecSchema>;
 
 /** A dataset the rollout's samples must come from (score integrity: `samples_not_from_dataset`). */
@@ -67,7 +76,13 @@ const commandStageSchema = z.strictObject({
 });
 
 const extractorSchema = z.discriminatedUnion('type', [
-  z.strictObject({ name: z.string().min(1), type: z.literal('regex'), pattern: z.string().min(1), group: z.number().int().min(0).default(1), select: z.enum(['first', 'last']).default('first') }),
+  z.strictObject({
+    name: z.string().min(1),
+    type: z.literal('regex'),
+    pattern: z.string().min(1),
+    group: z.number().int().min(0).default(1),
+    select: z.enum(['first', 'last']).default('first'),
+  }),
   z.strictObject({ name: z.string().min(1), type: z.literal('last_number') }),
   z.strictObject({ name: z.string().min(1), type: z.literal('boxed') }),
 ]);
@@ -123,7 +138,9 @@ const browserParamsSchema = z.strictObject({
   executable_path: z.string().default('/usr/bin/chromium'),
   max_tokens: z.number().int().positive().default(512),
   temperature: z.number().min(0).max(2).default(0),
-  viewport: z.strictObject({ width: z.number().int().positive(), height: z.number().int().positive() }).default({ width: 800, height: 600 }),
+  viewport: z
+    .strictObject({ width: z.number().int().positive(), height: z.number().int().positive() })
+    .default({ width: 800, height: 600 }),
 });
 export type BrowserParams = z.output<typeof browserParamsSchema>;
 
@@ -192,14 +209,13 @@ const contractSchema = z.strictObject({
       gold_file: z.string().optional(),
     })
     .default({ empty_max: 0 }),
-  stages: z
-    .strictObject({
-      setup: stageSchema.optional(),
-      health: stageSchema.optional(),
-      rollout: stageSchema,
-      evaluate: stageSchema,
-      teardown: stageSchema.optional(),
-    }),
+  stages: z.strictObject({
+    setup: stageSchema.optional(),
+    health: stageSchema.optional(),
+    rollout: stageSchema,
+    evaluate: stageSchema,
+    teardown: stageSchema.optional(),
+  }),
 });
 export type Contract = z.output<typeof contractSchema>;
 
@@ -216,15 +232,28 @@ export interface LoadedContract {
 /** Stages given as a bare list of commands, or as a mapping without `driver`, are `command` stages. */
 function normaliseStages(document: unknown): { data: unknown; problems: Problem[]; file: string } {
   const problems: Problem[] = [];
-  if (!document || typeof document !== 'object' || Array.isArray(document)) return { data: document, problems, file: '' };
+  if (!document || typeof document !== 'object' || Array.isArray(document))
+    return { data: document, problems, file: '' };
   const stages = (document as Record<string, unknown>).stages;
   if (!stages || typeof stages !== 'object' || Array.isArray(stages)) return { data: document, problems, file: '' };
   const normalised: Record<string, unknown> = {};
   for (const [name, stage] of Object.entries(stages as Record<string, unknown>)) {
     if (Array.isArray(stage)) normalised[name] = { driver: 'command', commands: stage };
-    else if (stage && typeof stage === 'object' && !('driver' in stage)) normalised[name] = { driver: 'command', ...stage };
-    else if (stage && typeof stage === 'object' && !DRIVERS.includes((stage as { driver: unknown }).driver as DriverName)) {
-      problems.push({ file: '', key: `stages.${name}.driver`, message: 'unknown driver', expected: `one of ${DRIVERS.join(', ')}`, found: describeFound((stage as { driver: unknown }).driver), severity: 'error' });
+    else if (stage && typeof stage === 'object' && !('driver' in stage))
+      normalised[name] = { driver: 'command', ...stage };
+    else if (
+      stage &&
+      typeof stage === 'object' &&
+      !DRIVERS.includes((stage as { driver: unknown }).driver as DriverName)
+    ) {
+      problems.push({
+        file: '',
+        key: `stages.${name}.driver`,
+        message: 'unknown driver',
+        expected: `one of ${DRIVERS.join(', ')}`,
+        found: describeValue((stage as { driver: unknown }).driver),
+        severity: 'error',
+      });
       normalised[name] = stage;
     } else normalised[name] = stage;
   }
@@ -235,38 +264,113 @@ function normaliseStages(document: unknown): { data: unknown; problems: Problem[
 function crossCheck(contract: Contract, file: string): Problem[] {
   const problems: Problem[] = [];
   const { rollout, evaluate } = contract.stages;
-  if (rollout.driver === 'qa' && !rollout.with) problems.push({ file, key: 'stages.rollout.with', message: 'the qa driver needs its parameters in the rollout stage', expected: 'a mapping with at least `dataset`', found: describeFound(undefined), severity: 'error' });
-  if (rollout.driver === 'browser' && !rollout.with) problems.push({ file, key: 'stages.rollout.with', message: 'the browser driver needs its parameters in the rollout stage', expected: 'a mapping with `episodes`, `done`, `reward`', found: describeFound(undefined), severity: 'error' });
+  if (rollout.driver === 'qa' && !rollout.with)
+    problems.push({
+      file,
+      key: 'stages.rollout.with',
+      message: 'the qa driver needs its parameters in the rollout stage',
+      expected: 'a mapping with at least `dataset`',
+      found: describeValue(undefined),
+      severity: 'error',
+    });
+  if (rollout.driver === 'browser' && !rollout.with)
+    problems.push({
+      file,
+      key: 'stages.rollout.with',
+      message: 'the browser driver needs its parameters in the rollout stage',
+      expected: 'a mapping with `episodes`, `done`, `reward`',
+      found: describeValue(undefined),
+      severity: 'error',
+    });
   if ((evaluate.driver === 'qa' || evaluate.driver === 'browser') && evaluate.driver !== rollout.driver) {
-    problems.push({ file, key: 'stages.evaluate.driver', message: `the ${evaluate.driver} driver scores what its own rollout produced`, expected: `stages.rollout.driver: ${evaluate.driver}`, found: rollout.driver, severity: 'error' });
+    problems.push({
+      file,
+      key: 'stages.evaluate.driver',
+      message: `the ${evaluate.driver} driver scores what its own rollout produced`,
+      expected: `stages.rollout.driver: ${evaluate.driver}`,
+      found: rollout.driver,
+      severity: 'error',
+    });
   }
   if (evaluate.driver === 'command' && !evaluate.score) {
-    problems.push({ file, key: 'stages.evaluate.score', message: 'a command evaluate stage must name the file its scorer writes (a score never comes from an exit code)', expected: 'score: {file, json_path | regex}', found: describeFound(undefined), severity: 'error' });
+    problems.push({
+      file,
+      key: 'stages.evaluate.score',
+      message: 'a command evaluate stage must name the file its scorer writes (a score never comes from an exit code)',
+      expected: 'score: {file, json_path | regex}',
+      found: describeValue(undefined),
+      severity: 'error',
+    });
   }
   for (const name of STAGE_NAMES) {
     const stage = contract.stages[name];
-    if (stage?.driver === 'command' && stage.score && name !== 'evaluate') problems.push({ file, key: `stages.${name}.score`, message: 'only the evaluate stage has a score', expected: 'no score here', found: 'a score spec', severity: 'error' });
+    if (stage?.driver === 'command' && stage.score && name !== 'evaluate')
+      problems.push({
+        file,
+        key: `stages.${name}.score`,
+        message: 'only the evaluate stage has a score',
+        expected: 'no score here',
+        found: 'a score spec',
+        severity: 'error',
+      });
     if ((stage?.driver === 'qa' || stage?.driver === 'browser') && name !== 'rollout' && name !== 'evaluate') {
-      problems.push({ file, key: `stages.${name}.driver`, message: `the ${stage.driver} driver runs only in rollout and evaluate`, expected: 'command', found: stage.driver, severity: 'error' });
+      problems.push({
+        file,
+        key: `stages.${name}.driver`,
+        message: `the ${stage.driver} driver runs only in rollout and evaluate`,
+        expected: 'command',
+        found: stage.driver,
+        severity: 'error',
+      });
     }
   }
   const metrics = primaryMetricsFor(contract);
   if (metrics && !metrics.includes(contract.scoring.primary_metric)) {
-    problems.push({ file, key: 'scoring.primary_metric', message: 'not a metric this contract produces', expected: `one of ${metrics.join(', ')}`, found: JSON.stringify(contract.scoring.primary_metric), severity: 'error' });
+    problems.push({
+      file,
+      key: 'scoring.primary_metric',
+      message: 'not a metric this contract produces',
+      expected: `one of ${metrics.join(', ')}`,
+      found: JSON.stringify(contract.scoring.primary_metric),
+      severity: 'error',
+    });
   }
   const [low, high] = contract.scoring.range;
-  if (!(low < high)) problems.push({ file, key: 'scoring.range', message: 'the range must be [low, high] with low < high', expected: '[0, 1]', found: JSON.stringify(contract.scoring.range), severity: 'error' });
+  if (!(low < high))
+    problems.push({
+      file,
+      key: 'scoring.range',
+      message: 'the range must be [low, high] with low < high',
+      expected: '[0, 1]',
+      found: JSON.stringify(contract.scoring.range),
+      severity: 'error',
+    });
   for (const [name, stage] of Object.entries(contract.stages)) {
     if (stage?.driver !== 'qa' || !stage.with) continue;
     const names = stage.with.extractors.map((e) => e.name);
     const duplicate = names.find((n, i) => names.indexOf(n) !== i);
-    if (duplicate) problems.push({ file, key: `stages.${name}.with.extractors`, message: 'extractor names must be unique', expected: 'distinct names', found: JSON.stringify(duplicate), severity: 'error' });
+    if (duplicate)
+      problems.push({
+        file,
+        key: `stages.${name}.with.extractors`,
+        message: 'extractor names must be unique',
+        expected: 'distinct names',
+        found: JSON.stringify(duplicate),
+        severity: 'error',
+      });
     for (const [index, extractor] of stage.with.extractors.entries()) {
       if (extractor.type !== 'regex') continue;
       try {
         new RegExp(extractor.pattern);
       } catch (error) {
-        problems.push({ file, key: `stages.${name}.with.extractors[${index}].pattern`, message: 'not a valid regular expression', expected: 'a JavaScript regex', found: `${JSON.stringify(extractor.pattern)} (${(error as Error).message})`, severity: 'error' });
+        problems.push({
+          file,
+          key: `stages.${name}.with.extractors[${index}].pattern`,
+          message: 'not a valid regular expression',
+          expected: 'a JavaScript regex',
+          found: `${JSON.stringify(extractor.pattern)} (${(error as Error).message})`,
+          severity: 'error',
+        });
       }
     }
   }
@@ -285,11 +389,27 @@ export function primaryMetricsFor(contract: Contract): string[] | undefined {
 export function parseContract(text: string, file: string): Contract {
   const document = parseDocument(text, { prettyErrors: true });
   if (document.errors.length > 0) {
-    throw new TaskFormatError(document.errors.map((error) => ({ file, message: `YAML syntax: ${error.message.split('\n')[0]}`, expected: 'valid YAML', found: `line ${error.linePos?.[0]?.line ?? '?'}`, severity: 'error' as const })));
+    throw new TaskFormatError(
+      document.errors.map((error) => ({
+        file,
+        message: `YAML syntax: ${error.message.split('\n')[0]}`,
+        expected: 'valid YAML',
+        found: `line ${error.linePos?.[0]?.line ?? '?'}`,
+        severity: 'error' as const,
+      })),
+    );
   }
   const raw: unknown = document.toJS();
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new TaskFormatError([{ file, message: 'a contract is a YAML mapping', expected: 'keys version, scoring, stages…', found: describeFound(raw), severity: 'error' }]);
+    throw new TaskFormatError([
+      {
+        file,
+        message: 'a contract is a YAML mapping',
+        expected: 'keys version, scoring, stages…',
+        found: describeValue(raw),
+        severity: 'error',
+      },
+    ]);
   }
   const { data, problems } = normaliseStages(raw);
   const located = problems.map((p) => ({ ...p, file }));
@@ -311,14 +431,25 @@ export async function loadContract(file: string): Promise<LoadedContract> {
   try {
     bytes = await readFile(absolute);
   } catch (error) {
-    throw new TaskFormatError([{ file: absolute, message: 'cannot read the contract', expected: 'a readable contract.yaml', found: (error as NodeJS.ErrnoException).code ?? String(error), severity: 'error' }]);
+    throw new TaskFormatError([
+      {
+        file: absolute,
+        message: 'cannot read the contract',
+        expected: 'a readable contract.yaml',
+        found: (error as NodeJS.ErrnoException).code ?? String(error),
+        severity: 'error',
+      },
+    ]);
   }
   const contract = parseContract(bytes.toString('utf8'), absolute);
   return { contract, file: absolute, dir: dirname(absolute), digest: createHash('sha256').update(bytes).digest('hex') };
 }
 
 async function isFile(path: string): Promise<boolean> {
-  return stat(path).then((s) => s.isFile(), () => false);
+  return stat(path).then(
+    (s) => s.isFile(),
+    () => false,
+  );
 }
 
 export interface ContractLocation {
@@ -334,7 +465,12 @@ export interface ContractLocation {
  * `<target>/.skill-eval/contract.yaml`. When none exists, the location to write one is the contracts dir
  * when given (targets you don't own), else inside the target.
  */
-export async function locateContract(options: { targetDir: string; slug: string; contractsDir?: string | undefined; contractFile?: string | undefined }): Promise<ContractLocation> {
+export async function locateContract(options: {
+  targetDir: string;
+  slug: string;
+  contractsDir?: string | undefined;
+  contractFile?: string | undefined;
+}): Promise<ContractLocation> {
   if (options.contractFile) {
     const file = resolve(options.contractFile);
     return { file, dir: dirname(file), exists: await isFile(file), source: 'explicit' };

@@ -24,7 +24,10 @@ async function readJsonl(path: string, label: string): Promise<Row[]> {
     } catch (error) {
       throw new UsageError(`${label}:${index + 1}: not JSON (${(error as Error).message})`);
     }
-    if (!value || typeof value !== 'object' || Array.isArray(value)) throw new UsageError(`${label}:${index + 1}: expected a JSON object per line, found ${Array.isArray(value) ? 'a list' : typeof value}`);
+    if (!value || typeof value !== 'object' || Array.isArray(value))
+      throw new UsageError(
+        `${label}:${index + 1}: expected a JSON object per line, found ${Array.isArray(value) ? 'a list' : typeof value}`,
+      );
     rows.push(value as Row);
   }
   return rows;
@@ -35,14 +38,18 @@ async function readParquet(path: string): Promise<Row[]> {
   const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
   const rows = (await parquetReadObjects({ file, compressors, rowFormat: 'object' })) as Row[];
   // Parquet integers arrive as bigint; prompts and gold answers want plain numbers.
-  for (const row of rows) for (const [key, value] of Object.entries(row)) if (typeof value === 'bigint') row[key] = Number(value);
+  for (const row of rows)
+    for (const [key, value] of Object.entries(row)) if (typeof value === 'bigint') row[key] = Number(value);
   return rows;
 }
 
 /** Reads a JSONL, JSON or Parquet file, or every file a glob matches (in name order), relative to `root`. */
 export async function loadDataset(root: string, pattern: string): Promise<LoadedDataset> {
   const matches = (await glob(pattern, { cwd: root, absolute: true, dot: false })).sort();
-  if (matches.length === 0) throw new UsageError(`dataset ${JSON.stringify(pattern)}: no file matches under ${root}`, { hint: 'the qa driver reads .jsonl, .json or .parquet files; the path is relative to the target root' });
+  if (matches.length === 0)
+    throw new UsageError(`dataset ${JSON.stringify(pattern)}: no file matches under ${root}`, {
+      hint: 'the qa driver reads .jsonl, .json or .parquet files; the path is relative to the target root',
+    });
   const rows: Row[] = [];
   const files: string[] = [];
   for (const path of matches) {

@@ -1,20 +1,36 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { appendFile, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { InfraError, UsageError, type SkillEvalError } from '../errors.js';
 import { wilsonInterval } from '../analytics/estimators.js';
-import { writeJsonAtomic } from '../results/write.js';
-import { Redactor } from '../trial/secrets.js';
-import { loadContract, locateContract, type Contract, type LoadedContract, type ModeName, type StageName, MODE_NAMES } from './contract.js';
+import { InfraError, type SkillEvalError, UsageError } from '../errors.js';
+import { writeJsonAtomic } from '../util/atomic-write.js';
+import { Redactor } from '../util/secrets.js';
+import {
+  type Contract,
+  type LoadedContract,
+  loadContract,
+  locateContract,
+  MODE_NAMES,
+  type ModeName,
+  type StageName,
+} from './contract.js';
 import { commandDatasetCheck, fileState, readOfficialScore, scoreFilePath } from './drivers/command.js';
 import { qaEvaluate, qaRollout } from './drivers/qa.js';
 import type { DriverContext, DriverEvaluation, DriverRollout } from './drivers/types.js';
-import { mineHints, type HintReport } from './hints.js';
-import { ModelGateway, openModel, type ChatMessage, type GoldLookup, type LlmSpec, type ModelDescription, type ModelUnderTest } from './model.js';
+import { type HintReport, mineHints } from './hints.js';
+import {
+  type ChatMessage,
+  type GoldLookup,
+  type LlmSpec,
+  type ModelDescription,
+  ModelGateway,
+  type ModelUnderTest,
+  openModel,
+} from './model.js';
 import { isReviewed, readProvenance } from './provenance.js';
-import { defaultCacheDir, resolveTarget, type ResolvedTarget } from './resolve/index.js';
+import { defaultCacheDir, type ResolvedTarget, resolveTarget } from './resolve/index.js';
 import { checkSamples, readSamples } from './samples.js';
-import { baseStageEnv, runCommandStage, writeStageLog, type StageFailure, type StageLog } from './stages.js';
+import { baseStageEnv, runCommandStage, type StageFailure, type StageLog, writeStageLog } from './stages.js';
 
 /**
  * The env API: `setup` a target, `rollout` a model on it, `evaluate` what the rollout produced,
@@ -113,7 +129,10 @@ export class TargetStageError extends InfraError {
   readonly failure: StageFailure;
   readonly artifactsDir: string;
   constructor(failure: StageFailure, artifactsDir: string) {
-    super(`${failure.stage} failed: ${failure.message}`, { retryable: false, hint: `stage logs: ${join(artifactsDir, 'logs')}` });
+    super(`${failure.stage} failed: ${failure.message}`, {
+      retryable: false,
+      hint: `stage logs: ${join(artifactsDir, 'logs')}`,
+    });
     this.stage = failure.stage;
     this.code = failure.code;
     this.failure = failure;
@@ -128,12 +147,18 @@ interface RolloutRecord {
 }
 
 function newRunId(slug: string): string {
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `${stamp}-${slug}-${randomBytes(3).toString('hex')}`;
 }
 
 async function sha256File(path: string): Promise<string | undefined> {
-  return readFile(path).then((bytes) => createHash('sha256').update(bytes).digest('hex'), () => undefined);
+  return readFile(path).then(
+    (bytes) => createHash('sha256').update(bytes).digest('hex'),
+    () => undefined,
+  );
 }
 
 /** `{match, completion}` lines: the gold canary answers `completion` to a prompt that contains `match`. */
@@ -143,7 +168,8 @@ async function loadGoldFile(path: string): Promise<GoldLookup> {
     .filter((line) => line.trim() !== '')
     .map((line, index) => {
       const value = JSON.parse(line) as { match?: unknown; completion?: unknown };
-      if (typeof value.match !== 'string' || typeof value.completion !== 'string') throw new UsageError(`${path}:${index + 1}: expected {"match": string, "completion": string}`);
+      if (typeof value.match !== 'string' || typeof value.completion !== 'string')
+        throw new UsageError(`${path}:${index + 1}: expected {"match": string, "completion": string}`);
       return { match: value.match, completion: value.completion };
     });
   return (messages: ChatMessage[]) => {
@@ -181,7 +207,12 @@ export class TargetEnv {
   }
 
   /** The runner variables of docs/targets.md, for a stage of a run. */
-  runnerEnv(stage: string, runId: string, mode: ModeName | undefined, extra: Record<string, string> = {}): Record<string, string> {
+  runnerEnv(
+    stage: string,
+    runId: string,
+    mode: ModeName | undefined,
+    extra: Record<string, string> = {},
+  ): Record<string, string> {
     const modeSpec = mode ? this.modeSpec(mode) : undefined;
     return {
       ...baseStageEnv(),
@@ -225,12 +256,20 @@ export class TargetEnv {
     const spec = this.contract.contract.bootstrap;
     if (!spec) return;
     const hash = createHash('sha256').update(JSON.stringify(spec.commands));
-    for (const file of spec.key_files) hash.update(`\0${file}\0`).update(await readFile(join(this.target.dir, file)).catch(() => Buffer.from('(missing)')));
+    for (const file of spec.key_files)
+      hash
+        .update(`\0${file}\0`)
+        .update(await readFile(join(this.target.dir, file)).catch(() => Buffer.from('(missing)')));
     const key = hash.digest('hex').slice(0, 16);
     const dir = join(this.options.cacheDir, 'bootstrap', this.target.slug, key);
     this.bootstrapDir = dir;
     const marker = `${dir}.done.json`;
-    if (await stat(marker).then(() => true, () => false)) {
+    if (
+      await stat(marker).then(
+        () => true,
+        () => false,
+      )
+    ) {
       this.log(`[bootstrap] cached (${key})`);
       return;
     }
@@ -250,8 +289,17 @@ export class TargetEnv {
         log: this.options.log,
       },
     );
-    if (!log.ok) throw new TargetStageError(log.failure ?? { stage: 'bootstrap', code: 'command_failed', message: 'bootstrap failed', class: 'exit_code' }, this.artifactsDir());
-    await writeJsonAtomic(marker, { key, commands: spec.commands, key_files: spec.key_files, at: new Date().toISOString() });
+    if (!log.ok)
+      throw new TargetStageError(
+        log.failure ?? { stage: 'bootstrap', code: 'command_failed', message: 'bootstrap failed', class: 'exit_code' },
+        this.artifactsDir(),
+      );
+    await writeJsonAtomic(marker, {
+      key,
+      commands: spec.commands,
+      key_files: spec.key_files,
+      at: new Date().toISOString(),
+    });
   }
 
   private async goldLookup(): Promise<GoldLookup | undefined> {
@@ -298,10 +346,28 @@ export class TargetEnv {
     const stageSpec = this.contract.contract.stages.rollout;
     let model: ModelUnderTest | undefined;
     let outcome: DriverRollout;
-    let stageLog: StageLog = { stage: 'rollout', driver: stageSpec.driver, ok: true, started_at: new Date(started).toISOString(), duration_ms: 0, commands: [], notes: [] };
-    let modelDescription: ModelDescription = typeof options.llm === 'string' ? { name: options.llm, kind: options.llm === 'gold' || options.llm === 'empty' ? 'canary' : 'endpoint' } : { name: 'model' in options.llm ? options.llm.model : options.llm.serve.model, kind: 'baseUrl' in options.llm ? 'endpoint' : 'served' };
+    let stageLog: StageLog = {
+      stage: 'rollout',
+      driver: stageSpec.driver,
+      ok: true,
+      started_at: new Date(started).toISOString(),
+      duration_ms: 0,
+      commands: [],
+      notes: [],
+    };
+    let modelDescription: ModelDescription =
+      typeof options.llm === 'string'
+        ? { name: options.llm, kind: options.llm === 'gold' || options.llm === 'empty' ? 'canary' : 'endpoint' }
+        : {
+            name: 'model' in options.llm ? options.llm.model : options.llm.serve.model,
+            kind: 'baseUrl' in options.llm ? 'endpoint' : 'served',
+          };
     try {
-      model = await openModel(options.llm, { baseUrl: this.options.baseUrl, apiKey: this.options.apiKey, goldLookup: await this.goldLookup() });
+      model = await openModel(options.llm, {
+        baseUrl: this.options.baseUrl,
+        apiKey: this.options.apiKey,
+        goldLookup: await this.goldLookup(),
+      });
       this.openModels.push(model);
       modelDescription = model.description;
       const redactor = new Redactor(model.secrets);
@@ -318,7 +384,13 @@ export class TargetEnv {
           stageLog = await runCommandStage(stageSpec, {
             stage: 'rollout',
             targetDir: this.target.dir,
-            env: this.runnerEnv('rollout', runId, mode, { SKILL_EVAL_MODEL_BASE_URL: baseUrl, SKILL_EVAL_MODEL: model.description.name, SKILL_EVAL_MODEL_API_KEY: gateway.token, OPENAI_BASE_URL: baseUrl, OPENAI_API_KEY: gateway.token }),
+            env: this.runnerEnv('rollout', runId, mode, {
+              SKILL_EVAL_MODEL_BASE_URL: baseUrl,
+              SKILL_EVAL_MODEL: model.description.name,
+              SKILL_EVAL_MODEL_API_KEY: gateway.token,
+              OPENAI_BASE_URL: baseUrl,
+              OPENAI_API_KEY: gateway.token,
+            }),
             logsDir: context.logsDir,
             redactor,
             defaultTimeoutSec: this.contract.contract.security.command_timeout_sec,
@@ -329,7 +401,11 @@ export class TargetEnv {
         } finally {
           await gateway.close();
         }
-        await appendFile(join(dir, 'model_calls.jsonl'), gateway.calls.map((call) => redactor.redact(JSON.stringify(call))).join('\n') + (gateway.calls.length > 0 ? '\n' : ''));
+        await appendFile(
+          join(dir, 'model_calls.jsonl'),
+          gateway.calls.map((call) => redactor.redact(JSON.stringify(call))).join('\n') +
+            (gateway.calls.length > 0 ? '\n' : ''),
+        );
         const read = await readSamples(context.samplesPath);
         const failedCalls = gateway.calls.filter((call) => call.error !== undefined);
         outcome = {
@@ -341,15 +417,34 @@ export class TargetEnv {
         };
         // Completions must be what the model said.
         outcome.modelResponses = gateway.calls.filter((c) => c.error === undefined).map((c) => c.response);
-        if (model.canary === undefined && failedCalls.length > 0 && failedCalls.length === gateway.calls.length && !outcome.failure) {
+        if (
+          model.canary === undefined &&
+          failedCalls.length > 0 &&
+          failedCalls.length === gateway.calls.length &&
+          !outcome.failure
+        ) {
           const auth = failedCalls.some((c) => /authentication/i.test(c.error ?? ''));
-          outcome.failure = { stage: 'rollout', code: auth ? 'model_auth' : 'model_error', message: `every model call failed, e.g. ${failedCalls[0]!.error}`, class: auth ? 'auth' : 'network' };
+          outcome.failure = {
+            stage: 'rollout',
+            code: auth ? 'model_auth' : 'model_error',
+            message: `every model call failed, e.g. ${failedCalls[0]!.error}`,
+            class: auth ? 'auth' : 'network',
+          };
         }
       }
     } catch (error) {
       const err = error as SkillEvalError;
       const auth = /authentication/i.test(err.message ?? '');
-      outcome = { counts: { samples: 0, errors: 1, model_calls: 0 }, notes: [], failure: { stage: 'rollout', code: auth ? 'model_auth' : err instanceof UsageError ? 'usage' : 'driver_error', message: err.message ?? String(error), class: auth ? 'auth' : err instanceof UsageError ? 'internal' : 'exit_code' } };
+      outcome = {
+        counts: { samples: 0, errors: 1, model_calls: 0 },
+        notes: [],
+        failure: {
+          stage: 'rollout',
+          code: auth ? 'model_auth' : err instanceof UsageError ? 'usage' : 'driver_error',
+          message: err.message ?? String(error),
+          class: auth ? 'auth' : err instanceof UsageError ? 'internal' : 'exit_code',
+        },
+      };
     }
 
     let failure = outcome.failure;
@@ -365,7 +460,14 @@ export class TargetEnv {
       });
       if (check) failure = { stage: 'rollout', code: check.code, message: check.message, class: 'integrity' };
     }
-    stageLog = { ...stageLog, driver: stageSpec.driver, ok: !failure, duration_ms: Date.now() - started, failure, notes: [...stageLog.notes, ...outcome.notes] };
+    stageLog = {
+      ...stageLog,
+      driver: stageSpec.driver,
+      ok: !failure,
+      duration_ms: Date.now() - started,
+      failure,
+      notes: [...stageLog.notes, ...outcome.notes],
+    };
     await writeStageLog(context.logsDir, stageLog);
 
     const result: RolloutResult = {
@@ -397,7 +499,11 @@ export class TargetEnv {
       failure,
       notes: stageLog.notes,
       contract: { file: this.contract.file, digest: this.contract.digest, reviewed: this.reviewed },
-      limits: { network: `${this.contract.contract.security.network} (declared; not enforced for local stages)`, command_timeout_sec: this.contract.contract.security.command_timeout_sec, total_timeout_sec: this.contract.contract.security.total_timeout_sec },
+      limits: {
+        network: `${this.contract.contract.security.network} (declared; not enforced for local stages)`,
+        command_timeout_sec: this.contract.contract.security.command_timeout_sec,
+        total_timeout_sec: this.contract.contract.security.total_timeout_sec,
+      },
     });
     this.rollouts.set(runId, { result, model: modelDescription, samplesSha256: await sha256File(context.samplesPath) });
     return result;
@@ -414,16 +520,61 @@ export class TargetEnv {
     const contract = this.contract.contract;
     const stageSpec = contract.stages.evaluate;
     const started = Date.now();
-    let stageLog: StageLog = { stage: 'evaluate', driver: stageSpec.driver, ok: true, started_at: new Date(started).toISOString(), duration_ms: 0, commands: [], notes: [] };
+    let stageLog: StageLog = {
+      stage: 'evaluate',
+      driver: stageSpec.driver,
+      ok: true,
+      started_at: new Date(started).toISOString(),
+      duration_ms: 0,
+      commands: [],
+      notes: [],
+    };
     let evaluation: DriverEvaluation;
 
     // A score only from an evaluation of a rollout that ran, here, and succeeded.
-    if (!record) evaluation = { metrics: {}, counts: { samples: 0 }, scoreSource: 'none', notes: [], failure: { stage: 'evaluate', code: 'no_rollout', message: `no rollout ran for run ${runId} in this environment: nothing to evaluate`, class: 'integrity' } };
-    else if (!record.result.ok) evaluation = { metrics: {}, counts: { samples: record.result.counts.samples }, scoreSource: 'none', notes: [], failure: { stage: 'evaluate', code: 'rollout_failed', message: `the rollout failed (${record.result.failure?.code ?? '?'}): nothing trustworthy to evaluate`, class: 'integrity' } };
-    else if (record.samplesSha256 !== (await sha256File(context.samplesPath))) evaluation = { metrics: {}, counts: { samples: record.result.counts.samples }, scoreSource: 'none', notes: [], failure: { stage: 'evaluate', code: 'samples_changed', message: 'the samples file changed after the rollout wrote it', class: 'integrity' } };
+    if (!record)
+      evaluation = {
+        metrics: {},
+        counts: { samples: 0 },
+        scoreSource: 'none',
+        notes: [],
+        failure: {
+          stage: 'evaluate',
+          code: 'no_rollout',
+          message: `no rollout ran for run ${runId} in this environment: nothing to evaluate`,
+          class: 'integrity',
+        },
+      };
+    else if (!record.result.ok)
+      evaluation = {
+        metrics: {},
+        counts: { samples: record.result.counts.samples },
+        scoreSource: 'none',
+        notes: [],
+        failure: {
+          stage: 'evaluate',
+          code: 'rollout_failed',
+          message: `the rollout failed (${record.result.failure?.code ?? '?'}): nothing trustworthy to evaluate`,
+          class: 'integrity',
+        },
+      };
+    else if (record.samplesSha256 !== (await sha256File(context.samplesPath)))
+      evaluation = {
+        metrics: {},
+        counts: { samples: record.result.counts.samples },
+        scoreSource: 'none',
+        notes: [],
+        failure: {
+          stage: 'evaluate',
+          code: 'samples_changed',
+          message: 'the samples file changed after the rollout wrote it',
+          class: 'integrity',
+        },
+      };
     else {
       try {
-        if (stageSpec.driver === 'qa') evaluation = await qaEvaluate(stageSpec.with!, contract.scoring.primary_metric, context);
+        if (stageSpec.driver === 'qa')
+          evaluation = await qaEvaluate(stageSpec.with!, contract.scoring.primary_metric, context);
         else if (stageSpec.driver === 'browser') {
           const { browserEvaluate } = await import('./drivers/browser.js');
           evaluation = await browserEvaluate(stageSpec.with!, contract.scoring.primary_metric, context);
@@ -431,14 +582,51 @@ export class TargetEnv {
           const env = this.runnerEnv('evaluate', runId, mode);
           const scorePath = scoreFilePath(stageSpec.score!, this.target.dir, env);
           const before = await fileState(scorePath);
-          stageLog = await runCommandStage(stageSpec, { stage: 'evaluate', targetDir: this.target.dir, env, logsDir: context.logsDir, redactor: context.redactor, defaultTimeoutSec: contract.security.command_timeout_sec, deadline: this.deadline, signal: this.options.signal, log: this.options.log });
+          stageLog = await runCommandStage(stageSpec, {
+            stage: 'evaluate',
+            targetDir: this.target.dir,
+            env,
+            logsDir: context.logsDir,
+            redactor: context.redactor,
+            defaultTimeoutSec: contract.security.command_timeout_sec,
+            deadline: this.deadline,
+            signal: this.options.signal,
+            log: this.options.log,
+          });
           const samples = record.result.counts.samples;
-          if (!stageLog.ok) evaluation = { metrics: {}, counts: { samples }, scoreSource: 'none', notes: [], failure: stageLog.failure };
-          else if (record.samplesSha256 !== (await sha256File(context.samplesPath))) evaluation = { metrics: {}, counts: { samples }, scoreSource: 'none', notes: [], failure: { stage: 'evaluate', code: 'samples_changed', message: 'the evaluate stage rewrote the samples the rollout produced: the score would not be of them', class: 'integrity' } };
+          if (!stageLog.ok)
+            evaluation = {
+              metrics: {},
+              counts: { samples },
+              scoreSource: 'none',
+              notes: [],
+              failure: stageLog.failure,
+            };
+          else if (record.samplesSha256 !== (await sha256File(context.samplesPath)))
+            evaluation = {
+              metrics: {},
+              counts: { samples },
+              scoreSource: 'none',
+              notes: [],
+              failure: {
+                stage: 'evaluate',
+                code: 'samples_changed',
+                message: 'the evaluate stage rewrote the samples the rollout produced: the score would not be of them',
+                class: 'integrity',
+              },
+            };
           else {
-            const reading = await readOfficialScore({ spec: stageSpec.score!, path: scorePath, before, range: contract.scoring.range, samples: record.samplesSha256 ? samples : undefined, targetDir: this.target.dir });
+            const reading = await readOfficialScore({
+              spec: stageSpec.score!,
+              path: scorePath,
+              before,
+              range: contract.scoring.range,
+              samples: record.samplesSha256 ? samples : undefined,
+              targetDir: this.target.dir,
+            });
             const count = reading.count ?? samples;
-            const proportion = reading.score !== undefined && contract.scoring.range[0] === 0 && contract.scoring.range[1] === 1;
+            const proportion =
+              reading.score !== undefined && contract.scoring.range[0] === 0 && contract.scoring.range[1] === 1;
             evaluation = {
               score: reading.score,
               metrics: reading.score !== undefined ? { [contract.scoring.primary_metric]: reading.score } : {},
@@ -451,15 +639,39 @@ export class TargetEnv {
           }
         }
       } catch (error) {
-        evaluation = { metrics: {}, counts: { samples: record.result.counts.samples }, scoreSource: 'none', notes: [], failure: { stage: 'evaluate', code: 'driver_error', message: (error as Error).message, class: 'internal' } };
+        evaluation = {
+          metrics: {},
+          counts: { samples: record.result.counts.samples },
+          scoreSource: 'none',
+          notes: [],
+          failure: { stage: 'evaluate', code: 'driver_error', message: (error as Error).message, class: 'internal' },
+        };
       }
     }
     const ok = !evaluation.failure && evaluation.score !== undefined;
-    const failure = evaluation.failure ?? (ok ? undefined : { stage: 'evaluate', code: 'no_score', message: 'the evaluation produced no score', class: 'score' as const });
-    stageLog = { ...stageLog, ok, duration_ms: Date.now() - started, failure, notes: [...stageLog.notes, ...evaluation.notes] };
+    const failure =
+      evaluation.failure ??
+      (ok
+        ? undefined
+        : {
+            stage: 'evaluate',
+            code: 'no_score',
+            message: 'the evaluation produced no score',
+            class: 'score' as const,
+          });
+    stageLog = {
+      ...stageLog,
+      ok,
+      duration_ms: Date.now() - started,
+      failure,
+      notes: [...stageLog.notes, ...evaluation.notes],
+    };
     await writeStageLog(context.logsDir, stageLog);
     const n = evaluation.counts.samples;
-    const interval = evaluation.successes !== undefined && n > 0 && evaluation.successes <= n ? wilsonInterval(evaluation.successes, n) : undefined;
+    const interval =
+      evaluation.successes !== undefined && n > 0 && evaluation.successes <= n
+        ? wilsonInterval(evaluation.successes, n)
+        : undefined;
     const metrics: MetricsFile = {
       schema: 'skill-eval/target-metrics@1',
       ok,
@@ -505,27 +717,60 @@ export class TargetEnv {
 /** Resolves the target, loads its contract, mines hints, runs bootstrap, setup and health. */
 export async function setup(options: SetupOptions): Promise<TargetEnv> {
   const cacheDir = resolve(options.cacheDir ?? defaultCacheDir());
-  const target = await resolveTarget(options.target, { cacheDir, offline: options.offline, hfEndpoint: options.hfEndpoint });
-  const location = await locateContract({ targetDir: target.dir, slug: target.slug, contractsDir: options.contractsDir, contractFile: options.contract });
+  const target = await resolveTarget(options.target, {
+    cacheDir,
+    offline: options.offline,
+    hfEndpoint: options.hfEndpoint,
+  });
+  const location = await locateContract({
+    targetDir: target.dir,
+    slug: target.slug,
+    contractsDir: options.contractsDir,
+    contractFile: options.contract,
+  });
   if (!location.exists) {
-    throw new UsageError(`target ${options.target}: no contract (looked for ${location.file}${options.contractsDir ? ` and ${join(target.dir, '.skill-eval', 'contract.yaml')}` : ''})`, {
-      hint: `write one (docs/targets.md), import a pipeline.yml (skill-eval target import), or let an agent draft it: skill-eval target scaffold ${options.target} --derive`,
-    });
+    throw new UsageError(
+      `target ${options.target}: no contract (looked for ${location.file}${options.contractsDir ? ` and ${join(target.dir, '.skill-eval', 'contract.yaml')}` : ''})`,
+      {
+        hint: `write one (docs/targets.md), import a pipeline.yml (skill-eval target import), or let an agent draft it: skill-eval target scaffold ${options.target} --derive`,
+      },
+    );
   }
   const contract = await loadContract(location.file);
   const hints = await mineHints(target.dir);
   const reviewed = isReviewed(await readProvenance(contract.dir), contract.digest);
   const runId = options.runId ?? newRunId(target.slug);
-  const env = new TargetEnv(target, contract, hints, reviewed, { ...options, cacheDir, artifactsRoot: resolve(options.artifactsDir ?? join('results', 'targets')) }, runId);
+  const env = new TargetEnv(
+    target,
+    contract,
+    hints,
+    reviewed,
+    { ...options, cacheDir, artifactsRoot: resolve(options.artifactsDir ?? join('results', 'targets')) },
+    runId,
+  );
   await mkdir(join(env.artifactsDir(), 'logs'), { recursive: true });
   await writeJsonAtomic(join(env.artifactsDir(), 'hints_used.json'), hintsUsed(contract, hints));
-  await writeJsonAtomic(join(env.artifactsDir(), 'target.json'), { spec: target.spec, kind: target.kind, slug: target.slug, dir: target.dir, revision: target.revision, commit: target.commit, manifest: target.manifestPath, from_cache: target.fromCache, notes: target.notes, contract: { file: contract.file, digest: contract.digest, reviewed } });
+  await writeJsonAtomic(join(env.artifactsDir(), 'target.json'), {
+    spec: target.spec,
+    kind: target.kind,
+    slug: target.slug,
+    dir: target.dir,
+    revision: target.revision,
+    commit: target.commit,
+    manifest: target.manifestPath,
+    from_cache: target.fromCache,
+    notes: target.notes,
+    contract: { file: contract.file, digest: contract.digest, reviewed },
+  });
   await env.bootstrap();
   for (const stage of ['setup', 'health'] as const) {
     const log = await env.runPlainStage(stage);
     if (log && !log.ok) {
       await env.teardown();
-      throw new TargetStageError(log.failure ?? { stage, code: 'command_failed', message: `${stage} failed`, class: 'exit_code' }, env.artifactsDir());
+      throw new TargetStageError(
+        log.failure ?? { stage, code: 'command_failed', message: `${stage} failed`, class: 'exit_code' },
+        env.artifactsDir(),
+      );
     }
   }
   return env;
@@ -554,10 +799,24 @@ export function hintsUsed(contract: LoadedContract, hints: HintReport): HintsUse
     }
     spec.commands.forEach((command, index) => {
       texts.push(command.run);
-      const hint = hints.hints.find((h) => normalise(command.run).includes(normalise(h.command)) || normalise(h.detail ?? '\0') === normalise(command.run));
-      commands.push({ stage, command: command.run, from: hint ? `${hint.file}:${hint.line}` : `${contract.file} stages.${stage}.commands[${index}]`, hint_class: hint?.class });
+      const hint = hints.hints.find(
+        (h) =>
+          normalise(command.run).includes(normalise(h.command)) ||
+          normalise(h.detail ?? '\0') === normalise(command.run),
+      );
+      commands.push({
+        stage,
+        command: command.run,
+        from: hint ? `${hint.file}:${hint.line}` : `${contract.file} stages.${stage}.commands[${index}]`,
+        hint_class: hint?.class,
+      });
     });
   }
   const all = texts.join('\n');
-  return { schema: 'skill-eval/hints-used@1', used_anchors: hints.anchors.filter((anchor) => all.includes(anchor)), anchors: hints.anchors, commands };
+  return {
+    schema: 'skill-eval/hints-used@1',
+    used_anchors: hints.anchors.filter((anchor) => all.includes(anchor)),
+    anchors: hints.anchors,
+    commands,
+  };
 }

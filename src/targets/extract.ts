@@ -6,7 +6,10 @@ import type { ExtractorSpec } from './contract.js';
 export function gsm8kGold(answer: string): string | undefined {
   const at = answer.lastIndexOf('####');
   if (at === -1) return undefined;
-  const gold = answer.slice(at + 4).trim().replace(/,/g, '');
+  const gold = answer
+    .slice(at + 4)
+    .trim()
+    .replace(/,/g, '');
   return gold === '' ? undefined : gold;
 }
 
@@ -64,11 +67,19 @@ export function parseNumeric(text: string): number | undefined {
 }
 
 export function normaliseText(text: string): string {
-  return text.trim().toLowerCase().replace(/\s+/g, ' ').replace(/[.。]$/, '');
+  return text
+    .trim()
+    .toLowerCase()
+    .replace(/\s+/g, ' ')
+    .replace(/[.。]$/, '');
 }
 
 /** Whether an extracted answer matches the gold one. A missing answer or gold never matches. */
-export function answersMatch(extracted: string | undefined, gold: string | undefined, mode: 'numeric' | 'text' | 'none'): boolean {
+export function answersMatch(
+  extracted: string | undefined,
+  gold: string | undefined,
+  mode: 'numeric' | 'text' | 'none',
+): boolean {
   if (extracted === undefined || gold === undefined || gold.trim() === '') return false;
   if (mode === 'none') return extracted === gold;
   if (mode === 'numeric') {

@@ -1,4 +1,4 @@
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 
@@ -27,14 +27,128 @@ export interface HintReport {
   anchors: string[];
 }
 
-const SHELL_LANGUAGES = new Set(['', 'bash', 'sh', 'shell', 'console', 'zsh', 'shell-session', 'shellsession', 'terminal']);
+const SHELL_LANGUAGES = new Set([
+  '',
+  'bash',
+  'sh',
+  'shell',
+  'console',
+  'zsh',
+  'shell-session',
+  'shellsession',
+  'terminal',
+]);
 /** Programs too common to identify a benchmark. */
-const GENERIC_PROGRAMS = new Set(['python', 'python3', 'python2', 'py', 'bash', 'sh', 'zsh', 'node', 'npx', 'npm', 'pnpm', 'yarn', 'bun', 'deno', 'uv', 'uvx', 'pip', 'pip3', 'poetry', 'pipenv', 'conda', 'make', 'cd', 'export', 'source', 'echo', 'sudo', 'env', 'time', 'cat', 'ls', 'mkdir', 'cp', 'mv', 'rm', 'git', 'docker', 'run', 'exec', 'set', 'tsx', 'ts-node', 'accelerate', 'torchrun', 'then', 'do', 'for', 'if', 'fi', 'done', 'test', 'true', 'false', 'nohup']);
-const COMMAND_START = /^(?:\$\s+)?(?:[A-Z_][A-Z0-9_]*=\S*\s+)*(?:python3?|pip3?|uv|uvx|poetry|conda|npm|npx|pnpm|yarn|node|bash|sh|make|cargo|go|pytest|docker|git|cd|export|source|tsx|deno|bun|accelerate|torchrun|lm_eval|lm-eval|\.\/\S+|[a-z][\w.-]*(?:\s+-{1,2}\w|\s+\w+\.\w+))/;
+const GENERIC_PROGRAMS = new Set([
+  'python',
+  'python3',
+  'python2',
+  'py',
+  'bash',
+  'sh',
+  'zsh',
+  'node',
+  'npx',
+  'npm',
+  'pnpm',
+  'yarn',
+  'bun',
+  'deno',
+  'uv',
+  'uvx',
+  'pip',
+  'pip3',
+  'poetry',
+  'pipenv',
+  'conda',
+  'make',
+  'cd',
+  'export',
+  'source',
+  'echo',
+  'sudo',
+  'env',
+  'time',
+  'cat',
+  'ls',
+  'mkdir',
+  'cp',
+  'mv',
+  'rm',
+  'git',
+  'docker',
+  'run',
+  'exec',
+  'set',
+  'tsx',
+  'ts-node',
+  'accelerate',
+  'torchrun',
+  'then',
+  'do',
+  'for',
+  'if',
+  'fi',
+  'done',
+  'test',
+  'true',
+  'false',
+  'nohup',
+]);
+const COMMAND_START =
+  /^(?:\$\s+)?(?:[A-Z_][A-Z0-9_]*=\S*\s+)*(?:python3?|pip3?|uv|uvx|poetry|conda|npm|npx|pnpm|yarn|node|bash|sh|make|cargo|go|pytest|docker|git|cd|export|source|tsx|deno|bun|accelerate|torchrun|lm_eval|lm-eval|\.\/\S+|[a-z][\w.-]*(?:\s+-{1,2}\w|\s+\w+\.\w+))/;
 
-const EVAL_WORDS = new Set(['eval', 'evals', 'evaluate', 'evaluation', 'evaluator', 'score', 'scorer', 'scoring', 'benchmark', 'metric', 'metrics', 'harness', 'grade', 'grader', 'judge', 'accuracy', 'lm_eval']);
-const GENERATE_WORDS = new Set(['generate', 'generation', 'gen', 'rollout', 'inference', 'infer', 'sample', 'sampling', 'predict', 'predictions', 'completion', 'completions', 'solve']);
-const TEST_WORDS = new Set(['pytest', 'unittest', 'nose', 'nose2', 'tox', 'nox', 'jest', 'vitest', 'mocha', 'ctest', 'phpunit', 'rspec', 'test', 'tests', 'check']);
+const EVAL_WORDS = new Set([
+  'eval',
+  'evals',
+  'evaluate',
+  'evaluation',
+  'evaluator',
+  'score',
+  'scorer',
+  'scoring',
+  'benchmark',
+  'metric',
+  'metrics',
+  'harness',
+  'grade',
+  'grader',
+  'judge',
+  'accuracy',
+  'lm_eval',
+]);
+const GENERATE_WORDS = new Set([
+  'generate',
+  'generation',
+  'gen',
+  'rollout',
+  'inference',
+  'infer',
+  'sample',
+  'sampling',
+  'predict',
+  'predictions',
+  'completion',
+  'completions',
+  'solve',
+]);
+const TEST_WORDS = new Set([
+  'pytest',
+  'unittest',
+  'nose',
+  'nose2',
+  'tox',
+  'nox',
+  'jest',
+  'vitest',
+  'mocha',
+  'ctest',
+  'phpunit',
+  'rspec',
+  'test',
+  'tests',
+  'check',
+]);
 
 /** Word parts of a command: `bench/score.mjs --out x` → bench, score, mjs, out, x. */
 function words(command: string): Set<string> {
@@ -44,7 +158,12 @@ function words(command: string): Set<string> {
 
 export function classifyCommand(command: string): HintClass {
   const c = command.toLowerCase();
-  if (/\b(pip3?|uv pip|poetry|conda|mamba|npm|pnpm|yarn|bun) (install|ci|sync|add|create|env)\b|\bapt(-get)? install\b|\bsetup\.py (install|develop)\b|\buv sync\b|\bdocker (build|pull)\b|\bgit clone\b|\bmake (install|setup|deps)\b|requirements.*\.txt|\bvenv\b|\bbrew install\b/.test(c)) return 'setup';
+  if (
+    /\b(pip3?|uv pip|poetry|conda|mamba|npm|pnpm|yarn|bun) (install|ci|sync|add|create|env)\b|\bapt(-get)? install\b|\bsetup\.py (install|develop)\b|\buv sync\b|\bdocker (build|pull)\b|\bgit clone\b|\bmake (install|setup|deps)\b|requirements.*\.txt|\bvenv\b|\bbrew install\b/.test(
+      c,
+    )
+  )
+    return 'setup';
   const parts = words(command);
   const has = (set: Set<string>): boolean => [...parts].some((part) => set.has(part));
   // Passing a results file to a command does not make it an evaluation; its program and verbs do.
@@ -83,7 +202,13 @@ export function mineMarkdown(text: string, file: string, source: HintSource): Hi
     if (pending) {
       pending.command += ` ${raw.trim().replace(/\\$/, '').trim()}`;
       if (!raw.trimEnd().endsWith('\\')) {
-        hints.push({ command: pending.command, file, line: pending.line, source, class: classifyCommand(pending.command) });
+        hints.push({
+          command: pending.command,
+          file,
+          line: pending.line,
+          source,
+          class: classifyCommand(pending.command),
+        });
         pending = undefined;
       }
       continue;
@@ -128,7 +253,13 @@ export function mineWorkflow(text: string, file: string): Hint[] {
       if (pending) {
         pending.command += ` ${command.replace(/\\$/, '').trim()}`;
         if (!command.endsWith('\\')) {
-          hints.push({ command: pending.command, file, line: pending.line, source: 'ci', class: classifyCommand(pending.command) });
+          hints.push({
+            command: pending.command,
+            file,
+            line: pending.line,
+            source: 'ci',
+            class: classifyCommand(pending.command),
+          });
           pending = undefined;
         }
         continue;
@@ -149,10 +280,18 @@ export function mineMakefile(text: string, file: string): Hint[] {
     if (!match) continue;
     const target = match[1]!;
     const recipe: string[] = [];
-    for (let j = index + 1; j < lines.length && lines[j]!.startsWith('\t'); j++) recipe.push(lines[j]!.trim().replace(/^@/, ''));
+    for (let j = index + 1; j < lines.length && lines[j]!.startsWith('\t'); j++)
+      recipe.push(lines[j]!.trim().replace(/^@/, ''));
     const detail = recipe.join('; ');
     const byName = classifyCommand(`make ${target}`);
-    hints.push({ command: `make ${target}`, file, line: index + 1, source: 'makefile', class: byName === 'other' ? classifyCommand(detail) : byName, detail: detail || undefined });
+    hints.push({
+      command: `make ${target}`,
+      file,
+      line: index + 1,
+      source: 'makefile',
+      class: byName === 'other' ? classifyCommand(detail) : byName,
+      detail: detail || undefined,
+    });
   }
   return hints;
 }
@@ -178,7 +317,14 @@ export function minePackageJson(text: string, file: string): Hint[] {
     .filter((entry): entry is [string, string] => typeof entry[1] === 'string')
     .map(([name, script]) => {
       const byName = classifyCommand(`npm run ${name}`);
-      return { command: `npm run ${name}`, file, line: lineOf(text, new RegExp(`^\\s*"${escapeRegex(name)}"\\s*:`)), source: 'package.json' as const, class: byName === 'other' ? classifyCommand(script) : byName, detail: script };
+      return {
+        command: `npm run ${name}`,
+        file,
+        line: lineOf(text, new RegExp(`^\\s*"${escapeRegex(name)}"\\s*:`)),
+        source: 'package.json' as const,
+        class: byName === 'other' ? classifyCommand(script) : byName,
+        detail: script,
+      };
     });
 }
 
@@ -190,13 +336,22 @@ export function minePyproject(text: string, file: string): Hint[] {
     return [];
   }
   const project = document.project as { scripts?: Record<string, unknown> } | undefined;
-  const poetry = ((document.tool as Record<string, unknown> | undefined)?.poetry as { scripts?: Record<string, unknown> } | undefined);
+  const poetry = (document.tool as Record<string, unknown> | undefined)?.poetry as
+    | { scripts?: Record<string, unknown> }
+    | undefined;
   const entries = { ...poetry?.scripts, ...project?.scripts };
   return Object.entries(entries)
     .filter((entry): entry is [string, string] => typeof entry[1] === 'string')
     .map(([name, entryPoint]) => {
       const byName = classifyCommand(name);
-      return { command: name, file, line: lineOf(text, new RegExp(`^\\s*"?${escapeRegex(name)}"?\\s*=`)), source: 'pyproject' as const, class: byName === 'other' ? classifyCommand(entryPoint) : byName, detail: entryPoint };
+      return {
+        command: name,
+        file,
+        line: lineOf(text, new RegExp(`^\\s*"?${escapeRegex(name)}"?\\s*=`)),
+        source: 'pyproject' as const,
+        class: byName === 'other' ? classifyCommand(entryPoint) : byName,
+        detail: entryPoint,
+      };
     });
 }
 
@@ -204,24 +359,39 @@ export function minePyproject(text: string, file: string): Hint[] {
 export function anchorsOf(command: string, detail?: string): string[] {
   const anchors: string[] = [];
   for (const text of [command, detail ?? '']) {
-    const tokens = text.split(/\s+|;|&&|\|\|/).map((t) => t.replace(/^["'`(]+|["'`),:]+$/g, '')).filter(Boolean);
+    const tokens = text
+      .split(/\s+|;|&&|\|\|/)
+      .map((t) => t.replace(/^["'`(]+|["'`),:]+$/g, ''))
+      .filter(Boolean);
     for (const [index, token] of tokens.entries()) {
       if (/^[A-Z_][A-Z0-9_]*=/.test(token)) continue;
       if (tokens[index - 1] === '-m' && /^[\w.]+$/.test(token)) anchors.push(token);
-      else if (/^(?:\.\/)?[\w.-]+(?:\/[\w.-]+)*\.(?:py|sh|js|mjs|ts|rb|pl|jl)$/.test(token)) anchors.push(token.replace(/^\.\//, ''));
-      else if (/^[a-z_][\w]*(?:\.[a-z_][\w]*){1,}$/i.test(token) && !/\.(json|jsonl|txt|csv|yaml|yml|md|toml|parquet|log)$/i.test(token)) anchors.push(token);
-      else if (index === 0 && /^[a-z][\w-]{2,}$/i.test(token) && !GENERIC_PROGRAMS.has(token.toLowerCase())) anchors.push(token);
+      else if (/^(?:\.\/)?[\w.-]+(?:\/[\w.-]+)*\.(?:py|sh|js|mjs|ts|rb|pl|jl)$/.test(token))
+        anchors.push(token.replace(/^\.\//, ''));
+      else if (
+        /^[a-z_][\w]*(?:\.[a-z_][\w]*){1,}$/i.test(token) &&
+        !/\.(json|jsonl|txt|csv|yaml|yml|md|toml|parquet|log)$/i.test(token)
+      )
+        anchors.push(token);
+      else if (index === 0 && /^[a-z][\w-]{2,}$/i.test(token) && !GENERIC_PROGRAMS.has(token.toLowerCase()))
+        anchors.push(token);
     }
   }
   return anchors;
 }
 
 async function isFile(path: string): Promise<boolean> {
-  return stat(path).then((s) => s.isFile(), () => false);
+  return stat(path).then(
+    (s) => s.isFile(),
+    () => false,
+  );
 }
 
 async function listDir(path: string): Promise<string[]> {
-  return readdir(path).then((names) => names.sort(), () => []);
+  return readdir(path).then(
+    (names) => names.sort(),
+    () => [],
+  );
 }
 
 /** Markdown under docs/ (two levels deep at most, 200 files at most: enough for any real benchmark). */
@@ -244,18 +414,23 @@ export async function mineHints(root: string): Promise<HintReport> {
   const hints: Hint[] = [];
   const rel = (path: string): string => relative(root, path);
   for (const name of await listDir(root)) {
-    if (/^readme(\.[\w]+)?$/i.test(name) && (await isFile(join(root, name)))) hints.push(...mineMarkdown(await readFile(join(root, name), 'utf8'), name, 'readme'));
+    if (/^readme(\.[\w]+)?$/i.test(name) && (await isFile(join(root, name))))
+      hints.push(...mineMarkdown(await readFile(join(root, name), 'utf8'), name, 'readme'));
   }
-  for (const path of await docsFiles(root)) hints.push(...mineMarkdown(await readFile(path, 'utf8'), rel(path), 'docs'));
+  for (const path of await docsFiles(root))
+    hints.push(...mineMarkdown(await readFile(path, 'utf8'), rel(path), 'docs'));
   const workflows = join(root, '.github', 'workflows');
   for (const name of await listDir(workflows)) {
-    if (/\.ya?ml$/.test(name)) hints.push(...mineWorkflow(await readFile(join(workflows, name), 'utf8'), rel(join(workflows, name))));
+    if (/\.ya?ml$/.test(name))
+      hints.push(...mineWorkflow(await readFile(join(workflows, name), 'utf8'), rel(join(workflows, name))));
   }
   for (const name of ['Makefile', 'makefile', 'GNUmakefile']) {
     if (await isFile(join(root, name))) hints.push(...mineMakefile(await readFile(join(root, name), 'utf8'), name));
   }
-  if (await isFile(join(root, 'package.json'))) hints.push(...minePackageJson(await readFile(join(root, 'package.json'), 'utf8'), 'package.json'));
-  if (await isFile(join(root, 'pyproject.toml'))) hints.push(...minePyproject(await readFile(join(root, 'pyproject.toml'), 'utf8'), 'pyproject.toml'));
+  if (await isFile(join(root, 'package.json')))
+    hints.push(...minePackageJson(await readFile(join(root, 'package.json'), 'utf8'), 'package.json'));
+  if (await isFile(join(root, 'pyproject.toml')))
+    hints.push(...minePyproject(await readFile(join(root, 'pyproject.toml'), 'utf8'), 'pyproject.toml'));
 
   const anchors: string[] = [];
   for (const hint of hints) {
@@ -267,7 +442,10 @@ export async function mineHints(root: string): Promise<HintReport> {
 
 /** A plain-text listing, one hint per line: `[eval] README.md:12  python -m bench.score`. */
 export function formatHints(report: HintReport): string {
-  const lines = report.hints.map((h) => `[${h.class}] ${h.file}:${h.line}  ${h.command}${h.detail && h.detail !== h.command ? `   (${h.detail})` : ''}`);
+  const lines = report.hints.map(
+    (h) =>
+      `[${h.class}] ${h.file}:${h.line}  ${h.command}${h.detail && h.detail !== h.command ? `   (${h.detail})` : ''}`,
+  );
   lines.push('', `anchors: ${report.anchors.length > 0 ? report.anchors.join(', ') : '(none)'}`);
   return lines.join('\n');
 }

@@ -1,9 +1,9 @@
 import { parseDocument, stringify } from 'yaml';
 import { z } from 'zod';
 import { TaskFormatError } from '../errors.js';
-import { classifyCommand } from './hints.js';
-import { describeFound, zodProblems } from './zod-problems.js';
+import { describeValue, zodProblems } from '../util/problems.js';
 import { parseContract } from './contract.js';
+import { classifyCommand } from './hints.js';
 
 /**
  * Imports the Python runner's `pipeline.yml` (version 1) into a contract. The mapping
@@ -19,7 +19,14 @@ import { parseContract } from './contract.js';
 
 const commandSchema = z.union([
   z.string().min(1),
-  z.strictObject({ run: z.string().min(1), name: z.string().optional(), timeout: z.number().positive().optional(), retries: z.number().int().min(0).optional(), env: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(), cwd: z.string().optional() }),
+  z.strictObject({
+    run: z.string().min(1),
+    name: z.string().optional(),
+    timeout: z.number().positive().optional(),
+    retries: z.number().int().min(0).optional(),
+    env: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+    cwd: z.string().optional(),
+  }),
 ]);
 
 const stageSchema = z.strictObject({
@@ -40,7 +47,15 @@ const pipelineSchema = z.strictObject({
   setup: z.array(commandSchema).optional(),
   teardown: z.array(commandSchema).optional(),
   stages: z.array(stageSchema).min(1),
-  modes: z.record(z.enum(['smoke', 'full']), z.strictObject({ limit: z.number().int().positive().nullable().optional(), seeds: z.array(z.number().int()).optional() })).optional(),
+  modes: z
+    .record(
+      z.enum(['smoke', 'full']),
+      z.strictObject({
+        limit: z.number().int().positive().nullable().optional(),
+        seeds: z.array(z.number().int()).optional(),
+      }),
+    )
+    .optional(),
   scoring: z.strictObject({
     metric: z.string().min(1),
     results_file: z.string().min(1),
@@ -93,7 +108,13 @@ function mapEnv(env: Record<string, string | number | boolean> | undefined): Rec
 
 function mapCommand(command: z.output<typeof commandSchema>): Command {
   if (typeof command === 'string') return { run: mapVariables(command) };
-  return { run: mapVariables(command.run), timeout_sec: command.timeout, retries: command.retries, env: mapEnv(command.env), workdir: command.cwd };
+  return {
+    run: mapVariables(command.run),
+    timeout_sec: command.timeout,
+    retries: command.retries,
+    env: mapEnv(command.env),
+    workdir: command.cwd,
+  };
 }
 
 function roleOf(stage: z.output<typeof stageSchema>): 'rollout' | 'evaluate' | 'setup' | 'teardown' {
@@ -101,7 +122,11 @@ function roleOf(stage: z.output<typeof stageSchema>): 'rollout' | 'evaluate' | '
   const runs = Array.isArray(stage.run) ? stage.run.join(' ') : stage.run;
   const cls = classifyCommand(`${stage.name} ${runs}`);
   if (cls === 'setup') return 'setup';
-  if (/^(score|scoring|eval|evaluate|evaluation|grade|metrics?)$/i.test(stage.name) || (cls === 'eval' && !/^(generate|rollout|infer|inference|predict|sample)/i.test(stage.name))) return 'evaluate';
+  if (
+    /^(score|scoring|eval|evaluate|evaluation|grade|metrics?)$/i.test(stage.name) ||
+    (cls === 'eval' && !/^(generate|rollout|infer|inference|predict|sample)/i.test(stage.name))
+  )
+    return 'evaluate';
   return 'rollout';
 }
 
@@ -118,30 +143,77 @@ export interface ImportResult {
 
 export function importPipeline(text: string, file: string): ImportResult {
   const document = parseDocument(text);
-  if (document.errors.length > 0) throw new TaskFormatError([{ file, message: `YAML syntax: ${document.errors[0]!.message.split('\n')[0]}`, expected: 'valid YAML', found: `line ${document.errors[0]!.linePos?.[0]?.line ?? '?'}`, severity: 'error' }]);
+  if (document.errors.length > 0)
+    throw new TaskFormatError([
+      {
+        file,
+        message: `YAML syntax: ${document.errors[0]!.message.split('\n')[0]}`,
+        expected: 'valid YAML',
+        found: `line ${document.errors[0]!.linePos?.[0]?.line ?? '?'}`,
+        severity: 'error',
+      },
+    ]);
   const raw: unknown = document.toJS();
   if (!raw || typeof raw !== 'object' || (raw as { version?: unknown }).version !== 1) {
-    throw new TaskFormatError([{ file, key: 'version', message: 'only pipeline.yml version 1 can be imported', expected: '1', found: describeFound((raw as { version?: unknown } | undefined)?.version), severity: 'error' }]);
+    throw new TaskFormatError([
+      {
+        file,
+        key: 'version',
+        message: 'only pipeline.yml version 1 can be imported',
+        expected: '1',
+        found: describeValue((raw as { version?: unknown } | undefined)?.version),
+        severity: 'error',
+      },
+    ]);
   }
   const parsed = pipelineSchema.safeParse(raw);
   if (!parsed.success) throw new TaskFormatError(zodProblems(parsed.error, file, raw));
   const pipeline = parsed.data;
   const mapping: string[] = [];
-  const buckets: Record<'setup' | 'rollout' | 'evaluate' | 'teardown', Command[]> = { setup: [], rollout: [], evaluate: [], teardown: [] };
+  const buckets: Record<'setup' | 'rollout' | 'evaluate' | 'teardown', Command[]> = {
+    setup: [],
+    rollout: [],
+    evaluate: [],
+    teardown: [],
+  };
   for (const command of pipeline.setup ?? []) buckets.setup.push(mapCommand(command));
   for (const command of pipeline.teardown ?? []) buckets.teardown.push(mapCommand(command));
   if (pipeline.setup?.length) mapping.push(`setup (${pipeline.setup.length}) → stages.setup`);
   for (const [index, stage] of pipeline.stages.entries()) {
     const role = roleOf(stage);
     for (const run of Array.isArray(stage.run) ? stage.run : [stage.run]) {
-      buckets[role].push(strip({ run: mapVariables(run), timeout_sec: stage.timeout, retries: stage.retries, env: mapEnv(stage.env), workdir: stage.cwd }));
+      buckets[role].push(
+        strip({
+          run: mapVariables(run),
+          timeout_sec: stage.timeout,
+          retries: stage.retries,
+          env: mapEnv(stage.env),
+          workdir: stage.cwd,
+        }),
+      );
     }
     mapping.push(`stages[${index}] ${stage.name} → stages.${role}${stage.role ? '' : ' (by its name and commands)'}`);
   }
   if (pipeline.teardown?.length) mapping.push(`teardown (${pipeline.teardown.length}) → stages.teardown`);
   const problems = [];
-  if (buckets.rollout.length === 0) problems.push({ file, key: 'stages', message: 'no stage generates samples (role rollout, or a name like generate/infer/rollout)', expected: 'a rollout stage', found: pipeline.stages.map((s) => s.name).join(', '), severity: 'error' as const });
-  if (buckets.evaluate.length === 0) problems.push({ file, key: 'stages', message: 'no stage scores (role evaluate, or a name like score/eval)', expected: 'an evaluate stage', found: pipeline.stages.map((s) => s.name).join(', '), severity: 'error' as const });
+  if (buckets.rollout.length === 0)
+    problems.push({
+      file,
+      key: 'stages',
+      message: 'no stage generates samples (role rollout, or a name like generate/infer/rollout)',
+      expected: 'a rollout stage',
+      found: pipeline.stages.map((s) => s.name).join(', '),
+      severity: 'error' as const,
+    });
+  if (buckets.evaluate.length === 0)
+    problems.push({
+      file,
+      key: 'stages',
+      message: 'no stage scores (role evaluate, or a name like score/eval)',
+      expected: 'an evaluate stage',
+      found: pipeline.stages.map((s) => s.name).join(', '),
+      severity: 'error' as const,
+    });
   if (problems.length > 0) throw new TaskFormatError(problems);
 
   const score = strip({
@@ -151,7 +223,9 @@ export function importPipeline(text: string, file: string): ImportResult {
     count_path: pipeline.scoring.count_key,
     scale: pipeline.scoring.scale,
   });
-  mapping.push(`scoring.results_file/key → stages.evaluate.score {file: ${score.file}, ${score.json_path ? `json_path: ${score.json_path}` : `regex: ${score.regex}`}}`);
+  mapping.push(
+    `scoring.results_file/key → stages.evaluate.score {file: ${score.file}, ${score.json_path ? `json_path: ${score.json_path}` : `regex: ${score.regex}`}}`,
+  );
   const env = mapEnv(pipeline.env);
   const stage = (commands: Command[]) => strip({ commands: commands.map((c) => strip(c)), env });
   const contract = strip({
@@ -159,9 +233,18 @@ export function importPipeline(text: string, file: string): ImportResult {
     name: pipeline.name,
     description: pipeline.description,
     modes: pipeline.modes
-      ? Object.fromEntries(Object.entries(pipeline.modes).map(([mode, spec]) => [mode, strip({ limit: spec.limit ?? undefined, seeds: spec.seeds })]))
+      ? Object.fromEntries(
+          Object.entries(pipeline.modes).map(([mode, spec]) => [
+            mode,
+            strip({ limit: spec.limit ?? undefined, seeds: spec.seeds }),
+          ]),
+        )
       : undefined,
-    scoring: { primary_metric: pipeline.scoring.metric, kind: pipeline.scoring.kind, official: pipeline.scoring.official },
+    scoring: {
+      primary_metric: pipeline.scoring.metric,
+      kind: pipeline.scoring.kind,
+      official: pipeline.scoring.official,
+    },
     security: pipeline.timeout ? { total_timeout_sec: pipeline.timeout } : undefined,
     stages: strip({
       setup: buckets.setup.length ? stage(buckets.setup) : undefined,
@@ -171,7 +254,11 @@ export function importPipeline(text: string, file: string): ImportResult {
     }),
   });
   if (pipeline.modes) mapping.push('modes → modes');
-  mapping.push(`variables: ${Object.entries(VARIABLE_MAP).map(([from, to]) => `$${from}→$${to}`).join(' ')}`);
+  mapping.push(
+    `variables: ${Object.entries(VARIABLE_MAP)
+      .map(([from, to]) => `$${from}→$${to}`)
+      .join(' ')}`,
+  );
   const body = stringify(contract, { lineWidth: 0 });
   const output = `# Imported from ${file} (pipeline.yml v1) by \`skill-eval target import\`.\n${mapping.map((line) => `#   ${line}`).join('\n')}\n${body}`;
   parseContract(output, `${file} (imported)`);

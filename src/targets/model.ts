@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { InfraError, UsageError } from '../errors.js';
-import { killGroup, runInProcessGroup } from '../environments/process.js';
+import { killGroup, runInProcessGroup } from '../util/process-group.js';
 
 /**
  * The model under test: an OpenAI-compatible chat endpoint, a model a command serves, or a canary
@@ -12,7 +12,16 @@ import { killGroup, runInProcessGroup } from '../environments/process.js';
 export type LlmSpec =
   | string
   | { baseUrl: string; model: string; apiKey?: string | undefined }
-  | { serve: { command: string; baseUrl: string; model: string; apiKey?: string | undefined; readyTimeoutSec?: number | undefined; cwd?: string | undefined } };
+  | {
+      serve: {
+        command: string;
+        baseUrl: string;
+        model: string;
+        apiKey?: string | undefined;
+        readyTimeoutSec?: number | undefined;
+        cwd?: string | undefined;
+      };
+    };
 
 export const CANARIES = ['gold', 'empty'] as const;
 export type CanaryName = (typeof CANARIES)[number];
@@ -62,7 +71,10 @@ class CanaryModel implements ModelUnderTest {
   async complete(messages: ChatMessage[], options: CompletionOptions = {}): Promise<string> {
     if (this.canary === 'empty') return '';
     const gold = options.gold ?? this.lookup?.(messages);
-    if (gold === undefined) throw new UsageError('the gold canary has no answer for this prompt', { hint: 'the contract needs canary.gold_file (or a driver that knows its gold answers) for --llm gold' });
+    if (gold === undefined)
+      throw new UsageError('the gold canary has no answer for this prompt', {
+        hint: 'the contract needs canary.gold_file (or a driver that knows its gold answers) for --llm gold',
+      });
     return gold;
   }
   async close(): Promise<void> {}
@@ -74,7 +86,13 @@ class EndpointModel implements ModelUnderTest {
   readonly secrets: string[];
   private readonly client: OpenAI;
   private stop: (() => Promise<void>) | undefined;
-  constructor(baseUrl: string, readonly model: string, apiKey: string | undefined, kind: 'endpoint' | 'served', stop?: () => Promise<void>) {
+  constructor(
+    baseUrl: string,
+    readonly model: string,
+    apiKey: string | undefined,
+    kind: 'endpoint' | 'served',
+    stop?: () => Promise<void>,
+  ) {
     this.description = { name: model, kind, base_url: baseUrl };
     this.secrets = apiKey ? [apiKey] : [];
     // Local servers ignore the key, but the client insists on one.
@@ -91,15 +109,30 @@ class EndpointModel implements ModelUnderTest {
           ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
           ...(options.seed !== undefined ? { seed: options.seed } : {}),
         },
-        { ...(options.signal ? { signal: options.signal } : {}), ...(options.timeoutMs !== undefined ? { timeout: Math.round(options.timeoutMs) } : {}) },
+        {
+          ...(options.signal ? { signal: options.signal } : {}),
+          ...(options.timeoutMs !== undefined ? { timeout: Math.round(options.timeoutMs) } : {}),
+        },
       );
       return response.choices[0]?.message?.content ?? '';
     } catch (error) {
       if (error instanceof OpenAI.AuthenticationError || error instanceof OpenAI.PermissionDeniedError) {
-        throw new InfraError(`model ${this.model} at ${this.description.base_url}: authentication failed (HTTP ${error.status})`, { cause: error, retryable: false, hint: 'set SKILL_EVAL_MODEL_API_KEY or OPENAI_API_KEY to a key this endpoint accepts' });
+        throw new InfraError(
+          `model ${this.model} at ${this.description.base_url}: authentication failed (HTTP ${error.status})`,
+          {
+            cause: error,
+            retryable: false,
+            hint: 'set SKILL_EVAL_MODEL_API_KEY or OPENAI_API_KEY to a key this endpoint accepts',
+          },
+        );
       }
-      if (error instanceof OpenAI.NotFoundError) throw new UsageError(`model ${this.model} at ${this.description.base_url}: not found (HTTP 404)`, { cause: error });
-      throw new InfraError(`model ${this.model} at ${this.description.base_url}: ${(error as Error).message}`, { cause: error });
+      if (error instanceof OpenAI.NotFoundError)
+        throw new UsageError(`model ${this.model} at ${this.description.base_url}: not found (HTTP 404)`, {
+          cause: error,
+        });
+      throw new InfraError(`model ${this.model} at ${this.description.base_url}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
   }
   async close(): Promise<void> {
@@ -114,11 +147,16 @@ export async function waitForModels(baseUrl: string, timeoutMs: number, exited: 
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (exited()) throw new InfraError(`the model server command exited before ${baseUrl} answered`);
-    const ok = await fetch(`${baseUrl.replace(/\/+$/, '')}/models`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
+    const ok = await fetch(`${baseUrl.replace(/\/+$/, '')}/models`, { signal: AbortSignal.timeout(2000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new InfraError(`the model server at ${baseUrl} did not answer GET /models within ${Math.round(timeoutMs / 1000)} s`);
+  throw new InfraError(
+    `the model server at ${baseUrl} did not answer GET /models within ${Math.round(timeoutMs / 1000)} s`,
+  );
 }
 
 export interface OpenModelOptions {
@@ -133,8 +171,16 @@ export async function openModel(llm: LlmSpec, options: OpenModelOptions = {}): P
   if (typeof llm === 'string') {
     if ((CANARIES as readonly string[]).includes(llm)) return new CanaryModel(llm as CanaryName, options.goldLookup);
     const baseUrl = options.baseUrl ?? process.env.SKILL_EVAL_MODEL_BASE_URL ?? process.env.OPENAI_BASE_URL;
-    if (!baseUrl) throw new UsageError(`--llm ${llm}: no endpoint for this model`, { hint: 'give --base-url URL (an OpenAI-compatible /v1 endpoint) or set OPENAI_BASE_URL; or use a canary: --llm gold | empty' });
-    return new EndpointModel(baseUrl, llm, options.apiKey ?? process.env.SKILL_EVAL_MODEL_API_KEY ?? process.env.OPENAI_API_KEY, 'endpoint');
+    if (!baseUrl)
+      throw new UsageError(`--llm ${llm}: no endpoint for this model`, {
+        hint: 'give --base-url URL (an OpenAI-compatible /v1 endpoint) or set OPENAI_BASE_URL; or use a canary: --llm gold | empty',
+      });
+    return new EndpointModel(
+      baseUrl,
+      llm,
+      options.apiKey ?? process.env.SKILL_EVAL_MODEL_API_KEY ?? process.env.OPENAI_API_KEY,
+      'endpoint',
+    );
   }
   if ('baseUrl' in llm) return new EndpointModel(llm.baseUrl, llm.model, llm.apiKey ?? options.apiKey, 'endpoint');
   const serve = llm.serve;
@@ -200,9 +246,15 @@ export class ModelGateway {
       response.end(JSON.stringify(body));
     };
     const path = (request.url ?? '').split('?')[0]!.replace(/^\/v1/, '');
-    if (request.headers.authorization !== `Bearer ${this.token}`) return send(401, { error: { message: 'invalid api key', type: 'invalid_request_error' } });
-    if (request.method === 'GET' && path === '/models') return send(200, { object: 'list', data: [{ id: this.model.description.name, object: 'model', owned_by: 'skill-eval' }] });
-    if (request.method !== 'POST' || path !== '/chat/completions') return send(404, { error: { message: `no route ${request.method} ${path}` } });
+    if (request.headers.authorization !== `Bearer ${this.token}`)
+      return send(401, { error: { message: 'invalid api key', type: 'invalid_request_error' } });
+    if (request.method === 'GET' && path === '/models')
+      return send(200, {
+        object: 'list',
+        data: [{ id: this.model.description.name, object: 'model', owned_by: 'skill-eval' }],
+      });
+    if (request.method !== 'POST' || path !== '/chat/completions')
+      return send(404, { error: { message: `no route ${request.method} ${path}` } });
     let body: { messages?: unknown; max_tokens?: number; temperature?: number; seed?: number; stream?: boolean };
     try {
       const chunks: Buffer[] = [];
@@ -211,13 +263,24 @@ export class ModelGateway {
     } catch {
       return send(400, { error: { message: 'body is not JSON' } });
     }
-    const messages = (Array.isArray(body.messages) ? body.messages : []).map((m: { role?: string; content?: unknown }) => ({
-      role: (m.role ?? 'user') as ChatMessage['role'],
-      content: typeof m.content === 'string' ? m.content : Array.isArray(m.content) ? m.content.map((part: { text?: string }) => part.text ?? '').join('') : '',
-    }));
+    const messages = (Array.isArray(body.messages) ? body.messages : []).map(
+      (m: { role?: string; content?: unknown }) => ({
+        role: (m.role ?? 'user') as ChatMessage['role'],
+        content:
+          typeof m.content === 'string'
+            ? m.content
+            : Array.isArray(m.content)
+              ? m.content.map((part: { text?: string }) => part.text ?? '').join('')
+              : '',
+      }),
+    );
     let text: string;
     try {
-      text = await this.model.complete(messages, { maxTokens: body.max_tokens, temperature: body.temperature, seed: body.seed });
+      text = await this.model.complete(messages, {
+        maxTokens: body.max_tokens,
+        temperature: body.temperature,
+        seed: body.seed,
+      });
     } catch (error) {
       this.calls.push({ at: new Date().toISOString(), messages, response: '', error: (error as Error).message });
       return send(502, { error: { message: (error as Error).message, type: 'upstream_error' } });
@@ -228,12 +291,23 @@ export class ModelGateway {
     const modelName = this.model.description.name;
     if (body.stream) {
       response.writeHead(200, { 'content-type': 'text/event-stream' });
-      response.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: modelName, choices: [{ index: 0, delta: { role: 'assistant', content: text }, finish_reason: null }] })}\n\n`);
-      response.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: modelName, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`);
+      response.write(
+        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: modelName, choices: [{ index: 0, delta: { role: 'assistant', content: text }, finish_reason: null }] })}\n\n`,
+      );
+      response.write(
+        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: modelName, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`,
+      );
       response.end('data: [DONE]\n\n');
       return;
     }
-    send(200, { id, object: 'chat.completion', created, model: modelName, choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }], usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 } });
+    send(200, {
+      id,
+      object: 'chat.completion',
+      created,
+      model: modelName,
+      choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }],
+      usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+    });
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { writeJsonAtomic } from '../results/write.js';
+import { writeJsonAtomic } from '../util/atomic-write.js';
 
 /**
  * provenance.json beside an agent-touched contract: who changed which file, when, why, and whether a
@@ -21,7 +21,14 @@ const changeSchema = z.object({
 });
 export type ProvenanceChange = z.infer<typeof changeSchema>;
 
-const violationSchema = z.object({ path: z.string(), action: z.enum(['created', 'modified', 'deleted']), restored: z.boolean(), by: z.string(), at: z.string(), iteration: z.number().int().optional() });
+const violationSchema = z.object({
+  path: z.string(),
+  action: z.enum(['created', 'modified', 'deleted']),
+  restored: z.boolean(),
+  by: z.string(),
+  at: z.string(),
+  iteration: z.number().int().optional(),
+});
 export type ScopeViolation = z.infer<typeof violationSchema>;
 
 const provenanceSchema = z.object({

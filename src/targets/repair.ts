@@ -1,19 +1,25 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { cp, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile, lstat, chmod } from 'node:fs/promises';
+import { chmod, cp, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Agent } from '../agents/types.js';
 import type { ExecOptions, ExecResult, Workspace } from '../environments/types.js';
-import { killGroup, runInProcessGroup } from '../environments/process.js';
 import { errorMessage } from '../errors.js';
 import { defaultTaskConfig } from '../task/schema.js';
 import type { Task } from '../task/types.js';
-import { SessionLog } from '../trial/session-log.js';
+import { killGroup, runInProcessGroup } from '../util/process-group.js';
+import { SessionLog } from '../util/session-log.js';
 import { locateContract } from './contract.js';
 import { formatHints, mineHints } from './hints.js';
-import { readProvenance, writeProvenance, type Provenance, type ProvenanceChange, type ScopeViolation } from './provenance.js';
+import {
+  type Provenance,
+  type ProvenanceChange,
+  readProvenance,
+  type ScopeViolation,
+  writeProvenance,
+} from './provenance.js';
 import { defaultCacheDir, resolveTarget } from './resolve/index.js';
-import { baseStageEnv, NON_REPAIRABLE, type FailureClass } from './stages.js';
+import { baseStageEnv, type FailureClass, NON_REPAIRABLE } from './stages.js';
 import type { VerifySuiteOptions, VerifySuiteResult } from './suite.js';
 
 /**
@@ -42,7 +48,12 @@ export async function snapshotTree(root: string): Promise<Map<string, FileEntry>
         if (name === '.git' && dir === root) continue;
         await walk(path);
       } else if (info.isFile()) {
-        entries.set(relative(root, path), { sha256: createHash('sha256').update(await readFile(path)).digest('hex'), mode: info.mode & 0o777 });
+        entries.set(relative(root, path), {
+          sha256: createHash('sha256')
+            .update(await readFile(path))
+            .digest('hex'),
+          mode: info.mode & 0o777,
+        });
       }
     }
   };
@@ -62,7 +73,8 @@ export function diffTrees(before: Map<string, FileEntry>, after: Map<string, Fil
   for (const [path, entry] of before) {
     const now = after.get(path);
     if (!now) changes.push({ path, action: 'deleted', before: entry });
-    else if (now.sha256 !== entry.sha256 || now.mode !== entry.mode) changes.push({ path, action: 'modified', before: entry, after: now });
+    else if (now.sha256 !== entry.sha256 || now.mode !== entry.mode)
+      changes.push({ path, action: 'modified', before: entry, after: now });
   }
   for (const [path, entry] of after) if (!before.has(path)) changes.push({ path, action: 'created', after: entry });
   return changes.sort((a, b) => a.path.localeCompare(b.path));
@@ -76,7 +88,14 @@ function inside(path: string, dir: string): boolean {
 /** A workspace that is a host directory: the agent works on the target in place, under the scope check. */
 class HostWorkspace implements Workspace {
   readonly id = `repair-${randomBytes(4).toString('hex')}`;
-  readonly limits: Workspace['limits'] = { cpus: 'not enforced', memory: 'not enforced', storage: 'not enforced', pids: 'not enforced', network: 'not enforced', notes: ['contract repair runs on the host; writes outside the contract dir are undone afterwards'] };
+  readonly limits: Workspace['limits'] = {
+    cpus: 'not enforced',
+    memory: 'not enforced',
+    storage: 'not enforced',
+    pids: 'not enforced',
+    network: 'not enforced',
+    notes: ['contract repair runs on the host; writes outside the contract dir are undone afterwards'],
+  };
   private readonly groups = new Set<number>();
   constructor(readonly paths: Workspace['paths']) {}
   private abs(path: string): string {
@@ -125,19 +144,37 @@ class HostWorkspace implements Workspace {
 async function stageTails(artifactsDir: string | null, stage: string | null): Promise<string> {
   if (!artifactsDir || !stage) return '(no stage log)';
   try {
-    const log = JSON.parse(await readFile(join(artifactsDir, 'logs', `${stage}.json`), 'utf8')) as { commands?: { command: string; exit_code?: number; stdout_tail: string; stderr_tail: string }[] };
+    const log = JSON.parse(await readFile(join(artifactsDir, 'logs', `${stage}.json`), 'utf8')) as {
+      commands?: { command: string; exit_code?: number; stdout_tail: string; stderr_tail: string }[];
+    };
     const last = log.commands?.at(-1);
     if (!last) return '(the stage ran no command)';
-    return [`$ ${last.command}  (exit ${last.exit_code ?? 'none'})`, '--- stdout (tail) ---', last.stdout_tail.slice(-2000), '--- stderr (tail) ---', last.stderr_tail.slice(-2000)].join('\n');
+    return [
+      `$ ${last.command}  (exit ${last.exit_code ?? 'none'})`,
+      '--- stdout (tail) ---',
+      last.stdout_tail.slice(-2000),
+      '--- stderr (tail) ---',
+      last.stderr_tail.slice(-2000),
+    ].join('\n');
   } catch {
     return '(no stage log)';
   }
 }
 
-export function repairInstruction(options: { target: string; targetDir: string; contractFile: string; contractText: string | undefined; failure: VerifySuiteResult; tails: string; hints: string }): string {
+export function repairInstruction(options: {
+  target: string;
+  targetDir: string;
+  contractFile: string;
+  contractText: string | undefined;
+  failure: VerifySuiteResult;
+  tails: string;
+  hints: string;
+}): string {
   const { failure } = options;
   return [
-    options.contractText === undefined ? `Write a skill-eval contract for the benchmark at ${options.targetDir}.` : `Fix the skill-eval contract of the benchmark at ${options.targetDir}.`,
+    options.contractText === undefined
+      ? `Write a skill-eval contract for the benchmark at ${options.targetDir}.`
+      : `Fix the skill-eval contract of the benchmark at ${options.targetDir}.`,
     '',
     `Contract file: ${options.contractFile}`,
     `You may create or change files ONLY inside ${dirname(options.contractFile)}. Changes anywhere else are undone and recorded.`,
@@ -145,12 +182,14 @@ export function repairInstruction(options: { target: string; targetDir: string; 
     '',
     `Target: ${options.target}`,
     failure.failed_stage ? `Failed stage: ${failure.failed_stage}` : '',
-    failure.failure_code ? `Failure: ${failure.failure_code} (${failure.failure_class ?? 'unclassified'}): ${failure.error ?? ''}` : '',
+    failure.failure_code
+      ? `Failure: ${failure.failure_code} (${failure.failure_class ?? 'unclassified'}): ${failure.error ?? ''}`
+      : '',
     '',
     'Output of the last command of the failed stage:',
     options.tails,
     '',
-    'Commands the benchmark\'s own files show (hints):',
+    "Commands the benchmark's own files show (hints):",
     options.hints,
     '',
     options.contractText === undefined ? '(there is no contract yet)' : `Current contract:\n${options.contractText}`,
@@ -165,7 +204,12 @@ function syntheticTask(name: string, dir: string, instruction: string): Task {
     dir,
     instruction,
     config: defaultTaskConfig(),
-    paths: { taskToml: join(dir, 'task.toml'), instruction: join(dir, 'instruction.md'), testsDir: join(dir, 'tests'), testScript: join(dir, 'tests', 'test.sh') },
+    paths: {
+      taskToml: join(dir, 'task.toml'),
+      instruction: join(dir, 'instruction.md'),
+      testsDir: join(dir, 'tests'),
+      testScript: join(dir, 'tests', 'test.sh'),
+    },
     skills: [],
     checksum: '',
     warnings: [],
@@ -196,21 +240,39 @@ async function restore(root: string, backup: string, change: TreeChange): Promis
  * Up to `repairIters` rounds of: agent edits the contract (scope-checked) → verify the target again.
  * Stops early on non-repairable failures (auth, missing GPU) and when the agent changes nothing.
  */
-export async function repairTarget(target: string, initial: VerifySuiteResult, options: VerifySuiteOptions): Promise<VerifySuiteResult> {
+export async function repairTarget(
+  target: string,
+  initial: VerifySuiteResult,
+  options: VerifySuiteOptions,
+): Promise<VerifySuiteResult> {
   const { verifyTarget } = await import('./suite.js');
   const agent: Agent | undefined = options.repairAgent;
   const attempts: RepairAttempt[] = [];
-  const finish = (result: VerifySuiteResult, fixed: boolean, stopped?: string): VerifySuiteResult => ({ ...result, repair: { iterations: attempts.length, fixed, stopped_because: stopped, attempts } });
+  const finish = (result: VerifySuiteResult, fixed: boolean, stopped?: string): VerifySuiteResult => ({
+    ...result,
+    repair: { iterations: attempts.length, fixed, stopped_because: stopped, attempts },
+  });
   if (!agent) return finish(initial, false, 'no repair agent');
-  if (initial.failure_class && NON_REPAIRABLE.includes(initial.failure_class)) return finish(initial, false, `not repairable: ${initial.failure_class}`);
-  if (initial.failed_stage === 'resolve') return finish(initial, false, 'not repairable: the target could not be resolved');
-  if (initial.failure_code === 'contract_missing' && !options.derive) return finish(initial, false, 'no contract (pass --derive to let the agent draft one)');
+  if (initial.failure_class && NON_REPAIRABLE.includes(initial.failure_class))
+    return finish(initial, false, `not repairable: ${initial.failure_class}`);
+  if (initial.failed_stage === 'resolve')
+    return finish(initial, false, 'not repairable: the target could not be resolved');
+  if (initial.failure_code === 'contract_missing' && !options.derive)
+    return finish(initial, false, 'no contract (pass --derive to let the agent draft one)');
 
   let current = initial;
-  const resolved = await resolveTarget(target, { cacheDir: options.cacheDir ?? defaultCacheDir(), offline: options.offline, hfEndpoint: options.hfEndpoint });
+  const resolved = await resolveTarget(target, {
+    cacheDir: options.cacheDir ?? defaultCacheDir(),
+    offline: options.offline,
+    hfEndpoint: options.hfEndpoint,
+  });
   const hints = formatHints(await mineHints(resolved.dir));
   for (let iteration = 1; iteration <= (options.repairIters ?? 0); iteration++) {
-    const location = await locateContract({ targetDir: resolved.dir, slug: resolved.slug, contractsDir: options.contractsDir });
+    const location = await locateContract({
+      targetDir: resolved.dir,
+      slug: resolved.slug,
+      contractsDir: options.contractsDir,
+    });
     const contractDir = location.dir;
     await mkdir(contractDir, { recursive: true });
     const roots = inside(contractDir, resolved.dir) ? [resolved.dir] : [resolved.dir, contractDir];
@@ -223,11 +285,32 @@ export async function repairTarget(target: string, initial: VerifySuiteResult, o
     try {
       const backups = roots.map((_, i) => join(scratch, `backup-${i}`));
       const before = await Promise.all(roots.map((root) => snapshotTree(root)));
-      await Promise.all(roots.map((root, i) => cp(root, backups[i]!, { recursive: true, filter: (src) => !src.startsWith(join(root, '.git') + sep) })));
+      await Promise.all(
+        roots.map((root, i) =>
+          cp(root, backups[i]!, { recursive: true, filter: (src) => !src.startsWith(join(root, '.git') + sep) }),
+        ),
+      );
 
       const contractText = location.exists ? await readFile(location.file, 'utf8') : undefined;
-      const instruction = repairInstruction({ target, targetDir: resolved.dir, contractFile: location.file, contractText, failure: current, tails: await stageTails(current.artifacts_dir, current.failed_stage), hints });
-      const paths = { workdir: resolved.dir, home: join(scratch, 'home'), tmp: join(scratch, 'tmp'), logsAgent: join(scratch, 'logs', 'agent'), logsVerifier: join(scratch, 'logs', 'verifier'), logsArtifacts: join(scratch, 'logs', 'artifacts'), tests: join(scratch, 'tests'), solution: join(scratch, 'solution') };
+      const instruction = repairInstruction({
+        target,
+        targetDir: resolved.dir,
+        contractFile: location.file,
+        contractText,
+        failure: current,
+        tails: await stageTails(current.artifacts_dir, current.failed_stage),
+        hints,
+      });
+      const paths = {
+        workdir: resolved.dir,
+        home: join(scratch, 'home'),
+        tmp: join(scratch, 'tmp'),
+        logsAgent: join(scratch, 'logs', 'agent'),
+        logsVerifier: join(scratch, 'logs', 'verifier'),
+        logsArtifacts: join(scratch, 'logs', 'artifacts'),
+        tests: join(scratch, 'tests'),
+        solution: join(scratch, 'solution'),
+      };
       for (const dir of [paths.home, paths.tmp, paths.logsAgent]) await mkdir(dir, { recursive: true });
       const workspace = new HostWorkspace(paths);
       const controller = new AbortController();
@@ -260,7 +343,16 @@ export async function repairTarget(target: string, initial: VerifySuiteResult, o
           const absolute = join(root, change.path);
           const relToContract = relative(contractDir, absolute);
           if (inside(absolute, contractDir) && relToContract !== 'provenance.json') {
-            changes.push({ path: relToContract, action: change.action, sha256_before: change.before?.sha256, sha256_after: change.after?.sha256, by, at, iteration, reason: `${current.failed_stage ?? 'contract'}: ${current.failure_code ?? 'failed'}` });
+            changes.push({
+              path: relToContract,
+              action: change.action,
+              sha256_before: change.before?.sha256,
+              sha256_after: change.after?.sha256,
+              by,
+              at,
+              iteration,
+              reason: `${current.failed_stage ?? 'contract'}: ${current.failure_code ?? 'failed'}`,
+            });
           } else {
             await restore(root, backups[i]!, change);
             violations.push({ path: absolute, action: change.action, restored: true, by, at, iteration });
@@ -270,7 +362,12 @@ export async function repairTarget(target: string, initial: VerifySuiteResult, o
     } finally {
       await rm(scratch, { recursive: true, force: true });
     }
-    const provenance: Provenance = (await readProvenance(contractDir)) ?? { schema: 'skill-eval/contract-provenance@1', reviewed: false, changes: [], violations: [] };
+    const provenance: Provenance = (await readProvenance(contractDir)) ?? {
+      schema: 'skill-eval/contract-provenance@1',
+      reviewed: false,
+      changes: [],
+      violations: [],
+    };
     if (changes.length > 0 || violations.length > 0) {
       provenance.reviewed = false;
       provenance.accepted_digest = undefined;
@@ -278,17 +375,28 @@ export async function repairTarget(target: string, initial: VerifySuiteResult, o
       provenance.violations.push(...violations);
       await writeProvenance(contractDir, provenance);
     }
-    const attempt: RepairAttempt = { iteration, failure_before: { stage: current.failed_stage, code: current.failure_code, class: current.failure_class }, changes, violations, agent_error: agentError, after: { ok: false, failed_stage: null, failure_code: null } };
+    const attempt: RepairAttempt = {
+      iteration,
+      failure_before: { stage: current.failed_stage, code: current.failure_code, class: current.failure_class },
+      changes,
+      violations,
+      agent_error: agentError,
+      after: { ok: false, failed_stage: null, failure_code: null },
+    };
     attempts.push(attempt);
     if (changes.length === 0) {
       attempt.after = { ok: current.ok, failed_stage: current.failed_stage, failure_code: current.failure_code };
-      return finish(current, false, agentError ? `the agent failed: ${agentError}` : 'the agent changed nothing in the contract dir');
+      return finish(
+        current,
+        false,
+        agentError ? `the agent failed: ${agentError}` : 'the agent changed nothing in the contract dir',
+      );
     }
     current = await verifyTarget(target, options);
     attempt.after = { ok: current.ok, failed_stage: current.failed_stage, failure_code: current.failure_code };
     if (current.ok) return finish(current, true);
-    if (current.failure_class && NON_REPAIRABLE.includes(current.failure_class)) return finish(current, false, `not repairable: ${current.failure_class}`);
+    if (current.failure_class && NON_REPAIRABLE.includes(current.failure_class))
+      return finish(current, false, `not repairable: ${current.failure_class}`);
   }
   return finish(current, false, `still failing after ${options.repairIters} iterations`);
 }
-

@@ -49,7 +49,13 @@ export async function readSamples(path: string): Promise<SamplesRead> {
     if (line.trim() === '') continue;
     try {
       const value = JSON.parse(line) as Record<string, unknown>;
-      if (value && typeof value === 'object' && typeof value.prompt === 'string' && typeof value.completion === 'string') samples.push(value as Sample);
+      if (
+        value &&
+        typeof value === 'object' &&
+        typeof value.prompt === 'string' &&
+        typeof value.completion === 'string'
+      )
+        samples.push(value as Sample);
       else invalidLines.push(index + 1);
     } catch {
       invalidLines.push(index + 1);
@@ -77,21 +83,46 @@ export interface ValidateSamplesOptions {
 
 /** The first integrity failure of a samples file, or undefined when it passes. */
 export function checkSamples(read: SamplesRead, options: ValidateSamplesOptions): SampleCheck | undefined {
-  if (read.missing) return { code: 'samples_missing', message: `no samples file at ${options.path}: the rollout must write one JSON line per sample to $SKILL_EVAL_SAMPLES_PATH` };
+  if (read.missing)
+    return {
+      code: 'samples_missing',
+      message: `no samples file at ${options.path}: the rollout must write one JSON line per sample to $SKILL_EVAL_SAMPLES_PATH`,
+    };
   if (read.samples.length === 0) {
-    const extra = read.invalidLines.length > 0 ? ` (${read.invalidLines.length} invalid, first at line ${read.invalidLines[0]})` : '';
-    return { code: 'samples_no_valid_lines', message: `${options.path} has no line that is a JSON object with string "prompt" and "completion"${extra}` };
+    const extra =
+      read.invalidLines.length > 0
+        ? ` (${read.invalidLines.length} invalid, first at line ${read.invalidLines[0]})`
+        : '';
+    return {
+      code: 'samples_no_valid_lines',
+      message: `${options.path} has no line that is a JSON object with string "prompt" and "completion"${extra}`,
+    };
   }
-  if (!options.allowEmpty && read.samples.every((s) => s.completion.trim() === '')) return { code: 'samples_all_empty', message: `all ${read.samples.length} completions in ${options.path} are empty` };
+  if (!options.allowEmpty && read.samples.every((s) => s.completion.trim() === ''))
+    return {
+      code: 'samples_all_empty',
+      message: `all ${read.samples.length} completions in ${options.path} are empty`,
+    };
   if (options.expected !== undefined && read.samples.length < options.expected) {
-    return { code: 'samples_too_few', message: `${read.samples.length} valid samples in ${options.path}; the mode asks for ${options.expected}` };
+    return {
+      code: 'samples_too_few',
+      message: `${read.samples.length} valid samples in ${options.path}; the mode asks for ${options.expected}`,
+    };
   }
   if (options.fromDataset) {
     const foreign = read.samples.filter((s) => !options.fromDataset!(s));
-    if (foreign.length > 0) return { code: 'samples_not_from_dataset', message: `${foreign.length} of ${read.samples.length} samples have a prompt (or id) that is not in the dataset, e.g. ${JSON.stringify(foreign[0]!.prompt.slice(0, 80))}` };
+    if (foreign.length > 0)
+      return {
+        code: 'samples_not_from_dataset',
+        message: `${foreign.length} of ${read.samples.length} samples have a prompt (or id) that is not in the dataset, e.g. ${JSON.stringify(foreign[0]!.prompt.slice(0, 80))}`,
+      };
   }
   if (options.modelResponses !== undefined) {
-    if (options.modelResponses.length === 0) return { code: 'model_not_called', message: `the rollout wrote ${read.samples.length} samples but never called the model endpoint ($SKILL_EVAL_MODEL_BASE_URL)` };
+    if (options.modelResponses.length === 0)
+      return {
+        code: 'model_not_called',
+        message: `the rollout wrote ${read.samples.length} samples but never called the model endpoint ($SKILL_EVAL_MODEL_BASE_URL)`,
+      };
     const exact = new Set(options.modelResponses);
     const invented = read.samples.filter((s) => {
       const completion = s.completion.trim();
@@ -99,7 +130,11 @@ export function checkSamples(read: SamplesRead, options: ValidateSamplesOptions)
       // Post-processing (a code block cut out of the answer) keeps a completion inside some response.
       return !options.modelResponses!.some((response) => response.includes(completion));
     });
-    if (invented.length > 0) return { code: 'samples_not_from_model', message: `${invented.length} of ${read.samples.length} completions are not in any answer the model gave, e.g. ${JSON.stringify(invented[0]!.completion.slice(0, 80))}` };
+    if (invented.length > 0)
+      return {
+        code: 'samples_not_from_model',
+        message: `${invented.length} of ${read.samples.length} completions are not in any answer the model gave, e.g. ${JSON.stringify(invented[0]!.completion.slice(0, 80))}`,
+      };
   }
   return undefined;
 }

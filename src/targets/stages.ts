@@ -1,8 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { runInProcessGroup } from '../environments/process.js';
-import { writeJsonAtomic } from '../results/write.js';
-import type { Redactor } from '../trial/secrets.js';
+import { writeJsonAtomic } from '../util/atomic-write.js';
+import { runInProcessGroup } from '../util/process-group.js';
+import type { Redactor } from '../util/secrets.js';
 import type { CommandStage, ContractCommand } from './contract.js';
 
 /** Variables the runner gives every stage command (docs/targets.md#runner-variables). */
@@ -16,16 +16,36 @@ export const RUNNER_VARIABLES = {
   SKILL_EVAL_LIMIT: 'samples the mode asks for; empty = all',
   SKILL_EVAL_SEEDS: 'comma-separated seeds of the mode',
   SKILL_EVAL_SAMPLES_PATH: 'where the rollout writes its samples JSONL (the evaluate stage reads it)',
-  SKILL_EVAL_MODEL_BASE_URL: 'OpenAI-compatible endpoint of the model under test (a local gateway; rollout and evaluate)',
+  SKILL_EVAL_MODEL_BASE_URL:
+    'OpenAI-compatible endpoint of the model under test (a local gateway; rollout and evaluate)',
   SKILL_EVAL_MODEL: 'model name to send',
   SKILL_EVAL_MODEL_API_KEY: 'the key for that endpoint (a per-run token; the real key never reaches the stage)',
-  SKILL_EVAL_BOOTSTRAP_DIR: 'a cached directory for what bootstrap installed (a venv, node_modules), keyed by the bootstrap key',
+  SKILL_EVAL_BOOTSTRAP_DIR:
+    'a cached directory for what bootstrap installed (a venv, node_modules), keyed by the bootstrap key',
   SKILL_EVAL_CACHE_DIR: 'the target cache root',
 } as const;
 export type RunnerVariable = keyof typeof RUNNER_VARIABLES;
 
 /** The host variables a stage inherits; everything else (API keys, tokens) stays out. */
-const INHERITED = ['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ', 'TMPDIR', 'SHELL', 'TERM', 'http_proxy', 'https_proxy', 'no_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY'];
+const INHERITED = [
+  'PATH',
+  'HOME',
+  'USER',
+  'LOGNAME',
+  'LANG',
+  'LC_ALL',
+  'LC_CTYPE',
+  'TZ',
+  'TMPDIR',
+  'SHELL',
+  'TERM',
+  'http_proxy',
+  'https_proxy',
+  'no_proxy',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'NO_PROXY',
+];
 
 export function baseStageEnv(): Record<string, string> {
   const env: Record<string, string> = {};
@@ -61,7 +81,18 @@ export interface CommandLog {
   stderr_log: string;
 }
 
-export type FailureClass = 'auth' | 'gpu' | 'timeout' | 'command_not_found' | 'missing_file' | 'missing_module' | 'network' | 'exit_code' | 'integrity' | 'score' | 'internal';
+export type FailureClass =
+  | 'auth'
+  | 'gpu'
+  | 'timeout'
+  | 'command_not_found'
+  | 'missing_file'
+  | 'missing_module'
+  | 'network'
+  | 'exit_code'
+  | 'integrity'
+  | 'score'
+  | 'internal';
 
 /** Classes no contract edit can fix: stop repairing at once. */
 export const NON_REPAIRABLE: readonly FailureClass[] = ['auth', 'gpu'];
@@ -87,14 +118,26 @@ export interface StageLog {
 /** A deterministic reading of a failed command's output: what kind of failure, for repair and reports. */
 export function classifyFailure(text: string, timedOut: boolean): FailureClass {
   if (timedOut) return 'timeout';
-  if (/\b(401|403)\b.*(unauthori[sz]ed|forbidden)|invalid api key|authentication (failed|error)|permission denied \(publickey\)|HF_TOKEN|gated (repo|dataset)/i.test(text)) return 'auth';
+  if (
+    /\b(401|403)\b.*(unauthori[sz]ed|forbidden)|invalid api key|authentication (failed|error)|permission denied \(publickey\)|HF_TOKEN|gated (repo|dataset)/i.test(
+      text,
+    )
+  )
+    return 'auth';
   if (/CUDA|no GPU|nvidia-smi|cudaGetDeviceCount|torch\.cuda|NVIDIA driver/i.test(text)) return 'gpu';
-  if (/command not found|not found: \S+|No such file or directory.*(bin|exec)|ENOENT.*spawn/i.test(text)) return 'command_not_found';
+  if (/command not found|not found: \S+|No such file or directory.*(bin|exec)|ENOENT.*spawn/i.test(text))
+    return 'command_not_found';
   // Node says "Cannot find module" for a script path too: that is a missing file, not a package.
   if (/Cannot find module '[./]/.test(text)) return 'missing_file';
-  if (/ModuleNotFoundError|No module named|Cannot find module|Cannot find package|ERR_MODULE_NOT_FOUND/i.test(text)) return 'missing_module';
+  if (/ModuleNotFoundError|No module named|Cannot find module|Cannot find package|ERR_MODULE_NOT_FOUND/i.test(text))
+    return 'missing_module';
   if (/No such file or directory|ENOENT|can't open file|FileNotFoundError/i.test(text)) return 'missing_file';
-  if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|Could not resolve host|Network is unreachable|Temporary failure in name resolution/i.test(text)) return 'network';
+  if (
+    /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|Could not resolve host|Network is unreachable|Temporary failure in name resolution/i.test(
+      text,
+    )
+  )
+    return 'network';
   return 'exit_code';
 }
 
@@ -123,9 +166,20 @@ function resolveWorkdir(targetDir: string, workdir: string | undefined, env: Rec
  * contract says; stops at the first command that still fails. Logs go to `<logsDir>/<stage>.json` with
  * the full output of every attempt beside it. Never throws for a failing command.
  */
-export async function runCommandStage(stage: Pick<CommandStage, 'commands' | 'timeout_sec' | 'retries' | 'env' | 'workdir'>, context: CommandStageContext): Promise<StageLog> {
+export async function runCommandStage(
+  stage: Pick<CommandStage, 'commands' | 'timeout_sec' | 'retries' | 'env' | 'workdir'>,
+  context: CommandStageContext,
+): Promise<StageLog> {
   const started = Date.now();
-  const log: StageLog = { stage: context.stage, driver: 'command', ok: true, started_at: new Date(started).toISOString(), duration_ms: 0, commands: [], notes: [] };
+  const log: StageLog = {
+    stage: context.stage,
+    driver: 'command',
+    ok: true,
+    started_at: new Date(started).toISOString(),
+    duration_ms: 0,
+    commands: [],
+    notes: [],
+  };
   await mkdir(context.logsDir, { recursive: true });
   for (const [index, raw] of stage.commands.entries()) {
     const command: ContractCommand = raw;
@@ -137,12 +191,23 @@ export async function runCommandStage(stage: Pick<CommandStage, 'commands' | 'ti
     for (let attempt = 1; attempt <= retries + 1; attempt++) {
       const remaining = context.deadline - Date.now();
       if (remaining <= 0) {
-        log.failure = { stage: context.stage, code: 'total_timeout', message: `the contract's total time limit (security.total_timeout_sec) ran out before command ${index + 1}`, class: 'timeout' };
+        log.failure = {
+          stage: context.stage,
+          code: 'total_timeout',
+          message: `the contract's total time limit (security.total_timeout_sec) ran out before command ${index + 1}`,
+          class: 'timeout',
+        };
         break;
       }
       context.log?.(`[${context.stage}] $ ${command.run}${attempt > 1 ? ` (attempt ${attempt})` : ''}`);
       await mkdir(workdir, { recursive: true }).catch(() => undefined);
-      const result = await runInProcessGroup(command.run, { cwd: workdir, env, timeoutMs: Math.min(timeoutSec * 1000, remaining), signal: context.signal, killGraceMs: 2000 });
+      const result = await runInProcessGroup(command.run, {
+        cwd: workdir,
+        env,
+        timeoutMs: Math.min(timeoutSec * 1000, remaining),
+        signal: context.signal,
+        killGraceMs: 2000,
+      });
       const stem = `${context.stage}.${index + 1}.${attempt}`;
       const stdoutLog = join(context.logsDir, `${stem}.stdout.log`);
       const stderrLog = join(context.logsDir, `${stem}.stderr.log`);
@@ -172,8 +237,15 @@ export async function runCommandStage(stage: Pick<CommandStage, 'commands' | 'ti
         succeeded = true;
         break;
       }
-      const why = result.timedOut ? `timed out after ${timeoutSec} s` : `exited with ${result.exitCode ?? `signal ${result.signal ?? '?'}`}`;
-      log.failure = { stage: context.stage, code: result.timedOut ? 'command_timeout' : 'command_failed', message: `command ${index + 1} (${command.name ?? command.run.split('\n')[0]!.slice(0, 80)}) ${why}`, class: classifyFailure(`${stdout}\n${stderr}`, result.timedOut) };
+      const why = result.timedOut
+        ? `timed out after ${timeoutSec} s`
+        : `exited with ${result.exitCode ?? `signal ${result.signal ?? '?'}`}`;
+      log.failure = {
+        stage: context.stage,
+        code: result.timedOut ? 'command_timeout' : 'command_failed',
+        message: `command ${index + 1} (${command.name ?? command.run.split('\n')[0]!.slice(0, 80)}) ${why}`,
+        class: classifyFailure(`${stdout}\n${stderr}`, result.timedOut),
+      };
     }
     if (!succeeded) {
       log.ok = false;

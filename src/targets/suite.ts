@@ -1,7 +1,7 @@
 import type { Agent } from '../agents/types.js';
-import { errorMessage, TaskFormatError, formatProblem } from '../errors.js';
+import { errorMessage, formatProblem, TaskFormatError } from '../errors.js';
 import type { ModeName } from './contract.js';
-import { setup, TargetStageError, type MetricsFile, type SetupOptions, type TargetEnv } from './env.js';
+import { type MetricsFile, type SetupOptions, setup, type TargetEnv, TargetStageError } from './env.js';
 import type { FailureClass } from './stages.js';
 
 export interface VerifySuiteOptions {
@@ -68,14 +68,33 @@ export interface VerifySuiteSummary {
 }
 
 function emptyResult(target: string): VerifySuiteResult {
-  return { target, ok: false, failed_stage: null, failure_code: null, failure_class: null, error: null, rollout_ok: false, evaluation_ok: false, metrics: null, artifacts_dir: null, canary: null, contract_reviewed: null, repair: null };
+  return {
+    target,
+    ok: false,
+    failed_stage: null,
+    failure_code: null,
+    failure_class: null,
+    error: null,
+    rollout_ok: false,
+    evaluation_ok: false,
+    metrics: null,
+    artifacts_dir: null,
+    canary: null,
+    contract_reviewed: null,
+    repair: null,
+  };
 }
 
 /** One target, once: setup → rollout → evaluate → (empty canary) → teardown. Never throws. */
 export async function verifyTarget(target: string, options: VerifySuiteOptions): Promise<VerifySuiteResult> {
   const result = emptyResult(target);
   let env: TargetEnv | undefined;
-  const fail = (stage: string, code: string, message: string, failureClass: FailureClass | null = null): VerifySuiteResult => {
+  const fail = (
+    stage: string,
+    code: string,
+    message: string,
+    failureClass: FailureClass | null = null,
+  ): VerifySuiteResult => {
     result.ok = false;
     result.failed_stage = stage;
     result.failure_code = code;
@@ -85,33 +104,74 @@ export async function verifyTarget(target: string, options: VerifySuiteOptions):
   };
   try {
     try {
-      env = await setup({ target, cacheDir: options.cacheDir, contractsDir: options.contractsDir, artifactsDir: options.artifactsDir, offline: options.offline, hfEndpoint: options.hfEndpoint, baseUrl: options.baseUrl, apiKey: options.apiKey, modeLimits: options.modeLimits, signal: options.signal, log: options.log });
+      env = await setup({
+        target,
+        cacheDir: options.cacheDir,
+        contractsDir: options.contractsDir,
+        artifactsDir: options.artifactsDir,
+        offline: options.offline,
+        hfEndpoint: options.hfEndpoint,
+        baseUrl: options.baseUrl,
+        apiKey: options.apiKey,
+        modeLimits: options.modeLimits,
+        signal: options.signal,
+        log: options.log,
+      });
     } catch (error) {
       if (error instanceof TargetStageError) {
         result.artifacts_dir = error.artifactsDir;
         return fail(error.stage, error.code, error.failure.message, error.failure.class);
       }
-      if (error instanceof TaskFormatError) return fail('contract', 'contract_invalid', error.problems.map(formatProblem).join('\n'));
+      if (error instanceof TaskFormatError)
+        return fail('contract', 'contract_invalid', error.problems.map(formatProblem).join('\n'));
       const message = errorMessage(error);
-      return fail(/contract/.test(message) ? 'contract' : 'resolve', /no contract/.test(message) ? 'contract_missing' : 'resolve_failed', message, /authentication/i.test(message) ? 'auth' : null);
+      return fail(
+        /contract/.test(message) ? 'contract' : 'resolve',
+        /no contract/.test(message) ? 'contract_missing' : 'resolve_failed',
+        message,
+        /authentication/i.test(message) ? 'auth' : null,
+      );
     }
     result.artifacts_dir = env.artifactsDir();
     result.contract_reviewed = env.reviewed;
     const rollout = await env.rollout({ llm: options.llm, mode: options.mode, requireSamples: options.requireSamples });
     result.rollout_ok = rollout.ok;
-    if (!rollout.ok) return fail('rollout', rollout.failure?.code ?? 'rollout_failed', rollout.failure?.message ?? 'rollout failed', rollout.failure?.class ?? null);
+    if (!rollout.ok)
+      return fail(
+        'rollout',
+        rollout.failure?.code ?? 'rollout_failed',
+        rollout.failure?.message ?? 'rollout failed',
+        rollout.failure?.class ?? null,
+      );
     const evaluation = await env.evaluate({ mode: options.mode });
     result.evaluation_ok = evaluation.ok;
     result.metrics = evaluation.metrics;
-    if (!evaluation.ok) return fail('evaluate', evaluation.failure?.code ?? 'evaluate_failed', evaluation.failure?.message ?? 'evaluation failed', evaluation.failure?.class ?? null);
+    if (!evaluation.ok)
+      return fail(
+        'evaluate',
+        evaluation.failure?.code ?? 'evaluate_failed',
+        evaluation.failure?.message ?? 'evaluation failed',
+        evaluation.failure?.class ?? null,
+      );
 
     // Score integrity: the empty model must score (about) nothing, or the contract does not measure the model.
     const max = env.contract.contract.canary.empty_max;
     if (options.llm === 'empty') {
-      result.canary = { model: 'empty', ok: (evaluation.score ?? 0) <= max, score: evaluation.score, max, artifacts_dir: env.artifactsDir() };
+      result.canary = {
+        model: 'empty',
+        ok: (evaluation.score ?? 0) <= max,
+        score: evaluation.score,
+        max,
+        artifacts_dir: env.artifactsDir(),
+      };
     } else if (options.canaryCheck !== false) {
       const runId = `${env.runId}.canary-empty`;
-      const canaryRollout = await env.rollout({ llm: 'empty', mode: options.mode, requireSamples: options.requireSamples, runId });
+      const canaryRollout = await env.rollout({
+        llm: 'empty',
+        mode: options.mode,
+        requireSamples: options.requireSamples,
+        runId,
+      });
       const canaryEvaluation = canaryRollout.ok ? await env.evaluate({ mode: options.mode, runId }) : undefined;
       const score = canaryEvaluation?.ok ? canaryEvaluation.score : undefined;
       result.canary = {
@@ -120,11 +180,19 @@ export async function verifyTarget(target: string, options: VerifySuiteOptions):
         score,
         max,
         artifacts_dir: env.artifactsDir(runId),
-        note: score === undefined ? `inconclusive: the empty canary's ${canaryRollout.ok ? 'evaluation' : 'rollout'} gave no score (${(canaryEvaluation?.failure ?? canaryRollout.failure)?.code ?? '?'})` : undefined,
+        note:
+          score === undefined
+            ? `inconclusive: the empty canary's ${canaryRollout.ok ? 'evaluation' : 'rollout'} gave no score (${(canaryEvaluation?.failure ?? canaryRollout.failure)?.code ?? '?'})`
+            : undefined,
       };
     }
     if (result.canary && !result.canary.ok) {
-      return fail('canary', 'canary_empty_scored', `the contract scores the empty model ${result.canary.score} (above canary.empty_max ${max}): its score does not come from the model's answers`, 'integrity');
+      return fail(
+        'canary',
+        'canary_empty_scored',
+        `the contract scores the empty model ${result.canary.score} (above canary.empty_max ${max}): its score does not come from the model's answers`,
+        'integrity',
+      );
     }
     result.ok = true;
     return result;
@@ -133,7 +201,13 @@ export async function verifyTarget(target: string, options: VerifySuiteOptions):
   } finally {
     if (env) {
       const teardown = await env.teardown();
-      if (!teardown.ok && result.ok) fail('teardown', teardown.failure?.code ?? 'teardown_failed', teardown.failure?.message ?? 'teardown failed', teardown.failure?.class ?? null);
+      if (!teardown.ok && result.ok)
+        fail(
+          'teardown',
+          teardown.failure?.code ?? 'teardown_failed',
+          teardown.failure?.message ?? 'teardown failed',
+          teardown.failure?.class ?? null,
+        );
     }
   }
 }
@@ -149,8 +223,19 @@ export async function verifySuite(options: VerifySuiteOptions): Promise<VerifySu
       const { repairTarget } = await import('./repair.js');
       result = await repairTarget(target, result, options);
     }
-    options.log?.(`== ${target}: ${result.ok ? `ok, score ${result.metrics?.score}` : `failed at ${result.failed_stage} (${result.failure_code}): ${result.error}`}`);
+    options.log?.(
+      `== ${target}: ${result.ok ? `ok, score ${result.metrics?.score}` : `failed at ${result.failed_stage} (${result.failure_code}): ${result.error}`}`,
+    );
     results.push(result);
   }
-  return { schema: 'skill-eval/verify-suite@1', ok: results.length > 0 && results.every((r) => r.ok), llm: options.llm, mode: options.mode, require_samples: options.requireSamples, started_at: new Date(started).toISOString(), duration_ms: Date.now() - started, results };
+  return {
+    schema: 'skill-eval/verify-suite@1',
+    ok: results.length > 0 && results.every((r) => r.ok),
+    llm: options.llm,
+    mode: options.mode,
+    require_samples: options.requireSamples,
+    started_at: new Date(started).toISOString(),
+    duration_ms: Date.now() - started,
+    results,
+  };
 }

@@ -1,10 +1,10 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { Problem } from '../errors.js';
-import { TaskFormatError, errorMessage } from '../errors.js';
+import { errorMessage, TaskFormatError } from '../errors.js';
 import { discoverSkills } from '../skills/discover.js';
-import { displayPath } from './fields.js';
-import { directoryChecksum } from './files.js';
+import { directoryChecksum } from '../util/file-tree.js';
+import { displayPath } from '../util/problems.js';
 import { defaultTaskConfig, parseTaskToml } from './schema.js';
 import type { Task, TaskConfig, TaskLoadResult } from './types.js';
 
@@ -38,7 +38,19 @@ export async function loadTask(dir: string, options: LoadTaskOptions = {}): Prom
   };
 
   if ((await kindOf(root)) !== 'directory') {
-    return { ok: false, dir: root, problems: [{ file: show(root), message: 'not a task directory', expected: 'a directory with task.toml, instruction.md and tests/test.sh', found: 'no such directory', severity: 'error' }] };
+    return {
+      ok: false,
+      dir: root,
+      problems: [
+        {
+          file: show(root),
+          message: 'not a task directory',
+          expected: 'a directory with task.toml, instruction.md and tests/test.sh',
+          found: 'no such directory',
+          severity: 'error',
+        },
+      ],
+    };
   }
 
   const paths: Task['paths'] = {
@@ -51,7 +63,11 @@ export async function loadTask(dir: string, options: LoadTaskOptions = {}): Prom
   // task.toml: without it (or when it is not TOML) the defaults stand in so the rest still gets checked.
   let config: TaskConfig = defaultTaskConfig();
   const tomlText = await readText(paths.taskToml, show, problems, () =>
-    missing(paths.taskToml, 'missing task.toml', 'a task.toml with version = "1.0" (legacy) or schema_version = "1.1" (Harbor)'),
+    missing(
+      paths.taskToml,
+      'missing task.toml',
+      'a task.toml with version = "1.0" (legacy) or schema_version = "1.1" (Harbor)',
+    ),
   );
   if (tomlText !== undefined) {
     const parsed = parseTaskToml(tomlText, show(paths.taskToml));
@@ -64,7 +80,13 @@ export async function loadTask(dir: string, options: LoadTaskOptions = {}): Prom
       missing(paths.instruction, 'missing instruction.md', 'the task instructions the agent receives, in Markdown'),
     )) ?? '';
   if ((await kindOf(paths.instruction)) === 'file' && instruction.trim() === '') {
-    problems.push({ file: show(paths.instruction), message: 'instruction.md is empty', expected: 'the task instructions the agent receives', found: 'an empty file', severity: 'error' });
+    problems.push({
+      file: show(paths.instruction),
+      message: 'instruction.md is empty',
+      expected: 'the task instructions the agent receives',
+      found: 'an empty file',
+      severity: 'error',
+    });
   }
 
   const testScriptKind = await kindOf(paths.testScript);
@@ -74,7 +96,12 @@ export async function loadTask(dir: string, options: LoadTaskOptions = {}): Prom
       file: show(paths.testScript),
       message: 'missing tests/test.sh (the verifier)',
       expected: 'a script that writes the reward to /logs/verifier/reward.txt or /logs/verifier/reward.json',
-      found: testScriptKind === 'directory' ? 'a directory' : testsDirExists ? 'tests/ without test.sh' : 'no tests/ directory',
+      found:
+        testScriptKind === 'directory'
+          ? 'a directory'
+          : testsDirExists
+            ? 'tests/ without test.sh'
+            : 'no tests/ directory',
       severity: 'error',
     });
   }
@@ -83,7 +110,13 @@ export async function loadTask(dir: string, options: LoadTaskOptions = {}): Prom
   if ((await kindOf(join(solutionDir, 'solve.sh'))) === 'file') {
     paths.solutionDir = solutionDir;
   } else if ((await kindOf(solutionDir)) === 'directory') {
-    problems.push({ file: show(join(solutionDir, 'solve.sh')), message: 'solution/ has no solve.sh; the oracle agent cannot run this task', expected: 'solution/solve.sh', found: 'no such file', severity: 'warning' });
+    problems.push({
+      file: show(join(solutionDir, 'solve.sh')),
+      message: 'solution/ has no solve.sh; the oracle agent cannot run this task',
+      expected: 'solution/solve.sh',
+      found: 'no such file',
+      severity: 'warning',
+    });
   }
 
   const environmentDir = join(root, 'environment');
@@ -112,14 +145,25 @@ export async function loadTask(dir: string, options: LoadTaskOptions = {}): Prom
 }
 
 /** Reads a UTF-8 file; calls `onMissing` when it does not exist and records an error when it cannot be read. */
-async function readText(path: string, show: (path: string) => string, problems: Problem[], onMissing: () => void): Promise<string | undefined> {
+async function readText(
+  path: string,
+  show: (path: string) => string,
+  problems: Problem[],
+  onMissing: () => void,
+): Promise<string | undefined> {
   const kind = await kindOf(path);
   if (kind === 'missing') {
     onMissing();
     return undefined;
   }
   if (kind === 'directory') {
-    problems.push({ file: show(path), message: 'is a directory', expected: 'a file', found: 'a directory', severity: 'error' });
+    problems.push({
+      file: show(path),
+      message: 'is a directory',
+      expected: 'a file',
+      found: 'a directory',
+      severity: 'error',
+    });
     return undefined;
   }
   try {
@@ -133,7 +177,8 @@ async function readText(path: string, show: (path: string) => string, problems: 
 /** Loads a task or throws TaskFormatError with every problem: for commands that need a runnable task. */
 export async function loadTaskOrThrow(dir: string, options: LoadTaskOptions = {}): Promise<Task> {
   const result = await loadTask(dir, options);
-  if (!result.ok) throw new TaskFormatError(result.problems, { hint: 'run `skill-eval tasks validate <task>` to see every problem' });
+  if (!result.ok)
+    throw new TaskFormatError(result.problems, { hint: 'run `skill-eval tasks validate <task>` to see every problem' });
   return result.task;
 }
 
@@ -149,7 +194,10 @@ export function checkTaskForProvider(task: Task, provider: string, options: Load
       file: displayPath(join(task.dir, 'environment', 'Dockerfile'), options.cwd),
       message: 'the docker provider needs an environment for this task',
       expected: 'environment/Dockerfile, or [environment].docker_image in task.toml',
-      found: task.paths.environmentDir === undefined ? 'no environment/ directory and no docker_image' : 'environment/ without a Dockerfile, and no docker_image',
+      found:
+        task.paths.environmentDir === undefined
+          ? 'no environment/ directory and no docker_image'
+          : 'environment/ without a Dockerfile, and no docker_image',
       severity: 'error',
     },
   ];

@@ -1,8 +1,9 @@
-import { readFile, readdir, stat } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { UsageError } from '../errors.js';
-import { displayPath } from './fields.js';
+import { displayPath } from '../util/problems.js';
 
 /**
  * Turning what users type (a path, a task name or prefix, a folder of tasks, a glob, a suite file) into task
@@ -38,7 +39,7 @@ export async function looksLikeTaskDir(dir: string): Promise<boolean> {
 
 /** The task-like subdirectories of `dir` (not hidden), sorted by name. */
 export async function listTaskDirs(dir: string): Promise<string[]> {
-  let entries;
+  let entries: Dirent[];
   try {
     entries = await readdir(dir, { withFileTypes: true });
   } catch {
@@ -92,7 +93,10 @@ export async function resolveTaskDir(spec: string, options: ResolveOptions): Pro
     throw new UsageError(`${displayPath(asPath, options.cwd)} is not a task directory (it has no task.toml)`);
   }
   if (looksLikePath) throw new UsageError(`no such task directory: ${displayPath(asPath, options.cwd)}`);
-  const available = candidates.length > 0 ? `tasks in ${displayPath(tasksDir, options.cwd)}: ${listNames(candidates.map((c) => c.name))}` : `no tasks in ${displayPath(tasksDir, options.cwd)}`;
+  const available =
+    candidates.length > 0
+      ? `tasks in ${displayPath(tasksDir, options.cwd)}: ${listNames(candidates.map((c) => c.name))}`
+      : `no tasks in ${displayPath(tasksDir, options.cwd)}`;
   throw new UsageError(`unknown task "${spec}"; ${available}`, {
     hint: 'give a task name, a path to a task directory, a folder of tasks, a glob or a suite file (.txt)',
   });
@@ -124,13 +128,19 @@ export async function expandTaskSpecs(specs: readonly string[], options: Resolve
   return out;
 }
 
-async function expandInto(specs: readonly string[], options: ResolveOptions, add: (dir: string) => void, suiteStack: string[]): Promise<void> {
+async function expandInto(
+  specs: readonly string[],
+  options: ResolveOptions,
+  add: (dir: string) => void,
+  suiteStack: string[],
+): Promise<void> {
   for (const spec of specs) {
     const asPath = resolve(options.cwd, spec);
     const kind = await kindOf(asPath);
 
     if (kind === 'file' && spec.endsWith('.txt')) {
-      if (suiteStack.includes(asPath)) throw new UsageError(`suite file ${displayPath(asPath, options.cwd)} includes itself`);
+      if (suiteStack.includes(asPath))
+        throw new UsageError(`suite file ${displayPath(asPath, options.cwd)} includes itself`);
       const lines = await readSuiteFile(asPath);
       await expandInto(lines, { cwd: dirname(asPath), tasksDir: options.tasksDir }, add, [...suiteStack, asPath]);
       continue;
@@ -140,7 +150,12 @@ async function expandInto(specs: readonly string[], options: ResolveOptions, add
     }
 
     if (kind === 'missing' && isDynamicPattern(spec)) {
-      const matches = await glob(spec, { cwd: options.cwd, onlyDirectories: true, absolute: true, expandDirectories: false });
+      const matches = await glob(spec, {
+        cwd: options.cwd,
+        onlyDirectories: true,
+        absolute: true,
+        expandDirectories: false,
+      });
       const dirs: string[] = [];
       for (const match of matches.map((m) => resolve(m)).sort()) {
         if (await looksLikeTaskDir(match)) dirs.push(match);
@@ -157,9 +172,12 @@ async function expandInto(specs: readonly string[], options: ResolveOptions, add
         continue;
       }
       if (!(await looksLikeTaskDir(asPath))) {
-        throw new UsageError(`${displayPath(asPath, options.cwd)} is neither a task directory nor a folder of task directories`, {
-          hint: 'a task directory holds task.toml, instruction.md and tests/test.sh',
-        });
+        throw new UsageError(
+          `${displayPath(asPath, options.cwd)} is neither a task directory nor a folder of task directories`,
+          {
+            hint: 'a task directory holds task.toml, instruction.md and tests/test.sh',
+          },
+        );
       }
       // Otherwise a task missing its task.toml: resolved below and reported when loaded.
     }

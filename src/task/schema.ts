@@ -1,8 +1,8 @@
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
 import type { Problem } from '../errors.js';
+import { describeValue, field, TableReader } from '../util/problems.js';
 import type { TaskConfig } from './types.js';
-import { TableReader, describeValue, field } from './fields.js';
 
 /**
  * task.toml in both dialects: legacy `version = "1.0"` with free-form `[metadata]`, and Harbor
@@ -105,7 +105,11 @@ function tomlSyntaxProblem(error: unknown, text: string, file: string): Problem 
     if (lineText !== undefined) problem.found = JSON.stringify(lineText.trim());
     return problem;
   }
-  return { file, message: `TOML syntax error: ${error instanceof Error ? error.message : String(error)}`, severity: 'error' };
+  return {
+    file,
+    message: `TOML syntax error: ${error instanceof Error ? error.message : String(error)}`,
+    severity: 'error',
+  };
 }
 
 /** Validates an already parsed task.toml document; applies defaults. */
@@ -120,14 +124,25 @@ export function readTaskDocument(document: Record<string, unknown>, file: string
     config.dialect = 'harbor';
     config.schemaVersion = schemaVersion;
     if (!KNOWN_HARBOR_SCHEMA_VERSIONS.includes(schemaVersion)) {
-      top.warning('schema_version', 'unrecognized schema version; reading it as Harbor 1.1', `one of ${KNOWN_HARBOR_SCHEMA_VERSIONS.map((v) => `"${v}"`).join(', ')}`, describeValue(schemaVersion));
+      top.warning(
+        'schema_version',
+        'unrecognized schema version; reading it as Harbor 1.1',
+        `one of ${KNOWN_HARBOR_SCHEMA_VERSIONS.map((v) => `"${v}"`).join(', ')}`,
+        describeValue(schemaVersion),
+      );
     }
-    if (version !== undefined) top.warning('version', 'both `version` and `schema_version` are set; `schema_version` (Harbor dialect) wins');
+    if (version !== undefined)
+      top.warning('version', 'both `version` and `schema_version` are set; `schema_version` (Harbor dialect) wins');
   } else if (version !== undefined) {
     config.dialect = 'legacy';
     config.schemaVersion = version;
     if (!KNOWN_LEGACY_VERSIONS.includes(version)) {
-      top.warning('version', 'unrecognized version; reading it as 1.0', `one of ${KNOWN_LEGACY_VERSIONS.map((v) => `"${v}"`).join(', ')}`, describeValue(version));
+      top.warning(
+        'version',
+        'unrecognized version; reading it as 1.0',
+        `one of ${KNOWN_LEGACY_VERSIONS.map((v) => `"${v}"`).join(', ')}`,
+        describeValue(version),
+      );
     }
   } else if (!top.has('version') && !top.has('schema_version')) {
     // Harbor itself defaults the version; say which dialect we assumed.
@@ -198,13 +213,24 @@ function readEnvironment(table: TableReader, config: TaskConfig): void {
 
   const memoryMb = table.read('memory_mb', positiveInteger);
   const storageMb = table.read('storage_mb', positiveInteger);
-  env.memoryMb = memoryMb ?? deprecatedSize(table, 'memory', 'memory_mb', memoryMb !== undefined || table.has('memory_mb')) ?? env.memoryMb;
-  env.storageMb = storageMb ?? deprecatedSize(table, 'storage', 'storage_mb', storageMb !== undefined || table.has('storage_mb')) ?? env.storageMb;
+  env.memoryMb =
+    memoryMb ??
+    deprecatedSize(table, 'memory', 'memory_mb', memoryMb !== undefined || table.has('memory_mb')) ??
+    env.memoryMb;
+  env.storageMb =
+    storageMb ??
+    deprecatedSize(table, 'storage', 'storage_mb', storageMb !== undefined || table.has('storage_mb')) ??
+    env.storageMb;
   table.finish();
 }
 
 /** The deprecated `memory = "2G"` / `storage = "10G"` strings, in MB, with a deprecation warning. */
-function deprecatedSize(table: TableReader, key: 'memory' | 'storage', replacement: string, replacementSet: boolean): number | undefined {
+function deprecatedSize(
+  table: TableReader,
+  key: 'memory' | 'storage',
+  replacement: string,
+  replacementSet: boolean,
+): number | undefined {
   const text = table.read(key, sizeString);
   if (text === undefined) return undefined;
   const mb = parseSizeToMb(text);
@@ -216,7 +242,11 @@ function deprecatedSize(table: TableReader, key: 'memory' | 'storage', replaceme
     table.warning(key, `deprecated and ignored because \`${replacement}\` is also set; remove it`);
     return undefined;
   }
-  table.warning(key, `deprecated; use \`${replacement} = ${mb}\` instead`, `${replacement} (an integer number of MB)`, describeValue(text));
+  table.warning(
+    key,
+    `deprecated; use \`${replacement} = ${mb}\` instead`,
+    `${replacement} (an integer number of MB)`,
+    describeValue(text),
+  );
   return mb;
 }
-

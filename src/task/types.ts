@@ -7,12 +7,14 @@ export interface TaskConfig {
   /** `version` (legacy) or `schema_version` (harbor) as written. */
   schemaVersion: string;
   /** Harbor `[task]` table (name, description, authors, keywords), when present. */
-  task?: {
-    name?: string | undefined;
-    description?: string | undefined;
-    authors?: unknown[] | undefined;
-    keywords?: string[] | undefined;
-  } | undefined;
+  task?:
+    | {
+        name?: string | undefined;
+        description?: string | undefined;
+        authors?: unknown[] | undefined;
+        keywords?: string[] | undefined;
+      }
+    | undefined;
   /** Legacy free-form `[metadata]`. */
   metadata: Record<string, unknown>;
   agent: { timeoutSec: number; user?: string | undefined };
@@ -62,6 +64,4 @@ export interface Task {
 }
 
 /** What loading a task directory produced: a task, or every problem found. */
-export type TaskLoadResult =
-  | { ok: true; task: Task }
-  | { ok: false; dir: string; problems: Problem[] };
+export type TaskLoadResult = { ok: true; task: Task } | { ok: false; dir: string; problems: Problem[] };

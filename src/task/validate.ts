@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import pLimit from 'p-limit';
 import type { Problem } from '../errors.js';
-import { displayPath } from './fields.js';
+import { displayPath } from '../util/problems.js';
 import { checkTaskForProvider, loadTask } from './load.js';
 import { expandTaskSpecs } from './resolve.js';
 
@@ -58,7 +58,8 @@ export async function validateTasks(specs: readonly string[], options: ValidateO
 async function validateOne(dir: string, options: ValidateOptions): Promise<TaskValidation> {
   const result = await loadTask(dir, { cwd: options.cwd });
   const all = result.ok ? [...result.task.warnings] : result.problems;
-  if (result.ok && options.provider !== undefined) all.push(...checkTaskForProvider(result.task, options.provider, { cwd: options.cwd }));
+  if (result.ok && options.provider !== undefined)
+    all.push(...checkTaskForProvider(result.task, options.provider, { cwd: options.cwd }));
   const problems = all.filter((p) => p.severity === 'error');
   return {
     name: basename(dir),

@@ -38,12 +38,19 @@ function parseRewardJson(data: Buffer, file: string): RewardReading {
   }
   const result = rewardJsonSchema.safeParse(parsed);
   if (!result.success) {
-    const found = Array.isArray(parsed) ? 'an array' : typeof parsed === 'object' && parsed !== null ? 'an object with non-number values' : JSON.stringify(parsed);
+    const found = Array.isArray(parsed)
+      ? 'an array'
+      : typeof parsed === 'object' && parsed !== null
+        ? 'an object with non-number values'
+        : JSON.stringify(parsed);
     return { ok: false, message: `${file}: expected a flat map of numbers (e.g. {"reward": 1}), found ${found}` };
   }
   const rewards = result.data;
   if (rewards.reward === undefined) {
-    return { ok: false, message: `${file}: key "reward": expected a number, found no such key (keys: ${Object.keys(rewards).join(', ') || 'none'})` };
+    return {
+      ok: false,
+      message: `${file}: key "reward": expected a number, found no such key (keys: ${Object.keys(rewards).join(', ') || 'none'})`,
+    };
   }
   return { ok: true, reward: rewards.reward, rewards, source: file };
 }
@@ -53,5 +60,8 @@ export function readReward(files: RewardFiles): RewardReading {
   if (files.rewardTxt !== undefined) return parseRewardText(files.rewardTxt, files.names.rewardTxt);
   if (files.rewardJson !== undefined) return parseRewardJson(files.rewardJson, files.names.rewardJson);
   if (files.fallbackTxt !== undefined) return parseRewardText(files.fallbackTxt, files.names.fallbackTxt);
-  return { ok: false, message: `the verifier wrote no reward: expected ${files.names.rewardTxt} or ${files.names.rewardJson}, found neither` };
+  return {
+    ok: false,
+    message: `the verifier wrote no reward: expected ${files.names.rewardTxt} or ${files.names.rewardJson}, found neither`,
+  };
 }

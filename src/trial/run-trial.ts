@@ -1,18 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { AgentError, InfraError, InterruptedError, errorMessage } from '../errors.js';
 import type { Agent, AgentRunResult, Arm } from '../agents/types.js';
 import type { EnvironmentProvider, PreparedEnvironment, Workspace } from '../environments/types.js';
 import { type VerificationRequest, verifyStepByStep } from '../environments/verification.js';
+import { AgentError, errorMessage, InfraError, InterruptedError } from '../errors.js';
 import type { TrialResult, TrialStatus } from '../results/schema.js';
-import { writeJsonAtomicSync } from '../results/write.js';
 import { skillDigest } from '../skills/types.js';
 import type { Task } from '../task/types.js';
+import { writeJsonAtomicSync } from '../util/atomic-write.js';
+import type { Redactor } from '../util/secrets.js';
+import { SessionLog } from '../util/session-log.js';
 import { SKILL_EVAL_VERSION } from '../version.js';
 import { readReward } from './reward.js';
-import type { Redactor } from './secrets.js';
-import { SessionLog } from './session-log.js';
 
 /** What to run: one task × one agent (+model) × one arm, the n-th time. */
 export interface TrialSpec {
@@ -67,14 +67,18 @@ function readIfExists(path: string): Buffer | undefined {
   try {
     return readFileSync(path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'EISDIR') return undefined;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'EISDIR')
+      return undefined;
     throw error;
   }
 }
 
 class PhaseClock {
   readonly phases: Record<string, number> = {};
-  constructor(private readonly log: SessionLog, private readonly onPhase?: (phase: string) => void) {}
+  constructor(
+    private readonly log: SessionLog,
+    private readonly onPhase?: (phase: string) => void,
+  ) {}
   async run<T>(phase: string, body: () => Promise<T>): Promise<T> {
     const started = performance.now();
     this.onPhase?.(phase);
@@ -142,7 +146,12 @@ export async function runTrial(spec: TrialSpec, runtime: TrialRuntime): Promise<
 
   try {
     workspace = await clock.run('environment_setup', async () =>
-      runtime.provider.createWorkspace(await runtime.prepare(), { jobId: spec.jobId, trialId, trialName: name, signal: runtime.signal }),
+      runtime.provider.createWorkspace(await runtime.prepare(), {
+        jobId: spec.jobId,
+        trialId,
+        trialName: name,
+        signal: runtime.signal,
+      }),
     );
     const ws = workspace;
 
@@ -150,7 +159,8 @@ export async function runTrial(spec: TrialSpec, runtime: TrialRuntime): Promise<
     const skillDirs = injectedSkills.length > 0 ? skillTargets(agent, task, ws) : [];
     if (injectedSkills.length > 0) {
       await clock.run('skills', async () => {
-        for (const target of skillDirs) for (const skill of injectedSkills) await ws.upload(skill.dir, posix.join(target, skill.name));
+        for (const target of skillDirs)
+          for (const skill of injectedSkills) await ws.upload(skill.dir, posix.join(target, skill.name));
       });
       log.record({ type: 'skills', injected: injectedSkills.map((s) => s.name), into: skillDirs });
     }
@@ -177,7 +187,19 @@ export async function runTrial(spec: TrialSpec, runtime: TrialRuntime): Promise<
       });
       try {
         const outcome = await Promise.race([
-          agent.run({ task, instruction: task.instruction, workspace: ws, paths: ws.paths, arm, skillDirs, env: runtime.env, model: spec.model, signal, timeoutMs: agentTimeoutMs, log }),
+          agent.run({
+            task,
+            instruction: task.instruction,
+            workspace: ws,
+            paths: ws.paths,
+            arm,
+            skillDirs,
+            env: runtime.env,
+            model: spec.model,
+            signal,
+            timeoutMs: agentTimeoutMs,
+            log,
+          }),
           deadline,
           cancel,
         ]);
@@ -208,7 +230,13 @@ export async function runTrial(spec: TrialSpec, runtime: TrialRuntime): Promise<
     await clock.run('verifier', async () => {
       // Tests arrive only now, after every agent process is stopped and everything it could have planted is gone.
       const request: VerificationRequest = {
-        remove: [ws.paths.solution, ws.paths.logsVerifier, ws.paths.tests, posix.join(ws.paths.workdir, 'logs/verifier/reward.txt'), posix.join(ws.paths.workdir, 'logs/verifier/reward.json')],
+        remove: [
+          ws.paths.solution,
+          ws.paths.logsVerifier,
+          ws.paths.tests,
+          posix.join(ws.paths.workdir, 'logs/verifier/reward.txt'),
+          posix.join(ws.paths.workdir, 'logs/verifier/reward.json'),
+        ],
         logsDir: ws.paths.logsVerifier,
         owner: task.config.verifier.user,
         testsHostDir: task.paths.testsDir,
@@ -232,7 +260,14 @@ export async function runTrial(spec: TrialSpec, runtime: TrialRuntime): Promise<
       clock.phases.collect_ms = collectMs;
       for (const entry of skipped ?? []) log.record({ type: 'note', text: `left out of the collected logs: ${entry}` });
       verifier = { exit_code: result.exitCode, timed_out: result.timedOut, duration_ms: result.durationMs };
-      log.record({ type: 'verifier', exitCode: result.exitCode, timedOut: result.timedOut, stdout: result.stdout, stderr: result.stderr, durationMs: result.durationMs });
+      log.record({
+        type: 'verifier',
+        exitCode: result.exitCode,
+        timedOut: result.timedOut,
+        stdout: result.stdout,
+        stderr: result.stderr,
+        durationMs: result.durationMs,
+      });
       if (cancelled()) throw new InterruptedError('trial cancelled');
 
       const verifierDir = join(runtime.trialDir, 'verifier');
@@ -241,7 +276,11 @@ export async function runTrial(spec: TrialSpec, runtime: TrialRuntime): Promise<
       writeFileSync(join(verifierDir, 'test-stderr.txt'), runtime.redactor.redact(result.stderr));
       if (result.timedOut) {
         status = 'verifier_error';
-        error = { kind: 'verifier', phase: 'verifier', message: `tests/test.sh did not finish within ${verifier.duration_ms} ms` };
+        error = {
+          kind: 'verifier',
+          phase: 'verifier',
+          message: `tests/test.sh did not finish within ${verifier.duration_ms} ms`,
+        };
         return;
       }
       const rewardTxt = readIfExists(join(verifierDir, 'reward.txt'));
@@ -249,8 +288,15 @@ export async function runTrial(spec: TrialSpec, runtime: TrialRuntime): Promise<
       const reading = readReward({
         rewardTxt,
         rewardJson,
-        fallbackTxt: rewardTxt || rewardJson ? undefined : await ws.readFile(posix.join(ws.paths.workdir, 'logs/verifier/reward.txt')),
-        names: { rewardTxt: '/logs/verifier/reward.txt', rewardJson: '/logs/verifier/reward.json', fallbackTxt: 'logs/verifier/reward.txt (relative to the workdir)' },
+        fallbackTxt:
+          rewardTxt || rewardJson
+            ? undefined
+            : await ws.readFile(posix.join(ws.paths.workdir, 'logs/verifier/reward.txt')),
+        names: {
+          rewardTxt: '/logs/verifier/reward.txt',
+          rewardJson: '/logs/verifier/reward.json',
+          fallbackTxt: 'logs/verifier/reward.txt (relative to the workdir)',
+        },
       });
       if (reading.ok) {
         reward = reading.reward;
@@ -259,7 +305,11 @@ export async function runTrial(spec: TrialSpec, runtime: TrialRuntime): Promise<
         log.record({ type: 'reward', reward, source: rewardSource });
       } else {
         status = 'verifier_error';
-        error = { kind: 'verifier', phase: 'verifier', message: `${reading.message} (test.sh exit code ${result.exitCode ?? 'unknown'})` };
+        error = {
+          kind: 'verifier',
+          phase: 'verifier',
+          message: `${reading.message} (test.sh exit code ${result.exitCode ?? 'unknown'})`,
+        };
         log.record({ type: 'reward', error: reading.message });
       }
     });
@@ -274,7 +324,8 @@ export async function runTrial(spec: TrialSpec, runtime: TrialRuntime): Promise<
     error = {
       kind: 'infra',
       phase,
-      message: errorMessage(caught) + (caught instanceof Error && caught.cause ? ` (${errorMessage(caught.cause)})` : ''),
+      message:
+        errorMessage(caught) + (caught instanceof Error && caught.cause ? ` (${errorMessage(caught.cause)})` : ''),
       // Our own bugs are not worth retrying; engine and file-system failures are, unless they say otherwise.
       retryable: caught instanceof InfraError ? caught.retryable : false,
     };
@@ -287,7 +338,11 @@ export async function runTrial(spec: TrialSpec, runtime: TrialRuntime): Promise<
   if (status === undefined) {
     if (agentTimedOut) {
       status = 'agent_timeout';
-      error = { kind: 'agent_timeout', phase: 'agent', message: `the agent did not finish within ${runtime.agentTimeoutSec ?? task.config.agent.timeoutSec} s; verified anyway` };
+      error = {
+        kind: 'agent_timeout',
+        phase: 'agent',
+        message: `the agent did not finish within ${runtime.agentTimeoutSec ?? task.config.agent.timeoutSec} s; verified anyway`,
+      };
     } else if (agentFailure !== undefined) {
       status = 'agent_error';
       error = { kind: 'agent', phase: 'agent', message: agentFailure, retryable: agentFailedBeforeModel };
@@ -336,6 +391,9 @@ export async function runTrial(spec: TrialSpec, runtime: TrialRuntime): Promise<
     files: { session_log: 'session.jsonl', agent: 'agent', verifier: 'verifier', artifacts: 'artifacts' },
   };
   await runtime.redactor.redactTree(runtime.trialDir);
-  writeJsonAtomicSync(join(runtime.trialDir, 'result.json'), JSON.parse(runtime.redactor.redact(JSON.stringify(result))));
+  writeJsonAtomicSync(
+    join(runtime.trialDir, 'result.json'),
+    JSON.parse(runtime.redactor.redact(JSON.stringify(result))),
+  );
   return result;
 }

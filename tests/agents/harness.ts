@@ -1,17 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { expect } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { getAgent } from '../../src/agents/registry.js';
 import type { Arm } from '../../src/agents/types.js';
-import type { PreparedEnvironment } from '../../src/environments/types.js';
 import { createLocalProvider } from '../../src/environments/local.js';
+import type { PreparedEnvironment } from '../../src/environments/types.js';
 import type { TrialResult } from '../../src/results/schema.js';
 import { loadTaskOrThrow } from '../../src/task/load.js';
 import type { Task } from '../../src/task/types.js';
 import { runTrial } from '../../src/trial/run-trial.js';
-import { Redactor } from '../../src/trial/secrets.js';
-import type { SessionEntry } from '../../src/trial/session-log.js';
+import { Redactor } from '../../src/util/secrets.js';
+import type { SessionEntry } from '../../src/util/session-log.js';
 import type { ModelServer } from '../fixtures/model-servers/server.js';
 import { FINAL_WITH_SKILL, GUESSED_FIX, HAND_FIX } from '../fixtures/model-servers/superlint-script.js';
 import { REPO_ROOT, tempDir } from '../helpers/trials.js';
@@ -43,22 +43,47 @@ export async function readSessionLog(trialDir: string): Promise<LoggedEntry[]> {
     .map((line) => JSON.parse(line) as LoggedEntry);
 }
 
-export function agentCommands(entries: LoggedEntry[]): Array<{ command: string; exitCode?: number | undefined; stdout?: string | undefined }> {
-  return entries.flatMap((e) => (e.type === 'command' && e.source === 'agent' ? [{ command: e.command, exitCode: e.exitCode, stdout: e.stdout }] : []));
+export function agentCommands(
+  entries: LoggedEntry[],
+): Array<{ command: string; exitCode?: number | undefined; stdout?: string | undefined }> {
+  return entries.flatMap((e) =>
+    e.type === 'command' && e.source === 'agent'
+      ? [{ command: e.command, exitCode: e.exitCode, stdout: e.stdout }]
+      : [],
+  );
 }
 
-export async function runAgentTrial(options: { agent: 'claude' | 'codex' | 'gemini' | 'opencode'; task: Task; arm: Arm; env: Record<string, string>; agentTimeoutSec?: number; model?: string }): Promise<{ result: TrialResult; trialDir: string; log: LoggedEntry[] }> {
+export async function runAgentTrial(options: {
+  agent: 'claude' | 'codex' | 'gemini' | 'opencode';
+  task: Task;
+  arm: Arm;
+  env: Record<string, string>;
+  agentTimeoutSec?: number;
+  model?: string;
+}): Promise<{ result: TrialResult; trialDir: string; log: LoggedEntry[] }> {
   const provider = createLocalProvider({ killGraceMs: 500 });
   const trialDir = join(await tempDir('agents'), `${options.agent}-${options.arm}`);
   let prepared: Promise<PreparedEnvironment> | undefined;
   const result = await runTrial(
-    { jobId: 'agent-test', task: options.task, agent: getAgent(options.agent), model: options.model, arm: options.arm, trialIndex: 1 },
+    {
+      jobId: 'agent-test',
+      task: options.task,
+      agent: getAgent(options.agent),
+      model: options.model,
+      arm: options.arm,
+      trialIndex: 1,
+    },
     {
       provider,
-      prepare: () => (prepared ??= provider.prepare(options.task, { jobId: 'agent-test', forceBuild: false, log: () => undefined })),
+      prepare: () =>
+        (prepared ??= provider.prepare(options.task, { jobId: 'agent-test', forceBuild: false, log: () => undefined })),
       trialDir,
       env: options.env,
-      redactor: new Redactor(Object.entries(options.env).filter(([name]) => name.endsWith('_API_KEY')).map(([, value]) => value)),
+      redactor: new Redactor(
+        Object.entries(options.env)
+          .filter(([name]) => name.endsWith('_API_KEY'))
+          .map(([, value]) => value),
+      ),
       agentTimeoutSec: options.agentTimeoutSec,
     },
   );
@@ -73,7 +98,11 @@ export function expectSkillWorkflow(run: { result: TrialResult; log: LoggedEntry
   expect(result.reward).toBe(1);
   expect(result.skills_activated).toEqual(['superlint']);
   const commands = agentCommands(log).map((c) => c.command);
-  for (const step of ['superlint check', 'superlint fix', 'superlint verify']) expect(commands.some((c) => c.includes(step)), `${step} in ${JSON.stringify(commands)}`).toBe(true);
+  for (const step of ['superlint check', 'superlint fix', 'superlint verify'])
+    expect(
+      commands.some((c) => c.includes(step)),
+      `${step} in ${JSON.stringify(commands)}`,
+    ).toBe(true);
   const verify = agentCommands(log).find((c) => c.command.includes('superlint verify'));
   expect(verify?.exitCode).toBe(0);
   expect(verify?.stdout ?? '').toMatch(/passed/);

@@ -88,7 +88,11 @@ describe('AnalysisAccumulator', () => {
       ...cell(0, 1, { agent: 'claude-code', model: 'opus', arm: 'with-skills' }),
       ...cell(0, 1, { agent: 'codex', model: 'sonnet', arm: 'with-skills' }),
     ]);
-    expect(report.configs.map((config) => config.label)).toEqual(['claude-code · opus', 'claude-code · sonnet', 'codex · sonnet']);
+    expect(report.configs.map((config) => config.label)).toEqual([
+      'claude-code · opus',
+      'claude-code · sonnet',
+      'codex · sonnet',
+    ]);
     expect(report.configs.map((config) => config.tasks[0]!.arms['with-skills']!.passRate)).toEqual([0, 1, 0]);
   });
 
@@ -100,13 +104,25 @@ describe('AnalysisAccumulator', () => {
     expect(row.gain).toBeUndefined();
     expect(row.significance.verdict).toBe('no data');
     expect(report.configs[0]!.summary.arms['no-skills']).toBeUndefined();
-    expect(report.configs[0]!.summary.paired).toEqual({ tasks: 0, passRateWith: undefined, passRateWithout: undefined, deltaPp: undefined, gain: undefined });
+    expect(report.configs[0]!.summary.paired).toEqual({
+      tasks: 0,
+      passRateWith: undefined,
+      passRateWithout: undefined,
+      deltaPp: undefined,
+      gain: undefined,
+    });
   });
 
   it('excludes infra and verifier errors by default and names them', () => {
     const records = [
       ...cell(1, 1, { arm: 'no-skills' }),
-      trial({ arm: 'no-skills', status: 'infra_error', reward: undefined, trialName: 'infra-1', errorMessage: 'engine down' }),
+      trial({
+        arm: 'no-skills',
+        status: 'infra_error',
+        reward: undefined,
+        trialName: 'infra-1',
+        errorMessage: 'engine down',
+      }),
       trial({ arm: 'no-skills', status: 'verifier_error', reward: undefined, trialName: 'verifier-1' }),
     ];
     const report = analyze(records);
@@ -143,7 +159,9 @@ describe('AnalysisAccumulator', () => {
   it('decides pass/fail from the reward at the pass threshold', () => {
     const records = [trial({ reward: 0.8, status: 'failed' }), trial({ reward: 0.5, status: 'failed' })];
     expect(analyze(records).configs[0]!.tasks[0]!.arms['with-skills']!.passes).toBe(0);
-    expect(analyze(records, { ...SETTINGS, passThreshold: 0.75 }).configs[0]!.tasks[0]!.arms['with-skills']!.passes).toBe(1);
+    expect(
+      analyze(records, { ...SETTINGS, passThreshold: 0.75 }).configs[0]!.tasks[0]!.arms['with-skills']!.passes,
+    ).toBe(1);
   });
 
   it('leaves g undefined at a 100 % baseline and flags negative deltas', () => {
@@ -173,7 +191,10 @@ describe('AnalysisAccumulator', () => {
   });
 
   it('reports pass@k per task and its macro mean over tasks with at least k trials', () => {
-    const report = analyze([...cell(1, 4, { task: 'five', arm: 'no-skills' }), ...cell(1, 1, { task: 'two', arm: 'no-skills' })]);
+    const report = analyze([
+      ...cell(1, 4, { task: 'five', arm: 'no-skills' }),
+      ...cell(1, 1, { task: 'two', arm: 'no-skills' }),
+    ]);
     const [five, two] = report.configs[0]!.tasks;
     expect(five!.arms['no-skills']!.passAtK['3']).toBeCloseTo(0.6, 12);
     expect(two!.arms['no-skills']!.passAtK['3']).toBeUndefined();

@@ -187,7 +187,10 @@ describe('compareArms', () => {
   });
 
   it('2/4 → 3/4 is inconclusive', () => {
-    expect(compareArms({ trials: 4, passes: 3 }, { trials: 4, passes: 2 })).toEqual({ verdict: 'inconclusive', pValue: expect.closeTo(1, 12) });
+    expect(compareArms({ trials: 4, passes: 3 }, { trials: 4, passes: 2 })).toEqual({
+      verdict: 'inconclusive',
+      pValue: expect.closeTo(1, 12),
+    });
   });
 
   it('names the direction when skills hurt', () => {

@@ -5,7 +5,9 @@ import type { AnalysisReport } from '../../src/analytics/report.js';
 import type { Arm, TrialRecord } from '../../src/results/read.js';
 
 let sequence = 0;
-function report(cells: Array<{ agent?: string; task?: string; arm: Arm; passes: number; fails: number }>): AnalysisReport {
+function report(
+  cells: Array<{ agent?: string; task?: string; arm: Arm; passes: number; fails: number }>,
+): AnalysisReport {
   const accumulator = new AnalysisAccumulator({ passThreshold: 1, includeErrorsAsFailures: false, k: [1] });
   for (const cell of cells) {
     for (let i = 0; i < cell.passes + cell.fails; i++) {
@@ -29,7 +31,17 @@ function report(cells: Array<{ agent?: string; task?: string; arm: Arm; passes: 
       accumulator.add(record);
     }
   }
-  return accumulator.finish({ searched: [], filesRead: 0, trialResults: 0, legacyReports: 0, legacyTrials: 0, skippedReportFiles: 0, ignoredFiles: 0, duplicateTrials: 0, problems: [] });
+  return accumulator.finish({
+    searched: [],
+    filesRead: 0,
+    trialResults: 0,
+    legacyReports: 0,
+    legacyTrials: 0,
+    skippedReportFiles: 0,
+    ignoredFiles: 0,
+    duplicateTrials: 0,
+    problems: [],
+  });
 }
 
 describe('evaluateGates', () => {
@@ -40,7 +52,7 @@ describe('evaluateGates', () => {
     { agent: 'agent-b', arm: 'with-skills', passes: 4, fails: 0 },
   ]);
 
-  it('checks --fail-under against every configuration\'s with-skills rate, never a pooled one', () => {
+  it("checks --fail-under against every configuration's with-skills rate, never a pooled one", () => {
     const outcomes = evaluateGates(twoAgents, { failUnder: 0.8 });
     expect(outcomes.map((o) => [o.config, o.passed])).toEqual([
       ['agent-a', false],
@@ -50,7 +62,7 @@ describe('evaluateGates', () => {
     expect(evaluateGates(twoAgents, { failUnder: 0.75 }).every((o) => o.passed)).toBe(true);
   });
 
-  it('checks --min-gain against every configuration\'s aggregate g', () => {
+  it("checks --min-gain against every configuration's aggregate g", () => {
     // agent-a: (0.75 − 0.5)/0.5 = 0.5; agent-b: (1 − 0.25)/0.75 = 1.
     const outcomes = evaluateGates(twoAgents, { minGain: 0.6 });
     expect(outcomes.map((o) => o.passed)).toEqual([false, true]);
@@ -60,12 +72,18 @@ describe('evaluateGates', () => {
 
   it('fails a gate that cannot be evaluated: no with-skills data, or g undefined', () => {
     const onlyBaseline = report([{ arm: 'no-skills', passes: 1, fails: 1 }]);
-    expect(evaluateGates(onlyBaseline, { failUnder: 0 })[0]).toMatchObject({ passed: false, message: expect.stringContaining('no with-skills data') });
+    expect(evaluateGates(onlyBaseline, { failUnder: 0 })[0]).toMatchObject({
+      passed: false,
+      message: expect.stringContaining('no with-skills data'),
+    });
     const perfectBaseline = report([
       { arm: 'no-skills', passes: 2, fails: 0 },
       { arm: 'with-skills', passes: 2, fails: 0 },
     ]);
-    expect(evaluateGates(perfectBaseline, { minGain: 0 })[0]).toMatchObject({ passed: false, message: expect.stringContaining('baseline is 100%') });
+    expect(evaluateGates(perfectBaseline, { minGain: 0 })[0]).toMatchObject({
+      passed: false,
+      message: expect.stringContaining('baseline is 100%'),
+    });
   });
 
   it('evaluates nothing without gates', () => {

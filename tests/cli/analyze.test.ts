@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { csvColumns } from '../../src/analytics/render/csv.js';
 import { ANALYSIS_SCHEMA, type AnalysisReport } from '../../src/analytics/report.js';
-import { analyzeCommand, registerAnalyze, type AnalyzeOptions } from '../../src/cli/analyze.js';
+import { type AnalyzeOptions, analyzeCommand, registerAnalyze } from '../../src/cli/analyze.js';
 import { UsageError } from '../../src/errors.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
@@ -39,7 +39,11 @@ describe('skill-eval analyze on the sample results', () => {
     const { stdout, exitCode } = await run({ dirs: [FIXTURES] });
     expect(exitCode).toBe(0);
     const lines = stdout.split('\n');
-    const row = (task: string) => lines.find((line) => line.startsWith(`${task} `))!.split('│').map((cell) => cell.trim());
+    const row = (task: string) =>
+      lines
+        .find((line) => line.startsWith(`${task} `))!
+        .split('│')
+        .map((cell) => cell.trim());
     expect(row('superlint_demo')).toEqual([
       'superlint_demo',
       '20.0% [3.6–62.4] (n=5)',
@@ -48,21 +52,35 @@ describe('skill-eval analyze on the sample results', () => {
       '1.00',
       'significant: skills help (p=0.048)',
     ]);
-    expect(row('data_cleanup')).toEqual(['data_cleanup', '50.0% [15.0–85.0] (n=4)', '75.0% [30.1–95.4] (n=4)', '+25.0 pp', '0.50', 'inconclusive (p=1.000)']);
+    expect(row('data_cleanup')).toEqual([
+      'data_cleanup',
+      '50.0% [15.0–85.0] (n=4)',
+      '75.0% [30.1–95.4] (n=4)',
+      '+25.0 pp',
+      '0.50',
+      'inconclusive (p=1.000)',
+    ]);
     expect(stdout).toContain('Task           │ Pass Rate (No Skill)    │ Pass Rate (With Skill)  │');
     expect(stdout).toContain('Normalized Gain');
   });
 
   it('keeps the legacy report in its own configuration, its missing arm "no data"', async () => {
     const { report, stdout } = await run({ dirs: [FIXTURES] });
-    expect(report.configs.map((config) => config.label)).toEqual(['claude-code · claude-sonnet-4-5', 'unknown (legacy)']);
-    expect(stdout).toMatch(/superlint_demo │ no data +│ 66\.7% \[20\.8–93\.9\] \(n=3\) │ +— │ +— │ no data \(no-skills missing\)/);
+    expect(report.configs.map((config) => config.label)).toEqual([
+      'claude-code · claude-sonnet-4-5',
+      'unknown (legacy)',
+    ]);
+    expect(stdout).toMatch(
+      /superlint_demo │ no data +│ 66\.7% \[20\.8–93\.9\] \(n=3\) │ +— │ +— │ no data \(no-skills missing\)/,
+    );
   });
 
   it('lists the excluded errors and the unreadable file, and summarises the configuration', async () => {
     const { stdout } = await run({ dirs: [FIXTURES] });
     expect(stdout).toContain('2 errored trials (1 infra_error, 1 verifier_error), excluded from the rates:');
-    expect(stdout).toContain('data_cleanup__claude-code-claude-sonnet-4-5__no-skills__5 [infra_error] docker: container failed to start');
+    expect(stdout).toContain(
+      'data_cleanup__claude-code-claude-sonnet-4-5__no-skills__5 [infra_error] docker: container failed to start',
+    );
     expect(stdout).toContain(`${join(FIXTURES, 'jobs/demo-job/broken-trial/result.json')}: not valid JSON`);
     expect(stdout).toContain('No skill (macro mean, task-level 95% CI): 35.0% ±29.4 pp (2 tasks)');
     expect(stdout).toContain('Normalized gain g (aggregate): 0.81');
@@ -106,7 +124,9 @@ describe('skill-eval analyze on the sample results', () => {
     expect(csv.split('\r\n')[0]).toBe(csvColumns([1, 3, 5]).join(','));
     expect(csv.split('\r\n').filter((line) => line !== '')).toHaveLength(4);
     const markdown = await readFile(markdownPath, 'utf8');
-    expect(markdown).toContain('| superlint\\_demo | 20.0% [3.6–62.4] (n=5) | 100.0% [56.6–100] (n=5) | +80.0 pp | 1.00 | significant: skills help (p=0.048) |');
+    expect(markdown).toContain(
+      '| superlint\\_demo | 20.0% [3.6–62.4] (n=5) | 100.0% [56.6–100] (n=5) | +80.0 pp | 1.00 | significant: skills help (p=0.048) |',
+    );
     expect(await readFile(htmlPath, 'utf8')).toContain('data-chart="pass-rates"');
   });
 
@@ -128,13 +148,17 @@ describe('gates', () => {
   it('exits 0 when every configuration meets --fail-under', async () => {
     const { exitCode, stderr } = await run({ dirs: [join(FIXTURES, 'jobs')], failUnder: '80%' });
     expect(exitCode).toBe(0);
-    expect(stderr).toContain('gate met: claude-code · claude-sonnet-4-5: with-skills pass rate 87.5% ≥ 80% (--fail-under)');
+    expect(stderr).toContain(
+      'gate met: claude-code · claude-sonnet-4-5: with-skills pass rate 87.5% ≥ 80% (--fail-under)',
+    );
   });
 
   it('exits 1 when a configuration is under --fail-under', async () => {
     const { exitCode, stderr } = await run({ dirs: [join(FIXTURES, 'jobs')], failUnder: '0.9' });
     expect(exitCode).toBe(1);
-    expect(stderr).toContain('gate FAILED: claude-code · claude-sonnet-4-5: with-skills pass rate 87.5% < 90% (--fail-under)');
+    expect(stderr).toContain(
+      'gate FAILED: claude-code · claude-sonnet-4-5: with-skills pass rate 87.5% < 90% (--fail-under)',
+    );
   });
 
   it('exits 1 when g is under --min-gain, or undefined (the legacy configuration has no baseline)', async () => {
@@ -142,7 +166,9 @@ describe('gates', () => {
     expect((await run({ dirs: [join(FIXTURES, 'jobs')], minGain: '0.85' })).exitCode).toBe(1);
     const withLegacy = await run({ dirs: [FIXTURES], minGain: '0' });
     expect(withLegacy.exitCode).toBe(1);
-    expect(withLegacy.stderr).toContain('gate FAILED: unknown (legacy): normalized gain undefined (no task has both arms)');
+    expect(withLegacy.stderr).toContain(
+      'gate FAILED: unknown (legacy): normalized gain undefined (no task has both arms)',
+    );
   });
 });
 
@@ -242,7 +268,7 @@ describe.runIf(hasChromium)('the HTML report in headless Chromium', () => {
         if (!request.url().startsWith('file:')) requests.push(request.url());
       });
       await page.goto(`file://${htmlPath}`);
-      const text = await page.locator('body').innerText();
+      const text = await page.locator('body').textContent();
       expect(text).toContain('superlint_demo');
       expect(text).toContain('data_cleanup');
       expect(text).toContain('20.0% [3.6–62.4] (n=5)');
@@ -260,7 +286,16 @@ describe.runIf(hasChromium)('the HTML report in headless Chromium', () => {
         }),
       );
       // Two configurations; the legacy one has no Δ to plot (its histogram says so in words).
-      expect(charts.map((chart) => chart.chart)).toEqual(['pass-rates', 'delta-histogram', 'time', 'tokens', 'pass-rates', 'delta-histogram', 'time', 'tokens']);
+      expect(charts.map((chart) => chart.chart)).toEqual([
+        'pass-rates',
+        'delta-histogram',
+        'time',
+        'tokens',
+        'pass-rates',
+        'delta-histogram',
+        'time',
+        'tokens',
+      ]);
       for (const chart of charts) {
         expect(chart.width, `${chart.chart} width`).toBeGreaterThan(100);
         expect(chart.height, `${chart.chart} height`).toBeGreaterThan(50);

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { REPO_ROOT, tempDir } from '../helpers/trials.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: test reads of our own JSON files, checked field by field
 async function readJson(path: string): Promise<any> {
   return JSON.parse(await readFile(path, 'utf8'));
 }
@@ -18,7 +19,14 @@ describe('skill-eval eval', () => {
     const files = await readdir(results);
     const report = files.find((f) => /^superlint_demo_.*\.json$/.test(f))!;
     const json = await readJson(join(results, report));
-    expect(json).toMatchObject({ task: 'superlint_demo', pass_rate: 1, agent: 'oracle', provider: 'local', arm: 'with-skills', skills_used: ['superlint'] });
+    expect(json).toMatchObject({
+      task: 'superlint_demo',
+      pass_rate: 1,
+      agent: 'oracle',
+      provider: 'local',
+      arm: 'with-skills',
+      skills_used: ['superlint'],
+    });
     expect(json.trials).toHaveLength(5);
     expect(json.command_line).toContain('--agent=oracle');
     for (const trial of json.trials) {
@@ -32,7 +40,15 @@ describe('skill-eval eval', () => {
 
   it('nop fails superlint_demo: the task does not reward the untouched state', async () => {
     const results = await tempDir('eval-nop');
-    const run = await runCli(['eval', 'superlint_demo', '--agent=nop', '--provider=local', '--trials=2', '--no-skills', `--results-dir=${results}`]);
+    const run = await runCli([
+      'eval',
+      'superlint_demo',
+      '--agent=nop',
+      '--provider=local',
+      '--trials=2',
+      '--no-skills',
+      `--results-dir=${results}`,
+    ]);
     expect(run.exitCode).toBe(0);
     expect(run.stdout).toMatch(/superlint_demo \| nop\s+\| no-skills \| 2\s+\| 0\/2\s+\| 0\.0 %/);
   });
@@ -55,9 +71,11 @@ describe('skill-eval eval', () => {
     expect(provider.stderr).toMatch(/--provider.*cloud/);
   });
 
-  it('fails fast, before any trial, when the agent\'s key is missing, naming the variable', async () => {
+  it("fails fast, before any trial, when the agent's key is missing, naming the variable", async () => {
     const results = await tempDir('eval-nokey');
-    const run = await runCli(['eval', 'superlint', '--agent=claude', '--provider=local', `--results-dir=${results}`], { env: { ANTHROPIC_API_KEY: undefined } });
+    const run = await runCli(['eval', 'superlint', '--agent=claude', '--provider=local', `--results-dir=${results}`], {
+      env: { ANTHROPIC_API_KEY: undefined },
+    });
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toContain('the claude agent needs ANTHROPIC_API_KEY, which is not set');
     expect(run.stderr).toContain('--agent=oracle');
@@ -65,9 +83,14 @@ describe('skill-eval eval', () => {
   });
 
   it('refuses an API agent on a task without network in Docker unless --network says otherwise', async () => {
-    const run = await runCli(['eval', 'superlint', '--agent=claude', '--provider=docker', `--results-dir=${await tempDir('eval-offline')}`], { env: { ANTHROPIC_API_KEY: 'sk-ant-offline-check' } });
+    const run = await runCli(
+      ['eval', 'superlint', '--agent=claude', '--provider=docker', `--results-dir=${await tempDir('eval-offline')}`],
+      { env: { ANTHROPIC_API_KEY: 'sk-ant-offline-check' } },
+    );
     expect(run.exitCode).toBe(2);
-    expect(run.stderr).toMatch(/superlint_demo has no network \(allow_internet = false\), so claude cannot reach its model API/);
+    expect(run.stderr).toMatch(
+      /superlint_demo has no network \(allow_internet = false\), so claude cannot reach its model API/,
+    );
     expect(run.stderr).toContain('--network=bridge');
   });
 
@@ -79,7 +102,14 @@ describe('skill-eval eval', () => {
     await writeFile(join(tasksDir, 'broken', 'instruction.md'), 'x');
     await writeFile(join(tasksDir, 'broken', 'tests', 'test.sh'), 'exit 0');
     const results = await tempDir('eval-mixed-results');
-    const run = await runCli(['eval', tasksDir, '--agent=oracle', '--provider=local', '--trials=1', `--results-dir=${results}`]);
+    const run = await runCli([
+      'eval',
+      tasksDir,
+      '--agent=oracle',
+      '--provider=local',
+      '--trials=1',
+      `--results-dir=${results}`,
+    ]);
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toMatch(/broken[/\\]task\.toml: agent\.timeout_sec/);
     expect(run.stdout).toMatch(/superlint_demo \| oracle \| with-skills \| 1\s+\| 1\/1/);
@@ -87,7 +117,15 @@ describe('skill-eval eval', () => {
 
   it('resumes a named job without re-running finished trials and refuses a changed plan', async () => {
     const results = await tempDir('eval-resume');
-    const args = ['eval', 'superlint', '--agent=oracle', '--provider=local', '--trials=2', `--results-dir=${results}`, '--job-name=nightly'];
+    const args = [
+      'eval',
+      'superlint',
+      '--agent=oracle',
+      '--provider=local',
+      '--trials=2',
+      `--results-dir=${results}`,
+      '--job-name=nightly',
+    ];
     const first = await runCli(args);
     expect(first.exitCode).toBe(0);
     const trialResult = join(results, 'jobs', 'nightly', 'superlint_demo__oracle__with-skills__1', 'result.json');
@@ -104,7 +142,15 @@ describe('skill-eval eval', () => {
 
   it('finishes a job killed after its last trial but before its reports: the same command writes them and runs nothing', async () => {
     const results = await tempDir('eval-reports');
-    const args = ['eval', 'superlint', '--agent=oracle', '--provider=local', '--trials=1', '--no-skills', `--results-dir=${results}`];
+    const args = [
+      'eval',
+      'superlint',
+      '--agent=oracle',
+      '--provider=local',
+      '--trials=1',
+      '--no-skills',
+      `--results-dir=${results}`,
+    ];
     const first = await runCli(args);
     expect(first.exitCode).toBe(0);
     const [jobId] = await readdir(join(results, 'jobs'));

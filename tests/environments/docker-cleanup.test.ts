@@ -25,14 +25,21 @@ async function jobContainers(jobId: string): Promise<Docker.ContainerInfo[]> {
 /** A labelled container, network and volume, as a killed run would leave them. */
 async function leftovers(jobId: string): Promise<void> {
   const Labels = { 'skill-eval': '1', 'skill-eval.job': jobId };
-  const container = await docker.createContainer({ Image: BASE_IMAGE, Cmd: ['sleep', 'infinity'], Labels, HostConfig: { NetworkMode: 'none' } });
+  const container = await docker.createContainer({
+    Image: BASE_IMAGE,
+    Cmd: ['sleep', 'infinity'],
+    Labels,
+    HostConfig: { NetworkMode: 'none' },
+  });
   await container.start();
   await docker.createNetwork({ Name: `${jobId}-net`, Labels });
   await docker.createVolume({ Name: `${jobId}-vol`, Labels });
 }
 
 function startChild(jobId: string, taskDir: string, mode: string): { child: ChildProcess; ready: Promise<string> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, jobId, taskDir, mode], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, jobId, taskDir, mode], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const ready = new Promise<string>((resolve, reject) => {
@@ -48,7 +55,8 @@ function startChild(jobId: string, taskDir: string, mode: string): { child: Chil
 }
 
 function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  if (child.exitCode !== null || child.signalCode !== null)
+    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 }
 
@@ -65,7 +73,9 @@ describe.runIf(run)('docker cleanup (real engine)', () => {
     const result = await cleanupDocker({ jobId: mine });
     expect(result).toEqual({ containers: 1, networks: 1, volumes: 1, errors: [] });
     expect(await jobContainers(mine)).toHaveLength(0);
-    expect(await docker.listNetworks({ filters: JSON.stringify({ label: [`skill-eval.job=${mine}`] }) })).toHaveLength(0);
+    expect(await docker.listNetworks({ filters: JSON.stringify({ label: [`skill-eval.job=${mine}`] }) })).toHaveLength(
+      0,
+    );
     expect(await jobContainers(other)).toHaveLength(1);
     expect((await cleanupDocker({ jobId: other })).containers).toBe(1);
     expect(await jobContainers(other)).toHaveLength(0);
@@ -83,13 +93,20 @@ describe.runIf(run)('docker cleanup (real engine)', () => {
       spy.mockRestore();
     }
     expect(code).toBe(0);
-    expect(JSON.parse(printed.join('\n'))).toMatchObject({ job: jobId, docker: { containers: 1, networks: 1, volumes: 1, errors: [] } });
+    expect(JSON.parse(printed.join('\n'))).toMatchObject({
+      job: jobId,
+      docker: { containers: 1, networks: 1, volumes: 1, errors: [] },
+    });
     expect(await jobContainers(jobId)).toHaveLength(0);
   });
 
   it('after a skill-eval process is SIGKILLed mid-exec, cleanup leaves zero skill-eval containers of its job', async () => {
     const jobId = newJob();
-    const task = await makeTask(uniqueId('child'), {}, `schema_version = "1.1"\n[environment]\ndocker_image = "${BASE_IMAGE}"\n`);
+    const task = await makeTask(
+      uniqueId('child'),
+      {},
+      `schema_version = "1.1"\n[environment]\ndocker_image = "${BASE_IMAGE}"\n`,
+    );
     const { child, ready } = startChild(jobId, task.dir, 'hang');
     await ready;
     child.kill('SIGKILL');
@@ -104,7 +121,11 @@ describe.runIf(run)('docker cleanup (real engine)', () => {
 
   it('installSignalCleanup removes the live containers on SIGTERM and exits 143', async () => {
     const jobId = newJob();
-    const task = await makeTask(uniqueId('child'), {}, `schema_version = "1.1"\n[environment]\ndocker_image = "${BASE_IMAGE}"\n`);
+    const task = await makeTask(
+      uniqueId('child'),
+      {},
+      `schema_version = "1.1"\n[environment]\ndocker_image = "${BASE_IMAGE}"\n`,
+    );
     const { child, ready } = startChild(jobId, task.dir, 'signal');
     await ready;
     expect(await jobContainers(jobId)).toHaveLength(1);

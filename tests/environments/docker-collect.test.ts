@@ -2,7 +2,16 @@
  * The one-exec verification's log extraction (src/environments/docker/collect.ts), fed tars built here as
  * `tar -c -C /` would name them. No engine needed: the real path is covered in docker.test.ts.
  */
-import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +20,14 @@ import tarStream from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { type CollectedLogs, collectLogs } from '../../src/environments/docker/collect.js';
 
-type Entry = { name: string; type?: 'file' | 'directory' | 'symlink' | 'link' | 'fifo' | 'character-device'; content?: string; linkname?: string; mode?: number; mtime?: Date };
+type Entry = {
+  name: string;
+  type?: 'file' | 'directory' | 'symlink' | 'link' | 'fifo' | 'character-device';
+  content?: string;
+  linkname?: string;
+  mode?: number;
+  mtime?: Date;
+};
 
 async function tarOf(entries: Entry[]): Promise<Buffer> {
   const pack = tarStream.pack();
@@ -33,7 +49,10 @@ async function tarOf(entries: Entry[]): Promise<Buffer> {
 
 const OUT = '/tmp/.skill-eval-verify';
 
-async function collect(entries: Entry[] | Buffer, options: { limit?: number; chunk?: number } = {}): Promise<{ trial: string; logs: CollectedLogs }> {
+async function collect(
+  entries: Entry[] | Buffer,
+  options: { limit?: number; chunk?: number } = {},
+): Promise<{ trial: string; logs: CollectedLogs }> {
   const trial = await mkdtemp(join(tmpdir(), 'skill-eval-collect-test-'));
   const routes = ['agent', 'verifier', 'artifacts'].map((dir) => ({ from: `/logs/${dir}`, to: join(trial, dir) }));
   const collector = collectLogs(routes, OUT, options.limit);
@@ -73,7 +92,10 @@ describe('collecting the verifier logs from the one-exec tar', () => {
   });
 
   it('keeps the tail of a long output, says how much came before, and keeps characters split across chunks whole', async () => {
-    const { logs } = await collect([{ name: 'tmp/.skill-eval-verify/stdout', content: `${'é'.repeat(2500)}TAIL` }], { limit: 1000, chunk: 511 });
+    const { logs } = await collect([{ name: 'tmp/.skill-eval-verify/stdout', content: `${'é'.repeat(2500)}TAIL` }], {
+      limit: 1000,
+      chunk: 511,
+    });
     const [, dropped, kept] = /^\[… (\d+) earlier characters dropped …\]\n(.*)$/s.exec(logs.stdout) ?? [];
     expect(kept).toMatch(/^é+TAIL$/);
     expect(kept!.length).toBeLessThanOrEqual(1000);
@@ -91,7 +113,8 @@ describe('collecting the verifier logs from the one-exec tar', () => {
       { name: 'logs/artifacts/sibling', type: 'symlink', linkname: '../agent' },
     ]);
     expect(readlinkSync(join(trial, 'artifacts/same.txt'))).toBe('real.txt');
-    for (const name of ['abs.txt', 'up.txt', 'sibling']) expect(existsSync(join(trial, 'artifacts', name)) || isLink(join(trial, 'artifacts', name))).toBe(false);
+    for (const name of ['abs.txt', 'up.txt', 'sibling'])
+      expect(existsSync(join(trial, 'artifacts', name)) || isLink(join(trial, 'artifacts', name))).toBe(false);
     expect(logs.skipped).toEqual([
       '/logs/artifacts/abs.txt → /app/output.txt: a symbolic link out of /logs/artifacts',
       '/logs/artifacts/up.txt → ../../etc/passwd: a symbolic link out of /logs/artifacts',
@@ -113,7 +136,9 @@ describe('collecting the verifier logs from the one-exec tar', () => {
     expect(isLink(join(trial, 'agent/alias.txt'))).toBe(false);
     expect(readFileSync(join(trial, 'agent/alias.txt'), 'utf8')).toBe('replacement');
     expect(readdirSync(join(trial, 'agent/sub'))).toEqual([]);
-    expect(logs.skipped).toEqual(['/logs/agent/linked/planted.txt: one of its directories is not a directory on the host']);
+    expect(logs.skipped).toEqual([
+      '/logs/agent/linked/planted.txt: one of its directories is not a directory on the host',
+    ]);
   });
 
   it('leaves out names with `..`, names outside the collected directories, devices and FIFOs, and a non-directory in place of a collected one', async () => {
@@ -152,7 +177,12 @@ describe('collecting the verifier logs from the one-exec tar', () => {
     mkdirSync(join(existing, 'verifier'));
     writeFileSync(join(existing, 'verifier/old.txt'), 'old');
     const collector = collectLogs([{ from: '/logs/verifier', to: join(existing, 'verifier') }], OUT);
-    Readable.from([await tarOf([{ name: 'logs/verifier/', type: 'directory' }, { name: 'logs/verifier/reward.txt', content: '0' }])]).pipe(collector.sink);
+    Readable.from([
+      await tarOf([
+        { name: 'logs/verifier/', type: 'directory' },
+        { name: 'logs/verifier/reward.txt', content: '0' },
+      ]),
+    ]).pipe(collector.sink);
     await collector.done;
     expect(readdirSync(join(existing, 'verifier')).sort()).toEqual(['old.txt', 'reward.txt']);
   });

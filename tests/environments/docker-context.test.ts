@@ -3,10 +3,10 @@ import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { homeFromPasswd } from '../../src/environments/docker.js';
 import { planBuildContext } from '../../src/environments/docker/context.js';
 import { type EngineFacts, planLimits } from '../../src/environments/docker/limits.js';
 import { containerName, imageRepository, layeredImageTag, taskImageTag } from '../../src/environments/docker/names.js';
+import { homeFromPasswd } from '../../src/environments/docker.js';
 import { defaultTaskConfig } from '../../src/task/schema.js';
 import { type TreeEntry, writeTree } from '../task/helpers.js';
 
@@ -66,7 +66,11 @@ describe('docker build context', () => {
     const paths = plan.entries.map((e) => e.path);
     expect(paths).toContain('environment/app/main.sh');
     expect(paths).toContain('skills/tool/SKILL.md');
-    expect(paths.some((p) => p.startsWith('tests') || p.startsWith('solution') || p === 'notes.txt' || p === 'instruction.md')).toBe(false);
+    expect(
+      paths.some(
+        (p) => p.startsWith('tests') || p.startsWith('solution') || p === 'notes.txt' || p === 'instruction.md',
+      ),
+    ).toBe(false);
     expect(plan.notes.join('\n')).toMatch(/legacy build context/);
     expect(plan.notes.join('\n')).toMatch(/no-skills arm sees them/);
   });
@@ -74,7 +78,8 @@ describe('docker build context', () => {
   it('takes the whole task root (still minus tests/ and solution/) when a legacy Dockerfile copies `.`', async () => {
     const dir = await taskDir({
       ...HARBOR,
-      'environment/Dockerfile': 'FROM skill-eval/base:bookworm\nCOPY environment/app /app\nCOPY . /ctx\nCOPY tests /tests\n',
+      'environment/Dockerfile':
+        'FROM skill-eval/base:bookworm\nCOPY environment/app /app\nCOPY . /ctx\nCOPY tests /tests\n',
     });
     const plan = await planBuildContext({ taskDir: dir, dockerfile: join(dir, 'environment/Dockerfile') });
     const paths = plan.entries.map((e) => e.path);
@@ -93,7 +98,9 @@ describe('docker names', () => {
     expect(imageRepository('Super Lint__Demo')).toBe('skill-eval/task-super-lint-demo');
     const hash = 'a'.repeat(64);
     expect(taskImageTag('superlint_demo', hash)).toBe(`skill-eval/task-superlint_demo:${'a'.repeat(24)}`);
-    expect(layeredImageTag(`skill-eval/task-x:${'b'.repeat(24)}`, ['Claude Code/1.0'])).toBe(`skill-eval/task-x:${'b'.repeat(24)}-Claude-Code-1.0`);
+    expect(layeredImageTag(`skill-eval/task-x:${'b'.repeat(24)}`, ['Claude Code/1.0'])).toBe(
+      `skill-eval/task-x:${'b'.repeat(24)}-Claude-Code-1.0`,
+    );
   });
 
   it('finds a home directory in /etc/passwd by name or uid', () => {
@@ -105,21 +112,49 @@ describe('docker names', () => {
 });
 
 describe('docker limits', () => {
-  const facts: EngineFacts = { serverVersion: 'x', storageDriver: 'overlay2', backingFilesystem: 'extfs', swapLimit: true, pidsLimit: true, cpuCfsQuota: true, hostCpus: 2 };
+  const facts: EngineFacts = {
+    serverVersion: 'x',
+    storageDriver: 'overlay2',
+    backingFilesystem: 'extfs',
+    swapLimit: true,
+    pidsLimit: true,
+    cpuCfsQuota: true,
+    hostCpus: 2,
+  };
 
   it('maps cpus, memory (no extra swap), pids and network none, and says storage is not enforced on overlay2/extfs', () => {
-    const environment = { ...defaultTaskConfig().environment, cpus: 1.5, memoryMb: 512, storageMb: 1024, allowInternet: false };
+    const environment = {
+      ...defaultTaskConfig().environment,
+      cpus: 1.5,
+      memoryMb: 512,
+      storageMb: 1024,
+      allowInternet: false,
+    };
     const plan = planLimits(environment, facts, { pidsLimit: 4096, storageRefused: false });
-    expect(plan.hostConfig).toMatchObject({ NanoCpus: 1_500_000_000, Memory: 512 * 1024 * 1024, MemorySwap: 512 * 1024 * 1024, PidsLimit: 4096, NetworkMode: 'none' });
+    expect(plan.hostConfig).toMatchObject({
+      NanoCpus: 1_500_000_000,
+      Memory: 512 * 1024 * 1024,
+      MemorySwap: 512 * 1024 * 1024,
+      PidsLimit: 4096,
+      NetworkMode: 'none',
+    });
     expect(plan.hostConfig.StorageOpt).toBeUndefined();
-    expect(plan.report).toMatchObject({ cpus: 'enforced', memory: 'enforced', pids: 'enforced', network: 'enforced', storage: 'not enforced' });
+    expect(plan.report).toMatchObject({
+      cpus: 'enforced',
+      memory: 'enforced',
+      pids: 'enforced',
+      network: 'enforced',
+      storage: 'not enforced',
+    });
     expect(plan.report.notes.join('\n')).toMatch(/storage_mb = 1024.*overlay2.*not enforced/);
   });
 
   it('asks for a storage limit on overlay2/xfs and reports the refusal after one', () => {
     const environment = { ...defaultTaskConfig().environment, storageMb: 1024 };
     const xfs = { ...facts, backingFilesystem: 'xfs' };
-    expect(planLimits(environment, xfs, { pidsLimit: 4096, storageRefused: false }).hostConfig.StorageOpt).toEqual({ size: '1024M' });
+    expect(planLimits(environment, xfs, { pidsLimit: 4096, storageRefused: false }).hostConfig.StorageOpt).toEqual({
+      size: '1024M',
+    });
     const refused = planLimits(environment, xfs, { pidsLimit: 4096, storageRefused: true });
     expect(refused.hostConfig.StorageOpt).toBeUndefined();
     expect(refused.report.storage).toBe('not enforced');
@@ -132,10 +167,16 @@ describe('docker limits', () => {
     expect(plan.hostConfig.NanoCpus).toBe(2e9);
     expect(plan.report.network).toBe('not applicable');
     expect(plan.report.notes.join('\n')).toMatch(/cpus = 8 exceeds/);
-    const bridge = planLimits({ ...environment, networkMode: undefined }, facts, { pidsLimit: 4096, storageRefused: false });
+    const bridge = planLimits({ ...environment, networkMode: undefined }, facts, {
+      pidsLimit: 4096,
+      storageRefused: false,
+    });
     expect(bridge.hostConfig.NetworkMode).toBe('bridge');
     expect(bridge.report.notes.join('\n')).toMatch(/--iptables=false/);
-    const conflicting = planLimits({ ...environment, allowInternet: false }, facts, { pidsLimit: 4096, storageRefused: false });
+    const conflicting = planLimits({ ...environment, allowInternet: false }, facts, {
+      pidsLimit: 4096,
+      storageRefused: false,
+    });
     expect(conflicting.hostConfig.NetworkMode).toBe('none');
     expect(conflicting.report.notes.join('\n')).toMatch(/network_mode = "host" ignored/);
   });

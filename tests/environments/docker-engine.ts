@@ -15,9 +15,15 @@ export const BASE_IMAGE = 'skill-eval/base:bookworm';
 export async function dockerReadiness(): Promise<{ ok: boolean; reason: string }> {
   const docker = new Docker();
   try {
-    await Promise.race([docker.ping(), new Promise((_, reject) => setTimeout(() => reject(new Error('ping timed out')), 5_000))]);
+    await Promise.race([
+      docker.ping(),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('ping timed out')), 5_000)),
+    ]);
   } catch (error) {
-    return { ok: false, reason: `no Docker engine answers (${error instanceof Error ? error.message : String(error)}); run \`bash scripts/setup/docker.sh\`` };
+    return {
+      ok: false,
+      reason: `no Docker engine answers (${error instanceof Error ? error.message : String(error)}); run \`bash scripts/setup/docker.sh\``,
+    };
   }
   try {
     await docker.getImage(BASE_IMAGE).inspect();
@@ -31,7 +37,9 @@ export async function dockerReadiness(): Promise<{ ok: boolean; reason: string }
 export async function engineGate(suite: string): Promise<boolean> {
   const readiness = await dockerReadiness();
   if (!readiness.ok && !IN_CI) {
-    console.warn(`\n*** SKIPPING ${suite}: ${readiness.reason}. These tests need a real Docker engine (CI=true makes this a failure). ***\n`);
+    console.warn(
+      `\n*** SKIPPING ${suite}: ${readiness.reason}. These tests need a real Docker engine (CI=true makes this a failure). ***\n`,
+    );
   }
   return readiness.ok || IN_CI;
 }
@@ -47,7 +55,11 @@ const TASK_BASE: Record<string, TreeEntry> = {
 };
 
 /** Writes a task directory (task.toml, instruction, tests, solution + `files`) named `name` and loads it. */
-export async function makeTask(name: string, files: Record<string, TreeEntry>, taskToml = 'schema_version = "1.1"\n'): Promise<Task> {
+export async function makeTask(
+  name: string,
+  files: Record<string, TreeEntry>,
+  taskToml = 'schema_version = "1.1"\n',
+): Promise<Task> {
   const dir = join(await mkdtemp(join(tmpdir(), 'skill-eval-docker-test-')), name);
   await writeTree(dir, { ...TASK_BASE, 'task.toml': taskToml, ...files });
   return loadTaskOrThrow(dir);

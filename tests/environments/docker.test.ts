@@ -1,15 +1,15 @@
 /** The Docker provider against a real engine (see docker-engine.ts for when this suite runs). */
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDockerProvider } from '../../src/environments/docker.js';
 import { cleanupDocker } from '../../src/environments/cleanup.js';
+import { createDockerProvider } from '../../src/environments/docker.js';
 import type { EnvironmentProvider, PreparedEnvironment, Workspace } from '../../src/environments/types.js';
 import { InfraError } from '../../src/errors.js';
-import { BASE_IMAGE, IN_CI, dockerReadiness, engineGate, makeTask, quietLog, uniqueId } from './docker-engine.js';
+import { BASE_IMAGE, dockerReadiness, engineGate, IN_CI, makeTask, quietLog, uniqueId } from './docker-engine.js';
 
 const run = await engineGate('the Docker provider tests (tests/environments/docker.test.ts)');
 const docker = new Docker();
@@ -26,7 +26,10 @@ function trial(): { jobId: string; trialId: string; trialName: string } {
   return { jobId: JOB, trialId, trialName: `t-${trialId}` };
 }
 
-async function prepareTracked(provider: EnvironmentProvider, ...args: Parameters<EnvironmentProvider['prepare']>): Promise<PreparedEnvironment> {
+async function prepareTracked(
+  provider: EnvironmentProvider,
+  ...args: Parameters<EnvironmentProvider['prepare']>
+): Promise<PreparedEnvironment> {
   const prepared = await provider.prepare(...args);
   builtTags.add(String(prepared.handle.image));
   return prepared;
@@ -34,16 +37,22 @@ async function prepareTracked(provider: EnvironmentProvider, ...args: Parameters
 
 /** The container's `Config.NetworkDisabled` (missing from @types/dockerode's ContainerInspectInfo). */
 async function networkDisabled(containerId: string): Promise<boolean> {
-  const { Config } = (await docker.getContainer(containerId).inspect()) as unknown as { Config: { NetworkDisabled?: boolean } };
+  const { Config } = (await docker.getContainer(containerId).inspect()) as unknown as {
+    Config: { NetworkDisabled?: boolean };
+  };
   return Config.NetworkDisabled === true;
 }
 
 /** A Harbor task on the offline base image; `nonce` makes its image new to the engine. */
 function simpleTask(nonce: string, toml = '') {
-  return makeTask(`docker-${nonce}`, {
-    'environment/Dockerfile': `FROM ${BASE_IMAGE}\nWORKDIR /app\nCOPY app/ /app/\n`,
-    'environment/app/hello.txt': `hello ${nonce}\n`,
-  }, `schema_version = "1.1"\n${toml}`);
+  return makeTask(
+    `docker-${nonce}`,
+    {
+      'environment/Dockerfile': `FROM ${BASE_IMAGE}\nWORKDIR /app\nCOPY app/ /app/\n`,
+      'environment/app/hello.txt': `hello ${nonce}\n`,
+    },
+    `schema_version = "1.1"\n${toml}`,
+  );
 }
 
 it.runIf(IN_CI)('CI has a Docker engine and the offline base image', async () => {
@@ -60,7 +69,10 @@ describe.runIf(run)('docker provider (real engine)', () => {
   beforeAll(async () => {
     provider = createDockerProvider({ killGraceMs: 1000 });
     await provider.preflight();
-    const task = await simpleTask(uniqueId('shared'), '[environment]\ncpus = 0.5\nmemory_mb = 256\nallow_internet = false\n');
+    const task = await simpleTask(
+      uniqueId('shared'),
+      '[environment]\ncpus = 0.5\nmemory_mb = 256\nallow_internet = false\n',
+    );
     prepared = await prepareTracked(provider, task, { jobId: JOB, forceBuild: false, log: quietLog });
     ws = await provider.createWorkspace(prepared, trial());
   });
@@ -68,14 +80,22 @@ describe.runIf(run)('docker provider (real engine)', () => {
   afterAll(async () => {
     await ws?.dispose();
     await cleanupDocker({ jobId: JOB });
-    for (const tag of builtTags) await docker.getImage(tag).remove({ force: true }).catch(() => undefined);
+    for (const tag of builtTags)
+      await docker
+        .getImage(tag)
+        .remove({ force: true })
+        .catch(() => undefined);
   });
 
   describe('images', () => {
     it('builds a task image once: a second prepare (new provider) only inspects it', async () => {
       const task = await simpleTask(uniqueId('cache'));
       const lines: string[] = [];
-      const first = await prepareTracked(createDockerProvider(), task, { jobId: JOB, forceBuild: false, log: (l) => lines.push(l) });
+      const first = await prepareTracked(createDockerProvider(), task, {
+        jobId: JOB,
+        forceBuild: false,
+        log: (l) => lines.push(l),
+      });
       expect(first.built).toBe(true);
       expect(lines.join('\n')).toMatch(/Step 1\/\d+ : FROM skill-eval\/base:bookworm/);
       expect(String(first.handle.image)).toMatch(/^skill-eval\/task-docker-cache-[0-9a-f]+:[0-9a-f]{24}$/);
@@ -92,15 +112,23 @@ describe.runIf(run)('docker provider (real engine)', () => {
       ]);
       expect([a.built, b.built]).toEqual([false, false]);
 
-      const forced = await createDockerProvider({ forceBuild: true }).prepare(task, { jobId: JOB, forceBuild: false, log: quietLog });
+      const forced = await createDockerProvider({ forceBuild: true }).prepare(task, {
+        jobId: JOB,
+        forceBuild: false,
+        log: quietLog,
+      });
       expect(forced.built).toBe(true);
     });
 
     it('builds legacy tasks from the task root without tests/ and solution/', async () => {
-      const task = await makeTask(uniqueId('legacy'), {
-        'environment/Dockerfile': `FROM ${BASE_IMAGE}\nCOPY environment/app /app\nCOPY . /ctx\n`,
-        'environment/app/main.txt': 'legacy\n',
-      }, 'version = "1.0"\n');
+      const task = await makeTask(
+        uniqueId('legacy'),
+        {
+          'environment/Dockerfile': `FROM ${BASE_IMAGE}\nCOPY environment/app /app\nCOPY . /ctx\n`,
+          'environment/app/main.txt': 'legacy\n',
+        },
+        'version = "1.0"\n',
+      );
       const p = createDockerProvider();
       const prep = await prepareTracked(p, task, { jobId: JOB, forceBuild: false, log: quietLog });
       expect(prep.notes.join('\n')).toMatch(/legacy build context/);
@@ -117,24 +145,38 @@ describe.runIf(run)('docker provider (real engine)', () => {
     });
 
     it('fails a broken build with an InfraError quoting its last lines', async () => {
-      const task = await makeTask(uniqueId('broken'), { 'environment/Dockerfile': `FROM ${BASE_IMAGE}\nRUN echo boom-marker-line && exit 7\n` });
-      const error = await createDockerProvider().prepare(task, { jobId: JOB, forceBuild: false, log: quietLog }).catch((e: unknown) => e);
+      const task = await makeTask(uniqueId('broken'), {
+        'environment/Dockerfile': `FROM ${BASE_IMAGE}\nRUN echo boom-marker-line && exit 7\n`,
+      });
+      const error = await createDockerProvider()
+        .prepare(task, { jobId: JOB, forceBuild: false, log: quietLog })
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(InfraError);
       expect((error as Error).message).toMatch(/boom-marker-line/);
       expect((error as Error).message).toMatch(/returned a non-zero code: 7/);
     });
 
     it('aborts a build that exceeds build_timeout_sec', async () => {
-      const task = await makeTask(uniqueId('slow'), { 'environment/Dockerfile': `FROM ${BASE_IMAGE}\nRUN sleep 120\n` }, 'schema_version = "1.1"\n[environment]\nbuild_timeout_sec = 2\n');
+      const task = await makeTask(
+        uniqueId('slow'),
+        { 'environment/Dockerfile': `FROM ${BASE_IMAGE}\nRUN sleep 120\n` },
+        'schema_version = "1.1"\n[environment]\nbuild_timeout_sec = 2\n',
+      );
       const started = Date.now();
-      const error = await createDockerProvider().prepare(task, { jobId: JOB, forceBuild: false, log: quietLog }).catch((e: unknown) => e);
+      const error = await createDockerProvider()
+        .prepare(task, { jobId: JOB, forceBuild: false, log: quietLog })
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(InfraError);
       expect((error as Error).message).toMatch(/exceeded build_timeout_sec \(2 s\)/);
       expect(Date.now() - started).toBeLessThan(30_000);
     });
 
     it('uses [environment].docker_image as is, and says to build or load a missing one', async () => {
-      const task = await makeTask(uniqueId('prebuilt'), {}, `schema_version = "1.1"\n[environment]\ndocker_image = "${BASE_IMAGE}"\n`);
+      const task = await makeTask(
+        uniqueId('prebuilt'),
+        {},
+        `schema_version = "1.1"\n[environment]\ndocker_image = "${BASE_IMAGE}"\n`,
+      );
       const p = createDockerProvider();
       const prep = await p.prepare(task, { jobId: JOB, forceBuild: false, log: quietLog });
       expect(prep.built).toBe(false);
@@ -142,14 +184,23 @@ describe.runIf(run)('docker provider (real engine)', () => {
       // Not built here, so the Harbor directories are created per trial: world-writable all the same.
       const w = await p.createWorkspace(prep, trial());
       try {
-        const result = await w.exec('stat -c %a /logs/agent /logs/verifier /logs/artifacts; echo x > /logs/agent/x && echo wrote', { user: 'nobody' });
+        const result = await w.exec(
+          'stat -c %a /logs/agent /logs/verifier /logs/artifacts; echo x > /logs/agent/x && echo wrote',
+          { user: 'nobody' },
+        );
         expect(result.stdout).toBe('777\n777\n777\nwrote\n');
       } finally {
         await w.dispose();
       }
 
-      const missing = await makeTask(uniqueId('missing'), {}, 'schema_version = "1.1"\n[environment]\ndocker_image = "skill-eval/does-not-exist:1"\n');
-      const error = await createDockerProvider().prepare(missing, { jobId: JOB, forceBuild: false, log: quietLog }).catch((e: unknown) => e);
+      const missing = await makeTask(
+        uniqueId('missing'),
+        {},
+        'schema_version = "1.1"\n[environment]\ndocker_image = "skill-eval/does-not-exist:1"\n',
+      );
+      const error = await createDockerProvider()
+        .prepare(missing, { jobId: JOB, forceBuild: false, log: quietLog })
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(InfraError);
       expect((error as InfraError).message).toMatch(/skill-eval\/does-not-exist:1.*not in the Docker engine/);
       expect((error as InfraError).hint).toMatch(/build it .* or load it/);
@@ -157,7 +208,13 @@ describe.runIf(run)('docker provider (real engine)', () => {
 
     it('bakes extra layers into a derived image once and reuses it', async () => {
       const task = await simpleTask(uniqueId('layer'));
-      const layers = [{ key: 'tool-1', dockerfileLines: ['COPY tool.sh /usr/local/bin/tool'], files: { 'tool.sh': { content: '#!/bin/sh\necho layered-tool\n', mode: 0o755 } } }];
+      const layers = [
+        {
+          key: 'tool-1',
+          dockerfileLines: ['COPY tool.sh /usr/local/bin/tool'],
+          files: { 'tool.sh': { content: '#!/bin/sh\necho layered-tool\n', mode: 0o755 } },
+        },
+      ];
       const p = createDockerProvider();
       const prep = await prepareTracked(p, task, { jobId: JOB, forceBuild: false, log: quietLog, layers });
       expect(prep.built).toBe(true);
@@ -168,7 +225,12 @@ describe.runIf(run)('docker provider (real engine)', () => {
       } finally {
         await w.dispose();
       }
-      const again = await createDockerProvider().prepare(task, { jobId: JOB, forceBuild: false, log: quietLog, layers });
+      const again = await createDockerProvider().prepare(task, {
+        jobId: JOB,
+        forceBuild: false,
+        log: quietLog,
+        layers,
+      });
       expect(again.built).toBe(false);
       expect(again.handle.imageId).toBe(prep.handle.imageId);
       builtTags.add(String(prep.handle.image).replace(/-tool-1$/, ''));
@@ -245,7 +307,9 @@ describe.runIf(run)('docker provider (real engine)', () => {
       await writeFile(join(host, 'in', 'nested', 'run.sh'), '#!/bin/sh\necho ran\n', { mode: 0o755 });
       await symlink('a.txt', join(host, 'in', 'link'));
       await ws.upload(join(host, 'in'), '/data/deep/in');
-      expect((await ws.exec('cat /data/deep/in/a.txt; /data/deep/in/nested/run.sh; readlink /data/deep/in/link')).stdout).toBe('alpha\nran\na.txt\n');
+      expect(
+        (await ws.exec('cat /data/deep/in/a.txt; /data/deep/in/nested/run.sh; readlink /data/deep/in/link')).stdout,
+      ).toBe('alpha\nran\na.txt\n');
 
       await ws.exec('echo made-inside > /data/deep/in/new.txt');
       expect(await ws.download('/data/deep/in', join(host, 'out'))).toBe(true);
@@ -298,7 +362,9 @@ describe.runIf(run)('docker provider (real engine)', () => {
       expect(['enforced', 'not enforced']).toContain(ws.limits.storage);
       if (ws.limits.storage === 'not enforced') expect(ws.limits.notes.join('\n')).toMatch(/storage_mb/);
       const info = await docker.getContainer(ws.id).inspect();
-      expect(info.HostConfig.MemorySwap === info.HostConfig.Memory || ws.limits.notes.some((n) => /swap/.test(n))).toBe(true);
+      expect(info.HostConfig.MemorySwap === info.HostConfig.Memory || ws.limits.notes.some((n) => /swap/.test(n))).toBe(
+        true,
+      );
     });
 
     it('has no network when allow_internet = false, and the bridge otherwise', async () => {
@@ -306,13 +372,18 @@ describe.runIf(run)('docker provider (real engine)', () => {
       // Without the engine's network sandbox (root PID 1): loopback is up (a closed port refuses; a down
       // interface would be unreachable) and localhost has a name, as under `--network none`.
       expect(await networkDisabled(ws.id)).toBe(true);
-      const probe = await ws.exec('cat /sys/class/net/lo/flags; getent hosts localhost; (exec 3<>/dev/tcp/localhost/1) 2>&1');
+      const probe = await ws.exec(
+        'cat /sys/class/net/lo/flags; getent hosts localhost; (exec 3<>/dev/tcp/localhost/1) 2>&1',
+      );
       expect(Number.parseInt(probe.stdout.split('\n')[0]!, 16) & 1).toBe(1);
       expect(probe.stdout).toMatch(/^(127\.0\.0\.1|::1)\s+localhost/m);
       expect(probe.stdout).toMatch(/Connection refused/);
       const task = await simpleTask(uniqueId('net'), '[environment]\nallow_internet = true\n');
       const p = createDockerProvider();
-      const w = await p.createWorkspace(await prepareTracked(p, task, { jobId: JOB, forceBuild: false, log: quietLog }), trial());
+      const w = await p.createWorkspace(
+        await prepareTracked(p, task, { jobId: JOB, forceBuild: false, log: quietLog }),
+        trial(),
+      );
       try {
         expect((await w.exec('ls /sys/class/net')).stdout).toMatch(/eth0/);
         expect(w.limits.network).toBe('not applicable');
@@ -321,12 +392,19 @@ describe.runIf(run)('docker provider (real engine)', () => {
       }
     });
 
-    it('keeps the engine\'s network sandbox for an offline container whose PID 1 is not root', async () => {
-      const task = await makeTask(`docker-${uniqueId('nonroot-net')}`, {
-        'environment/Dockerfile': `FROM ${BASE_IMAGE}\nWORKDIR /app\nUSER nobody\n`,
-      }, 'schema_version = "1.1"\n[environment]\nallow_internet = false\n');
+    it("keeps the engine's network sandbox for an offline container whose PID 1 is not root", async () => {
+      const task = await makeTask(
+        `docker-${uniqueId('nonroot-net')}`,
+        {
+          'environment/Dockerfile': `FROM ${BASE_IMAGE}\nWORKDIR /app\nUSER nobody\n`,
+        },
+        'schema_version = "1.1"\n[environment]\nallow_internet = false\n',
+      );
       const p = createDockerProvider();
-      const w = await p.createWorkspace(await prepareTracked(p, task, { jobId: JOB, forceBuild: false, log: quietLog }), trial());
+      const w = await p.createWorkspace(
+        await prepareTracked(p, task, { jobId: JOB, forceBuild: false, log: quietLog }),
+        trial(),
+      );
       try {
         expect(await networkDisabled(w.id)).toBe(false);
         const probe = await w.exec('ls /sys/class/net; getent hosts localhost');
@@ -341,7 +419,10 @@ describe.runIf(run)('docker provider (real engine)', () => {
     it('can take the verifier offline in stopAll', async () => {
       const task = await simpleTask(uniqueId('offline'), '[environment]\nallow_internet = true\n');
       const p = createDockerProvider({ verifierOffline: true });
-      const w = await p.createWorkspace(await prepareTracked(p, task, { jobId: JOB, forceBuild: false, log: quietLog }), trial());
+      const w = await p.createWorkspace(
+        await prepareTracked(p, task, { jobId: JOB, forceBuild: false, log: quietLog }),
+        trial(),
+      );
       try {
         await w.stopAll();
         expect((await w.exec('ls /sys/class/net')).stdout.trim()).toBe('lo');
@@ -353,7 +434,11 @@ describe.runIf(run)('docker provider (real engine)', () => {
   });
 
   describe('verification', () => {
-    async function verifyWith(w: Workspace, testSh: string, options: { user?: string; owner?: string; timeoutMs?: number } = {}) {
+    async function verifyWith(
+      w: Workspace,
+      testSh: string,
+      options: { user?: string; owner?: string; timeoutMs?: number } = {},
+    ) {
       const host = await mkdtemp(join(tmpdir(), 'skill-eval-verify-'));
       await mkdir(join(host, 'tests'));
       await writeFile(join(host, 'tests/test.sh'), testSh, { mode: 0o755 });
@@ -380,18 +465,26 @@ describe.runIf(run)('docker provider (real engine)', () => {
     it('stops the agent, clears what it planted, copies the tests in only then, runs them as root and copies the logs out', async () => {
       const w = await provider.createWorkspace(prepared, trial());
       try {
-        await w.exec('mkdir -p /tests /solution && echo fake > /tests/test.sh && echo 1 > /logs/verifier/reward.txt && echo note > /logs/agent/agent.log');
+        await w.exec(
+          'mkdir -p /tests /solution && echo fake > /tests/test.sh && echo 1 > /logs/verifier/reward.txt && echo note > /logs/agent/agent.log',
+        );
         // Links the agent left in its logs: one that means the same on the host, one that would point into the host.
-        await w.exec('echo made > /logs/artifacts/made.txt && ln -s made.txt /logs/artifacts/same.txt && ln -s /app/out.txt /logs/artifacts/elsewhere.txt');
+        await w.exec(
+          'echo made > /logs/artifacts/made.txt && ln -s made.txt /logs/artifacts/same.txt && ln -s /app/out.txt /logs/artifacts/elsewhere.txt',
+        );
         // And a fake verifier output where the real one will go.
-        await w.exec('mkdir -p /tmp/.skill-eval-verify && echo planted > /tmp/.skill-eval-verify/stdout && chmod 0555 /tmp/.skill-eval-verify');
+        await w.exec(
+          'mkdir -p /tmp/.skill-eval-verify && echo planted > /tmp/.skill-eval-verify/stdout && chmod 0555 /tmp/.skill-eval-verify',
+        );
         await w.exec('(while :; do echo 1 > /logs/verifier/reward.txt; sleep 0.05; done) >/dev/null 2>&1 &');
         const { result, collected, skipped } = await verifyWith(
           w,
           'echo "out $GREETING"; echo err >&2; id -u; cat /tests/test.sh | head -c 4; echo; cat /logs/verifier/reward.txt 2>/dev/null || echo no-reward; echo 0.5 > /logs/verifier/reward.txt; exit 3\n',
         );
         expect(await readlink(join(collected, 'artifacts/same.txt'))).toBe('made.txt');
-        expect(skipped).toEqual(['/logs/artifacts/elsewhere.txt → /app/out.txt: a symbolic link out of /logs/artifacts']);
+        expect(skipped).toEqual([
+          '/logs/artifacts/elsewhere.txt → /app/out.txt: a symbolic link out of /logs/artifacts',
+        ]);
         expect((await readdir(collected)).sort()).toEqual(['agent', 'artifacts', 'verifier']);
         expect(result.exitCode).toBe(3);
         expect(result.timedOut).toBe(false);
@@ -409,9 +502,13 @@ describe.runIf(run)('docker provider (real engine)', () => {
     it('fails a preparation step as an infrastructure error that quotes the step and what the command printed', async () => {
       const w = await provider.createWorkspace(prepared, trial());
       try {
-        const failure = await verifyWith(w, 'echo 1 > /logs/verifier/reward.txt\n', { owner: 'no-such-user' }).catch((error: unknown) => error);
+        const failure = await verifyWith(w, 'echo 1 > /logs/verifier/reward.txt\n', { owner: 'no-such-user' }).catch(
+          (error: unknown) => error,
+        );
         expect(failure).toBeInstanceOf(InfraError);
-        expect((failure as Error).message).toMatch(/^preparing the verifier failed: chown no-such-user \/logs\/verifier: chown: invalid user: .no-such-user.$/);
+        expect((failure as Error).message).toMatch(
+          /^preparing the verifier failed: chown no-such-user \/logs\/verifier: chown: invalid user: .no-such-user.$/,
+        );
       } finally {
         await w.dispose();
       }
@@ -425,7 +522,9 @@ describe.runIf(run)('docker provider (real engine)', () => {
         await writeFile(join(host, 'dir/sub/run.sh'), 'echo from-upload\n', { mode: 0o750 });
         await w.upload(join(host, 'dir'), '/opt/uploaded');
         await w.writeFile('/opt/note.txt', 'note\n');
-        const asRoot = await w.exec('bash /opt/uploaded/sub/run.sh; stat -c "%a %U" /opt/uploaded/sub/run.sh; cat /opt/note.txt; cat');
+        const asRoot = await w.exec(
+          'bash /opt/uploaded/sub/run.sh; stat -c "%a %U" /opt/uploaded/sub/run.sh; cat /opt/note.txt; cat',
+        );
         expect(asRoot.exitCode).toBe(0);
         expect(asRoot.stdout).toBe('from-upload\n750 root\nnote\n'); // and the command's stdin is empty
         await w.writeFile('/tmp/for-nobody.txt', 'readable\n', 0o644);
@@ -441,7 +540,11 @@ describe.runIf(run)('docker provider (real engine)', () => {
       const w = await provider.createWorkspace(prepared, trial());
       try {
         const started = Date.now();
-        const { result, collected } = await verifyWith(w, 'echo partial > /logs/verifier/partial.txt; echo started; sleep 60\n', { timeoutMs: 1000 });
+        const { result, collected } = await verifyWith(
+          w,
+          'echo partial > /logs/verifier/partial.txt; echo started; sleep 60\n',
+          { timeoutMs: 1000 },
+        );
         expect(result.timedOut).toBe(true);
         expect(result.exitCode).toBeUndefined();
         expect(result.stdout).toBe('started\n');
@@ -453,21 +556,33 @@ describe.runIf(run)('docker provider (real engine)', () => {
     });
 
     it('verifies step by step when the image has no tar, and as the verifier user when one is set', async () => {
-      const task = await makeTask(uniqueId('notar'), {
-        'environment/Dockerfile': `FROM ${BASE_IMAGE}\nRUN rm -f /usr/bin/tar /bin/tar\nWORKDIR /app\n`,
-      }, 'schema_version = "1.1"\n');
+      const task = await makeTask(
+        uniqueId('notar'),
+        {
+          'environment/Dockerfile': `FROM ${BASE_IMAGE}\nRUN rm -f /usr/bin/tar /bin/tar\nWORKDIR /app\n`,
+        },
+        'schema_version = "1.1"\n',
+      );
       const p = createDockerProvider({ killGraceMs: 1000 });
-      const withoutTar = await p.createWorkspace(await prepareTracked(p, task, { jobId: JOB, forceBuild: false, log: quietLog }), trial());
+      const withoutTar = await p.createWorkspace(
+        await prepareTracked(p, task, { jobId: JOB, forceBuild: false, log: quietLog }),
+        trial(),
+      );
       try {
         // Queued uploads cannot ride on an exec without tar: they go through the archive API, then the command runs once.
         const host = await mkdtemp(join(tmpdir(), 'skill-eval-notar-'));
         await writeFile(join(host, 'note.txt'), 'uploaded\n');
         await withoutTar.upload(join(host, 'note.txt'), '/app/note.txt');
         await withoutTar.writeFile('/app/counter.sh', 'echo ran >> /app/runs.txt\n', 0o755);
-        expect((await withoutTar.exec('/app/counter.sh; cat /app/note.txt /app/runs.txt')).stdout).toBe('uploaded\nran\n');
+        expect((await withoutTar.exec('/app/counter.sh; cat /app/note.txt /app/runs.txt')).stdout).toBe(
+          'uploaded\nran\n',
+        );
         expect((await withoutTar.exec('command -v tar || echo none')).stdout).toBe('none\n');
         await withoutTar.exec('echo 1 > /logs/verifier/reward.txt');
-        const { result, collected } = await verifyWith(withoutTar, 'cat /logs/verifier/reward.txt 2>/dev/null || echo no-reward; echo 1 > /logs/verifier/reward.txt\n');
+        const { result, collected } = await verifyWith(
+          withoutTar,
+          'cat /logs/verifier/reward.txt 2>/dev/null || echo no-reward; echo 1 > /logs/verifier/reward.txt\n',
+        );
         expect(result.exitCode).toBe(0);
         expect(result.stdout).toBe('no-reward\n');
         expect(await readFile(join(collected, 'verifier/reward.txt'), 'utf8')).toBe('1\n');
@@ -477,7 +592,10 @@ describe.runIf(run)('docker provider (real engine)', () => {
       const w = await provider.createWorkspace(prepared, trial());
       try {
         await w.exec('ln -s /etc/passwd /logs/agent/passwd && echo kept > /logs/agent/kept.txt');
-        const { result, collected, skipped } = await verifyWith(w, 'id -u; echo 1 > /logs/verifier/reward.txt\n', { user: 'nobody', owner: 'nobody' });
+        const { result, collected, skipped } = await verifyWith(w, 'id -u; echo 1 > /logs/verifier/reward.txt\n', {
+          user: 'nobody',
+          owner: 'nobody',
+        });
         expect(result.exitCode).toBe(0);
         expect(result.stdout).toBe('65534\n');
         expect(await readFile(join(collected, 'verifier/reward.txt'), 'utf8')).toBe('1\n');
@@ -492,11 +610,18 @@ describe.runIf(run)('docker provider (real engine)', () => {
 
   describe('users', () => {
     it("uses [agent].user's home", async () => {
-      const task = await makeTask(uniqueId('user'), {
-        'environment/Dockerfile': `FROM ${BASE_IMAGE}\nRUN useradd -m -u 1234 agent\nWORKDIR /app\n`,
-      }, 'schema_version = "1.1"\n[agent]\nuser = "agent"\n');
+      const task = await makeTask(
+        uniqueId('user'),
+        {
+          'environment/Dockerfile': `FROM ${BASE_IMAGE}\nRUN useradd -m -u 1234 agent\nWORKDIR /app\n`,
+        },
+        'schema_version = "1.1"\n[agent]\nuser = "agent"\n',
+      );
       const p = createDockerProvider();
-      const w = await p.createWorkspace(await prepareTracked(p, task, { jobId: JOB, forceBuild: false, log: quietLog }), trial());
+      const w = await p.createWorkspace(
+        await prepareTracked(p, task, { jobId: JOB, forceBuild: false, log: quietLog }),
+        trial(),
+      );
       try {
         expect(w.paths.home).toBe('/home/agent');
         const result = await w.exec('id -u; echo $HOME; echo log > /logs/agent/a.txt && echo wrote', { user: 'agent' });
@@ -536,7 +661,12 @@ describe.runIf(run)('docker provider (real engine)', () => {
       try {
         const [info] = await trialContainers(t.trialId);
         expect(info?.Names[0]).toBe(`/skill-eval-${JOB}-${t.trialId}`);
-        expect(info?.Labels).toMatchObject({ 'skill-eval': '1', 'skill-eval.job': JOB, 'skill-eval.trial': t.trialId, 'skill-eval.task': prepared.task.name });
+        expect(info?.Labels).toMatchObject({
+          'skill-eval': '1',
+          'skill-eval.job': JOB,
+          'skill-eval.trial': t.trialId,
+          'skill-eval.task': prepared.task.name,
+        });
       } finally {
         await w.dispose();
       }

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile, readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createLocalProvider, makePathRewriter } from '../../src/environments/local.js';
@@ -30,7 +30,11 @@ describe('local provider', () => {
   });
 
   it('reproduces WORKDIR, COPY and ENV of the Dockerfile and puts copied bin dirs on PATH', async () => {
-    const task = await loadTaskOrThrow(await makeTask('FROM skill-eval/base:bookworm\nENV GREETING=hi\nCOPY app/ /srv/project/\nCOPY tool /usr/local/bin/tool\nWORKDIR /srv/project\nRUN apt-get install -y foo\n'));
+    const task = await loadTaskOrThrow(
+      await makeTask(
+        'FROM skill-eval/base:bookworm\nENV GREETING=hi\nCOPY app/ /srv/project/\nCOPY tool /usr/local/bin/tool\nWORKDIR /srv/project\nRUN apt-get install -y foo\n',
+      ),
+    );
     const provider = createLocalProvider();
     const prepared = await provider.prepare(task, { jobId: 'j', forceBuild: false, log: () => undefined });
     expect(prepared.notes.join('\n')).toMatch(/does not execute: RUN/);
@@ -53,7 +57,10 @@ describe('local provider', () => {
   it('keeps stdout and stderr apart, returns real exit codes, and never inherits host secrets', async () => {
     const provider = createLocalProvider();
     const task = await loadTaskOrThrow(await makeTask('FROM x\nWORKDIR /app\n'));
-    const ws = await provider.createWorkspace(await provider.prepare(task, { jobId: 'j', forceBuild: false, log: () => undefined }), { jobId: 'j', trialId: 't', trialName: 'io' });
+    const ws = await provider.createWorkspace(
+      await provider.prepare(task, { jobId: 'j', forceBuild: false, log: () => undefined }),
+      { jobId: 'j', trialId: 't', trialName: 'io' },
+    );
     process.env.LOCAL_TEST_API_KEY = 'should-not-leak';
     try {
       const result = await ws.exec('echo out; echo err >&2; echo "key=${LOCAL_TEST_API_KEY:-unset}"; exit 7');
@@ -71,10 +78,16 @@ describe('local provider', () => {
   it('kills the whole process group on timeout and leaves nothing running after dispose', async () => {
     const provider = createLocalProvider({ killGraceMs: 300 });
     const task = await loadTaskOrThrow(await makeTask('FROM x\nWORKDIR /app\n'));
-    const ws = await provider.createWorkspace(await provider.prepare(task, { jobId: 'j', forceBuild: false, log: () => undefined }), { jobId: 'j', trialId: 't', trialName: 'kill' });
+    const ws = await provider.createWorkspace(
+      await provider.prepare(task, { jobId: 'j', forceBuild: false, log: () => undefined }),
+      { jobId: 'j', trialId: 't', trialName: 'kill' },
+    );
     const marker = `skill-eval-local-test-${process.pid}`;
     const started = Date.now();
-    const result = await ws.exec(`(exec -a ${marker}-child sleep 300) & trap '' TERM; exec -a ${marker}-parent sleep 300`, { timeoutMs: 500 });
+    const result = await ws.exec(
+      `(exec -a ${marker}-child sleep 300) & trap '' TERM; exec -a ${marker}-parent sleep 300`,
+      { timeoutMs: 500 },
+    );
     expect(result.timedOut).toBe(true);
     expect(result.exitCode).toBeUndefined();
     expect(Date.now() - started).toBeLessThan(10_000);
@@ -95,7 +108,10 @@ describe('local provider', () => {
   it('rewrites Harbor paths inside uploaded text files', async () => {
     const provider = createLocalProvider();
     const task = await loadTaskOrThrow(await makeTask('FROM x\nWORKDIR /app\n'));
-    const ws = await provider.createWorkspace(await provider.prepare(task, { jobId: 'j', forceBuild: false, log: () => undefined }), { jobId: 'j', trialId: 't', trialName: 'upload' });
+    const ws = await provider.createWorkspace(
+      await provider.prepare(task, { jobId: 'j', forceBuild: false, log: () => undefined }),
+      { jobId: 'j', trialId: 't', trialName: 'upload' },
+    );
     try {
       await ws.upload(task.paths.testsDir, ws.paths.tests);
       const uploaded = await readFile(join(ws.paths.tests, 'test.sh'), 'utf8');

@@ -1,9 +1,9 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { InfraError } from '../../src/errors.js';
-import { runInProcessGroup } from '../../src/environments/process.js';
+import { runInProcessGroup } from '../../src/util/process-group.js';
 import { helperLauncher } from '../../src/environments/spawner.js';
+import { InfraError } from '../../src/errors.js';
 import { tempDir } from '../helpers/trials.js';
 
 /** Direct children of this process whose command line says they are the spawn helper. */
@@ -15,7 +15,8 @@ function helperPids(): number[] {
       const status = readFileSync(`/proc/${entry}/status`, 'utf8');
       const ppid = Number(/^PPid:\s+(\d+)/m.exec(status)?.[1]);
       const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (ppid === process.pid && cmdline.includes('--max-old-space-size=64') && cmdline.includes('-e')) pids.push(Number(entry));
+      if (ppid === process.pid && cmdline.includes('--max-old-space-size=64') && cmdline.includes('-e'))
+        pids.push(Number(entry));
     } catch {
       // gone meanwhile
     }
@@ -45,7 +46,13 @@ function parentOf(pid: number): number {
 
 const run = async (command: string, extra: Partial<Parameters<typeof runInProcessGroup>[1]> = {}) => {
   const cwd = await tempDir('spawner');
-  return runInProcessGroup(command, { cwd, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cwd, GREETING: 'hi' }, killGraceMs: 500, launcher: helperLauncher(), ...extra });
+  return runInProcessGroup(command, {
+    cwd,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cwd, GREETING: 'hi' },
+    killGraceMs: 500,
+    launcher: helperLauncher(),
+    ...extra,
+  });
 };
 
 describe('spawn helper (local provider)', () => {

@@ -1,5 +1,5 @@
-import { execa } from 'execa';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { REPO_ROOT } from './trials.js';
 
 export interface CliRun {
@@ -9,7 +9,10 @@ export interface CliRun {
 }
 
 /** Runs the real CLI in a child process, as a user would. */
-export async function runCli(args: string[], options: { cwd?: string; env?: Record<string, string | undefined>; timeoutMs?: number } = {}): Promise<CliRun> {
+export async function runCli(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string | undefined>; timeoutMs?: number } = {},
+): Promise<CliRun> {
   const result = await execa(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts'), ...args], {
     cwd: options.cwd ?? REPO_ROOT,
     env: { ...options.env, FORCE_COLOR: '0' },

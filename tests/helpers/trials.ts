@@ -8,7 +8,7 @@ import type { TrialResult } from '../../src/results/schema.js';
 import { loadTaskOrThrow } from '../../src/task/load.js';
 import type { Task } from '../../src/task/types.js';
 import { runTrial } from '../../src/trial/run-trial.js';
-import { Redactor } from '../../src/trial/secrets.js';
+import { Redactor } from '../../src/util/secrets.js';
 
 export const FIXTURES = resolve(import.meta.dirname, '../fixtures');
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
@@ -40,10 +40,21 @@ export async function runOne(options: RunOneOptions): Promise<{ result: TrialRes
   const trialDir = join(resultsDir, `${options.task.name}-${options.arm ?? 'with-skills'}-${options.trialIndex ?? 1}`);
   let prepared: ReturnType<EnvironmentProvider['prepare']> | undefined;
   const result = await runTrial(
-    { jobId: 'test-job', task: options.task, agent: agents[options.agent ?? 'oracle'], arm: options.arm ?? 'with-skills', trialIndex: options.trialIndex ?? 1 },
+    {
+      jobId: 'test-job',
+      task: options.task,
+      agent: agents[options.agent ?? 'oracle'],
+      arm: options.arm ?? 'with-skills',
+      trialIndex: options.trialIndex ?? 1,
+    },
     {
       provider: options.provider,
-      prepare: () => (prepared ??= options.provider.prepare(options.task, { jobId: 'test-job', forceBuild: false, log: () => undefined })),
+      prepare: () =>
+        (prepared ??= options.provider.prepare(options.task, {
+          jobId: 'test-job',
+          forceBuild: false,
+          log: () => undefined,
+        })),
       trialDir,
       env: options.env ?? {},
       redactor: new Redactor(options.secrets ?? []),

@@ -16,6 +16,7 @@ afterEach(async () => {
   for (const tmp of tmpdirs.splice(0)) await cleanupLocal({ baseDir: tmp });
 });
 
+// biome-ignore lint/suspicious/noExplicitAny: test reads of our own JSON files, checked field by field
 async function readJson(path: string): Promise<any> {
   return JSON.parse(await readFile(path, 'utf8'));
 }
@@ -29,7 +30,16 @@ describe('Ctrl-C during eval (real CLI in tmux)', () => {
     // Round-robin plan: quick-a #1, sleepy #1, quick-a #2, sleepy #2, … — at concurrency 2, two quick trials finish, two
     // sleepy ones hang in solve.sh and two trials are still queued when Ctrl-C comes.
     const cli = await TmuxCli.start(
-      ['eval', join(JOB_FIXTURES, 'quick-a'), join(JOB_FIXTURES, 'sleepy'), '--agent=oracle', '--provider=local', '--trials=3', '--concurrency=2', `--results-dir=${results}`],
+      [
+        'eval',
+        join(JOB_FIXTURES, 'quick-a'),
+        join(JOB_FIXTURES, 'sleepy'),
+        '--agent=oracle',
+        '--provider=local',
+        '--trials=3',
+        '--concurrency=2',
+        `--results-dir=${results}`,
+      ],
       { tmpdir: tmp },
     );
     sessions.push(cli);
@@ -61,19 +71,33 @@ describe('Ctrl-C during eval (real CLI in tmux)', () => {
     expect(existsSync(join(jobDir, 'quick-a__oracle__with-skills__3'))).toBe(false);
 
     // The printed command resumes; the sleep is shortened so the resumed trials finish quickly.
-    const resumed = await runCli(['eval', '--resume', jobId, '--results-dir', results, '--env', 'FIXTURE_SLEEP_SEC=0'], { env: { TMPDIR: tmp } });
+    const resumed = await runCli(
+      ['eval', '--resume', jobId, '--results-dir', results, '--env', 'FIXTURE_SLEEP_SEC=0'],
+      { env: { TMPDIR: tmp } },
+    );
     expect(resumed.stderr).toContain(`resuming job ${jobId}`);
     expect(resumed.stderr).toContain('2 already done');
     expect(resumed.exitCode).toBe(0);
-    const dirs = (await readdir(jobDir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
-    expect(dirs).toEqual([1, 2, 3].flatMap((n) => [`quick-a__oracle__with-skills__${n}`, `sleepy__oracle__with-skills__${n}`]).sort());
+    const dirs = (await readdir(jobDir, { withFileTypes: true }))
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
+      .sort();
+    expect(dirs).toEqual(
+      [1, 2, 3].flatMap((n) => [`quick-a__oracle__with-skills__${n}`, `sleepy__oracle__with-skills__${n}`]).sort(),
+    );
     for (const dir of dirs) {
       const result = trialResultSchema.parse(await readJson(join(jobDir, dir, 'result.json')));
       expect(result.status).toBe('passed');
     }
     // Finished trials were kept, not re-run.
-    expect((await readJson(join(jobDir, 'quick-a__oracle__with-skills__1', 'result.json'))).trial_id).toBe(quickFirst.trial_id);
-    expect(await readJson(join(jobDir, 'summary.json'))).toMatchObject({ planned: 6, finished: 6, statuses: { passed: 6 } });
+    expect((await readJson(join(jobDir, 'quick-a__oracle__with-skills__1', 'result.json'))).trial_id).toBe(
+      quickFirst.trial_id,
+    );
+    expect(await readJson(join(jobDir, 'summary.json'))).toMatchObject({
+      planned: 6,
+      finished: 6,
+      statuses: { passed: 6 },
+    });
     expect(await trialRoots(tmp)).toEqual([]);
   });
 
@@ -83,7 +107,14 @@ describe('Ctrl-C during eval (real CLI in tmux)', () => {
     tmpdirs.push(tmp);
     const results = join(work, 'results');
     const cli = await TmuxCli.start(
-      ['eval', join(JOB_FIXTURES, 'stubborn'), '--agent=oracle', '--provider=local', '--trials=1', `--results-dir=${results}`],
+      [
+        'eval',
+        join(JOB_FIXTURES, 'stubborn'),
+        '--agent=oracle',
+        '--provider=local',
+        '--trials=1',
+        `--results-dir=${results}`,
+      ],
       { tmpdir: tmp },
     );
     sessions.push(cli);
@@ -98,7 +129,9 @@ describe('Ctrl-C during eval (real CLI in tmux)', () => {
     expect(await cli.exitCode(10_000)).toBe(130);
     expect(pgrep(stubborn)).toHaveLength(1);
     const screen = await cli.waitForScreen(/Resume with:/, 5_000);
-    expect(screen).toMatch(/forced exit: finished trials are saved in \S+; running trials may have left processes or temp dirs \(skill-eval cleanup removes them\)/);
+    expect(screen).toMatch(
+      /forced exit: finished trials are saved in \S+; running trials may have left processes or temp dirs \(skill-eval cleanup removes them\)/,
+    );
     expect(screen).toMatch(/skill-eval eval --resume \S+ --results-dir /);
 
     // What the message promises: cleanup removes what the forced exit left.

@@ -22,7 +22,12 @@ export async function trialRoots(tmp: string): Promise<string[]> {
   return (await readdir(tmp)).filter((name) => name.startsWith('skill-eval-'));
 }
 
-export async function waitUntil<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: string, intervalMs = 50): Promise<T> {
+export async function waitUntil<T>(
+  probe: () => T | undefined | Promise<T | undefined>,
+  timeoutMs: number,
+  what: string,
+  intervalMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -44,12 +49,17 @@ export class TmuxCli {
     private readonly exitFile: string,
   ) {}
 
-  static async start(args: string[], options: { tmpdir: string; width?: number; height?: number; env?: Record<string, string> }): Promise<TmuxCli> {
+  static async start(
+    args: string[],
+    options: { tmpdir: string; width?: number; height?: number; env?: Record<string, string> },
+  ): Promise<TmuxCli> {
     const dir = await tempDir('tmux');
     const socket = join(dir, 'tmux.sock');
     const exitFile = join(dir, 'exit-code');
     const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
-    const exports = Object.entries({ TMPDIR: options.tmpdir, ...options.env }).map(([k, v]) => `export ${k}=${quote(v)}`);
+    const exports = Object.entries({ TMPDIR: options.tmpdir, ...options.env }).map(
+      ([k, v]) => `export ${k}=${quote(v)}`,
+    );
     const script = [
       '#!/usr/bin/env bash',
       'unset CI',
@@ -65,7 +75,18 @@ export class TmuxCli {
     await mkdir(options.tmpdir, { recursive: true });
     // exec: the pane's shell would otherwise die of the Ctrl-C meant for the CLI and take the pane with it.
     // -u: the display's · and … survive whatever locale the test runs under.
-    execFileSync('tmux', ['-u', '-S', socket, 'new-session', '-d', '-x', String(options.width ?? 160), '-y', String(options.height ?? 40), `exec ${quote(scriptPath)}`]);
+    execFileSync('tmux', [
+      '-u',
+      '-S',
+      socket,
+      'new-session',
+      '-d',
+      '-x',
+      String(options.width ?? 160),
+      '-y',
+      String(options.height ?? 40),
+      `exec ${quote(scriptPath)}`,
+    ]);
     return new TmuxCli(dir, socket, exitFile);
   }
 
@@ -82,17 +103,25 @@ export class TmuxCli {
   async waitForScreen(pattern: RegExp, timeoutMs: number): Promise<string> {
     let last = '';
     try {
-      return await waitUntil(() => {
-        last = this.capture();
-        return pattern.test(last) ? last : undefined;
-      }, timeoutMs, `${pattern} on the screen`);
+      return await waitUntil(
+        () => {
+          last = this.capture();
+          return pattern.test(last) ? last : undefined;
+        },
+        timeoutMs,
+        `${pattern} on the screen`,
+      );
     } catch (error) {
       throw new Error(`${(error as Error).message}; last screen:\n${last}`);
     }
   }
 
   async exitCode(timeoutMs: number): Promise<number> {
-    const text = await waitUntil(async () => (existsSync(this.exitFile) ? (await readFile(this.exitFile, 'utf8')).trim() || undefined : undefined), timeoutMs, 'the CLI to exit');
+    const text = await waitUntil(
+      async () => (existsSync(this.exitFile) ? (await readFile(this.exitFile, 'utf8')).trim() || undefined : undefined),
+      timeoutMs,
+      'the CLI to exit',
+    );
     return Number(text);
   }
 

@@ -16,7 +16,10 @@ const plan: JobConfig = {
   pass_threshold: 1,
 };
 
-async function writeJob(jobsDir: string, options: { results: string[]; summaryFinished?: number; reports?: string[] }): Promise<string> {
+async function writeJob(
+  jobsDir: string,
+  options: { results: string[]; summaryFinished?: number; reports?: string[] },
+): Promise<string> {
   const jobDir = join(jobsDir, plan.job_id);
   await mkdir(jobDir, { recursive: true });
   await writeFile(join(jobDir, 'job.json'), JSON.stringify(plan));
@@ -24,7 +27,11 @@ async function writeJob(jobsDir: string, options: { results: string[]; summaryFi
     await mkdir(join(jobDir, `quick-a__oracle__with-skills__${i + 1}`), { recursive: true });
     await writeFile(join(jobDir, `quick-a__oracle__with-skills__${i + 1}`, 'result.json'), JSON.stringify({ status }));
   }
-  if (options.summaryFinished !== undefined) await writeFile(join(jobDir, 'summary.json'), JSON.stringify({ job_id: plan.job_id, planned: 2, finished: options.summaryFinished, reports: options.reports }));
+  if (options.summaryFinished !== undefined)
+    await writeFile(
+      join(jobDir, 'summary.json'),
+      JSON.stringify({ job_id: plan.job_id, planned: 2, finished: options.summaryFinished, reports: options.reports }),
+    );
   return jobDir;
 }
 
@@ -42,7 +49,11 @@ describe('findResumableJob', () => {
 
   it('leaves a finished job alone, but resumes one whose run was killed after its last trial, before the summary caught up or the reports were written', async () => {
     const done = await tempDir('resumable-done');
-    await writeJob(done, { results: ['passed', 'failed'], summaryFinished: 2, reports: ['../../quick-a_2026-11-24T19-30-00Z.json'] });
+    await writeJob(done, {
+      results: ['passed', 'failed'],
+      summaryFinished: 2,
+      reports: ['../../quick-a_2026-11-24T19-30-00Z.json'],
+    });
     expect(await findResumableJob(done, plan)).toBeUndefined();
     // The summary counts every trial but lists no reports: killed before writing them.
     const unreported = await tempDir('resumable-unreported');

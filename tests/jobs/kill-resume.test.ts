@@ -1,4 +1,3 @@
-import { mulberry32 } from '../../src/util/random.js';
 import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -8,10 +7,10 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { cleanupLocal } from '../../src/environments/local-cleanup.js';
 import { trialResultSchema } from '../../src/results/schema.js';
+import { mulberry32 } from '../../src/util/random.js';
 import { runCli } from '../helpers/cli.js';
 import { REPO_ROOT, tempDir } from '../helpers/trials.js';
 import { JOB_FIXTURES, pgrep, trialRoots } from './helpers.js';
-
 
 const KILLS = 20;
 /** Most kills land while trials run: up to this long after the plan is announced (a trial takes 0.5–1 s). */
@@ -26,9 +25,17 @@ interface KillPoint {
 }
 
 /** Runs the CLI until it exits or the kill point comes, then SIGKILLs it. */
-async function runAndMaybeKill(args: string[], env: NodeJS.ProcessEnv, at: KillPoint): Promise<{ killed: boolean; exitCode: number | null; stdout: string; stderr: string; plannedAfterMs?: number }> {
+async function runAndMaybeKill(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  at: KillPoint,
+): Promise<{ killed: boolean; exitCode: number | null; stdout: string; stderr: string; plannedAfterMs?: number }> {
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts'), ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts'), ...args], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -51,11 +58,18 @@ async function runAndMaybeKill(args: string[], env: NodeJS.ProcessEnv, at: KillP
   return { killed: true, exitCode: null, stdout, stderr, plannedAfterMs };
 }
 
-const PLANNED = ['quick-a', 'quick-b'].flatMap((task) => ['with-skills', 'no-skills'].flatMap((arm) => [1, 2, 3].map((n) => `${task}__oracle__${arm}__${n}`))).sort();
+const PLANNED = ['quick-a', 'quick-b']
+  .flatMap((task) =>
+    ['with-skills', 'no-skills'].flatMap((arm) => [1, 2, 3].map((n) => `${task}__oracle__${arm}__${n}`)),
+  )
+  .sort();
 
 /** A completed job holds exactly the planned trials, each with one valid result, and a summary that agrees. */
 async function expectCompleteJob(jobDir: string, jobId: string): Promise<void> {
-  const trialDirs = (await readdir(jobDir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const trialDirs = (await readdir(jobDir, { withFileTypes: true }))
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   expect(trialDirs, jobId).toEqual(PLANNED);
   const trialIds = new Set<string>();
   for (const dir of trialDirs) {
@@ -67,7 +81,8 @@ async function expectCompleteJob(jobDir: string, jobId: string): Promise<void> {
   const summary = JSON.parse(await readFile(join(jobDir, 'summary.json'), 'utf8'));
   expect(summary).toMatchObject({ job_id: jobId, planned: 12, finished: 12, statuses: { passed: 12 } });
   expect(summary.cells).toHaveLength(4);
-  for (const cell of summary.cells) expect(cell).toMatchObject({ trials: 3, passed: 3, failed: 0, errors: 0, pass_rate: 1 });
+  for (const cell of summary.cells)
+    expect(cell).toMatchObject({ trials: 3, passed: 3, failed: 0, errors: 0, pass_rate: 1 });
 }
 
 /** The job directory a completed run reports (`job: <dir>` under the table). */
@@ -88,12 +103,27 @@ describe('kill -9 at random points, then resume', () => {
     const jobsDir = join(results, 'jobs');
     // The same command every time, no job name: each run resumes the unfinished job with this plan
     // (2 tasks × 2 arms × 3 trials). Once a run completes it, the next run starts a fresh job for the next kills.
-    const args = ['eval', join(JOB_FIXTURES, 'quick-a'), join(JOB_FIXTURES, 'quick-b'), '--agent=oracle', '--provider=local', '--compare', '--trials=3', '--concurrency=2', `--results-dir=${results}`];
+    const args = [
+      'eval',
+      join(JOB_FIXTURES, 'quick-a'),
+      join(JOB_FIXTURES, 'quick-b'),
+      '--agent=oracle',
+      '--provider=local',
+      '--compare',
+      '--trials=3',
+      '--concurrency=2',
+      `--results-dir=${results}`,
+    ];
     const env = { ...process.env, TMPDIR: tmp, CI: 'true', FORCE_COLOR: '0' };
     const progress = async (): Promise<string> => {
       if (!existsSync(jobsDir)) return 'no job yet';
       const counts = await Promise.all(
-        (await readdir(jobsDir)).sort().map(async (job) => `${(await readdir(join(jobsDir, job))).filter((d) => existsSync(join(jobsDir, job, d, 'result.json'))).length}`),
+        (await readdir(jobsDir))
+          .sort()
+          .map(
+            async (job) =>
+              `${(await readdir(join(jobsDir, job))).filter((d) => existsSync(join(jobsDir, job, d, 'result.json'))).length}`,
+          ),
       );
       return `results per job: ${counts.join(', ')}`;
     };
@@ -104,13 +134,18 @@ describe('kill -9 at random points, then resume', () => {
     let kills = 0;
     for (let run = 1; kills < KILLS; run++) {
       expect(run, 'runs needed for the kills').toBeLessThanOrEqual(3 * KILLS);
-      const at: KillPoint = random() < STARTUP_SHARE ? { phase: 'startup', ms: Math.round(random() * startupMs) } : { phase: 'running', ms: Math.round(random() * RUNNING_WINDOW_MS) };
+      const at: KillPoint =
+        random() < STARTUP_SHARE
+          ? { phase: 'startup', ms: Math.round(random() * startupMs) }
+          : { phase: 'running', ms: Math.round(random() * RUNNING_WINDOW_MS) };
       const outcome = await runAndMaybeKill(args, env, at);
       if (outcome.plannedAfterMs !== undefined) startupMs = outcome.plannedAfterMs;
       // kill -9 leaves the local provider's process groups and trial roots: clear them as `skill-eval cleanup` does.
       const cleaned = await cleanupLocal({ baseDir: tmp });
       const when = `${at.ms} ms after ${at.phase === 'startup' ? 'start' : 'the plan'}`;
-      log.push(`run ${run}: ${outcome.killed ? `killed ${when}` : `finished before ${when}`}; ${await progress()}; cleanup killed ${cleaned.processesKilled} processes, removed ${cleaned.directoriesRemoved} roots`);
+      log.push(
+        `run ${run}: ${outcome.killed ? `killed ${when}` : `finished before ${when}`}; ${await progress()}; cleanup killed ${cleaned.processesKilled} processes, removed ${cleaned.directoriesRemoved} roots`,
+      );
       if (outcome.killed) {
         kills += 1;
       } else {

@@ -13,14 +13,29 @@ describe('eval progress on a terminal (real CLI in tmux)', () => {
     const work = await tempDir('progress-tty');
     const results = join(work, 'results');
     const cli = await TmuxCli.start(
-      ['eval', 'superlint_demo', 'csv_report_demo', '--agent=oracle', '--provider=local', '--compare', '--trials=3', '--concurrency=2', `--results-dir=${results}`],
+      [
+        'eval',
+        'superlint_demo',
+        'csv_report_demo',
+        '--agent=oracle',
+        '--provider=local',
+        '--compare',
+        '--trials=3',
+        '--concurrency=2',
+        `--results-dir=${results}`,
+      ],
       { tmpdir: join(work, 'tmp') },
     );
     sessions.push(cli);
 
     // A frame taken after some trials finished and while others run: done/total, running count, ETA, passes per arm, errors, running trials.
-    const live = await cli.waitForScreen(/(?:[1-9]|1[01])\/12 done · [12] running[\s\S]*running\n\s+\S+ · oracle · (with|no)-skills #\d\s+\w+\s+\d+\.\ds/, 60_000);
-    expect(live).toMatch(/skill-eval {2}\[[#-]{20}\] \d+\/12 done · [12] running · elapsed \d+\.\ds · ETA (…|\d+\.\ds)/);
+    const live = await cli.waitForScreen(
+      /(?:[1-9]|1[01])\/12 done · [12] running[\s\S]*running\n\s+\S+ · oracle · (with|no)-skills #\d\s+\w+\s+\d+\.\ds/,
+      60_000,
+    );
+    expect(live).toMatch(
+      /skill-eval {2}\[[#-]{20}\] \d+\/12 done · [12] running · elapsed \d+\.\ds · ETA (…|\d+\.\ds)/,
+    );
     expect(live).toMatch(/passed {3}.*(with-skills|no-skills) \d\/\d/);
     expect(live).toMatch(/errors {3}infra 0 · verifier 0/);
     expect(live).not.toMatch(/\[\d+\/12\] superlint_demo/); // not the plain line-per-trial output

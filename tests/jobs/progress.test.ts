@@ -2,13 +2,20 @@ import { Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { Arm } from '../../src/agents/types.js';
-import { createLiveProgress, formatDuration, LiveProgressState } from '../../src/jobs/progress-live.js';
 import { chooseProgressMode, createProgressReporter } from '../../src/jobs/progress.js';
+import { createLiveProgress, formatDuration, LiveProgressState } from '../../src/jobs/progress-live.js';
 import { handleCancelSignals } from '../../src/jobs/signals.js';
-import { trialResultSchema, type TrialResult, type TrialStatus } from '../../src/results/schema.js';
-import { Redactor } from '../../src/trial/secrets.js';
+import { type TrialResult, type TrialStatus, trialResultSchema } from '../../src/results/schema.js';
+import { Redactor } from '../../src/util/secrets.js';
 
-function result(task: string, arm: Arm, index: number, status: TrialStatus, totalMs: number, message?: string): TrialResult {
+function result(
+  task: string,
+  arm: Arm,
+  index: number,
+  status: TrialStatus,
+  totalMs: number,
+  message?: string,
+): TrialResult {
   // Parsed, so the fixtures stay valid results as the schema evolves.
   return trialResultSchema.parse({
     schema: 'skill-eval/trial-result@1',
@@ -61,10 +68,24 @@ describe('LiveProgressState', () => {
   it('counts done/total, passes per arm and errors; shows running trials with phase and elapsed time', () => {
     const state = new LiveProgressState(2, 0);
     // One trial from an earlier run of the job, before the plan is announced.
-    state.apply({ type: 'trial-end', name: 'a__oracle__with-skills__1', result: result('a', 'with-skills', 1, 'passed', 10_000), resumed: true }, 0);
+    state.apply(
+      {
+        type: 'trial-end',
+        name: 'a__oracle__with-skills__1',
+        result: result('a', 'with-skills', 1, 'passed', 10_000),
+        resumed: true,
+      },
+      0,
+    );
     state.apply({ type: 'planned', total: 8, alreadyDone: 1 }, 0);
-    state.apply({ type: 'trial-start', name: 'a__oracle__no-skills__1', task: 'a', arm: 'no-skills', agent: 'oracle' }, 1_000);
-    state.apply({ type: 'trial-start', name: 'b__oracle__with-skills__1', task: 'b', arm: 'with-skills', agent: 'oracle' }, 1_000);
+    state.apply(
+      { type: 'trial-start', name: 'a__oracle__no-skills__1', task: 'a', arm: 'no-skills', agent: 'oracle' },
+      1_000,
+    );
+    state.apply(
+      { type: 'trial-start', name: 'b__oracle__with-skills__1', task: 'b', arm: 'with-skills', agent: 'oracle' },
+      1_000,
+    );
     state.apply({ type: 'trial-phase', name: 'a__oracle__no-skills__1', phase: 'agent' }, 1_500);
     state.apply({ type: 'trial-phase', name: 'b__oracle__with-skills__1', phase: 'verifier' }, 2_000);
     const screen = state.render(4_200, { width: 120, height: 30 });
@@ -79,25 +100,59 @@ describe('LiveProgressState', () => {
     expect(screen).toContain('\n    b · oracle · with-skills #1  verifier  3.2s');
   });
 
-  it('estimates the remaining time from this run\'s trials, keeps errors above the display, and ends without the running list', () => {
+  it("estimates the remaining time from this run's trials, keeps errors above the display, and ends without the running list", () => {
     const state = new LiveProgressState(4, 0);
     state.apply({ type: 'planned', total: 10, alreadyDone: 0 }, 0);
     expect(state.etaMs()).toBeUndefined();
     expect(state.render(0, { width: 120, height: 30 })).toContain('ETA …');
-    for (const [i, arm, status, ms] of [[1, 'with-skills', 'passed', 2_000], [1, 'no-skills', 'failed', 4_000]] as const) {
+    for (const [i, arm, status, ms] of [
+      [1, 'with-skills', 'passed', 2_000],
+      [1, 'no-skills', 'failed', 4_000],
+    ] as const) {
       state.apply({ type: 'trial-start', name: `t__oracle__${arm}__${i}`, task: 't', arm, agent: 'oracle' }, 0);
-      expect(state.apply({ type: 'trial-end', name: `t__oracle__${arm}__${i}`, result: result('t', arm, i, status, ms), resumed: false }, ms)).toEqual([]);
+      expect(
+        state.apply(
+          {
+            type: 'trial-end',
+            name: `t__oracle__${arm}__${i}`,
+            result: result('t', arm, i, status, ms),
+            resumed: false,
+          },
+          ms,
+        ),
+      ).toEqual([]);
     }
     // mean 3 s × 8 remaining / 4 at once
     expect(state.etaMs()).toBe(6_000);
-    const kept = state.apply({ type: 'trial-end', name: 't__oracle__with-skills__2', result: result('t', 'with-skills', 2, 'infra_error', 3_000, 'docker daemon went away'), resumed: false }, 5_000);
+    const kept = state.apply(
+      {
+        type: 'trial-end',
+        name: 't__oracle__with-skills__2',
+        result: result('t', 'with-skills', 2, 'infra_error', 3_000, 'docker daemon went away'),
+        resumed: false,
+      },
+      5_000,
+    );
     expect(kept).toEqual(['t · oracle · with-skills #2 infra_error no reward (3.0s) — docker daemon went away']);
-    expect(state.apply({ type: 'trial-end', name: 't__oracle__no-skills__2', result: result('t', 'no-skills', 2, 'verifier_error', 3_000), resumed: false }, 5_000)).toHaveLength(1);
+    expect(
+      state.apply(
+        {
+          type: 'trial-end',
+          name: 't__oracle__no-skills__2',
+          result: result('t', 'no-skills', 2, 'verifier_error', 3_000),
+          resumed: false,
+        },
+        5_000,
+      ),
+    ).toHaveLength(1);
     expect(state.apply({ type: 'log', task: 't', line: 'Step 1/3' }, 5_000)).toEqual(['  [t] Step 1/3']);
     // Fewer trials left than slots: they run side by side, so the estimate is one mean duration.
     const small = new LiveProgressState(8, 0);
     small.apply({ type: 'planned', total: 3, alreadyDone: 0 }, 0);
-    small.apply({ type: 'trial-end', name: 'x', result: result('x', 'no-skills', 1, 'passed', 5_000), resumed: false }, 0);
+    small.apply(
+      { type: 'trial-end', name: 'x', result: result('x', 'no-skills', 1, 'passed', 5_000), resumed: false },
+      0,
+    );
     expect(small.etaMs()).toBe(5_000);
 
     const live = state.render(6_000, { width: 120, height: 30 });
@@ -113,7 +168,17 @@ describe('LiveProgressState', () => {
   it('fits the terminal: long lines are cut, and running trials beyond the screen height are summarised', () => {
     const state = new LiveProgressState(20, 0);
     state.apply({ type: 'planned', total: 20, alreadyDone: 0 }, 0);
-    for (let i = 1; i <= 20; i++) state.apply({ type: 'trial-start', name: `a_very_long_task_name_indeed__oracle__with-skills__${i}`, task: 'a_very_long_task_name_indeed', arm: 'with-skills', agent: 'oracle' }, 0);
+    for (let i = 1; i <= 20; i++)
+      state.apply(
+        {
+          type: 'trial-start',
+          name: `a_very_long_task_name_indeed__oracle__with-skills__${i}`,
+          task: 'a_very_long_task_name_indeed',
+          arm: 'with-skills',
+          agent: 'oracle',
+        },
+        0,
+      );
     const screen = state.render(1_000, { width: 40, height: 12 });
     const lines = screen.split('\n');
     expect(lines.length).toBeLessThanOrEqual(12);
@@ -132,13 +197,29 @@ describe('createLiveProgress', () => {
   it('redraws in place, keeps notes and errors above the display, redacts secrets, and leaves the final frame', async () => {
     const terminal = fakeTerminal();
     const secret = 'sk-live-0123456789';
-    const progress = createLiveProgress({ stream: terminal.stream, redactor: new Redactor([secret]), concurrency: 2, intervalMs: 10 });
+    const progress = createLiveProgress({
+      stream: terminal.stream,
+      redactor: new Redactor([secret]),
+      concurrency: 2,
+      intervalMs: 10,
+    });
     progress.onEvent({ type: 'planned', total: 2, alreadyDone: 0 });
-    progress.onEvent({ type: 'trial-start', name: `t__oracle__with-skills__1`, task: 't', arm: 'with-skills', agent: 'oracle' });
+    progress.onEvent({
+      type: 'trial-start',
+      name: `t__oracle__with-skills__1`,
+      task: 't',
+      arm: 'with-skills',
+      agent: 'oracle',
+    });
     progress.onEvent({ type: 'log', task: 't', line: `pulling with token ${secret}` });
     await delay(40);
     progress.note('stopping: no new trials');
-    progress.onEvent({ type: 'trial-end', name: 't__oracle__with-skills__1', result: result('t', 'with-skills', 1, 'infra_error', 100, `auth failed for ${secret}`), resumed: false });
+    progress.onEvent({
+      type: 'trial-end',
+      name: 't__oracle__with-skills__1',
+      result: result('t', 'with-skills', 1, 'infra_error', 100, `auth failed for ${secret}`),
+      resumed: false,
+    });
     progress.stop({ cancelled: true });
     progress.stop(); // idempotent
     const output = terminal.output();
@@ -159,15 +240,30 @@ describe('createLiveProgress', () => {
 describe('createProgressReporter', () => {
   it('writes one redacted line per finished trial in lines mode and nothing in quiet mode', () => {
     const lines = fakeTerminal();
-    const reporter = createProgressReporter('lines', { redactor: new Redactor(['hunter22']), concurrency: 1, stream: lines.stream });
+    const reporter = createProgressReporter('lines', {
+      redactor: new Redactor(['hunter22']),
+      concurrency: 1,
+      stream: lines.stream,
+    });
     reporter.onEvent({ type: 'planned', total: 1, alreadyDone: 0 });
-    reporter.onEvent({ type: 'trial-end', name: 't', result: result('t', 'no-skills', 1, 'passed', 1_200), resumed: false });
+    reporter.onEvent({
+      type: 'trial-end',
+      name: 't',
+      result: result('t', 'no-skills', 1, 'passed', 1_200),
+      resumed: false,
+    });
     reporter.note('stopping because of hunter22');
     reporter.stop();
-    expect(lines.output()).toBe('1 trials planned\n[1/1] t oracle no-skills #1 passed reward=1 (1.2s)\nstopping because of [REDACTED]\n');
+    expect(lines.output()).toBe(
+      '1 trials planned\n[1/1] t oracle no-skills #1 passed reward=1 (1.2s)\nstopping because of [REDACTED]\n',
+    );
 
     const quiet = fakeTerminal();
-    const silent = createProgressReporter('quiet', { redactor: new Redactor([]), concurrency: 1, stream: quiet.stream });
+    const silent = createProgressReporter('quiet', {
+      redactor: new Redactor([]),
+      concurrency: 1,
+      stream: quiet.stream,
+    });
     silent.onEvent({ type: 'planned', total: 1, alreadyDone: 0 });
     silent.note('stopping');
     silent.stop();
@@ -179,7 +275,11 @@ describe('handleCancelSignals', () => {
   it('cancels on the first signal, forces on the second, and restores the default when disposed', async () => {
     const calls: string[] = [];
     const before = process.listenerCount('SIGUSR2');
-    const dispose = handleCancelSignals({ onCancel: (s) => calls.push(`cancel ${s}`), onForce: (s) => calls.push(`force ${s}`), signals: ['SIGUSR2'] });
+    const dispose = handleCancelSignals({
+      onCancel: (s) => calls.push(`cancel ${s}`),
+      onForce: (s) => calls.push(`force ${s}`),
+      signals: ['SIGUSR2'],
+    });
     process.kill(process.pid, 'SIGUSR2');
     await delay(50);
     process.kill(process.pid, 'SIGUSR2');

@@ -4,7 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { isTrialResult } from '../../src/results/read-batch.js';
 import { ARMS, TRIAL_STATUSES, trialResultSchema } from '../../src/results/schema.js';
 
-const FIXTURE = resolve(import.meta.dirname, '../fixtures/results/jobs/demo-job/superlint_demo__claude-code-claude-sonnet-4-5__no-skills__4/result.json');
+const FIXTURE = resolve(
+  import.meta.dirname,
+  '../fixtures/results/jobs/demo-job/superlint_demo__claude-code-claude-sonnet-4-5__no-skills__4/result.json',
+);
 
 type Json = Record<string, unknown>;
 
@@ -19,7 +22,14 @@ async function fullResult(): Promise<Json> {
     usage: { ...(result.usage as Json), costUsd: 0.1, costEstimated: true, turns: 4 },
     skills: [{ name: 's', description: 'd', fileCount: 1, bytes: 10, sha256: 'abc' }],
     skills_activated: ['s'],
-    limits: { cpus: 'enforced', memory: 'not enforced', storage: 'not applicable', pids: 'enforced', network: 'enforced', notes: ['n'] },
+    limits: {
+      cpus: 'enforced',
+      memory: 'not enforced',
+      storage: 'not applicable',
+      pids: 'enforced',
+      network: 'enforced',
+      notes: ['n'],
+    },
     retries: [{ attempt: 1, status: 'infra_error', message: 'm', at: '2025-06-01T10:00:00.000Z' }],
   };
 }
@@ -27,12 +37,18 @@ async function fullResult(): Promise<Json> {
 /** Every path to a value (object keys and array items), depth first. */
 function paths(value: unknown, prefix: (string | number)[] = []): (string | number)[][] {
   const found: (string | number)[][] = [];
-  if (Array.isArray(value)) value.forEach((item, index) => found.push([...prefix, index], ...paths(item, [...prefix, index])));
-  else if (typeof value === 'object' && value !== null) for (const [key, item] of Object.entries(value)) found.push([...prefix, key], ...paths(item, [...prefix, key]));
+  if (Array.isArray(value)) {
+    for (const [index, item] of value.entries()) found.push([...prefix, index], ...paths(item, [...prefix, index]));
+  } else if (typeof value === 'object' && value !== null)
+    for (const [key, item] of Object.entries(value)) found.push([...prefix, key], ...paths(item, [...prefix, key]));
   return found;
 }
 
-function withValue(root: Json, path: (string | number)[], replace: (parent: Record<string | number, unknown>, key: string | number) => void): Json {
+function withValue(
+  root: Json,
+  path: (string | number)[],
+  replace: (parent: Record<string | number, unknown>, key: string | number) => void,
+): Json {
   const copy = structuredClone(root);
   let parent = copy as Record<string | number, unknown>;
   for (const key of path.slice(0, -1)) parent = parent[key] as Record<string | number, unknown>;
@@ -40,7 +56,24 @@ function withValue(root: Json, path: (string | number)[], replace: (parent: Reco
   return copy;
 }
 
-const REPLACEMENTS: unknown[] = [null, 'x', '', 0, -1, 1.5, 2 ** 53, Number.POSITIVE_INFINITY, true, [], {}, ['x'], { a: 1 }, 'passed', 'enforced', 'infra'];
+const REPLACEMENTS: unknown[] = [
+  null,
+  'x',
+  '',
+  0,
+  -1,
+  1.5,
+  2 ** 53,
+  Number.POSITIVE_INFINITY,
+  true,
+  [],
+  {},
+  ['x'],
+  { a: 1 },
+  'passed',
+  'enforced',
+  'infra',
+];
 
 describe('isTrialResult, the hand-written twin of trialResultSchema', () => {
   it('accepts the fixture with and without its optional fields', async () => {
@@ -60,12 +93,17 @@ describe('isTrialResult, the hand-written twin of trialResultSchema', () => {
           if (Array.isArray(parent)) parent.splice(Number(key), 1);
           else delete parent[key];
         }),
-        ...REPLACEMENTS.map((replacement) => withValue(full, path, (parent, key) => void (parent[key] = replacement))),
+        ...REPLACEMENTS.map((replacement) =>
+          withValue(full, path, (parent, key) => {
+            parent[key] = replacement;
+          }),
+        ),
       ];
       for (const variant of variants) {
         cases++;
         const expected = trialResultSchema.safeParse(variant).success;
-        if (isTrialResult(variant) !== expected) disagreements.push(`${path.join('.')} → ${JSON.stringify(variant).slice(0, 80)}: schema says ${expected}`);
+        if (isTrialResult(variant) !== expected)
+          disagreements.push(`${path.join('.')} → ${JSON.stringify(variant).slice(0, 80)}: schema says ${expected}`);
       }
     }
     expect(cases).toBeGreaterThan(1000);
@@ -80,7 +118,11 @@ describe('isTrialResult, the hand-written twin of trialResultSchema', () => {
 
   it('accepts unknown keys, as the schema (which strips them) does', async () => {
     const full = await fullResult();
-    const extended = { ...full, future_field: { anything: [1, null] }, timings: { ...(full.timings as Json), extra: 'x' } };
+    const extended = {
+      ...full,
+      future_field: { anything: [1, null] },
+      timings: { ...(full.timings as Json), extra: 'x' },
+    };
     expect(trialResultSchema.safeParse(extended).success).toBe(true);
     expect(isTrialResult(extended)).toBe(true);
   });

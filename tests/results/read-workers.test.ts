@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../../bench/analyze/generate.js';
-import { readResults, type ReadOptions, type ReadSummary, type TrialRecord } from '../../src/results/read.js';
+import { type ReadOptions, type ReadSummary, readResults, type TrialRecord } from '../../src/results/read.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const FIXTURES = resolve(import.meta.dirname, '../fixtures/results');
@@ -34,7 +34,11 @@ describe('readResults with worker threads', () => {
     await generate(join(dir, 'generated'), GENERATED);
     // Beside the generated trials: the fixtures (a broken file, a legacy report, a job config, a report file) and a copy (duplicates).
     await cp(FIXTURES, join(dir, 'fixtures'), { recursive: true });
-    await cp(join(FIXTURES, 'jobs/demo-job/data_cleanup__claude-code-claude-sonnet-4-5__no-skills__1'), join(dir, 'copy/trial'), { recursive: true });
+    await cp(
+      join(FIXTURES, 'jobs/demo-job/data_cleanup__claude-code-claude-sonnet-4-5__no-skills__1'),
+      join(dir, 'copy/trial'),
+      { recursive: true },
+    );
   }, 120_000);
 
   afterAll(async () => {
@@ -46,11 +50,20 @@ describe('readResults with worker threads', () => {
     const parallel = await readAll([FIXTURES], WORKERS_ONLY);
     expect(parallel.summary.threads).toMatchObject({ workers: 2, filesOnMainThread: 0 });
     expect(parallel.summary.threads!.filesByWorkers).toBeGreaterThanOrEqual(parallel.summary.filesRead);
-    expect(reference.summary.threads).toEqual({ workers: 0, filesByWorkers: 0, filesOnMainThread: reference.summary.threads!.filesOnMainThread });
+    expect(reference.summary.threads).toEqual({
+      workers: 0,
+      filesByWorkers: 0,
+      filesOnMainThread: reference.summary.threads!.filesOnMainThread,
+    });
     expect(counts(parallel.summary)).toEqual(counts(reference.summary));
     expect(parallel.summary.trialResults).toBe(20);
     expect(parallel.summary.legacyTrials).toBe(3);
-    expect(parallel.summary.problems).toEqual([{ file: join(FIXTURES, 'jobs/demo-job/broken-trial/result.json'), reason: expect.stringMatching(/^not valid JSON/) }]);
+    expect(parallel.summary.problems).toEqual([
+      {
+        file: join(FIXTURES, 'jobs/demo-job/broken-trial/result.json'),
+        reason: expect.stringMatching(/^not valid JSON/),
+      },
+    ]);
     // Same records in the same order: the report does not depend on the threads' timing.
     expect(parallel.records).toEqual(reference.records);
   });
@@ -132,7 +145,10 @@ describe('readResults from compiled JavaScript', () => {
       ].join('\n'),
     );
     // Plain node: no tsx loader anywhere in the process.
-    const { stdout } = await promisify(execFile)(process.execPath, [script], { cwd: out, env: { ...process.env, NODE_OPTIONS: '' } });
+    const { stdout } = await promisify(execFile)(process.execPath, [script], {
+      cwd: out,
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
     const compiled = JSON.parse(stdout) as { summary: ReadSummary; records: TrialRecord[] };
     const reference = await readAll([FIXTURES], { workers: 0 });
     expect(compiled.summary.threads).toMatchObject({ workers: 2, filesOnMainThread: 0 });

@@ -1,4 +1,4 @@
-import { mkdtemp, mkdir, rm, writeFile, cp, symlink } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -29,13 +29,18 @@ describe('readResults on the fixtures', () => {
   it('reports the broken file with its reason and carries on', async () => {
     const { summary } = await readAll([FIXTURES]);
     expect(summary.problems).toEqual([
-      { file: join(FIXTURES, 'jobs/demo-job/broken-trial/result.json'), reason: expect.stringMatching(/^not valid JSON/) },
+      {
+        file: join(FIXTURES, 'jobs/demo-job/broken-trial/result.json'),
+        reason: expect.stringMatching(/^not valid JSON/),
+      },
     ]);
   });
 
   it('maps a trial result to a record with its provenance', async () => {
     const { records } = await readAll([FIXTURES]);
-    const timeout = records.find((record) => record.trialName === 'superlint_demo__claude-code-claude-sonnet-4-5__no-skills__4')!;
+    const timeout = records.find(
+      (record) => record.trialName === 'superlint_demo__claude-code-claude-sonnet-4-5__no-skills__4',
+    )!;
     expect(timeout).toMatchObject({
       source: 'trial-result',
       task: 'superlint_demo',
@@ -54,7 +59,11 @@ describe('readResults on the fixtures', () => {
     const { records } = await readAll([FIXTURES]);
     const legacy = records.filter((record) => record.source === 'legacy-report');
     expect(legacy.map((record) => record.reward)).toEqual([1, 0, 1]);
-    expect(legacy.every((record) => record.arm === 'with-skills' && record.agent === LEGACY_AGENT && record.model === undefined)).toBe(true);
+    expect(
+      legacy.every(
+        (record) => record.arm === 'with-skills' && record.agent === LEGACY_AGENT && record.model === undefined,
+      ),
+    ).toBe(true);
     expect(legacy[0]!.durationMs).toBe(61000);
     expect(legacy[0]!.tokens).toBe(1500);
   });
@@ -66,9 +75,14 @@ describe('readResults on the fixtures', () => {
   });
 
   it('reads a single file named as a root', async () => {
-    const file = join(FIXTURES, 'jobs/demo-job/superlint_demo__claude-code-claude-sonnet-4-5__with-skills__1/result.json');
+    const file = join(
+      FIXTURES,
+      'jobs/demo-job/superlint_demo__claude-code-claude-sonnet-4-5__with-skills__1/result.json',
+    );
     const { records } = await readAll([file]);
-    expect(records.map((record) => record.trialName)).toEqual(['superlint_demo__claude-code-claude-sonnet-4-5__with-skills__1']);
+    expect(records.map((record) => record.trialName)).toEqual([
+      'superlint_demo__claude-code-claude-sonnet-4-5__with-skills__1',
+    ]);
   });
 
   it('reports a missing directory as a problem instead of failing', async () => {
@@ -99,17 +113,25 @@ describe('readResults on edge cases', () => {
 
   it('reports a result.json that breaks the schema, or is not ours, by file and reason', async () => {
     await mkdir(join(dir, 'bad-schema'));
-    await writeFile(join(dir, 'bad-schema/result.json'), JSON.stringify({ schema: 'skill-eval/trial-result@1', task: 'x' }));
+    await writeFile(
+      join(dir, 'bad-schema/result.json'),
+      JSON.stringify({ schema: 'skill-eval/trial-result@1', task: 'x' }),
+    );
     await mkdir(join(dir, 'future'));
     await writeFile(join(dir, 'future/result.json'), JSON.stringify({ schema: 'skill-eval/trial-result@2' }));
     await mkdir(join(dir, 'foreign'));
     await writeFile(join(dir, 'foreign/result.json'), JSON.stringify({ ok: true }));
     const { records, summary } = await readAll([dir]);
     expect(records).toEqual([]);
-    expect(summary.problems.map((problem) => [problem.file.slice(dir.length + 1), problem.reason.split(':')[0]])).toEqual([
+    expect(
+      summary.problems.map((problem) => [problem.file.slice(dir.length + 1), problem.reason.split(':')[0]]),
+    ).toEqual([
       ['bad-schema/result.json', 'invalid trial result'],
       ['foreign/result.json', 'no "schema"'],
-      ['future/result.json', 'unsupported schema skill-eval/trial-result@2 (this version reads skill-eval/trial-result@1)'],
+      [
+        'future/result.json',
+        'unsupported schema skill-eval/trial-result@2 (this version reads skill-eval/trial-result@1)',
+      ],
     ]);
   });
 
@@ -136,13 +158,22 @@ describe('readResults on edge cases', () => {
   });
 
   it('reports an EvalReport-looking file with bad fields', async () => {
-    await writeFile(join(dir, 'old.json'), JSON.stringify({ task: 'x', pass_rate: 0.5, trials: [{ trial_id: 1 }], skills_used: [] }));
+    await writeFile(
+      join(dir, 'old.json'),
+      JSON.stringify({ task: 'x', pass_rate: 0.5, trials: [{ trial_id: 1 }], skills_used: [] }),
+    );
     const { summary } = await readAll([dir]);
-    expect(summary.problems).toEqual([{ file: join(dir, 'old.json'), reason: expect.stringContaining('invalid EvalReport: trials.0.reward') }]);
+    expect(summary.problems).toEqual([
+      { file: join(dir, 'old.json'), reason: expect.stringContaining('invalid EvalReport: trials.0.reward') },
+    ]);
   });
 
   it('reads files larger than its read buffer whole', async () => {
-    const log = Array.from({ length: 6000 }, (_, i) => ({ type: 'command', timestamp: '2024-01-01T00:00:00Z', command: `echo ${'x'.repeat(80)} ${i}` }));
+    const log = Array.from({ length: 6000 }, (_, i) => ({
+      type: 'command',
+      timestamp: '2024-01-01T00:00:00Z',
+      command: `echo ${'x'.repeat(80)} ${i}`,
+    }));
     const trials = [1, 2].map((id) => ({ trial_id: id, reward: id === 1 ? 1 : 0, session_log: log }));
     const text = JSON.stringify({ task: 'big', pass_rate: 0.5, trials, skills_used: ['s'] });
     expect(text.length).toBeGreaterThan(1024 * 1024);
@@ -153,7 +184,15 @@ describe('readResults on edge cases', () => {
   });
 
   it('maps an EvalReport without skills to the no-skills arm', async () => {
-    await writeFile(join(dir, 'old.json'), JSON.stringify({ task: 'x', pass_rate: 0.5, trials: [{ trial_id: 1, reward: 1, session_log: [] }], skills_used: [] }));
+    await writeFile(
+      join(dir, 'old.json'),
+      JSON.stringify({
+        task: 'x',
+        pass_rate: 0.5,
+        trials: [{ trial_id: 1, reward: 1, session_log: [] }],
+        skills_used: [],
+      }),
+    );
     const { records } = await readAll([dir]);
     expect(records).toMatchObject([{ arm: 'no-skills', agent: LEGACY_AGENT, task: 'x', reward: 1 }]);
   });

@@ -18,7 +18,8 @@ async function taskWith(files: Record<string, string>): Promise<string> {
   return dir;
 }
 
-const skill = (name: string, description = `Does ${name} things.`): string => `---\nname: ${name}\ndescription: ${description}\n---\n\n# ${name}\n`;
+const skill = (name: string, description = `Does ${name} things.`): string =>
+  `---\nname: ${name}\ndescription: ${description}\n---\n\n# ${name}\n`;
 
 describe('discoverSkills', () => {
   it('finds skills in both layouts, in name order, with size and hash', async () => {
@@ -45,7 +46,9 @@ describe('discoverSkills', () => {
     const a = await taskWith({ 'skills/same/SKILL.md': skill('same') });
     const b = await taskWith({ 'skills/same/SKILL.md': skill('same') });
     const c = await taskWith({ 'skills/same/SKILL.md': skill('same', 'Something else.') });
-    const [hashA, hashB, hashC] = await Promise.all([a, b, c].map(async (dir) => (await discoverSkills(dir)).skills[0]?.sha256));
+    const [hashA, hashB, hashC] = await Promise.all(
+      [a, b, c].map(async (dir) => (await discoverSkills(dir)).skills[0]?.sha256),
+    );
     expect(hashA).toBe(hashB);
     expect(hashA).not.toBe(hashC);
     expect(hashA).not.toBe(createHash('sha256').update(skill('same')).digest('hex'));
@@ -59,12 +62,20 @@ describe('discoverSkills', () => {
     const { skills, problems } = await discoverSkills(dir, { cwd: dir });
     expect(skills.map((s) => s.layout)).toEqual(['skill-eval']);
     expect(problems).toEqual([
-      expect.objectContaining({ severity: 'error', key: 'name', file: 'environment/skills/shared/SKILL.md', message: expect.stringContaining('skills/shared/SKILL.md') }),
+      expect.objectContaining({
+        severity: 'error',
+        key: 'name',
+        file: 'environment/skills/shared/SKILL.md',
+        message: expect.stringContaining('skills/shared/SKILL.md'),
+      }),
     ]);
   });
 
   it('reports duplicate frontmatter names in different folders', async () => {
-    const dir = await taskWith({ 'skills/one/SKILL.md': skill('same-name'), 'skills/two/SKILL.md': skill('same-name') });
+    const dir = await taskWith({
+      'skills/one/SKILL.md': skill('same-name'),
+      'skills/two/SKILL.md': skill('same-name'),
+    });
     const { problems } = await discoverSkills(dir);
     expect(problems.filter((p) => p.severity === 'error')).toHaveLength(1);
   });
@@ -78,8 +89,15 @@ describe('discoverSkills', () => {
     });
     const { skills, problems } = await discoverSkills(dir, { cwd: dir });
     expect(skills.map((s) => s.name)).toEqual(['good']);
-    expect(problems.filter((p) => p.severity === 'warning').map((p) => p.file).sort()).toEqual(['skills/SKILL.md', 'skills/notes']);
-    expect(problems.filter((p) => p.severity === 'error')).toEqual([expect.objectContaining({ file: 'skills/Bad_Name/SKILL.md', key: 'name' })]);
+    expect(
+      problems
+        .filter((p) => p.severity === 'warning')
+        .map((p) => p.file)
+        .sort(),
+    ).toEqual(['skills/SKILL.md', 'skills/notes']);
+    expect(problems.filter((p) => p.severity === 'error')).toEqual([
+      expect.objectContaining({ file: 'skills/Bad_Name/SKILL.md', key: 'name' }),
+    ]);
   });
 
   it('returns nothing for a task without skills', async () => {
@@ -102,7 +120,9 @@ describe('loadTask with skills', () => {
     const result = await loadTask(dir, { cwd: dir });
     if (!result.ok) throw new Error(JSON.stringify(result.problems));
     expect(result.task.skills.map((s) => s.name)).toEqual(['good', 'plain']);
-    expect(result.task.warnings).toEqual([expect.objectContaining({ file: 'skills/plain/SKILL.md', severity: 'warning' })]);
+    expect(result.task.warnings).toEqual([
+      expect.objectContaining({ file: 'skills/plain/SKILL.md', severity: 'warning' }),
+    ]);
   });
 
   it('fails the task when a skill has an error', async () => {
@@ -110,6 +130,12 @@ describe('loadTask with skills', () => {
     const result = await loadTask(dir, { cwd: dir });
     expect(result.ok).toBe(false);
     if (result.ok) return;
-    expect(result.problems).toEqual([expect.objectContaining({ file: 'skills/broken/SKILL.md', severity: 'error', message: expect.stringContaining('invalid YAML') })]);
+    expect(result.problems).toEqual([
+      expect.objectContaining({
+        file: 'skills/broken/SKILL.md',
+        severity: 'error',
+        message: expect.stringContaining('invalid YAML'),
+      }),
+    ]);
   });
 });

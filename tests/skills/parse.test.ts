@@ -60,19 +60,32 @@ describe('parseSkillMd: names', () => {
     expect(isValidSkillName(name)).toBe(true);
   });
 
-  it.each(['PDF-Tools', '-pdf', 'pdf-', 'pdf--tools', 'pdf_tools', 'pdf tools', '', 'x'.repeat(65)])('rejects %j', (name) => {
-    expect(isValidSkillName(name)).toBe(false);
-    if (name.length < 40) expect(parse(skillMd(`name: ${JSON.stringify(name)}\ndescription: d`)).problems[0]?.found).toBe(`${JSON.stringify(name)} (string)`);
-    const parsed = parse(skillMd(`name: ${JSON.stringify(name)}\ndescription: d`));
-    expect(errors(parsed.problems)).toEqual([
-      expect.objectContaining({ file: FILE, key: 'name', found: expect.stringMatching(/ \(string\)$/), expected: expect.stringContaining('lowercase letters') }),
-    ]);
-  });
+  it.each(['PDF-Tools', '-pdf', 'pdf-', 'pdf--tools', 'pdf_tools', 'pdf tools', '', 'x'.repeat(65)])(
+    'rejects %j',
+    (name) => {
+      expect(isValidSkillName(name)).toBe(false);
+      if (name.length < 40)
+        expect(parse(skillMd(`name: ${JSON.stringify(name)}\ndescription: d`)).problems[0]?.found).toBe(
+          `${JSON.stringify(name)} (string)`,
+        );
+      const parsed = parse(skillMd(`name: ${JSON.stringify(name)}\ndescription: d`));
+      expect(errors(parsed.problems)).toEqual([
+        expect.objectContaining({
+          file: FILE,
+          key: 'name',
+          found: expect.stringMatching(/ \(string\)$/),
+          expected: expect.stringContaining('lowercase letters'),
+        }),
+      ]);
+    },
+  );
 
   it('warns when the name differs from the folder name', () => {
     const parsed = parse(skillMd('name: pdf-kit\ndescription: d'));
     expect(errors(parsed.problems)).toEqual([]);
-    expect(warnings(parsed.problems)).toEqual([expect.objectContaining({ key: 'name', expected: '"pdf-tools"', found: '"pdf-kit" (string)' })]);
+    expect(warnings(parsed.problems)).toEqual([
+      expect.objectContaining({ key: 'name', expected: '"pdf-tools"', found: '"pdf-kit" (string)' }),
+    ]);
     expect(parsed.name).toBe('pdf-kit');
   });
 
@@ -80,7 +93,9 @@ describe('parseSkillMd: names', () => {
     const parsed = parse(skillMd('description: d'));
     expect(parsed.name).toBe('pdf-tools');
     expect(errors(parsed.problems)).toEqual([]);
-    expect(warnings(parsed.problems)).toEqual([expect.objectContaining({ key: 'name', message: expect.stringContaining('missing') })]);
+    expect(warnings(parsed.problems)).toEqual([
+      expect.objectContaining({ key: 'name', message: expect.stringContaining('missing') }),
+    ]);
   });
 
   it('rejects a name that is not a string', () => {
@@ -92,7 +107,9 @@ describe('parseSkillMd: names', () => {
 describe('parseSkillMd: descriptions', () => {
   it('requires a description', () => {
     const parsed = parse(skillMd('name: pdf-tools'));
-    expect(errors(parsed.problems)).toEqual([expect.objectContaining({ file: FILE, key: 'description', message: 'missing' })]);
+    expect(errors(parsed.problems)).toEqual([
+      expect.objectContaining({ file: FILE, key: 'description', message: 'missing' }),
+    ]);
   });
 
   it.each([
@@ -102,7 +119,9 @@ describe('parseSkillMd: descriptions', () => {
     ['null', 'description:', 'null'],
   ])('rejects a %s description', (_label, line, found) => {
     const parsed = parse(skillMd(`name: pdf-tools\n${line}`));
-    expect(errors(parsed.problems)).toEqual([expect.objectContaining({ key: 'description', found, expected: expect.stringContaining('non-empty') })]);
+    expect(errors(parsed.problems)).toEqual([
+      expect.objectContaining({ key: 'description', found, expected: expect.stringContaining('non-empty') }),
+    ]);
   });
 
   it('rejects a description over 1024 characters and accepts exactly 1024', () => {
@@ -121,7 +140,9 @@ describe('parseSkillMd: other fields', () => {
 
   it('rejects allowed-tools that is neither a string nor a list of strings', () => {
     const parsed = parse(skillMd('name: pdf-tools\ndescription: d\nallowed-tools: { Bash: true }'));
-    expect(errors(parsed.problems)).toEqual([expect.objectContaining({ key: 'allowed-tools', found: '{"Bash":true} (mapping)' })]);
+    expect(errors(parsed.problems)).toEqual([
+      expect.objectContaining({ key: 'allowed-tools', found: '{"Bash":true} (mapping)' }),
+    ]);
   });
 
   it('rejects metadata that is not a mapping', () => {
@@ -144,7 +165,9 @@ describe('parseSkillMd: frontmatter shape', () => {
     expect(parsed.name).toBe('pdf-tools');
     expect(parsed.description).toBe('Extract text from PDFs with pdftotext.');
     expect(errors(parsed.problems)).toEqual([]);
-    expect(warnings(parsed.problems)).toEqual([expect.objectContaining({ file: FILE, message: expect.stringContaining('no YAML frontmatter') })]);
+    expect(warnings(parsed.problems)).toEqual([
+      expect.objectContaining({ file: FILE, message: expect.stringContaining('no YAML frontmatter') }),
+    ]);
   });
 
   it('gives an empty description to a file with only headings', () => {
@@ -171,12 +194,16 @@ describe('parseSkillMd: frontmatter shape', () => {
 
   it('reports an unclosed frontmatter fence', () => {
     const parsed = parse('---\nname: pdf-tools\ndescription: d\n');
-    expect(errors(parsed.problems)).toEqual([expect.objectContaining({ message: expect.stringContaining('never closed') })]);
+    expect(errors(parsed.problems)).toEqual([
+      expect.objectContaining({ message: expect.stringContaining('never closed') }),
+    ]);
   });
 
   it('reports frontmatter that is not a mapping', () => {
     const parsed = parse(skillMd('- a\n- b'));
-    expect(errors(parsed.problems)).toEqual([expect.objectContaining({ message: expect.stringContaining('mapping'), found: '["a","b"] (array)' })]);
+    expect(errors(parsed.problems)).toEqual([
+      expect.objectContaining({ message: expect.stringContaining('mapping'), found: '["a","b"] (array)' }),
+    ]);
   });
 
   it('treats empty frontmatter as missing description', () => {

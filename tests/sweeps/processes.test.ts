@@ -5,9 +5,17 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { groupAlive, signalGroup } from '../../src/environments/process.js';
+import { groupAlive, signalGroup } from '../../src/util/process-group.js';
 import { InfraError, UsageError } from '../../src/errors.js';
-import { acquireLock, freePort, groupMembers, MARKER_VARIABLE, runLogged, startServer, stopOrphans } from '../../src/sweeps/processes.js';
+import {
+  acquireLock,
+  freePort,
+  groupMembers,
+  MARKER_VARIABLE,
+  runLogged,
+  startServer,
+  stopOrphans,
+} from '../../src/sweeps/processes.js';
 
 const SERVE = resolve(import.meta.dirname, '../fixtures/sweeps/serve.mjs');
 const env = process.env as Record<string, string>;
@@ -19,7 +27,11 @@ afterEach(() => {
 
 /** A process group that outlives its starter, like the server of a sweep killed with -9. */
 function orphanGroup(marker: string): number {
-  const child = spawn('bash', ['-c', 'sleep 300 & sleep 300; wait'], { detached: true, stdio: 'ignore', env: { ...env, [MARKER_VARIABLE]: marker } });
+  const child = spawn('bash', ['-c', 'sleep 300 & sleep 300; wait'], {
+    detached: true,
+    stdio: 'ignore',
+    env: { ...env, [MARKER_VARIABLE]: marker },
+  });
   child.unref();
   started.push(child.pid!);
   return child.pid!;
@@ -31,11 +43,22 @@ describe('the model server process', () => {
     const port = await freePort();
     const pidFile = join(dir, 'serve.pid.json');
     // A helper process in the background, as real servers have (workers, tokenizers).
-    const server = await startServer({ role: 'serve', command: `sleep 300 & exec node ${SERVE} --checkpoint blank --port ${port}`, cwd: dir, env, logPath: join(dir, 'serve.log'), pidFile, baseUrl: `http://127.0.0.1:${port}/v1`, readyTimeoutMs: 30_000 });
+    const server = await startServer({
+      role: 'serve',
+      command: `sleep 300 & exec node ${SERVE} --checkpoint blank --port ${port}`,
+      cwd: dir,
+      env,
+      logPath: join(dir, 'serve.log'),
+      pidFile,
+      baseUrl: `http://127.0.0.1:${port}/v1`,
+      readyTimeoutMs: 30_000,
+    });
     started.push(server.pgid!);
     expect(JSON.parse(await readFile(pidFile, 'utf8'))).toMatchObject({ pgid: server.pgid, role: 'serve' });
     expect((await groupMembers(server.pgid!))!.length).toBe(2);
-    const models = (await fetch(`http://127.0.0.1:${port}/v1/models`).then((r) => r.json())) as { data: { id: string }[] };
+    const models = (await fetch(`http://127.0.0.1:${port}/v1/models`).then((r) => r.json())) as {
+      data: { id: string }[];
+    };
     expect(models.data[0]!.id).toBe('blank');
 
     expect(await server.stop()).toBe(true);
@@ -43,14 +66,30 @@ describe('the model server process', () => {
     expect(await groupMembers(server.pgid!)).toEqual([]);
     expect(existsSync(pidFile)).toBe(false);
     expect(await readFile(join(dir, 'serve.log'), 'utf8')).toMatch(/serving blank .* on http:\/\/127\.0\.0\.1:\d+\/v1/);
-    expect(await fetch(`http://127.0.0.1:${port}/v1/models`).then(() => 'answered', () => 'refused')).toBe('refused');
+    expect(
+      await fetch(`http://127.0.0.1:${port}/v1/models`).then(
+        () => 'answered',
+        () => 'refused',
+      ),
+    ).toBe('refused');
   });
 
   it('fails fast when the server exits, and after the timeout when it never answers; the group is gone either way', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'skill-eval-serve-'));
-    const options = { role: 'serve' as const, cwd: dir, env, logPath: join(dir, 'serve.log'), pidFile: join(dir, 'serve.pid.json'), baseUrl: `http://127.0.0.1:${await freePort()}/v1` };
+    const options = {
+      role: 'serve' as const,
+      cwd: dir,
+      env,
+      logPath: join(dir, 'serve.log'),
+      pidFile: join(dir, 'serve.pid.json'),
+      baseUrl: `http://127.0.0.1:${await freePort()}/v1`,
+    };
     const before = Date.now();
-    const exited = await startServer({ ...options, command: 'echo cannot load weights >&2; exit 3', readyTimeoutMs: 30_000 }).catch((error: unknown) => error);
+    const exited = await startServer({
+      ...options,
+      command: 'echo cannot load weights >&2; exit 3',
+      readyTimeoutMs: 30_000,
+    }).catch((error: unknown) => error);
     expect(exited).toBeInstanceOf(InfraError);
     expect((exited as InfraError).message).toMatch(/exited before/);
     expect((exited as InfraError).hint).toContain('serve.log');
@@ -58,7 +97,11 @@ describe('the model server process', () => {
     expect(await readFile(options.logPath, 'utf8')).toContain('cannot load weights');
 
     const leaderFile = join(dir, 'leader');
-    const silent = await startServer({ ...options, command: `echo $$ > ${leaderFile}; sleep 300 & sleep 300`, readyTimeoutMs: 600 }).catch((error: unknown) => error);
+    const silent = await startServer({
+      ...options,
+      command: `echo $$ > ${leaderFile}; sleep 300 & sleep 300`,
+      readyTimeoutMs: 600,
+    }).catch((error: unknown) => error);
     expect((silent as InfraError).message).toMatch(/did not answer GET \/models within/);
     const pgid = Number(await readFile(leaderFile, 'utf8'));
     started.push(pgid);
@@ -68,7 +111,14 @@ describe('the model server process', () => {
 
   it('runs a command to the end with its output in the log', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'skill-eval-train-'));
-    const result = await runLogged({ role: 'train', command: `echo "step 1 loss 0.5"; echo "$${MARKER_VARIABLE}" | wc -c; exit 4`, cwd: dir, env, logPath: join(dir, 'train.log'), pidFile: join(dir, 'train.pid.json') });
+    const result = await runLogged({
+      role: 'train',
+      command: `echo "step 1 loss 0.5"; echo "$${MARKER_VARIABLE}" | wc -c; exit 4`,
+      cwd: dir,
+      env,
+      logPath: join(dir, 'train.log'),
+      pidFile: join(dir, 'train.pid.json'),
+    });
     expect(result.exitCode).toBe(4);
     const log = await readFile(join(dir, 'train.log'), 'utf8');
     expect(log).toMatch(/^# .* \$ echo "step 1 loss 0\.5"/);
@@ -84,9 +134,19 @@ describe('orphans of an interrupted sweep', () => {
     const ours = orphanGroup('aaaa1111');
     const stranger = orphanGroup('something-else');
     await delay(100);
-    await writeFile(join(dir, 'serve.pid.json'), JSON.stringify({ pgid: ours, marker: 'aaaa1111', role: 'serve', command: 'x', owner_pid: 1, started_at: '' }));
-    await writeFile(join(dir, 'train.pid.json'), JSON.stringify({ pgid: stranger, marker: 'bbbb2222', role: 'train', command: 'x', owner_pid: 1, started_at: '' }));
-    const notes = await stopOrphans([join(dir, 'serve.pid.json'), join(dir, 'train.pid.json'), join(dir, 'missing.pid.json')]);
+    await writeFile(
+      join(dir, 'serve.pid.json'),
+      JSON.stringify({ pgid: ours, marker: 'aaaa1111', role: 'serve', command: 'x', owner_pid: 1, started_at: '' }),
+    );
+    await writeFile(
+      join(dir, 'train.pid.json'),
+      JSON.stringify({ pgid: stranger, marker: 'bbbb2222', role: 'train', command: 'x', owner_pid: 1, started_at: '' }),
+    );
+    const notes = await stopOrphans([
+      join(dir, 'serve.pid.json'),
+      join(dir, 'train.pid.json'),
+      join(dir, 'missing.pid.json'),
+    ]);
     expect(notes).toEqual([expect.stringMatching(new RegExp(`stopped the serve process group ${ours}`))]);
     expect(groupAlive(ours)).toBe(false);
     expect(groupAlive(stranger)).toBe(true);

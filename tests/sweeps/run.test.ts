@@ -4,16 +4,36 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import { isComplete, parseTargetsFile, plannedModes, readTrainReport, recordRun } from '../../src/sweeps/run.js';
-import { sweepSummarySchema, type SweepRun, type SweepSummary } from '../../src/sweeps/schema.js';
+import { type SweepRun, type SweepSummary, sweepSummarySchema } from '../../src/sweeps/schema.js';
 
-const run = (target: string, mode: 'smoke' | 'full' = 'smoke'): SweepRun => ({ target, mode, ok: true, rollout_ok: true, evaluation_ok: true, score: 1, started_at: '2026-01-01T00:00:00.000Z', duration_ms: 1 });
+const run = (target: string, mode: 'smoke' | 'full' = 'smoke'): SweepRun => ({
+  target,
+  mode,
+  ok: true,
+  rollout_ok: true,
+  evaluation_ok: true,
+  score: 1,
+  started_at: '2026-01-01T00:00:00.000Z',
+  duration_ms: 1,
+});
 
 function summary(overrides: Partial<SweepSummary> = {}): SweepSummary {
   return {
     schema: 'skill-eval/train-and-benchmark@1',
     base_model: 'base',
     targets: ['t1', 't2'],
-    config: { segments: 2, steps_per_segment: 3, trainer: 'train {out_dir}', serve: 'serve {port}', model_name: '{checkpoint}', require_samples: true, full_after_last: true, baseline: false, repair_iters: 0, canary_check: true },
+    config: {
+      segments: 2,
+      steps_per_segment: 3,
+      trainer: 'train {out_dir}',
+      serve: 'serve {port}',
+      model_name: '{checkpoint}',
+      require_samples: true,
+      full_after_last: true,
+      baseline: false,
+      repair_iters: 0,
+      canary_check: true,
+    },
     created_at: '2026-01-01T00:00:00.000Z',
     updated_at: '2026-01-01T00:00:00.000Z',
     complete: false,
@@ -27,7 +47,11 @@ const trained = { ok: true, from: 'base', command: 'train', log: 'train.log', re
 
 describe('the targets file', () => {
   it('keeps file order, skips blanks and comments', () => {
-    expect(parseTargetsFile('# benchmarks\n./b\n\n  org/a@main  \n# ./c\nhttps://x/y.git#v1\n', 'f')).toEqual(['./b', 'org/a@main', 'https://x/y.git#v1']);
+    expect(parseTargetsFile('# benchmarks\n./b\n\n  org/a@main  \n# ./c\nhttps://x/y.git#v1\n', 'f')).toEqual([
+      './b',
+      'org/a@main',
+      'https://x/y.git#v1',
+    ]);
   });
   it('refuses an empty list and duplicates', () => {
     expect(() => parseTargetsFile('# nothing\n', 'f')).toThrow(UsageError);
@@ -38,7 +62,12 @@ describe('the targets file', () => {
 describe('the plan', () => {
   it('runs full on the baseline and the last segment only with --full-after-last', () => {
     const config = { segments: 3, full_after_last: true };
-    expect([0, 1, 2, 3].map((n) => plannedModes(config, n))).toEqual([['smoke', 'full'], ['smoke'], ['smoke'], ['smoke', 'full']]);
+    expect([0, 1, 2, 3].map((n) => plannedModes(config, n))).toEqual([
+      ['smoke', 'full'],
+      ['smoke'],
+      ['smoke'],
+      ['smoke', 'full'],
+    ]);
     expect(plannedModes({ segments: 3, full_after_last: false }, 3)).toEqual(['smoke']);
   });
 
@@ -57,19 +86,29 @@ describe('the plan', () => {
     expect(isComplete(summary({ segments: [segment1, segment2] }))).toBe(false);
     segment2.runs.push(run('t2', 'full'));
     expect(isComplete(summary({ segments: [segment1, segment2] }))).toBe(true);
-    expect(isComplete(summary({ segments: [segment1, { ...segment2, train: { ...trained, ok: false } }] }))).toBe(false);
+    expect(isComplete(summary({ segments: [segment1, { ...segment2, train: { ...trained, ok: false } }] }))).toBe(
+      false,
+    );
   });
 });
 
 describe('the summary schema', () => {
   it('accepts a well-formed summary', () => {
-    expect(sweepSummarySchema.safeParse(summary({ segments: [{ segment: 1, train: trained, runs: [run('t1'), run('t2')] }] })).success).toBe(true);
+    expect(
+      sweepSummarySchema.safeParse(
+        summary({ segments: [{ segment: 1, train: trained, runs: [run('t1'), run('t2')] }] }),
+      ).success,
+    ).toBe(true);
   });
   it('rejects runs out of file order, unknown targets and misnumbered segments', () => {
-    const outOfOrder = sweepSummarySchema.safeParse(summary({ segments: [{ segment: 1, runs: [run('t2'), run('t1')] }] }));
+    const outOfOrder = sweepSummarySchema.safeParse(
+      summary({ segments: [{ segment: 1, runs: [run('t2'), run('t1')] }] }),
+    );
     expect(outOfOrder.success).toBe(false);
     expect(JSON.stringify(outOfOrder.error?.issues)).toMatch(/plan order/);
-    expect(sweepSummarySchema.safeParse(summary({ segments: [{ segment: 1, runs: [run('t3')] }] })).success).toBe(false);
+    expect(sweepSummarySchema.safeParse(summary({ segments: [{ segment: 1, runs: [run('t3')] }] })).success).toBe(
+      false,
+    );
     expect(sweepSummarySchema.safeParse(summary({ segments: [{ segment: 2, runs: [] }] })).success).toBe(false);
   });
 });
@@ -82,9 +121,19 @@ describe("the trainer's train.json", () => {
     expect(await readTrainReport(dir)).toMatchObject({ ok: false, error: expect.stringMatching(/steps/) });
     await writeFile(join(dir, 'train.json'), '{"ok": false, "steps": 3}');
     expect(await readTrainReport(dir)).toMatchObject({ ok: false, error: expect.stringMatching(/ok: false/) });
-    await writeFile(join(dir, 'train.json'), '{"ok": true, "steps": 3, "last_loss": 0.5, "checkpoint": "step-3", "lr": 0.1}');
-    expect(await readTrainReport(dir)).toMatchObject({ ok: false, error: expect.stringMatching(/step-3.*not a directory/) });
+    await writeFile(
+      join(dir, 'train.json'),
+      '{"ok": true, "steps": 3, "last_loss": 0.5, "checkpoint": "step-3", "lr": 0.1}',
+    );
+    expect(await readTrainReport(dir)).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/step-3.*not a directory/),
+    });
     await mkdir(join(dir, 'step-3'));
-    expect(await readTrainReport(dir)).toEqual({ ok: true, checkpoint: join(dir, 'step-3'), report: { ok: true, steps: 3, last_loss: 0.5, checkpoint: 'step-3', lr: 0.1 } });
+    expect(await readTrainReport(dir)).toEqual({
+      ok: true,
+      checkpoint: join(dir, 'step-3'),
+      report: { ok: true, steps: 3, last_loss: 0.5, checkpoint: 'step-3', lr: 0.1 },
+    });
   });
 });

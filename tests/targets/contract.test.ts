@@ -1,4 +1,4 @@
-import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -56,19 +56,31 @@ stages:
       'c.yaml',
     );
     expect(contract.stages.setup).toMatchObject({ driver: 'command', commands: [{ run: 'npm ci' }] });
-    expect(contract.stages.rollout).toMatchObject({ driver: 'command', commands: [{ run: 'node gen.mjs' }, { run: 'node retry.mjs', retries: 2, timeout_sec: 30, env: { A: '1' }, workdir: 'sub' }] });
-    expect(contract.stages.evaluate).toMatchObject({ score: { file: 'results/score.json', json_path: 'summary.pass_at_1', scale: 1 } });
+    expect(contract.stages.rollout).toMatchObject({
+      driver: 'command',
+      commands: [
+        { run: 'node gen.mjs' },
+        { run: 'node retry.mjs', retries: 2, timeout_sec: 30, env: { A: '1' }, workdir: 'sub' },
+      ],
+    });
+    expect(contract.stages.evaluate).toMatchObject({
+      score: { file: 'results/score.json', json_path: 'summary.pass_at_1', scale: 1 },
+    });
   });
 
   it('names the file, the key, what was expected and what was found', () => {
     expect(problemsOf(minimal.replace('kind: model_eval', 'kind: vibes'))).toEqual([
-      '/t/contract.yaml: scoring.kind: not an allowed value; expected one of "model_eval", "repo_tests"; found "vibes"',
+      '/t/contract.yaml: scoring.kind: not an allowed value; expected one of "model_eval", "repo_tests"; found "vibes" (string)',
     ]);
     const unknownDriver = problemsOf(minimal.replace('rollout: { driver: qa', 'rollout: { driver: selenium'));
-    expect(unknownDriver).toEqual(['/t/contract.yaml: stages.rollout.driver: unknown driver; expected one of command, qa, browser; found "selenium"']);
+    expect(unknownDriver).toEqual([
+      '/t/contract.yaml: stages.rollout.driver: unknown driver; expected one of command, qa, browser; found "selenium" (string)',
+    ]);
     const typo = problemsOf(minimal.replace('dataset: data.jsonl', 'datset: data.jsonl'));
     expect(typo.some((line) => line.includes('stages.rollout.with.datset: unknown key'))).toBe(true);
-    expect(typo).toContain('/t/contract.yaml: stages.rollout.with.dataset: missing; expected string; found nothing (the key is missing)');
+    expect(typo).toContain(
+      '/t/contract.yaml: stages.rollout.with.dataset: missing; expected string; found nothing (the key is missing)',
+    );
   });
 
   it('refuses a command evaluate stage without a score file: a score never comes from an exit code', () => {
@@ -79,19 +91,30 @@ stages:
   rollout: [node gen.mjs]
   evaluate: [node score.mjs && echo ok]
 `);
-    expect(lines).toEqual([expect.stringContaining('stages.evaluate.score: a command evaluate stage must name the file its scorer writes')]);
+    expect(lines).toEqual([
+      expect.stringContaining('stages.evaluate.score: a command evaluate stage must name the file its scorer writes'),
+    ]);
   });
 
   it('checks the primary metric against what the driver produces, and regexes compile', () => {
     expect(problemsOf(minimal.replace('exact_match_flexible', 'accuracy'))).toEqual([
       '/t/contract.yaml: scoring.primary_metric: not a metric this contract produces; expected one of exact_match_strict, exact_match_flexible; found "accuracy"',
     ]);
-    const bad = problemsOf(minimal.replace('dataset: data.jsonl', 'dataset: data.jsonl, extractors: [{ name: strict, type: regex, pattern: "(" }]').replace('exact_match_flexible', 'exact_match_strict'));
+    const bad = problemsOf(
+      minimal
+        .replace(
+          'dataset: data.jsonl',
+          'dataset: data.jsonl, extractors: [{ name: strict, type: regex, pattern: "(" }]',
+        )
+        .replace('exact_match_flexible', 'exact_match_strict'),
+    );
     expect(bad[0]).toContain('stages.rollout.with.extractors[0].pattern: not a valid regular expression');
   });
 
   it('reports YAML syntax errors with the line', () => {
-    expect(problemsOf('version: 1\nstages: [\n')[0]).toMatch(/^\/t\/contract\.yaml: YAML syntax: .*; expected valid YAML; found line \d+/);
+    expect(problemsOf('version: 1\nstages: [\n')[0]).toMatch(
+      /^\/t\/contract\.yaml: YAML syntax: .*; expected valid YAML; found line \d+/,
+    );
   });
 
   it('finds the contract: explicit file, then contracts dir by slug, then inside the target', async () => {
@@ -99,13 +122,20 @@ stages:
     const target = join(root, 'bench');
     await mkdir(join(target, '.skill-eval'), { recursive: true });
     await writeFile(join(target, '.skill-eval', 'contract.yaml'), minimal);
-    expect(await locateContract({ targetDir: target, slug: 'bench' })).toMatchObject({ source: 'in-target', exists: true });
+    expect(await locateContract({ targetDir: target, slug: 'bench' })).toMatchObject({
+      source: 'in-target',
+      exists: true,
+    });
     await mkdir(join(root, 'contracts', 'bench'), { recursive: true });
     await writeFile(join(root, 'contracts', 'bench', 'contract.yaml'), minimal);
-    expect(await locateContract({ targetDir: target, slug: 'bench', contractsDir: join(root, 'contracts') })).toMatchObject({ source: 'contracts-dir', file: join(root, 'contracts', 'bench', 'contract.yaml') });
+    expect(
+      await locateContract({ targetDir: target, slug: 'bench', contractsDir: join(root, 'contracts') }),
+    ).toMatchObject({ source: 'contracts-dir', file: join(root, 'contracts', 'bench', 'contract.yaml') });
     const loaded = await loadContract(join(root, 'contracts', 'bench', 'contract.yaml'));
     expect(loaded.digest).toMatch(/^[0-9a-f]{64}$/);
     expect(loaded.dir).toBe(join(root, 'contracts', 'bench'));
-    await expect(loadContract(join(root, 'missing.yaml'))).rejects.toThrow(/missing\.yaml: cannot read the contract; expected a readable contract\.yaml; found ENOENT/);
+    await expect(loadContract(join(root, 'missing.yaml'))).rejects.toThrow(
+      /missing\.yaml: cannot read the contract; expected a readable contract\.yaml; found ENOENT/,
+    );
   });
 });

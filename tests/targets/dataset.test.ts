@@ -20,7 +20,9 @@ describe('datasets', () => {
     await writeFile(join(dir, 'a.json'), JSON.stringify({ data: [{ q: 1 }] }));
     await writeFile(join(dir, 'b.jsonl'), '{"q": 1}\n[1]\n');
     expect((await loadDataset(dir, 'a.json')).rows).toEqual([{ q: 1 }]);
-    await expect(loadDataset(dir, 'b.jsonl')).rejects.toThrow('b.jsonl:2: expected a JSON object per line, found a list');
+    await expect(loadDataset(dir, 'b.jsonl')).rejects.toThrow(
+      'b.jsonl:2: expected a JSON object per line, found a list',
+    );
     await expect(loadDataset(dir, 'nothing/*.parquet')).rejects.toThrow(/no file matches/);
   });
 });

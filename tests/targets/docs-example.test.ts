@@ -1,4 +1,4 @@
-import { cp, mkdtemp, readFile, writeFile, mkdir } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -14,17 +14,23 @@ describe('docs/targets.md env API example', () => {
     const match = /<!-- env-api-example[^>]*-->\n```ts\n([\s\S]*?)```/.exec(docs);
     expect(match, 'the marked ts block in docs/targets.md').not.toBeNull();
     const code = match![1]!;
-    expect(code).toContain("const env = await setup({ target");
+    expect(code).toContain('const env = await setup({ target');
     expect(code).toContain('const r = await env.rollout({ llm');
     expect(code).toContain('const m = await env.evaluate({ mode');
     expect(code).toContain('await env.teardown();');
     // Run in a scratch copy of the project layout the example names, so its artifacts land there.
     const cwd = await mkdtemp(join(tmpdir(), 'skill-eval-docs-'));
     await mkdir(join(cwd, 'tests/fixtures/targets'), { recursive: true });
-    await cp(join(ROOT, 'tests/fixtures/targets/code-bench'), join(cwd, 'tests/fixtures/targets/code-bench'), { recursive: true });
+    await cp(join(ROOT, 'tests/fixtures/targets/code-bench'), join(cwd, 'tests/fixtures/targets/code-bench'), {
+      recursive: true,
+    });
     const script = join(cwd, 'example.mts');
     await writeFile(script, code.replace("from 'skill-eval'", `from ${JSON.stringify(join(ROOT, 'src/index.ts'))}`));
-    const run = await execa(process.execPath, ['--import', pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href, script], { cwd, reject: false, env: { HOME: cwd }, timeout: 120_000 });
+    const run = await execa(
+      process.execPath,
+      ['--import', pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href, script],
+      { cwd, reject: false, env: { HOME: cwd }, timeout: 120_000 },
+    );
     expect(run.stderr).toBe('');
     expect(run.exitCode).toBe(0);
     const lines = run.stdout.split('\n');

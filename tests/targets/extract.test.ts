@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { answersMatch, extractAnswer, gsm8kGold, lastBoxed, lastNumber, parseNumeric, renderTemplate } from '../../src/targets/extract.js';
 import { GSM8K_STRICT_PATTERN } from '../../src/targets/contract.js';
+import {
+  answersMatch,
+  extractAnswer,
+  gsm8kGold,
+  lastBoxed,
+  lastNumber,
+  parseNumeric,
+  renderTemplate,
+} from '../../src/targets/extract.js';
 
 describe('answer extraction', () => {
   it('reads GSM8K gold: the number after ####, commas stripped', () => {
@@ -10,7 +18,13 @@ describe('answer extraction', () => {
   });
 
   it('strict takes the number after ####; flexible the last number', () => {
-    const strict = { name: 'strict', type: 'regex' as const, pattern: GSM8K_STRICT_PATTERN, group: 1, select: 'first' as const };
+    const strict = {
+      name: 'strict',
+      type: 'regex' as const,
+      pattern: GSM8K_STRICT_PATTERN,
+      group: 1,
+      select: 'first' as const,
+    };
     expect(extractAnswer('so 3*4=12\n#### 12', strict)).toBe('12');
     expect(extractAnswer('The answer is 12.', strict)).toBeUndefined();
     expect(lastNumber('The answer is 12.')).toBe('12.');

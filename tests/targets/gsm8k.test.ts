@@ -8,7 +8,8 @@ import { setup } from '../../src/index.js';
 /** The GSM8K test split shared beside the project (../shared/data/gsm8k); absent in a user's clone. */
 const GSM8K = resolve(import.meta.dirname, '../../../shared/data/gsm8k');
 const present = existsSync(join(GSM8K, 'test.jsonl'));
-if (!present && process.env.CI !== 'true') console.warn(`skipping the GSM8K runs: ${GSM8K}/test.jsonl is absent (it is present in CI)`);
+if (!present && process.env.CI !== 'true')
+  console.warn(`skipping the GSM8K runs: ${GSM8K}/test.jsonl is absent (it is present in CI)`);
 const CONTRACTS = resolve(import.meta.dirname, '../fixtures/targets/contracts');
 
 describe.runIf(present || process.env.CI === 'true')('GSM8K test split with the canaries', () => {
@@ -19,7 +20,11 @@ describe.runIf(present || process.env.CI === 'true')('GSM8K test split with the 
     ['full', 'empty', 1319, 0],
   ] as const)('%s mode, %s canary: %i samples, score %d', async (mode, llm, samples, score) => {
     const started = performance.now();
-    const env = await setup({ target: GSM8K, contractsDir: CONTRACTS, artifactsDir: await mkdtemp(join(tmpdir(), 'skill-eval-gsm8k-')) });
+    const env = await setup({
+      target: GSM8K,
+      contractsDir: CONTRACTS,
+      artifactsDir: await mkdtemp(join(tmpdir(), 'skill-eval-gsm8k-')),
+    });
     const r = await env.rollout({ llm, mode, requireSamples: true });
     expect(r.ok).toBe(true);
     expect(r.counts).toMatchObject({ samples, dataset_rows: 1319, errors: 0 });

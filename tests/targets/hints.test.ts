@@ -1,6 +1,14 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { anchorsOf, classifyCommand, mineHints, mineMakefile, mineMarkdown, mineWorkflow, minePyproject } from '../../src/targets/hints.js';
+import {
+  anchorsOf,
+  classifyCommand,
+  mineHints,
+  mineMakefile,
+  mineMarkdown,
+  minePyproject,
+  mineWorkflow,
+} from '../../src/targets/hints.js';
 
 const CODE_BENCH = resolve(import.meta.dirname, '../fixtures/targets/code-bench');
 
@@ -32,7 +40,20 @@ describe('hint mining', () => {
   });
 
   it('reads only shell fences; console blocks only at prompts; joins continuation lines', () => {
-    const md = ['```python', 'import os', '```', '```console', '$ lm_eval --model hf \\', '    --tasks gsm8k', 'output line', '```', '```', 'Some words here that are prose.', 'pytest -q', '```'].join('\n');
+    const md = [
+      '```python',
+      'import os',
+      '```',
+      '```console',
+      '$ lm_eval --model hf \\',
+      '    --tasks gsm8k',
+      'output line',
+      '```',
+      '```',
+      'Some words here that are prose.',
+      'pytest -q',
+      '```',
+    ].join('\n');
     const hints = mineMarkdown(md, 'README.md', 'readme');
     expect(hints.map((h) => [h.line, h.command, h.class])).toEqual([
       [5, 'lm_eval --model hf --tasks gsm8k', 'eval'],
@@ -41,7 +62,15 @@ describe('hint mining', () => {
   });
 
   it('reads inline and block run: steps of workflows', () => {
-    const yml = ['steps:', '  - run: pip install -e .', '  - name: eval', '    run: |', '      python -m bench.evaluate --split test', '      echo done', '  - uses: x'].join('\n');
+    const yml = [
+      'steps:',
+      '  - run: pip install -e .',
+      '  - name: eval',
+      '    run: |',
+      '      python -m bench.evaluate --split test',
+      '      echo done',
+      '  - uses: x',
+    ].join('\n');
     expect(mineWorkflow(yml, 'ci.yml').map((h) => [h.line, h.command, h.class])).toEqual([
       [2, 'pip install -e .', 'setup'],
       [5, 'python -m bench.evaluate --split test', 'eval'],
@@ -50,12 +79,25 @@ describe('hint mining', () => {
   });
 
   it('reads Makefile targets and pyproject scripts', () => {
-    expect(mineMakefile('eval: build\n\tpython eval.py\nbuild:\n\tgcc x.c\n', 'Makefile').map((h) => [h.command, h.class, h.detail])).toEqual([
+    expect(
+      mineMakefile('eval: build\n\tpython eval.py\nbuild:\n\tgcc x.c\n', 'Makefile').map((h) => [
+        h.command,
+        h.class,
+        h.detail,
+      ]),
+    ).toEqual([
       ['make eval', 'eval', 'python eval.py'],
       ['make build', 'other', 'gcc x.c'],
     ]);
     expect(minePyproject('[project.scripts]\nbench-score = "bench.score:main"\n', 'pyproject.toml')).toEqual([
-      { command: 'bench-score', file: 'pyproject.toml', line: 2, source: 'pyproject', class: 'eval', detail: 'bench.score:main' },
+      {
+        command: 'bench-score',
+        file: 'pyproject.toml',
+        line: 2,
+        source: 'pyproject',
+        class: 'eval',
+        detail: 'bench.score:main',
+      },
     ]);
   });
 

@@ -1,5 +1,5 @@
-import { createServer } from 'node:net';
 import { mkdtemp } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -22,12 +22,30 @@ describe('models under test', () => {
     const port = await freePort();
     const baseUrl = `http://127.0.0.1:${port}/v1`;
     const loader = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
-    const env = await setup({ target: join(ROOT, 'tests/fixtures/targets/code-bench'), artifactsDir: await mkdtemp(join(tmpdir(), 'skill-eval-artifacts-')) });
-    const r = await env.rollout({ llm: { serve: { command: `PORT=${port} exec node --import ${loader} tests/fixtures/model-servers/serve-scripted.ts`, cwd: ROOT, baseUrl, model: 'scripted-model', readyTimeoutSec: 60 } }, mode: 'smoke', requireSamples: true });
+    const env = await setup({
+      target: join(ROOT, 'tests/fixtures/targets/code-bench'),
+      artifactsDir: await mkdtemp(join(tmpdir(), 'skill-eval-artifacts-')),
+    });
+    const r = await env.rollout({
+      llm: {
+        serve: {
+          command: `PORT=${port} exec node --import ${loader} tests/fixtures/model-servers/serve-scripted.ts`,
+          cwd: ROOT,
+          baseUrl,
+          model: 'scripted-model',
+          readyTimeoutSec: 60,
+        },
+      },
+      mode: 'smoke',
+      requireSamples: true,
+    });
     expect(r).toMatchObject({ ok: true, model: { name: 'scripted-model', kind: 'served', base_url: baseUrl } });
     expect(await env.evaluate()).toMatchObject({ ok: true, score: 2 / 3 });
     await env.teardown();
-    const after = await fetch(`${baseUrl}/models`).then((res) => res.status, () => 'down');
+    const after = await fetch(`${baseUrl}/models`).then(
+      (res) => res.status,
+      () => 'down',
+    );
     expect(after).toBe('down');
   });
 
@@ -44,9 +62,17 @@ describe('models under test', () => {
     const gateway = new ModelGateway(await openModel('empty'));
     const url = await gateway.start();
     try {
-      const denied = await fetch(`${url}/chat/completions`, { method: 'POST', headers: { authorization: 'Bearer nope' }, body: '{}' });
+      const denied = await fetch(`${url}/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer nope' },
+        body: '{}',
+      });
       expect(denied.status).toBe(401);
-      const ok = await fetch(`${url}/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${gateway.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'x', messages: [{ role: 'user', content: 'hi' }], stream: true }) });
+      const ok = await fetch(`${url}/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${gateway.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'x', messages: [{ role: 'user', content: 'hi' }], stream: true }),
+      });
       expect(await ok.text()).toMatch(/^data: .*"content":""[\s\S]*data: \[DONE\]/);
       expect(gateway.calls).toHaveLength(1);
     } finally {

@@ -15,7 +15,14 @@ const line = (prompt: string, completion: string): string => JSON.stringify({ pr
 describe('sample integrity codes', () => {
   it('passes a good file', async () => {
     const path = await samplesFile([line('q1', 'a1'), line('q2', 'a2')]);
-    expect(checkSamples(await readSamples(path), { path, expected: 2, fromDataset: (s) => ['q1', 'q2'].includes(s.prompt), modelResponses: ['a1', 'so: a2'] })).toBeUndefined();
+    expect(
+      checkSamples(await readSamples(path), {
+        path,
+        expected: 2,
+        fromDataset: (s) => ['q1', 'q2'].includes(s.prompt),
+        modelResponses: ['a1', 'so: a2'],
+      }),
+    ).toBeUndefined();
   });
 
   it.each([
@@ -23,7 +30,11 @@ describe('sample integrity codes', () => {
     ['samples_no_valid_lines', ['not json', '{"prompt": 1, "completion": "x"}', '{"prompt": "p"}'], {}],
     ['samples_all_empty', [line('q1', ''), line('q2', '  ')], {}],
     ['samples_too_few', [line('q1', 'a')], { expected: 2 }],
-    ['samples_not_from_dataset', [line('q1', 'a'), line('made up', 'b')], { fromDataset: (s: { prompt: string }) => s.prompt === 'q1' }],
+    [
+      'samples_not_from_dataset',
+      [line('q1', 'a'), line('made up', 'b')],
+      { fromDataset: (s: { prompt: string }) => s.prompt === 'q1' },
+    ],
     ['model_not_called', [line('q1', 'a')], { modelResponses: [] }],
     ['samples_not_from_model', [line('q1', 'a1'), line('q2', 'invented')], { modelResponses: ['a1', 'a2'] }],
   ] as const)('%s', async (code, lines, options) => {

@@ -19,7 +19,11 @@ export async function writeTree(root: string, files: Record<string, TreeEntry>):
 export const HEALTHY_TASK: Record<string, TreeEntry> = {
   'task.toml': 'version = "1.0"\n',
   'instruction.md': 'Create hello.txt.\n',
-  'tests/test.sh': { content: '#!/bin/bash\nmkdir -p /logs/verifier\n[ -f /app/hello.txt ] && echo 1 > /logs/verifier/reward.txt || echo 0 > /logs/verifier/reward.txt\n', mode: 0o755 },
+  'tests/test.sh': {
+    content:
+      '#!/bin/bash\nmkdir -p /logs/verifier\n[ -f /app/hello.txt ] && echo 1 > /logs/verifier/reward.txt || echo 0 > /logs/verifier/reward.txt\n',
+    mode: 0o755,
+  },
   'solution/solve.sh': { content: '#!/bin/bash\necho hello > /app/hello.txt\n', mode: 0o755 },
 };
 

@@ -12,12 +12,16 @@ afterEach(async () => {
 });
 
 /** A task folder `<tmp>/<name>` built from HEALTHY_TASK with `overrides` (undefined removes a file). */
-async function makeTask(overrides: Record<string, TreeEntry | undefined> = {}, name = 'demo_task'): Promise<{ root: string; dir: string }> {
+async function makeTask(
+  overrides: Record<string, TreeEntry | undefined> = {},
+  name = 'demo_task',
+): Promise<{ root: string; dir: string }> {
   const tmp = await tempDir();
   cleanups.push(tmp.cleanup);
   const dir = join(tmp.path, name);
   const files: Record<string, TreeEntry> = {};
-  for (const [path, entry] of Object.entries({ ...HEALTHY_TASK, ...overrides })) if (entry !== undefined) files[path] = entry;
+  for (const [path, entry] of Object.entries({ ...HEALTHY_TASK, ...overrides }))
+    if (entry !== undefined) files[path] = entry;
   await mkdir(dir, { recursive: true });
   await writeTree(dir, files);
   return { root: tmp.path, dir };
@@ -78,7 +82,9 @@ describe('loadTask: healthy tasks', () => {
     const { dir } = await makeTask({ 'task.toml': 'version = "1.0"\n[environment]\nmemory = "4G"\n' });
     const task = await loadOk(dir, dir);
     expect(task.config.environment.memoryMb).toBe(4096);
-    expect(task.warnings).toEqual([expect.objectContaining({ file: 'task.toml', key: 'environment.memory', severity: 'warning' })]);
+    expect(task.warnings).toEqual([
+      expect.objectContaining({ file: 'task.toml', key: 'environment.memory', severity: 'warning' }),
+    ]);
   });
 
   it('warns when solution/ has no solve.sh', async () => {
@@ -123,12 +129,16 @@ describe('loadTask: problems', () => {
   it('reports a missing instruction.md', async () => {
     const { root, dir } = await makeTask({ 'instruction.md': undefined });
     const problems = await loadProblems(dir, root);
-    expect(problems).toEqual([expect.objectContaining({ file: 'demo_task/instruction.md', severity: 'error', found: 'no such file' })]);
+    expect(problems).toEqual([
+      expect.objectContaining({ file: 'demo_task/instruction.md', severity: 'error', found: 'no such file' }),
+    ]);
   });
 
   it('reports an empty instruction.md', async () => {
     const { root, dir } = await makeTask({ 'instruction.md': '  \n' });
-    expect(await loadProblems(dir, root)).toEqual([expect.objectContaining({ file: 'demo_task/instruction.md', message: 'instruction.md is empty' })]);
+    expect(await loadProblems(dir, root)).toEqual([
+      expect.objectContaining({ file: 'demo_task/instruction.md', message: 'instruction.md is empty' }),
+    ]);
   });
 
   it('reports a missing tests/test.sh, saying whether tests/ exists', async () => {
@@ -137,7 +147,9 @@ describe('loadTask: problems', () => {
       expect.objectContaining({ file: 'demo_task/tests/test.sh', severity: 'error', found: 'no tests/ directory' }),
     ]);
     const emptyTests = await makeTask({ 'tests/test.sh': undefined, 'tests/test_outputs.py': 'pass\n' });
-    expect(await loadProblems(emptyTests.dir, emptyTests.root)).toEqual([expect.objectContaining({ found: 'tests/ without test.sh' })]);
+    expect(await loadProblems(emptyTests.dir, emptyTests.root)).toEqual([
+      expect.objectContaining({ found: 'tests/ without test.sh' }),
+    ]);
   });
 
   it('reports a missing task.toml and still checks the rest', async () => {
@@ -178,7 +190,10 @@ describe('loadTask: problems', () => {
   it('reports a directory that does not exist', async () => {
     const { root } = await makeTask();
     const result = await loadTask(join(root, 'nope'), { cwd: root });
-    expect(result).toMatchObject({ ok: false, problems: [{ file: 'nope', message: 'not a task directory', severity: 'error' }] });
+    expect(result).toMatchObject({
+      ok: false,
+      problems: [{ file: 'nope', message: 'not a task directory', severity: 'error' }],
+    });
   });
 
   it('names files relative to the cwd when inside it and absolute otherwise', async () => {
@@ -206,13 +221,19 @@ describe('checkTaskForProvider', () => {
   it('needs environment/Dockerfile or docker_image for docker', async () => {
     const bare = await makeTask();
     expect(checkTaskForProvider(await loadOk(bare.dir), 'docker', { cwd: bare.root })).toEqual([
-      expect.objectContaining({ file: 'demo_task/environment/Dockerfile', severity: 'error', found: 'no environment/ directory and no docker_image' }),
+      expect.objectContaining({
+        file: 'demo_task/environment/Dockerfile',
+        severity: 'error',
+        found: 'no environment/ directory and no docker_image',
+      }),
     ]);
     const withDockerfile = await makeTask({ 'environment/Dockerfile': 'FROM debian\n' });
     expect(checkTaskForProvider(await loadOk(withDockerfile.dir), 'docker')).toEqual([]);
     const withImage = await makeTask({ 'task.toml': 'version = "1.0"\n[environment]\ndocker_image = "python:3.12"\n' });
     expect(checkTaskForProvider(await loadOk(withImage.dir), 'docker')).toEqual([]);
     const emptyEnvironment = await makeTask({ 'environment/README.md': 'x' });
-    expect(checkTaskForProvider(await loadOk(emptyEnvironment.dir), 'docker')[0]?.found).toContain('environment/ without a Dockerfile');
+    expect(checkTaskForProvider(await loadOk(emptyEnvironment.dir), 'docker')[0]?.found).toContain(
+      'environment/ without a Dockerfile',
+    );
   });
 });

@@ -14,7 +14,8 @@ beforeAll(async () => {
   cwd = tmp.path;
   cleanup = tmp.cleanup;
   tasks = join(cwd, 'tasks');
-  for (const name of ['superlint_demo', 'pdf_extract', 'pdf_merge', 'csv_clean']) await writeTree(join(tasks, name), HEALTHY_TASK);
+  for (const name of ['superlint_demo', 'pdf_extract', 'pdf_merge', 'csv_clean'])
+    await writeTree(join(tasks, name), HEALTHY_TASK);
   // Meant to be a task but lacks task.toml: still resolvable so loading can report it.
   await writeTree(join(tasks, 'half_task'), { 'instruction.md': 'x\n' });
   await mkdir(join(tasks, 'not_a_task'), { recursive: true });
@@ -22,7 +23,8 @@ beforeAll(async () => {
   await writeTree(join(cwd, 'more', 'alpha'), HEALTHY_TASK);
   await writeTree(join(cwd, 'more', 'beta'), HEALTHY_TASK);
   await writeTree(join(cwd, 'suites'), {
-    'smoke.txt': '# smoke suite\npdf_merge\n\n../elsewhere/lone_task   # by path, relative to this file\nsuperlint\npdf_merge\n',
+    'smoke.txt':
+      '# smoke suite\npdf_merge\n\n../elsewhere/lone_task   # by path, relative to this file\nsuperlint\npdf_merge\n',
     'nested.txt': 'smoke.txt\ncsv_clean\n',
     'loop.txt': 'loop.txt\n',
   });
@@ -63,7 +65,9 @@ describe('resolveTaskDir', () => {
 
   it('resolves a path to a task directory, relative or absolute', async () => {
     expect(await resolveTaskDir('elsewhere/lone_task', { cwd })).toBe(join(cwd, 'elsewhere', 'lone_task'));
-    expect(await resolveTaskDir(join(cwd, 'elsewhere', 'lone_task'), { cwd: '/' })).toBe(join(cwd, 'elsewhere', 'lone_task'));
+    expect(await resolveTaskDir(join(cwd, 'elsewhere', 'lone_task'), { cwd: '/' })).toBe(
+      join(cwd, 'elsewhere', 'lone_task'),
+    );
   });
 
   it('uses tasksDir for names', async () => {
@@ -88,7 +92,10 @@ describe('expandTaskSpecs', () => {
   });
 
   it('expands a glob', async () => {
-    expect(await expandTaskSpecs(['tasks/pdf_*'], { cwd })).toEqual([join(tasks, 'pdf_extract'), join(tasks, 'pdf_merge')]);
+    expect(await expandTaskSpecs(['tasks/pdf_*'], { cwd })).toEqual([
+      join(tasks, 'pdf_extract'),
+      join(tasks, 'pdf_merge'),
+    ]);
     expect(await expandTaskSpecs(['*/lone_*'], { cwd })).toEqual([join(cwd, 'elsewhere', 'lone_task')]);
     expect((await usageError(expandTaskSpecs(['tasks/zzz*'], { cwd }))).message).toContain('no task directories match');
   });
@@ -117,7 +124,9 @@ describe('expandTaskSpecs', () => {
   });
 
   it('rejects a folder with no tasks in it', async () => {
-    expect((await usageError(expandTaskSpecs(['suites'], { cwd }))).message).toContain('neither a task directory nor a folder of task directories');
+    expect((await usageError(expandTaskSpecs(['suites'], { cwd }))).message).toContain(
+      'neither a task directory nor a folder of task directories',
+    );
   });
 
   it('propagates unknown names', async () => {
@@ -127,6 +136,11 @@ describe('expandTaskSpecs', () => {
 
 describe('readSuiteFile', () => {
   it('drops comments and blank lines', async () => {
-    expect(await readSuiteFile(join(cwd, 'suites', 'smoke.txt'))).toEqual(['pdf_merge', '../elsewhere/lone_task', 'superlint', 'pdf_merge']);
+    expect(await readSuiteFile(join(cwd, 'suites', 'smoke.txt'))).toEqual([
+      'pdf_merge',
+      '../elsewhere/lone_task',
+      'superlint',
+      'pdf_merge',
+    ]);
   });
 });

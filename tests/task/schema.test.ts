@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Problem } from '../../src/errors.js';
-import { TASK_DEFAULTS, parseSizeToMb, parseTaskToml } from '../../src/task/schema.js';
+import { parseSizeToMb, parseTaskToml, TASK_DEFAULTS } from '../../src/task/schema.js';
 
 const FILE = 'tasks/demo/task.toml';
 
@@ -56,7 +56,13 @@ skills_dir = "/opt/skills"
     expect(config).toEqual({
       dialect: 'legacy',
       schemaVersion: '1.0',
-      metadata: { author_name: 'Ada', author_email: 'ada@example.com', difficulty: 'hard', category: 'debugging', tags: ['lint', 'python'] },
+      metadata: {
+        author_name: 'Ada',
+        author_email: 'ada@example.com',
+        difficulty: 'hard',
+        category: 'debugging',
+        tags: ['lint', 'python'],
+      },
       agent: { timeoutSec: 300, user: 'agent' },
       verifier: { timeoutSec: 120, env: { STRICT: '1' }, user: 'root' },
       solution: { env: { HINT: 'yes' } },
@@ -95,7 +101,16 @@ skills_dir = "/opt/skills"
       skillsDir: undefined,
     });
     expect(config.task).toBeUndefined();
-    expect(TASK_DEFAULTS).toMatchObject({ agentTimeoutSec: 600, verifierTimeoutSec: 600, buildTimeoutSec: 600, cpus: 1, memoryMb: 2048, storageMb: 10240, gpus: 0, allowInternet: true });
+    expect(TASK_DEFAULTS).toMatchObject({
+      agentTimeoutSec: 600,
+      verifierTimeoutSec: 600,
+      buildTimeoutSec: 600,
+      cpus: 1,
+      memoryMb: 2048,
+      storageMb: 10240,
+      gpus: 0,
+      allowInternet: true,
+    });
   });
 
   it('keeps defaults for keys a partial table leaves out', () => {
@@ -195,23 +210,36 @@ describe('parseTaskToml: deprecated sizes', () => {
   it('reports an unreadable size string as an error naming the key', () => {
     const { problems } = parseOk('version = "1.0"\n[environment]\nmemory = "lots"\n');
     expect(errors(problems)).toEqual([
-      expect.objectContaining({ file: FILE, key: 'environment.memory', found: '"lots" (string)', expected: expect.stringContaining('"2G"') }),
+      expect.objectContaining({
+        file: FILE,
+        key: 'environment.memory',
+        found: '"lots" (string)',
+        expected: expect.stringContaining('"2G"'),
+      }),
     ]);
   });
 
   it('prefers memory_mb over the deprecated memory and says so', () => {
     const { config, problems } = parseOk('version = "1.0"\n[environment]\nmemory_mb = 1024\nmemory = "4G"\n');
     expect(config.environment.memoryMb).toBe(1024);
-    expect(warnings(problems)).toEqual([expect.objectContaining({ key: 'environment.memory', message: expect.stringContaining('ignored') })]);
+    expect(warnings(problems)).toEqual([
+      expect.objectContaining({ key: 'environment.memory', message: expect.stringContaining('ignored') }),
+    ]);
   });
 });
 
 describe('parseTaskToml: unknown keys', () => {
   it('keeps unknown keys (top level and in known tables) and warns about each', () => {
-    const { config, problems } = parseOk('version = "1.0"\nflavour = "mint"\n[environment]\ngpu_types = ["h100"]\n[extra]\na = 1\n');
+    const { config, problems } = parseOk(
+      'version = "1.0"\nflavour = "mint"\n[environment]\ngpu_types = ["h100"]\n[extra]\na = 1\n',
+    );
     expect(config.unknown).toEqual({ flavour: 'mint', 'environment.gpu_types': ['h100'], extra: { a: 1 } });
     expect(errors(problems)).toEqual([]);
-    expect(warnings(problems).map((p) => p.key).sort()).toEqual(['environment.gpu_types', 'extra', 'flavour']);
+    expect(
+      warnings(problems)
+        .map((p) => p.key)
+        .sort(),
+    ).toEqual(['environment.gpu_types', 'extra', 'flavour']);
     expect(warnings(problems).every((p) => p.file === FILE && p.message.includes('unknown key'))).toBe(true);
   });
 
@@ -227,13 +255,23 @@ describe('parseTaskToml: wrong types', () => {
     ['[environment]\ncpus = 0', 'environment.cpus', 'a positive number', '0 (number)'],
     ['[agent]\ntimeout_sec = -5', 'agent.timeout_sec', 'a positive number of seconds', '-5 (number)'],
     ['[verifier]\ntimeout_sec = "10m"', 'verifier.timeout_sec', 'a positive number of seconds', '"10m" (string)'],
-    ['[environment]\nbuild_timeout_sec = -1.5', 'environment.build_timeout_sec', 'a positive number of seconds', '-1.5 (number)'],
+    [
+      '[environment]\nbuild_timeout_sec = -1.5',
+      'environment.build_timeout_sec',
+      'a positive number of seconds',
+      '-1.5 (number)',
+    ],
     ['[environment]\nmemory_mb = 1.5', 'environment.memory_mb', 'a positive integer', '1.5 (number)'],
     ['[environment]\nstorage_mb = -10', 'environment.storage_mb', 'a positive integer', '-10 (number)'],
     ['[environment]\ngpus = -1', 'environment.gpus', 'a non-negative integer', '-1 (number)'],
     ['[environment]\nallow_internet = "no"', 'environment.allow_internet', 'true or false', '"no" (string)'],
     ['[environment]\ndocker_image = 3', 'environment.docker_image', 'a non-empty string', '3 (number)'],
-    ['[environment]\nskills_dir = "skills"', 'environment.skills_dir', 'an absolute path such as "/skills"', '"skills" (string)'],
+    [
+      '[environment]\nskills_dir = "skills"',
+      'environment.skills_dir',
+      'an absolute path such as "/skills"',
+      '"skills" (string)',
+    ],
     ['[verifier]\nenv = { PORT = 8080 }', 'verifier.env.PORT', 'a string', '8080 (number)'],
     ['[verifier]\nenv = "A=1"', 'verifier.env', 'a table', '"A=1" (string)'],
     ['environment = "docker"', 'environment', 'a table', '"docker" (string)'],
@@ -253,8 +291,16 @@ describe('parseTaskToml: wrong types', () => {
   });
 
   it('collects every problem instead of stopping at the first', () => {
-    const parsed = parseTaskToml('version = "1.0"\n[agent]\ntimeout_sec = "x"\n[environment]\ncpus = "two"\ngpus = 0.5\nallow_internet = 1\n', FILE);
-    expect(errors(parsed.problems).map((p) => p.key)).toEqual(['agent.timeout_sec', 'environment.cpus', 'environment.gpus', 'environment.allow_internet']);
+    const parsed = parseTaskToml(
+      'version = "1.0"\n[agent]\ntimeout_sec = "x"\n[environment]\ncpus = "two"\ngpus = 0.5\nallow_internet = 1\n',
+      FILE,
+    );
+    expect(errors(parsed.problems).map((p) => p.key)).toEqual([
+      'agent.timeout_sec',
+      'environment.cpus',
+      'environment.gpus',
+      'environment.allow_internet',
+    ]);
   });
 });
 
@@ -264,7 +310,12 @@ describe('parseTaskToml: syntax errors', () => {
     expect(parsed.config).toBeUndefined();
     expect(parsed.problems).toHaveLength(1);
     const [problem] = parsed.problems;
-    expect(problem).toMatchObject({ file: FILE, severity: 'error', expected: 'valid TOML', found: '"timeout_sec = = 300"' });
+    expect(problem).toMatchObject({
+      file: FILE,
+      severity: 'error',
+      expected: 'valid TOML',
+      found: '"timeout_sec = = 300"',
+    });
     expect(problem?.message).toMatch(/^TOML syntax error at line 4, column \d+: /);
   });
 

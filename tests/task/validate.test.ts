@@ -1,16 +1,22 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Command } from 'commander';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { formatValidationReport, tasksCommand } from '../../src/cli/tasks.js';
 import { formatProblem } from '../../src/errors.js';
-import { validateTasks, type ValidationReport } from '../../src/task/validate.js';
+import { type ValidationReport, validateTasks } from '../../src/task/validate.js';
 import { HEALTHY_TASK, tempDir, writeTree } from './helpers.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/tasks-mixed', import.meta.url));
 const HEALTHY = ['hello_harbor', 'hello_legacy', 'minimal', 'skillsbench_layout', 'with_skill'];
-const BROKEN = ['bad_skill_frontmatter', 'bad_toml_syntax', 'missing_instruction', 'missing_test_script', 'wrong_type_cpus'];
+const BROKEN = [
+  'bad_skill_frontmatter',
+  'bad_toml_syntax',
+  'missing_instruction',
+  'missing_test_script',
+  'wrong_type_cpus',
+];
 
 /** Runs the CLI in-process, capturing what it prints. */
 async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -46,15 +52,30 @@ describe('validateTasks on tests/fixtures/tasks-mixed', () => {
 
     const problemsOf = (name: string) => report.tasks.find((t) => t.name === name)?.problems ?? [];
     expect(problemsOf('bad_toml_syntax')).toEqual([
-      expect.objectContaining({ file: 'bad_toml_syntax/task.toml', message: expect.stringMatching(/^TOML syntax error at line 4, column \d+/) }),
+      expect.objectContaining({
+        file: 'bad_toml_syntax/task.toml',
+        message: expect.stringMatching(/^TOML syntax error at line 4, column \d+/),
+      }),
     ]);
     expect(problemsOf('wrong_type_cpus')).toEqual([
-      expect.objectContaining({ file: 'wrong_type_cpus/task.toml', key: 'environment.cpus', expected: 'a positive number', found: '"two" (string)' }),
+      expect.objectContaining({
+        file: 'wrong_type_cpus/task.toml',
+        key: 'environment.cpus',
+        expected: 'a positive number',
+        found: '"two" (string)',
+      }),
     ]);
-    expect(problemsOf('missing_test_script')).toEqual([expect.objectContaining({ file: 'missing_test_script/tests/test.sh' })]);
-    expect(problemsOf('missing_instruction')).toEqual([expect.objectContaining({ file: 'missing_instruction/instruction.md' })]);
+    expect(problemsOf('missing_test_script')).toEqual([
+      expect.objectContaining({ file: 'missing_test_script/tests/test.sh' }),
+    ]);
+    expect(problemsOf('missing_instruction')).toEqual([
+      expect.objectContaining({ file: 'missing_instruction/instruction.md' }),
+    ]);
     expect(problemsOf('bad_skill_frontmatter')).toEqual([
-      expect.objectContaining({ file: 'bad_skill_frontmatter/skills/broken-skill/SKILL.md', message: expect.stringContaining('invalid YAML frontmatter at line 3') }),
+      expect.objectContaining({
+        file: 'bad_skill_frontmatter/skills/broken-skill/SKILL.md',
+        message: expect.stringContaining('invalid YAML frontmatter at line 3'),
+      }),
     ]);
     expect(report.tasks.every((t) => t.dir === join(FIXTURE, t.name) && t.path === t.name)).toBe(true);
   });
@@ -72,11 +93,16 @@ describe('validateTasks on tests/fixtures/tasks-mixed', () => {
       ['no_toml', false],
       ['only_tests', false],
     ]);
-    expect(report.tasks[1]?.problems).toEqual([expect.objectContaining({ file: 'suite/no_toml/task.toml', message: 'missing task.toml' })]);
+    expect(report.tasks[1]?.problems).toEqual([
+      expect.objectContaining({ file: 'suite/no_toml/task.toml', message: 'missing task.toml' }),
+    ]);
   });
 
   it('checks provider needs when asked', async () => {
-    const report = await validateTasks([join(FIXTURE, 'minimal'), join(FIXTURE, 'hello_harbor')], { cwd: FIXTURE, provider: 'docker' });
+    const report = await validateTasks([join(FIXTURE, 'minimal'), join(FIXTURE, 'hello_harbor')], {
+      cwd: FIXTURE,
+      provider: 'docker',
+    });
     expect(report.tasks.map((t) => [t.name, t.ok])).toEqual([
       ['minimal', false],
       ['hello_harbor', true],
@@ -101,7 +127,9 @@ describe('skill-eval tasks validate', () => {
         expect(line).toBeLessThanOrEqual(header + task.problems.length);
       }
     }
-    expect(stdout).toMatch(/wrong_type_cpus\/task\.toml: environment\.cpus: invalid value; expected a positive number; found "two" \(string\)/);
+    expect(stdout).toMatch(
+      /wrong_type_cpus\/task\.toml: environment\.cpus: invalid value; expected a positive number; found "two" \(string\)/,
+    );
     expect(stdout).toMatch(/missing_test_script\/tests\/test\.sh: /);
     expect(stdout).toMatch(/missing_instruction\/instruction\.md: /);
     expect(stdout).toMatch(/bad_toml_syntax\/task\.toml: TOML syntax error at line 4/);
@@ -167,6 +195,12 @@ describe('tasks command group', () => {
   });
 
   it('formats an empty report', () => {
-    expect(formatValidationReport({ schema: 'skill-eval/task-validation@1', tasks: [], summary: { tasks: 0, ok: 0, withErrors: 0, warnings: 0 } })).toBe('\n0 tasks: 0 ok, 0 with errors');
+    expect(
+      formatValidationReport({
+        schema: 'skill-eval/task-validation@1',
+        tasks: [],
+        summary: { tasks: 0, ok: 0, withErrors: 0, warnings: 0 },
+      }),
+    ).toBe('\n0 tasks: 0 ok, 0 with errors');
   });
 });

@@ -138,8 +138,12 @@ export function lifecycleRules(getProvider: () => EnvironmentProvider): void {
     const { result, trialDir } = await runOne({ provider: getProvider(), task: await loadFixtureTask('reward-json') });
     const onDisk = trialResultSchema.parse(JSON.parse(await readText(join(trialDir, 'result.json'))));
     expect(onDisk.trial_id).toBe(result.trial_id);
-    for (const phase of ['environment_setup_ms', 'agent_ms', 'verifier_ms', 'cleanup_ms']) expect(onDisk.timings.phases[phase]).toBeTypeOf('number');
-    const lines = (await readText(join(trialDir, 'session.jsonl'))).trim().split('\n').map((l) => JSON.parse(l) as { type: string; at: string });
+    for (const phase of ['environment_setup_ms', 'agent_ms', 'verifier_ms', 'cleanup_ms'])
+      expect(onDisk.timings.phases[phase]).toBeTypeOf('number');
+    const lines = (await readText(join(trialDir, 'session.jsonl')))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; at: string });
     expect(lines[0]!.type).toBe('instruction');
     expect(lines.map((l) => l.type)).toEqual(expect.arrayContaining(['command', 'verifier', 'reward']));
     for (const line of lines) expect(Date.parse(line.at)).not.toBeNaN();

@@ -11,13 +11,24 @@ describe('readReward', () => {
   });
 
   it('prefers reward.txt over reward.json and the fallback', () => {
-    expect(readReward({ rewardTxt: b('0'), rewardJson: b('{"reward":1}'), fallbackTxt: b('1'), names })).toMatchObject({ reward: 0, source: 'reward.txt' });
-    expect(readReward({ rewardJson: b('{"reward":1}'), fallbackTxt: b('0'), names })).toMatchObject({ reward: 1, source: 'reward.json' });
+    expect(readReward({ rewardTxt: b('0'), rewardJson: b('{"reward":1}'), fallbackTxt: b('1'), names })).toMatchObject({
+      reward: 0,
+      source: 'reward.txt',
+    });
+    expect(readReward({ rewardJson: b('{"reward":1}'), fallbackTxt: b('0'), names })).toMatchObject({
+      reward: 1,
+      source: 'reward.json',
+    });
     expect(readReward({ fallbackTxt: b('1'), names })).toMatchObject({ reward: 1, source: 'fallback.txt' });
   });
 
   it('keeps every number of reward.json', () => {
-    expect(readReward({ rewardJson: b('{"reward": 0.5, "f1": 0.25}'), names })).toEqual({ ok: true, reward: 0.5, rewards: { reward: 0.5, f1: 0.25 }, source: 'reward.json' });
+    expect(readReward({ rewardJson: b('{"reward": 0.5, "f1": 0.25}'), names })).toEqual({
+      ok: true,
+      reward: 0.5,
+      rewards: { reward: 0.5, f1: 0.25 },
+      source: 'reward.json',
+    });
   });
 
   it.each([

@@ -6,12 +6,14 @@ import { AgentError } from '../../errors.js';
  * turns them into its CLI's own env, settings file or config.
  */
 
-
 /** The key an agent cannot run without; a missing one fails before any model call (the preflight should have caught it). */
 export function requireKey(env: Record<string, string>, name: string, agent: string): string {
   const value = env[name];
   if (value === undefined || value === '') {
-    throw new AgentError(`${agent}: ${name} is not set`, { beforeFirstModelCall: true, hint: `export ${name}=… (or pass --env ${name}=…)` });
+    throw new AgentError(`${agent}: ${name} is not set`, {
+      beforeFirstModelCall: true,
+      hint: `export ${name}=… (or pass --env ${name}=…)`,
+    });
   }
   return value;
 }

@@ -1,16 +1,15 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
-import { posix } from 'node:path';
+import { dirname, join, posix, relative } from 'node:path';
 import type { Readable } from 'node:stream';
 import tarStream from 'tar-stream';
-import { InfraError } from '../../errors.js';
 import { buildImage } from '../../environments/docker/build.js';
 import { createEngineClient } from '../../environments/docker/engine.js';
 import { LABEL_IMAGE_KIND } from '../../environments/docker/names.js';
 import type { ImageLayer } from '../../environments/types.js';
-import { ensureInstalled, resolveLaunch, type AgentPackage, type InstalledCli } from './install.js';
+import { InfraError } from '../../errors.js';
+import { type AgentPackage, ensureInstalled, type InstalledCli, resolveLaunch } from './install.js';
 import { IMAGE_AGENTS_DIR, imageLauncher } from './run.js';
 
 /**
@@ -39,7 +38,8 @@ async function listTree(root: string, dir: string, into: ImageFile[]): Promise<v
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) await listTree(root, path, into);
-    else if (entry.isFile()) into.push({ hostPath: path, path: relative(root, path), mode: statSync(path).mode & 0o777 });
+    else if (entry.isFile())
+      into.push({ hostPath: path, path: relative(root, path), mode: statSync(path).mode & 0o777 });
     else if (entry.isSymbolicLink()) {
       // npm's .bin links and the like: follow them, a copy is as good here.
       const info = statSync(path, { throwIfNoEntry: false });
@@ -49,9 +49,15 @@ async function listTree(root: string, dir: string, into: ImageFile[]): Promise<v
 }
 
 /** What goes into the agent image and the launcher that starts it. */
-export async function planAgentImage(pkg: AgentPackage, installed: InstalledCli): Promise<{ files: ImageFile[]; launcher: string }> {
+export async function planAgentImage(
+  pkg: AgentPackage,
+  installed: InstalledCli,
+): Promise<{ files: ImageFile[]; launcher: string }> {
   const argv = resolveLaunch(pkg, installed.root, process.execPath);
-  if (!argv) throw new InfraError(`${pkg.npmPackage}@${pkg.version} in ${installed.root} has no entry point`, { retryable: false });
+  if (!argv)
+    throw new InfraError(`${pkg.npmPackage}@${pkg.version} in ${installed.root} has no entry point`, {
+      retryable: false,
+    });
   const dir = posix.join(IMAGE_AGENTS_DIR, `${pkg.agent}@${pkg.version}`);
   const files: ImageFile[] = [];
   let command: string;
@@ -70,7 +76,13 @@ export async function planAgentImage(pkg: AgentPackage, installed: InstalledCli)
     const hostDir = join(installed.root, extra);
     if (statSync(hostDir, { throwIfNoEntry: false })?.isDirectory()) await listTree(installed.root, hostDir, files);
   }
-  const launcher = ['#!/bin/sh', `# ${pkg.npmPackage}@${pkg.version}, baked in by skill-eval`, `DIR=${dir}`, `exec ${command} "$@"`, ''].join('\n');
+  const launcher = [
+    '#!/bin/sh',
+    `# ${pkg.npmPackage}@${pkg.version}, baked in by skill-eval`,
+    `DIR=${dir}`,
+    `exec ${command} "$@"`,
+    '',
+  ].join('\n');
   return { files, launcher };
 }
 
@@ -80,12 +92,18 @@ function packFromDisk(files: ImageFile[], extra: Array<{ path: string; content: 
   void (async () => {
     try {
       for (const file of extra) {
-        await new Promise<void>((done, fail) => pack.entry({ name: file.path, mode: file.mode, uid: 0, gid: 0, type: 'file' }, file.content, (error) => (error ? fail(error) : done())));
+        await new Promise<void>((done, fail) =>
+          pack.entry({ name: file.path, mode: file.mode, uid: 0, gid: 0, type: 'file' }, file.content, (error) =>
+            error ? fail(error) : done(),
+          ),
+        );
       }
       for (const file of files) {
         const size = statSync(file.hostPath).size;
         await new Promise<void>((done, fail) => {
-          const entry = pack.entry({ name: file.path, mode: file.mode, uid: 0, gid: 0, type: 'file', size }, (error) => (error ? fail(error) : done()));
+          const entry = pack.entry({ name: file.path, mode: file.mode, uid: 0, gid: 0, type: 'file', size }, (error) =>
+            error ? fail(error) : done(),
+          );
           createReadStream(file.hostPath).on('error', fail).pipe(entry);
         });
       }
@@ -109,10 +127,13 @@ export interface LayerOptions {
  */
 export async function agentImageLayer(pkg: AgentPackage, options: LayerOptions): Promise<ImageLayer> {
   if (process.platform !== 'linux') {
-    throw new InfraError(`the ${pkg.agent} image layer is built from this machine's install of ${pkg.npmPackage}, which needs a Linux host`, {
-      retryable: false,
-      hint: 'run Docker trials from Linux, or use --provider=local',
-    });
+    throw new InfraError(
+      `the ${pkg.agent} image layer is built from this machine's install of ${pkg.npmPackage}, which needs a Linux host`,
+      {
+        retryable: false,
+        hint: 'run Docker trials from Linux, or use --provider=local',
+      },
+    );
   }
   const installed = await ensureInstalled(pkg, { signal: options.signal, log: options.log });
   const plan = await planAgentImage(pkg, installed);
@@ -133,7 +154,10 @@ export async function agentImageLayer(pkg: AgentPackage, options: LayerOptions):
     await buildImage(docker, {
       context: packFromDisk(
         plan.files.map((f) => ({ ...f, path: posix.join('agent', f.path) })),
-        [{ path: 'Dockerfile', content: ['FROM scratch', `COPY agent/ ${dir}/`, ''].join('\n'), mode: 0o644 }, { path: 'agent/launch', content: plan.launcher, mode: 0o755 }],
+        [
+          { path: 'Dockerfile', content: ['FROM scratch', `COPY agent/ ${dir}/`, ''].join('\n'), mode: 0o644 },
+          { path: 'agent/launch', content: plan.launcher, mode: 0o755 },
+        ],
       ),
       dockerfile: 'Dockerfile',
       tag,
@@ -153,6 +177,9 @@ export async function agentImageLayer(pkg: AgentPackage, options: LayerOptions):
   const dir = dirname(imageLauncher(pkg));
   return {
     key: `${pkg.agent}-${pkg.version}`,
-    dockerfileLines: [`# ${pkg.npmPackage}@${pkg.version} from ${tag} (${imageId})`, `COPY --from=${tag} ${dir}/ ${dir}/`],
+    dockerfileLines: [
+      `# ${pkg.npmPackage}@${pkg.version} from ${tag} (${imageId})`,
+      `COPY --from=${tag} ${dir}/ ${dir}/`,
+    ],
   };
 }

@@ -4,7 +4,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { InfraError, errorMessage } from '../../errors.js';
+import { errorMessage, InfraError } from '../../errors.js';
 
 /**
  * Agent CLIs are real npm packages at pinned versions, installed once per machine into a cache directory and
@@ -58,7 +58,11 @@ export function installDir(pkg: AgentPackage, env: NodeJS.ProcessEnv = process.e
 }
 
 /** Resolves the launch argv inside an install root (host paths); undefined when nothing usable is there. */
-export function resolveLaunch(pkg: AgentPackage, root: string, nodePath: string = process.execPath): string[] | undefined {
+export function resolveLaunch(
+  pkg: AgentPackage,
+  root: string,
+  nodePath: string = process.execPath,
+): string[] | undefined {
   for (const candidate of pkg.launch) {
     const path = join(root, candidate.path);
     if (!existsSync(path)) continue;
@@ -111,28 +115,48 @@ async function install(pkg: AgentPackage, root: string, options: InstallOptions)
   try {
     await mkdir(staging, { recursive: true });
     // A private package.json keeps npm from walking up into an unrelated project.
-    await writeFile(join(staging, 'package.json'), JSON.stringify({ name: 'skill-eval-agent-cache', private: true }, undefined, 2));
-    const npm = await execa('npm', ['install', '--prefix', staging, '--no-audit', '--no-fund', '--no-save', '--loglevel=error', spec], {
-      cwd: staging,
-      env: { ...options.env, npm_config_update_notifier: 'false' },
-      cancelSignal: options.signal,
-      reject: false,
-      all: true,
-      timeout: 15 * 60_000,
-    });
+    await writeFile(
+      join(staging, 'package.json'),
+      JSON.stringify({ name: 'skill-eval-agent-cache', private: true }, undefined, 2),
+    );
+    const npm = await execa(
+      'npm',
+      ['install', '--prefix', staging, '--no-audit', '--no-fund', '--no-save', '--loglevel=error', spec],
+      {
+        cwd: staging,
+        env: { ...options.env, npm_config_update_notifier: 'false' },
+        cancelSignal: options.signal,
+        reject: false,
+        all: true,
+        timeout: 15 * 60_000,
+      },
+    );
     if (npm.exitCode !== 0) {
-      throw new InfraError(`npm install ${spec} failed (exit ${npm.exitCode ?? 'none'}): ${tail(String(npm.all ?? ''), 1500)}`, {
-        hint: 'the agent CLIs install from the npm registry; check that npm can reach it (npm ping)',
-      });
+      throw new InfraError(
+        `npm install ${spec} failed (exit ${npm.exitCode ?? 'none'}): ${tail(String(npm.all ?? ''), 1500)}`,
+        {
+          hint: 'the agent CLIs install from the npm registry; check that npm can reach it (npm ping)',
+        },
+      );
     }
     if (!resolveLaunch(pkg, staging)) {
-      throw new InfraError(`npm installed ${spec}, but none of its entry points exist: ${pkg.launch.map((c) => c.path).join(', ')}`, {
-        retryable: false,
-        hint: 'the package layout changed; the pinned version in src/agents may need updating',
-      });
+      throw new InfraError(
+        `npm installed ${spec}, but none of its entry points exist: ${pkg.launch.map((c) => c.path).join(', ')}`,
+        {
+          retryable: false,
+          hint: 'the package layout changed; the pinned version in src/agents may need updating',
+        },
+      );
     }
     await pkg.postInstall?.(staging, options.log ?? (() => undefined));
-    await writeFile(join(staging, MARKER), JSON.stringify({ package: pkg.npmPackage, version: pkg.version, installedAt: new Date().toISOString() }, undefined, 2));
+    await writeFile(
+      join(staging, MARKER),
+      JSON.stringify(
+        { package: pkg.npmPackage, version: pkg.version, installedAt: new Date().toISOString() },
+        undefined,
+        2,
+      ),
+    );
     try {
       await rename(staging, root);
     } catch (error) {
@@ -146,17 +170,25 @@ async function install(pkg: AgentPackage, root: string, options: InstallOptions)
     await rm(staging, { recursive: true, force: true }).catch(() => undefined);
   }
   const installed = findInstalled(pkg, options.env ?? process.env);
-  if (!installed) throw new InfraError(`${spec} was installed into ${root} but cannot be found there`, { retryable: false });
+  if (!installed)
+    throw new InfraError(`${spec} was installed into ${root} but cannot be found there`, { retryable: false });
   return installed;
 }
 
 /** What `skill-eval agents` shows about the cache. */
-export async function installInfo(pkg: AgentPackage, env: NodeJS.ProcessEnv = process.env): Promise<{ installed: boolean; path: string; installedAt?: string | undefined }> {
+export async function installInfo(
+  pkg: AgentPackage,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ installed: boolean; path: string; installedAt?: string | undefined }> {
   const path = installDir(pkg, env);
   if (!findInstalled(pkg, env)) return { installed: false, path };
   try {
     const marker = JSON.parse(await readFile(join(path, MARKER), 'utf8')) as { installedAt?: unknown };
-    return { installed: true, path, installedAt: typeof marker.installedAt === 'string' ? marker.installedAt : undefined };
+    return {
+      installed: true,
+      path,
+      installedAt: typeof marker.installedAt === 'string' ? marker.installedAt : undefined,
+    };
   } catch {
     return { installed: true, path };
   }

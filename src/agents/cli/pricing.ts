@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { UsageError, errorMessage } from '../../errors.js';
+import { errorMessage, UsageError } from '../../errors.js';
 import type { Usage } from '../types.js';
 
 /**
@@ -26,7 +26,7 @@ export const PRICES: Readonly<Record<string, ModelPrice>> = {
   'gpt-5-nano': { input: 0.05, output: 0.4, cachedInput: 0.005 },
   'gpt-4.1': { input: 2, output: 8, cachedInput: 0.5 },
   'gpt-4.1-mini': { input: 0.4, output: 1.6, cachedInput: 0.1 },
-  'o3': { input: 2, output: 8, cachedInput: 0.5 },
+  o3: { input: 2, output: 8, cachedInput: 0.5 },
   'o4-mini': { input: 1.1, output: 4.4, cachedInput: 0.275 },
   // Google
   'gemini-2.5-pro': { input: 1.25, output: 10, cachedInput: 0.31 },
@@ -39,7 +39,14 @@ export const PRICES: Readonly<Record<string, ModelPrice>> = {
   'claude-haiku-4-5': { input: 1, output: 5, cachedInput: 0.1 },
 };
 
-const priceFileSchema = z.record(z.string(), z.object({ input: z.number().nonnegative(), output: z.number().nonnegative(), cachedInput: z.number().nonnegative().optional() }));
+const priceFileSchema = z.record(
+  z.string(),
+  z.object({
+    input: z.number().nonnegative(),
+    output: z.number().nonnegative(),
+    cachedInput: z.number().nonnegative().optional(),
+  }),
+);
 
 function extraPrices(env: NodeJS.ProcessEnv): Record<string, ModelPrice> {
   const file = env.SKILL_EVAL_PRICES_FILE;
@@ -52,9 +59,16 @@ function extraPrices(env: NodeJS.ProcessEnv): Record<string, ModelPrice> {
   }
   const parsed = priceFileSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new UsageError(`SKILL_EVAL_PRICES_FILE ${file}: expected {"model": {"input": USD per 1M, "output": …, "cachedInput": …}}: ${parsed.error.message}`);
+    throw new UsageError(
+      `SKILL_EVAL_PRICES_FILE ${file}: expected {"model": {"input": USD per 1M, "output": …, "cachedInput": …}}: ${parsed.error.message}`,
+    );
   }
-  return Object.fromEntries(Object.entries(parsed.data).map(([model, p]) => [model, { input: p.input, output: p.output, cachedInput: p.cachedInput ?? p.input }]));
+  return Object.fromEntries(
+    Object.entries(parsed.data).map(([model, p]) => [
+      model,
+      { input: p.input, output: p.output, cachedInput: p.cachedInput ?? p.input },
+    ]),
+  );
 }
 
 /** The price of a model: exact name first, then without a provider prefix (`openai/gpt-5`) or a date suffix. */
@@ -72,10 +86,16 @@ export function priceFor(model: string, env: NodeJS.ProcessEnv = process.env): M
  * Estimated cost of a trial's usage. `inputTokens` counts every input token, cached ones included (the form
  * every harness reports); the cached part is billed at the cached rate.
  */
-export function estimateCost(model: string, usage: Pick<Usage, 'inputTokens' | 'outputTokens' | 'cachedInputTokens'>, env: NodeJS.ProcessEnv = process.env): number | undefined {
+export function estimateCost(
+  model: string,
+  usage: Pick<Usage, 'inputTokens' | 'outputTokens' | 'cachedInputTokens'>,
+  env: NodeJS.ProcessEnv = process.env,
+): number | undefined {
   const price = priceFor(model, env);
   if (!price) return undefined;
   const uncached = Math.max(0, usage.inputTokens - usage.cachedInputTokens);
-  const usd = (uncached * price.input + usage.cachedInputTokens * price.cachedInput + usage.outputTokens * price.output) / 1_000_000;
+  const usd =
+    (uncached * price.input + usage.cachedInputTokens * price.cachedInput + usage.outputTokens * price.output) /
+    1_000_000;
   return Math.round(usd * 1e6) / 1e6;
 }

@@ -1,4 +1,4 @@
-import type { SessionLog } from '../../trial/session-log.js';
+import type { SessionLog } from '../../util/session-log.js';
 import type { AgentEvent } from '../types.js';
 
 /** Output kept per tool call in events and the session log; the rest is in the CLI's raw log under logs/agent. */
@@ -21,8 +21,14 @@ function escapeRegExp(text: string): string {
 export class SkillMatcher {
   private readonly patterns: RegExp[];
 
-  constructor(skillDirs: readonly string[], relativeDirs: readonly string[], private readonly known: ReadonlySet<string>) {
-    const dirs = [...new Set([...skillDirs, ...relativeDirs.map((d) => d.replace(/^~\//, ''))])].filter((d) => d !== '');
+  constructor(
+    skillDirs: readonly string[],
+    relativeDirs: readonly string[],
+    private readonly known: ReadonlySet<string>,
+  ) {
+    const dirs = [...new Set([...skillDirs, ...relativeDirs.map((d) => d.replace(/^~\//, ''))])].filter(
+      (d) => d !== '',
+    );
     // `<dir>/<name>` where dir may be written absolute, relative (`.claude/skills`) or with `./`.
     this.patterns = dirs.map((dir) => new RegExp(`${escapeRegExp(dir.replace(/\/+$/, ''))}/([A-Za-z0-9_.-]+)`, 'g'));
   }
@@ -73,7 +79,12 @@ export class RunRecorder {
     if (role === 'assistant') this.finalMessage = text;
   }
 
-  command(entry: { command: string; exitCode?: number | undefined; output?: string | undefined; durationMs?: number | undefined }): void {
+  command(entry: {
+    command: string;
+    exitCode?: number | undefined;
+    output?: string | undefined;
+    durationMs?: number | undefined;
+  }): void {
     const stdout = clip(entry.output);
     this.events.push({
       type: 'command',
@@ -94,12 +105,34 @@ export class RunRecorder {
     for (const skill of this.skills.find(entry.command)) this.skill(skill, `command: ${entry.command}`);
   }
 
-  toolCall(entry: { tool: string; input?: unknown; output?: string | undefined; exitCode?: number | undefined; isError?: boolean | undefined }): void {
+  toolCall(entry: {
+    tool: string;
+    input?: unknown;
+    output?: string | undefined;
+    exitCode?: number | undefined;
+    isError?: boolean | undefined;
+  }): void {
     const output = clip(entry.output);
-    this.events.push({ type: 'tool_call', at: this.now(), tool: entry.tool, input: entry.input, output, exitCode: entry.exitCode, isError: entry.isError });
-    this.log.record({ type: 'tool_call', tool: entry.tool, input: entry.input, output, exitCode: entry.exitCode, isError: entry.isError });
+    this.events.push({
+      type: 'tool_call',
+      at: this.now(),
+      tool: entry.tool,
+      input: entry.input,
+      output,
+      exitCode: entry.exitCode,
+      isError: entry.isError,
+    });
+    this.log.record({
+      type: 'tool_call',
+      tool: entry.tool,
+      input: entry.input,
+      output,
+      exitCode: entry.exitCode,
+      isError: entry.isError,
+    });
     if (!entry.isError && entry.input !== undefined) {
-      for (const skill of this.skills.find(JSON.stringify(entry.input))) this.skill(skill, `${entry.tool} ${JSON.stringify(entry.input)}`);
+      for (const skill of this.skills.find(JSON.stringify(entry.input)))
+        this.skill(skill, `${entry.tool} ${JSON.stringify(entry.input)}`);
     }
   }
 

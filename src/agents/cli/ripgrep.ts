@@ -1,7 +1,7 @@
+import { existsSync } from 'node:fs';
 import { chmod, copyFile, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
-import { existsSync } from 'node:fs';
 import { execa } from 'execa';
 import { errorMessage } from '../../errors.js';
 
@@ -18,7 +18,11 @@ export async function provideRipgrep(root: string, log: (line: string) => void):
   const binDir = join(root, 'bin');
   const target = join(binDir, 'rg');
   await mkdir(binDir, { recursive: true });
-  const onPath = (process.env.PATH ?? '').split(delimiter).filter((d) => isAbsolute(d)).map((d) => join(d, 'rg')).find((path) => existsSync(path));
+  const onPath = (process.env.PATH ?? '')
+    .split(delimiter)
+    .filter((d) => isAbsolute(d))
+    .map((d) => join(d, 'rg'))
+    .find((path) => existsSync(path));
   if (onPath) {
     await copyFile(onPath, target);
     await chmod(target, 0o755);
@@ -36,7 +40,9 @@ export async function provideRipgrep(root: string, log: (line: string) => void):
     log(`ripgrep: unpacked Debian's ${deb}`);
     return true;
   } catch (error) {
-    log(`ripgrep: apt-get download ripgrep failed (${errorMessage(error)}); trying the npm package of Codex, which ships a static rg`);
+    log(
+      `ripgrep: apt-get download ripgrep failed (${errorMessage(error)}); trying the npm package of Codex, which ships a static rg`,
+    );
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
@@ -45,7 +51,9 @@ export async function provideRipgrep(root: string, log: (line: string) => void):
     log('ripgrep: taken from the npm package of Codex');
     return true;
   } catch (error) {
-    log(`warning: no ripgrep for the agent CLI (not on PATH, no Debian package, no npm fallback: ${errorMessage(error)}); install ripgrep so its search and skill tools work`);
+    log(
+      `warning: no ripgrep for the agent CLI (not on PATH, no Debian package, no npm fallback: ${errorMessage(error)}); install ripgrep so its search and skill tools work`,
+    );
     return false;
   }
 }
@@ -53,11 +61,16 @@ export async function provideRipgrep(root: string, log: (line: string) => void):
 /** Codex's platform packages carry a static-pie `rg` (vendor/<triple>/codex-path/rg): fetch one tarball, keep that file. */
 async function ripgrepFromCodexPackage(target: string): Promise<void> {
   const arch = process.arch === 'arm64' ? 'arm64' : process.arch === 'x64' ? 'x64' : undefined;
-  if (process.platform !== 'linux' || !arch) throw new Error(`no Codex package for ${process.platform}-${process.arch}`);
+  if (process.platform !== 'linux' || !arch)
+    throw new Error(`no Codex package for ${process.platform}-${process.arch}`);
   const triple = `${arch === 'arm64' ? 'aarch64' : 'x86_64'}-unknown-linux-musl`;
   const scratch = await mkdtemp(join(tmpdir(), 'skill-eval-rg-npm-'));
   try {
-    const packed = await execa('npm', ['pack', '--silent', `@openai/codex@${RIPGREP_CODEX_VERSION}-linux-${arch}`], { cwd: scratch, reject: true, timeout: 10 * 60_000 });
+    const packed = await execa('npm', ['pack', '--silent', `@openai/codex@${RIPGREP_CODEX_VERSION}-linux-${arch}`], {
+      cwd: scratch,
+      reject: true,
+      timeout: 10 * 60_000,
+    });
     const tarball = String(packed.stdout).trim().split('\n').at(-1) ?? '';
     const member = `package/vendor/${triple}/codex-path/rg`;
     await execa('tar', ['-xzf', join(scratch, tarball), '-C', scratch, member], { reject: true, timeout: 5 * 60_000 });

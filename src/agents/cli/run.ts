@@ -1,9 +1,9 @@
 import { join, posix } from 'node:path';
-import { AgentError } from '../../errors.js';
 import type { ExecResult, Workspace } from '../../environments/types.js';
-import type { AgentRunContext, AgentRunResult, Usage } from '../types.js';
+import { AgentError } from '../../errors.js';
 import { shellQuote } from '../../util/shell.js';
-import { ensureInstalled, tail, type AgentPackage } from './install.js';
+import type { AgentRunContext, AgentRunResult, Usage } from '../types.js';
+import { type AgentPackage, ensureInstalled, tail } from './install.js';
 import { RunRecorder, SkillMatcher } from './recorder.js';
 import { LineSplitter } from './stream.js';
 
@@ -29,7 +29,8 @@ export interface LocatedCli {
 export async function locateCli(pkg: AgentPackage, workspace: Workspace, signal: AbortSignal): Promise<LocatedCli> {
   const launcher = imageLauncher(pkg);
   const probe = await workspace.exec(`test -x ${launcher}`, { signal, timeoutMs: 30_000 });
-  if (probe.exitCode === 0) return { argv: [launcher], pathDirs: (pkg.pathDirs ?? []).map((d) => posix.join(posix.dirname(launcher), d)) };
+  if (probe.exitCode === 0)
+    return { argv: [launcher], pathDirs: (pkg.pathDirs ?? []).map((d) => posix.join(posix.dirname(launcher), d)) };
   const installed = await ensureInstalled(pkg, { signal });
   return { argv: installed.argv, pathDirs: (pkg.pathDirs ?? []).map((d) => join(installed.root, d)) };
 }
@@ -110,7 +111,12 @@ export function newRecorder(context: AgentRunContext, relativeSkillDirs: readonl
  * error the CLI reported in its stream. A failure with no model response at all is flagged as before the first
  * model call (bad flag, crash, auth, unreachable endpoint), with the CLI's stderr in the message.
  */
-export function finishRun(agent: string, outcome: CliOutcome, recorder: RunRecorder, usage: Usage | undefined): AgentRunResult {
+export function finishRun(
+  agent: string,
+  outcome: CliOutcome,
+  recorder: RunRecorder,
+  usage: Usage | undefined,
+): AgentRunResult {
   const result: AgentRunResult = {
     events: recorder.events,
     finalMessage: recorder.finalMessage,
@@ -120,13 +126,20 @@ export function finishRun(agent: string, outcome: CliOutcome, recorder: RunRecor
   };
   if (outcome.stopped) return result;
   const { exec } = outcome;
-  const failure = recorder.failure ?? (exec.exitCode === 0 ? undefined : `exited with ${exec.exitCode ?? exec.signal ?? 'no exit code'}`);
+  const failure =
+    recorder.failure ??
+    (exec.exitCode === 0 ? undefined : `exited with ${exec.exitCode ?? exec.signal ?? 'no exit code'}`);
   if (failure === undefined) return result;
   const beforeFirstModelCall = recorder.modelCalls === 0;
   const stderr = outcome.stderrTail === '' ? '(empty)' : outcome.stderrTail;
   recorder.error(failure);
   throw new AgentError(
     `${agent} failed${beforeFirstModelCall ? ' before its first model call' : ''}: ${failure}${exec.exitCode !== undefined && recorder.failure !== undefined ? ` (exit ${exec.exitCode})` : ''}\n--- ${agent} stderr (tail) ---\n${stderr}`,
-    { beforeFirstModelCall, hint: beforeFirstModelCall ? `check the API key, the model name and the endpoint; the CLI's raw output is in the trial's agent/ folder` : undefined },
+    {
+      beforeFirstModelCall,
+      hint: beforeFirstModelCall
+        ? `check the API key, the model name and the endpoint; the CLI's raw output is in the trial's agent/ folder`
+        : undefined,
+    },
   );
 }

@@ -50,7 +50,13 @@ export function contentText(content: unknown): string {
     return content
       .map((block) => {
         if (typeof block === 'string') return block;
-        if (block && typeof block === 'object' && 'text' in block && typeof (block as { text: unknown }).text === 'string') return (block as { text: string }).text;
+        if (
+          block &&
+          typeof block === 'object' &&
+          'text' in block &&
+          typeof (block as { text: unknown }).text === 'string'
+        )
+          return (block as { text: string }).text;
         return '';
       })
       .filter((text) => text !== '')

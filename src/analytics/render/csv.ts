@@ -46,7 +46,7 @@ export function renderCsv(report: AnalysisReport): string {
       rows.push(cells);
     }
   }
-  return rows.map((cells) => cells.map(quote).join(',')).join('\r\n') + '\r\n';
+  return `${rows.map((cells) => cells.map(quote).join(',')).join('\r\n')}\r\n`;
 }
 
 function armCells(stats: ArmStats | undefined, ks: readonly number[]): string[] {

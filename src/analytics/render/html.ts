@@ -38,14 +38,18 @@ export function renderHtml(report: AnalysisReport): string {
     `<p class="meta">${inputs.trials} trials from ${inputs.filesRead} files · pass = reward ≥ ${report.options.passThreshold} · ` +
       `${report.configs.length} agent/model ${report.configs.length === 1 ? 'configuration' : 'configurations'} · generated ${escapeHtml(report.generatedAt)}</p>`,
   );
-  body.push(`<p class="meta">Searched: ${report.inputs.searched.map((dir) => `<code>${escapeHtml(dir)}</code>`).join(', ')}</p>`);
+  body.push(
+    `<p class="meta">Searched: ${report.inputs.searched.map((dir) => `<code>${escapeHtml(dir)}</code>`).join(', ')}</p>`,
+  );
   body.push('</header>');
   if (report.configs.length > 1) {
     body.push('<nav><ul>');
-    report.configs.forEach((config, index) => body.push(`<li><a href="#config-${index}">${escapeHtml(config.label)}</a></li>`));
+    for (const [index, config] of report.configs.entries()) {
+      body.push(`<li><a href="#config-${index}">${escapeHtml(config.label)}</a></li>`);
+    }
     body.push('</ul></nav>');
   }
-  report.configs.forEach((config, index) => body.push(configSection(config, index)));
+  for (const [index, config] of report.configs.entries()) body.push(configSection(config, index));
   body.push(errorsSection(report));
   body.push(methodSection(report));
   return `<!doctype html>
@@ -79,7 +83,14 @@ function configSection(config: ConfigReport, index: number): string {
     parts.push(card(`Pass rate, ${ARM_LABELS[arm].toLowerCase()}`, value, detail, ARM_COLORS[arm]));
   }
   const deltaColor = summary.paired.deltaPp === undefined ? NEUTRAL : summary.paired.deltaPp < 0 ? WORSE : BETTER;
-  parts.push(card('Δ (with − without)', formatDeltaPp(summary.paired.deltaPp), `over ${summary.paired.tasks} paired tasks`, deltaColor));
+  parts.push(
+    card(
+      'Δ (with − without)',
+      formatDeltaPp(summary.paired.deltaPp),
+      `over ${summary.paired.tasks} paired tasks`,
+      deltaColor,
+    ),
+  );
   parts.push(card('Normalized gain g', formatGain(summary.paired.gain), 'on the aggregate pass rates', deltaColor));
   parts.push(
     card(
@@ -93,7 +104,9 @@ function configSection(config: ConfigReport, index: number): string {
     card(
       'Skill activation',
       summary.skillActivation ? formatPercent(summary.skillActivation.rate) : 'n/a',
-      summary.skillActivation ? `${summary.skillActivation.activated} of ${summary.skillActivation.reported} reporting trials` : 'not reported by the agent',
+      summary.skillActivation
+        ? `${summary.skillActivation.activated} of ${summary.skillActivation.reported} reporting trials`
+        : 'not reported by the agent',
       NEUTRAL,
     ),
   );
@@ -101,12 +114,25 @@ function configSection(config: ConfigReport, index: number): string {
   parts.push(figure('Pass rate per task, with Wilson 95% intervals', passRateChart(config)));
   parts.push(figure('Distribution of per-task Δ (percentage points)', deltaHistogram(config)));
   const durations = sampleValues(config, (sample) => sample.durationMs);
-  if (durations) parts.push(figure('Time per trial (sample of counted trials)', stripChart(durations, 'time', formatDurationMs, durationUnit)));
+  if (durations)
+    parts.push(
+      figure(
+        'Time per trial (sample of counted trials)',
+        stripChart(durations, 'time', formatDurationMs, durationUnit),
+      ),
+    );
   const tokens = sampleValues(config, (sample) => sample.tokens);
-  if (tokens) parts.push(figure('Tokens per trial (input + output, sample of counted trials)', stripChart(tokens, 'tokens', formatCount, () => ({ size: 1, format: formatCount }))));
+  if (tokens)
+    parts.push(
+      figure(
+        'Tokens per trial (input + output, sample of counted trials)',
+        stripChart(tokens, 'tokens', formatCount, () => ({ size: 1, format: formatCount })),
+      ),
+    );
   parts.push(taskTable(config));
   parts.push('<ul class="facts">');
-  for (const [label, value] of summaryFacts(config)) parts.push(`<li><b>${escapeHtml(label)}:</b> ${escapeHtml(value)}</li>`);
+  for (const [label, value] of summaryFacts(config))
+    parts.push(`<li><b>${escapeHtml(label)}:</b> ${escapeHtml(value)}</li>`);
   parts.push('</ul>');
   parts.push('</section>');
   return parts.join('\n');
@@ -144,21 +170,29 @@ function passRateChart(config: ConfigReport): string {
     parts.push(`<line class="grid" x1="${x(tick)}" x2="${x(tick)}" y1="${top - 6}" y2="${height - 24}"/>`);
     parts.push(`<text class="tick" x="${x(tick)}" y="${height - 8}" text-anchor="middle">${tick * 100}%</text>`);
     // A long chart scrolls: label its axis at the top too.
-    if (config.tasks.length > 12 && tick > 0 && tick < 1) parts.push(`<text class="tick" x="${x(tick)}" y="${top - 10}" text-anchor="middle">${tick * 100}%</text>`);
+    if (config.tasks.length > 12 && tick > 0 && tick < 1)
+      parts.push(`<text class="tick" x="${x(tick)}" y="${top - 10}" text-anchor="middle">${tick * 100}%</text>`);
   }
   parts.push(`<text class="tick" x="${CHART_WIDTH - 10}" y="14" text-anchor="end">Δ</text>`);
   config.tasks.forEach((row, index) => {
     const center = top + index * rowHeight + rowHeight / 2;
     const name = row.task.length > 40 ? `${row.task.slice(0, 39)}…` : row.task;
     parts.push(`<g class="task-row" data-task="${escapeHtml(row.task)}">`);
-    parts.push(`<title>${escapeHtml(`${row.task}: ${ARM_LABELS['no-skills']} ${formatArmRate(row.arms['no-skills'])}; ${ARM_LABELS['with-skills']} ${formatArmRate(row.arms['with-skills'])}; ${formatVerdict(row)}`)}</title>`);
-    if (index % 2 === 0) parts.push(`<rect class="band" x="0" y="${center - rowHeight / 2}" width="${CHART_WIDTH}" height="${rowHeight}"/>`);
+    parts.push(
+      `<title>${escapeHtml(`${row.task}: ${ARM_LABELS['no-skills']} ${formatArmRate(row.arms['no-skills'])}; ${ARM_LABELS['with-skills']} ${formatArmRate(row.arms['with-skills'])}; ${formatVerdict(row)}`)}</title>`,
+    );
+    if (index % 2 === 0)
+      parts.push(
+        `<rect class="band" x="0" y="${center - rowHeight / 2}" width="${CHART_WIDTH}" height="${rowHeight}"/>`,
+      );
     parts.push(`<text class="label" x="${labelWidth}" y="${center + 4}" text-anchor="end">${escapeHtml(name)}</text>`);
     ARMS.forEach((arm, armIndex) => {
       const stats = row.arms[arm];
       const y = center + (armIndex === 0 ? -5 : 5);
       if (!stats) {
-        parts.push(`<text class="missing" x="${plotLeft + 4}" y="${y + 3}">no ${escapeHtml(ARM_LABELS[arm].toLowerCase())} data</text>`);
+        parts.push(
+          `<text class="missing" x="${plotLeft + 4}" y="${y + 3}">no ${escapeHtml(ARM_LABELS[arm].toLowerCase())} data</text>`,
+        );
         return;
       }
       const color = ARM_COLORS[arm];
@@ -171,8 +205,11 @@ function passRateChart(config: ConfigReport): string {
           `<circle cx="${x(stats.passRate)}" cy="${y}" r="5" fill="${color}" stroke="#fff" stroke-width="1.5"/></g>`,
       );
     });
-    const deltaColor = row.deltaPp === undefined ? NEUTRAL : row.deltaPp < 0 ? WORSE : row.deltaPp > 0 ? BETTER : NEUTRAL;
-    parts.push(`<text class="delta" x="${CHART_WIDTH - 10}" y="${center + 4}" text-anchor="end" fill="${deltaColor}">${escapeHtml(formatDeltaPp(row.deltaPp))}</text>`);
+    const deltaColor =
+      row.deltaPp === undefined ? NEUTRAL : row.deltaPp < 0 ? WORSE : row.deltaPp > 0 ? BETTER : NEUTRAL;
+    parts.push(
+      `<text class="delta" x="${CHART_WIDTH - 10}" y="${center + 4}" text-anchor="end" fill="${deltaColor}">${escapeHtml(formatDeltaPp(row.deltaPp))}</text>`,
+    );
     parts.push('</g>');
   });
   parts.push('</svg>');
@@ -196,7 +233,9 @@ function deltaHistogram(config: ConfigReport): string {
   const y = (count: number): number => top + plotHeight - (count / maxCount) * plotHeight;
   const parts: string[] = [svgOpen('delta-histogram', height, `Distribution of per-task delta for ${config.label}`)];
   if (deltas.length === 0) {
-    parts.push(`<text class="missing" x="${CHART_WIDTH / 2}" y="${height / 2}" text-anchor="middle">No task has both arms: no Δ to plot.</text></svg>`);
+    parts.push(
+      `<text class="missing" x="${CHART_WIDTH / 2}" y="${height / 2}" text-anchor="middle">No task has both arms: no Δ to plot.</text></svg>`,
+    );
     return parts.join('');
   }
   for (const count of niceTicks(maxCount, 4)) {
@@ -209,14 +248,20 @@ function deltaHistogram(config: ConfigReport): string {
     const from = -100 + bin * 10;
     const color = from < 0 ? WORSE : from === 0 ? NEUTRAL : BETTER;
     const label = `${count} ${count === 1 ? 'task' : 'tasks'} with Δ in [${from}, ${from + 10}${bin === 19 ? ']' : ')'} pp`;
-    parts.push(`<rect class="bar" x="${x(from) + 1}" y="${y(count)}" width="${x(from + 10) - x(from) - 2}" height="${y(0) - y(count)}" fill="${color}"><title>${escapeHtml(label)}</title></rect>`);
+    parts.push(
+      `<rect class="bar" x="${x(from) + 1}" y="${y(count)}" width="${x(from + 10) - x(from) - 2}" height="${y(0) - y(count)}" fill="${color}"><title>${escapeHtml(label)}</title></rect>`,
+    );
   });
   for (const tick of [-100, -50, 0, 50, 100]) {
-    parts.push(`<text class="tick" x="${x(tick)}" y="${height - bottom + 16}" text-anchor="middle">${tick > 0 ? '+' : ''}${tick}</text>`);
+    parts.push(
+      `<text class="tick" x="${x(tick)}" y="${height - bottom + 16}" text-anchor="middle">${tick > 0 ? '+' : ''}${tick}</text>`,
+    );
   }
   parts.push(`<line class="zero" x1="${x(0)}" x2="${x(0)}" y1="${top - 4}" y2="${y(0)}"/>`);
   parts.push(`<line class="axis" x1="${left}" x2="${CHART_WIDTH - right}" y1="${y(0)}" y2="${y(0)}"/>`);
-  parts.push(`<text class="tick" x="${left + plotWidth / 2}" y="${height - 6}" text-anchor="middle">Δ pass rate (percentage points): skills hurt ← 0 → skills help</text>`);
+  parts.push(
+    `<text class="tick" x="${left + plotWidth / 2}" y="${height - 6}" text-anchor="middle">Δ pass rate (percentage points): skills hurt ← 0 → skills help</text>`,
+  );
   parts.push('</svg>');
   return parts.join('');
 }
@@ -259,12 +304,16 @@ function stripChart(
   const parts: string[] = [svgOpen(name, height, `${name} per trial`)];
   for (const tick of ticks) {
     parts.push(`<line class="grid" x1="${x(tick)}" x2="${x(tick)}" y1="${top}" y2="${height - 28}"/>`);
-    parts.push(`<text class="tick" x="${x(tick)}" y="${height - 10}" text-anchor="middle">${escapeHtml(formatTick(tick))}</text>`);
+    parts.push(
+      `<text class="tick" x="${x(tick)}" y="${height - 10}" text-anchor="middle">${escapeHtml(formatTick(tick))}</text>`,
+    );
   }
   ARMS.forEach((arm, index) => {
     const list = values[arm];
     const center = top + index * rowHeight + rowHeight / 2;
-    parts.push(`<text class="label" x="${left - 12}" y="${center + 4}" text-anchor="end">${escapeHtml(ARM_LABELS[arm])}</text>`);
+    parts.push(
+      `<text class="label" x="${left - 12}" y="${center + 4}" text-anchor="end">${escapeHtml(ARM_LABELS[arm])}</text>`,
+    );
     if (!list) {
       parts.push(`<text class="missing" x="${left + 4}" y="${center + 4}">no data</text>`);
       return;
@@ -275,13 +324,21 @@ function stripChart(
     const q3 = quantile(sorted, 0.75);
     const color = ARM_COLORS[arm];
     parts.push(`<g class="mark" data-arm="${arm}">`);
-    parts.push(`<rect class="box" x="${x(q1)}" y="${center - 16}" width="${Math.max(1, x(q3) - x(q1))}" height="32" fill="${color}" fill-opacity="0.12" stroke="${color}"/>`);
+    parts.push(
+      `<rect class="box" x="${x(q1)}" y="${center - 16}" width="${Math.max(1, x(q3) - x(q1))}" height="32" fill="${color}" fill-opacity="0.12" stroke="${color}"/>`,
+    );
     list.forEach((value, i) => {
       const jitter = (hash(i) - 0.5) * 26;
-      parts.push(`<circle cx="${x(value).toFixed(1)}" cy="${(center + jitter).toFixed(1)}" r="2.2" fill="${color}" fill-opacity="0.45"/>`);
+      parts.push(
+        `<circle cx="${x(value).toFixed(1)}" cy="${(center + jitter).toFixed(1)}" r="2.2" fill="${color}" fill-opacity="0.45"/>`,
+      );
     });
-    parts.push(`<line class="median" x1="${x(median)}" x2="${x(median)}" y1="${center - 18}" y2="${center + 18}" stroke="${color}" stroke-width="3"/>`);
-    parts.push(`<title>${escapeHtml(`${ARM_LABELS[arm]}: median ${format(median)}, quartiles ${format(q1)}–${format(q3)}, ${list.length} sampled trials`)}</title>`);
+    parts.push(
+      `<line class="median" x1="${x(median)}" x2="${x(median)}" y1="${center - 18}" y2="${center + 18}" stroke="${color}" stroke-width="3"/>`,
+    );
+    parts.push(
+      `<title>${escapeHtml(`${ARM_LABELS[arm]}: median ${format(median)}, quartiles ${format(q1)}–${format(q3)}, ${list.length} sampled trials`)}</title>`,
+    );
     parts.push('</g>');
   });
   parts.push('</svg>');
@@ -314,7 +371,8 @@ function taskTable(config: ConfigReport): string {
       escapeHtml(formatDurationMs(row.arms['no-skills']?.meanDurationMs)),
       escapeHtml(formatDurationMs(row.arms['with-skills']?.meanDurationMs)),
     ];
-    const cellClass = (index: number): string => (index === 1 || index === 2 ? ' class="rate"' : index === 3 || index === 4 ? ' class="num"' : '');
+    const cellClass = (index: number): string =>
+      index === 1 || index === 2 ? ' class="rate"' : index === 3 || index === 4 ? ' class="num"' : '';
     return `<tr${rowClass}>${cells.map((cell, index) => `<td${cellClass(index)}>${cell}</td>`).join('')}</tr>`;
   });
   return (
@@ -326,17 +384,23 @@ function taskTable(config: ConfigReport): string {
 function errorsSection(report: AnalysisReport): string {
   const parts: string[] = [];
   if (report.errors.count > 0) {
-    const treatment = report.errors.countedAsFailures ? 'counted as failures (--include-errors-as-failures)' : 'excluded from the rates';
+    const treatment = report.errors.countedAsFailures
+      ? 'counted as failures (--include-errors-as-failures)'
+      : 'excluded from the rates';
     parts.push(`<section class="errors"><h2>Errored trials: ${report.errors.count}, ${escapeHtml(treatment)}</h2><ul>`);
     for (const trial of report.errors.trials.slice(0, 500)) {
-      parts.push(`<li><code>${escapeHtml(trial.trial)}</code> — ${escapeHtml(trial.status)}${trial.message ? `: ${escapeHtml(trial.message)}` : ''}</li>`);
+      parts.push(
+        `<li><code>${escapeHtml(trial.trial)}</code> — ${escapeHtml(trial.status)}${trial.message ? `: ${escapeHtml(trial.message)}` : ''}</li>`,
+      );
     }
-    if (report.errors.trials.length > 500) parts.push(`<li>… and ${report.errors.trials.length - 500} more (see --json)</li>`);
+    if (report.errors.trials.length > 500)
+      parts.push(`<li>… and ${report.errors.trials.length - 500} more (see --json)</li>`);
     parts.push('</ul></section>');
   }
   if (report.problems.length > 0) {
     parts.push(`<section class="errors"><h2>Skipped files: ${report.problems.length}</h2><ul>`);
-    for (const problem of report.problems) parts.push(`<li><code>${escapeHtml(problem.file)}</code>: ${escapeHtml(problem.reason)}</li>`);
+    for (const problem of report.problems)
+      parts.push(`<li><code>${escapeHtml(problem.file)}</code>: ${escapeHtml(problem.reason)}</li>`);
     parts.push('</ul></section>');
   }
   return parts.join('\n');
@@ -360,7 +424,8 @@ function svgOpen(name: string, height: number, label: string): string {
 export function niceTicks(max: number, count: number): number[] {
   const rough = max / count;
   const magnitude = 10 ** Math.floor(Math.log10(rough));
-  const step = [1, 2, 5, 10].map((factor) => factor * magnitude).find((candidate) => candidate >= rough) ?? 10 * magnitude;
+  const step =
+    [1, 2, 5, 10].map((factor) => factor * magnitude).find((candidate) => candidate >= rough) ?? 10 * magnitude;
   const ticks: number[] = [];
   for (let value = 0; value < max + step; value += step) {
     ticks.push(Number(value.toPrecision(12)));

@@ -11,7 +11,9 @@ export function renderMarkdown(report: AnalysisReport): string {
   );
   for (const config of report.configs) {
     lines.push('', `## ${escapeMarkdown(config.label)}`, '');
-    lines.push(`| Task | Pass Rate (${ARM_LABELS['no-skills']}) | Pass Rate (${ARM_LABELS['with-skills']}) | Δ | Normalized Gain | Verdict |`);
+    lines.push(
+      `| Task | Pass Rate (${ARM_LABELS['no-skills']}) | Pass Rate (${ARM_LABELS['with-skills']}) | Δ | Normalized Gain | Verdict |`,
+    );
     lines.push('| --- | --- | --- | ---: | ---: | --- |');
     for (const row of config.tasks) {
       const delta = formatDeltaPp(row.deltaPp) + (row.negativeDelta ? ' ⚠️' : '');
@@ -25,7 +27,8 @@ export function renderMarkdown(report: AnalysisReport): string {
   if (report.errors.count > 0) {
     const treatment = report.errors.countedAsFailures ? 'counted as failures' : 'excluded from the rates';
     lines.push('', `## Errored trials (${report.errors.count}, ${treatment})`, '');
-    for (const trial of report.errors.trials) lines.push(`- \`${trial.trial}\` — ${trial.status}${trial.message ? `: ${escapeMarkdown(trial.message)}` : ''}`);
+    for (const trial of report.errors.trials)
+      lines.push(`- \`${trial.trial}\` — ${trial.status}${trial.message ? `: ${escapeMarkdown(trial.message)}` : ''}`);
   }
   if (report.problems.length > 0) {
     lines.push('', `## Skipped files (${report.problems.length})`, '');

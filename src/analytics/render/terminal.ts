@@ -1,6 +1,14 @@
 import pc from 'picocolors';
 import { formatProblem } from '../../errors.js';
-import { ARM_LABELS, formatArmRate, formatDeltaPp, formatGain, formatVerdict, plural, summaryFacts } from '../format.js';
+import {
+  ARM_LABELS,
+  formatArmRate,
+  formatDeltaPp,
+  formatGain,
+  formatVerdict,
+  plural,
+  summaryFacts,
+} from '../format.js';
 import type { AnalysisReport, TaskRow } from '../report.js';
 
 /** At most this many errored trials are named in the terminal; --json lists them all. */
@@ -31,7 +39,14 @@ export function renderTerminal(report: AnalysisReport, options: TerminalOptions)
   for (const config of report.configs) {
     lines.push('');
     lines.push(colors.bold(colors.cyan(config.label)) + colors.dim(` — ${plural(config.tasks.length, 'task')}`));
-    const header = ['Task', `Pass Rate (${ARM_LABELS['no-skills']})`, `Pass Rate (${ARM_LABELS['with-skills']})`, 'Δ', 'Normalized Gain', 'Verdict'];
+    const header = [
+      'Task',
+      `Pass Rate (${ARM_LABELS['no-skills']})`,
+      `Pass Rate (${ARM_LABELS['with-skills']})`,
+      'Δ',
+      'Normalized Gain',
+      'Verdict',
+    ];
     const rows = config.tasks.map((row) => [
       row.task,
       formatArmRate(row.arms['no-skills']),
@@ -47,13 +62,18 @@ export function renderTerminal(report: AnalysisReport, options: TerminalOptions)
   lines.push(...errorLines(report, colors));
   if (report.problems.length > 0) {
     lines.push('');
-    lines.push(colors.yellow(`Skipped ${report.problems.length} unreadable ${report.problems.length === 1 ? 'file' : 'files'}:`));
+    lines.push(
+      colors.yellow(`Skipped ${report.problems.length} unreadable ${report.problems.length === 1 ? 'file' : 'files'}:`),
+    );
     for (const problem of report.problems) {
       lines.push(`  ${formatProblem({ file: problem.file, message: problem.reason, severity: 'warning' })}`);
     }
   }
   const notes: string[] = [];
-  if (inputs.skippedReportFiles > 0) notes.push(`${plural(inputs.skippedReportFiles, 'per-task report file')} skipped (trial results are authoritative)`);
+  if (inputs.skippedReportFiles > 0)
+    notes.push(
+      `${plural(inputs.skippedReportFiles, 'per-task report file')} skipped (trial results are authoritative)`,
+    );
   if (inputs.duplicateTrials > 0) notes.push(`${plural(inputs.duplicateTrials, 'duplicate trial')} ignored`);
   if (notes.length > 0) lines.push('', colors.dim(`Note: ${notes.join('; ')}.`));
   return `${lines.join('\n')}\n`;
@@ -66,12 +86,21 @@ function rowPaints(row: TaskRow, colors: ReturnType<typeof pc.createColors>): Ar
       : row.significance.direction === 'skills hurt'
         ? colors.red
         : colors.dim;
-  const delta: Paint | undefined = row.negativeDelta ? colors.red : row.deltaPp !== undefined && row.deltaPp > 0 ? colors.green : undefined;
+  const delta: Paint | undefined = row.negativeDelta
+    ? colors.red
+    : row.deltaPp !== undefined && row.deltaPp > 0
+      ? colors.green
+      : undefined;
   return [undefined, undefined, undefined, delta, undefined, verdict];
 }
 
 /** Aligned columns; widths come from the plain text so that colour codes never shift a column. */
-function table(header: string[], rows: string[][], paints: Array<Array<Paint | undefined>>, colors: ReturnType<typeof pc.createColors>): string[] {
+function table(
+  header: string[],
+  rows: string[][],
+  paints: Array<Array<Paint | undefined>>,
+  colors: ReturnType<typeof pc.createColors>,
+): string[] {
   const widths = header.map((title, column) => Math.max(width(title), ...rows.map((row) => width(row[column] ?? ''))));
   const numeric = new Set([3, 4]);
   const line = (cells: string[], cellPaints: Array<Paint | undefined> = []): string =>
@@ -101,11 +130,17 @@ function errorLines(report: AnalysisReport, colors: ReturnType<typeof pc.createC
   const byStatus = Object.entries(errors.byStatus)
     .map(([status, count]) => `${count} ${status}`)
     .join(', ');
-  const treatment = errors.countedAsFailures ? 'counted as failures (--include-errors-as-failures)' : 'excluded from the rates';
-  const lines = ['', colors.yellow(`${errors.count} errored ${errors.count === 1 ? 'trial' : 'trials'} (${byStatus}), ${treatment}:`)];
+  const treatment = errors.countedAsFailures
+    ? 'counted as failures (--include-errors-as-failures)'
+    : 'excluded from the rates';
+  const lines = [
+    '',
+    colors.yellow(`${errors.count} errored ${errors.count === 1 ? 'trial' : 'trials'} (${byStatus}), ${treatment}:`),
+  ];
   for (const trial of errors.trials.slice(0, NAMED_ERRORS)) {
     lines.push(`  ${trial.trial} ${colors.dim(`[${trial.status}]${trial.message ? ` ${trial.message}` : ''}`)}`);
   }
-  if (errors.trials.length > NAMED_ERRORS) lines.push(colors.dim(`  … and ${errors.trials.length - NAMED_ERRORS} more (--json lists them all)`));
+  if (errors.trials.length > NAMED_ERRORS)
+    lines.push(colors.dim(`  … and ${errors.trials.length - NAMED_ERRORS} more (--json lists them all)`));
   return lines;
 }

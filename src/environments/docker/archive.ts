@@ -1,10 +1,10 @@
-import type Docker from 'dockerode';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type Docker from 'dockerode';
 import tarStream from 'tar-stream';
-import { InfraError, errorMessage } from '../../errors.js';
+import { errorMessage, InfraError } from '../../errors.js';
 import { readFileBySize } from '../../util/small-files.js';
 import { collectLogs } from './collect.js';
 import { entryAdder } from './context.js';
@@ -16,13 +16,16 @@ import { entryAdder } from './context.js';
  */
 
 function statusCode(error: unknown): number | undefined {
-  return typeof error === 'object' && error !== null && 'statusCode' in error ? Number((error as { statusCode: unknown }).statusCode) : undefined;
+  return typeof error === 'object' && error !== null && 'statusCode' in error
+    ? Number((error as { statusCode: unknown }).statusCode)
+    : undefined;
 }
 
 /** `/a/b/` → `a/b` (tar names are relative to the extraction root `/`). */
 function relativeToRoot(envPath: string): string {
   const normalized = posix.normalize(envPath);
-  if (!normalized.startsWith('/')) throw new InfraError(`environment paths must be absolute, got ${envPath}`, { retryable: false });
+  if (!normalized.startsWith('/'))
+    throw new InfraError(`environment paths must be absolute, got ${envPath}`, { retryable: false });
   return normalized.replace(/^\/+/, '').replace(/\/+$/, '');
 }
 
@@ -33,12 +36,16 @@ export type PendingUpload =
 
 /** Checks an upload before it is queued, so a bad path fails at the call, not at the next command. */
 export async function checkUpload(upload: PendingUpload): Promise<void> {
-  if (relativeToRoot(upload.envPath) === '') throw new InfraError('refusing to upload onto / of the container', { retryable: false });
+  if (relativeToRoot(upload.envPath) === '')
+    throw new InfraError('refusing to upload onto / of the container', { retryable: false });
   if (upload.kind === 'path') {
     try {
       await lstat(upload.hostPath);
     } catch (error) {
-      throw new InfraError(`cannot upload ${upload.hostPath}: ${errorMessage(error)}`, { cause: error, retryable: false });
+      throw new InfraError(`cannot upload ${upload.hostPath}: ${errorMessage(error)}`, {
+        cause: error,
+        retryable: false,
+      });
     }
   }
 }
@@ -67,7 +74,11 @@ export function packUploads(uploads: PendingUpload[]): Readable {
       for (const upload of uploads) {
         const name = relativeToRoot(upload.envPath);
         if (upload.kind === 'path') await addPath(upload.hostPath, name);
-        else await add({ name, type: 'file', mode: upload.mode ?? 0o644, mtime: new Date(), uid: 0, gid: 0 }, Buffer.from(upload.content));
+        else
+          await add(
+            { name, type: 'file', mode: upload.mode ?? 0o644, mtime: new Date(), uid: 0, gid: 0 },
+            Buffer.from(upload.content),
+          );
       }
       pack.finalize();
     } catch (error) {
@@ -79,7 +90,9 @@ export function packUploads(uploads: PendingUpload[]): Readable {
 
 /** Places uploads with the engine's archive API (what works in any image, tar or not). */
 export async function putUploads(container: Docker.Container, uploads: PendingUpload[]): Promise<void> {
-  const what = uploads.map((u) => (u.kind === 'path' ? `${u.hostPath} → ${u.envPath}` : `write ${u.envPath}`)).join(', ');
+  const what = uploads
+    .map((u) => (u.kind === 'path' ? `${u.hostPath} → ${u.envPath}` : `write ${u.envPath}`))
+    .join(', ');
   await put(container, packUploads(uploads), `upload ${what}`);
 }
 
@@ -104,11 +117,19 @@ async function getArchive(container: Docker.Container, envPath: string): Promise
  * Copies `envPath` (file or directory) to `hostPath`; false when it does not exist. Entries it leaves out (links
  * out of it, devices; see collect.ts) are added to `skipped`.
  */
-export async function downloadPath(container: Docker.Container, envPath: string, hostPath: string, skipped?: string[]): Promise<boolean> {
+export async function downloadPath(
+  container: Docker.Container,
+  envPath: string,
+  hostPath: string,
+  skipped?: string[],
+): Promise<boolean> {
   const archive = await getArchive(container, envPath);
   if (!archive) return false;
   // The engine names the archive's entries after envPath's base name.
-  const collector = collectLogs([{ from: posix.normalize(envPath), to: hostPath, archiveName: posix.basename(posix.normalize(envPath)) }], undefined);
+  const collector = collectLogs(
+    [{ from: posix.normalize(envPath), to: hostPath, archiveName: posix.basename(posix.normalize(envPath)) }],
+    undefined,
+  );
   try {
     await pipeline(archive, collector.sink);
     skipped?.push(...(await collector.done).skipped);
@@ -132,7 +153,10 @@ export async function readEnvFile(container: Docker.Container, envPath: string):
   return undefined;
 }
 
-async function firstEntry(archive: Readable, envPath: string): Promise<{ type: string; content?: Buffer; linkTarget?: string }> {
+async function firstEntry(
+  archive: Readable,
+  envPath: string,
+): Promise<{ type: string; content?: Buffer; linkTarget?: string }> {
   const extract = tarStream.extract();
   let result: { type: string; content?: Buffer; linkTarget?: string } | undefined;
   extract.on('entry', (header, stream, next) => {
@@ -144,7 +168,11 @@ async function firstEntry(archive: Readable, envPath: string): Promise<{ type: s
     const chunks: Buffer[] = [];
     stream.on('data', (chunk: unknown) => chunks.push(chunk as Buffer));
     stream.on('end', () => {
-      result = { type: header.type ?? 'file', content: Buffer.concat(chunks), linkTarget: header.linkname ?? undefined };
+      result = {
+        type: header.type ?? 'file',
+        content: Buffer.concat(chunks),
+        linkTarget: header.linkname ?? undefined,
+      };
       next();
     });
   });

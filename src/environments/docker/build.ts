@@ -1,6 +1,6 @@
-import type Docker from 'dockerode';
 import type { Readable } from 'node:stream';
-import { InfraError, InterruptedError, errorMessage } from '../../errors.js';
+import type Docker from 'dockerode';
+import { errorMessage, InfraError, InterruptedError } from '../../errors.js';
 
 /** Lines of build output quoted in a failed build's error. */
 const TAIL_LINES = 20;
@@ -83,8 +83,7 @@ export async function buildImage(docker: Docker, request: BuildRequest): Promise
     let pending = '';
     for await (const chunk of response) {
       pending += chunk.toString('utf8');
-      let newline: number;
-      while ((newline = pending.indexOf('\n')) >= 0) {
+      for (let newline = pending.indexOf('\n'); newline >= 0; newline = pending.indexOf('\n')) {
         const line = pending.slice(0, newline).trim();
         pending = pending.slice(newline + 1);
         if (line === '') continue;
@@ -105,28 +104,40 @@ export async function buildImage(docker: Docker, request: BuildRequest): Promise
       }
     }
   } catch (error) {
-    if (request.signal?.aborted && !timedOut) throw new InterruptedError(`build of ${request.tag} cancelled`, { cause: error });
+    if (request.signal?.aborted && !timedOut)
+      throw new InterruptedError(`build of ${request.tag} cancelled`, { cause: error });
     if (timedOut) {
-      throw new InfraError(`building ${request.tag} exceeded build_timeout_sec (${Math.round(request.timeoutMs / 1000)} s); the build was aborted\n${tail.toString()}`, {
-        cause: error,
-        retryable: false,
-        hint: 'raise [environment].build_timeout_sec in task.toml, or make the build faster',
-      });
+      throw new InfraError(
+        `building ${request.tag} exceeded build_timeout_sec (${Math.round(request.timeoutMs / 1000)} s); the build was aborted\n${tail.toString()}`,
+        {
+          cause: error,
+          retryable: false,
+          hint: 'raise [environment].build_timeout_sec in task.toml, or make the build faster',
+        },
+      );
     }
-    throw new InfraError(`building ${request.tag} failed: ${errorMessage(error)}\n${tail.toString()}`, { cause: error });
+    throw new InfraError(`building ${request.tag} failed: ${errorMessage(error)}\n${tail.toString()}`, {
+      cause: error,
+    });
   } finally {
     clearTimeout(timer);
     request.signal?.removeEventListener('abort', onAbort);
   }
 
   if (failure !== undefined) {
-    const missingBase = /pull access denied|repository does not exist|no such host|dial tcp|connection refused|not found: manifest unknown/i.test(failure);
-    throw new InfraError(`building ${request.tag} failed: ${failure}\n--- last ${TAIL_LINES} lines of the build ---\n${tail.toString()}`, {
-      retryable: false,
-      hint: missingBase
-        ? 'the FROM image must exist in the engine (no registry is reachable here): `skill-eval images build-base` builds skill-eval/base:bookworm'
-        : 'fix environment/Dockerfile; the whole build log is in the job log',
-    });
+    const missingBase =
+      /pull access denied|repository does not exist|no such host|dial tcp|connection refused|not found: manifest unknown/i.test(
+        failure,
+      );
+    throw new InfraError(
+      `building ${request.tag} failed: ${failure}\n--- last ${TAIL_LINES} lines of the build ---\n${tail.toString()}`,
+      {
+        retryable: false,
+        hint: missingBase
+          ? 'the FROM image must exist in the engine (no registry is reachable here): `skill-eval images build-base` builds skill-eval/base:bookworm'
+          : 'fix environment/Dockerfile; the whole build log is in the job log',
+      },
+    );
   }
   return { imageId };
 }

@@ -1,9 +1,21 @@
-import { closeSync, constants, copyFileSync, futimesSync, linkSync, lstatSync, mkdirSync, openSync, symlinkSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  copyFileSync,
+  futimesSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  symlinkSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import type { Writable } from 'node:stream';
-import tarStream from 'tar-stream';
 import { StringDecoder } from 'node:string_decoder';
-import { MAX_CAPTURE_BYTES, TailBuffer } from '../process.js';
+import tarStream from 'tar-stream';
+import { MAX_CAPTURE_BYTES, TailBuffer } from '../../util/process-group.js';
 
 /**
  * Extracts the tar the one-exec verification writes (see verify.ts) straight into the trial directory: each
@@ -74,8 +86,16 @@ const WRITE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC |
  * @param outputDir the verifier's output directory in the environment (verify.ts), when the archive has one: its
  *   `stdout` and `stderr` entries are captured, nothing else of it is extracted.
  */
-export function collectLogs(routes: readonly CollectRoute[], outputDir: string | undefined, limit = MAX_CAPTURE_BYTES): LogsCollector {
-  const keyed = routes.map((route) => ({ key: route.archiveName ?? archiveKey(route.from), from: posix.normalize(route.from).replace(/\/+$/, ''), to: route.to }));
+export function collectLogs(
+  routes: readonly CollectRoute[],
+  outputDir: string | undefined,
+  limit = MAX_CAPTURE_BYTES,
+): LogsCollector {
+  const keyed = routes.map((route) => ({
+    key: route.archiveName ?? archiveKey(route.from),
+    from: posix.normalize(route.from).replace(/\/+$/, ''),
+    to: route.to,
+  }));
   /** Host directories that are real directories (created or checked here): files may be written inside. */
   const directories = new Set<string>();
   /** Host files written here, by archive name: targets for hard-link entries. */
@@ -84,7 +104,9 @@ export function collectLogs(routes: readonly CollectRoute[], outputDir: string |
   const skipped: string[] = [];
 
   /** Where an archive name goes, and its environment path (for links and messages). */
-  const locate = (name: string): { route: (typeof keyed)[number]; host: string; relative: string; envName: string } | undefined => {
+  const locate = (
+    name: string,
+  ): { route: (typeof keyed)[number]; host: string; relative: string; envName: string } | undefined => {
     for (const route of keyed) {
       if (name === route.key) return { route, host: route.to, relative: '', envName: route.from };
       if (name.startsWith(`${route.key}/`)) {
@@ -124,7 +146,9 @@ export function collectLogs(routes: readonly CollectRoute[], outputDir: string |
 
   const extract = tarStream.extract();
   const done = new Promise<CollectedLogs>((resolve, reject) => {
-    extract.on('finish', () => resolve({ stdout: outputs.stdout.toString(), stderr: outputs.stderr.toString(), skipped }));
+    extract.on('finish', () =>
+      resolve({ stdout: outputs.stdout.toString(), stderr: outputs.stderr.toString(), skipped }),
+    );
     extract.on('error', reject);
   });
 
@@ -140,20 +164,32 @@ export function collectLogs(routes: readonly CollectRoute[], outputDir: string |
       const raw = header.name.replace(/\/+$/, '');
       const type = header.type ?? 'file';
       const asRoot = `/${raw}`;
-      const output = outputDir !== undefined && type === 'file' ? (asRoot === `${outputDir}/stdout` ? outputs.stdout : asRoot === `${outputDir}/stderr` ? outputs.stderr : undefined) : undefined;
+      const output =
+        outputDir !== undefined && type === 'file'
+          ? asRoot === `${outputDir}/stdout`
+            ? outputs.stdout
+            : asRoot === `${outputDir}/stderr`
+              ? outputs.stderr
+              : undefined
+          : undefined;
       if (output) {
         stream.on('data', (chunk: unknown) => output.push(chunk as Buffer));
         stream.on('end', () => next());
         return;
       }
       if (outputDir !== undefined && (asRoot === outputDir || asRoot.startsWith(`${outputDir}/`))) return drain();
-      if (raw.split('/').some((part) => part === '..' || part === '.' || part === '')) return drain(`${asRoot}: not a plain path`);
+      if (raw.split('/').some((part) => part === '..' || part === '.' || part === ''))
+        return drain(`${asRoot}: not a plain path`);
       const place = locate(raw);
       if (!place) return drain(`${asRoot}: outside the collected directories`);
       const { route, host, relative, envName: name } = place;
 
       if (type === 'directory') {
-        return drain(ensureDirectory(host, route.to, header.mode ?? 0o755) ? undefined : `${name}: something other than a directory is in its place`);
+        return drain(
+          ensureDirectory(host, route.to, header.mode ?? 0o755)
+            ? undefined
+            : `${name}: something other than a directory is in its place`,
+        );
       }
       if (relative === '' && type === 'file') {
         // A single file was asked for: its host parent is the caller's.
@@ -175,7 +211,8 @@ export function collectLogs(routes: readonly CollectRoute[], outputDir: string |
       }
       if (type === 'link') {
         const source = written.get((header.linkname ?? '').replace(/\/+$/, ''));
-        if (source === undefined) return drain(`${name}: a hard link to ${header.linkname ?? '?'}, which was not extracted`);
+        if (source === undefined)
+          return drain(`${name}: a hard link to ${header.linkname ?? '?'}, which was not extracted`);
         if (!clear(host)) return drain(`${name}: a directory is in its place`);
         try {
           linkSync(source, host);
@@ -185,7 +222,8 @@ export function collectLogs(routes: readonly CollectRoute[], outputDir: string |
         written.set(raw, host);
         return drain();
       }
-      if (type !== 'file' && type !== 'contiguous-file') return drain(`${name}: a ${type}, not a file, directory or link`);
+      if (type !== 'file' && type !== 'contiguous-file')
+        return drain(`${name}: a ${type}, not a file, directory or link`);
 
       let fd: number;
       try {

@@ -30,7 +30,12 @@ const HASH_SCHEME = 'skill-eval/build-context@2';
  */
 export const HARBOR_DIRS_SOURCE = '.skill-eval-harbor';
 export const HARBOR_DIRS = ['logs/agent', 'logs/verifier', 'logs/artifacts'];
-export const DOCKERFILE_SUFFIX = ['', '# added by skill-eval: the Harbor log directories', `COPY ${HARBOR_DIRS_SOURCE}/ /`, ''].join('\n');
+export const DOCKERFILE_SUFFIX = [
+  '',
+  '# added by skill-eval: the Harbor log directories',
+  `COPY ${HARBOR_DIRS_SOURCE}/ /`,
+  '',
+].join('\n');
 
 export interface ContextEntry {
   /** Relative to the context root, `/`-separated. */
@@ -97,7 +102,9 @@ export async function planBuildContext(input: PlanContextInput): Promise<BuildCo
       if (inside(environmentDir, inEnvironment) && existsSync(inEnvironment)) continue;
       if (inside(taskDir, inRoot) && existsSync(inRoot)) {
         needsRoot = true;
-        notes.push(`${copy.instruction} ${raw} (Dockerfile line ${copy.line}) is not in environment/ but in the task root`);
+        notes.push(
+          `${copy.instruction} ${raw} (Dockerfile line ${copy.line}) is not in environment/ but in the task root`,
+        );
       }
     }
   }
@@ -105,7 +112,14 @@ export async function planBuildContext(input: PlanContextInput): Promise<BuildCo
   if (!needsRoot) {
     const entries = await walk(environmentDir, environmentDir, () => true);
     const dockerfilePath = toPosix(relative(environmentDir, dockerfile));
-    return { kind: 'environment', root: environmentDir, dockerfile: dockerfilePath, entries, hash: await hashContext(dockerfilePath, input.buildArgs, entries), notes };
+    return {
+      kind: 'environment',
+      root: environmentDir,
+      dockerfile: dockerfilePath,
+      entries,
+      hash: await hashContext(dockerfilePath, input.buildArgs, entries),
+      notes,
+    };
   }
 
   // Legacy layout: the task root, limited to what the Dockerfile copies from.
@@ -120,18 +134,35 @@ export async function planBuildContext(input: PlanContextInput): Promise<BuildCo
   for (const source of rootSources) {
     const first = source.split('/')[0]!;
     if (EXCLUDED_FROM_ROOT_CONTEXT.includes(first)) {
-      notes.push(`the Dockerfile copies ${source}, but ${first}/ is never part of the build context (the agent must not see it)`);
+      notes.push(
+        `the Dockerfile copies ${source}, but ${first}/ is never part of the build context (the agent must not see it)`,
+      );
     }
   }
-  const topLevelAllowed = (name: string): boolean => !EXCLUDED_FROM_ROOT_CONTEXT.includes(name) && (everything || firstParts.has(name));
+  const topLevelAllowed = (name: string): boolean =>
+    !EXCLUDED_FROM_ROOT_CONTEXT.includes(name) && (everything || firstParts.has(name));
   const entries = await walk(taskDir, taskDir, (path) => topLevelAllowed(path.split('/')[0]!));
   notes.unshift(
-    `legacy build context: the task root${everything ? '' : ` (only ${[...firstParts].filter((p) => !EXCLUDED_FROM_ROOT_CONTEXT.includes(p)).sort().join(', ')})`}, never ${EXCLUDED_FROM_ROOT_CONTEXT.map((p) => `${p}/`).join(', ')}`,
+    `legacy build context: the task root${
+      everything
+        ? ''
+        : ` (only ${[...firstParts]
+            .filter((p) => !EXCLUDED_FROM_ROOT_CONTEXT.includes(p))
+            .sort()
+            .join(', ')})`
+    }, never ${EXCLUDED_FROM_ROOT_CONTEXT.map((p) => `${p}/`).join(', ')}`,
   );
   if (entries.some((e) => e.path === 'skills' || e.path.startsWith('skills/'))) {
     notes.push('the Dockerfile copies skills/ into the image: the no-skills arm sees them too');
   }
-  return { kind: 'task-root', root: taskDir, dockerfile: dockerfilePath, entries, hash: await hashContext(dockerfilePath, input.buildArgs, entries), notes };
+  return {
+    kind: 'task-root',
+    root: taskDir,
+    dockerfile: dockerfilePath,
+    entries,
+    hash: await hashContext(dockerfilePath, input.buildArgs, entries),
+    notes,
+  };
 }
 
 function toPosix(path: string): string {
@@ -166,7 +197,11 @@ async function fileDigest(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-async function hashContext(dockerfile: string, buildArgs: Record<string, string> | undefined, entries: ContextEntry[]): Promise<string> {
+async function hashContext(
+  dockerfile: string,
+  buildArgs: Record<string, string> | undefined,
+  entries: ContextEntry[],
+): Promise<string> {
   const hash = createHash('sha256');
   hash.update(`${HASH_SCHEME}\0dockerfile\0${dockerfile}\0${DOCKERFILE_SUFFIX}\0`);
   const args = Object.entries(buildArgs ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -180,7 +215,9 @@ async function hashContext(dockerfile: string, buildArgs: Record<string, string>
 }
 
 /** `add(header, content?)` for a tar pack, awaiting each entry. */
-export function entryAdder(pack: tarStream.Pack): (header: Partial<tarStream.Header> & { name: string }, content?: Buffer) => Promise<void> {
+export function entryAdder(
+  pack: tarStream.Pack,
+): (header: Partial<tarStream.Header> & { name: string }, content?: Buffer) => Promise<void> {
   return (header, content) =>
     new Promise<void>((done, fail) => {
       const callback = (error?: Error | null): void => (error ? fail(error) : done());
@@ -200,8 +237,24 @@ export function packContext(plan: Pick<BuildContextPlan, 'entries' | 'dockerfile
     try {
       // `.skill-eval-harbor/`, `…/logs/` (0755), then the log directories themselves (0777).
       const parents = [...new Set(HARBOR_DIRS.map((d) => d.split('/').slice(0, -1).join('/')))];
-      for (const dir of ['', ...parents]) await add({ name: `${HARBOR_DIRS_SOURCE}/${dir ? `${dir}/` : ''}`, type: 'directory', mode: 0o755, mtime: new Date(0), uid: 0, gid: 0 });
-      for (const dir of HARBOR_DIRS) await add({ name: `${HARBOR_DIRS_SOURCE}/${dir}/`, type: 'directory', mode: 0o777, mtime: new Date(0), uid: 0, gid: 0 });
+      for (const dir of ['', ...parents])
+        await add({
+          name: `${HARBOR_DIRS_SOURCE}/${dir ? `${dir}/` : ''}`,
+          type: 'directory',
+          mode: 0o755,
+          mtime: new Date(0),
+          uid: 0,
+          gid: 0,
+        });
+      for (const dir of HARBOR_DIRS)
+        await add({
+          name: `${HARBOR_DIRS_SOURCE}/${dir}/`,
+          type: 'directory',
+          mode: 0o777,
+          mtime: new Date(0),
+          uid: 0,
+          gid: 0,
+        });
       for (const entry of plan.entries) {
         const header = { name: entry.path, mode: entry.mode, mtime: entry.mtime, uid: 0, gid: 0 };
         if (entry.path === plan.dockerfile && entry.type === 'file') {
@@ -224,12 +277,18 @@ export function packContext(plan: Pick<BuildContextPlan, 'entries' | 'dockerfile
 }
 
 /** A tar stream of in-memory files (extra image layers, single-file uploads). */
-export function packFiles(files: Array<{ path: string; content: string | Uint8Array; mode?: number | undefined }>): Readable {
+export function packFiles(
+  files: Array<{ path: string; content: string | Uint8Array; mode?: number | undefined }>,
+): Readable {
   const pack = tarStream.pack();
   const add = entryAdder(pack);
   void (async () => {
     try {
-      for (const file of files) await add({ name: file.path, mode: file.mode ?? 0o644, uid: 0, gid: 0, mtime: new Date(), type: 'file' }, Buffer.from(file.content));
+      for (const file of files)
+        await add(
+          { name: file.path, mode: file.mode ?? 0o644, uid: 0, gid: 0, mtime: new Date(), type: 'file' },
+          Buffer.from(file.content),
+        );
       pack.finalize();
     } catch (error) {
       pack.destroy(error as Error);

@@ -1,5 +1,5 @@
 import Docker from 'dockerode';
-import { InfraError, errorMessage } from '../../errors.js';
+import { errorMessage, InfraError } from '../../errors.js';
 
 /** The engine client: `DOCKER_HOST` when set (unix://, tcp://, ssh://), else /var/run/docker.sock. */
 export function createEngineClient(): Docker {
@@ -17,10 +17,15 @@ export async function pingEngine(docker: Docker, timeoutMs = 5_000): Promise<voi
     await ping({ abortSignal: AbortSignal.timeout(timeoutMs) });
   } catch (error) {
     const where = process.env.DOCKER_HOST ?? '/var/run/docker.sock';
-    throw new InfraError(`no Docker engine answers at ${where}: ${errorMessage(error)}`, { cause: error, hint: ENGINE_HINT });
+    throw new InfraError(`no Docker engine answers at ${where}: ${errorMessage(error)}`, {
+      cause: error,
+      hint: ENGINE_HINT,
+    });
   }
 }
 
 export function httpStatus(error: unknown): number | undefined {
-  return typeof error === 'object' && error !== null && 'statusCode' in error ? Number((error as { statusCode: unknown }).statusCode) : undefined;
+  return typeof error === 'object' && error !== null && 'statusCode' in error
+    ? Number((error as { statusCode: unknown }).statusCode)
+    : undefined;
 }

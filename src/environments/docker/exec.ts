@@ -1,10 +1,10 @@
-import type Docker from 'dockerode';
-import { StopTrigger, TailBuffer } from '../process.js';
 import type { Duplex, Readable } from 'node:stream';
 import { Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { setTimeout as delay } from 'node:timers/promises';
-import { InfraError, errorMessage } from '../../errors.js';
+import type Docker from 'dockerode';
+import { errorMessage, InfraError } from '../../errors.js';
+import { StopTrigger, TailBuffer } from '../../util/process-group.js';
 import type { ExecOptions, ExecResult } from '../types.js';
 import { LOOPBACK_HOSTS_SCRIPT } from './limits.js';
 
@@ -141,7 +141,12 @@ function envList(env: Record<string, string> | undefined): string[] | undefined 
 
 /** Runs a short helper script in the container as root and waits for it (kills, sweeps). */
 export async function runHelper(container: Docker.Container, script: string, args: string[]): Promise<void> {
-  const exec = await container.exec({ Cmd: ['bash', '-c', script, 'skill-eval-helper', ...args], AttachStdout: true, AttachStderr: true, User: '0' });
+  const exec = await container.exec({
+    Cmd: ['bash', '-c', script, 'skill-eval-helper', ...args],
+    AttachStdout: true,
+    AttachStderr: true,
+    User: '0',
+  });
   const stream = (await exec.start({ Detach: false, Tty: false })) as Readable;
   stream.resume();
   await new Promise<void>((resolve) => {
@@ -156,11 +161,17 @@ export async function runHelper(container: Docker.Container, script: string, arg
  * command did not end on its own and its exit code is unknown. The engine may not have noticed the container's
  * death yet when the exec's stream ends: look a few times.
  */
-export async function unlessContainerDied(container: Docker.Container, exitCode: number | undefined): Promise<number | undefined> {
+export async function unlessContainerDied(
+  container: Docker.Container,
+  exitCode: number | undefined,
+): Promise<number | undefined> {
   if (exitCode === undefined || exitCode < 128) return exitCode;
   for (let look = 0; look < 4; look++) {
     if (look > 0) await delay(50);
-    const alive = await container.inspect().then((info) => info.State.Running && info.State.Status === 'running', () => false);
+    const alive = await container.inspect().then(
+      (info) => info.State.Running && info.State.Status === 'running',
+      () => false,
+    );
     if (!alive) return undefined;
   }
   return exitCode;
@@ -176,10 +187,15 @@ function couldNotRun(command: string, error: unknown): InfraError {
  * inspect, stdin closed unless given. On timeout or abort, the command's process group (and its session)
  * gets SIGTERM, then SIGKILL after the grace period; the result then has `exitCode: undefined`.
  */
-export async function execInContainer(container: Docker.Container, command: string, options: ContainerExecOptions): Promise<ExecResult> {
+export async function execInContainer(
+  container: Docker.Container,
+  command: string,
+  options: ContainerExecOptions,
+): Promise<ExecResult> {
   const started = performance.now();
   const elapsed = (): number => Math.round(performance.now() - started);
-  if (options.signal?.aborted) return { exitCode: undefined, timedOut: false, aborted: true, stdout: '', stderr: '', durationMs: 0 };
+  if (options.signal?.aborted)
+    return { exitCode: undefined, timedOut: false, aborted: true, stdout: '', stderr: '', durationMs: 0 };
   const hasStdin = options.stdin !== undefined || options.upload !== undefined;
 
   let exec: Docker.Exec;
@@ -306,14 +322,20 @@ export async function execInContainer(container: Docker.Container, command: stri
     exitCode = await unlessContainerDied(container, exitCode);
   }
   if (control?.startsWith(NO_TAR)) throw new NoTarError('the image has no tar');
-  if (control?.startsWith(UPLOAD_FAILED)) throw new InfraError(`placing the uploaded files failed: ${control.slice(UPLOAD_FAILED.length).trim().slice(-500)}`);
+  if (control?.startsWith(UPLOAD_FAILED))
+    throw new InfraError(
+      `placing the uploaded files failed: ${control.slice(UPLOAD_FAILED.length).trim().slice(-500)}`,
+    );
   // Without the marker the wrapper never ran: bash is missing, or the user/workdir does not exist.
   if (!group && !timedOut && !aborted && (exitCode === undefined || exitCode === 126 || exitCode === 127)) {
     const output = `${stdout.toString()}${stderr.toString()}`.trim();
-    throw new InfraError(`could not run bash in the container (exit code ${exitCode ?? 'unknown'})${output ? `: ${output.slice(-500)}` : ''}`, {
-      retryable: false,
-      hint: 'the Docker provider runs every command with bash: the image must have bash, and the user and working directory must exist',
-    });
+    throw new InfraError(
+      `could not run bash in the container (exit code ${exitCode ?? 'unknown'})${output ? `: ${output.slice(-500)}` : ''}`,
+      {
+        retryable: false,
+        hint: 'the Docker provider runs every command with bash: the image must have bash, and the user and working directory must exist',
+      },
+    );
   }
   return { exitCode, timedOut, aborted, stdout: stdout.toString(), stderr: stderr.toString(), durationMs: elapsed() };
 }

@@ -59,10 +59,21 @@ export interface LimitPlanOptions {
 }
 
 /** Maps task.toml's resource limits and network policy to a HostConfig, and says how each one is applied. */
-export function planLimits(environment: TaskConfig['environment'], facts: EngineFacts, options: LimitPlanOptions): LimitPlan {
+export function planLimits(
+  environment: TaskConfig['environment'],
+  facts: EngineFacts,
+  options: LimitPlanOptions,
+): LimitPlan {
   const notes: string[] = [];
   const hostConfig: Docker.HostConfig = {};
-  const report: LimitReport = { cpus: 'not applicable', memory: 'not applicable', storage: 'not applicable', pids: 'not enforced', network: 'not applicable', notes };
+  const report: LimitReport = {
+    cpus: 'not applicable',
+    memory: 'not applicable',
+    storage: 'not applicable',
+    pids: 'not enforced',
+    network: 'not applicable',
+    notes,
+  };
 
   if (environment.cpus > 0) {
     let cpus = environment.cpus;
@@ -120,7 +131,8 @@ export function planLimits(environment: TaskConfig['environment'], facts: Engine
     hostConfig.NetworkMode = 'none';
     report.network = 'enforced';
     notes.push('network: none (allow_internet = false)');
-    if (requested && requested !== 'none') notes.push(`network_mode = "${requested}" ignored: allow_internet = false wins`);
+    if (requested && requested !== 'none')
+      notes.push(`network_mode = "${requested}" ignored: allow_internet = false wins`);
   } else if (requested === 'none') {
     hostConfig.NetworkMode = 'none';
     report.network = 'enforced';
@@ -129,7 +141,9 @@ export function planLimits(environment: TaskConfig['environment'], facts: Engine
     hostConfig.NetworkMode = requested ?? 'bridge';
     report.network = 'not applicable';
     if (hostConfig.NetworkMode === 'bridge' || hostConfig.NetworkMode === 'default') {
-      notes.push('network: default bridge; egress depends on the engine (none when dockerd runs with --iptables=false: use network_mode = "host")');
+      notes.push(
+        'network: default bridge; egress depends on the engine (none when dockerd runs with --iptables=false: use network_mode = "host")',
+      );
     } else {
       notes.push(`network: ${hostConfig.NetworkMode} (network_mode)`);
     }

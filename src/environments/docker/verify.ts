@@ -1,12 +1,12 @@
-import type Docker from 'dockerode';
 import { type Duplex, type Readable, Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
-import { InfraError, errorMessage } from '../../errors.js';
-import { StopTrigger } from '../process.js';
+import type Docker from 'dockerode';
+import { errorMessage, InfraError } from '../../errors.js';
+import { StopTrigger } from '../../util/process-group.js';
 import type { ExecResult } from '../types.js';
 import type { VerificationOutcome, VerificationRequest } from '../verification.js';
 import { collectLogs } from './collect.js';
-import { KILL_SCRIPT, STOP_ALL_FUNCTION, runHelper, unlessContainerDied } from './exec.js';
+import { KILL_SCRIPT, runHelper, STOP_ALL_FUNCTION, unlessContainerDied } from './exec.js';
 
 /**
  * Where the verifier's stdout and stderr go in the container. A fixed name: known to the host before any output
@@ -72,11 +72,28 @@ export interface OneExecOptions {
 }
 
 /** Returns undefined when the image has no tar (nothing was done; verify step by step). */
-export async function verifyInOneExec(container: Docker.Container, request: VerificationRequest, options: OneExecOptions): Promise<VerificationOutcome | undefined> {
+export async function verifyInOneExec(
+  container: Docker.Container,
+  request: VerificationRequest,
+  options: OneExecOptions,
+): Promise<VerificationOutcome | undefined> {
   const { signal } = request.options;
-  if (signal?.aborted) return { result: { exitCode: undefined, timedOut: false, aborted: true, stdout: '', stderr: '', durationMs: 0 }, collectMs: 0 };
+  if (signal?.aborted)
+    return {
+      result: { exitCode: undefined, timedOut: false, aborted: true, stdout: '', stderr: '', durationMs: 0 },
+      collectMs: 0,
+    };
   const graceSec = String(Math.max(1, Math.ceil(options.killGraceMs / 1000)));
-  const args = [graceSec, request.logsDir, request.owner ?? '', request.testsPath, request.command, String(request.remove.length), ...request.remove, ...request.collect.map((c) => c.from)];
+  const args = [
+    graceSec,
+    request.logsDir,
+    request.owner ?? '',
+    request.testsPath,
+    request.command,
+    String(request.remove.length),
+    ...request.remove,
+    ...request.collect.map((c) => c.from),
+  ];
 
   let exec: Docker.Exec;
   let stream: Duplex;
@@ -89,7 +106,9 @@ export async function verifyInOneExec(container: Docker.Container, request: Veri
       Tty: false,
       User: '0',
       WorkingDir: options.workdir,
-      ...(request.options.env ? { Env: Object.entries(request.options.env).map(([key, value]) => `${key}=${value}`) } : {}),
+      ...(request.options.env
+        ? { Env: Object.entries(request.options.env).map(([key, value]) => `${key}=${value}`) }
+        : {}),
     });
     stream = (await exec.start({ hijack: true, stdin: true, Detach: false, Tty: false })) as Duplex;
   } catch (error) {
@@ -113,8 +132,7 @@ export async function verifyInOneExec(container: Docker.Container, request: Veri
   const errSink = new Writable({
     write(chunk: Buffer, _encoding, callback) {
       stderrRest += chunk.toString('utf8');
-      let newline: number;
-      while ((newline = stderrRest.indexOf('\n')) >= 0) {
+      for (let newline = stderrRest.indexOf('\n'); newline >= 0; newline = stderrRest.indexOf('\n')) {
         const line = stderrRest.slice(0, newline);
         stderrRest = stderrRest.slice(newline + 1);
         if (!line.startsWith(PREFIX)) {
@@ -188,10 +206,15 @@ export async function verifyInOneExec(container: Docker.Container, request: Veri
   }
   logs.sink.end();
   const { value: logsOut, error: extractError } = await collected;
-  if (signal?.aborted && !group) return { result: { exitCode: undefined, timedOut: false, aborted: true, stdout: '', stderr: '', durationMs: 0 }, collectMs: 0 };
+  if (signal?.aborted && !group)
+    return {
+      result: { exitCode: undefined, timedOut: false, aborted: true, stdout: '', stderr: '', durationMs: 0 },
+      collectMs: 0,
+    };
 
   if (events.NO_TAR !== undefined) return undefined;
-  if (events.PREP_FAILED !== undefined) throw new InfraError(`preparing the verifier failed: ${events.PREP_FAILED}${details ? `: ${details}` : ''}`);
+  if (events.PREP_FAILED !== undefined)
+    throw new InfraError(`preparing the verifier failed: ${events.PREP_FAILED}${details ? `: ${details}` : ''}`);
   if (events.PREPARED === undefined) {
     throw new InfraError('could not run bash as root in the container to verify the trial', {
       retryable: false,
@@ -200,11 +223,19 @@ export async function verifyInOneExec(container: Docker.Container, request: Veri
   }
   const timedOut = trigger?.timedOut ?? false;
   const aborted = trigger?.aborted ?? signal?.aborted === true;
-  const exitCode = await unlessContainerDied(container, events.RC !== undefined && !timedOut && !aborted ? Number(events.RC) : undefined);
-  if (events.RC === undefined && !timedOut && !aborted) throw new InfraError('the verifier exec ended before the verifier did (the container stopped?)');
+  const exitCode = await unlessContainerDied(
+    container,
+    events.RC !== undefined && !timedOut && !aborted ? Number(events.RC) : undefined,
+  );
+  if (events.RC === undefined && !timedOut && !aborted)
+    throw new InfraError('the verifier exec ended before the verifier did (the container stopped?)');
 
-  if (extractError || !logsOut) throw new InfraError(`copying the verifier's logs out failed: ${errorMessage(extractError)}`, { cause: extractError });
-  if (events.COLLECT_FAILED !== undefined) throw new InfraError("copying the verifier's logs out failed (tar -c in the container)");
+  if (extractError || !logsOut)
+    throw new InfraError(`copying the verifier's logs out failed: ${errorMessage(extractError)}`, {
+      cause: extractError,
+    });
+  if (events.COLLECT_FAILED !== undefined)
+    throw new InfraError("copying the verifier's logs out failed (tar -c in the container)");
   const result: ExecResult = {
     exitCode,
     timedOut,
@@ -213,5 +244,9 @@ export async function verifyInOneExec(container: Docker.Container, request: Veri
     stderr: logsOut.stderr,
     durationMs: Math.round((ranAt || performance.now()) - (started || performance.now())),
   };
-  return { result, collectMs: Math.round(performance.now() - (ranAt || performance.now())), ...(logsOut.skipped.length > 0 ? { skipped: logsOut.skipped } : {}) };
+  return {
+    result,
+    collectMs: Math.round(performance.now() - (ranAt || performance.now())),
+    ...(logsOut.skipped.length > 0 ? { skipped: logsOut.skipped } : {}),
+  };
 }

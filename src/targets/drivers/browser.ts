@@ -18,7 +18,17 @@ import type { DriverContext, DriverEvaluation, DriverRollout, RolloutContext } f
 
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
 
-const CONTENT_TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.png': 'image/png', '.svg': 'image/svg+xml', '.jpg': 'image/jpeg', '.gif': 'image/gif' };
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
+  '.css': 'text/css',
+  '.json': 'application/json',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+  '.jpg': 'image/jpeg',
+  '.gif': 'image/gif',
+};
 
 /** A static file server for the target directory on 127.0.0.1; nothing outside the directory is served. */
 export async function serveDirectory(root: string): Promise<{ url: string; close: () => Promise<void> }> {
@@ -30,7 +40,10 @@ export async function serveDirectory(root: string): Promise<{ url: string; close
       if (file !== base && !file.startsWith(base + sep)) return response.writeHead(403).end('forbidden');
       const info = await stat(file).catch(() => undefined);
       if (!info?.isFile()) return response.writeHead(404).end('not found');
-      response.writeHead(200, { 'content-type': CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+      response.writeHead(200, {
+        'content-type': CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
+        'cache-control': 'no-store',
+      });
       response.end(await readFile(file));
     })();
   });
@@ -46,17 +59,27 @@ export async function serveDirectory(root: string): Promise<{ url: string; close
   };
 }
 
-export type BrowserAction = { type: 'click'; ref?: number; selector?: string } | { type: 'type'; ref?: number; selector?: string; text: string } | { type: 'key'; key: string; ref?: number; selector?: string };
+export type BrowserAction =
+  | { type: 'click'; ref?: number; selector?: string }
+  | { type: 'type'; ref?: number; selector?: string; text: string }
+  | { type: 'key'; key: string; ref?: number; selector?: string };
 
 /** Reads `{"actions": [...]}` (or a bare list) from a reply, fenced or not; undefined when there is none. */
 export function parseActions(reply: string): BrowserAction[] | undefined {
-  const candidates = [/```(?:json)?\s*([\s\S]*?)```/.exec(reply)?.[1], reply, /\{[\s\S]*\}|\[[\s\S]*\]/.exec(reply)?.[0]].filter((c): c is string => c !== undefined);
+  const candidates = [
+    /```(?:json)?\s*([\s\S]*?)```/.exec(reply)?.[1],
+    reply,
+    /\{[\s\S]*\}|\[[\s\S]*\]/.exec(reply)?.[0],
+  ].filter((c): c is string => c !== undefined);
   for (const candidate of candidates) {
     try {
       const value = JSON.parse(candidate.trim()) as unknown;
       const list = Array.isArray(value) ? value : (value as { actions?: unknown })?.actions;
       if (!Array.isArray(list)) continue;
-      return list.filter((a): a is BrowserAction => !!a && typeof a === 'object' && ['click', 'type', 'key'].includes((a as { type?: string }).type ?? ''));
+      return list.filter(
+        (a): a is BrowserAction =>
+          !!a && typeof a === 'object' && ['click', 'type', 'key'].includes((a as { type?: string }).type ?? ''),
+      );
     } catch {
       // try the next reading
     }
@@ -97,7 +120,7 @@ const SUMMARISE_PAGE = `(() => {
 
 const SYSTEM_PROMPT = [
   'You operate a web page to complete a task.',
-  'Each turn you get the task and the page\'s interactive elements, numbered [n].',
+  "Each turn you get the task and the page's interactive elements, numbered [n].",
   'Answer with JSON only: {"actions": [...]} where each action is one of',
   '{"type": "click", "ref": n}, {"type": "type", "ref": n, "text": "..."}, {"type": "key", "key": "Enter"} (key presses go to the focused element, or to ref when given).',
   'Answer {"actions": []} when the task is complete.',
@@ -115,8 +138,10 @@ function locatorFor(page: Page, action: { ref?: number; selector?: string }) {
 
 async function perform(page: Page, action: BrowserAction, timeoutMs: number): Promise<void> {
   if (action.type === 'click') await locatorFor(page, action).click({ timeout: timeoutMs });
-  else if (action.type === 'type') await locatorFor(page, action).fill(String(action.text ?? ''), { timeout: timeoutMs });
-  else if (action.ref !== undefined || action.selector) await locatorFor(page, action).press(action.key, { timeout: timeoutMs });
+  else if (action.type === 'type')
+    await locatorFor(page, action).fill(String(action.text ?? ''), { timeout: timeoutMs });
+  else if (action.ref !== undefined || action.selector)
+    await locatorFor(page, action).press(action.key, { timeout: timeoutMs });
   else await page.keyboard.press(action.key);
 }
 
@@ -128,8 +153,16 @@ function toReward(value: unknown): number {
 }
 
 export async function launchChromium(executablePath: string): Promise<Browser> {
-  if (!(await stat(executablePath).then((s) => s.isFile(), () => false))) {
-    throw new InfraError(`Chromium not found at ${executablePath}`, { retryable: false, hint: 'install it: apt-get update && apt-get install -y chromium (scripts/setup/chromium.sh), or set executable_path in the browser driver parameters' });
+  if (
+    !(await stat(executablePath).then(
+      (s) => s.isFile(),
+      () => false,
+    ))
+  ) {
+    throw new InfraError(`Chromium not found at ${executablePath}`, {
+      retryable: false,
+      hint: 'install it: apt-get update && apt-get install -y chromium (scripts/setup/chromium.sh), or set executable_path in the browser driver parameters',
+    });
   }
   const { chromium } = await import('playwright-core');
   return chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
@@ -161,22 +194,39 @@ export async function browserRollout(params: BrowserParams, context: RolloutCont
       let error: string | undefined;
       let steps = 0;
       try {
-        await page.goto(`${site.url}/${episode.page.replace(/^\/+/, '')}`, { timeout: params.episode_timeout_sec * 1000 });
-        await page.waitForFunction(`Boolean(${params.ready})`, undefined, { timeout: Math.max(1000, deadline - Date.now()) });
+        await page.goto(`${site.url}/${episode.page.replace(/^\/+/, '')}`, {
+          timeout: params.episode_timeout_sec * 1000,
+        });
+        await page.waitForFunction(`Boolean(${params.ready})`, undefined, {
+          timeout: Math.max(1000, deadline - Date.now()),
+        });
         if (params.start) await evaluateExpression(page, params.start);
-        if (!episode.utterance && params.utterance) utterance = String((await evaluateExpression(page, params.utterance)) ?? '');
+        if (!episode.utterance && params.utterance)
+          utterance = String((await evaluateExpression(page, params.utterance)) ?? '');
         for (steps = 0; steps < params.max_steps && Date.now() < deadline; ) {
           if (toReward(await evaluateExpression(page, params.done)) !== 0) break;
           const summary = (await page.evaluate(SUMMARISE_PAGE)) as PageSummary;
-          const prompt = [`Task: ${utterance}`, `Page: ${summary.title}`, `Text: ${summary.text}`, 'Page elements:', ...summary.elements, '', 'Answer with JSON: {"actions": [...]}'].join('\n');
+          const prompt = [
+            `Task: ${utterance}`,
+            `Page: ${summary.title}`,
+            `Text: ${summary.text}`,
+            'Page elements:',
+            ...summary.elements,
+            '',
+            'Answer with JSON: {"actions": [...]}',
+          ].join('\n');
           if (!firstPrompt) firstPrompt = prompt;
-          const messages: ChatMessage[] = [{ role: 'system', content: SYSTEM_PROMPT }, { role: 'user', content: prompt }];
+          const messages: ChatMessage[] = [
+            { role: 'system', content: SYSTEM_PROMPT },
+            { role: 'user', content: prompt },
+          ];
           steps++;
           const reply = await context.model.complete(messages, {
             maxTokens: params.max_tokens,
             temperature: params.temperature,
             signal: context.signal,
-            gold: episode.gold && steps === 1 ? JSON.stringify({ actions: episode.gold }) : JSON.stringify({ actions: [] }),
+            gold:
+              episode.gold && steps === 1 ? JSON.stringify({ actions: episode.gold }) : JSON.stringify({ actions: [] }),
           });
           if (!context.model.canary) modelCalls++;
           replies.push(reply);
@@ -200,14 +250,29 @@ export async function browserRollout(params: BrowserParams, context: RolloutCont
       const reward = toReward(await evaluateExpression(page, params.reward).catch(() => 0));
       const done = toReward(await evaluateExpression(page, params.done).catch(() => false)) !== 0;
       await browserContext.close();
-      samples.push({ id: episodeId(params, index), index, page: episode.page, utterance, prompt: firstPrompt || `Task: ${utterance}`, completion: replies.join('\n'), actions, steps, done, reward, error });
+      samples.push({
+        id: episodeId(params, index),
+        index,
+        page: episode.page,
+        utterance,
+        prompt: firstPrompt || `Task: ${utterance}`,
+        completion: replies.join('\n'),
+        actions,
+        steps,
+        done,
+        reward,
+        error,
+      });
       context.log(`[rollout] episode ${episodeId(params, index)}: reward ${reward}${error ? ` (${error})` : ''}`);
     }
   } finally {
     await browser?.close().catch(() => undefined);
     await site.close();
   }
-  await writeFile(context.samplesPath, samples.map((s) => context.redactor.redact(JSON.stringify(s))).join('\n') + (samples.length > 0 ? '\n' : ''));
+  await writeFile(
+    context.samplesPath,
+    samples.map((s) => context.redactor.redact(JSON.stringify(s))).join('\n') + (samples.length > 0 ? '\n' : ''),
+  );
   const ids = new Set(params.episodes.map((_, index) => episodeId(params, index)));
   return {
     counts: { samples: samples.length, dataset_rows: params.episodes.length, errors, model_calls: modelCalls },
@@ -219,11 +284,37 @@ export async function browserRollout(params: BrowserParams, context: RolloutCont
 }
 
 /** Aggregates the rewards the pages reported during the rollout (read by the runner, not written by the model). */
-export async function browserEvaluate(_params: BrowserParams, primaryMetric: string, context: DriverContext): Promise<DriverEvaluation> {
+export async function browserEvaluate(
+  _params: BrowserParams,
+  primaryMetric: string,
+  context: DriverContext,
+): Promise<DriverEvaluation> {
   const read = await readSamples(context.samplesPath);
-  if (read.samples.length === 0) return { metrics: {}, counts: { samples: 0 }, scoreSource: 'driver:browser', notes: [], failure: { stage: 'evaluate', code: read.missing ? 'samples_missing' : 'samples_no_valid_lines', message: `no episodes in ${context.samplesPath}`, class: 'integrity' } };
+  if (read.samples.length === 0)
+    return {
+      metrics: {},
+      counts: { samples: 0 },
+      scoreSource: 'driver:browser',
+      notes: [],
+      failure: {
+        stage: 'evaluate',
+        code: read.missing ? 'samples_missing' : 'samples_no_valid_lines',
+        message: `no episodes in ${context.samplesPath}`,
+        class: 'integrity',
+      },
+    };
   const rewards = read.samples.map((s) => (typeof s.reward === 'number' ? s.reward : 0));
   const successes = rewards.filter((r) => r >= 1).length;
-  const metrics = { success_rate: successes / rewards.length, mean_reward: rewards.reduce((a, b) => a + b, 0) / rewards.length };
-  return { score: metrics[primaryMetric as keyof typeof metrics], metrics, counts: { samples: rewards.length, correct: successes }, scoreSource: 'driver:browser (page reward expression)', successes: primaryMetric === 'success_rate' ? successes : undefined, notes: [] };
+  const metrics = {
+    success_rate: successes / rewards.length,
+    mean_reward: rewards.reduce((a, b) => a + b, 0) / rewards.length,
+  };
+  return {
+    score: metrics[primaryMetric as keyof typeof metrics],
+    metrics,
+    counts: { samples: rewards.length, correct: successes },
+    scoreSource: 'driver:browser (page reward expression)',
+    successes: primaryMetric === 'success_rate' ? successes : undefined,
+    notes: [],
+  };
 }

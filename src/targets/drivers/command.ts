@@ -45,7 +45,8 @@ export function valueAtPath(document: unknown, path: string): unknown {
 
 function toNumber(value: unknown): number | undefined {
   if (typeof value === 'number' && Number.isFinite(value)) return value;
-  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value.trim().replace(/%$/, '')))) return Number(value.trim().replace(/%$/, ''));
+  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value.trim().replace(/%$/, ''))))
+    return Number(value.trim().replace(/%$/, ''));
   return undefined;
 }
 
@@ -57,15 +58,28 @@ export interface ScoreReading {
 }
 
 /** Reads the score the official scorer wrote, checking it was written by this evaluation. */
-export async function readOfficialScore(options: { spec: ScoreSpec; path: string; before: FileState; range: Contract['scoring']['range']; samples: number | undefined; targetDir: string }): Promise<ScoreReading> {
+export async function readOfficialScore(options: {
+  spec: ScoreSpec;
+  path: string;
+  before: FileState;
+  range: Contract['scoring']['range'];
+  samples: number | undefined;
+  targetDir: string;
+}): Promise<ScoreReading> {
   const { spec, path } = options;
   const display = path.startsWith(options.targetDir) ? path.slice(options.targetDir.length + 1) : path;
   const source = `file:${display}${spec.json_path ? `#${spec.json_path}` : ` /${spec.regex}/`}`;
-  const fail = (code: string, message: string): ScoreReading => ({ source, failure: { stage: 'evaluate', code, message, class: 'score' } });
+  const fail = (code: string, message: string): ScoreReading => ({
+    source,
+    failure: { stage: 'evaluate', code, message, class: 'score' },
+  });
   const after = await fileState(path);
   if (!after.exists) return fail('score_file_missing', `the scorer did not write ${display}`);
   if (options.before.exists && options.before.sha256 === after.sha256 && options.before.mtimeMs === after.mtimeMs) {
-    return fail('score_file_stale', `${display} was there before the evaluation and was not rewritten by it: not a score of this run`);
+    return fail(
+      'score_file_stale',
+      `${display} was there before the evaluation and was not rewritten by it: not a score of this run`,
+    );
   }
   const text = await readFile(path, 'utf8');
   let value: unknown;
@@ -75,7 +89,10 @@ export async function readOfficialScore(options: { spec: ScoreSpec; path: string
     try {
       document = /\.ya?ml$/i.test(path) ? parseYaml(text) : JSON.parse(text);
     } catch (error) {
-      return fail('score_unparseable', `${display}: not ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'} (${(error as Error).message})`);
+      return fail(
+        'score_unparseable',
+        `${display}: not ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'} (${(error as Error).message})`,
+      );
     }
     value = valueAtPath(document, spec.json_path);
     if (spec.count_path) count = valueAtPath(document, spec.count_path);
@@ -84,14 +101,23 @@ export async function readOfficialScore(options: { spec: ScoreSpec; path: string
     if (spec.count_path) count = valueAtPath(safeJson(text), spec.count_path);
   }
   const raw = toNumber(value);
-  if (raw === undefined) return fail('score_unparseable', `${display}: ${spec.json_path ? `key ${spec.json_path}` : `regex /${spec.regex}/`} gives ${JSON.stringify(value) ?? 'nothing'}, not a number`);
+  if (raw === undefined)
+    return fail(
+      'score_unparseable',
+      `${display}: ${spec.json_path ? `key ${spec.json_path}` : `regex /${spec.regex}/`} gives ${JSON.stringify(value) ?? 'nothing'}, not a number`,
+    );
   const score = raw / spec.scale;
   const [low, high] = options.range;
-  if (score < low || score > high) return fail('score_out_of_range', `${display}: score ${score} is outside scoring.range [${low}, ${high}]`);
+  if (score < low || score > high)
+    return fail('score_out_of_range', `${display}: score ${score} is outside scoring.range [${low}, ${high}]`);
   const scored = spec.count_path ? toNumber(count) : undefined;
-  if (spec.count_path && scored === undefined) return fail('score_unparseable', `${display}: count_path ${spec.count_path} is not a number`);
+  if (spec.count_path && scored === undefined)
+    return fail('score_unparseable', `${display}: count_path ${spec.count_path} is not a number`);
   if (scored !== undefined && options.samples !== undefined && scored !== options.samples) {
-    return fail('score_count_mismatch', `${display}: the scorer scored ${scored} samples, the rollout produced ${options.samples}: the score is not of this rollout's samples`);
+    return fail(
+      'score_count_mismatch',
+      `${display}: the scorer scored ${scored} samples, the rollout produced ${options.samples}: the score is not of this rollout's samples`,
+    );
   }
   return { score, count: scored, source };
 }
@@ -105,7 +131,10 @@ function safeJson(text: string): unknown {
 }
 
 /** A membership test for `stage.dataset`: sample ids (or prompts containing a row's prompt field). */
-export async function commandDatasetCheck(stage: CommandStage, targetDir: string): Promise<((sample: Sample) => boolean) | undefined> {
+export async function commandDatasetCheck(
+  stage: CommandStage,
+  targetDir: string,
+): Promise<((sample: Sample) => boolean) | undefined> {
   const source = stage.dataset;
   if (!source) return undefined;
   const { rows } = await loadDataset(targetDir, source.file);

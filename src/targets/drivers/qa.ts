@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import pLimit from 'p-limit';
-import { InfraError, SkillEvalError, UsageError } from '../../errors.js';
+import { InfraError, type SkillEvalError, UsageError } from '../../errors.js';
 import type { QaParams } from '../contract.js';
 import { loadDataset, type Row } from '../dataset.js';
 import { answersMatch, extractAnswer, gsm8kGold, lastBoxed, renderTemplate, templateFields } from '../extract.js';
@@ -45,7 +45,13 @@ export function loadQaDataset(targetDir: string, params: QaParams): Promise<QaDa
       const first = rows[0];
       if (first) {
         const missing = [...fields, params.answer_field].filter((field) => !(field in first));
-        if (missing.length > 0) throw new UsageError(`dataset ${files[0]}: the first row has no field ${missing.map((m) => JSON.stringify(m)).join(', ')}`, { hint: `its fields: ${Object.keys(first).join(', ')}; set question_field/answer_field/prompt in the qa driver's parameters` });
+        if (missing.length > 0)
+          throw new UsageError(
+            `dataset ${files[0]}: the first row has no field ${missing.map((m) => JSON.stringify(m)).join(', ')}`,
+            {
+              hint: `its fields: ${Object.keys(first).join(', ')}; set question_field/answer_field/prompt in the qa driver's parameters`,
+            },
+          );
       }
       const prompts = rows.map((row) => renderTemplate(params.prompt, row));
       const golds = rows.map((row) => goldOf(row, params));
@@ -79,9 +85,21 @@ export async function qaRollout(params: QaParams, context: RolloutContext): Prom
       limit(async (): Promise<Sample> => {
         const prompt = dataset.prompts[index]!;
         const gold = dataset.golds[index];
-        const base: Sample = { id: rowId(dataset.rows[index]!, index, params), index, seed, prompt, completion: '', gold };
+        const base: Sample = {
+          id: rowId(dataset.rows[index]!, index, params),
+          index,
+          seed,
+          prompt,
+          completion: '',
+          gold,
+        };
         if (fatal) return { ...base, error: 'skipped after a fatal model error' };
-        const messages: ChatMessage[] = params.system ? [{ role: 'system', content: params.system }, { role: 'user', content: prompt }] : [{ role: 'user', content: prompt }];
+        const messages: ChatMessage[] = params.system
+          ? [
+              { role: 'system', content: params.system },
+              { role: 'user', content: prompt },
+            ]
+          : [{ role: 'user', content: prompt }];
         try {
           const completion = await context.model.complete(messages, {
             maxTokens: params.max_tokens,
@@ -101,33 +119,69 @@ export async function qaRollout(params: QaParams, context: RolloutContext): Prom
       }),
     ),
   );
-  await writeFile(context.samplesPath, samples.map((s) => context.redactor.redact(JSON.stringify(s))).join('\n') + (samples.length > 0 ? '\n' : ''));
+  await writeFile(
+    context.samplesPath,
+    samples.map((s) => context.redactor.redact(JSON.stringify(s))).join('\n') + (samples.length > 0 ? '\n' : ''),
+  );
   const result: DriverRollout = {
-    counts: { samples: samples.length, dataset_rows: dataset.rows.length, errors, model_calls: context.model.canary ? 0 : samples.length },
+    counts: {
+      samples: samples.length,
+      dataset_rows: dataset.rows.length,
+      errors,
+      model_calls: context.model.canary ? 0 : samples.length,
+    },
     expectedSamples: count * context.seeds.length,
     fromDataset: (sample) => dataset.byPrompt.has(sample.prompt),
     notes: [`dataset: ${dataset.files.join(', ')} (${dataset.rows.length} rows)`],
   };
   if (fatal) {
     const auth = /authentication/i.test(fatal.message);
-    result.failure = { stage: 'rollout', code: auth ? 'model_auth' : 'model_error', message: fatal.message, class: auth ? 'auth' : 'network' };
+    result.failure = {
+      stage: 'rollout',
+      code: auth ? 'model_auth' : 'model_error',
+      message: fatal.message,
+      class: auth ? 'auth' : 'network',
+    };
   } else if (samples.length > 0 && errors === samples.length) {
-    result.failure = { stage: 'rollout', code: 'model_error', message: `every request to the model failed, e.g. ${String(samples[0]!.error)}`, class: 'network' };
+    result.failure = {
+      stage: 'rollout',
+      code: 'model_error',
+      message: `every request to the model failed, e.g. ${String(samples[0]!.error)}`,
+      class: 'network',
+    };
   }
   return result;
 }
 
-export async function qaEvaluate(params: QaParams, primaryMetric: string, context: DriverContext): Promise<DriverEvaluation> {
+export async function qaEvaluate(
+  params: QaParams,
+  primaryMetric: string,
+  context: DriverContext,
+): Promise<DriverEvaluation> {
   const dataset = await loadQaDataset(context.targetDir, params);
   const read = await readSamples(context.samplesPath);
   if (read.missing || read.samples.length === 0) {
-    return { metrics: {}, counts: { samples: 0 }, scoreSource: 'driver:qa', notes: [], failure: { stage: 'evaluate', code: read.missing ? 'samples_missing' : 'samples_no_valid_lines', message: `nothing to score in ${context.samplesPath}`, class: 'integrity' } };
+    return {
+      metrics: {},
+      counts: { samples: 0 },
+      scoreSource: 'driver:qa',
+      notes: [],
+      failure: {
+        stage: 'evaluate',
+        code: read.missing ? 'samples_missing' : 'samples_no_valid_lines',
+        message: `nothing to score in ${context.samplesPath}`,
+        class: 'integrity',
+      },
+    };
   }
   const correct = new Map(params.extractors.map((e) => [e.name, 0]));
   let notFromDataset = 0;
   const scored = read.samples.map((sample) => {
     // The gold answer comes from the dataset, never from the sample line.
-    const index = typeof sample.index === 'number' && dataset.prompts[sample.index] === sample.prompt ? sample.index : dataset.byPrompt.get(sample.prompt);
+    const index =
+      typeof sample.index === 'number' && dataset.prompts[sample.index] === sample.prompt
+        ? sample.index
+        : dataset.byPrompt.get(sample.prompt);
     const gold = index === undefined ? undefined : dataset.golds[index];
     if (index === undefined) notFromDataset++;
     const extractedBy: Record<string, string | null> = {};
@@ -140,13 +194,27 @@ export async function qaEvaluate(params: QaParams, primaryMetric: string, contex
       if (ok) correct.set(extractor.name, correct.get(extractor.name)! + 1);
     }
     const primaryName = primaryMetric.replace(/^exact_match_/, '');
-    return { ...sample, gold: gold ?? null, extracted: extractedBy[primaryName] ?? null, extracted_by: extractedBy, correct: correctBy, reward: correctBy[primaryName] ? 1 : 0 };
+    return {
+      ...sample,
+      gold: gold ?? null,
+      extracted: extractedBy[primaryName] ?? null,
+      extracted_by: extractedBy,
+      correct: correctBy,
+      reward: correctBy[primaryName] ? 1 : 0,
+    };
   });
-  await writeFile(context.samplesPath, scored.map((s) => context.redactor.redact(JSON.stringify(s))).join('\n') + '\n');
+  await writeFile(context.samplesPath, `${scored.map((s) => context.redactor.redact(JSON.stringify(s))).join('\n')}\n`);
   const n = scored.length;
   const metrics: Record<string, number> = {};
   for (const [name, value] of correct) metrics[`exact_match_${name}`] = value / n;
   const successes = correct.get(primaryMetric.replace(/^exact_match_/, '')) ?? 0;
   const notes = notFromDataset > 0 ? [`${notFromDataset} samples have a prompt not in the dataset: scored 0`] : [];
-  return { score: metrics[primaryMetric], metrics, counts: { samples: n, correct: successes, not_from_dataset: notFromDataset }, scoreSource: 'driver:qa', successes, notes };
+  return {
+    score: metrics[primaryMetric],
+    metrics,
+    counts: { samples: n, correct: successes, not_from_dataset: notFromDataset },
+    scoreSource: 'driver:qa',
+    successes,
+    notes,
+  };
 }

@@ -1,4 +1,4 @@
-import type { Redactor } from '../../trial/secrets.js';
+import type { Redactor } from '../../util/secrets.js';
 import type { ModeName } from '../contract.js';
 import type { ModelUnderTest } from '../model.js';
 import type { Sample } from '../samples.js';

@@ -3,7 +3,7 @@ import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { InfraError, UsageError } from '../../errors.js';
-import { writeJsonAtomic } from '../../results/write.js';
+import { writeJsonAtomic } from '../../util/atomic-write.js';
 
 export interface GitResolveOptions {
   url: string;
@@ -25,10 +25,16 @@ export interface GitResolved {
 const FULL_SHA = /^[0-9a-f]{40}$/i;
 
 async function exists(path: string): Promise<boolean> {
-  return stat(path).then(() => true, () => false);
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
-async function git(args: string[], options: { cwd?: string; timeoutMs?: number | undefined } = {}): Promise<{ ok: boolean; stdout: string; stderr: string }> {
+async function git(
+  args: string[],
+  options: { cwd?: string; timeoutMs?: number | undefined } = {},
+): Promise<{ ok: boolean; stdout: string; stderr: string }> {
   const result = await execa('git', args, {
     cwd: options.cwd,
     reject: false,
@@ -42,9 +48,13 @@ async function git(args: string[], options: { cwd?: string; timeoutMs?: number |
 
 function classifyGitFailure(url: string, stderr: string): InfraError | UsageError {
   if (/authentication|could not read Username|permission denied|403/i.test(stderr)) {
-    return new InfraError(`git ${url}: authentication failed`, { retryable: false, hint: 'configure a credential helper or an SSH key for this host' });
+    return new InfraError(`git ${url}: authentication failed`, {
+      retryable: false,
+      hint: 'configure a credential helper or an SSH key for this host',
+    });
   }
-  if (/not found|does not exist|does not appear to be a git repository/i.test(stderr)) return new UsageError(`git ${url}: repository not found (${stderr.split('\n').pop()})`);
+  if (/not found|does not exist|does not appear to be a git repository/i.test(stderr))
+    return new UsageError(`git ${url}: repository not found (${stderr.split('\n').pop()})`);
   return new InfraError(`git ${url}: ${stderr.split('\n').slice(-2).join(' ') || 'failed'}`, { retryable: true });
 }
 
@@ -54,20 +64,34 @@ function classifyGitFailure(url: string, stderr: string): InfraError | UsageErro
  * offline or when the fetch fails, used as it is).
  */
 export async function resolveGitTarget(options: GitResolveOptions): Promise<GitResolved> {
-  const root = join(options.cacheDir, 'git', `${options.slug}-${createHash('sha256').update(options.url).digest('hex').slice(0, 8)}`);
+  const root = join(
+    options.cacheDir,
+    'git',
+    `${options.slug}-${createHash('sha256').update(options.url).digest('hex').slice(0, 8)}`,
+  );
   const mirror = join(root, 'mirror.git');
   const checkouts = join(root, 'checkouts');
   const revision = options.revision ?? 'HEAD';
   const notes: string[] = [];
 
   if (FULL_SHA.test(revision) && (await exists(join(checkouts, `${revision.toLowerCase()}.json`)))) {
-    return { dir: join(checkouts, revision.toLowerCase()), commit: revision.toLowerCase(), revision, fromCache: true, notes: ['commit found in the cache; no network used'] };
+    return {
+      dir: join(checkouts, revision.toLowerCase()),
+      commit: revision.toLowerCase(),
+      revision,
+      fromCache: true,
+      notes: ['commit found in the cache; no network used'],
+    };
   }
 
   await mkdir(root, { recursive: true });
   const haveMirror = await exists(join(mirror, 'HEAD'));
   if (options.offline) {
-    if (!haveMirror) throw new InfraError(`git ${options.url}: not in the cache (${root}) and offline`, { retryable: false, hint: 'run once with network access to populate the cache' });
+    if (!haveMirror)
+      throw new InfraError(`git ${options.url}: not in the cache (${root}) and offline`, {
+        retryable: false,
+        hint: 'run once with network access to populate the cache',
+      });
     notes.push('offline: using the cached mirror as last fetched');
   } else if (!haveMirror) {
     const temp = `${mirror}.tmp-${randomBytes(4).toString('hex')}`;
@@ -92,7 +116,10 @@ export async function resolveGitTarget(options: GitResolveOptions): Promise<GitR
     await git(['fetch', '--quiet', 'origin', revision], { cwd: mirror, timeoutMs: options.timeoutMs });
     parsed = await git(['rev-parse', '--verify', '--quiet', `${revision}^{commit}`], { cwd: mirror });
   }
-  if (!parsed.ok) throw new UsageError(`git ${options.url}: revision ${JSON.stringify(revision)} not found`, { hint: 'give a branch, tag or commit that exists: URL#REV' });
+  if (!parsed.ok)
+    throw new UsageError(`git ${options.url}: revision ${JSON.stringify(revision)} not found`, {
+      hint: 'give a branch, tag or commit that exists: URL#REV',
+    });
   const commit = parsed.stdout;
 
   const dir = join(checkouts, commit);

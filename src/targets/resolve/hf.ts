@@ -8,7 +8,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import picomatch from 'picomatch';
 import { z } from 'zod';
 import { InfraError, UsageError } from '../../errors.js';
-import { writeFileAtomic, writeJsonAtomic } from '../../results/write.js';
+import { writeFileAtomic, writeJsonAtomic } from '../../util/atomic-write.js';
 
 export const DEFAULT_HF_ENDPOINT = 'https://huggingface.co';
 export const DEFAULT_MAX_FILE_BYTES = 2 * 1024 ** 3;
@@ -57,22 +57,34 @@ export interface HfResolved {
   notes: string[];
 }
 
-const revisionInfoSchema = z.object({
-  sha: z.string().min(1),
-  siblings: z.array(
-    z.object({
-      rfilename: z.string().min(1),
-      size: z.number().int().nonnegative().optional(),
-      lfs: z.object({ sha256: z.string().optional(), size: z.number().int().nonnegative().optional() }).passthrough().optional(),
-    }).passthrough(),
-  ),
-}).passthrough();
+const revisionInfoSchema = z
+  .object({
+    sha: z.string().min(1),
+    siblings: z.array(
+      z
+        .object({
+          rfilename: z.string().min(1),
+          size: z.number().int().nonnegative().optional(),
+          lfs: z
+            .object({ sha256: z.string().optional(), size: z.number().int().nonnegative().optional() })
+            .passthrough()
+            .optional(),
+        })
+        .passthrough(),
+    ),
+  })
+  .passthrough();
 
 const FULL_SHA = /^[0-9a-f]{40}$/i;
 
 function safeRelative(path: string): boolean {
   const normalised = normalize(path);
-  return !normalised.startsWith('..') && !normalised.startsWith(sep) && !normalised.split(sep).includes('..') && !/^[A-Za-z]:/.test(path);
+  return (
+    !normalised.startsWith('..') &&
+    !normalised.startsWith(sep) &&
+    !normalised.split(sep).includes('..') &&
+    !/^[A-Za-z]:/.test(path)
+  );
 }
 
 async function readManifest(path: string): Promise<HfManifest | undefined> {
@@ -98,28 +110,53 @@ function encodePath(path: string): string {
 
 async function hubFetch(url: string, token: string | undefined, timeoutMs: number): Promise<Response> {
   try {
-    return await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' });
+    return await fetch(url, {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+      signal: AbortSignal.timeout(timeoutMs),
+      redirect: 'follow',
+    });
   } catch (error) {
-    throw new InfraError(`Hugging Face Hub ${new URL(url).origin}: ${(error as Error).message}`, { cause: error, retryable: true });
+    throw new InfraError(`Hugging Face Hub ${new URL(url).origin}: ${(error as Error).message}`, {
+      cause: error,
+      retryable: true,
+    });
   }
 }
 
 function httpFailure(what: string, response: Response): InfraError | UsageError {
   if (response.status === 401 || response.status === 403) {
-    return new InfraError(`${what}: HTTP ${response.status} (authentication)`, { retryable: false, hint: 'set HF_TOKEN to a token that can read this dataset (gated datasets need their terms accepted)' });
+    return new InfraError(`${what}: HTTP ${response.status} (authentication)`, {
+      retryable: false,
+      hint: 'set HF_TOKEN to a token that can read this dataset (gated datasets need their terms accepted)',
+    });
   }
-  if (response.status === 404) return new UsageError(`${what}: not found (HTTP 404)`, { hint: 'check the dataset id and revision' });
-  return new InfraError(`${what}: HTTP ${response.status}`, { retryable: response.status >= 500 || response.status === 429 });
+  if (response.status === 404)
+    return new UsageError(`${what}: not found (HTTP 404)`, { hint: 'check the dataset id and revision' });
+  return new InfraError(`${what}: HTTP ${response.status}`, {
+    retryable: response.status >= 500 || response.status === 429,
+  });
 }
 
 /** Streams one file to disk under the size cap, hashing as it goes; the file appears only when complete. */
-async function downloadFile(url: string, target: string, options: { token: string | undefined; maxBytes: number; timeoutMs: number; expectedSha256?: string | undefined; label: string }): Promise<HfManifestFile & { bytes: number }> {
+async function downloadFile(
+  url: string,
+  target: string,
+  options: {
+    token: string | undefined;
+    maxBytes: number;
+    timeoutMs: number;
+    expectedSha256?: string | undefined;
+    label: string;
+  },
+): Promise<HfManifestFile & { bytes: number }> {
   const response = await hubFetch(url, options.token, options.timeoutMs);
   if (!response.ok || !response.body) throw httpFailure(options.label, response);
   const declared = Number(response.headers.get('content-length') ?? Number.NaN);
   if (Number.isFinite(declared) && declared > options.maxBytes) {
     await response.body.cancel();
-    throw new UsageError(`${options.label}: ${declared} bytes is over the per-file cap of ${options.maxBytes}`, { hint: 'raise --max-file-bytes or narrow the files with --include' });
+    throw new UsageError(`${options.label}: ${declared} bytes is over the per-file cap of ${options.maxBytes}`, {
+      hint: 'raise --max-file-bytes or narrow the files with --include',
+    });
   }
   await mkdir(dirname(target), { recursive: true });
   const temp = `${target}.${randomBytes(4).toString('hex')}.part`;
@@ -128,21 +165,32 @@ async function downloadFile(url: string, target: string, options: { token: strin
   const counter = async function* (source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
     for await (const chunk of source) {
       size += chunk.length;
-      if (size > options.maxBytes) throw new UsageError(`${options.label}: more than the per-file cap of ${options.maxBytes} bytes`, { hint: 'raise --max-file-bytes or narrow the files with --include' });
+      if (size > options.maxBytes)
+        throw new UsageError(`${options.label}: more than the per-file cap of ${options.maxBytes} bytes`, {
+          hint: 'raise --max-file-bytes or narrow the files with --include',
+        });
       hash.update(chunk);
       yield chunk;
     }
   };
   try {
-    await pipeline(Readable.fromWeb(response.body as unknown as WebReadableStream<Uint8Array>), counter, createWriteStream(temp));
+    await pipeline(
+      Readable.fromWeb(response.body as unknown as WebReadableStream<Uint8Array>),
+      counter,
+      createWriteStream(temp),
+    );
   } catch (error) {
     await rm(temp, { force: true });
-    throw error instanceof UsageError || error instanceof InfraError ? error : new InfraError(`${options.label}: download failed: ${(error as Error).message}`, { cause: error });
+    throw error instanceof UsageError || error instanceof InfraError
+      ? error
+      : new InfraError(`${options.label}: download failed: ${(error as Error).message}`, { cause: error });
   }
   const sha256 = hash.digest('hex');
   if (options.expectedSha256 && options.expectedSha256 !== sha256) {
     await rm(temp, { force: true });
-    throw new InfraError(`${options.label}: sha256 ${sha256} does not match the Hub's ${options.expectedSha256}`, { retryable: true });
+    throw new InfraError(`${options.label}: sha256 ${sha256} does not match the Hub's ${options.expectedSha256}`, {
+      retryable: true,
+    });
   }
   await rename(temp, target);
   return { path: '', size, sha256, bytes: size };
@@ -169,7 +217,15 @@ export async function resolveHfTarget(options: HfResolveOptions): Promise<HfReso
   const fromCache = async (sha: string, note: string): Promise<HfResolved | undefined> => {
     const manifest = await readManifest(manifestFor(sha));
     if (!manifest || !(await snapshotComplete(snapshotFor(sha), manifest))) return undefined;
-    return { dir: snapshotFor(sha), commit: sha, revision, manifestPath: manifestFor(sha), manifest, fromCache: true, notes: [...notes, note] };
+    return {
+      dir: snapshotFor(sha),
+      commit: sha,
+      revision,
+      manifestPath: manifestFor(sha),
+      manifest,
+      fromCache: true,
+      notes: [...notes, note],
+    };
   };
 
   if (FULL_SHA.test(revision)) {
@@ -178,24 +234,42 @@ export async function resolveHfTarget(options: HfResolveOptions): Promise<HfReso
   }
   const cachedRef = (await readFile(refFile, 'utf8').catch(() => '')).trim();
   if (offline) {
-    const cached = cachedRef ? await fromCache(cachedRef, `offline: revision ${revision} = ${cachedRef} from the cache`) : undefined;
+    const cached = cachedRef
+      ? await fromCache(cachedRef, `offline: revision ${revision} = ${cachedRef} from the cache`)
+      : undefined;
     if (cached) return cached;
-    throw new InfraError(`Hugging Face dataset ${options.repoId}@${revision}: not in the cache (${root}) and offline`, { retryable: false, hint: 'run once with network access to populate the cache, or unset HF_HUB_OFFLINE' });
+    throw new InfraError(`Hugging Face dataset ${options.repoId}@${revision}: not in the cache (${root}) and offline`, {
+      retryable: false,
+      hint: 'run once with network access to populate the cache, or unset HF_HUB_OFFLINE',
+    });
   }
 
   const label = `Hugging Face dataset ${options.repoId}@${revision}`;
   let response: Response;
   try {
-    response = await hubFetch(`${endpoint}/api/datasets/${options.repoId}/revision/${encodeURIComponent(revision)}?blobs=true`, token, timeoutMs);
+    response = await hubFetch(
+      `${endpoint}/api/datasets/${options.repoId}/revision/${encodeURIComponent(revision)}?blobs=true`,
+      token,
+      timeoutMs,
+    );
   } catch (error) {
     // No network: a revision fetched before still works.
-    const cached = cachedRef ? await fromCache(cachedRef, `Hub unreachable (${(error as Error).message}); revision ${revision} = ${cachedRef} from the cache`) : undefined;
+    const cached = cachedRef
+      ? await fromCache(
+          cachedRef,
+          `Hub unreachable (${(error as Error).message}); revision ${revision} = ${cachedRef} from the cache`,
+        )
+      : undefined;
     if (cached) return cached;
     throw error;
   }
   if (!response.ok) throw httpFailure(label, response);
   const parsed = revisionInfoSchema.safeParse(await response.json().catch(() => undefined));
-  if (!parsed.success) throw new InfraError(`${label}: the Hub's revision info is not what the file API returns (sha, siblings[].rfilename)`, { retryable: false });
+  if (!parsed.success)
+    throw new InfraError(
+      `${label}: the Hub's revision info is not what the file API returns (sha, siblings[].rfilename)`,
+      { retryable: false },
+    );
   const sha = parsed.data.sha.toLowerCase();
   const cached = await fromCache(sha, `revision ${revision} = ${sha}, already in the cache`);
   if (cached) {
@@ -203,32 +277,50 @@ export async function resolveHfTarget(options: HfResolveOptions): Promise<HfReso
     return cached;
   }
 
-  const include = options.include && options.include.length > 0 ? picomatch([...options.include], { dot: true }) : undefined;
+  const include =
+    options.include && options.include.length > 0 ? picomatch([...options.include], { dot: true }) : undefined;
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const maxTotalBytes = options.maxTotalBytes ?? DEFAULT_MAX_TOTAL_BYTES;
   const wanted = parsed.data.siblings.filter((file) => !include || include(file.rfilename));
   for (const file of wanted) {
-    if (!safeRelative(file.rfilename)) throw new InfraError(`${label}: refusing file path ${JSON.stringify(file.rfilename)} (outside the snapshot)`, { retryable: false });
+    if (!safeRelative(file.rfilename))
+      throw new InfraError(`${label}: refusing file path ${JSON.stringify(file.rfilename)} (outside the snapshot)`, {
+        retryable: false,
+      });
     const size = file.lfs?.size ?? file.size;
-    if (size !== undefined && size > maxFileBytes) throw new UsageError(`${label}: ${file.rfilename} is ${size} bytes, over the per-file cap of ${maxFileBytes}`, { hint: 'raise --max-file-bytes or narrow the files with --include' });
+    if (size !== undefined && size > maxFileBytes)
+      throw new UsageError(`${label}: ${file.rfilename} is ${size} bytes, over the per-file cap of ${maxFileBytes}`, {
+        hint: 'raise --max-file-bytes or narrow the files with --include',
+      });
   }
   const declaredTotal = wanted.reduce((sum, file) => sum + (file.lfs?.size ?? file.size ?? 0), 0);
-  if (declaredTotal > maxTotalBytes) throw new UsageError(`${label}: ${declaredTotal} bytes in ${wanted.length} files, over the total cap of ${maxTotalBytes}`, { hint: 'raise --max-total-bytes or narrow the files with --include' });
+  if (declaredTotal > maxTotalBytes)
+    throw new UsageError(
+      `${label}: ${declaredTotal} bytes in ${wanted.length} files, over the total cap of ${maxTotalBytes}`,
+      { hint: 'raise --max-total-bytes or narrow the files with --include' },
+    );
 
   const staging = join(root, 'snapshots', `.tmp-${sha}-${randomBytes(4).toString('hex')}`);
   const files: HfManifestFile[] = [];
   let total = 0;
   try {
     for (const file of wanted) {
-      const downloaded = await downloadFile(`${endpoint}/datasets/${options.repoId}/resolve/${sha}/${encodePath(file.rfilename)}`, join(staging, file.rfilename), {
-        token,
-        maxBytes: maxFileBytes,
-        timeoutMs,
-        expectedSha256: file.lfs?.sha256,
-        label: `${label}: ${file.rfilename}`,
-      });
+      const downloaded = await downloadFile(
+        `${endpoint}/datasets/${options.repoId}/resolve/${sha}/${encodePath(file.rfilename)}`,
+        join(staging, file.rfilename),
+        {
+          token,
+          maxBytes: maxFileBytes,
+          timeoutMs,
+          expectedSha256: file.lfs?.sha256,
+          label: `${label}: ${file.rfilename}`,
+        },
+      );
       total += downloaded.bytes;
-      if (total > maxTotalBytes) throw new UsageError(`${label}: more than the total cap of ${maxTotalBytes} bytes`, { hint: 'raise --max-total-bytes or narrow the files with --include' });
+      if (total > maxTotalBytes)
+        throw new UsageError(`${label}: more than the total cap of ${maxTotalBytes} bytes`, {
+          hint: 'raise --max-total-bytes or narrow the files with --include',
+        });
       files.push({ path: file.rfilename, size: downloaded.size, sha256: downloaded.sha256 });
     }
     await rm(snapshotFor(sha), { recursive: true, force: true });
@@ -238,8 +330,25 @@ export async function resolveHfTarget(options: HfResolveOptions): Promise<HfReso
     await rm(staging, { recursive: true, force: true });
     throw error;
   }
-  const manifest: HfManifest = { schema: 'skill-eval/hf-manifest@1', repo_id: options.repoId, revision, sha, endpoint, fetched_at: new Date().toISOString(), files, total_bytes: total };
+  const manifest: HfManifest = {
+    schema: 'skill-eval/hf-manifest@1',
+    repo_id: options.repoId,
+    revision,
+    sha,
+    endpoint,
+    fetched_at: new Date().toISOString(),
+    files,
+    total_bytes: total,
+  };
   await writeJsonAtomic(manifestFor(sha), manifest);
   await writeFileAtomic(refFile, sha);
-  return { dir: snapshotFor(sha), commit: sha, revision, manifestPath: manifestFor(sha), manifest, fromCache: false, notes };
+  return {
+    dir: snapshotFor(sha),
+    commit: sha,
+    revision,
+    manifestPath: manifestFor(sha),
+    manifest,
+    fromCache: false,
+    notes,
+  };
 }

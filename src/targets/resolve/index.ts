@@ -3,10 +3,10 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { resolveGitTarget } from './git.js';
-import { resolveHfTarget, type HfManifest } from './hf.js';
-import { parseTargetSpec, targetSlug, type TargetSpec } from './spec.js';
+import { type HfManifest, resolveHfTarget } from './hf.js';
+import { parseTargetSpec, type TargetSpec, targetSlug } from './spec.js';
 
-export { parseTargetSpec, targetSlug, slugify, type TargetSpec } from './spec.js';
+export { parseTargetSpec, slugify, type TargetSpec, targetSlug } from './spec.js';
 
 export interface ResolveOptions {
   /** Default `~/.cache/skill-eval/targets` (`SKILL_EVAL_CACHE_DIR` overrides). */
@@ -52,8 +52,23 @@ export async function resolveTarget(specText: string, options: ResolveOptions = 
     return { spec: specText, kind: 'local', slug, dir: spec.path, fromCache: false, notes: [] };
   }
   if (spec.kind === 'git') {
-    const resolved = await resolveGitTarget({ url: spec.url, revision: spec.revision, slug, cacheDir, offline: options.offline });
-    return { spec: specText, kind: 'git', slug, dir: resolved.dir, revision: resolved.revision, commit: resolved.commit, fromCache: resolved.fromCache, notes: resolved.notes };
+    const resolved = await resolveGitTarget({
+      url: spec.url,
+      revision: spec.revision,
+      slug,
+      cacheDir,
+      offline: options.offline,
+    });
+    return {
+      spec: specText,
+      kind: 'git',
+      slug,
+      dir: resolved.dir,
+      revision: resolved.revision,
+      commit: resolved.commit,
+      fromCache: resolved.fromCache,
+      notes: resolved.notes,
+    };
   }
   const resolved = await resolveHfTarget({
     repoId: spec.repoId,
@@ -67,5 +82,16 @@ export async function resolveTarget(specText: string, options: ResolveOptions = 
     maxFileBytes: options.maxFileBytes,
     maxTotalBytes: options.maxTotalBytes,
   });
-  return { spec: specText, kind: 'hf', slug, dir: resolved.dir, revision: resolved.revision, commit: resolved.commit, manifestPath: resolved.manifestPath, manifest: resolved.manifest, fromCache: resolved.fromCache, notes: resolved.notes };
+  return {
+    spec: specText,
+    kind: 'hf',
+    slug,
+    dir: resolved.dir,
+    revision: resolved.revision,
+    commit: resolved.commit,
+    manifestPath: resolved.manifestPath,
+    manifest: resolved.manifest,
+    fromCache: resolved.fromCache,
+    notes: resolved.notes,
+  };
 }

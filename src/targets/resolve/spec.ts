@@ -28,12 +28,21 @@ const HF_REPO_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
  */
 export function parseTargetSpec(spec: string, cwd: string = process.cwd()): TargetSpec {
   const trimmed = spec.trim();
-  if (trimmed === '') throw new UsageError('empty target spec', { hint: 'give a directory, a git URL or a Hugging Face dataset id (org/name)' });
-  const hfUrl = /^https?:\/\/(?:www\.)?huggingface\.co\/datasets\/([^/]+\/[^/@#?]+)(?:\/tree\/([^/?#]+))?\/?$/.exec(trimmed);
-  if (hfUrl) return { kind: 'hf', spec, repoId: hfUrl[1]!, revision: hfUrl[2] ? decodeURIComponent(hfUrl[2]) : undefined };
+  if (trimmed === '')
+    throw new UsageError('empty target spec', {
+      hint: 'give a directory, a git URL or a Hugging Face dataset id (org/name)',
+    });
+  const hfUrl = /^https?:\/\/(?:www\.)?huggingface\.co\/datasets\/([^/]+\/[^/@#?]+)(?:\/tree\/([^/?#]+))?\/?$/.exec(
+    trimmed,
+  );
+  if (hfUrl)
+    return { kind: 'hf', spec, repoId: hfUrl[1]!, revision: hfUrl[2] ? decodeURIComponent(hfUrl[2]) : undefined };
   const hfScheme = /^(?:hf:\/\/datasets\/|hf:)([^@]+?)(?:@(.+))?$/.exec(trimmed);
   if (hfScheme) {
-    if (!HF_REPO_ID.test(hfScheme[1]!)) throw new UsageError(`target ${spec}: not a Hugging Face dataset id`, { hint: 'expected ORG/NAME, e.g. hf:openai/gsm8k@main' });
+    if (!HF_REPO_ID.test(hfScheme[1]!))
+      throw new UsageError(`target ${spec}: not a Hugging Face dataset id`, {
+        hint: 'expected ORG/NAME, e.g. hf:openai/gsm8k@main',
+      });
     return { kind: 'hf', spec, repoId: hfScheme[1]!, revision: hfScheme[2] };
   }
   const gitPrefixed = trimmed.startsWith('git+') ? trimmed.slice(4) : undefined;
@@ -47,7 +56,8 @@ export function parseTargetSpec(spec: string, cwd: string = process.cwd()): Targ
   const path = resolve(cwd, trimmed);
   if (existsSync(path)) return { kind: 'local', spec, path };
   const bare = /^([^@]+?)(?:@(.+))?$/.exec(trimmed);
-  if (bare && HF_REPO_ID.test(bare[1]!) && !trimmed.startsWith('.')) return { kind: 'hf', spec, repoId: bare[1]!, revision: bare[2] };
+  if (bare && HF_REPO_ID.test(bare[1]!) && !trimmed.startsWith('.'))
+    return { kind: 'hf', spec, repoId: bare[1]!, revision: bare[2] };
   throw new UsageError(`target ${spec}: no such directory, and not a git URL or Hugging Face dataset id`, {
     hint: 'a target is a directory, a git URL (https://…/repo.git#REV, file:///path/repo#REV) or a Hugging Face dataset (ORG/NAME[@REV], hf:ORG/NAME)',
   });
@@ -57,7 +67,11 @@ export function parseTargetSpec(spec: string, cwd: string = process.cwd()): Targ
 export function targetSlug(spec: TargetSpec): string {
   if (spec.kind === 'local') return slugify(basename(spec.path));
   if (spec.kind === 'hf') return slugify(spec.repoId.replace('/', '-'));
-  const path = spec.url.replace(/^[\w+]+:\/\//, '').replace(/^[\w.-]+@[\w.-]+:/, '').replace(/\.git\/?$/, '').replace(/\/+$/, '');
+  const path = spec.url
+    .replace(/^[\w+]+:\/\//, '')
+    .replace(/^[\w.-]+@[\w.-]+:/, '')
+    .replace(/\.git\/?$/, '')
+    .replace(/\/+$/, '');
   const parts = path.split(/[/:]/).filter(Boolean);
   return slugify(parts.slice(-2).join('-'));
 }

@@ -79,7 +79,7 @@ LOG=.superlint/evidence.log
 last_step='' last_run='' last_after='' last_hash=$ZERO last_seq=0 last_ts=''
 good_run=''     # a run that went check(original) -> fix(original -> fixed) -> verify(fixed)
 declare -A seen_runs=()
-run_ok=0 run_check_before='' run_fix_after=''
+run_check_before='' run_fix_after=''
 if [[ ! -f $LOG ]]; then
   fail "no superlint evidence log ($LOG): superlint check/fix/verify were never run"
 else

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { baseUrl, requireKey, shellSplit } from '../../../src/agents/cli/env.js';
-import { shellJoin, shellQuote } from '../../../src/util/shell.js';
 import { AgentError } from '../../../src/errors.js';
+import { shellJoin, shellQuote } from '../../../src/util/shell.js';
 
 describe('shell quoting', () => {
   it('quotes only what needs it and round-trips through bash-style splitting', () => {
@@ -14,7 +14,11 @@ describe('shell quoting', () => {
 
   it('splits the forms CLIs use to report commands', () => {
     expect(shellSplit("/bin/bash -lc 'superlint check'")).toEqual(['/bin/bash', '-lc', 'superlint check']);
-    expect(shellSplit(`/bin/bash -c "sed -i -e 's/x*"'$//'"' f"`)).toEqual(['/bin/bash', '-c', "sed -i -e 's/x*$//' f"]);
+    expect(shellSplit(`/bin/bash -c "sed -i -e 's/x*"'$//'"' f"`)).toEqual([
+      '/bin/bash',
+      '-c',
+      "sed -i -e 's/x*$//' f",
+    ]);
     expect(shellSplit('a\\ b "c\\"d"')).toEqual(['a b', 'c"d']);
     expect(shellSplit("'unterminated")).toBeUndefined();
   });

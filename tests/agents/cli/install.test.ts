@@ -1,15 +1,26 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { cacheDir, ensureInstalled, findInstalled, installDir, resolveLaunch, type AgentPackage } from '../../../src/agents/cli/install.js';
+import { describe, expect, it } from 'vitest';
+import {
+  type AgentPackage,
+  cacheDir,
+  ensureInstalled,
+  findInstalled,
+  installDir,
+  resolveLaunch,
+} from '../../../src/agents/cli/install.js';
 import { tempDir } from '../../helpers/trials.js';
 
 const pkg: AgentPackage = {
   agent: 'fake',
   npmPackage: '@example/fake-cli',
   version: '1.2.3',
-  launch: [{ path: 'node_modules/fake/bin/fake.exe', minBytes: 1024 }, { path: 'node_modules/fake-linux/fake' }, { path: 'node_modules/fake/cli.js', node: true }],
+  launch: [
+    { path: 'node_modules/fake/bin/fake.exe', minBytes: 1024 },
+    { path: 'node_modules/fake-linux/fake' },
+    { path: 'node_modules/fake/cli.js', node: true },
+  ],
 };
 
 describe('agent cache', () => {
@@ -26,7 +37,10 @@ describe('agent cache', () => {
     mkdirSync(join(root, 'node_modules/fake/bin'), { recursive: true });
     writeFileSync(join(root, 'node_modules/fake/bin/fake.exe'), '#!/bin/sh\necho stub\n');
     writeFileSync(join(root, 'node_modules/fake/cli.js'), '');
-    expect(resolveLaunch(pkg, root, '/usr/bin/node')).toEqual(['/usr/bin/node', join(root, 'node_modules/fake/cli.js')]);
+    expect(resolveLaunch(pkg, root, '/usr/bin/node')).toEqual([
+      '/usr/bin/node',
+      join(root, 'node_modules/fake/cli.js'),
+    ]);
     mkdirSync(join(root, 'node_modules/fake-linux'), { recursive: true });
     writeFileSync(join(root, 'node_modules/fake-linux/fake'), 'binary');
     expect(resolveLaunch(pkg, root)).toEqual([join(root, 'node_modules/fake-linux/fake')]);

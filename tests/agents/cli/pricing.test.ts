@@ -15,14 +15,19 @@ describe('price table', () => {
 
   it('bills cached input at the cached rate and gives no cost for unknown models', () => {
     // 1M input of which 400k cached, 100k output on gpt-5: 0.6 × 1.25 + 0.4 × 0.125 + 0.1 × 10
-    expect(estimateCost('gpt-5', { inputTokens: 1_000_000, cachedInputTokens: 400_000, outputTokens: 100_000 })).toBeCloseTo(1.8, 9);
+    expect(
+      estimateCost('gpt-5', { inputTokens: 1_000_000, cachedInputTokens: 400_000, outputTokens: 100_000 }),
+    ).toBeCloseTo(1.8, 9);
     expect(estimateCost('mystery', { inputTokens: 1, cachedInputTokens: 0, outputTokens: 1 })).toBeUndefined();
   });
 
   it('takes extra prices from SKILL_EVAL_PRICES_FILE and rejects a malformed one', async () => {
     const dir = await tempDir('prices');
     const good = join(dir, 'prices.json');
-    writeFileSync(good, JSON.stringify({ 'gpt-5.5': { input: 2, output: 20 }, 'gpt-5': { input: 1, output: 1, cachedInput: 0 } }));
+    writeFileSync(
+      good,
+      JSON.stringify({ 'gpt-5.5': { input: 2, output: 20 }, 'gpt-5': { input: 1, output: 1, cachedInput: 0 } }),
+    );
     expect(priceFor('gpt-5.5', { SKILL_EVAL_PRICES_FILE: good })).toEqual({ input: 2, output: 20, cachedInput: 2 });
     expect(priceFor('gpt-5', { SKILL_EVAL_PRICES_FILE: good })).toEqual({ input: 1, output: 1, cachedInput: 0 });
     const bad = join(dir, 'bad.json');

@@ -34,7 +34,9 @@ describe('renderCsv', () => {
 
   it('leaves undefined values empty, never 0', () => {
     const csv = renderCsv(reportWith({ task: 't', baselinePasses: 5 }));
-    const cells = Object.fromEntries(csvColumns([1, 3]).map((column, index) => [column, csv.split('\r\n')[1]!.split(',')[index]]));
+    const cells = Object.fromEntries(
+      csvColumns([1, 3]).map((column, index) => [column, csv.split('\r\n')[1]!.split(',')[index]]),
+    );
     expect(cells.normalized_gain).toBe('');
     expect(cells.delta_pp).toBe('0');
   });

@@ -12,7 +12,8 @@ describe('renderHtml', () => {
 
   it('draws the four charts with the task and its numbers', () => {
     const html = renderHtml(reportWith({ task: 'superlint_demo' }));
-    for (const chart of ['pass-rates', 'delta-histogram', 'time', 'tokens']) expect(html).toContain(`data-chart="${chart}"`);
+    for (const chart of ['pass-rates', 'delta-histogram', 'time', 'tokens'])
+      expect(html).toContain(`data-chart="${chart}"`);
     expect(html).toContain('data-task="superlint_demo"');
     expect(html).toContain('20.0% [3.6–62.4] (n=5)');
     expect(html).toContain('100.0% [56.6–100] (n=5)');
@@ -20,7 +21,9 @@ describe('renderHtml', () => {
 
   it('escapes every piece of user text', () => {
     const hostile = '<img src=x onerror=alert(1)>"\'&';
-    const html = renderHtml(reportWith({ task: hostile, agent: `<b>${hostile}</b>`, errorMessage: `</li><script>${hostile}` }));
+    const html = renderHtml(
+      reportWith({ task: hostile, agent: `<b>${hostile}</b>`, errorMessage: `</li><script>${hostile}` }),
+    );
     expect(html).not.toContain('<img');
     expect(html).not.toContain('<script');
     expect(html).not.toContain('<b><');

@@ -6,8 +6,12 @@ describe('renderMarkdown', () => {
   it('renders a GitHub table per configuration with the summary below', () => {
     const markdown = renderMarkdown(reportWith({ task: 'lint' }));
     expect(markdown).toContain('## claude-code · sonnet');
-    expect(markdown).toContain('| Task | Pass Rate (No Skill) | Pass Rate (With Skill) | Δ | Normalized Gain | Verdict |');
-    expect(markdown).toContain('| lint | 20.0% [3.6–62.4] (n=5) | 100.0% [56.6–100] (n=5) | +80.0 pp | 1.00 | significant: skills help (p=0.048) |');
+    expect(markdown).toContain(
+      '| Task | Pass Rate (No Skill) | Pass Rate (With Skill) | Δ | Normalized Gain | Verdict |',
+    );
+    expect(markdown).toContain(
+      '| lint | 20.0% [3.6–62.4] (n=5) | 100.0% [56.6–100] (n=5) | +80.0 pp | 1.00 | significant: skills help (p=0.048) |',
+    );
     expect(markdown).toContain('- **Normalized gain g (aggregate):** 1.00');
   });
 

@@ -3,7 +3,12 @@ import type { AnalysisReport } from '../../../src/analytics/report.js';
 import type { TrialRecord } from '../../../src/results/read.js';
 
 /** A one-task report: `baselinePasses`/5 without skills (default 1), 5/5 with. */
-export function reportWith(options: { task: string; agent?: string; baselinePasses?: number; errorMessage?: string }): AnalysisReport {
+export function reportWith(options: {
+  task: string;
+  agent?: string;
+  baselinePasses?: number;
+  errorMessage?: string;
+}): AnalysisReport {
   const accumulator = new AnalysisAccumulator({ passThreshold: 1, includeErrorsAsFailures: false, k: [1, 3] });
   let sequence = 0;
   const add = (arm: TrialRecord['arm'], passed: boolean, status?: TrialRecord['status']): void => {
@@ -30,7 +35,17 @@ export function reportWith(options: { task: string; agent?: string; baselinePass
   for (let i = 0; i < 5; i++) add('with-skills', true);
   if (options.errorMessage !== undefined) add('with-skills', false, 'infra_error');
   return accumulator.finish(
-    { searched: ['/r'], filesRead: sequence, trialResults: sequence, legacyReports: 0, legacyTrials: 0, skippedReportFiles: 0, ignoredFiles: 0, duplicateTrials: 0, problems: [] },
+    {
+      searched: ['/r'],
+      filesRead: sequence,
+      trialResults: sequence,
+      legacyReports: 0,
+      legacyTrials: 0,
+      skippedReportFiles: 0,
+      ignoredFiles: 0,
+      duplicateTrials: 0,
+      problems: [],
+    },
     new Date('2025-01-01T00:00:00Z'),
   );
 }

@@ -1,9 +1,9 @@
-import { mkdtemp, readFile, readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setup } from '../../../src/index.js';
-import { startScriptedChatServer, type ScriptedServer } from '../../fixtures/model-servers/openai-chat-scripted.js';
+import { type ScriptedServer, startScriptedChatServer } from '../../fixtures/model-servers/openai-chat-scripted.js';
 import { respondToFixtures } from '../../fixtures/targets/scripted-responder.js';
 import { gitRepoFromFixture } from '../helpers/git-fixture.js';
 
@@ -25,8 +25,14 @@ describe('command driver: a code benchmark with its own scorer, from a git repos
     await model.close();
   });
 
-  it('scores from the official scorer\'s file; the stage never sees the real key', async () => {
-    const env = await setup({ target: `${repo.url}#main`, cacheDir, artifactsDir, baseUrl: model.baseUrl, apiKey: API_KEY });
+  it("scores from the official scorer's file; the stage never sees the real key", async () => {
+    const env = await setup({
+      target: `${repo.url}#main`,
+      cacheDir,
+      artifactsDir,
+      baseUrl: model.baseUrl,
+      apiKey: API_KEY,
+    });
     expect(env.target).toMatchObject({ kind: 'git', commit: repo.commit });
     const r = await env.rollout({ llm: 'scripted-model', mode: 'smoke', requireSamples: true });
     expect(r).toMatchObject({ ok: true, counts: { samples: 3, model_calls: 3, errors: 0 } });
@@ -46,9 +52,17 @@ describe('command driver: a code benchmark with its own scorer, from a git repos
 
     const dir = env.artifactsDir();
     const logs = await readdir(join(dir, 'logs'));
-    expect(logs).toEqual(expect.arrayContaining(['health.json', 'rollout.json', 'evaluate.json', 'rollout.1.1.stdout.log']));
+    expect(logs).toEqual(
+      expect.arrayContaining(['health.json', 'rollout.json', 'evaluate.json', 'rollout.1.1.stdout.log']),
+    );
     const rolloutLog = JSON.parse(await readFile(join(dir, 'logs', 'rollout.json'), 'utf8'));
-    expect(rolloutLog.commands[0]).toMatchObject({ index: 1, attempt: 1, exit_code: 0, timed_out: false, stdout_tail: expect.stringContaining('wrote 3 samples') });
+    expect(rolloutLog.commands[0]).toMatchObject({
+      index: 1,
+      attempt: 1,
+      exit_code: 0,
+      timed_out: false,
+      stdout_tail: expect.stringContaining('wrote 3 samples'),
+    });
     const calls = (await readFile(join(dir, 'model_calls.jsonl'), 'utf8')).trim().split('\n');
     expect(calls).toHaveLength(3);
     for (const name of [...logs.map((l) => join('logs', l)), 'model_calls.jsonl', 'samples.jsonl', 'rollout.json']) {
@@ -56,11 +70,21 @@ describe('command driver: a code benchmark with its own scorer, from a git repos
     }
     const hints = JSON.parse(await readFile(join(dir, 'hints_used.json'), 'utf8'));
     expect(hints.used_anchors).toEqual(expect.arrayContaining(['bench/score.mjs']));
-    expect(hints.commands).toEqual(expect.arrayContaining([expect.objectContaining({ stage: 'evaluate', from: expect.stringMatching(/contract\.yaml stages\.evaluate\.commands\[0\]|README\.md:\d+/) })]));
+    expect(hints.commands).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          stage: 'evaluate',
+          from: expect.stringMatching(/contract\.yaml stages\.evaluate\.commands\[0\]|README\.md:\d+/),
+        }),
+      ]),
+    );
   });
 
   it('gold scores 1, empty scores 0', async () => {
-    for (const [llm, score] of [['gold', 1], ['empty', 0]] as const) {
+    for (const [llm, score] of [
+      ['gold', 1],
+      ['empty', 0],
+    ] as const) {
       const env = await setup({ target: `${repo.url}#${repo.commit}`, cacheDir, artifactsDir });
       expect(env.target.fromCache).toBe(true);
       const r = await env.rollout({ llm, mode: 'full', requireSamples: true });
@@ -82,7 +106,12 @@ describe('command driver: score integrity', () => {
   });
 
   const run = async (contract: string, requireSamples = true) => {
-    const env = await setup({ target: join(FIXTURES, 'cheater'), contract: join(FIXTURES, 'cheater', 'contracts', contract), artifactsDir: await mkdtemp(join(tmpdir(), 'skill-eval-artifacts-')), baseUrl: model.baseUrl });
+    const env = await setup({
+      target: join(FIXTURES, 'cheater'),
+      contract: join(FIXTURES, 'cheater', 'contracts', contract),
+      artifactsDir: await mkdtemp(join(tmpdir(), 'skill-eval-artifacts-')),
+      baseUrl: model.baseUrl,
+    });
     const r = await env.rollout({ llm: 'scripted-model', mode: 'smoke', requireSamples });
     const m = await env.evaluate();
     await env.teardown();

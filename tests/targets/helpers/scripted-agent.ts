@@ -6,7 +6,11 @@ import type { Agent, AgentRunContext } from '../../../src/agents/types.js';
  * instruction, applies `fix` to the contract text (or writes `draft` when there is none), and, when
  * asked to misbehave, also edits a file outside the contract dir (which the runner must undo).
  */
-export function scriptedRepairAgent(options: { fix?: (text: string) => string; draft?: string; strayWrite?: string }): Agent & { calls: AgentRunContext[] } {
+export function scriptedRepairAgent(options: {
+  fix?: (text: string) => string;
+  draft?: string;
+  strayWrite?: string;
+}): Agent & { calls: AgentRunContext[] } {
   const calls: AgentRunContext[] = [];
   return {
     name: 'scripted-repair',
@@ -24,7 +28,19 @@ export function scriptedRepairAgent(options: { fix?: (text: string) => string; d
       if (next !== undefined) await context.workspace.writeFile(file, next);
       if (options.strayWrite) await context.workspace.writeFile(options.strayWrite, 'the agent was here\n');
       const result = await context.workspace.exec('ls', { cwd: context.paths.workdir });
-      return { events: [{ type: 'command', at: new Date().toISOString(), command: 'ls', exitCode: result.exitCode, stdout: result.stdout }], finalMessage: 'fixed the contract', modelCalls: 1 };
+      return {
+        events: [
+          {
+            type: 'command',
+            at: new Date().toISOString(),
+            command: 'ls',
+            exitCode: result.exitCode,
+            stdout: result.stdout,
+          },
+        ],
+        finalMessage: 'fixed the contract',
+        modelCalls: 1,
+      };
     },
   };
 }

@@ -1,11 +1,16 @@
-import { mkdtemp, readFile, writeFile, mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { resolveTarget } from '../../../src/targets/resolve/index.js';
 
-const GIT_ENV = { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.org', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.org' };
+const GIT_ENV = {
+  GIT_AUTHOR_NAME: 't',
+  GIT_AUTHOR_EMAIL: 't@example.org',
+  GIT_COMMITTER_NAME: 't',
+  GIT_COMMITTER_EMAIL: 't@example.org',
+};
 
 async function git(cwd: string, ...args: string[]): Promise<string> {
   return (await execa('git', args, { cwd, env: GIT_ENV })).stdout.trim();
@@ -35,7 +40,12 @@ describe('git targets', () => {
     const repo = await makeRepo();
     const cacheDir = await mkdtemp(join(tmpdir(), 'skill-eval-cache-'));
     const head = await resolveTarget(repo.url, { cacheDir });
-    expect(head).toMatchObject({ kind: 'git', slug: expect.stringMatching(/-bench$/), commit: repo.second, fromCache: false });
+    expect(head).toMatchObject({
+      kind: 'git',
+      slug: expect.stringMatching(/-bench$/),
+      commit: repo.second,
+      fromCache: false,
+    });
     expect(await readFile(join(head.dir, 'VERSION'), 'utf8')).toBe('2\n');
 
     const tagged = await resolveTarget(`${repo.url}#v1`, { cacheDir });
@@ -68,8 +78,14 @@ describe('git targets', () => {
   it('names an unknown revision or repository', async () => {
     const repo = await makeRepo();
     const cacheDir = await mkdtemp(join(tmpdir(), 'skill-eval-cache-'));
-    await expect(resolveTarget(`${repo.url}#no-such-branch`, { cacheDir })).rejects.toThrow(/revision "no-such-branch" not found/);
-    await expect(resolveTarget('file:///nonexistent/repo.git', { cacheDir })).rejects.toThrow(/git file:\/\/\/nonexistent\/repo\.git: /);
-    await expect(resolveTarget('file:///nonexistent/repo.git', { cacheDir, offline: true })).rejects.toThrow(/not in the cache .* and offline/);
+    await expect(resolveTarget(`${repo.url}#no-such-branch`, { cacheDir })).rejects.toThrow(
+      /revision "no-such-branch" not found/,
+    );
+    await expect(resolveTarget('file:///nonexistent/repo.git', { cacheDir })).rejects.toThrow(
+      /git file:\/\/\/nonexistent\/repo\.git: /,
+    );
+    await expect(resolveTarget('file:///nonexistent/repo.git', { cacheDir, offline: true })).rejects.toThrow(
+      /not in the cache .* and offline/,
+    );
   });
 });

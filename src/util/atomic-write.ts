@@ -1,7 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
-import { dirname, basename, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
 
 /** A sibling temp name: same directory (so the rename is atomic), unique per process and call. */
 function tempPathFor(path: string): string {

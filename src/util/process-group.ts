@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
 import { InfraError } from '../errors.js';
-import type { ExecOptions, ExecResult } from './types.js';
+import type { ExecOptions, ExecResult } from './exec.js';
 
 /** Output kept per stream; the tail is what matters for diagnosis, and memory stays bounded. */
 export const MAX_CAPTURE_BYTES = 8 * 1024 * 1024;
@@ -132,7 +132,11 @@ export interface LaunchEvents {
 }
 
 /** Starts `bash` as the leader of a new process group; see directLauncher and spawner.ts. */
-export type Launcher = (args: string[], spec: { cwd: string; env: Record<string, string>; stdin?: string | undefined }, events: LaunchEvents) => void;
+export type Launcher = (
+  args: string[],
+  spec: { cwd: string; env: Record<string, string>; stdin?: string | undefined },
+  events: LaunchEvents,
+) => void;
 
 /** Forks this process: simple, but the fork's cost (it grows with this process's memory) blocks the event loop. */
 export const directLauncher: Launcher = (args, spec, events) => {
@@ -182,47 +186,51 @@ export function runInProcessGroup(command: string, options: SpawnGroupOptions): 
     const trigger = new StopTrigger(options, () => {
       if (pgid !== undefined && !killing) killing = killGroup(pgid, options.killGraceMs);
     });
-    (options.launcher ?? directLauncher)(bashArguments(command), { cwd: options.cwd, env: options.env, stdin: options.stdin }, {
-      pid(pid) {
-        pgid = pid;
-        options.onGroup?.(pid);
-      },
-      stdout(text) {
-        stdout.push(text);
-        options.onStdout?.(text);
-      },
-      stderr(text) {
-        stderr.push(text);
-        options.onStderr?.(text);
-      },
-      exit(code, signal) {
-        trigger.clear();
-        exited = { code, signal };
-      },
-      drained() {
-        void (async () => {
-          if (killing) await killing;
+    (options.launcher ?? directLauncher)(
+      bashArguments(command),
+      { cwd: options.cwd, env: options.env, stdin: options.stdin },
+      {
+        pid(pid) {
+          pgid = pid;
+          options.onGroup?.(pid);
+        },
+        stdout(text) {
+          stdout.push(text);
+          options.onStdout?.(text);
+        },
+        stderr(text) {
+          stderr.push(text);
+          options.onStderr?.(text);
+        },
+        exit(code, signal) {
+          trigger.clear();
+          exited = { code, signal };
+        },
+        drained() {
+          void (async () => {
+            if (killing) await killing;
+            if (settled) return;
+            settled = true;
+            resolve({
+              exitCode: exited?.code ?? undefined,
+              signal: exited?.signal ?? undefined,
+              timedOut: trigger.timedOut,
+              aborted: trigger.aborted,
+              stdout: stdout.toString(),
+              stderr: stderr.toString(),
+              durationMs: Math.round(performance.now() - started),
+            });
+          })();
+        },
+        error(error) {
+          trigger.clear();
           if (settled) return;
           settled = true;
-          resolve({
-            exitCode: exited?.code ?? undefined,
-            signal: exited?.signal ?? undefined,
-            timedOut: trigger.timedOut,
-            aborted: trigger.aborted,
-            stdout: stdout.toString(),
-            stderr: stderr.toString(),
-            durationMs: Math.round(performance.now() - started),
-          });
-        })();
+          // Whatever started has no one reading it any more.
+          if (pgid !== undefined) signalGroup(pgid, 'SIGKILL');
+          reject(new InfraError(`could not run bash in ${options.cwd}: ${error.message}`, { cause: error }));
+        },
       },
-      error(error) {
-        trigger.clear();
-        if (settled) return;
-        settled = true;
-        // Whatever started has no one reading it any more.
-        if (pgid !== undefined) signalGroup(pgid, 'SIGKILL');
-        reject(new InfraError(`could not run bash in ${options.cwd}: ${error.message}`, { cause: error }));
-      },
-    });
+    );
   });
 }

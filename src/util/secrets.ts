@@ -1,4 +1,5 @@
-import { readdir, readFile, writeFile, lstat } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
+import { lstat, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** Names that mark a variable as a secret: forwarded to the agent, redacted everywhere it could be persisted. */
@@ -57,7 +58,9 @@ export class Redactor {
 
   constructor(secrets: readonly string[]) {
     // Longest first, so a secret that contains another is replaced whole.
-    this.secrets = [...new Set(secrets)].filter((s) => s.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
+    this.secrets = [...new Set(secrets)]
+      .filter((s) => s.length >= MIN_SECRET_LENGTH)
+      .sort((a, b) => b.length - a.length);
     this.buffers = this.secrets.map((s) => Buffer.from(s));
   }
 
@@ -91,7 +94,7 @@ export class Redactor {
   async redactTree(dir: string): Promise<number> {
     if (!this.active) return 0;
     let rewritten = 0;
-    let entries;
+    let entries: Dirent[];
     try {
       entries = await readdir(dir, { withFileTypes: true });
     } catch {

@@ -3,8 +3,9 @@ import type { z } from 'zod';
 import type { Problem } from '../errors.js';
 
 /**
- * Helpers shared by the task.toml and SKILL.md readers: how a file is named in a Problem, how a wrong value is
- * shown, and a table reader that validates each known key with zod and remembers the keys nobody asked for.
+ * How a Problem in a user's file is worded, for every reader (task.toml, SKILL.md, contracts, pipelines): how
+ * the file is named, how a wrong value is shown, a table reader that validates each known key with zod and
+ * remembers the keys nobody asked for, and zod issues turned into Problems.
  */
 
 /** A path as users should see it: relative to `cwd` when inside it (friendlier, clickable), absolute otherwise. */
@@ -23,7 +24,7 @@ function shorten(text: string): string {
 
 /** `"two" (string)`, `-1 (number)`, `[1, 2] (array)`: what a Problem's `found` says about a value. */
 export function describeValue(value: unknown, mapWord = 'table'): string {
-  if (value === undefined) return 'nothing';
+  if (value === undefined) return 'nothing (the key is missing)';
   if (value === null) return 'null';
   if (typeof value === 'string') return `${shorten(JSON.stringify(value))} (string)`;
   if (typeof value === 'number' || typeof value === 'bigint') return `${String(value)} (number)`;
@@ -110,7 +111,12 @@ export class TableReader {
     if (!this.has(key)) return undefined;
     const value = this.table[key];
     if (!isPlainObject(value)) {
-      this.error(key, `must be a ${this.context.mapWord ?? 'table'}`, `a ${this.context.mapWord ?? 'table'}`, describeValue(value, this.context.mapWord));
+      this.error(
+        key,
+        `must be a ${this.context.mapWord ?? 'table'}`,
+        `a ${this.context.mapWord ?? 'table'}`,
+        describeValue(value, this.context.mapWord),
+      );
       return undefined;
     }
     return new TableReader(value, this.keyPath(key), this.context);
@@ -151,9 +157,70 @@ export class TableReader {
     }
   }
 
-  private push(severity: Problem['severity'], key: string | undefined, message: string, expected?: string, found?: string): void {
+  private push(
+    severity: Problem['severity'],
+    key: string | undefined,
+    message: string,
+    expected?: string,
+    found?: string,
+  ): void {
     const path = key === undefined ? (this.prefix === '' ? undefined : this.prefix) : this.keyPath(key);
     // Undefined fields vanish from JSON; this order reads well in --json output.
     this.context.problems.push({ file: this.context.file, key: path, message, expected, found, severity });
   }
+}
+
+function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
+  let current: unknown = data;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key as string];
+  }
+  return current;
+}
+
+function dotted(path: readonly PropertyKey[]): string | undefined {
+  if (path.length === 0) return undefined;
+  return path
+    .map((key, index) => (typeof key === 'number' ? `[${key}]` : index === 0 ? String(key) : `.${String(key)}`))
+    .join('');
+}
+
+/** Turns zod issues into Problems that name the file, the key, what was expected and what was found. */
+export function zodProblems(error: z.ZodError, file: string, data: unknown): Problem[] {
+  const problems: Problem[] = [];
+  for (const issue of error.issues) {
+    const key = dotted(issue.path);
+    if (issue.code === 'unrecognized_keys') {
+      for (const unknownKey of issue.keys) {
+        problems.push({
+          file,
+          key: dotted([...issue.path, unknownKey]),
+          message: 'unknown key',
+          expected: 'one of the documented keys',
+          found: describeValue(valueAt(data, [...issue.path, unknownKey])),
+          severity: 'error',
+        });
+      }
+      continue;
+    }
+    const found = describeValue(valueAt(data, issue.path));
+    let expected: string | undefined;
+    let message = issue.message;
+    if (issue.code === 'invalid_type') {
+      expected = issue.expected;
+      message = valueAt(data, issue.path) === undefined ? 'missing' : 'wrong type';
+    } else if (issue.code === 'invalid_value') {
+      expected = `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+      message = 'not an allowed value';
+    } else if (issue.code === 'too_small') {
+      expected = `${issue.origin === 'array' ? 'at least' : '≥'} ${String(issue.minimum)}${issue.origin === 'array' ? ' entries' : issue.origin === 'string' ? ' characters' : ''}`;
+      message = 'too small';
+    } else if (issue.code === 'too_big') {
+      expected = `≤ ${String(issue.maximum)}`;
+      message = 'too big';
+    }
+    problems.push({ file, key, message, expected, found, severity: 'error' });
+  }
+  return problems;
 }

@@ -6,12 +6,42 @@ import type { Redactor } from './secrets.js';
 export type SessionEntry =
   | { type: 'instruction'; text: string }
   | { type: 'phase'; phase: string; state: 'start' | 'end'; durationMs?: number; note?: string }
-  | { type: 'command'; source: 'agent' | 'verifier' | 'lifecycle'; command: string; exitCode?: number | undefined; timedOut?: boolean; stdout?: string; stderr?: string; durationMs?: number }
-  | { type: 'tool_call'; tool: string; input?: unknown; output?: string | undefined; exitCode?: number | undefined; isError?: boolean | undefined }
+  | {
+      type: 'command';
+      source: 'agent' | 'verifier' | 'lifecycle';
+      command: string;
+      exitCode?: number | undefined;
+      timedOut?: boolean;
+      stdout?: string;
+      stderr?: string;
+      durationMs?: number;
+    }
+  | {
+      type: 'tool_call';
+      tool: string;
+      input?: unknown;
+      output?: string | undefined;
+      exitCode?: number | undefined;
+      isError?: boolean | undefined;
+    }
   | { type: 'message'; role: string; text: string }
   | { type: 'skills'; injected: string[]; into: string[] }
-  | { type: 'agent_result'; finalMessage?: string | undefined; usage?: unknown; skillsActivated?: string[] | undefined; error?: string | undefined; timedOut?: boolean }
-  | { type: 'verifier'; exitCode?: number | undefined; timedOut: boolean; stdout: string; stderr: string; durationMs: number }
+  | {
+      type: 'agent_result';
+      finalMessage?: string | undefined;
+      usage?: unknown;
+      skillsActivated?: string[] | undefined;
+      error?: string | undefined;
+      timedOut?: boolean;
+    }
+  | {
+      type: 'verifier';
+      exitCode?: number | undefined;
+      timedOut: boolean;
+      stdout: string;
+      stderr: string;
+      durationMs: number;
+    }
   | { type: 'reward'; reward?: number | undefined; source?: string | undefined; error?: string | undefined }
   | { type: 'note'; text: string };
 

@@ -31,7 +31,13 @@ export async function listFiles(root: string): Promise<FileEntry[]> {
       } else if (entry.isFile()) {
         const stats = await lstat(absolutePath);
         // Only the execute bit matters: umask differences between machines must not change a checksum.
-        out.push({ relativePath, absolutePath, kind: 'file', mode: (stats.mode & 0o111) !== 0 ? '755' : '644', size: stats.size });
+        out.push({
+          relativePath,
+          absolutePath,
+          kind: 'file',
+          mode: (stats.mode & 0o111) !== 0 ? '755' : '644',
+          size: stats.size,
+        });
       }
       // Sockets, FIFOs and devices are not task content.
     }
@@ -47,7 +53,9 @@ export async function listFiles(root: string): Promise<FileEntry[]> {
 export async function hashEntries(entries: readonly FileEntry[], options: { includeMode: boolean }): Promise<string> {
   const hash = createHash('sha256');
   for (const entry of entries) {
-    const header = options.includeMode ? `${entry.relativePath}\0${entry.mode}\0${entry.size}\0` : `${entry.relativePath}\0${entry.size}\0`;
+    const header = options.includeMode
+      ? `${entry.relativePath}\0${entry.mode}\0${entry.size}\0`
+      : `${entry.relativePath}\0${entry.size}\0`;
     hash.update(`${Buffer.byteLength(header)}:${header}`);
     if (entry.kind === 'symlink') hash.update(await readlink(entry.absolutePath));
     else await streamInto(hash, entry.absolutePath);
