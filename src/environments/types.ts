@@ -1,3 +1,4 @@
+import type { Problem } from '../errors.js';
 import type { Task } from '../task/types.js';
 import type { ExecOptions, ExecResult } from '../util/exec.js';
 
@@ -104,12 +105,34 @@ export interface WorkspaceContext {
   signal?: AbortSignal | undefined;
 }
 
+/** What a provider may need to know of a planned job to refuse it up front. */
+export interface JobRequirements {
+  tasks: readonly Task[];
+  /** Agents that call a model API (they need a network path to it). */
+  apiAgents: readonly string[];
+}
+
 export interface EnvironmentProvider {
   readonly name: string;
   /** True when environments come from images that can take extra layers (agent CLIs baked in once). */
   readonly usesImages?: boolean | undefined;
   /** Checks that the provider can run here; throws InfraError saying exactly what to do. */
   preflight(): Promise<void>;
+  /**
+   * What this provider needs of a task beyond a valid task (Docker: an environment to build or pull). Problems
+   * name the file and key as task validation does; an empty list means the task can run here.
+   */
+  checkTask?(task: Task, options?: { cwd?: string | undefined }): Problem[];
+  /**
+   * Refuses, before any trial, a job this provider cannot run as planned (Docker: an agent that calls a model
+   * API on a task without network, unless the network is overridden). Throws UsageError saying what to change.
+   */
+  checkJob?(job: JobRequirements): void;
+  /**
+   * On a forced exit (a second Ctrl-C): removes what running trials hold that is cheap to remove now (Docker:
+   * containers), within `timeoutMs`; returns how many it removed. Everything else is left to `skill-eval cleanup`.
+   */
+  forceRemoveLive?(timeoutMs: number): Promise<number>;
   prepare(task: Task, context: PrepareContext): Promise<PreparedEnvironment>;
   createWorkspace(prepared: PreparedEnvironment, context: WorkspaceContext): Promise<Workspace>;
 }
