@@ -29,12 +29,12 @@ export const EXIT_CODES = {
   usage: 2,
   taskFormat: 2,
   infra: 3,
+  /** An agent CLI could not be installed, before any trial ran. */
   agent: 4,
-  verifier: 5,
   interrupted: 130,
 } as const;
 
-export type ErrorKind = 'usage' | 'task-format' | 'infra' | 'agent' | 'verifier' | 'gate' | 'interrupted';
+export type ErrorKind = 'usage' | 'task-format' | 'infra' | 'agent' | 'interrupted';
 
 export abstract class SkillEvalError extends Error {
   abstract readonly kind: ErrorKind;
@@ -81,6 +81,10 @@ export class InfraError extends SkillEvalError {
   }
 }
 
+/**
+ * The agent failed. Inside a trial it becomes the trial's `agent_error` status; outside one (its CLI could not
+ * be installed) it ends the command with exit 4.
+ */
 export class AgentError extends SkillEvalError {
   readonly kind = 'agent';
   readonly exitCode = EXIT_CODES.agent;
@@ -90,16 +94,6 @@ export class AgentError extends SkillEvalError {
     super(message, options);
     this.beforeFirstModelCall = options?.beforeFirstModelCall ?? false;
   }
-}
-
-export class VerifierError extends SkillEvalError {
-  readonly kind = 'verifier';
-  readonly exitCode = EXIT_CODES.verifier;
-}
-
-export class GateError extends SkillEvalError {
-  readonly kind = 'gate';
-  readonly exitCode = EXIT_CODES.gateFailed;
 }
 
 export class InterruptedError extends SkillEvalError {

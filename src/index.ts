@@ -1,14 +1,71 @@
 /**
- * The package's programmatic API. The env API makes a benchmark target runnable from TypeScript:
+ * The package's programmatic API (`import … from 'skill-eval'`): curated, each name documented.
+ *
+ * The evaluation engine (docs/api.md): load tasks, run an eval job, read its results, analyze them.
+ *
+ *   const outcome = await runEvaluation({ tasks: ['superlint_demo'], agent: 'oracle', provider: 'local' });
+ *   const report = await analyzeResults([outcome.jobDir], { passThreshold: 1, includeErrorsAsFailures: false, k: [1] });
+ *
+ * The env API makes a benchmark target runnable from TypeScript (docs/targets.md):
  *
  *   const env = await setup({ target });
  *   const r = await env.rollout({ llm, mode, requireSamples });
  *   const m = await env.evaluate({ mode });
  *   await env.teardown();
  *
- * See docs/targets.md.
+ * Errors are one hierarchy (SkillEvalError and its subclasses), each with the CLI's exit code (docs/exit-codes.md).
  */
 
+// Analysis.
+export type { AnalysisSettings } from './analytics/aggregate.js';
+export { analyzeResults } from './analytics/analyze.js';
+export type { Interval, Significance, SignificanceVerdict } from './analytics/estimators.js';
+export { evaluateGates, type GateOutcome, type Gates } from './analytics/gates.js';
+export { renderCsv } from './analytics/render/csv.js';
+export { renderHtml } from './analytics/render/html.js';
+export { renderMarkdown } from './analytics/render/markdown.js';
+export { renderTerminal, type TerminalOptions } from './analytics/render/terminal.js';
+export type {
+  AnalysisReport,
+  ArmStats,
+  ArmSummary,
+  ConfigReport,
+  ConfigSummary,
+  ExcludedTrial,
+  TaskRow,
+  TrialSample,
+} from './analytics/report.js';
+// Tasks.
+export { type LoadTasksOptions, loadTasks } from './api/load-tasks.js';
+// Running an eval job.
+export { type RunEvaluationOptions, runEvaluation } from './api/run-evaluation.js';
+export { type EvalOptions, type EvalOutcome, runEval } from './cli/eval.js';
+// Errors and exit codes.
+export {
+  AgentError,
+  type ErrorKind,
+  EXIT_CODES,
+  formatProblem,
+  InfraError,
+  InterruptedError,
+  type Problem,
+  SkillEvalError,
+  TaskFormatError,
+  UsageError,
+} from './errors.js';
+export type { CellSummary, JobSummary } from './jobs/summary.js';
+// Results.
+export {
+  type Arm,
+  type ReadOptions,
+  type ReadProblem,
+  type ReadSummary,
+  readResults,
+  type TrialRecord,
+} from './results/read.js';
+export { ARMS, TRIAL_STATUSES, type TrialResult, type TrialStatus, trialResultSchema } from './results/schema.js';
+export type { Skill } from './skills/types.js';
+// Benchmark targets: the env API.
 export type { Contract, DriverName, ModeName, StageName } from './targets/contract.js';
 export { loadContract, parseContract } from './targets/contract.js';
 export type {
@@ -32,3 +89,5 @@ export {
   type VerifySuiteSummary,
   verifySuite,
 } from './targets/suite.js';
+export { type LoadTaskOptions, loadTask } from './task/load.js';
+export type { Task, TaskConfig, TaskLoadResult } from './task/types.js';

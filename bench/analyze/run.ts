@@ -1,18 +1,18 @@
 /**
  * The analyze benchmark: 100,000 trial results (bench/analyze/generate.ts) analysed in a fresh child
- * process, several times. Each run prints the wall time of the analysis, the CPU it used (all threads:
- * the reading workers are threads of the child), the peak RSS of the whole child process, their ratios
- * to the targets (< 2 s, < 400 MB), and the machine's load average around it: on a shared machine the
- * wall time mostly says how much CPU the others left.
+ * process, several times. Each run prints the wall time of the analysis, the CPU it used (every thread of
+ * the child), the peak RSS of the child process, their ratios to the targets (< 2 s, < 400 MB), and the
+ * machine's load average around it: on a shared machine the wall time mostly says how much CPU the others
+ * left, and the CPU time is what the analysis costs. The main thread's CPU is about what the wall time
+ * would be on an idle machine (the analysis runs on that thread; V8's collector helps from others).
  *
  *   npx tsx bench/analyze/run.ts [--count N] [--dir DIR] [--runs N] [--compiled DIST]
  *
  * --compiled DIST measures a tsc build (`pnpm run build`, then --compiled dist) instead of the sources.
  */
 import { execFileSync } from 'node:child_process';
-import { availableParallelism, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { defaultReadWorkers } from '../../src/results/read.js';
 import { DEFAULT_COUNT, defaultBenchDir, generate } from './generate.js';
 
 const TARGET_SECONDS = 2;
@@ -24,6 +24,8 @@ interface Measured {
   seconds: number;
   userSeconds: number;
   systemSeconds: number;
+  /** Absent where /proc is not there. */
+  mainThreadSeconds?: number | undefined;
   peakRssMb: number;
 }
 
@@ -42,10 +44,7 @@ await generate(dir, count);
 console.log(
   `data: ${count} result.json files in ${dir} (ready in ${((performance.now() - generateStarted) / 1000).toFixed(1)} s)`,
 );
-console.log(
-  `code: ${compiled === undefined ? 'TypeScript sources under tsx' : `compiled build in ${compiled}`}; ` +
-    `${defaultReadWorkers()} reading workers on ${availableParallelism()} cores (past the first 4,096 files)`,
-);
+console.log(`code: ${compiled === undefined ? 'TypeScript sources under tsx' : `compiled build in ${compiled}`}`);
 
 const measure = fileURLToPath(new URL('./measure.ts', import.meta.url));
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -73,7 +72,8 @@ for (let run = 1; run <= runs; run++) {
   console.log(
     `run ${run}: ${result.files} files, ${result.trials} trials | ` +
       `${result.seconds.toFixed(2)} s (${(result.seconds / TARGET_SECONDS).toFixed(2)} × ${TARGET_SECONDS} s) | ` +
-      `CPU ${cpu.toFixed(2)} s (user ${result.userSeconds.toFixed(2)} + system ${result.systemSeconds.toFixed(2)}) | ` +
+      `CPU ${cpu.toFixed(2)} s (user ${result.userSeconds.toFixed(2)} + system ${result.systemSeconds.toFixed(2)}` +
+      `${result.mainThreadSeconds === undefined ? '' : `; main thread ${result.mainThreadSeconds.toFixed(2)} s`}) | ` +
       `peak RSS ${result.peakRssMb.toFixed(0)} MB (${(result.peakRssMb / TARGET_RSS_MB).toFixed(2)} × ${TARGET_RSS_MB} MB) | ` +
       `process ${wall.toFixed(2)} s incl. start-up | load ${loadBefore} → ${load()}`,
   );

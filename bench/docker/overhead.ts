@@ -20,7 +20,7 @@ import {
   readEngineFacts,
   skipsNetworkSandbox,
 } from '../../src/environments/docker/limits.js';
-import { createDockerProvider, type DockerHandle, isRoot } from '../../src/environments/docker.js';
+import { createDockerProvider, isRoot } from '../../src/environments/docker.js';
 import { loadTaskOrThrow } from '../../src/task/load.js';
 
 const trials = Number(process.argv[2] ?? 20);
@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   const firstStarted = performance.now();
   const prepared = await provider.prepare(task, { jobId: JOB, forceBuild: false, log: () => undefined });
   const firstMs = performance.now() - firstStarted;
-  const handle = prepared.handle as unknown as DockerHandle;
+  const handle = prepared.handle;
   const facts = await readEngineFacts(docker);
   const { hostConfig } = planLimits(task.config.environment, facts, {
     pidsLimit: DEFAULT_PIDS_LIMIT,

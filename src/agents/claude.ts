@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { baseUrl, requireKey } from './cli/env.js';
-import { type AgentPackage, ensureInstalled } from './cli/install.js';
+import { type AgentPackage, ensureInstalledOutsideTrial } from './cli/install.js';
 import type { RunRecorder } from './cli/recorder.js';
 import { cliCommand, finishRun, locateCli, newRecorder, runCli } from './cli/run.js';
 import { contentText, parseEvent, parseJsonLine } from './cli/stream.js';
@@ -88,7 +88,7 @@ const claudeEvent = z.discriminatedUnion('type', [
 type ClaudeEvent = z.infer<typeof claudeEvent>;
 
 /** Reads Claude Code's stream-json, one event per line. */
-export class ClaudeStreamParser {
+class ClaudeStreamParser {
   usage: Usage | undefined;
   private readonly pending = new Map<string, { name: string; input: unknown; started: number }>();
   private readonly responses = new Set<string>();
@@ -200,7 +200,7 @@ function usageOf(event: Extract<ClaudeEvent, { type: 'result' }>): Usage {
 }
 
 /** Claude Code's environment: the key, an optional gateway, and no telemetry, updates or long retry loops. */
-export function claudeEnv(env: Record<string, string>): Record<string, string> {
+function claudeEnv(env: Record<string, string>): Record<string, string> {
   const key = requireKey(env, 'ANTHROPIC_API_KEY', 'claude');
   const url = baseUrl(env, 'ANTHROPIC_BASE_URL', 'claude');
   return {
@@ -225,7 +225,7 @@ export const claudeAgent: Agent = {
   skillDirs: ['.claude/skills'],
   usesSolution: false,
   install: async (options) => {
-    await ensureInstalled(CLAUDE_PACKAGE, options);
+    await ensureInstalledOutsideTrial(CLAUDE_PACKAGE, options);
   },
   // Loaded on demand: it pulls in the Docker engine client.
   imageLayer: async (options) => (await import('./cli/image-layer.js')).agentImageLayer(CLAUDE_PACKAGE, options),

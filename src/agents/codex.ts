@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import { stringify as stringifyToml } from 'smol-toml';
 import { z } from 'zod';
 import { baseUrl, requireKey, shellSplit } from './cli/env.js';
-import { type AgentPackage, ensureInstalled } from './cli/install.js';
+import { type AgentPackage, ensureInstalledOutsideTrial } from './cli/install.js';
 import { estimateCost } from './cli/pricing.js';
 import type { RunRecorder } from './cli/recorder.js';
 import { cliCommand, finishRun, locateCli, newRecorder, runCli } from './cli/run.js';
@@ -90,7 +90,7 @@ const UNREACHABLE_RECONNECTS_AT_START = 3;
 const UNREACHABLE_RECONNECTS_LATER = 6;
 
 /** Reads `codex exec --json`: one thread/turn/item event per line. */
-export class CodexStreamParser {
+class CodexStreamParser {
   private readonly usageTotals = { input: 0, cached: 0, output: 0, turns: 0 };
   private sawUsage = false;
   /** "Reconnecting… waiting for network" notices since the last thing that worked. */
@@ -239,7 +239,7 @@ export const codexAgent: Agent = {
   skillDirs: ['.agents/skills'],
   usesSolution: false,
   install: async (options) => {
-    await ensureInstalled(CODEX_PACKAGE, options);
+    await ensureInstalledOutsideTrial(CODEX_PACKAGE, options);
   },
   // Loaded on demand: it pulls in the Docker engine client.
   imageLayer: async (options) => (await import('./cli/image-layer.js')).agentImageLayer(CODEX_PACKAGE, options),

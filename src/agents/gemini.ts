@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import { z } from 'zod';
 import { baseUrl, requireKey } from './cli/env.js';
-import { type AgentPackage, ensureInstalled } from './cli/install.js';
+import { type AgentPackage, ensureInstalledOutsideTrial } from './cli/install.js';
 import { estimateCost } from './cli/pricing.js';
 import type { RunRecorder } from './cli/recorder.js';
 import { cliCommand, finishRun, locateCli, newRecorder, runCli } from './cli/run.js';
@@ -62,7 +62,7 @@ const geminiEvent = z.discriminatedUnion('type', [
  * (`~/.gemini/tmp/<project>/chats/session-*.jsonl`): its stream shows a command's output but not its exit
  * code, which only the model's copy ("Exit Code: N", present when not 0) has.
  */
-export function exitCodesFromChatRecording(text: string): Map<string, number> {
+function exitCodesFromChatRecording(text: string): Map<string, number> {
   const codes = new Map<string, number>();
   const visit = (value: unknown): void => {
     if (Array.isArray(value)) {
@@ -95,7 +95,7 @@ export function exitCodesFromChatRecording(text: string): Map<string, number> {
  * Reads Gemini CLI's stream-json: init, messages (assistant text in deltas), tool_use / tool_result, result.
  * Messages and tool results are recorded when the run ends, once the exit codes are known.
  */
-export class GeminiStreamParser {
+class GeminiStreamParser {
   usage: Usage | undefined;
   private readonly pending = new Map<string, { name: string; input: unknown; started: number }>();
   /** Assistant text streamed in deltas, flushed as one message when something else happens. */
@@ -231,7 +231,7 @@ export const geminiAgent: Agent = {
   skillDirs: ['.gemini/skills'],
   usesSolution: false,
   install: async (options) => {
-    await ensureInstalled(GEMINI_PACKAGE, options);
+    await ensureInstalledOutsideTrial(GEMINI_PACKAGE, options);
   },
   // Loaded on demand: it pulls in the Docker engine client.
   imageLayer: async (options) => (await import('./cli/image-layer.js')).agentImageLayer(GEMINI_PACKAGE, options),

@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import { z } from 'zod';
 import { baseUrl, requireKey } from './cli/env.js';
-import { type AgentPackage, ensureInstalled } from './cli/install.js';
+import { type AgentPackage, ensureInstalledOutsideTrial } from './cli/install.js';
 import { estimateCost } from './cli/pricing.js';
 import type { RunRecorder } from './cli/recorder.js';
 import { provideRipgrep } from './cli/ripgrep.js';
@@ -18,7 +18,7 @@ import type { Agent, AgentRunContext, AgentRunResult, Usage } from './types.js';
  * project `.opencode/` dir would make it npm-install into the workdir), opened with its `skill` tool.
  */
 
-export const OPENCODE_VERSION = '1.18.33';
+const OPENCODE_VERSION = '1.18.33';
 
 export const OPENCODE_PACKAGE: AgentPackage = {
   agent: 'opencode',
@@ -84,7 +84,7 @@ const opencodeEvent = z.discriminatedUnion('type', [
 const UNREACHABLE_FAILURES_AT_START = 3;
 
 /** Reads `opencode run --format json`: step_start / text / tool_use / step_finish per model step, error. */
-export class OpenCodeStreamParser {
+class OpenCodeStreamParser {
   private readonly totals = { input: 0, cached: 0, output: 0, cost: 0, steps: 0 };
   private connectionFailures = 0;
 
@@ -196,7 +196,7 @@ export function opencodeConfig(model: string, url: string | undefined): string {
  * Files that make OpenCode's global config dir look already installed: it otherwise runs an npm install of
  * `@opencode-ai/plugin` there on every start (network, and minutes when the registry is unreachable).
  */
-export function opencodeConfigDirSeed(): Record<string, string> {
+function opencodeConfigDirSeed(): Record<string, string> {
   const dependencies = { '@opencode-ai/plugin': OPENCODE_VERSION };
   return {
     'package.json': `${JSON.stringify({ dependencies }, undefined, 2)}\n`,
@@ -212,7 +212,7 @@ export const opencodeAgent: Agent = {
   skillDirs: ['.agents/skills'],
   usesSolution: false,
   install: async (options) => {
-    await ensureInstalled(OPENCODE_PACKAGE, options);
+    await ensureInstalledOutsideTrial(OPENCODE_PACKAGE, options);
   },
   // Loaded on demand: it pulls in the Docker engine client.
   imageLayer: async (options) => (await import('./cli/image-layer.js')).agentImageLayer(OPENCODE_PACKAGE, options),

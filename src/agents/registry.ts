@@ -17,15 +17,9 @@ export const agents = {
   opencode: opencodeAgent,
 } satisfies Record<string, Agent>;
 
-export type AgentName = keyof typeof agents;
-
-export function isAgentName(name: string): name is AgentName {
-  return Object.hasOwn(agents, name);
-}
-
 export function getAgent(name: string): Agent {
-  if (!isAgentName(name)) {
+  if (!Object.hasOwn(agents, name)) {
     throw new UsageError(`unknown agent "${name}"`, { hint: `known agents: ${Object.keys(agents).join(', ')}` });
   }
-  return agents[name];
+  return agents[name as keyof typeof agents];
 }

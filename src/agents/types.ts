@@ -78,7 +78,8 @@ export interface Agent {
   run(context: AgentRunContext): Promise<AgentRunResult>;
   /**
    * Installs what the agent needs on this machine ahead of the trials (an agent CLI into the cache), so the
-   * first trial's timeout does not pay for it. Idempotent; absent for agents that need nothing.
+   * first trial's timeout does not pay for it. Idempotent; absent for agents that need nothing. Throws AgentError
+   * when it cannot (exit 4: no trial can run), InterruptedError when cancelled.
    */
   install?: ((options: { signal?: AbortSignal | undefined; log: (line: string) => void }) => Promise<void>) | undefined;
   /**

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
-import { ensureInstalled, type InstalledCli, installInfo } from '../agents/cli/install.js';
+import { ensureInstalledOutsideTrial, type InstalledCli, installInfo } from '../agents/cli/install.js';
 import { CLI_AGENTS, type CliAgentName, isCliAgent } from '../agents/cli/packages.js';
 import { agents } from '../agents/registry.js';
 import { UsageError } from '../errors.js';
 import type { RegisterCommand } from './registry.js';
 
 /** One row of `skill-eval agents`. */
-export interface AgentListing {
+interface AgentListing {
   name: string;
   description: string;
   /** npm package and pinned version; undefined for the built-in agents (oracle, nop). */
@@ -24,7 +24,7 @@ export interface AgentListing {
   skillDirs: string[];
 }
 
-export async function listAgents(env: NodeJS.ProcessEnv = process.env): Promise<AgentListing[]> {
+async function listAgents(env: NodeJS.ProcessEnv = process.env): Promise<AgentListing[]> {
   const rows: AgentListing[] = [];
   for (const [name, agent] of Object.entries(agents)) {
     const missingEnv = agent.requiredEnv.filter((key) => !env[key]);
@@ -54,7 +54,7 @@ export async function listAgents(env: NodeJS.ProcessEnv = process.env): Promise<
   return rows;
 }
 
-export function formatAgents(rows: readonly AgentListing[]): string {
+function formatAgents(rows: readonly AgentListing[]): string {
   const table = [
     ['AGENT', 'PACKAGE', 'INSTALLED', 'KEY', 'DEFAULT MODEL'],
     ...rows.map((row) => [
@@ -83,8 +83,8 @@ export function formatAgents(rows: readonly AgentListing[]): string {
   return lines.join('\n');
 }
 
-/** Installs an agent CLI into the cache (npm, once); a no-op when it is already there. */
-export async function installAgent(
+/** Installs an agent CLI into the cache (npm, once); a no-op when it is already there. AgentError (exit 4) when npm fails. */
+async function installAgent(
   name: string,
   options: { log?: ((line: string) => void) | undefined; signal?: AbortSignal | undefined } = {},
 ): Promise<InstalledCli> {
@@ -95,7 +95,10 @@ export async function installAgent(
       { hint: `installable agents: ${cliNames}` },
     );
   }
-  return ensureInstalled(CLI_AGENTS[name as CliAgentName].package, { log: options.log, signal: options.signal });
+  return ensureInstalledOutsideTrial(CLI_AGENTS[name as CliAgentName].package, {
+    log: options.log,
+    signal: options.signal,
+  });
 }
 
 function agentsCommand(program: Command): Command {

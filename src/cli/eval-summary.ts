@@ -44,3 +44,11 @@ export function renderEvalSummary(
       displayPath(context.jobDir, context.cwd),
   ].join('\n');
 }
+
+/** Both arms' comparison as `skill-eval analyze` shows it: gain, interval, verdict. */
+export async function renderComparison(jobDir: string, passThreshold: number): Promise<string> {
+  const { analyzeResults } = await import('../analytics/analyze.js');
+  const { renderTerminal } = await import('../analytics/render/terminal.js');
+  const report = await analyzeResults([jobDir], { passThreshold, includeErrorsAsFailures: false, k: [1] });
+  return renderTerminal(report, { color: process.stdout.isTTY === true && !process.env.NO_COLOR });
+}

@@ -33,9 +33,30 @@ function addResolveFlags(command: Command): Command {
     .option('--include <globs...>', 'Hugging Face: fetch only matching files');
 }
 
-export const registerTarget: RegisterCommand = (program, setExitCode) => {
-  const target = targetCommand(program);
+type ContractFlags = ResolveFlags & { contract?: string; contractsDir?: string };
+type SetExitCode = (code: number) => void;
 
+function resolveFromFlags(spec: string, flags: ResolveFlags) {
+  return resolveTarget(spec, { cacheDir: flags.cacheDir, offline: flags.offline, include: flags.include });
+}
+
+async function locateFromFlags(spec: string, flags: ContractFlags) {
+  const resolved = await resolveFromFlags(spec, flags);
+  return locateContract({
+    targetDir: resolved.dir,
+    slug: resolved.slug,
+    contractsDir: flags.contractsDir,
+    contractFile: flags.contract,
+  });
+}
+
+function addContractFlags(command: Command): Command {
+  return command
+    .option('--contract <file>', 'an explicit contract.yaml')
+    .option('--contracts-dir <dir>', 'contracts for targets you do not own: <dir>/<slug>/contract.yaml');
+}
+
+function registerResolve(target: Command): void {
   addResolveFlags(
     target
       .command('resolve')
@@ -44,26 +65,23 @@ export const registerTarget: RegisterCommand = (program, setExitCode) => {
   )
     .option('--json', 'print JSON')
     .action(async (spec: string, flags: ResolveFlags) => {
-      const resolved = await resolveTarget(spec, {
-        cacheDir: flags.cacheDir,
-        offline: flags.offline,
-        include: flags.include,
-      });
-      if (flags.json) console.log(JSON.stringify({ ...resolved, manifest: undefined }, undefined, 2));
-      else {
-        console.log(`${resolved.kind} ${resolved.slug}: ${resolved.dir}`);
-        if (resolved.commit)
-          console.log(
-            `revision ${resolved.revision ?? ''} = ${resolved.commit}${resolved.fromCache ? ' (cache)' : ''}`,
-          );
-        if (resolved.manifestPath)
-          console.log(
-            `manifest: ${resolved.manifestPath} (${resolved.manifest?.files.length} files, ${resolved.manifest?.total_bytes} bytes)`,
-          );
-        for (const note of resolved.notes) console.log(`note: ${note}`);
+      const resolved = await resolveFromFlags(spec, flags);
+      if (flags.json) {
+        console.log(JSON.stringify({ ...resolved, manifest: undefined }, undefined, 2));
+        return;
       }
+      console.log(`${resolved.kind} ${resolved.slug}: ${resolved.dir}`);
+      if (resolved.commit)
+        console.log(`revision ${resolved.revision ?? ''} = ${resolved.commit}${resolved.fromCache ? ' (cache)' : ''}`);
+      if (resolved.manifestPath)
+        console.log(
+          `manifest: ${resolved.manifestPath} (${resolved.manifest?.files.length} files, ${resolved.manifest?.total_bytes} bytes)`,
+        );
+      for (const note of resolved.notes) console.log(`note: ${note}`);
     });
+}
 
+function registerHints(target: Command): void {
   addResolveFlags(
     target
       .command('hints')
@@ -74,52 +92,41 @@ export const registerTarget: RegisterCommand = (program, setExitCode) => {
   )
     .option('--json', 'print JSON')
     .action(async (spec: string, flags: ResolveFlags) => {
-      const resolved = await resolveTarget(spec, {
-        cacheDir: flags.cacheDir,
-        offline: flags.offline,
-        include: flags.include,
-      });
+      const resolved = await resolveFromFlags(spec, flags);
       const report = await mineHints(resolved.dir);
       console.log(flags.json ? JSON.stringify(report, undefined, 2) : formatHints(report));
     });
+}
 
-  addResolveFlags(
-    target
-      .command('validate')
-      .description("Check a target's contract and list every problem with file and key.")
-      .argument('<target>', 'directory, git URL or Hugging Face dataset'),
-  )
-    .option('--contract <file>', 'an explicit contract.yaml')
-    .option('--contracts-dir <dir>', 'contracts for targets you do not own: <dir>/<slug>/contract.yaml')
-    .action(async (spec: string, flags: ResolveFlags & { contract?: string; contractsDir?: string }) => {
-      const resolved = await resolveTarget(spec, {
-        cacheDir: flags.cacheDir,
-        offline: flags.offline,
-        include: flags.include,
-      });
-      const location = await locateContract({
-        targetDir: resolved.dir,
-        slug: resolved.slug,
-        contractsDir: flags.contractsDir,
-        contractFile: flags.contract,
-      });
-      if (!location.exists) {
-        console.error(`error: no contract for ${spec}: expected ${location.file}`);
-        setExitCode(2);
-        return;
-      }
-      try {
-        const loaded = await loadContract(location.file);
-        console.log(
-          `${location.file}: ok (${loaded.contract.stages.rollout.driver} rollout, ${loaded.contract.stages.evaluate.driver} evaluate, primary metric ${loaded.contract.scoring.primary_metric})`,
-        );
-      } catch (error) {
-        if (!(error instanceof TaskFormatError)) throw error;
-        for (const problem of error.problems) console.error(`error: ${formatProblem(problem)}`);
-        setExitCode(2);
-      }
-    });
+function registerValidate(target: Command, setExitCode: SetExitCode): void {
+  addContractFlags(
+    addResolveFlags(
+      target
+        .command('validate')
+        .description("Check a target's contract and list every problem with file and key.")
+        .argument('<target>', 'directory, git URL or Hugging Face dataset'),
+    ),
+  ).action(async (spec: string, flags: ContractFlags) => {
+    const location = await locateFromFlags(spec, flags);
+    if (!location.exists) {
+      console.error(`error: no contract for ${spec}: expected ${location.file}`);
+      setExitCode(2);
+      return;
+    }
+    try {
+      const { contract } = await loadContract(location.file);
+      console.log(
+        `${location.file}: ok (${contract.stages.rollout.driver} rollout, ${contract.stages.evaluate.driver} evaluate, primary metric ${contract.scoring.primary_metric})`,
+      );
+    } catch (error) {
+      if (!(error instanceof TaskFormatError)) throw error;
+      for (const problem of error.problems) console.error(`error: ${formatProblem(problem)}`);
+      setExitCode(2);
+    }
+  });
+}
 
+function registerImport(target: Command): void {
   target
     .command('import')
     .description('Convert a Python runner pipeline.yml (version 1) into a contract; prints what went where.')
@@ -134,57 +141,81 @@ export const registerTarget: RegisterCommand = (program, setExitCode) => {
       const imported = importPipeline(text, file);
       const outDir = resolve(flags.out ?? join(dirname(file), IN_TARGET_CONTRACT_DIR));
       const outFile = join(outDir, CONTRACT_FILE);
-      if (
-        !flags.force &&
-        (await stat(outFile).then(
-          () => true,
-          () => false,
-        ))
-      )
-        throw new UsageError(`${outFile} exists`, { hint: 'pass --force to overwrite it' });
+      const exists = await stat(outFile).then(
+        () => true,
+        () => false,
+      );
+      if (!flags.force && exists) throw new UsageError(`${outFile} exists`, { hint: 'pass --force to overwrite it' });
       await mkdir(outDir, { recursive: true });
       await writeFile(outFile, imported.text);
       for (const line of imported.mapping) console.log(line);
       console.log(`wrote ${outFile}`);
     });
+}
 
-  addResolveFlags(
-    target
-      .command('accept')
-      .description('Mark an agent-written contract as reviewed (until it changes again).')
-      .argument('<target>', 'directory, git URL or Hugging Face dataset'),
-  )
-    .option('--contract <file>', 'an explicit contract.yaml')
-    .option('--contracts-dir <dir>', 'contracts for targets you do not own: <dir>/<slug>/contract.yaml')
-    .action(async (spec: string, flags: ResolveFlags & { contract?: string; contractsDir?: string }) => {
-      const resolved = await resolveTarget(spec, {
-        cacheDir: flags.cacheDir,
-        offline: flags.offline,
-        include: flags.include,
-      });
-      const location = await locateContract({
-        targetDir: resolved.dir,
-        slug: resolved.slug,
-        contractsDir: flags.contractsDir,
-        contractFile: flags.contract,
-      });
-      if (!location.exists) throw new UsageError(`no contract for ${spec}: expected ${location.file}`);
-      const loaded = await loadContract(location.file);
-      const provenance = await readProvenance(loaded.dir);
-      if (!provenance) {
-        console.log(`${location.file}: no agent changes recorded; nothing to accept`);
-        return;
-      }
-      provenance.reviewed = true;
-      provenance.accepted_digest = loaded.digest;
-      provenance.accepted_at = new Date().toISOString();
-      provenance.accepted_by = process.env.USER ?? process.env.LOGNAME ?? 'unknown';
-      await writeProvenance(loaded.dir, provenance);
-      console.log(
-        `${location.file}: accepted (sha256 ${loaded.digest.slice(0, 12)}…, ${provenance.changes.length} recorded agent changes)`,
-      );
-    });
+function registerAccept(target: Command): void {
+  addContractFlags(
+    addResolveFlags(
+      target
+        .command('accept')
+        .description('Mark an agent-written contract as reviewed (until it changes again).')
+        .argument('<target>', 'directory, git URL or Hugging Face dataset'),
+    ),
+  ).action(async (spec: string, flags: ContractFlags) => {
+    const location = await locateFromFlags(spec, flags);
+    if (!location.exists) throw new UsageError(`no contract for ${spec}: expected ${location.file}`);
+    const loaded = await loadContract(location.file);
+    const provenance = await readProvenance(loaded.dir);
+    if (!provenance) {
+      console.log(`${location.file}: no agent changes recorded; nothing to accept`);
+      return;
+    }
+    provenance.reviewed = true;
+    provenance.accepted_digest = loaded.digest;
+    provenance.accepted_at = new Date().toISOString();
+    provenance.accepted_by = process.env.USER ?? process.env.LOGNAME ?? 'unknown';
+    await writeProvenance(loaded.dir, provenance);
+    console.log(
+      `${location.file}: accepted (sha256 ${loaded.digest.slice(0, 12)}…, ${provenance.changes.length} recorded agent changes)`,
+    );
+  });
+}
 
+interface ScaffoldFlags extends ResolveFlags {
+  agent: string;
+  model?: string;
+  derive?: boolean;
+  llm: string;
+  baseUrl?: string;
+  repairIters: string;
+  contractsDir?: string;
+  artifactsDir: string;
+}
+
+async function scaffold(spec: string, flags: ScaffoldFlags, setExitCode: SetExitCode): Promise<void> {
+  const options = {
+    targets: [spec],
+    llm: flags.llm,
+    mode: 'smoke' as const,
+    requireSamples: true,
+    repairIters: Number(flags.repairIters),
+    repairAgent: getAgent(flags.agent),
+    repairModel: flags.model,
+    derive: flags.derive,
+    baseUrl: flags.baseUrl,
+    cacheDir: flags.cacheDir,
+    contractsDir: flags.contractsDir,
+    artifactsDir: flags.artifactsDir,
+    offline: flags.offline,
+    log: (line: string) => process.stderr.write(`${line}\n`),
+  };
+  const first = await verifyTarget(spec, options);
+  const result = first.ok ? first : await repairTarget(spec, first, options);
+  console.log(JSON.stringify(result, undefined, 2));
+  setExitCode(result.ok ? 0 : 1);
+}
+
+function registerScaffold(target: Command, setExitCode: SetExitCode): void {
   addResolveFlags(
     target
       .command('scaffold')
@@ -201,40 +232,15 @@ export const registerTarget: RegisterCommand = (program, setExitCode) => {
     .option('--repair-iters <n>', 'attempts', '3')
     .option('--contracts-dir <dir>', 'contracts for targets you do not own: <dir>/<slug>/contract.yaml')
     .option('--artifacts-dir <dir>', 'where runs write <run_id>/env_api/', 'results/targets')
-    .action(
-      async (
-        spec: string,
-        flags: ResolveFlags & {
-          agent: string;
-          model?: string;
-          derive?: boolean;
-          llm: string;
-          baseUrl?: string;
-          repairIters: string;
-          contractsDir?: string;
-          artifactsDir: string;
-        },
-      ) => {
-        const options = {
-          targets: [spec],
-          llm: flags.llm,
-          mode: 'smoke' as const,
-          requireSamples: true,
-          repairIters: Number(flags.repairIters),
-          repairAgent: getAgent(flags.agent),
-          repairModel: flags.model,
-          derive: flags.derive,
-          baseUrl: flags.baseUrl,
-          cacheDir: flags.cacheDir,
-          contractsDir: flags.contractsDir,
-          artifactsDir: flags.artifactsDir,
-          offline: flags.offline,
-          log: (line: string) => process.stderr.write(`${line}\n`),
-        };
-        const first = await verifyTarget(spec, options);
-        const result = first.ok ? first : await repairTarget(spec, first, options);
-        console.log(JSON.stringify(result, undefined, 2));
-        setExitCode(result.ok ? 0 : 1);
-      },
-    );
+    .action((spec: string, flags: ScaffoldFlags) => scaffold(spec, flags, setExitCode));
+}
+
+export const registerTarget: RegisterCommand = (program, setExitCode) => {
+  const target = targetCommand(program);
+  registerResolve(target);
+  registerHints(target);
+  registerValidate(target, setExitCode);
+  registerImport(target);
+  registerAccept(target);
+  registerScaffold(target, setExitCode);
 };

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { createProvider } from '../environments/registry.js';
 import { formatProblem } from '../errors.js';
 import { type ValidationReport, validateTasks } from '../task/validate.js';
 import type { RegisterCommand } from './registry.js';
@@ -46,7 +47,7 @@ export const registerTasks: RegisterCommand = (program, setExitCode) => {
       const report = await validateTasks(dirs, {
         cwd: process.cwd(),
         tasksDir: options.tasksDir,
-        provider: options.provider,
+        provider: options.provider === undefined ? undefined : await createProvider(options.provider),
       });
       if (options.json) console.log(JSON.stringify(report, undefined, 2));
       else console.log(formatValidationReport(report));

@@ -21,7 +21,6 @@ import { killGroup, runInProcessGroup } from '../util/process-group.js';
 import { removeTree } from '../util/remove-tree.js';
 import { SYNC_FILE_BYTES } from '../util/small-files.js';
 import { parseDockerfile } from './dockerfile.js';
-import { helperLauncher } from './spawner.js';
 import type {
   EnvironmentPaths,
   EnvironmentProvider,
@@ -252,7 +251,6 @@ class LocalWorkspace implements Workspace {
       onStderr: options.onStderr,
       killGraceMs: this.killGraceMs,
       onGroup: (pgid) => this.groups.add(pgid),
-      launcher: helperLauncher(),
     });
   }
 
@@ -369,7 +367,7 @@ class LocalWorkspace implements Workspace {
   }
 }
 
-export function createLocalProvider(options: LocalProviderOptions = {}): EnvironmentProvider {
+export function createLocalProvider(options: LocalProviderOptions = {}): EnvironmentProvider<LocalHandle> {
   const killGraceMs = options.killGraceMs ?? 2000;
   return {
     name: 'local',
@@ -379,13 +377,13 @@ export function createLocalProvider(options: LocalProviderOptions = {}): Environ
         throw new InfraError('the local provider needs bash', { hint: 'install bash, or use --provider=docker' });
       }
     },
-    async prepare(task: Task, _context: PrepareContext): Promise<PreparedEnvironment> {
+    async prepare(task: Task, _context: PrepareContext): Promise<PreparedEnvironment<LocalHandle>> {
       const notes: string[] = [];
       const handle = await planCopies(task, notes);
-      return { task, handle: handle as unknown as Record<string, unknown>, built: false, notes };
+      return { task, handle, built: false, notes };
     },
-    async createWorkspace(prepared: PreparedEnvironment, context: WorkspaceContext): Promise<Workspace> {
-      const handle = prepared.handle as unknown as LocalHandle;
+    async createWorkspace(prepared: PreparedEnvironment<LocalHandle>, context: WorkspaceContext): Promise<Workspace> {
+      const handle = prepared.handle;
       const baseDir = options.baseDir ?? tmpdir();
       let root: string;
       try {

@@ -65,10 +65,10 @@ export interface Workspace {
 }
 
 /** What a provider made ready once per task per job (e.g. a built image). */
-export interface PreparedEnvironment {
+export interface PreparedEnvironment<Handle = unknown> {
   task: Task;
-  /** Provider-specific handle (image id, …). */
-  handle: Record<string, unknown>;
+  /** Provider-specific handle (image id, …), typed by the provider that made it. */
+  handle: Handle;
   /** True when preparing did real work (an image build); false when it reused a cache. */
   built: boolean;
   notes: string[];
@@ -112,7 +112,7 @@ export interface JobRequirements {
   apiAgents: readonly string[];
 }
 
-export interface EnvironmentProvider {
+export interface EnvironmentProvider<Handle = unknown> {
   readonly name: string;
   /** True when environments come from images that can take extra layers (agent CLIs baked in once). */
   readonly usesImages?: boolean | undefined;
@@ -133,6 +133,6 @@ export interface EnvironmentProvider {
    * containers), within `timeoutMs`; returns how many it removed. Everything else is left to `skill-eval cleanup`.
    */
   forceRemoveLive?(timeoutMs: number): Promise<number>;
-  prepare(task: Task, context: PrepareContext): Promise<PreparedEnvironment>;
-  createWorkspace(prepared: PreparedEnvironment, context: WorkspaceContext): Promise<Workspace>;
+  prepare(task: Task, context: PrepareContext): Promise<PreparedEnvironment<Handle>>;
+  createWorkspace(prepared: PreparedEnvironment<Handle>, context: WorkspaceContext): Promise<Workspace>;
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import type { Agent, Arm } from '../agents/types.js';
-import type { EnvironmentProvider, ImageLayer, PreparedEnvironment } from '../environments/types.js';
+import type { EnvironmentProvider } from '../environments/types.js';
 import { InterruptedError } from '../errors.js';
 import { type TrialResult, trialResultSchema } from '../results/schema.js';
 import type { Task } from '../task/types.js';
@@ -13,6 +13,7 @@ import { writeJsonAtomicSync } from '../util/atomic-write.js';
 import { removeTree } from '../util/remove-tree.js';
 import type { Redactor } from '../util/secrets.js';
 import { planTrials } from './plan.js';
+import { prepareOnce } from './prepare-once.js';
 import { summarizeResults } from './summary.js';
 
 export interface JobAgent {
@@ -85,32 +86,14 @@ export async function runJob(options: JobOptions): Promise<JobOutcome> {
   // Agent CLIs are installed once, before any trial, so no trial's timeout pays for a download.
   const log = (line: string): void => options.onEvent?.({ type: 'log', task: 'setup', line });
   for (const { agent } of options.agents) await agent.install?.({ signal: options.signal, log });
-  // Image-based providers bake each agent's CLI into a layer on the task image: built once, reused by every trial.
-  const layers = new Map<string, Promise<ImageLayer | undefined>>();
-  const layerFor = (agent: Agent): Promise<ImageLayer | undefined> => {
-    if (!options.provider.usesImages || !agent.imageLayer) return Promise.resolve(undefined);
-    const layer = layers.get(agent.name) ?? agent.imageLayer({ signal: options.signal, log });
-    layers.set(agent.name, layer);
-    return layer;
-  };
-  const prepared = new Map<string, Promise<PreparedEnvironment>>();
-  const prepare = (task: Task, agent: Agent): Promise<PreparedEnvironment> => {
-    const key = `${options.tasks.indexOf(task)}\u0000${options.provider.usesImages && agent.imageLayer ? agent.name : ''}`;
-    let promise = prepared.get(key);
-    if (!promise) {
-      promise = layerFor(agent).then((layer) =>
-        options.provider.prepare(task, {
-          jobId: options.jobId,
-          forceBuild: options.forceBuild ?? false,
-          signal: options.signal,
-          log: (line) => options.onEvent?.({ type: 'log', task: task.name, line }),
-          layers: layer ? [layer] : undefined,
-        }),
-      );
-      prepared.set(key, promise);
-    }
-    return promise;
-  };
+  const prepare = prepareOnce({
+    provider: options.provider,
+    tasks: options.tasks,
+    jobId: options.jobId,
+    forceBuild: options.forceBuild ?? false,
+    signal: options.signal,
+    log: (task, line) => options.onEvent?.({ type: 'log', task, line }),
+  });
 
   const results: TrialResult[] = [];
   let resumed = 0;

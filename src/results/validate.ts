@@ -1,11 +1,7 @@
 import { z } from 'zod';
 import { type TrialResult, trialResultSchema } from './schema.js';
 
-/**
- * The zod side of reading results, imported lazily by src/results/read-batch.ts: only for a file that
- * fails the hand-written check (to say why, in zod's words) and for the original skill-eval's
- * EvalReports. A reading thread that sees only valid trial results never loads zod.
- */
+/** Every result file is checked here, against the one schema of each format, and a rejection says why in zod's words. */
 
 const legacyTrialSchema = z.looseObject({
   trial_id: z.union([z.number(), z.string()]),

@@ -5,6 +5,7 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { type Problem, TaskFormatError } from '../errors.js';
 import { describeValue, zodProblems } from '../util/problems.js';
+import { driverFor, driverNames, driversRunning, isDriverName, runsStage } from './drivers/registry.js';
 
 /**
  * The contract: how to make one benchmark target runnable. YAML, snake_case, schema version 1
@@ -147,14 +148,13 @@ export type BrowserParams = z.output<typeof browserParamsSchema>;
 const qaStageSchema = z.strictObject({ driver: z.literal('qa'), with: qaParamsSchema.optional() });
 const browserStageSchema = z.strictObject({ driver: z.literal('browser'), with: browserParamsSchema.optional() });
 
-export const DRIVERS = ['command', 'qa', 'browser'] as const;
-export type DriverName = (typeof DRIVERS)[number];
-
+// One shape per driver of the registry (drivers/registry.ts), which implements them.
 const stageSchema = z.discriminatedUnion('driver', [commandStageSchema, qaStageSchema, browserStageSchema]);
 export type CommandStage = z.output<typeof commandStageSchema>;
 export type QaStage = z.output<typeof qaStageSchema>;
 export type BrowserStage = z.output<typeof browserStageSchema>;
 export type Stage = z.output<typeof stageSchema>;
+export type DriverName = Stage['driver'];
 
 export const STAGE_NAMES = ['setup', 'health', 'rollout', 'evaluate', 'teardown'] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
@@ -241,16 +241,12 @@ function normaliseStages(document: unknown): { data: unknown; problems: Problem[
     if (Array.isArray(stage)) normalised[name] = { driver: 'command', commands: stage };
     else if (stage && typeof stage === 'object' && !('driver' in stage))
       normalised[name] = { driver: 'command', ...stage };
-    else if (
-      stage &&
-      typeof stage === 'object' &&
-      !DRIVERS.includes((stage as { driver: unknown }).driver as DriverName)
-    ) {
+    else if (stage && typeof stage === 'object' && !isDriverName((stage as { driver: unknown }).driver)) {
       problems.push({
         file: '',
         key: `stages.${name}.driver`,
         message: 'unknown driver',
-        expected: `one of ${DRIVERS.join(', ')}`,
+        expected: `one of ${driverNames().join(', ')}`,
         found: describeValue((stage as { driver: unknown }).driver),
         severity: 'error',
       });
@@ -313,12 +309,13 @@ function crossCheck(contract: Contract, file: string): Problem[] {
         found: 'a score spec',
         severity: 'error',
       });
-    if ((stage?.driver === 'qa' || stage?.driver === 'browser') && name !== 'rollout' && name !== 'evaluate') {
+    const driver = stage && driverFor(stage);
+    if (stage && driver?.stages && !runsStage(driver, name)) {
       problems.push({
         file,
         key: `stages.${name}.driver`,
-        message: `the ${stage.driver} driver runs only in rollout and evaluate`,
-        expected: 'command',
+        message: `the ${stage.driver} driver runs only in ${driver.stages.join(' and ')}`,
+        expected: driversRunning(name).join(', '),
         found: stage.driver,
         severity: 'error',
       });
@@ -380,9 +377,7 @@ function crossCheck(contract: Contract, file: string): Problem[] {
 /** The metric names a driver produces (`exact_match_<extractor>` for qa); undefined when the scorer decides. */
 export function primaryMetricsFor(contract: Contract): string[] | undefined {
   const { rollout } = contract.stages;
-  if (rollout.driver === 'qa' && rollout.with) return rollout.with.extractors.map((e) => `exact_match_${e.name}`);
-  if (rollout.driver === 'browser') return ['success_rate', 'mean_reward'];
-  return undefined;
+  return driverFor(rollout).primaryMetrics?.(rollout);
 }
 
 /** Parses and validates contract text. Throws TaskFormatError listing every problem with file and key. */

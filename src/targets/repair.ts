@@ -18,7 +18,7 @@ import {
   type ScopeViolation,
   writeProvenance,
 } from './provenance.js';
-import { defaultCacheDir, resolveTarget } from './resolve/index.js';
+import { defaultCacheDir, type ResolvedTarget, resolveTarget } from './resolve/index.js';
 import { baseStageEnv, type FailureClass, NON_REPAIRABLE } from './stages.js';
 import type { VerifySuiteOptions, VerifySuiteResult } from './suite.js';
 
@@ -236,6 +236,179 @@ async function restore(root: string, backup: string, change: TreeChange): Promis
   }
 }
 
+/** Why a failed target is not worth an agent's attempt; undefined when repair may start. */
+function refusal(initial: VerifySuiteResult, options: VerifySuiteOptions): string | undefined {
+  if (!options.repairAgent) return 'no repair agent';
+  if (initial.failure_class && NON_REPAIRABLE.includes(initial.failure_class))
+    return `not repairable: ${initial.failure_class}`;
+  if (initial.failed_stage === 'resolve') return 'not repairable: the target could not be resolved';
+  if (initial.failure_code === 'contract_missing' && !options.derive)
+    return 'no contract (pass --derive to let the agent draft one)';
+  return undefined;
+}
+
+/** Runs the agent on the instruction in a scratch home; its error, if it failed, is the answer. */
+async function runRepairAgent(
+  agent: Agent,
+  session: { scratch: string; workdir: string; task: Task; model: string | undefined },
+): Promise<string | undefined> {
+  const { scratch } = session;
+  const paths = {
+    workdir: session.workdir,
+    home: join(scratch, 'home'),
+    tmp: join(scratch, 'tmp'),
+    logsAgent: join(scratch, 'logs', 'agent'),
+    logsVerifier: join(scratch, 'logs', 'verifier'),
+    logsArtifacts: join(scratch, 'logs', 'artifacts'),
+    tests: join(scratch, 'tests'),
+    solution: join(scratch, 'solution'),
+  };
+  for (const dir of [paths.home, paths.tmp, paths.logsAgent]) await mkdir(dir, { recursive: true });
+  const workspace = new HostWorkspace(paths);
+  const controller = new AbortController();
+  const log = new SessionLog(join(scratch, 'session.jsonl'));
+  try {
+    await agent.run({
+      task: session.task,
+      instruction: session.task.instruction,
+      workspace,
+      paths,
+      arm: 'no-skills',
+      skillDirs: [],
+      env: {},
+      model: session.model,
+      signal: controller.signal,
+      timeoutMs: 15 * 60_000,
+      log,
+    });
+    return undefined;
+  } catch (error) {
+    return errorMessage(error);
+  } finally {
+    log.close();
+    await workspace.dispose();
+  }
+}
+
+interface IterationChanges {
+  changes: ProvenanceChange[];
+  violations: ScopeViolation[];
+}
+
+/** The scope check: compare trees, keep changes inside the contract dir, undo (from the backups) the rest. */
+async function checkScope(
+  roots: string[],
+  trees: { before: Map<string, FileEntry>[]; backups: string[] },
+  contractDir: string,
+  record: { by: string; iteration: number; reason: string },
+): Promise<IterationChanges> {
+  const found: IterationChanges = { changes: [], violations: [] };
+  const at = new Date().toISOString();
+  const { by, iteration } = record;
+  for (const [i, root] of roots.entries()) {
+    for (const change of diffTrees(trees.before[i]!, await snapshotTree(root))) {
+      const absolute = join(root, change.path);
+      const relToContract = relative(contractDir, absolute);
+      if (inside(absolute, contractDir) && relToContract !== 'provenance.json') {
+        found.changes.push({
+          path: relToContract,
+          action: change.action,
+          sha256_before: change.before?.sha256,
+          sha256_after: change.after?.sha256,
+          by,
+          at,
+          iteration,
+          reason: record.reason,
+        });
+      } else {
+        await restore(root, trees.backups[i]!, change);
+        found.violations.push({ path: absolute, action: change.action, restored: true, by, at, iteration });
+      }
+    }
+  }
+  return found;
+}
+
+interface RepairRun {
+  target: string;
+  resolved: ResolvedTarget;
+  hints: string;
+  agent: Agent;
+  options: VerifySuiteOptions;
+}
+
+/** One agent attempt at the contract, scope-checked: what it changed, what it was not allowed to change. */
+async function repairIteration(
+  run: RepairRun,
+  current: VerifySuiteResult,
+  iteration: number,
+): Promise<IterationChanges & { contractDir: string; agentError: string | undefined }> {
+  const { resolved, agent, options } = run;
+  const location = await locateContract({
+    targetDir: resolved.dir,
+    slug: resolved.slug,
+    contractsDir: options.contractsDir,
+  });
+  const contractDir = location.dir;
+  await mkdir(contractDir, { recursive: true });
+  const roots = inside(contractDir, resolved.dir) ? [resolved.dir] : [resolved.dir, contractDir];
+  const scratch = await mkdtemp(join(tmpdir(), 'skill-eval-repair-'));
+  // The scratch dir holds the backups the scope check restores from: removed however the iteration ends.
+  try {
+    const backups = roots.map((_, i) => join(scratch, `backup-${i}`));
+    const before = await Promise.all(roots.map((root) => snapshotTree(root)));
+    await Promise.all(
+      roots.map((root, i) =>
+        cp(root, backups[i]!, { recursive: true, filter: (src) => !src.startsWith(join(root, '.git') + sep) }),
+      ),
+    );
+    const instruction = repairInstruction({
+      target: run.target,
+      targetDir: resolved.dir,
+      contractFile: location.file,
+      contractText: location.exists ? await readFile(location.file, 'utf8') : undefined,
+      failure: current,
+      tails: await stageTails(current.artifacts_dir, current.failed_stage),
+      hints: run.hints,
+    });
+    const task = syntheticTask(`contract-repair-${resolved.slug}`, contractDir, instruction);
+    const agentError = await runRepairAgent(agent, {
+      scratch,
+      workdir: resolved.dir,
+      task,
+      model: options.repairModel,
+    });
+    const found = await checkScope(roots, { before, backups }, contractDir, {
+      by: options.repairModel ? `${agent.name}/${options.repairModel}` : agent.name,
+      iteration,
+      reason: `${current.failed_stage ?? 'contract'}: ${current.failure_code ?? 'failed'}`,
+    });
+    return { ...found, contractDir, agentError };
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Records the iteration's changes and violations; any of them makes the contract unreviewed again. */
+async function recordProvenance(contractDir: string, found: IterationChanges): Promise<void> {
+  if (found.changes.length === 0 && found.violations.length === 0) return;
+  const provenance: Provenance = (await readProvenance(contractDir)) ?? {
+    schema: 'skill-eval/contract-provenance@1',
+    reviewed: false,
+    changes: [],
+    violations: [],
+  };
+  provenance.reviewed = false;
+  provenance.accepted_digest = undefined;
+  provenance.changes.push(...found.changes);
+  provenance.violations.push(...found.violations);
+  await writeProvenance(contractDir, provenance);
+}
+
+function outcomeOf(result: VerifySuiteResult): RepairAttempt['after'] {
+  return { ok: result.ok, failed_stage: result.failed_stage, failure_code: result.failure_code };
+}
+
 /**
  * Up to `repairIters` rounds of: agent edits the contract (scope-checked) → verify the target again.
  * Stops early on non-repairable failures (auth, missing GPU) and when the agent changes nothing.
@@ -246,19 +419,13 @@ export async function repairTarget(
   options: VerifySuiteOptions,
 ): Promise<VerifySuiteResult> {
   const { verifyTarget } = await import('./suite.js');
-  const agent: Agent | undefined = options.repairAgent;
   const attempts: RepairAttempt[] = [];
   const finish = (result: VerifySuiteResult, fixed: boolean, stopped?: string): VerifySuiteResult => ({
     ...result,
     repair: { iterations: attempts.length, fixed, stopped_because: stopped, attempts },
   });
-  if (!agent) return finish(initial, false, 'no repair agent');
-  if (initial.failure_class && NON_REPAIRABLE.includes(initial.failure_class))
-    return finish(initial, false, `not repairable: ${initial.failure_class}`);
-  if (initial.failed_stage === 'resolve')
-    return finish(initial, false, 'not repairable: the target could not be resolved');
-  if (initial.failure_code === 'contract_missing' && !options.derive)
-    return finish(initial, false, 'no contract (pass --derive to let the agent draft one)');
+  const refused = refusal(initial, options);
+  if (refused || !options.repairAgent) return finish(initial, false, refused);
 
   let current = initial;
   const resolved = await resolveTarget(target, {
@@ -267,133 +434,25 @@ export async function repairTarget(
     hfEndpoint: options.hfEndpoint,
   });
   const hints = formatHints(await mineHints(resolved.dir));
+  const run: RepairRun = { target, resolved, hints, agent: options.repairAgent, options };
   for (let iteration = 1; iteration <= (options.repairIters ?? 0); iteration++) {
-    const location = await locateContract({
-      targetDir: resolved.dir,
-      slug: resolved.slug,
-      contractsDir: options.contractsDir,
-    });
-    const contractDir = location.dir;
-    await mkdir(contractDir, { recursive: true });
-    const roots = inside(contractDir, resolved.dir) ? [resolved.dir] : [resolved.dir, contractDir];
-    const scratch = await mkdtemp(join(tmpdir(), 'skill-eval-repair-'));
-    const by = options.repairModel ? `${agent.name}/${options.repairModel}` : agent.name;
-    const changes: ProvenanceChange[] = [];
-    const violations: ScopeViolation[] = [];
-    let agentError: string | undefined;
-    // The scratch dir holds the backups the scope check restores from: removed however the iteration ends.
-    try {
-      const backups = roots.map((_, i) => join(scratch, `backup-${i}`));
-      const before = await Promise.all(roots.map((root) => snapshotTree(root)));
-      await Promise.all(
-        roots.map((root, i) =>
-          cp(root, backups[i]!, { recursive: true, filter: (src) => !src.startsWith(join(root, '.git') + sep) }),
-        ),
-      );
-
-      const contractText = location.exists ? await readFile(location.file, 'utf8') : undefined;
-      const instruction = repairInstruction({
-        target,
-        targetDir: resolved.dir,
-        contractFile: location.file,
-        contractText,
-        failure: current,
-        tails: await stageTails(current.artifacts_dir, current.failed_stage),
-        hints,
-      });
-      const paths = {
-        workdir: resolved.dir,
-        home: join(scratch, 'home'),
-        tmp: join(scratch, 'tmp'),
-        logsAgent: join(scratch, 'logs', 'agent'),
-        logsVerifier: join(scratch, 'logs', 'verifier'),
-        logsArtifacts: join(scratch, 'logs', 'artifacts'),
-        tests: join(scratch, 'tests'),
-        solution: join(scratch, 'solution'),
-      };
-      for (const dir of [paths.home, paths.tmp, paths.logsAgent]) await mkdir(dir, { recursive: true });
-      const workspace = new HostWorkspace(paths);
-      const controller = new AbortController();
-      const log = new SessionLog(join(scratch, 'session.jsonl'));
-      try {
-        await agent.run({
-          task: syntheticTask(`contract-repair-${resolved.slug}`, contractDir, instruction),
-          instruction,
-          workspace,
-          paths,
-          arm: 'no-skills',
-          skillDirs: [],
-          env: {},
-          model: options.repairModel,
-          signal: controller.signal,
-          timeoutMs: 15 * 60_000,
-          log,
-        });
-      } catch (error) {
-        agentError = errorMessage(error);
-      } finally {
-        log.close();
-        await workspace.dispose();
-      }
-
-      // The scope check: compare trees, keep changes inside the contract dir, undo the rest.
-      const at = new Date().toISOString();
-      for (const [i, root] of roots.entries()) {
-        for (const change of diffTrees(before[i]!, await snapshotTree(root))) {
-          const absolute = join(root, change.path);
-          const relToContract = relative(contractDir, absolute);
-          if (inside(absolute, contractDir) && relToContract !== 'provenance.json') {
-            changes.push({
-              path: relToContract,
-              action: change.action,
-              sha256_before: change.before?.sha256,
-              sha256_after: change.after?.sha256,
-              by,
-              at,
-              iteration,
-              reason: `${current.failed_stage ?? 'contract'}: ${current.failure_code ?? 'failed'}`,
-            });
-          } else {
-            await restore(root, backups[i]!, change);
-            violations.push({ path: absolute, action: change.action, restored: true, by, at, iteration });
-          }
-        }
-      }
-    } finally {
-      await rm(scratch, { recursive: true, force: true });
-    }
-    const provenance: Provenance = (await readProvenance(contractDir)) ?? {
-      schema: 'skill-eval/contract-provenance@1',
-      reviewed: false,
-      changes: [],
-      violations: [],
-    };
-    if (changes.length > 0 || violations.length > 0) {
-      provenance.reviewed = false;
-      provenance.accepted_digest = undefined;
-      provenance.changes.push(...changes);
-      provenance.violations.push(...violations);
-      await writeProvenance(contractDir, provenance);
-    }
+    const { contractDir, agentError, ...found } = await repairIteration(run, current, iteration);
+    await recordProvenance(contractDir, found);
     const attempt: RepairAttempt = {
       iteration,
       failure_before: { stage: current.failed_stage, code: current.failure_code, class: current.failure_class },
-      changes,
-      violations,
+      ...found,
       agent_error: agentError,
       after: { ok: false, failed_stage: null, failure_code: null },
     };
     attempts.push(attempt);
-    if (changes.length === 0) {
-      attempt.after = { ok: current.ok, failed_stage: current.failed_stage, failure_code: current.failure_code };
-      return finish(
-        current,
-        false,
-        agentError ? `the agent failed: ${agentError}` : 'the agent changed nothing in the contract dir',
-      );
+    if (found.changes.length === 0) {
+      attempt.after = outcomeOf(current);
+      const why = agentError ? `the agent failed: ${agentError}` : 'the agent changed nothing in the contract dir';
+      return finish(current, false, why);
     }
     current = await verifyTarget(target, options);
-    attempt.after = { ok: current.ok, failed_stage: current.failed_stage, failure_code: current.failure_code };
+    attempt.after = outcomeOf(current);
     if (current.ok) return finish(current, true);
     if (current.failure_class && NON_REPAIRABLE.includes(current.failure_class))
       return finish(current, false, `not repairable: ${current.failure_class}`);

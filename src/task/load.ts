@@ -181,24 +181,3 @@ export async function loadTaskOrThrow(dir: string, options: LoadTaskOptions = {}
     throw new TaskFormatError(result.problems, { hint: 'run `skill-eval tasks validate <task>` to see every problem' });
   return result.task;
 }
-
-/**
- * What a provider needs beyond a valid task. `docker` needs an environment (environment/Dockerfile or
- * `[environment].docker_image`); `local` needs nothing.
- */
-export function checkTaskForProvider(task: Task, provider: string, options: LoadTaskOptions = {}): Problem[] {
-  if (provider !== 'docker') return [];
-  if (task.paths.dockerfile !== undefined || task.config.environment.dockerImage !== undefined) return [];
-  return [
-    {
-      file: displayPath(join(task.dir, 'environment', 'Dockerfile'), options.cwd),
-      message: 'the docker provider needs an environment for this task',
-      expected: 'environment/Dockerfile, or [environment].docker_image in task.toml',
-      found:
-        task.paths.environmentDir === undefined
-          ? 'no environment/ directory and no docker_image'
-          : 'environment/ without a Dockerfile, and no docker_image',
-      severity: 'error',
-    },
-  ];
-}

@@ -2,8 +2,9 @@ import { basename } from 'node:path';
 import pLimit from 'p-limit';
 import type { Problem } from '../errors.js';
 import { displayPath } from '../util/problems.js';
-import { checkTaskForProvider, loadTask } from './load.js';
+import { loadTask } from './load.js';
 import { expandTaskSpecs } from './resolve.js';
+import type { Task } from './types.js';
 
 export interface TaskValidation {
   /** Folder name. */
@@ -25,11 +26,19 @@ export interface ValidationReport {
   summary: { tasks: number; ok: number; withErrors: number; warnings: number };
 }
 
+/**
+ * What an environment provider adds to task validation (an EnvironmentProvider is one; declared here so task/
+ * does not depend on environments/).
+ */
+export interface TaskChecker {
+  checkTask?(task: Task, options?: { cwd?: string | undefined }): Problem[];
+}
+
 export interface ValidateOptions {
   cwd: string;
   tasksDir?: string | undefined;
-  /** Also check what this provider needs (`docker`: an environment). */
-  provider?: string | undefined;
+  /** Also check what this provider needs (Docker: an environment); `createProvider(name)` makes one. */
+  provider?: TaskChecker | undefined;
 }
 
 /** Loading is mostly file reads; a few at a time keeps big suites quick without hogging shared cores. */
@@ -58,8 +67,7 @@ export async function validateTasks(specs: readonly string[], options: ValidateO
 async function validateOne(dir: string, options: ValidateOptions): Promise<TaskValidation> {
   const result = await loadTask(dir, { cwd: options.cwd });
   const all = result.ok ? [...result.task.warnings] : result.problems;
-  if (result.ok && options.provider !== undefined)
-    all.push(...checkTaskForProvider(result.task, options.provider, { cwd: options.cwd }));
+  if (result.ok) all.push(...(options.provider?.checkTask?.(result.task, { cwd: options.cwd }) ?? []));
   const problems = all.filter((p) => p.severity === 'error');
   return {
     name: basename(dir),

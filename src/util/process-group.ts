@@ -131,7 +131,7 @@ export interface LaunchEvents {
   error(error: Error): void;
 }
 
-/** Starts `bash` as the leader of a new process group; see directLauncher and spawner.ts. */
+/** Starts `bash` as the leader of a new process group; see directLauncher. */
 export type Launcher = (
   args: string[],
   spec: { cwd: string; env: Record<string, string>; stdin?: string | undefined },

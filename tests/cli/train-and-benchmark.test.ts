@@ -6,10 +6,10 @@ import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type TrainAndBenchmarkFlags, trainAndBenchmarkCommand } from '../../src/cli/train-and-benchmark.js';
-import { groupAlive, signalGroup } from '../../src/util/process-group.js';
 import { EXIT_CODES, InfraError, UsageError } from '../../src/errors.js';
 import { freePort } from '../../src/sweeps/processes.js';
 import { SWEEP_SUMMARY_FILE, type SweepSummary, sweepSummarySchema } from '../../src/sweeps/schema.js';
+import { groupAlive, signalGroup } from '../../src/util/process-group.js';
 import { runCli } from '../helpers/cli.js';
 import { REPO_ROOT } from '../helpers/trials.js';
 

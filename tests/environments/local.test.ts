@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -71,6 +71,30 @@ describe('local provider', () => {
       expect(stdin.stdout).toBe('from stdin');
     } finally {
       delete process.env.LOCAL_TEST_API_KEY;
+      await ws.dispose();
+    }
+  });
+
+  it('streams output as it arrives, and runs each command as the leader of its own process group', async () => {
+    const provider = createLocalProvider();
+    const task = await loadTaskOrThrow(await makeTask('FROM x\nWORKDIR /app\n'));
+    const ws = await provider.createWorkspace(
+      await provider.prepare(task, { jobId: 'j', forceBuild: false, log: () => undefined }),
+      { jobId: 'j', trialId: 't', trialName: 'group' },
+    );
+    try {
+      const chunks: string[] = [];
+      // Field 5 of /proc/PID/stat is the process group (bash's name has no space that would shift it).
+      const result = await ws.exec("echo $$; awk '{print $5}' /proc/$$/stat; echo $PPID", {
+        onStdout: (chunk) => chunks.push(chunk),
+      });
+      const [pid, pgid, parent] = result.stdout.trim().split(/\s+/).map(Number);
+      expect(pgid).toBe(pid);
+      const ours = readFileSync(`/proc/${process.pid}/stat`, 'utf8');
+      expect(pgid).not.toBe(Number(ours.slice(ours.lastIndexOf(')') + 2).split(' ')[2]));
+      expect(parent).toBe(process.pid);
+      expect(chunks.join('')).toBe(result.stdout);
+    } finally {
       await ws.dispose();
     }
   });

@@ -1,6 +1,5 @@
 import { Writable } from 'node:stream';
-import { setTimeout as delay } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Arm } from '../../src/agents/types.js';
 import { chooseProgressMode, createProgressReporter } from '../../src/jobs/progress.js';
 import { createLiveProgress, formatDuration, LiveProgressState } from '../../src/jobs/progress-live.js';
@@ -194,7 +193,13 @@ describe('LiveProgressState', () => {
 });
 
 describe('createLiveProgress', () => {
-  it('redraws in place, keeps notes and errors above the display, redacts secrets, and leaves the final frame', async () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('redraws in place, keeps notes and errors above the display, redacts secrets, and leaves the final frame', () => {
+    // The redraw interval runs on fake timers: each advance is exactly that many ticks, on any machine load.
+    vi.useFakeTimers();
     const terminal = fakeTerminal();
     const secret = 'sk-live-0123456789';
     const progress = createLiveProgress({
@@ -212,7 +217,10 @@ describe('createLiveProgress', () => {
       agent: 'oracle',
     });
     progress.onEvent({ type: 'log', task: 't', line: `pulling with token ${secret}` });
-    await delay(40);
+    const beforeTicks = terminal.output().length;
+    // A second of ticks changes the elapsed times, so a redraw shows (log-update skips an unchanged frame).
+    vi.advanceTimersByTime(1_000);
+    expect(terminal.output().length).toBeGreaterThan(beforeTicks);
     progress.note('stopping: no new trials');
     progress.onEvent({
       type: 'trial-end',
@@ -232,7 +240,7 @@ describe('createLiveProgress', () => {
     expect(output).toContain('\u001B[2K');
     expect(output.trimEnd().split('\n').slice(-3)[0]).toMatch(/skill-eval {2}stopped: 1\/2 trials done/);
     const afterStop = output.length;
-    await delay(40);
+    vi.advanceTimersByTime(1_000);
     expect(terminal.output().length).toBe(afterStop); // no redraw after stop
   });
 });
@@ -280,10 +288,14 @@ describe('handleCancelSignals', () => {
       onForce: (s) => calls.push(`force ${s}`),
       signals: ['SIGUSR2'],
     });
+    // Signals arrive asynchronously: wait for each delivery itself (a listener added after the handler's runs after it).
+    const delivered = () => new Promise<void>((resolve) => process.once('SIGUSR2', () => resolve()));
+    let next = delivered();
     process.kill(process.pid, 'SIGUSR2');
-    await delay(50);
+    await next;
+    next = delivered();
     process.kill(process.pid, 'SIGUSR2');
-    await delay(50);
+    await next;
     expect(calls).toEqual(['cancel SIGUSR2', 'force SIGUSR2']);
     dispose();
     expect(process.listenerCount('SIGUSR2')).toBe(before);

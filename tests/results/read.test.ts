@@ -1,14 +1,15 @@
 import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LEGACY_AGENT, readResults, type TrialRecord } from '../../src/results/read.js';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { generate } from '../../bench/analyze/generate.js';
+import { LEGACY_AGENT, type ReadOptions, readResults, type TrialRecord } from '../../src/results/read.js';
 
 const FIXTURES = resolve(import.meta.dirname, '../fixtures/results');
 
-async function readAll(dirs: string[]) {
+async function readAll(dirs: string[], options?: ReadOptions) {
   const records: TrialRecord[] = [];
-  const summary = await readResults(dirs, (record) => records.push(record));
+  const summary = await readResults(dirs, (record) => records.push(record), options);
   return { records, summary };
 }
 
@@ -195,5 +196,61 @@ describe('readResults on edge cases', () => {
     );
     const { records } = await readAll([dir]);
     expect(records).toMatchObject([{ arm: 'no-skills', agent: LEGACY_AGENT, task: 'x', reward: 1 }]);
+  });
+});
+
+describe('readResults on many generated results', () => {
+  const GENERATED = 2000;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'skill-eval-read-many-'));
+    await generate(join(dir, 'generated'), GENERATED);
+    // Beside the generated trials: the fixtures (a broken file, a legacy report, a job config, a report file) and a copy (duplicates).
+    await cp(FIXTURES, join(dir, 'fixtures'), { recursive: true });
+    await cp(
+      join(FIXTURES, 'jobs/demo-job/data_cleanup__claude-code-claude-sonnet-4-5__no-skills__1'),
+      join(dir, 'copy/trial'),
+      { recursive: true },
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reads every file once, and the records come in the same order every time', async () => {
+    const first = await readAll([dir]);
+    expect(first.summary.trialResults).toBe(GENERATED + 21);
+    expect(first.summary.duplicateTrials).toBe(1);
+    expect(first.summary.problems).toHaveLength(1);
+    expect(first.records).toHaveLength(GENERATED + 20 + 3);
+    const second = await readAll([dir]);
+    expect(second.records.map((record) => record.file)).toEqual(first.records.map((record) => record.file));
+  });
+
+  it('yields to the event loop every yieldEvery files', async () => {
+    let seen = 0;
+    let seenWhenItRan: number | undefined;
+    // A job directory of 1,000 trials: listed once, then its files are read one after the other.
+    await readResults(
+      [join(dir, 'generated')],
+      () => {
+        // Queued before the reader's next yield, so it runs at that yield.
+        if (++seen === 1) setImmediate(() => (seenWhenItRan = seen));
+      },
+      { yieldEvery: 50 },
+    );
+    expect(seenWhenItRan).toBeGreaterThan(1);
+    expect(seenWhenItRan).toBeLessThanOrEqual(51);
+  });
+
+  it('rejects with what the callback throws, and calls it no more', async () => {
+    let seen = 0;
+    const reading = readResults([dir], () => {
+      if (++seen === 500) throw new Error('stop here');
+    });
+    await expect(reading).rejects.toThrow('stop here');
+    expect(seen).toBe(500);
   });
 });

@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { groupAlive, signalGroup } from '../../src/util/process-group.js';
 import { InfraError, UsageError } from '../../src/errors.js';
 import {
   acquireLock,
@@ -16,6 +15,7 @@ import {
   startServer,
   stopOrphans,
 } from '../../src/sweeps/processes.js';
+import { groupAlive, signalGroup } from '../../src/util/process-group.js';
 
 const SERVE = resolve(import.meta.dirname, '../fixtures/sweeps/serve.mjs');
 const env = process.env as Record<string, string>;

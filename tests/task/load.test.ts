@@ -2,7 +2,7 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TaskFormatError } from '../../src/errors.js';
-import { checkTaskForProvider, loadTask, loadTaskOrThrow } from '../../src/task/load.js';
+import { loadTask, loadTaskOrThrow } from '../../src/task/load.js';
 import type { Task } from '../../src/task/types.js';
 import { HEALTHY_TASK, type TreeEntry, tempDir, writeTree } from './helpers.js';
 
@@ -209,31 +209,5 @@ describe('loadTask: problems', () => {
     const error = await loadTaskOrThrow(dir).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TaskFormatError);
     expect((error as TaskFormatError).problems).toHaveLength(2);
-  });
-});
-
-describe('checkTaskForProvider', () => {
-  it('needs nothing for local', async () => {
-    const { dir } = await makeTask();
-    expect(checkTaskForProvider(await loadOk(dir), 'local')).toEqual([]);
-  });
-
-  it('needs environment/Dockerfile or docker_image for docker', async () => {
-    const bare = await makeTask();
-    expect(checkTaskForProvider(await loadOk(bare.dir), 'docker', { cwd: bare.root })).toEqual([
-      expect.objectContaining({
-        file: 'demo_task/environment/Dockerfile',
-        severity: 'error',
-        found: 'no environment/ directory and no docker_image',
-      }),
-    ]);
-    const withDockerfile = await makeTask({ 'environment/Dockerfile': 'FROM debian\n' });
-    expect(checkTaskForProvider(await loadOk(withDockerfile.dir), 'docker')).toEqual([]);
-    const withImage = await makeTask({ 'task.toml': 'version = "1.0"\n[environment]\ndocker_image = "python:3.12"\n' });
-    expect(checkTaskForProvider(await loadOk(withImage.dir), 'docker')).toEqual([]);
-    const emptyEnvironment = await makeTask({ 'environment/README.md': 'x' });
-    expect(checkTaskForProvider(await loadOk(emptyEnvironment.dir), 'docker')[0]?.found).toContain(
-      'environment/ without a Dockerfile',
-    );
   });
 });

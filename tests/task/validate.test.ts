@@ -4,7 +4,9 @@ import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { formatValidationReport, tasksCommand } from '../../src/cli/tasks.js';
-import { formatProblem } from '../../src/errors.js';
+import { createProvider } from '../../src/environments/registry.js';
+import { formatProblem, type Problem } from '../../src/errors.js';
+import type { Task } from '../../src/task/types.js';
 import { type ValidationReport, validateTasks } from '../../src/task/validate.js';
 import { HEALTHY_TASK, tempDir, writeTree } from './helpers.js';
 
@@ -98,16 +100,50 @@ describe('validateTasks on tests/fixtures/tasks-mixed', () => {
     ]);
   });
 
-  it('checks provider needs when asked', async () => {
+  it("adds the provider's problems as errors, asking it with the caller's cwd", async () => {
+    const seen: string[] = [];
+    const provider = {
+      checkTask: (task: Task, options?: { cwd?: string | undefined }): Problem[] => {
+        seen.push(`${task.name}@${options?.cwd}`);
+        return task.name === 'minimal' ? [{ file: 'minimal/x', message: 'needs x', severity: 'error' }] : [];
+      },
+    };
     const report = await validateTasks([join(FIXTURE, 'minimal'), join(FIXTURE, 'hello_harbor')], {
       cwd: FIXTURE,
-      provider: 'docker',
+      provider,
+    });
+    expect(seen.sort()).toEqual([`hello_harbor@${FIXTURE}`, `minimal@${FIXTURE}`]);
+    expect(report.tasks.map((t) => [t.name, t.ok])).toEqual([
+      ['minimal', false],
+      ['hello_harbor', true],
+    ]);
+    expect(report.tasks[0]?.problems).toEqual([{ file: 'minimal/x', message: 'needs x', severity: 'error' }]);
+  });
+
+  it('asks nothing more of a task for the local provider', async () => {
+    const report = await validateTasks([join(FIXTURE, 'minimal')], {
+      cwd: FIXTURE,
+      provider: await createProvider('local'),
+    });
+    expect(report.tasks[0]?.ok).toBe(true);
+  });
+
+  it('checks what the docker provider needs: an environment/Dockerfile or a docker_image', async () => {
+    const report = await validateTasks([join(FIXTURE, 'minimal'), join(FIXTURE, 'hello_harbor')], {
+      cwd: FIXTURE,
+      provider: await createProvider('docker'),
     });
     expect(report.tasks.map((t) => [t.name, t.ok])).toEqual([
       ['minimal', false],
       ['hello_harbor', true],
     ]);
-    expect(report.tasks[0]?.problems[0]?.file).toBe('minimal/environment/Dockerfile');
+    expect(report.tasks[0]?.problems).toEqual([
+      expect.objectContaining({
+        file: 'minimal/environment/Dockerfile',
+        severity: 'error',
+        found: 'no environment/ directory and no docker_image',
+      }),
+    ]);
   });
 });
 
@@ -177,6 +213,13 @@ describe('skill-eval tasks validate', () => {
     const { code, stderr } = await runCli(['tasks', 'validate', '--tasks-dir', FIXTURE, 'no_such_task']);
     expect(code).toBe(2);
     expect(stderr).toContain('unknown task "no_such_task"');
+  });
+
+  it('exits 2 naming the known providers for an unknown --provider', async () => {
+    const { code, stderr } = await runCli(['tasks', 'validate', '--provider', 'cloud', join(FIXTURE, 'minimal')]);
+    expect(code).toBe(2);
+    expect(stderr).toContain('unknown provider "cloud"');
+    expect(stderr).toContain('known providers: local, docker');
   });
 
   it('resolves names and prefixes against --tasks-dir', async () => {

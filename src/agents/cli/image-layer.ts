@@ -23,7 +23,7 @@ import { IMAGE_AGENTS_DIR, imageLauncher } from './run.js';
 
 const LABEL_AGENT_HASH = 'skill-eval.agent-hash';
 
-export function agentImageTag(pkg: AgentPackage): string {
+function agentImageTag(pkg: AgentPackage): string {
   return `skill-eval/agent-${pkg.agent}:${pkg.version}`;
 }
 
@@ -49,7 +49,7 @@ async function listTree(root: string, dir: string, into: ImageFile[]): Promise<v
 }
 
 /** What goes into the agent image and the launcher that starts it. */
-export async function planAgentImage(
+async function planAgentImage(
   pkg: AgentPackage,
   installed: InstalledCli,
 ): Promise<{ files: ImageFile[]; launcher: string }> {

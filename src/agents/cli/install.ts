@@ -4,7 +4,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { errorMessage, InfraError } from '../../errors.js';
+import { AgentError, errorMessage, InfraError, InterruptedError } from '../../errors.js';
 
 /**
  * Agent CLIs are real npm packages at pinned versions, installed once per machine into a cache directory and
@@ -106,6 +106,28 @@ export async function ensureInstalled(pkg: AgentPackage, options: InstallOptions
     inFlight.set(root, pending);
   }
   return pending;
+}
+
+/**
+ * ensureInstalled for the step before any trial (`skill-eval agents install`, the install ahead of a job): there a
+ * CLI that cannot be installed is the agent's error (exit 4, docs/exit-codes.md) and a cancel is an interrupt.
+ * Inside a trial the same failure stays an InfraError: an npm outage is never the agent's failed trial.
+ */
+export async function ensureInstalledOutsideTrial(
+  pkg: AgentPackage,
+  options: InstallOptions = {},
+): Promise<InstalledCli> {
+  try {
+    return await ensureInstalled(pkg, options);
+  } catch (error) {
+    const spec = `${pkg.npmPackage}@${pkg.version}`;
+    if (options.signal?.aborted)
+      throw new InterruptedError(`installation of ${spec} cancelled; no trial ran`, { cause: error });
+    throw new AgentError(`the ${pkg.agent} agent CLI could not be installed: ${errorMessage(error)}`, {
+      cause: error,
+      hint: error instanceof InfraError ? error.hint : undefined,
+    });
+  }
 }
 
 async function install(pkg: AgentPackage, root: string, options: InstallOptions): Promise<InstalledCli> {

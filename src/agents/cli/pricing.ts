@@ -18,7 +18,7 @@ export interface ModelPrice {
   cachedInput: number;
 }
 
-export const PRICES: Readonly<Record<string, ModelPrice>> = {
+const PRICES: Readonly<Record<string, ModelPrice>> = {
   // OpenAI
   'gpt-5': { input: 1.25, output: 10, cachedInput: 0.125 },
   'gpt-5-codex': { input: 1.25, output: 10, cachedInput: 0.125 },

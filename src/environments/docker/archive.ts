@@ -8,18 +8,13 @@ import { errorMessage, InfraError } from '../../errors.js';
 import { readFileBySize } from '../../util/small-files.js';
 import { collectLogs } from './collect.js';
 import { entryAdder } from './context.js';
+import { httpStatus } from './engine.js';
 
 /**
  * File transfer with the engine's archive API (tar in, tar out): no exec, no `docker cp` process. Archives are
  * extracted at `/` with full paths, because the engine creates missing parent directories for tar entries but
  * refuses a destination directory that does not exist.
  */
-
-function statusCode(error: unknown): number | undefined {
-  return typeof error === 'object' && error !== null && 'statusCode' in error
-    ? Number((error as { statusCode: unknown }).statusCode)
-    : undefined;
-}
 
 /** `/a/b/` → `a/b` (tar names are relative to the extraction root `/`). */
 function relativeToRoot(envPath: string): string {
@@ -30,12 +25,12 @@ function relativeToRoot(envPath: string): string {
 }
 
 /** Something to place in the container: a host file or directory (its contents), or bytes. */
-export type PendingUpload =
+export type Upload =
   | { kind: 'path'; hostPath: string; envPath: string }
   | { kind: 'bytes'; envPath: string; content: string | Uint8Array; mode?: number | undefined };
 
-/** Checks an upload before it is queued, so a bad path fails at the call, not at the next command. */
-export async function checkUpload(upload: PendingUpload): Promise<void> {
+/** Refuses an upload onto `/` or from a host path that does not exist, before any engine call. */
+async function checkUpload(upload: Upload): Promise<void> {
   if (relativeToRoot(upload.envPath) === '')
     throw new InfraError('refusing to upload onto / of the container', { retryable: false });
   if (upload.kind === 'path') {
@@ -54,7 +49,7 @@ export async function checkUpload(upload: PendingUpload): Promise<void> {
  * One tar of several uploads, with names relative to `/` (extract at `/`): files owned by root with their host
  * modes, directories' contents under their target, symbolic links as links.
  */
-export function packUploads(uploads: PendingUpload[]): Readable {
+export function packUploads(uploads: Upload[]): Readable {
   const pack = tarStream.pack();
   const add = entryAdder(pack);
   const addPath = async (hostPath: string, name: string): Promise<void> => {
@@ -88,12 +83,11 @@ export function packUploads(uploads: PendingUpload[]): Readable {
   return pack as unknown as Readable;
 }
 
-/** Places uploads with the engine's archive API (what works in any image, tar or not). */
-export async function putUploads(container: Docker.Container, uploads: PendingUpload[]): Promise<void> {
-  const what = uploads
-    .map((u) => (u.kind === 'path' ? `${u.hostPath} → ${u.envPath}` : `write ${u.envPath}`))
-    .join(', ');
-  await put(container, packUploads(uploads), `upload ${what}`);
+/** Places an upload with the engine's archive API (what works in any image, tar or not). */
+export async function putUpload(container: Docker.Container, upload: Upload): Promise<void> {
+  await checkUpload(upload);
+  const what = upload.kind === 'path' ? `upload ${upload.hostPath} → ${upload.envPath}` : `write ${upload.envPath}`;
+  await put(container, packUploads([upload]), what);
 }
 
 async function put(container: Docker.Container, archive: Readable, what: string): Promise<void> {
@@ -108,7 +102,7 @@ async function getArchive(container: Docker.Container, envPath: string): Promise
   try {
     return (await container.getArchive({ path: envPath })) as unknown as Readable;
   } catch (error) {
-    if (statusCode(error) === 404) return undefined;
+    if (httpStatus(error) === 404) return undefined;
     throw new InfraError(`reading ${envPath} from the container failed: ${errorMessage(error)}`, { cause: error });
   }
 }

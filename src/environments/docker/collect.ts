@@ -80,6 +80,17 @@ function archiveKey(envPath: string): string {
   return posix.normalize(envPath).replace(/^\/+/, '').replace(/\/+$/, '');
 }
 
+/** The verifier's stdout or stderr tail when `path` is one of the two files in `outputDir`. */
+function verifierOutput(
+  outputs: { stdout: OutputTail; stderr: OutputTail },
+  outputDir: string | undefined,
+  path: string,
+): OutputTail | undefined {
+  if (outputDir === undefined) return undefined;
+  if (path === `${outputDir}/stdout`) return outputs.stdout;
+  return path === `${outputDir}/stderr` ? outputs.stderr : undefined;
+}
+
 const WRITE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
 
 /**
@@ -164,14 +175,7 @@ export function collectLogs(
       const raw = header.name.replace(/\/+$/, '');
       const type = header.type ?? 'file';
       const asRoot = `/${raw}`;
-      const output =
-        outputDir !== undefined && type === 'file'
-          ? asRoot === `${outputDir}/stdout`
-            ? outputs.stdout
-            : asRoot === `${outputDir}/stderr`
-              ? outputs.stderr
-              : undefined
-          : undefined;
+      const output = type === 'file' ? verifierOutput(outputs, outputDir, asRoot) : undefined;
       if (output) {
         stream.on('data', (chunk: unknown) => output.push(chunk as Buffer));
         stream.on('end', () => next());

@@ -152,18 +152,10 @@ export function planLimits(
 }
 
 /**
- * Names the loopback addresses in a container the engine wrote no /etc/hosts for (one without a network
- * sandbox): what Docker writes for `network_mode = "none"`, minus the multicast names. Pure bash builtins, no
- * process started; only when /etc/hosts is empty and writable (root), so a hosts file the engine mounted is
- * never touched. Run by PID 1 at start and by every exec before its command (the first exec may beat PID 1).
- */
-export const LOOPBACK_HOSTS_SCRIPT = `[ -s /etc/hosts ] || { [ -w /etc/hosts ] && printf '127.0.0.1\\tlocalhost\\n::1\\tlocalhost ip6-localhost ip6-loopback\\n' >>/etc/hosts; } 2>/dev/null`;
-
-/**
  * Whether a container without network can also skip the engine's network sandbox (`NetworkDisabled`). runc then
  * gives it a fresh network namespace with loopback up, as `none` does, but the engine skips libnetwork's
  * per-container setup (two re-executions of dockerd: ~40 % of a trivial Docker trial's CPU here). The engine
- * then writes no /etc/hosts: PID 1 writes the loopback names (LOOPBACK_HOSTS_SCRIPT), so it must run as root.
+ * then writes no /etc/hosts: PID 1 writes the loopback names (loopback-hosts.sh), so it must run as root.
  */
 export function skipsNetworkSandbox(hostConfig: Docker.HostConfig, pid1IsRoot: boolean): boolean {
   return hostConfig.NetworkMode === 'none' && pid1IsRoot;

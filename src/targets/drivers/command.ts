@@ -1,151 +1,153 @@
-import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
-import { isAbsolute, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import type { CommandStage, Contract, ScoreSpec } from '../contract.js';
-import { loadDataset } from '../dataset.js';
-import type { Sample } from '../samples.js';
-import { expandVariables, type StageFailure } from '../stages.js';
+import { appendFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { sha256File } from '../file-digest.js';
+import { ModelGateway, type ModelUnderTest } from '../model.js';
+import { readSamples } from '../samples.js';
+import { type CommandStageContext, runCommandStage, type StageLog } from '../stages.js';
+import { commandDatasetCheck, fileState, readOfficialScore, scoreFilePath } from './command-score.js';
+import type {
+  Driver,
+  DriverEvaluation,
+  DriverRollout,
+  EvaluateStageContext,
+  RolloutStageContext,
+  StageContext,
+  StageOf,
+  StageRun,
+} from './types.js';
 
 /**
- * The command driver's scoring side: the score is read from the file the benchmark's own scorer wrote
- * during this evaluation — never from an exit code, never from a file that was there before.
+ * The command driver: the target's own scripts. Rollout runs them against a local gateway to the model
+ * under test (so every model call is seen and logged); evaluate runs the official scorer and reads the score
+ * file it wrote (command-score.ts).
  */
 
-export interface FileState {
-  exists: boolean;
-  mtimeMs?: number | undefined;
-  sha256?: string | undefined;
+type CommandStage = StageOf<'command'>;
+
+function commandContext(stage: string, context: StageContext, env: Record<string, string>): CommandStageContext {
+  return {
+    stage,
+    targetDir: context.targetDir,
+    env,
+    logsDir: context.logsDir,
+    redactor: context.redactor,
+    defaultTimeoutSec: context.contract.security.command_timeout_sec,
+    deadline: context.deadline,
+    signal: context.signal,
+    log: context.log,
+  };
 }
 
-export async function fileState(path: string): Promise<FileState> {
-  try {
-    const [info, bytes] = await Promise.all([stat(path), readFile(path)]);
-    return { exists: true, mtimeMs: info.mtimeMs, sha256: createHash('sha256').update(bytes).digest('hex') };
-  } catch {
-    return { exists: false };
-  }
-}
-
-export function scoreFilePath(spec: ScoreSpec, targetDir: string, variables: Record<string, string>): string {
-  const expanded = expandVariables(spec.file, variables);
-  return isAbsolute(expanded) ? expanded : resolve(targetDir, expanded);
-}
-
-/** `a.b[0].c` into a parsed document. */
-export function valueAtPath(document: unknown, path: string): unknown {
-  let current = document;
-  for (const part of path.match(/[^.[\]]+|\[\d+\]/g) ?? []) {
-    if (current === null || typeof current !== 'object') return undefined;
-    const key = part.startsWith('[') ? Number(part.slice(1, -1)) : part;
-    current = (current as Record<string | number, unknown>)[key];
-  }
-  return current;
-}
-
-function toNumber(value: unknown): number | undefined {
-  if (typeof value === 'number' && Number.isFinite(value)) return value;
-  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value.trim().replace(/%$/, ''))))
-    return Number(value.trim().replace(/%$/, ''));
-  return undefined;
-}
-
-export interface ScoreReading {
-  score?: number | undefined;
-  count?: number | undefined;
-  source: string;
-  failure?: StageFailure | undefined;
-}
-
-/** Reads the score the official scorer wrote, checking it was written by this evaluation. */
-export async function readOfficialScore(options: {
-  spec: ScoreSpec;
-  path: string;
-  before: FileState;
-  range: Contract['scoring']['range'];
-  samples: number | undefined;
-  targetDir: string;
-}): Promise<ScoreReading> {
-  const { spec, path } = options;
-  const display = path.startsWith(options.targetDir) ? path.slice(options.targetDir.length + 1) : path;
-  const source = `file:${display}${spec.json_path ? `#${spec.json_path}` : ` /${spec.regex}/`}`;
-  const fail = (code: string, message: string): ScoreReading => ({
-    source,
-    failure: { stage: 'evaluate', code, message, class: 'score' },
-  });
-  const after = await fileState(path);
-  if (!after.exists) return fail('score_file_missing', `the scorer did not write ${display}`);
-  if (options.before.exists && options.before.sha256 === after.sha256 && options.before.mtimeMs === after.mtimeMs) {
-    return fail(
-      'score_file_stale',
-      `${display} was there before the evaluation and was not rewritten by it: not a score of this run`,
-    );
-  }
-  const text = await readFile(path, 'utf8');
-  let value: unknown;
-  let count: unknown;
-  if (spec.json_path) {
-    let document: unknown;
-    try {
-      document = /\.ya?ml$/i.test(path) ? parseYaml(text) : JSON.parse(text);
-    } catch (error) {
-      return fail(
-        'score_unparseable',
-        `${display}: not ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'} (${(error as Error).message})`,
-      );
-    }
-    value = valueAtPath(document, spec.json_path);
-    if (spec.count_path) count = valueAtPath(document, spec.count_path);
-  } else {
-    value = new RegExp(spec.regex!).exec(text)?.[1];
-    if (spec.count_path) count = valueAtPath(safeJson(text), spec.count_path);
-  }
-  const raw = toNumber(value);
-  if (raw === undefined)
-    return fail(
-      'score_unparseable',
-      `${display}: ${spec.json_path ? `key ${spec.json_path}` : `regex /${spec.regex}/`} gives ${JSON.stringify(value) ?? 'nothing'}, not a number`,
-    );
-  const score = raw / spec.scale;
-  const [low, high] = options.range;
-  if (score < low || score > high)
-    return fail('score_out_of_range', `${display}: score ${score} is outside scoring.range [${low}, ${high}]`);
-  const scored = spec.count_path ? toNumber(count) : undefined;
-  if (spec.count_path && scored === undefined)
-    return fail('score_unparseable', `${display}: count_path ${spec.count_path} is not a number`);
-  if (scored !== undefined && options.samples !== undefined && scored !== options.samples) {
-    return fail(
-      'score_count_mismatch',
-      `${display}: the scorer scored ${scored} samples, the rollout produced ${options.samples}: the score is not of this rollout's samples`,
-    );
-  }
-  return { score, count: scored, source };
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-/** A membership test for `stage.dataset`: sample ids (or prompts containing a row's prompt field). */
-export async function commandDatasetCheck(
+/** Runs the rollout commands with the model behind a gateway; the calls it saw go to model_calls.jsonl. */
+async function runThroughGateway(
   stage: CommandStage,
-  targetDir: string,
-): Promise<((sample: Sample) => boolean) | undefined> {
-  const source = stage.dataset;
-  if (!source) return undefined;
-  const { rows } = await loadDataset(targetDir, source.file);
-  if (source.id_field) {
-    const ids = new Set(rows.map((row) => String(row[source.id_field!])));
-    return (sample) => sample.id !== undefined && ids.has(String(sample.id));
+  context: RolloutStageContext,
+): Promise<{ log: StageLog; gateway: ModelGateway }> {
+  const gateway = new ModelGateway(context.model);
+  const baseUrl = await gateway.start();
+  let log: StageLog;
+  try {
+    const env = context.runnerEnv({
+      SKILL_EVAL_MODEL_BASE_URL: baseUrl,
+      SKILL_EVAL_MODEL: context.model.description.name,
+      SKILL_EVAL_MODEL_API_KEY: gateway.token,
+      OPENAI_BASE_URL: baseUrl,
+      OPENAI_API_KEY: gateway.token,
+    });
+    log = await runCommandStage(stage, commandContext('rollout', context, env));
+  } finally {
+    await gateway.close();
   }
-  if (source.prompt_field) {
-    const prompts = rows.map((row) => String(row[source.prompt_field!] ?? '')).filter((p) => p.trim() !== '');
-    const exact = new Set(prompts);
-    return (sample) => exact.has(sample.prompt) || prompts.some((p) => sample.prompt.includes(p));
-  }
-  return undefined;
+  await appendFile(
+    join(context.artifactsDir, 'model_calls.jsonl'),
+    gateway.calls.map((call) => context.redactor.redact(JSON.stringify(call))).join('\n') +
+      (gateway.calls.length > 0 ? '\n' : ''),
+  );
+  return { log, gateway };
 }
+
+/** Every call of a real model failed while the commands succeeded: the samples cannot be the model's. */
+function everyCallFailed(model: ModelUnderTest, gateway: ModelGateway): DriverRollout['failure'] {
+  const failedCalls = gateway.calls.filter((call) => call.error !== undefined);
+  if (model.canary !== undefined || failedCalls.length === 0 || failedCalls.length !== gateway.calls.length)
+    return undefined;
+  const auth = failedCalls.some((c) => /authentication/i.test(c.error ?? ''));
+  return {
+    stage: 'rollout',
+    code: auth ? 'model_auth' : 'model_error',
+    message: `every model call failed, e.g. ${failedCalls[0]!.error}`,
+    class: auth ? 'auth' : 'network',
+  };
+}
+
+async function commandRollout(stage: CommandStage, context: RolloutStageContext): Promise<StageRun<DriverRollout>> {
+  const { log, gateway } = await runThroughGateway(stage, context);
+  const read = await readSamples(context.samplesPath);
+  const errors = gateway.calls.filter((call) => call.error !== undefined).length;
+  return {
+    log,
+    counts: { samples: read.samples.length, errors, model_calls: gateway.calls.length },
+    expectedSamples: context.limit,
+    fromDataset: await commandDatasetCheck(stage, context.targetDir),
+    // Completions must be what the model said.
+    modelResponses: gateway.calls.filter((c) => c.error === undefined).map((c) => c.response),
+    failure: log.failure ?? everyCallFailed(context.model, gateway),
+    notes: read.invalidLines.length > 0 ? [`${read.invalidLines.length} invalid sample lines`] : [],
+  };
+}
+
+function unscored(samples: number, failure: DriverEvaluation['failure'], log: StageLog): StageRun<DriverEvaluation> {
+  return { log, metrics: {}, counts: { samples }, scoreSource: 'none', notes: [], failure };
+}
+
+/** Runs the scorer, then reads the score file it wrote; the samples must be the ones the rollout wrote. */
+async function commandEvaluate(
+  stage: CommandStage,
+  context: EvaluateStageContext,
+): Promise<StageRun<DriverEvaluation>> {
+  const env = context.runnerEnv();
+  const scorePath = scoreFilePath(stage.score!, context.targetDir, env);
+  const before = await fileState(scorePath);
+  const log = await runCommandStage(stage, commandContext('evaluate', context, env));
+  const { samples, samplesSha256 } = context;
+  if (!log.ok) return unscored(samples, log.failure, log);
+  if (samplesSha256 !== (await sha256File(context.samplesPath)))
+    return unscored(
+      samples,
+      {
+        stage: 'evaluate',
+        code: 'samples_changed',
+        message: 'the evaluate stage rewrote the samples the rollout produced: the score would not be of them',
+        class: 'integrity',
+      },
+      log,
+    );
+  const { scoring } = context.contract;
+  const reading = await readOfficialScore({
+    spec: stage.score!,
+    path: scorePath,
+    before,
+    range: scoring.range,
+    samples: samplesSha256 ? samples : undefined,
+    targetDir: context.targetDir,
+  });
+  const count = reading.count ?? samples;
+  const proportion = reading.score !== undefined && scoring.range[0] === 0 && scoring.range[1] === 1;
+  return {
+    log,
+    score: reading.score,
+    metrics: reading.score !== undefined ? { [scoring.primary_metric]: reading.score } : {},
+    counts: { samples, scored: reading.count },
+    scoreSource: reading.source,
+    successes: proportion && count > 0 ? Math.round(reading.score! * count) : undefined,
+    failure: reading.failure,
+    notes: [],
+  };
+}
+
+export const commandDriver: Driver<'command'> = {
+  name: 'command',
+  run: runCommandStage,
+  rollout: commandRollout,
+  evaluate: commandEvaluate,
+};

@@ -6,7 +6,7 @@ import { loadDataset, type Row } from '../dataset.js';
 import { answersMatch, extractAnswer, gsm8kGold, lastBoxed, renderTemplate, templateFields } from '../extract.js';
 import type { ChatMessage } from '../model.js';
 import { readSamples, type Sample } from '../samples.js';
-import type { DriverContext, DriverEvaluation, DriverRollout, RolloutContext } from './types.js';
+import type { Driver, DriverContext, DriverEvaluation, DriverRollout, RolloutContext } from './types.js';
 
 /**
  * The qa driver: a question file (JSONL, JSON, Parquet), a prompt template, answer extractors and
@@ -218,3 +218,11 @@ export async function qaEvaluate(
     notes,
   };
 }
+
+export const qaDriver: Driver<'qa'> = {
+  name: 'qa',
+  stages: ['rollout', 'evaluate'],
+  primaryMetrics: (stage) => stage.with?.extractors.map((e) => `exact_match_${e.name}`),
+  rollout: (stage, context) => qaRollout(stage.with!, context),
+  evaluate: (stage, context) => qaEvaluate(stage.with!, context.contract.scoring.primary_metric, context),
+};

@@ -196,6 +196,84 @@ async function downloadFile(
   return { path: '', size, sha256, bytes: size };
 }
 
+type HubFile = z.output<typeof revisionInfoSchema>['siblings'][number];
+
+interface SizeCaps {
+  maxFileBytes: number;
+  maxTotalBytes: number;
+}
+
+/** The files to fetch (those `include` matches), refused before any download when unsafe or over a cap. */
+function wantedFiles(
+  label: string,
+  siblings: HubFile[],
+  includeGlobs: readonly string[] | undefined,
+  caps: SizeCaps,
+): HubFile[] {
+  const include = includeGlobs && includeGlobs.length > 0 ? picomatch([...includeGlobs], { dot: true }) : undefined;
+  const { maxFileBytes, maxTotalBytes } = caps;
+  const wanted = siblings.filter((file) => !include || include(file.rfilename));
+  for (const file of wanted) {
+    if (!safeRelative(file.rfilename))
+      throw new InfraError(`${label}: refusing file path ${JSON.stringify(file.rfilename)} (outside the snapshot)`, {
+        retryable: false,
+      });
+    const size = file.lfs?.size ?? file.size;
+    if (size !== undefined && size > maxFileBytes)
+      throw new UsageError(`${label}: ${file.rfilename} is ${size} bytes, over the per-file cap of ${maxFileBytes}`, {
+        hint: 'raise --max-file-bytes or narrow the files with --include',
+      });
+  }
+  const declaredTotal = wanted.reduce((sum, file) => sum + (file.lfs?.size ?? file.size ?? 0), 0);
+  if (declaredTotal > maxTotalBytes)
+    throw new UsageError(
+      `${label}: ${declaredTotal} bytes in ${wanted.length} files, over the total cap of ${maxTotalBytes}`,
+      { hint: 'raise --max-total-bytes or narrow the files with --include' },
+    );
+  return wanted;
+}
+
+/** Downloads the files into a staging directory, then moves it into place as the snapshot (all or nothing). */
+async function downloadSnapshot(
+  wanted: HubFile[],
+  plan: SizeCaps & {
+    label: string;
+    urlOf: (path: string) => string;
+    staging: string;
+    snapshot: string;
+    token: string | undefined;
+    timeoutMs: number;
+  },
+): Promise<{ files: HfManifestFile[]; total: number }> {
+  const { label, staging, maxTotalBytes } = plan;
+  const files: HfManifestFile[] = [];
+  let total = 0;
+  try {
+    for (const file of wanted) {
+      const downloaded = await downloadFile(plan.urlOf(file.rfilename), join(staging, file.rfilename), {
+        token: plan.token,
+        maxBytes: plan.maxFileBytes,
+        timeoutMs: plan.timeoutMs,
+        expectedSha256: file.lfs?.sha256,
+        label: `${label}: ${file.rfilename}`,
+      });
+      total += downloaded.bytes;
+      if (total > maxTotalBytes)
+        throw new UsageError(`${label}: more than the total cap of ${maxTotalBytes} bytes`, {
+          hint: 'raise --max-total-bytes or narrow the files with --include',
+        });
+      files.push({ path: file.rfilename, size: downloaded.size, sha256: downloaded.sha256 });
+    }
+    await rm(plan.snapshot, { recursive: true, force: true });
+    await mkdir(dirname(plan.snapshot), { recursive: true });
+    await rename(staging, plan.snapshot);
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    throw error;
+  }
+  return { files, total };
+}
+
 /**
  * Fetches a dataset repository at a pinned revision through the Hub's file API
  * (`/api/datasets/{id}/revision/{rev}` for the file list, `/datasets/{id}/resolve/{sha}/{path}` for files)
@@ -277,59 +355,20 @@ export async function resolveHfTarget(options: HfResolveOptions): Promise<HfReso
     return cached;
   }
 
-  const include =
-    options.include && options.include.length > 0 ? picomatch([...options.include], { dot: true }) : undefined;
-  const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
-  const maxTotalBytes = options.maxTotalBytes ?? DEFAULT_MAX_TOTAL_BYTES;
-  const wanted = parsed.data.siblings.filter((file) => !include || include(file.rfilename));
-  for (const file of wanted) {
-    if (!safeRelative(file.rfilename))
-      throw new InfraError(`${label}: refusing file path ${JSON.stringify(file.rfilename)} (outside the snapshot)`, {
-        retryable: false,
-      });
-    const size = file.lfs?.size ?? file.size;
-    if (size !== undefined && size > maxFileBytes)
-      throw new UsageError(`${label}: ${file.rfilename} is ${size} bytes, over the per-file cap of ${maxFileBytes}`, {
-        hint: 'raise --max-file-bytes or narrow the files with --include',
-      });
-  }
-  const declaredTotal = wanted.reduce((sum, file) => sum + (file.lfs?.size ?? file.size ?? 0), 0);
-  if (declaredTotal > maxTotalBytes)
-    throw new UsageError(
-      `${label}: ${declaredTotal} bytes in ${wanted.length} files, over the total cap of ${maxTotalBytes}`,
-      { hint: 'raise --max-total-bytes or narrow the files with --include' },
-    );
-
-  const staging = join(root, 'snapshots', `.tmp-${sha}-${randomBytes(4).toString('hex')}`);
-  const files: HfManifestFile[] = [];
-  let total = 0;
-  try {
-    for (const file of wanted) {
-      const downloaded = await downloadFile(
-        `${endpoint}/datasets/${options.repoId}/resolve/${sha}/${encodePath(file.rfilename)}`,
-        join(staging, file.rfilename),
-        {
-          token,
-          maxBytes: maxFileBytes,
-          timeoutMs,
-          expectedSha256: file.lfs?.sha256,
-          label: `${label}: ${file.rfilename}`,
-        },
-      );
-      total += downloaded.bytes;
-      if (total > maxTotalBytes)
-        throw new UsageError(`${label}: more than the total cap of ${maxTotalBytes} bytes`, {
-          hint: 'raise --max-total-bytes or narrow the files with --include',
-        });
-      files.push({ path: file.rfilename, size: downloaded.size, sha256: downloaded.sha256 });
-    }
-    await rm(snapshotFor(sha), { recursive: true, force: true });
-    await mkdir(dirname(snapshotFor(sha)), { recursive: true });
-    await rename(staging, snapshotFor(sha));
-  } catch (error) {
-    await rm(staging, { recursive: true, force: true });
-    throw error;
-  }
+  const caps = {
+    maxFileBytes: options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
+    maxTotalBytes: options.maxTotalBytes ?? DEFAULT_MAX_TOTAL_BYTES,
+  };
+  const wanted = wantedFiles(label, parsed.data.siblings, options.include, caps);
+  const { files, total } = await downloadSnapshot(wanted, {
+    label,
+    urlOf: (path) => `${endpoint}/datasets/${options.repoId}/resolve/${sha}/${encodePath(path)}`,
+    staging: join(root, 'snapshots', `.tmp-${sha}-${randomBytes(4).toString('hex')}`),
+    snapshot: snapshotFor(sha),
+    token,
+    timeoutMs,
+    ...caps,
+  });
   const manifest: HfManifest = {
     schema: 'skill-eval/hf-manifest@1',
     repo_id: options.repoId,

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
@@ -6,10 +6,12 @@ import {
   type AgentPackage,
   cacheDir,
   ensureInstalled,
+  ensureInstalledOutsideTrial,
   findInstalled,
   installDir,
   resolveLaunch,
 } from '../../../src/agents/cli/install.js';
+import { AgentError, EXIT_CODES, InfraError, InterruptedError } from '../../../src/errors.js';
 import { tempDir } from '../../helpers/trials.js';
 
 const pkg: AgentPackage = {
@@ -81,4 +83,46 @@ describe('agent cache', () => {
     expect(await ensureInstalled(semver, { env })).toEqual(first);
     expect(postInstalls).toBe(1);
   }, 120_000);
+
+  describe('a CLI that cannot be installed', () => {
+    /** An empty cache and a PATH whose npm always fails, as with an unreachable registry. */
+    async function failingNpm(): Promise<NodeJS.ProcessEnv> {
+      const dir = await tempDir('failing-npm');
+      mkdirSync(join(dir, 'bin'));
+      writeFileSync(join(dir, 'bin', 'npm'), '#!/bin/sh\necho "npm error code ECONNREFUSED" >&2\nexit 1\n');
+      chmodSync(join(dir, 'bin', 'npm'), 0o755);
+      return { ...process.env, PATH: `${join(dir, 'bin')}:${process.env.PATH}`, SKILL_EVAL_CACHE_DIR: join(dir, 'c') };
+    }
+
+    it('inside a trial is an infrastructure error (never a failed trial of the agent)', async () => {
+      const failure = await ensureInstalled(pkg, { env: await failingNpm() }).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(InfraError);
+      expect((failure as InfraError).message).toMatch(
+        /npm install @example\/fake-cli@1\.2\.3 failed \(exit 1\): .*ECONNREFUSED/,
+      );
+    });
+
+    it('before any trial is an agent error, exit 4, caused by the npm failure', async () => {
+      const failure = await ensureInstalledOutsideTrial(pkg, { env: await failingNpm() }).catch(
+        (error: unknown) => error,
+      );
+      expect(failure).toBeInstanceOf(AgentError);
+      const error = failure as AgentError;
+      expect(error.exitCode).toBe(EXIT_CODES.agent);
+      expect(error.message).toMatch(/^the fake agent CLI could not be installed: npm install .*ECONNREFUSED/);
+      expect(error.cause).toBeInstanceOf(InfraError);
+      expect(error.hint).toMatch(/npm ping/);
+    });
+
+    it('cancelled before any trial is an interrupt (exit 130), not an agent error', async () => {
+      const controller = new AbortController();
+      controller.abort();
+      const failure = await ensureInstalledOutsideTrial(pkg, {
+        env: await failingNpm(),
+        signal: controller.signal,
+      }).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(InterruptedError);
+      expect((failure as InterruptedError).exitCode).toBe(EXIT_CODES.interrupted);
+    });
+  });
 });

@@ -1,0 +1,64 @@
+import type { Arm } from '../agents/types.js';
+import type { EnvironmentProvider } from '../environments/types.js';
+import { formatProblem, type Problem, TaskFormatError } from '../errors.js';
+import { loadTask } from '../task/load.js';
+import { expandTaskSpecs } from '../task/resolve.js';
+import type { Task } from '../task/types.js';
+
+/** Something planning wants the user to know; `error` lines are shown even when quiet. */
+export interface EvalNotice {
+  level: 'error' | 'warning' | 'note';
+  message: string;
+}
+
+/** A task that cannot run: invalid, or missing what the provider needs. */
+export interface BrokenTask {
+  dir: string;
+  problems: Problem[];
+}
+
+export interface EvalTasks {
+  tasks: Task[];
+  brokenTasks: BrokenTask[];
+}
+
+/**
+ * Loads every task the specs name and checks it against the provider. A broken task is reported and left out, so
+ * the others still run; none runnable is a TaskFormatError.
+ */
+export async function loadEvalTasks(
+  specs: readonly string[],
+  options: {
+    cwd: string;
+    tasksDir?: string | undefined;
+    provider: EnvironmentProvider;
+    arms: readonly Arm[];
+    notify: (notice: EvalNotice) => void;
+  },
+): Promise<EvalTasks> {
+  const { cwd, provider, notify } = options;
+  const dirs = await expandTaskSpecs(specs.length > 0 ? specs : ['superlint_demo'], {
+    cwd,
+    tasksDir: options.tasksDir,
+  });
+  const tasks: Task[] = [];
+  const brokenTasks: BrokenTask[] = [];
+  for (const dir of dirs) {
+    const loaded = await loadTask(dir);
+    const problems = loaded.ok ? (provider.checkTask?.(loaded.task, { cwd }) ?? []) : loaded.problems;
+    const errors = problems.filter((p) => p.severity === 'error');
+    if (!loaded.ok || errors.length > 0) {
+      brokenTasks.push({ dir, problems: errors });
+      for (const problem of errors) notify({ level: 'error', message: formatProblem(problem) });
+      continue;
+    }
+    for (const warning of loaded.task.warnings) notify({ level: 'warning', message: formatProblem(warning) });
+    tasks.push(loaded.task);
+  }
+  if (tasks.length === 0) throw new TaskFormatError([], { hint: `no runnable task among: ${dirs.join(', ')}` });
+  if (options.arms.includes('with-skills')) {
+    for (const task of tasks.filter((t) => t.skills.length === 0))
+      notify({ level: 'warning', message: `${task.name} has no skills: its with-skills arm equals the baseline` });
+  }
+  return { tasks, brokenTasks };
+}

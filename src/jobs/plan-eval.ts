@@ -1,0 +1,136 @@
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import type { Arm } from '../agents/types.js';
+import { createProvider } from '../environments/registry.js';
+import type { EnvironmentProvider } from '../environments/types.js';
+import { UsageError } from '../errors.js';
+import { timestampForFile } from '../results/eval-report.js';
+import type { Task } from '../task/types.js';
+import { collectForwardedEnv, type ForwardedEnv, Redactor } from '../util/secrets.js';
+import { chooseJob } from './choose-job.js';
+import { agentsFor, armsFor, type EvalJobOptions, optionsFromJob } from './eval-options.js';
+import { type BrokenTask, type EvalNotice, loadEvalTasks } from './eval-tasks.js';
+import type { JobConfig } from './job-config.js';
+import type { JobAgent } from './run-job.js';
+
+export interface PlanEvalContext {
+  /** Recorded in job.json and the reports (the CLI's arguments). */
+  commandLine?: readonly string[] | undefined;
+  /** Where forwarded variables and agent keys come from; process.env by default. */
+  hostEnv?: NodeJS.ProcessEnv | undefined;
+  /** Broken tasks, task warnings, which job is resumed. */
+  onNotice?: ((notice: EvalNotice) => void) | undefined;
+}
+
+/** A validated job, ready to run: nothing in it is left to check. */
+export interface EvalPlan {
+  /** The options as they apply (a resumed job's saved plan in place of the flags it replaces). */
+  options: EvalJobOptions;
+  cwd: string;
+  /** job.json as it will be written. */
+  config: JobConfig;
+  jobDir: string;
+  resultsDir: string;
+  /** It continues an earlier run of the same plan. */
+  resumed: boolean;
+  tasks: Task[];
+  brokenTasks: BrokenTask[];
+  agents: JobAgent[];
+  arms: Arm[];
+  provider: EnvironmentProvider;
+  env: Record<string, string>;
+  redactor: Redactor;
+}
+
+const KEY_HELP: Record<string, string> = {
+  ANTHROPIC_API_KEY: 'https://console.anthropic.com/settings/keys',
+  GEMINI_API_KEY: 'https://aistudio.google.com/apikey',
+  OPENAI_API_KEY: 'https://platform.openai.com/api-keys',
+};
+
+/** Keys first: a missing key fails before any build or trial, naming the variable. */
+function forwardEnv(options: EvalJobOptions, agents: readonly JobAgent[], hostEnv: NodeJS.ProcessEnv): ForwardedEnv {
+  const forwarded = collectForwardedEnv(hostEnv, options.env);
+  for (const { agent } of agents) {
+    const variable = agent.requiredEnv.find((name) => !forwarded.env[name]);
+    if (variable === undefined) continue;
+    throw new UsageError(`the ${agent.name} agent needs ${variable}, which is not set`, {
+      hint: [
+        `  export ${variable}=…${KEY_HELP[variable] ? `   (get one at ${KEY_HELP[variable]})` : ''}`,
+        `or check the infrastructure without any key:  pnpm run eval ${options.tasks[0] ?? 'superlint_demo'} --agent=oracle --provider=local`,
+      ].join('\n'),
+    });
+  }
+  return forwarded;
+}
+
+/**
+ * `eval`'s planning: options → a validated plan. Keys, tasks (broken ones reported and left out), the provider's
+ * own checks and preflight, then the job: a new one, or the earlier run of the same plan it continues. Writes
+ * nothing.
+ */
+export async function planEval(
+  requested: EvalJobOptions,
+  cwd: string,
+  context: PlanEvalContext = {},
+): Promise<EvalPlan> {
+  const notify = context.onNotice ?? (() => {});
+  const options = requested.resume ? await optionsFromJob(requested, cwd) : requested;
+  const arms = armsFor(options);
+  const agents = agentsFor(options);
+  const forwarded = forwardEnv(options, agents, context.hostEnv ?? process.env);
+  const provider =
+    typeof options.provider === 'string'
+      ? await createProvider(options.provider, { forceBuild: options.forceBuild, network: options.network })
+      : options.provider;
+  const { tasks, brokenTasks } = await loadEvalTasks(options.tasks, {
+    cwd,
+    tasksDir: options.tasksDir,
+    provider,
+    arms,
+    notify,
+  });
+  // Before any build or trial: what this provider cannot run as planned (Docker: an API agent on an offline task).
+  provider.checkJob?.({
+    tasks,
+    apiAgents: agents.filter(({ agent }) => agent.requiredEnv.length > 0).map(({ agent }) => agent.name),
+  });
+  await provider.preflight();
+
+  const createdAt = new Date();
+  const planned: JobConfig = {
+    job_id: options.jobName ?? `${timestampForFile(createdAt)}-${randomBytes(2).toString('hex')}`,
+    created_at: createdAt.toISOString(),
+    command_line: [...(context.commandLine ?? [])],
+    tasks: tasks.map((t) => ({ name: t.name, dir: t.dir, checksum: t.checksum })),
+    agents: agents.map((a) => ({ name: a.agent.name, model: a.model })),
+    arms,
+    trials: options.trials,
+    provider: provider.name,
+    concurrency: options.concurrency,
+    pass_threshold: options.passThreshold,
+    forwarded_env: Object.keys(forwarded.env),
+  };
+  const resultsDir = resolve(cwd, options.resultsDir);
+  const job = await chooseJob(planned, {
+    jobsDir: join(resultsDir, 'jobs'),
+    named: Boolean(options.jobName || options.resume),
+    newJob: options.newJob,
+    notify,
+  });
+  return {
+    options,
+    cwd,
+    config: job.config,
+    jobDir: job.jobDir,
+    resultsDir,
+    resumed: job.resumed,
+    tasks,
+    brokenTasks,
+    agents,
+    arms,
+    provider,
+    env: forwarded.env,
+    redactor: new Redactor(forwarded.secrets),
+  };
+}

@@ -1,0 +1,24 @@
+import type { TrialStatus } from './schema.js';
+
+export type Arm = 'with-skills' | 'no-skills';
+
+/** What analytics needs of one trial, the same for our results and legacy reports. */
+export interface TrialRecord {
+  source: 'trial-result' | 'legacy-report';
+  file: string;
+  /** Unique per trial; duplicates (the same file reached twice) are dropped. */
+  trialId: string;
+  trialName: string;
+  task: string;
+  agent: string;
+  model: string | undefined;
+  arm: Arm;
+  status: TrialStatus;
+  reward: number | undefined;
+  durationMs: number | undefined;
+  /** Input + output tokens, when the agent reported usage. */
+  tokens: number | undefined;
+  /** Undefined when the agent cannot tell which skills it used. */
+  skillsActivated: readonly string[] | undefined;
+  errorMessage: string | undefined;
+}

@@ -1,0 +1,106 @@
+import type { Workspace } from '../environments/types.js';
+import { InterruptedError } from '../errors.js';
+import { type AgentOutcome, runAgent } from './phases/agent.js';
+import { prepareWorkspace } from './phases/prepare.js';
+import { injectSkills, skillTargets, uploadSolution } from './phases/skills.js';
+import { readVerdict, runVerifier, type Verdict, type VerifierSummary, verificationRequest } from './phases/verify.js';
+import { infraError } from './status.js';
+import type { TrialContext, TrialError } from './types.js';
+
+/**
+ * What the phases returned, as far as the trial got: each field is set once, from the value its phase returns.
+ * An infrastructure error leaves the later ones unset.
+ */
+export interface PhaseOutcomes {
+  workspace?: Workspace | undefined;
+  agent?: AgentOutcome | undefined;
+  /** Set as soon as the verifier ran, also when reading its verdict then fails. */
+  verifier?: VerifierSummary | undefined;
+  verdict?: Verdict | undefined;
+  /** The infrastructure error that ended the trial early, in the phase the clock was in. */
+  infra?: TrialError | undefined;
+}
+
+/**
+ * Runs the phases; cleanup always follows. An infrastructure error ends the sequence and is returned with its
+ * phase; a cancel throws InterruptedError once the workspace is disposed.
+ */
+export async function runPhases(trial: TrialContext): Promise<PhaseOutcomes> {
+  const outcomes: PhaseOutcomes = {};
+  try {
+    await runInOrder(trial, outcomes);
+  } catch (caught) {
+    if (caught instanceof InterruptedError || cancelled(trial)) {
+      trial.log.record({ type: 'note', text: 'trial cancelled: no result written' });
+      // Disposed at once, outside any phase (what the agent's processes log on the way out comes before the
+      // cleanup phase in session.jsonl); the cleanup phase then finds it gone (dispose is idempotent).
+      await outcomes.workspace?.dispose();
+      await cleanUp(trial, outcomes.workspace);
+      throw caught instanceof InterruptedError ? caught : new InterruptedError('trial cancelled', { cause: caught });
+    }
+    outcomes.infra = infraError(caught, trial.clock.current);
+    trial.log.record({
+      type: 'note',
+      text: `infrastructure error in ${outcomes.infra.phase}: ${outcomes.infra.message}`,
+    });
+  }
+  await cleanUp(trial, outcomes.workspace);
+  return outcomes;
+}
+
+/**
+ * Fresh workspace → skills (with-skills arm only) → agent under its timeout → verifier, always (also after an
+ * agent timeout or crash), the logs collected with it.
+ */
+async function runInOrder(trial: TrialContext, outcomes: PhaseOutcomes): Promise<void> {
+  const { spec, runtime, clock, log } = trial;
+  const ids = { jobId: spec.jobId, trialId: trial.trialId, trialName: trial.name };
+  const workspace = await clock.run('environment_setup', () => prepareWorkspace(runtime, ids));
+  outcomes.workspace = workspace;
+
+  const skills = trial.injectedSkills;
+  const skillDirs = skills.length > 0 ? skillTargets(spec.agent, spec.task, workspace) : [];
+  if (skills.length > 0) {
+    await clock.run('skills', () => injectSkills(workspace, skills, skillDirs));
+    log.record({ type: 'skills', injected: skills.map((s) => s.name), into: skillDirs });
+  }
+  await uploadSolution(spec.agent, spec.task, workspace);
+
+  const { agent, task, arm, model } = spec;
+  const timeoutMs = trial.agentTimeoutSec * 1000;
+  const agentInput = { agent, task, arm, model, workspace, skillDirs, env: runtime.env, signal: runtime.signal, log };
+  outcomes.agent = await clock.run('agent', () => runAgent({ ...agentInput, timeoutMs }));
+  if (cancelled(trial)) throw new InterruptedError('trial cancelled');
+
+  await clock.run('verifier', () => verify(trial, workspace, outcomes));
+}
+
+/** verifier: the tests run and the logs come out (collect), then the verdict is read from the copy. */
+async function verify(trial: TrialContext, workspace: Workspace, outcomes: PhaseOutcomes): Promise<void> {
+  const { spec, runtime, clock, log } = trial;
+  const { trialDir, redactor, signal } = runtime;
+  const timeoutMs = trial.verifierTimeoutSec * 1000;
+  const run = await runVerifier(
+    workspace,
+    verificationRequest(workspace, spec.task, { trialDir, timeoutMs, signal }),
+    log,
+  );
+  // Recorded inside the verifier phase, so collect_ms comes before verifier_ms in the timings, as it always has.
+  clock.record('collect', run.collectMs);
+  outcomes.verifier = run.summary;
+  if (cancelled(trial)) throw new InterruptedError('trial cancelled');
+  outcomes.verdict = await readVerdict(run, { workspace, trialDir, redactor, log });
+}
+
+/** cleanup: the workspace goes whatever happened; the session log closes last. */
+async function cleanUp(trial: TrialContext, workspace: Workspace | undefined): Promise<void> {
+  try {
+    if (workspace) await trial.clock.run('cleanup', () => workspace.dispose());
+  } finally {
+    trial.log.close();
+  }
+}
+
+function cancelled(trial: TrialContext): boolean {
+  return trial.runtime.signal?.aborted === true;
+}

@@ -1,0 +1,61 @@
+import { join } from 'node:path';
+import type { TrialResult } from '../results/schema.js';
+import { skillDigest } from '../skills/types.js';
+import { writeJsonAtomicSync } from '../util/atomic-write.js';
+import type { Redactor } from '../util/secrets.js';
+import { SKILL_EVAL_VERSION } from '../version.js';
+import type { PhaseOutcomes } from './lifecycle.js';
+import type { TrialVerdict } from './status.js';
+import type { TrialContext } from './types.js';
+
+/** result.json's contents: the trial's identity, its status, and what each phase returned. */
+export function trialResult(trial: TrialContext, outcomes: PhaseOutcomes, verdict: TrialVerdict): TrialResult {
+  const { spec, runtime } = trial;
+  const agentResult = outcomes.agent?.result;
+  const reading = outcomes.verdict?.ok ? outcomes.verdict : undefined;
+  const events = agentResult?.events ?? [];
+  return {
+    schema: 'skill-eval/trial-result@1',
+    skill_eval_version: SKILL_EVAL_VERSION,
+    job_id: spec.jobId,
+    trial_id: trial.trialId,
+    trial_name: trial.name,
+    trial_index: spec.trialIndex,
+    task: spec.task.name,
+    task_checksum: spec.task.checksum,
+    agent: spec.agent.name,
+    model: spec.model,
+    provider: runtime.provider.name,
+    arm: spec.arm,
+    status: verdict.status,
+    reward: reading?.reward,
+    rewards: reading?.rewards,
+    reward_source: reading?.source,
+    error: verdict.error,
+    timings: {
+      started_at: trial.startedAt.toISOString(),
+      finished_at: new Date().toISOString(),
+      total_ms: Math.round(performance.now() - trial.started),
+      phases: trial.clock.timings,
+    },
+    agent_result: agentResult && {
+      final_message: agentResult.finalMessage,
+      commands: events.filter((e) => e.type === 'command').length,
+      tool_calls: events.filter((e) => e.type === 'tool_call').length,
+      model_calls: agentResult.modelCalls,
+    },
+    usage: agentResult?.usage,
+    skills: trial.injectedSkills.map(skillDigest),
+    skills_activated: agentResult?.skillsActivated,
+    verifier: outcomes.verifier,
+    limits: outcomes.workspace?.limits,
+    retries: runtime.retries ?? [],
+    files: { session_log: 'session.jsonl', agent: 'agent', verifier: 'verifier', artifacts: 'artifacts' },
+  };
+}
+
+/** Redacts every file of the trial, then writes result.json (redacted too) — the trial's last write. */
+export async function writeResult(trialDir: string, redactor: Redactor, result: TrialResult): Promise<void> {
+  await redactor.redactTree(trialDir);
+  writeJsonAtomicSync(join(trialDir, 'result.json'), JSON.parse(redactor.redact(JSON.stringify(result))));
+}

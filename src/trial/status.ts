@@ -1,0 +1,60 @@
+import { errorMessage, InfraError } from '../errors.js';
+import type { TrialStatus } from '../results/schema.js';
+import type { TrialPhase } from './phase-clock.js';
+import type { AgentOutcome } from './phases/agent.js';
+import type { Verdict } from './phases/verify.js';
+import type { TrialError } from './types.js';
+
+/** What the phases returned, as far as the trial got, plus the rules that judge it. */
+export interface StatusInput {
+  /** The infrastructure error that ended the trial early. */
+  infra?: TrialError | undefined;
+  agent?: AgentOutcome | undefined;
+  verdict?: Verdict | undefined;
+  agentTimeoutSec: number;
+  /** Reward at or above which a trial counts as passed. */
+  passThreshold: number;
+}
+
+export interface TrialVerdict {
+  status: TrialStatus;
+  error?: TrialError | undefined;
+}
+
+/**
+ * The trial's status, first match wins: an infrastructure error, then a verifier error (no reward), then an agent
+ * timeout, then an agent failure (both verified anyway), then passed or failed by the reward.
+ */
+export function trialStatus(input: StatusInput): TrialVerdict {
+  const { infra, agent, verdict } = input;
+  if (infra) return { status: 'infra_error', error: infra };
+  if (verdict && !verdict.ok)
+    return { status: 'verifier_error', error: { kind: 'verifier', phase: 'verifier', message: verdict.message } };
+  if (agent?.timedOut) {
+    const message = `the agent did not finish within ${input.agentTimeoutSec} s; verified anyway`;
+    return { status: 'agent_timeout', error: { kind: 'agent_timeout', phase: 'agent', message } };
+  }
+  if (agent?.failure !== undefined) {
+    const error: TrialError = {
+      kind: 'agent',
+      phase: 'agent',
+      message: agent.failure,
+      retryable: agent.failedBeforeModel,
+    };
+    return { status: 'agent_error', error };
+  }
+  const reward = verdict?.ok ? verdict.reward : undefined;
+  return { status: (reward ?? 0) >= input.passThreshold ? 'passed' : 'failed' };
+}
+
+/** An infrastructure error as the result records it, in the phase the clock was in when it was thrown. */
+export function infraError(caught: unknown, phase: TrialPhase): TrialError {
+  const cause = caught instanceof Error && caught.cause ? ` (${errorMessage(caught.cause)})` : '';
+  return {
+    kind: 'infra',
+    phase,
+    message: errorMessage(caught) + cause,
+    // Our own bugs are not worth retrying; engine and file-system failures are, unless they say otherwise.
+    retryable: caught instanceof InfraError ? caught.retryable : false,
+  };
+}

@@ -1,0 +1,60 @@
+import type { Agent, Arm } from '../agents/types.js';
+import type { EnvironmentProvider, PreparedEnvironment } from '../environments/types.js';
+import type { TrialResult } from '../results/schema.js';
+import type { Skill } from '../skills/types.js';
+import type { Task } from '../task/types.js';
+import type { Redactor } from '../util/secrets.js';
+import type { SessionLog } from '../util/session-log.js';
+import type { PhaseClock } from './phase-clock.js';
+
+/** What to run: one task × one agent (+model) × one arm, the n-th time. */
+export interface TrialSpec {
+  jobId: string;
+  task: Task;
+  agent: Agent;
+  model?: string | undefined;
+  arm: Arm;
+  /** 1-based index within the task × agent × model × arm cell. */
+  trialIndex: number;
+}
+
+export interface TrialRuntime {
+  provider: EnvironmentProvider;
+  /** The task's prepared environment (memoized by the caller: one build per task per job). Failing here is an infra error of this trial. */
+  prepare: () => Promise<PreparedEnvironment>;
+  /** The trial's own directory (created here). */
+  trialDir: string;
+  /** Forwarded to the agent (keys, --env). */
+  env: Record<string, string>;
+  redactor: Redactor;
+  /** Cancels the whole trial (Ctrl-C): the trial cleans up and throws InterruptedError; no result is written. */
+  signal?: AbortSignal | undefined;
+  /** Overrides task.toml's timeouts (seconds). */
+  agentTimeoutSec?: number | undefined;
+  verifierTimeoutSec?: number | undefined;
+  /** Reward at or above which a trial counts as passed. */
+  passThreshold?: number | undefined;
+  /** Earlier attempts that ended in retryable infra failures, recorded in the result. */
+  retries?: TrialResult['retries'] | undefined;
+  onPhase?: ((phase: string) => void) | undefined;
+}
+
+/** The error a trial's result carries (never thrown). */
+export type TrialError = NonNullable<TrialResult['error']>;
+
+/** One trial under way: what it runs, its identity, its effective timeouts, and where it records. */
+export interface TrialContext {
+  spec: TrialSpec;
+  runtime: TrialRuntime;
+  trialId: string;
+  name: string;
+  startedAt: Date;
+  /** performance.now() at the start, for total_ms. */
+  started: number;
+  agentTimeoutSec: number;
+  verifierTimeoutSec: number;
+  /** The task's skills in the with-skills arm, none in the no-skills arm. */
+  injectedSkills: Skill[];
+  log: SessionLog;
+  clock: PhaseClock;
+}
