@@ -16,7 +16,48 @@
  * Errors are one hierarchy (SkillEvalError and its subclasses), each with the CLI's exit code (docs/exit-codes.md).
  */
 
-// Analysis.
+// Errors and exit codes (docs/exit-codes.md).
+export {
+  AgentError,
+  type ErrorKind,
+  EXIT_CODES,
+  formatProblem,
+  InfraError,
+  InterruptedError,
+  type Problem,
+  SkillEvalError,
+  TaskFormatError,
+  UsageError,
+} from './errors.js';
+
+// Tasks: load and validate (docs/task-format.md).
+export { type LoadTasksOptions, loadTasks } from './api/load-tasks.js';
+export type { Skill } from './skills/types.js';
+export { type LoadTaskOptions, loadTask } from './task/load.js';
+export type { Task, TaskConfig, TaskLoadResult } from './task/types.js';
+
+// Running an eval job (docs/api.md).
+export { type EvaluationOutcome, type RunEvaluationOptions, runEvaluation } from './api/run-evaluation.js';
+export type { EvalJobOptions } from './jobs/eval-options.js';
+export type { BrokenTask, EvalNotice } from './jobs/eval-tasks.js';
+export { type EvalExit, evalExit } from './jobs/exit-code.js';
+export { type EvalPlan, type PlanEvalContext, planEval } from './jobs/plan-eval.js';
+export { type EvalJobOutcome, type RunEvalContext, runEvalJob } from './jobs/run-eval.js';
+export type { JobEvent } from './jobs/run-job.js';
+export type { CellSummary, JobSummary } from './jobs/summary.js';
+
+// Results (docs/results.md).
+export {
+  type Arm,
+  type ReadOptions,
+  type ReadProblem,
+  type ReadSummary,
+  readResults,
+  type TrialRecord,
+} from './results/read.js';
+export { ARMS, TRIAL_STATUSES, type TrialResult, type TrialStatus, trialResultSchema } from './results/schema.js';
+
+// Analysis (docs/analyze.md).
 export type { AnalysisSettings } from './analytics/aggregate.js';
 export { analyzeResults } from './analytics/analyze.js';
 export type { Interval, Significance, SignificanceVerdict } from './analytics/estimators.js';
@@ -35,37 +76,8 @@ export type {
   TaskRow,
   TrialSample,
 } from './analytics/report.js';
-// Tasks.
-export { type LoadTasksOptions, loadTasks } from './api/load-tasks.js';
-// Running an eval job.
-export { type RunEvaluationOptions, runEvaluation } from './api/run-evaluation.js';
-export { type EvalOptions, type EvalOutcome, runEval } from './cli/eval.js';
-// Errors and exit codes.
-export {
-  AgentError,
-  type ErrorKind,
-  EXIT_CODES,
-  formatProblem,
-  InfraError,
-  InterruptedError,
-  type Problem,
-  SkillEvalError,
-  TaskFormatError,
-  UsageError,
-} from './errors.js';
-export type { CellSummary, JobSummary } from './jobs/summary.js';
-// Results.
-export {
-  type Arm,
-  type ReadOptions,
-  type ReadProblem,
-  type ReadSummary,
-  readResults,
-  type TrialRecord,
-} from './results/read.js';
-export { ARMS, TRIAL_STATUSES, type TrialResult, type TrialStatus, trialResultSchema } from './results/schema.js';
-export type { Skill } from './skills/types.js';
-// Benchmark targets: the env API.
+
+// Benchmark targets: the env API (docs/targets.md).
 export type { Contract, DriverName, ModeName, StageName } from './targets/contract.js';
 export { loadContract, parseContract } from './targets/contract.js';
 export type {
@@ -89,5 +101,3 @@ export {
   type VerifySuiteSummary,
   verifySuite,
 } from './targets/suite.js';
-export { type LoadTaskOptions, loadTask } from './task/load.js';
-export type { Task, TaskConfig, TaskLoadResult } from './task/types.js';

@@ -3,6 +3,7 @@ import { type Command, Option } from 'commander';
 import { EXIT_CODES, UsageError } from '../errors.js';
 import type { EvalJobOptions } from '../jobs/eval-options.js';
 import type { EvalNotice } from '../jobs/eval-tasks.js';
+import { evalExit } from '../jobs/exit-code.js';
 import { type EvalPlan, planEval } from '../jobs/plan-eval.js';
 import { chooseProgressMode, createProgressReporter } from '../jobs/progress.js';
 import { type EvalJobOutcome, runEvalJob } from '../jobs/run-eval.js';
@@ -124,26 +125,14 @@ async function printOutcome(plan: EvalPlan, outcome: EvalJobOutcome, json: boole
 
 /** The exit code, each reason for a non-zero one said on stderr: gate, broken tasks, infrastructure errors. */
 function finishedExitCode(plan: EvalPlan, summary: JobSummary, failUnder: number | undefined): number {
-  let exitCode: number = EXIT_CODES.ok;
-  if (failUnder !== undefined) {
-    const failing = summary.cells.filter(
-      (c) => c.arm === plan.arms[0] && (c.pass_rate === undefined || c.pass_rate < failUnder),
-    );
-    if (failing.length > 0) {
-      console.error(
-        `gate: ${failing.map((c) => `${c.task} ${c.arm} ${c.pass_rate === undefined ? 'no data' : `${(c.pass_rate * 100).toFixed(1)}%`}`).join(', ')} below --fail-under ${(failUnder * 100).toFixed(1)}%`,
-      );
-      exitCode = EXIT_CODES.gateFailed;
-    }
-  }
-  if (plan.brokenTasks.length > 0) exitCode = EXIT_CODES.taskFormat;
-  const infraErrors = summary.statuses.infra_error ?? 0;
-  if (infraErrors > 0) {
-    console.error(
-      `${infraErrors} trial(s) ended in an infrastructure error: they are not counted as failures; see the trial directories under ${plan.jobDir}`,
-    );
-    exitCode = EXIT_CODES.infra;
-  }
+  const { exitCode, reasons } = evalExit({
+    summary,
+    arms: plan.arms,
+    brokenTasks: plan.brokenTasks.length,
+    failUnder,
+    jobDir: plan.jobDir,
+  });
+  for (const reason of reasons) console.error(reason);
   return exitCode;
 }
 
@@ -252,7 +241,7 @@ export const registerEval: RegisterCommand = (program: Command, setExitCode) => 
 Examples:
   skill-eval eval superlint --agent=oracle --provider=local        check a task without any API key
   GEMINI_API_KEY=… skill-eval eval superlint --compare --trials=10  measure the skill's gain
-Exit codes: 0 done, 1 --fail-under not met, 2 usage or task-format error, 3 infrastructure error, 130 interrupted (docs/exit-codes.md).`,
+Exit codes: 0 done, 1 --fail-under not met, 2 usage or task-format error, 3 infrastructure error, 4 an agent CLI cannot be installed, 130 interrupted (docs/exit-codes.md).`,
     )
     .action(async (tasks: string[], raw: Omit<EvalOptions, 'tasks'>) => {
       const outcome = await runEval({ ...raw, tasks }, process.cwd());

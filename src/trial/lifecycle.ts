@@ -65,6 +65,8 @@ async function runInOrder(trial: TrialContext, outcomes: PhaseOutcomes): Promise
     log.record({ type: 'skills', injected: skills.map((s) => s.name), into: skillDirs });
   }
   await uploadSolution(spec.agent, spec.task, workspace);
+  // A cancel during set-up stops the trial here: no agent is started for a trial that will not be kept.
+  if (cancelled(trial)) throw new InterruptedError('trial cancelled');
 
   const { agent, task, arm, model } = spec;
   const timeoutMs = trial.agentTimeoutSec * 1000;

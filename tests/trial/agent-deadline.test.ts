@@ -49,6 +49,14 @@ describe('agent deadline', () => {
     expect(deadline.expired).toBe(false);
   });
 
+  it('stops waiting at once when the trial was cancelled before the agent started', async () => {
+    const cancel = new AbortController();
+    cancel.abort();
+    const deadline = new AgentDeadline(60_000, cancel.signal);
+    expect(await deadline.race(never)).toBe('cancel');
+    expect(deadline.signal.aborted).toBe(true);
+  });
+
   it('does nothing more once cleared', async () => {
     const cancel = new AbortController();
     const deadline = new AgentDeadline(1_000, cancel.signal);

@@ -29,7 +29,9 @@ export class AgentDeadline {
       setTimeout(() => stopWaiting('timeout'), GRACE_MS).unref();
     }, timeoutMs);
     this.#onCancel = () => stopWaiting('cancel');
-    cancel?.addEventListener('abort', this.#onCancel, { once: true });
+    // A signal aborted before the agent starts fires no event: stop waiting at once.
+    if (cancel?.aborted) this.#onCancel();
+    else cancel?.addEventListener('abort', this.#onCancel, { once: true });
   }
 
   /** Whether the deadline passed (the agent may still have finished within the grace period). */
