@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { InfraError } from '../errors.js';
 import type { ExecOptions, ExecResult } from './exec.js';
@@ -14,8 +15,6 @@ export interface SpawnGroupOptions extends Omit<ExecOptions, 'cwd' | 'env' | 'us
   killGraceMs: number;
   /** Called with the process group id as soon as it exists, so an owner can kill it later. */
   onGroup?: ((pgid: number) => void) | undefined;
-  /** How bash is started; directLauncher by default. */
-  launcher?: Launcher | undefined;
 }
 
 /** Keeps the tail of a stream's output (the part that matters for diagnosis) within a bounded size. */
@@ -119,118 +118,80 @@ export function bashArguments(command: string): string[] {
   return plain ? [plain[1]!] : ['-c', command];
 }
 
-/** What a launcher reports about one command, in this order: pid, output…, exit, drained (or error at any point). */
-export interface LaunchEvents {
-  pid(pid: number): void;
-  stdout(text: string): void;
-  stderr(text: string): void;
-  /** The command's process exited (background children may still hold its output open). */
-  exit(code: number | null, signal: string | null): void;
-  /** Its output is closed, or was given up on shortly after the exit. */
-  drained(): void;
-  error(error: Error): void;
-}
-
-/** Starts `bash` as the leader of a new process group; see directLauncher. */
-export type Launcher = (
-  args: string[],
-  spec: { cwd: string; env: Record<string, string>; stdin?: string | undefined },
-  events: LaunchEvents,
-) => void;
-
-/** Forks this process: simple, but the fork's cost (it grows with this process's memory) blocks the event loop. */
-export const directLauncher: Launcher = (args, spec, events) => {
-  const child = spawn('bash', args, {
-    cwd: spec.cwd,
-    env: spec.env,
-    detached: true,
-    stdio: [spec.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-  });
-  if (child.pid !== undefined) events.pid(child.pid);
-  child.stdout!.setEncoding('utf8').on('data', events.stdout);
-  child.stderr!.setEncoding('utf8').on('data', events.stderr);
-  if (spec.stdin !== undefined && child.stdin) {
-    child.stdin.on('error', () => undefined); // the command may exit without reading its input
-    child.stdin.end(spec.stdin);
-  }
-  child.once('error', events.error);
-  child.once('exit', (code, signal) => {
-    events.exit(code, signal);
-    void (async () => {
-      // Background children may hold the pipes open; give the streams a moment, then stop reading.
-      await Promise.race([new Promise((resolve) => child.once('close', resolve)), delay(200)]);
-      child.stdout!.destroy();
-      child.stderr!.destroy();
-      events.drained();
-    })();
-  });
-};
-
 /**
  * Runs `bash -c command` as the leader of a new process group, so a timeout or cancel can stop the command
  * and everything it started. The exit code is the real one; undefined when the process was killed.
  */
 export function runInProcessGroup(command: string, options: SpawnGroupOptions): Promise<ExecResult> {
   const started = performance.now();
-  return new Promise<ExecResult>((resolve, reject) => {
-    if (options.signal?.aborted) {
-      resolve({ exitCode: undefined, timedOut: false, aborted: true, stdout: '', stderr: '', durationMs: 0 });
-      return;
-    }
-    const stdout = new TailBuffer();
-    const stderr = new TailBuffer();
-    let killing: Promise<void> | undefined;
-    let pgid: number | undefined;
-    let exited: { code: number | null; signal: string | null } | undefined;
-    let settled = false;
-    const trigger = new StopTrigger(options, () => {
-      if (pgid !== undefined && !killing) killing = killGroup(pgid, options.killGraceMs);
+  if (options.signal?.aborted) {
+    return Promise.resolve({
+      exitCode: undefined,
+      timedOut: false,
+      aborted: true,
+      stdout: '',
+      stderr: '',
+      durationMs: 0,
     });
-    (options.launcher ?? directLauncher)(
-      bashArguments(command),
-      { cwd: options.cwd, env: options.env, stdin: options.stdin },
-      {
-        pid(pid) {
-          pgid = pid;
-          options.onGroup?.(pid);
-        },
-        stdout(text) {
-          stdout.push(text);
-          options.onStdout?.(text);
-        },
-        stderr(text) {
-          stderr.push(text);
-          options.onStderr?.(text);
-        },
-        exit(code, signal) {
-          trigger.clear();
-          exited = { code, signal };
-        },
-        drained() {
-          void (async () => {
-            if (killing) await killing;
-            if (settled) return;
-            settled = true;
-            resolve({
-              exitCode: exited?.code ?? undefined,
-              signal: exited?.signal ?? undefined,
-              timedOut: trigger.timedOut,
-              aborted: trigger.aborted,
-              stdout: stdout.toString(),
-              stderr: stderr.toString(),
-              durationMs: Math.round(performance.now() - started),
-            });
-          })();
-        },
-        error(error) {
-          trigger.clear();
-          if (settled) return;
-          settled = true;
-          // Whatever started has no one reading it any more.
-          if (pgid !== undefined) signalGroup(pgid, 'SIGKILL');
-          reject(new InfraError(`could not run bash in ${options.cwd}: ${error.message}`, { cause: error }));
-        },
-      },
-    );
+  }
+  return new Promise<ExecResult>((resolve, reject) => {
+    const child = spawn('bash', bashArguments(command), {
+      cwd: options.cwd,
+      env: options.env,
+      detached: true,
+      stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    const pgid = child.pid;
+    if (pgid !== undefined) options.onGroup?.(pgid);
+    let killing: Promise<void> | undefined;
+    const trigger = new StopTrigger(options, () => {
+      if (pgid !== undefined) killing ??= killGroup(pgid, options.killGraceMs);
+    });
+    const stdout = capture(child.stdout!, options.onStdout);
+    const stderr = capture(child.stderr!, options.onStderr);
+    if (options.stdin !== undefined && child.stdin) {
+      child.stdin.on('error', () => undefined); // the command may exit without reading its input
+      child.stdin.end(options.stdin);
+    }
+    let settled = false;
+    child.once('error', (error) => {
+      trigger.clear();
+      if (settled) return;
+      settled = true;
+      // Whatever started has no one reading it any more.
+      if (pgid !== undefined) signalGroup(pgid, 'SIGKILL');
+      reject(new InfraError(`could not run bash in ${options.cwd}: ${error.message}`, { cause: error }));
+    });
+    child.once('exit', (code, signal) => {
+      trigger.clear();
+      void (async () => {
+        // Background children may hold the pipes open; give the streams a moment, then stop reading.
+        await Promise.race([new Promise((done) => child.once('close', done)), delay(200)]);
+        child.stdout!.destroy();
+        child.stderr!.destroy();
+        if (killing) await killing;
+        if (settled) return;
+        settled = true;
+        resolve({
+          exitCode: code ?? undefined,
+          signal: signal ?? undefined,
+          timedOut: trigger.timedOut,
+          aborted: trigger.aborted,
+          stdout: stdout.toString(),
+          stderr: stderr.toString(),
+          durationMs: Math.round(performance.now() - started),
+        });
+      })();
+    });
   });
+}
+
+/** Keeps a stream's tail and passes each chunk on as it arrives. */
+function capture(stream: Readable, onChunk: ((chunk: string) => void) | undefined): TailBuffer {
+  const tail = new TailBuffer();
+  stream.setEncoding('utf8').on('data', (text: string) => {
+    tail.push(text);
+    onChunk?.(text);
+  });
+  return tail;
 }
