@@ -93,6 +93,206 @@ function verifierOutput(
 
 const WRITE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
 
+type Keyed = { key: string; from: string; to: string };
+/** Where an archive name goes: its route, host path, path inside the route, and environment path. */
+type Place = { route: Keyed; host: string; relative: string; envName: string };
+type Header = tarStream.Header;
+type EntryStream = tarStream.ExtractEvents['entry'][1];
+type Next = tarStream.ExtractEvents['entry'][2];
+
+/** One extraction: what it created and wrote so far, what it captured and what it left out. */
+class LogExtractor {
+  /** Host directories that are real directories (created or checked here): files may be written inside. */
+  private readonly directories = new Set<string>();
+  /** Host files written here, by archive name: targets for hard-link entries. */
+  private readonly written = new Map<string, string>();
+  readonly outputs: { stdout: OutputTail; stderr: OutputTail };
+  readonly skipped: string[] = [];
+  private readonly routes: Keyed[];
+
+  constructor(
+    routes: readonly CollectRoute[],
+    private readonly outputDir: string | undefined,
+    limit: number,
+  ) {
+    this.routes = routes.map((route) => ({
+      key: route.archiveName ?? archiveKey(route.from),
+      from: posix.normalize(route.from).replace(/\/+$/, ''),
+      to: route.to,
+    }));
+    this.outputs = { stdout: new OutputTail(limit), stderr: new OutputTail(limit) };
+  }
+
+  result(): CollectedLogs {
+    return { stdout: this.outputs.stdout.toString(), stderr: this.outputs.stderr.toString(), skipped: this.skipped };
+  }
+
+  /** tar-stream's entry handler: every entry is captured, placed, or drained with the reason it was left out. */
+  onEntry(header: Header, stream: EntryStream, next: Next): void {
+    // A broken archive destroys the entry's stream too; the error reaches `done` through the extractor.
+    stream.on('error', () => undefined);
+    const drain = (reason?: string): void => {
+      if (reason) this.skipped.push(reason);
+      stream.on('end', () => next());
+      stream.resume();
+    };
+    try {
+      const raw = header.name.replace(/\/+$/, '');
+      const asRoot = `/${raw}`;
+      const output =
+        (header.type ?? 'file') === 'file' ? verifierOutput(this.outputs, this.outputDir, asRoot) : undefined;
+      if (output) {
+        stream.on('data', (chunk: unknown) => output.push(chunk as Buffer));
+        stream.on('end', () => next());
+        return;
+      }
+      const outcome = this.place(raw, header);
+      if (typeof outcome === 'object') this.writeFile(outcome, raw, header, stream, next);
+      else drain(outcome);
+    } catch (error) {
+      stream.resume();
+      next(error as Error);
+    }
+  }
+
+  /** Places a non-file entry (or checks a file's destination): undefined when done, else why it was left out. */
+  private place(raw: string, header: Header): string | undefined | Place {
+    const asRoot = `/${raw}`;
+    const type = header.type ?? 'file';
+    const { outputDir } = this;
+    if (outputDir !== undefined && (asRoot === outputDir || asRoot.startsWith(`${outputDir}/`))) return undefined;
+    if (raw.split('/').some((part) => part === '..' || part === '.' || part === ''))
+      return `${asRoot}: not a plain path`;
+    const place = this.locate(raw);
+    if (!place) return `${asRoot}: outside the collected directories`;
+    const { route, host, relative, envName: name } = place;
+    if (type === 'directory') {
+      const made = this.ensureDirectory(host, route.to, header.mode ?? 0o755);
+      return made ? undefined : `${name}: something other than a directory is in its place`;
+    }
+    if (relative === '' && type === 'file') {
+      // A single file was asked for: its host parent is the caller's.
+      mkdirSync(dirname(host), { recursive: true });
+    } else if (relative === '') {
+      return `${name}: a ${type} where a directory was expected`;
+    } else if (!this.ensureDirectory(dirname(host), route.to)) {
+      return `${name}: one of its directories is not a directory on the host`;
+    }
+    if (type === 'symlink') return this.writeSymlink(place, header.linkname ?? '');
+    if (type === 'link') return this.writeHardLink(place, raw, header.linkname ?? '');
+    if (type !== 'file' && type !== 'contiguous-file') return `${name}: a ${type}, not a file, directory or link`;
+    return place;
+  }
+
+  private locate(name: string): Place | undefined {
+    for (const route of this.routes) {
+      if (name === route.key) return { route, host: route.to, relative: '', envName: route.from };
+      if (name.startsWith(`${route.key}/`)) {
+        const relative = name.slice(route.key.length + 1);
+        return { route, host: join(route.to, ...relative.split('/')), relative, envName: `${route.from}/${relative}` };
+      }
+    }
+    return undefined;
+  }
+
+  /** Makes `dir` (the route's destination or below it) a checked real directory; false when something else is there. */
+  private ensureDirectory(dir: string, routeRoot: string, mode = 0o755): boolean {
+    if (this.directories.has(dir)) return true;
+    if (dir !== routeRoot && !this.ensureDirectory(dirname(dir), routeRoot)) return false;
+    try {
+      // The destination's own parent is the trial directory (ours): created as needed.
+      mkdirSync(dir, { recursive: dir === routeRoot, mode: (mode & 0o777) | 0o700 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    if (!lstatSync(dir).isDirectory()) return false;
+    this.directories.add(dir);
+    return true;
+  }
+
+  /** Removes a non-directory at `path` so an entry can take its place (a later entry of the same name wins, as with tar). */
+  private clear(path: string): boolean {
+    try {
+      if (lstatSync(path).isDirectory()) return false;
+      unlinkSync(path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    return true;
+  }
+
+  private writeSymlink({ route, host, envName: name }: Place, target: string): string | undefined {
+    const resolved = posix.resolve(posix.dirname(name), target);
+    const inside = !posix.isAbsolute(target) && resolved.startsWith(`${route.from}/`);
+    if (!inside) return `${name} → ${target}: a symbolic link out of ${route.from}`;
+    if (!this.clear(host)) return `${name}: a directory is in its place`;
+    symlinkSync(target, host);
+    return undefined;
+  }
+
+  private writeHardLink({ host, envName: name }: Place, raw: string, linkname: string): string | undefined {
+    const source = this.written.get(linkname.replace(/\/+$/, ''));
+    if (source === undefined) return `${name}: a hard link to ${linkname || '?'}, which was not extracted`;
+    if (!this.clear(host)) return `${name}: a directory is in its place`;
+    try {
+      linkSync(source, host);
+    } catch {
+      copyFileSync(source, host);
+    }
+    this.written.set(raw, host);
+    return undefined;
+  }
+
+  /** Streams a file entry to its place, never through a symbolic link; its time is kept. */
+  private writeFile(place: Place, raw: string, header: Header, stream: EntryStream, next: Next) {
+    const fd = this.openForWrite(place, header.mode ?? 0o644);
+    if (fd === undefined) {
+      this.skipped.push(`${place.envName}: a directory is in its place`);
+      stream.on('end', () => next());
+      stream.resume();
+      return;
+    }
+    let failed: unknown;
+    let open = true;
+    const close = (): void => {
+      if (open) closeSync(fd);
+      open = false;
+    };
+    stream.on('data', (chunk: unknown) => {
+      if (failed !== undefined) return;
+      try {
+        writeSync(fd, chunk as Buffer);
+      } catch (error) {
+        failed = error;
+      }
+    });
+    stream.on('error', close);
+    stream.on('end', () => {
+      try {
+        if (failed === undefined && header.mtime) futimesSync(fd, new Date(), header.mtime);
+      } catch {
+        // the time is a nicety
+      }
+      close();
+      this.written.set(raw, place.host);
+      next(failed as Error | undefined);
+    });
+  }
+
+  /** The file opened for writing (O_NOFOLLOW), or undefined when a directory is in its place. */
+  private openForWrite({ host }: Place, mode: number): number | undefined {
+    try {
+      return openSync(host, WRITE_FLAGS, mode & 0o777);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      // ELOOP: a symbolic link of the same name came earlier; the file replaces it, never writes through it.
+      if (code !== 'ELOOP' && code !== 'EISDIR') throw error;
+      if (!this.clear(host)) return undefined;
+      return openSync(host, WRITE_FLAGS, mode & 0o777);
+    }
+  }
+}
+
 /**
  * @param outputDir the verifier's output directory in the environment (verify.ts), when the archive has one: its
  *   `stdout` and `stderr` entries are captured, nothing else of it is extracted.
@@ -102,173 +302,12 @@ export function collectLogs(
   outputDir: string | undefined,
   limit = MAX_CAPTURE_BYTES,
 ): LogsCollector {
-  const keyed = routes.map((route) => ({
-    key: route.archiveName ?? archiveKey(route.from),
-    from: posix.normalize(route.from).replace(/\/+$/, ''),
-    to: route.to,
-  }));
-  /** Host directories that are real directories (created or checked here): files may be written inside. */
-  const directories = new Set<string>();
-  /** Host files written here, by archive name: targets for hard-link entries. */
-  const written = new Map<string, string>();
-  const outputs = { stdout: new OutputTail(limit), stderr: new OutputTail(limit) };
-  const skipped: string[] = [];
-
-  /** Where an archive name goes, and its environment path (for links and messages). */
-  const locate = (
-    name: string,
-  ): { route: (typeof keyed)[number]; host: string; relative: string; envName: string } | undefined => {
-    for (const route of keyed) {
-      if (name === route.key) return { route, host: route.to, relative: '', envName: route.from };
-      if (name.startsWith(`${route.key}/`)) {
-        const relative = name.slice(route.key.length + 1);
-        return { route, host: join(route.to, ...relative.split('/')), relative, envName: `${route.from}/${relative}` };
-      }
-    }
-    return undefined;
-  };
-
-  /** Makes `dir` (the route's destination or below it) a checked real directory; false when something else is there. */
-  const ensureDirectory = (dir: string, routeRoot: string, mode = 0o755): boolean => {
-    if (directories.has(dir)) return true;
-    if (dir !== routeRoot && !ensureDirectory(dirname(dir), routeRoot)) return false;
-    try {
-      // The destination's own parent is the trial directory (ours): created as needed.
-      mkdirSync(dir, { recursive: dir === routeRoot, mode: (mode & 0o777) | 0o700 });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    const info = lstatSync(dir);
-    if (!info.isDirectory()) return false;
-    directories.add(dir);
-    return true;
-  };
-
-  /** Removes a non-directory at `path` so an entry can take its place (a later entry of the same name wins, as with tar). */
-  const clear = (path: string): boolean => {
-    try {
-      if (lstatSync(path).isDirectory()) return false;
-      unlinkSync(path);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-    return true;
-  };
-
+  const extractor = new LogExtractor(routes, outputDir, limit);
   const extract = tarStream.extract();
   const done = new Promise<CollectedLogs>((resolve, reject) => {
-    extract.on('finish', () =>
-      resolve({ stdout: outputs.stdout.toString(), stderr: outputs.stderr.toString(), skipped }),
-    );
+    extract.on('finish', () => resolve(extractor.result()));
     extract.on('error', reject);
   });
-
-  extract.on('entry', (header, stream, next) => {
-    // A broken archive destroys the entry's stream too; the error reaches `done` through the extractor.
-    stream.on('error', () => undefined);
-    const drain = (reason?: string): void => {
-      if (reason) skipped.push(reason);
-      stream.on('end', () => next());
-      stream.resume();
-    };
-    try {
-      const raw = header.name.replace(/\/+$/, '');
-      const type = header.type ?? 'file';
-      const asRoot = `/${raw}`;
-      const output = type === 'file' ? verifierOutput(outputs, outputDir, asRoot) : undefined;
-      if (output) {
-        stream.on('data', (chunk: unknown) => output.push(chunk as Buffer));
-        stream.on('end', () => next());
-        return;
-      }
-      if (outputDir !== undefined && (asRoot === outputDir || asRoot.startsWith(`${outputDir}/`))) return drain();
-      if (raw.split('/').some((part) => part === '..' || part === '.' || part === ''))
-        return drain(`${asRoot}: not a plain path`);
-      const place = locate(raw);
-      if (!place) return drain(`${asRoot}: outside the collected directories`);
-      const { route, host, relative, envName: name } = place;
-
-      if (type === 'directory') {
-        return drain(
-          ensureDirectory(host, route.to, header.mode ?? 0o755)
-            ? undefined
-            : `${name}: something other than a directory is in its place`,
-        );
-      }
-      if (relative === '' && type === 'file') {
-        // A single file was asked for: its host parent is the caller's.
-        mkdirSync(dirname(host), { recursive: true });
-      } else if (relative === '') {
-        return drain(`${name}: a ${type} where a directory was expected`);
-      } else if (!ensureDirectory(dirname(host), route.to)) {
-        return drain(`${name}: one of its directories is not a directory on the host`);
-      }
-
-      if (type === 'symlink') {
-        const target = header.linkname ?? '';
-        const resolved = posix.resolve(posix.dirname(name), target);
-        const inside = !posix.isAbsolute(target) && resolved.startsWith(`${route.from}/`);
-        if (!inside) return drain(`${name} → ${target}: a symbolic link out of ${route.from}`);
-        if (!clear(host)) return drain(`${name}: a directory is in its place`);
-        symlinkSync(target, host);
-        return drain();
-      }
-      if (type === 'link') {
-        const source = written.get((header.linkname ?? '').replace(/\/+$/, ''));
-        if (source === undefined)
-          return drain(`${name}: a hard link to ${header.linkname ?? '?'}, which was not extracted`);
-        if (!clear(host)) return drain(`${name}: a directory is in its place`);
-        try {
-          linkSync(source, host);
-        } catch {
-          copyFileSync(source, host);
-        }
-        written.set(raw, host);
-        return drain();
-      }
-      if (type !== 'file' && type !== 'contiguous-file')
-        return drain(`${name}: a ${type}, not a file, directory or link`);
-
-      let fd: number;
-      try {
-        fd = openSync(host, WRITE_FLAGS, (header.mode ?? 0o644) & 0o777);
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        // ELOOP: a symbolic link of the same name came earlier; the file replaces it, never writes through it.
-        if (code !== 'ELOOP' && code !== 'EISDIR') throw error;
-        if (!clear(host)) return drain(`${name}: a directory is in its place`);
-        fd = openSync(host, WRITE_FLAGS, (header.mode ?? 0o644) & 0o777);
-      }
-      let failed: unknown;
-      let open = true;
-      const close = (): void => {
-        if (open) closeSync(fd);
-        open = false;
-      };
-      stream.on('data', (chunk: unknown) => {
-        if (failed !== undefined) return;
-        try {
-          writeSync(fd, chunk as Buffer);
-        } catch (error) {
-          failed = error;
-        }
-      });
-      stream.on('error', close);
-      stream.on('end', () => {
-        try {
-          if (failed === undefined && header.mtime) futimesSync(fd, new Date(), header.mtime);
-        } catch {
-          // the time is a nicety
-        }
-        close();
-        written.set(raw, host);
-        next(failed as Error | undefined);
-      });
-    } catch (error) {
-      stream.resume();
-      next(error as Error);
-    }
-  });
-
+  extract.on('entry', (header, stream, next) => extractor.onEntry(header, stream, next));
   return { sink: extract as unknown as Writable, done };
 }
