@@ -39,10 +39,6 @@ export interface EvalJobOptions {
   maxRetries: number;
 }
 
-export function providerName(provider: string | EnvironmentProvider): string {
-  return typeof provider === 'string' ? provider : provider.name;
-}
-
 /** `--resume JOB`: the saved plan replaces what decides the trials; everything else (concurrency, output) stays as given. */
 export async function optionsFromJob<O extends EvalJobOptions>(options: O, cwd: string): Promise<O> {
   const name = options.resume!;

@@ -102,4 +102,3 @@ export const trialResultSchema = z.object({
 });
 
 export type TrialResult = z.infer<typeof trialResultSchema>;
-export type TrialUsage = z.infer<typeof usageSchema>;

@@ -92,7 +92,6 @@ export const trainSchema = z.strictObject({
   duration_ms: count.optional(),
   error: z.string().optional(),
 });
-export type TrainRecord = z.output<typeof trainSchema>;
 
 export const baselineSchema = z.strictObject({
   checkpoint: z.string().min(1),

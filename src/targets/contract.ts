@@ -151,8 +151,6 @@ const browserStageSchema = z.strictObject({ driver: z.literal('browser'), with: 
 // One shape per driver of the registry (drivers/registry.ts), which implements them.
 const stageSchema = z.discriminatedUnion('driver', [commandStageSchema, qaStageSchema, browserStageSchema]);
 export type CommandStage = z.output<typeof commandStageSchema>;
-export type QaStage = z.output<typeof qaStageSchema>;
-export type BrowserStage = z.output<typeof browserStageSchema>;
 export type Stage = z.output<typeof stageSchema>;
 export type DriverName = Stage['driver'];
 
@@ -481,9 +479,4 @@ export async function locateContract(options: {
     return { file, dir: dirname(file), exists: false, source: 'contracts-dir' };
   }
   return { file: inTarget, dir: dirname(inTarget), exists: false, source: 'in-target' };
-}
-
-/** The sample count a mode asks for: its limit, capped by what the dataset has; undefined = all. */
-export function modeLimit(contract: Contract, mode: ModeName): number | undefined {
-  return contract.modes[mode].limit ?? undefined;
 }

@@ -68,7 +68,6 @@ const pipelineSchema = z.strictObject({
   }),
   timeout: z.number().positive().optional(),
 });
-export type PipelineV1 = z.output<typeof pipelineSchema>;
 
 /** The v1 runner's variables and placeholders, and what they are called here. */
 export const VARIABLE_MAP: Record<string, string> = {

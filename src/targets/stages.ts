@@ -24,7 +24,6 @@ export const RUNNER_VARIABLES = {
     'a cached directory for what bootstrap installed (a venv, node_modules), keyed by the bootstrap key',
   SKILL_EVAL_CACHE_DIR: 'the target cache root',
 } as const;
-export type RunnerVariable = keyof typeof RUNNER_VARIABLES;
 
 /** The host variables a stage inherits; everything else (API keys, tokens) stays out. */
 const INHERITED = [

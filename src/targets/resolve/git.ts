@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { InfraError, UsageError } from '../../errors.js';
@@ -137,13 +137,4 @@ export async function resolveGitTarget(options: GitResolveOptions): Promise<GitR
   await rename(temp, dir);
   await writeJsonAtomic(marker, { url: options.url, revision, commit, fetched_at: new Date().toISOString() });
   return { dir, commit, revision, fromCache: false, notes };
-}
-
-/** The commit a cached checkout was made at, when the directory is one. */
-export async function readGitMarker(dir: string): Promise<{ url: string; commit: string } | undefined> {
-  try {
-    return JSON.parse(await readFile(`${dir}.json`, 'utf8')) as { url: string; commit: string };
-  } catch {
-    return undefined;
-  }
 }
