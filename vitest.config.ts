@@ -15,6 +15,7 @@ export const INTEGRATION = [
   'tests/environments/docker.test.ts',
   'tests/environments/docker-cleanup.test.ts',
   'tests/trial/run-trial-docker.test.ts',
+  'tests/trial/secret-forms-docker.test.ts',
   'tests/agents/docker.test.ts',
   // agent CLIs against scripted model servers (and in Docker)
   'tests/agents/claude.test.ts',
@@ -26,6 +27,8 @@ export const INTEGRATION = [
   'tests/cli/analyze-html.test.ts',
   'tests/targets/drivers/browser.test.ts',
   'tests/targets/verify-suite.test.ts',
+  // bubblewrap (the local provider's sandbox)
+  'tests/environments/local-sandbox.test.ts',
   // tmux
   'tests/jobs/cancel.test.ts',
   'tests/jobs/progress-tty.test.ts',

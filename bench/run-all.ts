@@ -15,6 +15,7 @@ const BENCHMARKS = [
   'bench/docker/overhead.ts',
   'bench/jobs/throughput.ts',
   'bench/analyze/run.ts',
+  'bench/redact/run.ts',
 ];
 
 const filter = process.argv[2];

@@ -18,6 +18,7 @@ import {
   type ConfigReport,
   type ConfigSummary,
   type ExcludedTrial,
+  type FlaggedTrials,
   type TaskRow,
   type TrialSample,
 } from './report.js';
@@ -33,6 +34,8 @@ export interface AnalysisSettings {
   /** Reward at or above which a trial passes. */
   passThreshold: number;
   includeErrorsAsFailures: boolean;
+  /** Count no-skills trials a skill reached (isolation.contaminated) in the rates; left out by default. */
+  includeContaminated?: boolean | undefined;
   /** The k of pass@k and pass^k. */
   k: number[];
   /** Trials kept per configuration and arm for the plots. */
@@ -48,6 +51,7 @@ class Cell {
   passes = 0;
   rewardSum = 0;
   excluded = 0;
+  contaminated = 0;
   durationSum = 0;
   durationCount = 0;
   tokensSum = 0;
@@ -89,6 +93,8 @@ export class AnalysisAccumulator {
   private readonly configs = new Map<string, ConfigCells>();
   private readonly errored: ExcludedTrial[] = [];
   private readonly errorsByStatus: Partial<Record<TrialStatus, number>> = {};
+  private readonly contaminated = new Flagged();
+  private readonly tampered = new Flagged();
   private trials = 0;
   private lastConfig: ConfigCells | undefined;
 
@@ -98,22 +104,20 @@ export class AnalysisAccumulator {
     this.trials++;
     const cell = this.cell(record);
     const isError = ERROR_STATUSES.has(record.status);
+    // Flagged whatever the status: a tampering agent may well have broken the verifier too.
+    if (record.contaminated) this.contaminated.add(record);
+    if (record.tampered) this.tampered.add(record);
     if (isError) {
       this.errorsByStatus[record.status] = (this.errorsByStatus[record.status] ?? 0) + 1;
-      this.errored.push({
-        trial: record.trialName,
-        task: record.task,
-        agent: record.agent,
-        model: record.model,
-        arm: record.arm,
-        status: record.status,
-        message: record.errorMessage,
-        file: record.file,
-      });
+      this.errored.push(listed(record, record.errorMessage));
       if (!this.settings.includeErrorsAsFailures) {
         cell.excluded++;
         return;
       }
+    }
+    if (record.contaminated && !this.settings.includeContaminated) {
+      cell.contaminated++;
+      return;
     }
     // Errors counted as failures have no reward worth the name: 0, not passed.
     const reward = isError ? undefined : record.reward;
@@ -154,6 +158,7 @@ export class AnalysisAccumulator {
       options: {
         passThreshold: this.settings.passThreshold,
         includeErrorsAsFailures: this.settings.includeErrorsAsFailures,
+        includeContaminated: this.settings.includeContaminated ?? false,
         k: [...this.settings.k],
       },
       inputs: {
@@ -167,6 +172,8 @@ export class AnalysisAccumulator {
         byStatus: { ...this.errorsByStatus },
         trials: [...this.errored].sort((x, y) => compareText(x.trial, y.trial) || compareText(x.file, y.file)),
       },
+      contamination: { included: this.settings.includeContaminated ?? false, ...this.contaminated.report() },
+      tamper: this.tampered.report(),
       problems: read.problems,
     };
   }
@@ -224,6 +231,7 @@ export class AnalysisAccumulator {
       passRateCi: wilsonInterval(cell.passes, cell.trials)!,
       meanReward: cell.rewardSum / cell.trials,
       excluded: cell.excluded,
+      contaminated: cell.contaminated,
       meanDurationMs: cell.durationCount > 0 ? cell.durationSum / cell.durationCount : undefined,
       meanTokens: cell.tokensCount > 0 ? cell.tokensSum / cell.tokensCount : undefined,
       passAtK: passAt,
@@ -297,6 +305,36 @@ export class AnalysisAccumulator {
       significantlyWorseTasks: tasks.filter((row) => row.significance.direction === 'skills hurt').length,
       skillActivation: reported > 0 ? { rate: activated / reported, reported, activated } : undefined,
     };
+  }
+}
+
+/** A trial as the report lists it. */
+function listed(record: TrialRecord, message: string | undefined): ExcludedTrial {
+  return {
+    trial: record.trialName,
+    task: record.task,
+    agent: record.agent,
+    model: record.model,
+    arm: record.arm,
+    status: record.status,
+    message,
+    file: record.file,
+  };
+}
+
+/** Trials an audit flagged: counted per arm, listed with what the audit found. */
+class Flagged {
+  private readonly trials: ExcludedTrial[] = [];
+  private readonly byArm: Partial<Record<Arm, number>> = {};
+
+  add(record: TrialRecord): void {
+    this.byArm[record.arm] = (this.byArm[record.arm] ?? 0) + 1;
+    this.trials.push(listed(record, record.auditNote));
+  }
+
+  report(): FlaggedTrials {
+    const trials = [...this.trials].sort((x, y) => compareText(x.trial, y.trial) || compareText(x.file, y.file));
+    return { count: trials.length, byArm: { ...this.byArm }, trials };
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Arm } from '../results/read.js';
 import type { Interval } from './estimators.js';
-import type { ArmStats, ArmSummary, ConfigReport, TaskRow } from './report.js';
+import type { ArmStats, ArmSummary, ConfigReport, FlaggedTrials, TaskRow } from './report.js';
 
 /** Number formatting shared by the terminal, Markdown and HTML outputs, so they never disagree. */
 
@@ -128,4 +128,12 @@ function passKLine(noSkills: ArmSummary | undefined, withSkills: ArmSummary | un
 
 export function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
   return `${count} ${count === 1 ? singular : pluralForm}`;
+}
+
+/** `2 no-skills, 1 with-skills`. */
+export function perArm(flagged: Pick<FlaggedTrials, 'byArm'>): string {
+  return (['no-skills', 'with-skills'] as const)
+    .filter((arm) => (flagged.byArm[arm] ?? 0) > 0)
+    .map((arm) => `${flagged.byArm[arm]} ${arm}`)
+    .join(', ');
 }

@@ -21,6 +21,8 @@ export interface ArmStats {
   meanReward: number;
   /** Trials left out of the rate: infra and verifier errors (0 with --include-errors-as-failures). */
   excluded: number;
+  /** No-skills trials left out of the rate because a skill reached them (0 with --include-contaminated). */
+  contaminated: number;
   meanDurationMs?: number | undefined;
   meanTokens?: number | undefined;
   /** pass@k and pass^k by k, for every requested k ≤ trials. */
@@ -106,12 +108,20 @@ export interface ExcludedTrial {
   file: string;
 }
 
+/** Trials an audit flagged (docs/results.md): how many, per arm, and each with what was found. */
+export interface FlaggedTrials {
+  count: number;
+  byArm: Partial<Record<Arm, number>>;
+  trials: ExcludedTrial[];
+}
+
 export interface AnalysisReport {
   schema: typeof ANALYSIS_SCHEMA;
   generatedAt: string;
   options: {
     passThreshold: number;
     includeErrorsAsFailures: boolean;
+    includeContaminated: boolean;
     k: number[];
   };
   /** What the reader counted (ReadSummary without its problems) and the trials analysed. */
@@ -124,6 +134,13 @@ export interface AnalysisReport {
     byStatus: Partial<Record<TrialStatus, number>>;
     trials: ExcludedTrial[];
   };
+  /**
+   * No-skills trials a skill reached (isolation audit): left out of the rates unless `included`
+   * (--include-contaminated), always counted and listed. An errored one is also among `errors`.
+   */
+  contamination: FlaggedTrials & { included: boolean };
+  /** Trials whose agent touched verifier territory (tamper audit): shown, never excluded (the reward is the verifier's). */
+  tamper: FlaggedTrials;
   /** Files that could not be read; each was skipped. */
   problems: ReadProblem[];
 }

@@ -24,6 +24,8 @@ export interface AnalyzeOptions {
   /** Reward at or above which a trial passes (default 1.0). */
   passThreshold?: number | string | undefined;
   includeErrorsAsFailures?: boolean | undefined;
+  /** Count contaminated no-skills trials (a skill reached the baseline) in the rates. */
+  includeContaminated?: boolean | undefined;
   /** JSON report on stdout. */
   json?: boolean | undefined;
   /** `true`: to stdout; a string: to that file. */
@@ -126,7 +128,12 @@ export async function analyzeCommand(
 
   const report = await analyzeResults(
     dirs.map((dir) => resolve(cwd, dir)),
-    { passThreshold, includeErrorsAsFailures: options.includeErrorsAsFailures ?? false, k },
+    {
+      passThreshold,
+      includeErrorsAsFailures: options.includeErrorsAsFailures ?? false,
+      includeContaminated: options.includeContaminated ?? false,
+      k,
+    },
   );
 
   if (report.inputs.trials === 0) {
@@ -182,6 +189,11 @@ export const registerAnalyze: RegisterCommand = (program: Command, setExitCode) 
     .option(
       '--include-errors-as-failures',
       'count infra and verifier errors as failed trials instead of leaving them out of the rates',
+      false,
+    )
+    .option(
+      '--include-contaminated',
+      'count no-skills trials a skill reached (result.json isolation.contaminated) in the rates instead of leaving them out',
       false,
     )
     .option('--json', 'print the full report as JSON on stdout (schema skill-eval/analysis@1)', false)

@@ -7,24 +7,39 @@ function plural(count: number, word: string, many = `${word}s`): string {
   return `${count} ${count === 1 ? word : many}`;
 }
 
+function printDocker(docker: DockerCleanupResult, job: string | undefined): void {
+  const scope = job ? ` of job ${job}` : '';
+  console.log(
+    `docker: removed ${plural(docker.containers, 'container')}, ${plural(docker.networks, 'network')}, ${plural(docker.volumes, 'volume')}${scope}`,
+  );
+  for (const kept of docker.kept) {
+    const of = kept.job ? ` (job ${kept.job})` : '';
+    console.log(`docker: kept ${kept.kind} ${kept.name}${of}: ${kept.reason}`);
+  }
+  if (docker.kept.length > 0) console.log('docker: --force removes what was kept (it stops those runs)');
+  for (const error of docker.errors) console.error(`error: ${error}`);
+}
+
 /**
  * `skill-eval cleanup`: removes what a killed run left — Docker containers, networks and volumes (label
- * skill-eval=1), and the local provider's orphaned processes and trial directories.
+ * skill-eval=1), and the local provider's orphaned processes and trial directories. What a skill-eval process
+ * that still runs holds is kept (Docker: owner pid and host labels) unless `--force`.
  */
 export const registerCleanup: RegisterCommand = (program, setExitCode) => {
   program
     .command('cleanup')
     .description(
-      'Remove what a killed run left: Docker containers, networks and volumes labelled skill-eval=1, and orphaned local trial processes and temp dirs.',
+      'Remove what a killed run left: Docker containers, networks and volumes labelled skill-eval=1, and orphaned local trial processes and temp dirs. What a running skill-eval process holds is kept unless --force.',
     )
     .option('--job <id>', 'only what this job created (Docker)')
+    .option('--force', 'also remove the Docker containers of runs that are still going (stops them)')
     .option('--json', 'print a machine-readable summary on stdout')
-    .action(async (options: { job?: string; json?: boolean }) => {
+    .action(async (options: { job?: string; force?: boolean; json?: boolean }) => {
       const local = await cleanupLocal();
       let docker: DockerCleanupResult | undefined;
       let dockerNote: string | undefined;
       try {
-        docker = await cleanupDocker({ jobId: options.job });
+        docker = await cleanupDocker({ jobId: options.job, force: options.force });
       } catch (error) {
         // No engine means no containers to clean: not a failure of cleanup.
         if (!(error instanceof InfraError)) throw error;
@@ -36,15 +51,8 @@ export const registerCleanup: RegisterCommand = (program, setExitCode) => {
         console.log(
           `local: killed ${plural(local.processesKilled, 'orphaned process', 'orphaned processes')}, removed ${plural(local.directoriesRemoved, 'trial directory', 'trial directories')}`,
         );
-        if (docker) {
-          const scope = options.job ? ` of job ${options.job}` : '';
-          console.log(
-            `docker: removed ${plural(docker.containers, 'container')}, ${plural(docker.networks, 'network')}, ${plural(docker.volumes, 'volume')}${scope}`,
-          );
-          for (const error of docker.errors) console.error(`error: ${error}`);
-        } else {
-          console.log(dockerNote);
-        }
+        if (docker) printDocker(docker, options.job);
+        else console.log(dockerNote);
       }
       if (docker && docker.errors.length > 0) setExitCode(EXIT_CODES.infra);
     });

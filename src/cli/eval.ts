@@ -233,6 +233,11 @@ export const registerEval: RegisterCommand = (program: Command, setExitCode) => 
       },
       2,
     )
+    .option(
+      '--audit',
+      'record isolation (no skill reachable in the no-skills arm) and tamper (verifier territory touched) audits in every trial',
+      false,
+    )
     .option('--quiet', 'no progress lines', false)
     .option('--json', 'print the job summary as JSON on stdout', false)
     .addHelpText(

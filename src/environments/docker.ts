@@ -3,6 +3,7 @@ import type Docker from 'dockerode';
 import pLimit from 'p-limit';
 import { errorMessage, InfraError, InterruptedError } from '../errors.js';
 import type { Task } from '../task/types.js';
+import { reclaimDockerJob } from './cleanup.js';
 import { checkDockerJob, dockerTaskProblems, withoutDockerHint } from './docker/checks.js';
 import { type ContainerState, startContainer } from './docker/container.js';
 import { createEngineClient, pingEngine } from './docker/engine.js';
@@ -114,6 +115,7 @@ export function createDockerProvider(options: DockerProviderOptions = {}): Envir
     checkTask: (task: Task, checkOptions?: { cwd?: string | undefined }) => dockerTaskProblems(task, checkOptions),
     checkJob: (job) => checkDockerJob(job, options.networkOverride),
     forceRemoveLive: (timeoutMs: number) => removeLiveContainers(timeoutMs),
+    reclaimJob: (jobId: string) => reclaimDockerJob(jobId, docker),
 
     prepare(task: Task, context: PrepareContext): Promise<PreparedEnvironment<DockerHandle>> {
       const force = options.forceBuild === true || context.forceBuild;

@@ -2,7 +2,7 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { processAlive, signalGroup } from '../util/process-group.js';
-import { LOCAL_ROOT_PREFIX } from './local.js';
+import { LOCAL_ROOT_PREFIX } from './local/root-name.js';
 
 export interface LocalCleanupReport {
   processesKilled: number;

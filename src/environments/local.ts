@@ -21,6 +21,11 @@ import { killGroup, runInProcessGroup } from '../util/process-group.js';
 import { removeTree } from '../util/remove-tree.js';
 import { SYNC_FILE_BYTES } from '../util/small-files.js';
 import { parseDockerfile } from './dockerfile.js';
+import { type LocalSandbox, localLimits } from './local/limits.js';
+import { dropUnsafeEntries } from './local/links.js';
+import { LOCAL_ROOT_PREFIX } from './local/root-name.js';
+import { probeSandbox, SANDBOX_ENV, type SandboxMode, sandboxCommand, sandboxModeFromEnv } from './local/sandbox.js';
+import { reclaimLocal } from './local-reclaim.js';
 import type {
   EnvironmentPaths,
   EnvironmentProvider,
@@ -41,7 +46,8 @@ import { type VerificationOutcome, type VerificationRequest, verifyStepByStep } 
  * root R and those paths live under it (`R/app`, `R/logs/verifier`, …). Commands the lifecycle runs and the
  * text files it uploads (tests, solution) have those literal prefixes rewritten to R's; HOME and TMPDIR point
  * inside R so host skill folders (`~/.claude/skills`, …) can't leak in. The Dockerfile is not executed: only
- * its WORKDIR, COPY/ADD of local files and ENV are reproduced (docs/providers.md).
+ * its WORKDIR, COPY/ADD of local files and ENV are reproduced (docs/providers.md). Each command runs in a bubblewrap
+ * sandbox where it can (local/sandbox.ts), else as before, unsandboxed, with the reason in the result's limits.
  */
 
 export interface LocalProviderOptions {
@@ -49,6 +55,8 @@ export interface LocalProviderOptions {
   baseDir?: string | undefined;
   /** Time between SIGTERM and SIGKILL when a command is stopped. */
   killGraceMs?: number | undefined;
+  /** Whether commands run in the bubblewrap sandbox; `$SKILL_EVAL_LOCAL_SANDBOX`, else `auto`, by default. */
+  sandbox?: SandboxMode | undefined;
 }
 
 interface CopyStep {
@@ -66,8 +74,8 @@ interface LocalHandle {
 }
 
 const HARBOR_PREFIXES = ['/logs', '/tests', '/solution'];
-/** Trial roots are `<tmp>/skill-eval-<owner pid>-<trial>-…`. */
-export const LOCAL_ROOT_PREFIX = 'skill-eval-';
+/** Set by src/agents/cli/run.ts cliCommand on every command that starts an agent CLI. */
+const AGENT_CLI_VARIABLE = 'SKILL_EVAL_CLI_0';
 /** Host variables a command may see; everything else (tokens, keys) reaches it only through `env`. */
 const PASSTHROUGH_ENV = ['LANG', 'LC_ALL', 'LC_CTYPE', 'TZ', 'TERM', 'USER', 'LOGNAME', 'SHELL'];
 
@@ -175,14 +183,8 @@ function sanitize(name: string): string {
 class LocalWorkspace implements Workspace {
   readonly id: string;
   readonly paths: EnvironmentPaths;
-  readonly limits: LimitReport = {
-    cpus: 'not enforced',
-    memory: 'not enforced',
-    storage: 'not enforced',
-    pids: 'not enforced',
-    network: 'not enforced',
-    notes: ['local provider: no resource limits or network policy; use --provider=docker for isolation'],
-  };
+  /** Set once an agent CLI ran with the host's network on an offline task (see exec). */
+  private networkKept = false;
   private readonly groups = new Set<number>();
   private readonly rewrite: (text: string) => string;
   private readonly baseEnv: Record<string, string>;
@@ -195,8 +197,10 @@ class LocalWorkspace implements Workspace {
     extraPrefixes: string[],
     imageEnv: Record<string, string>,
     private readonly killGraceMs: number,
+    private readonly sandbox: LocalSandbox,
   ) {
     this.id = basename(root);
+
     const under = (p: string): string => join(root, p);
     this.paths = {
       workdir: under(workdir),
@@ -221,6 +225,10 @@ class LocalWorkspace implements Workspace {
     };
   }
 
+  get limits(): LimitReport {
+    return localLimits(this.sandbox, this.networkKept);
+  }
+
   /** PATH is computed per command: COPY may have created bin directories after construction. */
   private commandEnv(extra: Record<string, string> | undefined): Record<string, string> {
     const binDirs = ['/usr/local/bin', '/usr/bin', '/bin'].map((p) => join(this.root, p)).filter((d) => existsSync(d));
@@ -241,9 +249,22 @@ class LocalWorkspace implements Workspace {
     const cwd = options.cwd ? this.hostPath(options.cwd) : this.paths.workdir;
     // The agent may have removed it; usually it is there (one stat instead of a mkdir round trip).
     if (!existsSync(cwd)) await mkdir(cwd, { recursive: true });
-    return runInProcessGroup(this.rewrite(command), {
+    const env = this.commandEnv(options.env);
+    let line = this.rewrite(command);
+    if (this.sandbox.bwrap !== undefined) {
+      if (!existsSync(this.paths.tmp)) mkdirSync(this.paths.tmp, { recursive: true });
+      const { bwrap } = this.sandbox;
+      // Until a model gateway exists (#19 [4/8]), an agent CLI (cliCommand's SKILL_EVAL_CLI_0) needs the host's
+      // network to reach its model API; every other command of an offline task (verifier, oracle) has loopback only.
+      const offline = this.sandbox.offline && options.env?.[AGENT_CLI_VARIABLE] === undefined;
+      if (this.sandbox.offline && !offline) this.networkKept = true;
+      line = sandboxCommand(line, { bwrap, offline, root: this.root, cwd, path: env.PATH! });
+      // The launcher runs on the host: its bash comes from the host's PATH, never from a bin dir of the trial.
+      env.PATH = process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin';
+    }
+    return runInProcessGroup(line, {
       cwd,
-      env: this.commandEnv(options.env),
+      env,
       timeoutMs: options.timeoutMs,
       signal: options.signal,
       stdin: options.stdin,
@@ -331,10 +352,17 @@ class LocalWorkspace implements Workspace {
       // `owner` is not applied: every local command runs as the current user.
       if (!existsSync(logsDir)) mkdirSync(logsDir, { recursive: true });
     };
-    return verifyStepByStep(this, request, {
+    const outcome = await verifyStepByStep(this, request, {
       reset,
       collect: (envPath, hostTarget) => this.moveOut(envPath, hostTarget),
     });
+    const skipped = request.collect.flatMap(({ from, to }) => dropUnsafeEntries(to, this.harborPath(from)));
+    return skipped.length > 0 ? { ...outcome, skipped: [...(outcome.skipped ?? []), ...skipped] } : outcome;
+  }
+
+  /** `R/logs/agent` → `/logs/agent`: how the task names it. */
+  private harborPath(path: string): string {
+    return path.startsWith(this.root + sep) ? path.slice(this.root.length) : path;
   }
 
   private async moveOut(envPath: string, hostTarget: string): Promise<boolean> {
@@ -367,18 +395,51 @@ class LocalWorkspace implements Workspace {
   }
 }
 
+/** The sandbox a provider's workspaces get (offline is per task), decided once: the probe runs a process. */
+function sandboxDecider(mode: SandboxMode): () => { bwrap: string } | { bwrap?: undefined; reason: string } {
+  let decided: { bwrap: string } | { bwrap?: undefined; reason: string } | undefined;
+  return () => {
+    if (decided) return decided;
+    if (mode === 'off') {
+      decided = { reason: `turned off (${SANDBOX_ENV}=0 or the provider's sandbox option)` };
+    } else {
+      const probe = probeSandbox();
+      decided = probe.available ? { bwrap: probe.bwrap } : { reason: probe.reason };
+    }
+    return decided;
+  };
+}
+
 export function createLocalProvider(options: LocalProviderOptions = {}): EnvironmentProvider<LocalHandle> {
   const killGraceMs = options.killGraceMs ?? 2000;
+  const mode = options.sandbox ?? sandboxModeFromEnv();
+  const sandbox = sandboxDecider(mode);
+  let warned = false;
   return {
     name: 'local',
     async preflight() {
-      // Nothing to start; bash is the only requirement.
+      // Nothing to start; bash is the only requirement, and bubblewrap when the sandbox is required.
       if (!existsSync('/bin/bash') && !existsSync('/usr/bin/bash')) {
         throw new InfraError('the local provider needs bash', { hint: 'install bash, or use --provider=docker' });
       }
+      const decided = sandbox();
+      if (mode === 'require' && decided.bwrap === undefined)
+        throw new InfraError(`the local sandbox is required (${SANDBOX_ENV}=1) but cannot run: ${decided.reason}`, {
+          retryable: false,
+          hint: `install bubblewrap (apt-get install bubblewrap), allow user namespaces, or unset ${SANDBOX_ENV}`,
+        });
     },
-    async prepare(task: Task, _context: PrepareContext): Promise<PreparedEnvironment<LocalHandle>> {
+    // Resuming a job: trial roots and processes of dead runs go first (only what no live process owns).
+    reclaimJob: () => reclaimLocal({ baseDir: options.baseDir }),
+    async prepare(task: Task, context: PrepareContext): Promise<PreparedEnvironment<LocalHandle>> {
       const notes: string[] = [];
+      const decided = sandbox();
+      if (decided.bwrap === undefined && mode === 'auto' && !warned) {
+        warned = true;
+        context.log(
+          `WARNING: local provider NOT sandboxed: ${decided.reason}. Agents see this machine's files and network, and what they detach can outlive the trial. Install bubblewrap, use --provider=docker, or set ${SANDBOX_ENV}=0 to silence this.`,
+        );
+      }
       const handle = await planCopies(task, notes);
       return { task, handle, built: false, notes };
     },
@@ -399,7 +460,12 @@ export function createLocalProvider(options: LocalProviderOptions = {}): Environ
         throw new InfraError(`could not create a trial directory under ${baseDir}`, { cause: error });
       }
       const destinations = handle.copies.map((c) => c.destination.replace(/\/+$/, ''));
-      const workspace = new LocalWorkspace(root, handle.workdir, destinations, handle.env, killGraceMs);
+      const decided = sandbox();
+      const placement: LocalSandbox =
+        decided.bwrap === undefined
+          ? decided
+          : { bwrap: decided.bwrap, offline: !prepared.task.config.environment.allowInternet };
+      const workspace = new LocalWorkspace(root, handle.workdir, destinations, handle.env, killGraceMs, placement);
       try {
         const { workdir, home, tmp, logsAgent, logsVerifier, logsArtifacts } = workspace.paths;
         for (const dir of [workdir, home, tmp, dirname(logsAgent), logsAgent, logsVerifier, logsArtifacts])

@@ -13,7 +13,7 @@ export const providers = {
   local: async (options: ProviderOptions): Promise<EnvironmentProvider> => {
     if (options.network !== undefined)
       throw new UsageError(
-        '--network applies to the Docker provider only: the local provider has no network isolation',
+        '--network applies to the Docker provider only: the local provider follows task.toml (offline tasks get loopback only in its sandbox)',
       );
     return createLocalProvider();
   },

@@ -30,6 +30,11 @@ export interface LimitReport {
   storage: LimitState;
   pids: LimitState;
   network: LimitState;
+  /**
+   * Whether the trial's commands ran sandboxed (local provider: bubblewrap; absent where the environment is a
+   * container anyway).
+   */
+  sandbox?: LimitState | undefined;
   notes: string[];
 }
 
@@ -112,6 +117,14 @@ export interface JobRequirements {
   apiAgents: readonly string[];
 }
 
+/** What reclaiming a resumed job's leftovers did. */
+export interface ReclaimReport {
+  /** Resources of the job's dead runs that were removed (containers, processes, trial directories). */
+  removed: number;
+  /** What was kept and why, or could not be removed. */
+  notes: string[];
+}
+
 export interface EnvironmentProvider<Handle = unknown> {
   readonly name: string;
   /** True when environments come from images that can take extra layers (agent CLIs baked in once). */
@@ -133,6 +146,12 @@ export interface EnvironmentProvider<Handle = unknown> {
    * containers), within `timeoutMs`; returns how many it removed. Everything else is left to `skill-eval cleanup`.
    */
   forceRemoveLive?(timeoutMs: number): Promise<number>;
+  /**
+   * When a job is resumed, before its first trial: removes what earlier runs of this job left (Docker:
+   * containers) whose owner process is dead, so a SIGKILLed run's containers do not keep running. Resources of a
+   * live owner (checked by pid and host) stay.
+   */
+  reclaimJob?(jobId: string): Promise<ReclaimReport>;
   prepare(task: Task, context: PrepareContext): Promise<PreparedEnvironment<Handle>>;
   createWorkspace(prepared: PreparedEnvironment<Handle>, context: WorkspaceContext): Promise<Workspace>;
 }

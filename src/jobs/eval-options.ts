@@ -37,6 +37,8 @@ export interface EvalJobOptions {
   /** Start a new job even when an unfinished one with the same plan exists. */
   newJob: boolean;
   maxRetries: number;
+  /** Isolation and tamper audits in every trial (`--audit`). */
+  audit?: boolean | undefined;
 }
 
 /** `--resume JOB`: the saved plan replaces what decides the trials; everything else (concurrency, output) stays as given. */

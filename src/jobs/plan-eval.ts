@@ -6,11 +6,14 @@ import type { EnvironmentProvider } from '../environments/types.js';
 import { UsageError } from '../errors.js';
 import { timestampForFile } from '../results/eval-report.js';
 import type { Task } from '../task/types.js';
+import { redactCommandLine } from '../util/redact-command-line.js';
 import { collectForwardedEnv, type ForwardedEnv, Redactor } from '../util/secrets.js';
 import { chooseJob } from './choose-job.js';
 import { agentsFor, armsFor, type EvalJobOptions, optionsFromJob } from './eval-options.js';
 import { type BrokenTask, type EvalNotice, loadEvalTasks } from './eval-tasks.js';
 import type { JobConfig } from './job-config.js';
+import { reclaimResumedJob } from './reclaim.js';
+import { checkResultsDir } from './results-dir.js';
 import type { JobAgent } from './run-job.js';
 
 export interface PlanEvalContext {
@@ -67,7 +70,7 @@ function forwardEnv(options: EvalJobOptions, agents: readonly JobAgent[], hostEn
 /**
  * `eval`'s planning: options → a validated plan. Keys, tasks (broken ones reported and left out), the provider's
  * own checks and preflight, then the job: a new one, or the earlier run of the same plan it continues. Writes
- * nothing.
+ * nothing; a resumed job's dead earlier runs have their leftovers (containers, processes) removed.
  */
 export async function planEval(
   requested: EvalJobOptions,
@@ -79,6 +82,9 @@ export async function planEval(
   const arms = armsFor(options);
   const agents = agentsFor(options);
   const forwarded = forwardEnv(options, agents, context.hostEnv ?? process.env);
+  const redactor = new Redactor(forwarded.secrets);
+  const resultsDir = resolve(cwd, options.resultsDir);
+  await checkResultsDir(resultsDir);
   const provider =
     typeof options.provider === 'string'
       ? await createProvider(options.provider, { forceBuild: options.forceBuild, network: options.network })
@@ -101,7 +107,7 @@ export async function planEval(
   const planned: JobConfig = {
     job_id: options.jobName ?? `${timestampForFile(createdAt)}-${randomBytes(2).toString('hex')}`,
     created_at: createdAt.toISOString(),
-    command_line: [...(context.commandLine ?? [])],
+    command_line: redactCommandLine(context.commandLine ?? [], redactor),
     tasks: tasks.map((t) => ({ name: t.name, dir: t.dir, checksum: t.checksum })),
     agents: agents.map((a) => ({ name: a.agent.name, model: a.model })),
     arms,
@@ -111,13 +117,13 @@ export async function planEval(
     pass_threshold: options.passThreshold,
     forwarded_env: Object.keys(forwarded.env),
   };
-  const resultsDir = resolve(cwd, options.resultsDir);
   const job = await chooseJob(planned, {
     jobsDir: join(resultsDir, 'jobs'),
     named: Boolean(options.jobName || options.resume),
     newJob: options.newJob,
     notify,
   });
+  if (job.resumed) await reclaimResumedJob(provider, job.config.job_id, notify);
   return {
     options,
     cwd,
@@ -131,6 +137,6 @@ export async function planEval(
     arms,
     provider,
     env: forwarded.env,
-    redactor: new Redactor(forwarded.secrets),
+    redactor,
   };
 }

@@ -56,6 +56,7 @@ export async function runEvalJob(plan: EvalPlan, context: RunEvalContext = {}): 
     agentTimeoutSec: options.agentTimeout,
     verifierTimeoutSec: options.verifierTimeout,
     passThreshold: options.passThreshold,
+    audit: options.audit,
     maxRetries: options.maxRetries,
     onEvent: context.onEvent,
   });

@@ -45,6 +45,8 @@ export interface JobOptions {
   agentTimeoutSec?: number | undefined;
   verifierTimeoutSec?: number | undefined;
   passThreshold?: number | undefined;
+  /** Isolation and tamper audits in every trial (TrialRuntime.audit). */
+  audit?: boolean | undefined;
   /** Extra attempts for a trial that ended in a retryable failure (infra, agent dead before its first model call). */
   maxRetries?: number | undefined;
   /** Backoff before retry n is retryBaseMs · 2^(n−1). */
@@ -164,6 +166,7 @@ export async function runJob(options: JobOptions): Promise<JobOutcome> {
         agentTimeoutSec: options.agentTimeoutSec,
         verifierTimeoutSec: options.verifierTimeoutSec,
         passThreshold: options.passThreshold,
+        audit: options.audit,
         retries: [...retries],
         onPhase: (phase) => options.onEvent?.({ type: 'trial-phase', name, phase }),
       });

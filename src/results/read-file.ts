@@ -93,7 +93,32 @@ function trialRecord(file: string, result: TrialResult): TrialRecord {
     tokens: usage === undefined ? undefined : usage.inputTokens + usage.outputTokens,
     skillsActivated: result.skills_activated,
     errorMessage: result.error?.message,
+    contaminated: result.isolation?.contaminated === true,
+    tampered: result.tamper?.tampered === true,
+    auditNote: auditNote(result),
   };
+}
+
+/** The first findings of each audit, for the report to name what a flagged trial did. */
+function auditNote(result: TrialResult): string | undefined {
+  const notes: string[] = [];
+  const leaks = result.isolation?.findings.filter((finding) => finding.contaminating) ?? [];
+  if (result.isolation?.contaminated && leaks.length > 0)
+    notes.push(
+      `skill reached the baseline: ${leaks
+        .slice(0, 2)
+        .map((finding) => `${finding.kind} ${finding.detail}`)
+        .join('; ')}`,
+    );
+  const touched = result.tamper?.findings ?? [];
+  if (result.tamper?.tampered && touched.length > 0)
+    notes.push(
+      `touched: ${touched
+        .slice(0, 3)
+        .map((finding) => `${finding.change} ${finding.path}`)
+        .join(', ')}`,
+    );
+  return notes.length > 0 ? notes.join(' — ') : undefined;
 }
 
 function legacyRecords(file: string, report: LegacyReport): TrialRecord[] {

@@ -21,4 +21,10 @@ export interface TrialRecord {
   /** Undefined when the agent cannot tell which skills it used. */
   skillsActivated: readonly string[] | undefined;
   errorMessage: string | undefined;
+  /** A no-skills trial a skill reached (result.json's isolation block); absent for older results and legacy reports. */
+  contaminated?: boolean | undefined;
+  /** The agent touched verifier territory (result.json's tamper block). */
+  tampered?: boolean | undefined;
+  /** What the audits found, in one line, for the report's lists. */
+  auditNote?: string | undefined;
 }

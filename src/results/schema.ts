@@ -32,6 +32,48 @@ const usageSchema = z.object({
 
 const limitStateSchema = z.enum(['enforced', 'not enforced', 'not applicable']);
 
+/** One sign that a skill reached the trial: in its environment at agent start, or in what the agent did. */
+const isolationFindingSchema = z.object({
+  source: z.enum(['environment', 'trajectory']),
+  /** skill_file, skill_dir, skill_tool, skill_event, skills_activated, marker_in_output, marker_in_input. */
+  kind: z.string(),
+  detail: z.string(),
+  /** A mention in the agent's own input (it searched for SKILL.md) is recorded but contaminates nothing. */
+  contaminating: z.boolean(),
+});
+
+/** Whether the arm saw exactly the skills it should (docs/results.md). Absent in results of earlier versions. */
+const isolationSchema = z.object({
+  /** False when the audit could not run (the trial ended before the agent, or the scan failed: see `error`). */
+  checked: z.boolean(),
+  /** No-skills arm only: a skill reached the baseline. Such a trial is left out of analyze's rates by default. */
+  contaminated: z.boolean(),
+  /** What the environment scan searched (environment paths). */
+  scanned: z.array(z.string()),
+  /** False when the scan stopped at its time bound. */
+  complete: z.boolean(),
+  findings: z.array(isolationFindingSchema),
+  /** With-skills arm: each skill, whether it was where the agent looks, and whether the agent opened it. */
+  skills: z.array(
+    z.object({ name: z.string(), present: z.boolean(), missing_from: z.array(z.string()), opened: z.boolean() }),
+  ),
+  error: z.string().optional(),
+});
+
+export const TAMPER_KINDS = ['verifier_logs', 'tests', 'solution', 'interpreter', 'path_tools', 'skill'] as const;
+
+/** Whether the agent touched verifier territory (docs/results.md). The reward is still the verifier's. */
+const tamperSchema = z.object({
+  checked: z.boolean(),
+  tampered: z.boolean(),
+  findings: z.array(
+    z.object({ kind: z.enum(TAMPER_KINDS), change: z.enum(['added', 'changed', 'removed']), path: z.string() }),
+  ),
+  /** Findings left out of the list (it is bounded). */
+  more: z.number().optional(),
+  error: z.string().optional(),
+});
+
 export const trialResultSchema = z.object({
   schema: z.literal('skill-eval/trial-result@1'),
   skill_eval_version: z.string(),
@@ -92,9 +134,13 @@ export const trialResultSchema = z.object({
       storage: limitStateSchema,
       pids: limitStateSchema,
       network: limitStateSchema,
+      /** Local provider: whether commands ran in its bubblewrap sandbox (docs/providers.md). */
+      sandbox: limitStateSchema.optional(),
       notes: z.array(z.string()),
     })
     .optional(),
+  isolation: isolationSchema.optional(),
+  tamper: tamperSchema.optional(),
   /** Earlier attempts of this trial that ended in a retryable infrastructure failure. */
   retries: z.array(z.object({ attempt: z.number(), status: z.string(), message: z.string(), at: z.string() })),
   /** Paths relative to the trial directory. */
@@ -102,3 +148,7 @@ export const trialResultSchema = z.object({
 });
 
 export type TrialResult = z.infer<typeof trialResultSchema>;
+export type IsolationAudit = z.infer<typeof isolationSchema>;
+export type IsolationFinding = z.infer<typeof isolationFindingSchema>;
+export type TamperAudit = z.infer<typeof tamperSchema>;
+export type TamperFinding = TamperAudit['findings'][number];

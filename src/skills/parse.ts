@@ -24,8 +24,9 @@ export const SKILL_FRONTMATTER_KEYS = [
 
 const NAME_EXPECTED = `lowercase letters, digits and single hyphens, not starting or ending with a hyphen, at most ${SKILL_NAME_MAX} characters`;
 
+/** The spec's characters (an error otherwise: the name becomes a folder name); its length is checked apart. */
 export function isValidSkillName(name: string): boolean {
-  return name.length > 0 && name.length <= SKILL_NAME_MAX && SKILL_NAME_PATTERN.test(name);
+  return name.length > 0 && SKILL_NAME_PATTERN.test(name);
 }
 
 export interface ParsedSkillMd {
@@ -77,17 +78,31 @@ export function firstParagraph(markdown: string): string {
 }
 
 const descriptionSpec = field(
-  z
-    .string()
-    .refine((s) => s.trim() !== '', 'empty')
-    .refine((s) => s.length <= SKILL_DESCRIPTION_MAX, 'too long'),
+  z.string().refine((s) => s.trim() !== '', 'empty'),
   `a non-empty string of at most ${SKILL_DESCRIPTION_MAX} characters saying what the skill does and when to use it`,
 );
 const licenseSpec = field(z.string(), 'a string (license name or bundled license file)');
-const compatibilitySpec = field(
-  z.string().max(SKILL_COMPATIBILITY_MAX),
-  `a string of at most ${SKILL_COMPATIBILITY_MAX} characters`,
-);
+const compatibilitySpec = field(z.string(), `a string of at most ${SKILL_COMPATIBILITY_MAX} characters`);
+
+/**
+ * The spec's length limits are warnings: published skills exceed them (Anthropic's own descriptions run past
+ * 1,024 characters) and agents load them anyway, so refusing such a skill would measure something no agent does.
+ */
+function warnIfLonger(
+  value: string | undefined,
+  max: number,
+  where: { file: string; key: string },
+  problems: Problem[],
+) {
+  if (value === undefined || value.length <= max) return;
+  problems.push({
+    ...where,
+    message: `longer than the Agent Skills spec allows (${max} characters); loaded anyway, but some agents may cut it short`,
+    expected: `at most ${max} characters`,
+    found: `${value.length} characters`,
+    severity: 'warning',
+  });
+}
 const allowedToolsSpec = field(
   z.union([z.string().transform((s) => s.split(/\s+/).filter((t) => t !== '')), z.array(z.string())]),
   'a space-separated string or a list of tool names',
@@ -189,6 +204,8 @@ export function parseSkillMd(text: string, options: { file: string; folderName: 
   }
   result.license = reader.read('license', licenseSpec);
   result.compatibility = reader.read('compatibility', compatibilitySpec);
+  warnIfLonger(result.description, SKILL_DESCRIPTION_MAX, { file, key: 'description' }, problems);
+  warnIfLonger(result.compatibility, SKILL_COMPATIBILITY_MAX, { file, key: 'compatibility' }, problems);
   result.allowedTools = reader.read('allowed-tools', allowedToolsSpec);
   result.metadata = reader.read('metadata', metadataSpec);
   reader.finish();
@@ -208,6 +225,7 @@ function checkName(name: string, folderName: string, file: string, problems: Pro
     problems.push(problem);
     return;
   }
+  warnIfLonger(name, SKILL_NAME_MAX, { file, key: key ?? 'name' }, problems);
   if (name !== folderName) {
     problems.push({
       file,

@@ -20,7 +20,7 @@ import {
 } from './provenance.js';
 import { defaultCacheDir, type ResolvedTarget, resolveTarget } from './resolve/index.js';
 import { baseStageEnv, type FailureClass, NON_REPAIRABLE } from './stages.js';
-import type { VerifySuiteOptions, VerifySuiteResult } from './suite.js';
+import { type VerifySuiteOptions, type VerifySuiteResult, verifyTarget } from './verify-target.js';
 
 /**
  * Scaffold and repair with an agent: the agent gets the hints, the failed stage, the classified error and
@@ -418,7 +418,6 @@ export async function repairTarget(
   initial: VerifySuiteResult,
   options: VerifySuiteOptions,
 ): Promise<VerifySuiteResult> {
-  const { verifyTarget } = await import('./suite.js');
   const attempts: RepairAttempt[] = [];
   const finish = (result: VerifySuiteResult, fixed: boolean, stopped?: string): VerifySuiteResult => ({
     ...result,

@@ -13,16 +13,24 @@ export interface LoadTaskOptions {
   cwd?: string | undefined;
 }
 
-type Kind = 'file' | 'directory' | 'missing';
+type Kind = 'file' | 'directory' | 'missing' | 'loop';
 
+/** `loop`: a symbolic link that resolves to itself (ELOOP), reported as such rather than as missing. */
 async function kindOf(path: string): Promise<Kind> {
   try {
     const stats = await stat(path);
     return stats.isDirectory() ? 'directory' : stats.isFile() ? 'file' : 'missing';
-  } catch {
-    return 'missing';
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ELOOP' ? 'loop' : 'missing';
   }
 }
+
+const FOUND: Record<Exclude<Kind, 'directory'>, string> = {
+  file: 'a file',
+  missing: 'no such directory',
+  loop: 'a symbolic link loop',
+};
+const FOUND_IN_PLACE = { directory: 'a directory', loop: 'a symbolic link loop' } as const;
 
 /**
  * Loads and validates a task directory. Never stops at the first problem: the result carries every error and
@@ -37,7 +45,8 @@ export async function loadTask(dir: string, options: LoadTaskOptions = {}): Prom
     problems.push({ file: show(path), message, expected, found: 'no such file', severity: 'error' });
   };
 
-  if ((await kindOf(root)) !== 'directory') {
+  const rootKind = await kindOf(root);
+  if (rootKind !== 'directory') {
     return {
       ok: false,
       dir: root,
@@ -46,7 +55,7 @@ export async function loadTask(dir: string, options: LoadTaskOptions = {}): Prom
           file: show(root),
           message: 'not a task directory',
           expected: 'a directory with task.toml, instruction.md and tests/test.sh',
-          found: 'no such directory',
+          found: FOUND[rootKind],
           severity: 'error',
         },
       ],
@@ -97,8 +106,8 @@ export async function loadTask(dir: string, options: LoadTaskOptions = {}): Prom
       message: 'missing tests/test.sh (the verifier)',
       expected: 'a script that writes the reward to /logs/verifier/reward.txt or /logs/verifier/reward.json',
       found:
-        testScriptKind === 'directory'
-          ? 'a directory'
+        testScriptKind === 'directory' || testScriptKind === 'loop'
+          ? FOUND_IN_PLACE[testScriptKind]
           : testsDirExists
             ? 'tests/ without test.sh'
             : 'no tests/ directory',
@@ -156,12 +165,12 @@ async function readText(
     onMissing();
     return undefined;
   }
-  if (kind === 'directory') {
+  if (kind === 'directory' || kind === 'loop') {
     problems.push({
       file: show(path),
-      message: 'is a directory',
+      message: `is ${FOUND_IN_PLACE[kind]}`,
       expected: 'a file',
-      found: 'a directory',
+      found: FOUND_IN_PLACE[kind],
       severity: 'error',
     });
     return undefined;

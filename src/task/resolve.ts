@@ -16,13 +16,20 @@ export interface ResolveOptions {
   cwd: string;
 }
 
-async function kindOf(path: string): Promise<'file' | 'directory' | 'missing'> {
+/** `loop`: a symbolic link that resolves to itself (ELOOP), reported as such rather than as missing. */
+async function kindOf(path: string): Promise<'file' | 'directory' | 'missing' | 'loop'> {
   try {
     const stats = await stat(path);
     return stats.isDirectory() ? 'directory' : stats.isFile() ? 'file' : 'missing';
-  } catch {
-    return 'missing';
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ELOOP' ? 'loop' : 'missing';
   }
+}
+
+function refuseLoop(path: string, cwd: string): never {
+  throw new UsageError(`${displayPath(path, cwd)}: expected a task directory; found a symbolic link loop`, {
+    hint: 'the link (or one of its parents) points back to itself: fix or remove it',
+  });
 }
 
 /** A task directory proper: it holds task.toml. */
@@ -71,7 +78,9 @@ function listNames(names: string[], limit = 20): string {
  */
 export async function resolveTaskDir(spec: string, options: ResolveOptions): Promise<string> {
   const asPath = resolve(options.cwd, spec);
-  if ((await kindOf(asPath)) === 'directory' && (await looksLikeTaskDir(asPath))) return asPath;
+  const given = await kindOf(asPath);
+  if (given === 'loop') refuseLoop(asPath, options.cwd);
+  if (given === 'directory' && (await looksLikeTaskDir(asPath))) return asPath;
 
   const tasksDir = tasksDirOf(options);
   const candidates = (await listTaskDirs(tasksDir)).map((dir) => ({ dir, name: dir.slice(tasksDir.length + 1) }));
@@ -137,6 +146,7 @@ async function expandInto(
   for (const spec of specs) {
     const asPath = resolve(options.cwd, spec);
     const kind = await kindOf(asPath);
+    if (kind === 'loop') refuseLoop(asPath, options.cwd);
 
     if (kind === 'file' && spec.endsWith('.txt')) {
       if (suiteStack.includes(asPath))

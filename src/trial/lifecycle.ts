@@ -1,5 +1,6 @@
 import type { Workspace } from '../environments/types.js';
 import { InterruptedError } from '../errors.js';
+import { TrialAudit } from './audit/audit.js';
 import { type AgentOutcome, runAgent } from './phases/agent.js';
 import { prepareWorkspace } from './phases/prepare.js';
 import { injectSkills, skillTargets, uploadSolution } from './phases/skills.js';
@@ -17,6 +18,8 @@ export interface PhaseOutcomes {
   /** Set as soon as the verifier ran, also when reading its verdict then fails. */
   verifier?: VerifierSummary | undefined;
   verdict?: Verdict | undefined;
+  /** The isolation and tamper audits, once the workspace is ready for the agent. */
+  audit?: TrialAudit | undefined;
   /** The infrastructure error that ended the trial early, in the phase the clock was in. */
   infra?: TrialError | undefined;
 }
@@ -49,8 +52,8 @@ export async function runPhases(trial: TrialContext): Promise<PhaseOutcomes> {
 }
 
 /**
- * Fresh workspace → skills (with-skills arm only) → agent under its timeout → verifier, always (also after an
- * agent timeout or crash), the logs collected with it.
+ * Fresh workspace → skills (with-skills arm only) → audit scan → agent under its timeout → audit scan → verifier,
+ * always (also after an agent timeout or crash), the logs collected with it.
  */
 async function runInOrder(trial: TrialContext, outcomes: PhaseOutcomes): Promise<void> {
   const { spec, runtime, clock, log } = trial;
@@ -59,7 +62,9 @@ async function runInOrder(trial: TrialContext, outcomes: PhaseOutcomes): Promise
   outcomes.workspace = workspace;
 
   const skills = trial.injectedSkills;
-  const skillDirs = skills.length > 0 ? skillTargets(spec.agent, spec.task, workspace) : [];
+  // Where this agent looks for skills: where the with-skills arm puts them, where the no-skills arm must find none.
+  const targets = skillTargets(spec.agent, spec.task, workspace);
+  const skillDirs = skills.length > 0 ? targets : [];
   if (skills.length > 0) {
     await clock.run('skills', () => injectSkills(workspace, skills, skillDirs));
     log.record({ type: 'skills', injected: skills.map((s) => s.name), into: skillDirs });
@@ -67,11 +72,33 @@ async function runInOrder(trial: TrialContext, outcomes: PhaseOutcomes): Promise
   await uploadSolution(spec.agent, spec.task, workspace);
   // A cancel during set-up stops the trial here: no agent is started for a trial that will not be kept.
   if (cancelled(trial)) throw new InterruptedError('trial cancelled');
+  const audit = runtime.audit
+    ? new TrialAudit({
+        workspace,
+        agent: spec.agent,
+        task: spec.task,
+        arm: spec.arm,
+        skills: skills.map((skill) => skill.name),
+        skillTargets: targets,
+        log,
+        signal: runtime.signal,
+      })
+    : undefined;
+  outcomes.audit = audit;
+  // Between two phases, so it belongs to neither: recorded as audit_ms, after the agent's scan as well.
+  await audit?.beforeAgent();
+  if (cancelled(trial)) throw new InterruptedError('trial cancelled');
 
   const { agent, task, arm, model } = spec;
   const timeoutMs = trial.agentTimeoutSec * 1000;
   const agentInput = { agent, task, arm, model, workspace, skillDirs, env: runtime.env, signal: runtime.signal, log };
   outcomes.agent = await clock.run('agent', () => runAgent({ ...agentInput, timeoutMs }));
+  if (cancelled(trial)) throw new InterruptedError('trial cancelled');
+  // Before verification removes what the agent planted: the audit must see it first.
+  if (audit) {
+    await audit.afterAgent(outcomes.agent.result);
+    clock.record('audit', audit.durationMs);
+  }
   if (cancelled(trial)) throw new InterruptedError('trial cancelled');
 
   await clock.run('verifier', () => verify(trial, workspace, outcomes));

@@ -4,6 +4,7 @@ import { skillDigest } from '../skills/types.js';
 import { writeJsonAtomicSync } from '../util/atomic-write.js';
 import type { Redactor } from '../util/secrets.js';
 import { SKILL_EVAL_VERSION } from '../version.js';
+import { uncheckedAudits } from './audit/audit.js';
 import type { PhaseOutcomes } from './lifecycle.js';
 import type { TrialVerdict } from './status.js';
 import type { TrialContext } from './types.js';
@@ -14,6 +15,10 @@ export function trialResult(trial: TrialContext, outcomes: PhaseOutcomes, verdic
   const agentResult = outcomes.agent?.result;
   const reading = outcomes.verdict?.ok ? outcomes.verdict : undefined;
   const events = agentResult?.events ?? [];
+  // Not asked for (`eval --audit`): no blocks at all, as in results written before audits existed.
+  const audits = trial.runtime.audit
+    ? (outcomes.audit?.blocks() ?? uncheckedAudits('the trial ended before the agent ran'))
+    : { isolation: undefined, tamper: undefined };
   return {
     schema: 'skill-eval/trial-result@1',
     skill_eval_version: SKILL_EVAL_VERSION,
@@ -49,6 +54,8 @@ export function trialResult(trial: TrialContext, outcomes: PhaseOutcomes, verdic
     skills_activated: agentResult?.skillsActivated,
     verifier: outcomes.verifier,
     limits: outcomes.workspace?.limits,
+    isolation: audits.isolation,
+    tamper: audits.tamper,
     retries: runtime.retries ?? [],
     files: { session_log: 'session.jsonl', agent: 'agent', verifier: 'verifier', artifacts: 'artifacts' },
   };

@@ -34,6 +34,11 @@ export interface TrialRuntime {
   verifierTimeoutSec?: number | undefined;
   /** Reward at or above which a trial counts as passed. */
   passThreshold?: number | undefined;
+  /**
+   * Run the isolation and tamper audits (src/trial/audit/): two scans of the environment, before and after the
+   * agent (`eval --audit`). Off by default for now: about 100 ms per trial on the local provider.
+   */
+  audit?: boolean | undefined;
   /** Earlier attempts that ended in retryable infra failures, recorded in the result. */
   retries?: TrialResult['retries'] | undefined;
   onPhase?: ((phase: string) => void) | undefined;

@@ -1,6 +1,5 @@
-import type { Dirent } from 'node:fs';
-import { lstat, readdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { secretsPattern } from './redact-forms.js';
+import { redactTree } from './redact-tree.js';
 
 /** Names that mark a variable as a secret: forwarded to the agent, redacted everywhere it could be persisted. */
 const SECRET_NAME = /(_API_KEY$|_TOKEN$|SECRET|PASSWORD|CREDENTIAL)/i;
@@ -51,17 +50,19 @@ export function collectForwardedEnv(hostEnv: NodeJS.ProcessEnv, extra: readonly 
   return { env, secrets: [...secrets] };
 }
 
-/** Replaces the literal values of secrets in text and bytes. */
+/**
+ * Replaces secrets — literal and encoded (redact-forms.ts) — in text, bytes and trees. Bytes are matched as latin1,
+ * one character per byte, so everything but a match is written back unchanged.
+ */
 export class Redactor {
   private readonly secrets: string[];
-  private readonly buffers: Buffer[];
+  private readonly textPattern: RegExp | undefined;
+  private readonly bytePattern: RegExp | undefined;
 
   constructor(secrets: readonly string[]) {
-    // Longest first, so a secret that contains another is replaced whole.
-    this.secrets = [...new Set(secrets)]
-      .filter((s) => s.length >= MIN_SECRET_LENGTH)
-      .sort((a, b) => b.length - a.length);
-    this.buffers = this.secrets.map((s) => Buffer.from(s));
+    this.secrets = [...new Set(secrets)].filter((s) => s.length >= MIN_SECRET_LENGTH);
+    this.textPattern = secretsPattern(this.secrets, 'text');
+    this.bytePattern = secretsPattern(this.secrets, 'bytes');
   }
 
   get active(): boolean {
@@ -69,50 +70,22 @@ export class Redactor {
   }
 
   redact(text: string): string {
-    let out = text;
-    for (const secret of this.secrets) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
-    return out;
+    return this.textPattern ? text.replace(this.textPattern, REDACTED) : text;
   }
 
+  /** The same buffer when nothing matched. */
   redactBuffer(data: Buffer): Buffer {
-    let out = data;
-    for (const secret of this.buffers) {
-      if (out.indexOf(secret) === -1) continue;
-      const parts: Buffer[] = [];
-      let from = 0;
-      for (let at = out.indexOf(secret); at !== -1; at = out.indexOf(secret, from)) {
-        parts.push(out.subarray(from, at), Buffer.from(REDACTED));
-        from = at + secret.length;
-      }
-      parts.push(out.subarray(from));
-      out = Buffer.concat(parts);
-    }
-    return out;
+    if (!this.bytePattern) return data;
+    const latin1 = data.toString('latin1');
+    const out = latin1.replace(this.bytePattern, REDACTED);
+    return out === latin1 ? data : Buffer.from(out, 'latin1');
   }
 
-  /** Rewrites every regular file under `dir` that contains a secret. Links are not followed. */
+  /**
+   * Redacts everything under `dir`: file contents (archives and compressed files after unpacking), file and
+   * directory names, symlink targets. Links are not followed. Returns how many entries changed.
+   */
   async redactTree(dir: string): Promise<number> {
-    if (!this.active) return 0;
-    let rewritten = 0;
-    let entries: Dirent[];
-    try {
-      entries = await readdir(dir, { withFileTypes: true });
-    } catch {
-      return 0;
-    }
-    for (const entry of entries) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) rewritten += await this.redactTree(path);
-      else if (entry.isFile()) {
-        const stat = await lstat(path);
-        const data = await readFile(path);
-        const redacted = this.redactBuffer(data);
-        if (redacted !== data) {
-          await writeFile(path, redacted, { mode: stat.mode });
-          rewritten += 1;
-        }
-      }
-    }
-    return rewritten;
+    return this.active ? redactTree(dir, this) : 0;
   }
 }

@@ -103,7 +103,12 @@ describe('skill-eval analyze on the sample results', () => {
     const { stdout, stderr } = await run({ dirs: [FIXTURES], json: true });
     const report = JSON.parse(stdout) as AnalysisReport;
     expect(report.schema).toBe(ANALYSIS_SCHEMA);
-    expect(report.options).toEqual({ passThreshold: 1, includeErrorsAsFailures: false, k: [1, 3, 5] });
+    expect(report.options).toEqual({
+      passThreshold: 1,
+      includeErrorsAsFailures: false,
+      includeContaminated: false,
+      k: [1, 3, 5],
+    });
     const superlint = report.configs[0]!.tasks.find((row) => row.task === 'superlint_demo')!;
     expect(superlint.significance.pValue).toBeCloseTo(12 / 252, 12);
     expect(report.errors.trials.map((trial) => trial.status)).toEqual(['infra_error', 'verifier_error']);

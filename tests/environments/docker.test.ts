@@ -79,7 +79,7 @@ describe.runIf(run)('docker provider (real engine)', () => {
 
   afterAll(async () => {
     await ws?.dispose();
-    await cleanupDocker({ jobId: JOB });
+    await cleanupDocker({ jobId: JOB, force: true }); // this process owns them: it is alive
     for (const tag of builtTags)
       await docker
         .getImage(tag)

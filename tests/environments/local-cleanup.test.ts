@@ -14,13 +14,14 @@ function pgrep(marker: string): string {
 }
 
 describe('local cleanup after a crash', () => {
+  // Unsandboxed (the fallback): a sandboxed trial's processes die with skill-eval (local-sandbox.test.ts).
   it('kills the processes and removes the trial roots of a run that was killed with SIGKILL', async () => {
     const baseDir = await tempDir('local-crash');
     const marker = `skill-eval-crash-marker-${process.pid}`;
     const script = `
       import { createLocalProvider } from './src/environments/local.js';
       import { loadTaskOrThrow } from './src/task/load.js';
-      const provider = createLocalProvider({ baseDir: ${JSON.stringify(baseDir)} });
+      const provider = createLocalProvider({ baseDir: ${JSON.stringify(baseDir)}, sandbox: 'off' });
       const task = await loadTaskOrThrow('tests/fixtures/check/healthy');
       const ws = await provider.createWorkspace(await provider.prepare(task, { jobId: 'j', forceBuild: false, log: () => {} }), { jobId: 'j', trialId: 't', trialName: 'crash' });
       void ws.exec('exec -a ${marker} sleep 300');

@@ -76,7 +76,8 @@ describe('local provider', () => {
   });
 
   it('streams output as it arrives, and runs each command as the leader of its own process group', async () => {
-    const provider = createLocalProvider();
+    // Unsandboxed (the fallback): inside the sandbox's PID namespace host pids are not visible (local-sandbox.test.ts).
+    const provider = createLocalProvider({ sandbox: 'off' });
     const task = await loadTaskOrThrow(await makeTask('FROM x\nWORKDIR /app\n'));
     const ws = await provider.createWorkspace(
       await provider.prepare(task, { jobId: 'j', forceBuild: false, log: () => undefined }),

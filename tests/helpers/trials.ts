@@ -60,6 +60,8 @@ export async function runOne(options: RunOneOptions): Promise<{ result: TrialRes
       redactor: new Redactor(options.secrets ?? []),
       signal: options.signal,
       agentTimeoutSec: options.agentTimeoutSec,
+      // The lifecycle rules check the isolation and tamper audits too.
+      audit: true,
     },
   );
   return { result, trialDir };

@@ -115,7 +115,8 @@ describe('Ctrl-C during eval (real CLI in tmux)', () => {
         '--trials=1',
         `--results-dir=${results}`,
       ],
-      { tmpdir: tmp },
+      // Unsandboxed: in the local sandbox the sleeper dies with the CLI (tests/environments/local-sandbox.test.ts).
+      { tmpdir: tmp, env: { SKILL_EVAL_LOCAL_SANDBOX: '0' } },
     );
     sessions.push(cli);
     const stubborn = `skill-eval-stubborn:${tmp}`;

@@ -160,3 +160,15 @@ describe('runEvalJob', () => {
     await expect(planEval({ ...options, trials: 3 }, results)).rejects.toThrow('trials: 2 → 3');
   });
 });
+
+describe('eval --audit', () => {
+  it('records the isolation and tamper audits in each trial only when asked', async () => {
+    const blocks = async (audit: boolean): Promise<string[]> => {
+      const plan = await planEval(evalOptions(await tempDir('eval-audit'), { audit }), process.cwd());
+      const outcome = await runEvalJob(plan);
+      return outcome.results.flatMap((r) => [r.isolation ? 'isolation' : '', r.tamper ? 'tamper' : ''].filter(Boolean));
+    };
+    expect(await blocks(true)).toEqual(['isolation', 'tamper']);
+    expect(await blocks(false)).toEqual([]);
+  });
+});

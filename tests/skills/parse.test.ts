@@ -56,29 +56,39 @@ metadata:
 });
 
 describe('parseSkillMd: names', () => {
-  it.each(['pdf', 'pdf-tools', 'a1-b2-c3', 'x'.repeat(64)])('accepts %s', (name) => {
+  it.each(['pdf', 'pdf-tools', 'a1-b2-c3', 'x'.repeat(64), 'x'.repeat(65)])('accepts %s', (name) => {
     expect(isValidSkillName(name)).toBe(true);
   });
 
-  it.each(['PDF-Tools', '-pdf', 'pdf-', 'pdf--tools', 'pdf_tools', 'pdf tools', '', 'x'.repeat(65)])(
-    'rejects %j',
-    (name) => {
-      expect(isValidSkillName(name)).toBe(false);
-      if (name.length < 40)
-        expect(parse(skillMd(`name: ${JSON.stringify(name)}\ndescription: d`)).problems[0]?.found).toBe(
-          `${JSON.stringify(name)} (string)`,
-        );
-      const parsed = parse(skillMd(`name: ${JSON.stringify(name)}\ndescription: d`));
-      expect(errors(parsed.problems)).toEqual([
-        expect.objectContaining({
-          file: FILE,
-          key: 'name',
-          found: expect.stringMatching(/ \(string\)$/),
-          expected: expect.stringContaining('lowercase letters'),
-        }),
-      ]);
-    },
-  );
+  it('warns about a name over 64 characters and still loads it under that name', () => {
+    const name = 'x'.repeat(65);
+    const parsed = parse(
+      skillMd(`name: ${name}
+description: d`),
+      name,
+    );
+    expect(errors(parsed.problems)).toEqual([]);
+    expect(parsed.name).toBe(name);
+    expect(warnings(parsed.problems)).toEqual([
+      expect.objectContaining({ key: 'name', expected: 'at most 64 characters', found: '65 characters' }),
+    ]);
+  });
+
+  it.each(['PDF-Tools', '-pdf', 'pdf-', 'pdf--tools', 'pdf_tools', 'pdf tools', ''])('rejects %j', (name) => {
+    expect(isValidSkillName(name)).toBe(false);
+    expect(parse(skillMd(`name: ${JSON.stringify(name)}\ndescription: d`)).problems[0]?.found).toBe(
+      `${JSON.stringify(name)} (string)`,
+    );
+    const parsed = parse(skillMd(`name: ${JSON.stringify(name)}\ndescription: d`));
+    expect(errors(parsed.problems)).toEqual([
+      expect.objectContaining({
+        file: FILE,
+        key: 'name',
+        found: expect.stringMatching(/ \(string\)$/),
+        expected: expect.stringContaining('lowercase letters'),
+      }),
+    ]);
+  });
 
   it('warns when the name differs from the folder name', () => {
     const parsed = parse(skillMd('name: pdf-kit\ndescription: d'));
@@ -124,18 +134,23 @@ describe('parseSkillMd: descriptions', () => {
     ]);
   });
 
-  it('rejects a description over 1024 characters and accepts exactly 1024', () => {
-    expect(errors(parse(skillMd(`name: pdf-tools\ndescription: ${'a'.repeat(1025)}`)).problems)).toEqual([
-      expect.objectContaining({ key: 'description', expected: expect.stringContaining('1024') }),
+  it('warns about a description over 1024 characters, keeps all of it, and is silent at exactly 1024', () => {
+    const long = parse(skillMd(`name: pdf-tools\ndescription: ${'a'.repeat(1025)}`));
+    expect(errors(long.problems)).toEqual([]);
+    expect(long.description).toHaveLength(1025);
+    expect(warnings(long.problems)).toEqual([
+      expect.objectContaining({ key: 'description', expected: 'at most 1024 characters', found: '1025 characters' }),
     ]);
     expect(parse(skillMd(`name: pdf-tools\ndescription: ${'a'.repeat(1024)}`)).problems).toEqual([]);
   });
 });
 
 describe('parseSkillMd: other fields', () => {
-  it('rejects compatibility over 500 characters', () => {
+  it('warns about compatibility over 500 characters and keeps it', () => {
     const parsed = parse(skillMd(`name: pdf-tools\ndescription: d\ncompatibility: ${'c'.repeat(501)}`));
-    expect(errors(parsed.problems)).toEqual([expect.objectContaining({ key: 'compatibility' })]);
+    expect(errors(parsed.problems)).toEqual([]);
+    expect(parsed.compatibility).toHaveLength(501);
+    expect(warnings(parsed.problems)).toEqual([expect.objectContaining({ key: 'compatibility' })]);
   });
 
   it('rejects allowed-tools that is neither a string nor a list of strings', () => {

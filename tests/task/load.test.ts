@@ -1,4 +1,4 @@
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TaskFormatError } from '../../src/errors.js';
@@ -194,6 +194,26 @@ describe('loadTask: problems', () => {
       ok: false,
       problems: [{ file: 'nope', message: 'not a task directory', severity: 'error' }],
     });
+  });
+
+  it('reports a task path that is a symbolic link loop as one, not as missing', async () => {
+    const { root } = await makeTask();
+    await symlink(join(root, 'loop'), join(root, 'loop'));
+    const result = await loadTask(join(root, 'loop'), { cwd: root });
+    expect(result).toMatchObject({
+      ok: false,
+      problems: [{ file: 'loop', message: 'not a task directory', found: 'a symbolic link loop', severity: 'error' }],
+    });
+  });
+
+  it('reports a task file that is a symbolic link loop as one', async () => {
+    const { root, dir } = await makeTask({ 'instruction.md': undefined });
+    await symlink(join(dir, 'instruction.md'), join(dir, 'instruction.md'));
+    const result = await loadTask(dir, { cwd: root });
+    expect(result.ok).toBe(false);
+    expect(result.ok ? [] : result.problems).toContainEqual(
+      expect.objectContaining({ message: 'is a symbolic link loop', found: 'a symbolic link loop', severity: 'error' }),
+    );
   });
 
   it('names files relative to the cwd when inside it and absolute otherwise', async () => {

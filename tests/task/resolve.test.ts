@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
@@ -81,6 +81,13 @@ describe('resolveTaskDir', () => {
   it('rejects a path that is not a task directory or does not exist', async () => {
     expect((await usageError(resolveTaskDir('tasks/not_a_task', { cwd }))).message).toContain('not a task directory');
     expect((await usageError(resolveTaskDir('./missing/dir', { cwd }))).message).toContain('no such task directory');
+  });
+
+  it('names a symbolic link loop as one, by path or inside a list of specs', async () => {
+    await symlink(join(cwd, 'loop'), join(cwd, 'loop'));
+    const expected = 'loop: expected a task directory; found a symbolic link loop';
+    expect((await usageError(resolveTaskDir('./loop', { cwd }))).message).toBe(expected);
+    expect((await usageError(expandTaskSpecs(['tasks/csv_clean', './loop'], { cwd }))).message).toBe(expected);
   });
 });
 

@@ -1,3 +1,4 @@
+import { symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
@@ -6,6 +7,7 @@ import { main } from '../../src/cli/main.js';
 import { formatValidationReport, tasksCommand } from '../../src/cli/tasks.js';
 import { createProvider } from '../../src/environments/registry.js';
 import { formatProblem, type Problem } from '../../src/errors.js';
+import { loadTaskOrThrow } from '../../src/task/load.js';
 import type { Task } from '../../src/task/types.js';
 import { type ValidationReport, validateTasks } from '../../src/task/validate.js';
 import { HEALTHY_TASK, tempDir, writeTree } from './helpers.js';
@@ -191,6 +193,35 @@ describe('skill-eval tasks validate', () => {
     expect(stdout).toContain('  warning: ');
     expect(stdout).toContain('surprise: unknown key');
     expect(stdout).toContain('1 task: 1 ok, 0 with errors, 1 warning');
+  });
+
+  it('loads a skill whose description is over the spec limit, with a warning naming the limit (exit 0)', async () => {
+    const tmp = await tempDir();
+    cleanups.push(tmp.cleanup);
+    const description = `Use for PDFs. ${'Long guidance. '.repeat(80)}`.trim();
+    await writeTree(join(tmp.path, 'long_skill'), {
+      ...HEALTHY_TASK,
+      'skills/pdf-tools/SKILL.md': `---\nname: pdf-tools\ndescription: ${description}\n---\n# PDF\n`,
+    });
+    const { code, stdout } = await runCli(['tasks', 'validate', join(tmp.path, 'long_skill')]);
+    expect(code).toBe(0);
+    expect(stdout).toContain('1 task: 1 ok, 0 with errors, 1 warning');
+    expect(stdout).toContain(`description: longer than the Agent Skills spec allows (1024 characters)`);
+    expect(stdout).toContain(`found ${description.length} characters`);
+    const task = await loadTaskOrThrow(join(tmp.path, 'long_skill'));
+    expect(task.skills.map((skill) => [skill.name, skill.description.length])).toEqual([
+      ['pdf-tools', description.length],
+    ]);
+  });
+
+  it('exits 2 naming a symbolic link loop given as the task path', async () => {
+    const tmp = await tempDir();
+    cleanups.push(tmp.cleanup);
+    await symlink(join(tmp.path, 'loop'), join(tmp.path, 'loop'));
+    const { code, stderr } = await runCli(['tasks', 'validate', join(tmp.path, 'loop')]);
+    expect(code).toBe(2);
+    expect(stderr).toContain(`${join(tmp.path, 'loop')}: expected a task directory; found a symbolic link loop`);
+    expect(stderr).not.toContain('no such task directory');
   });
 
   it('defaults to ./tasks', async () => {

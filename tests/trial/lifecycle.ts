@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
+import { analyzeResults } from '../../src/analytics/analyze.js';
 import type { EnvironmentProvider } from '../../src/environments/types.js';
 import { trialResultSchema } from '../../src/results/schema.js';
 import { loadFixtureTask, readText, runOne, tempDir } from '../helpers/trials.js';
@@ -35,6 +36,55 @@ export function lifecycleRules(getProvider: () => EnvironmentProvider): void {
     expect(result.status).toBe('verifier_error');
     expect(result.reward).toBeUndefined();
     expect(result.error?.message).toMatch(/wrote no reward/);
+    // The tamper audit saw it all before verification removed it.
+    expect(result.tamper?.tampered).toBe(true);
+    expect(result.tamper?.findings).toEqual(
+      expect.arrayContaining([
+        { kind: 'verifier_logs', change: 'added', path: '/logs/verifier/reward.txt' },
+        { kind: 'verifier_logs', change: 'added', path: '/logs/verifier/reward.json' },
+        { kind: 'verifier_logs', change: 'added', path: '/app/logs/verifier/reward.txt' },
+        { kind: 'tests', change: 'added', path: '/tests/test.sh' },
+      ]),
+    );
+  });
+
+  it('flags a no-skills trial on an environment with SKILL.md baked in as contaminated; analyze leaves it out', async () => {
+    const resultsDir = await tempDir('contaminated');
+    const task = await loadFixtureTask('skill-baked');
+    const { result } = await runOne({ provider: getProvider(), task, arm: 'no-skills', resultsDir });
+    expect(result.status).toBe('passed');
+    expect(result.isolation).toMatchObject({ checked: true, contaminated: true, complete: true });
+    const found = result.isolation!.findings.map((finding) => [finding.kind, finding.detail]);
+    expect(found).toEqual(
+      expect.arrayContaining([
+        ['skill_file', '/root/.claude/skills/leaked/SKILL.md'],
+        ['skill_file', '/opt/vendor/leaked/SKILL.md'],
+      ]),
+    );
+    const clean = await runOne({ provider: getProvider(), task, arm: 'with-skills', resultsDir });
+    expect(clean.result.isolation?.contaminated).toBe(false);
+
+    const settings = { passThreshold: 1, includeErrorsAsFailures: false, k: [1] };
+    const report = await analyzeResults([resultsDir], settings);
+    expect(report.contamination).toMatchObject({ included: false, count: 1, byArm: { 'no-skills': 1 } });
+    expect(report.configs[0]!.tasks[0]!.arms['no-skills']).toBeUndefined();
+    const included = await analyzeResults([resultsDir], { ...settings, includeContaminated: true });
+    expect(included.configs[0]!.tasks[0]!.arms['no-skills']).toMatchObject({ trials: 1, passes: 1, contaminated: 0 });
+  });
+
+  it('records an agent that edits the skill under test and a tool the verifier runs', async () => {
+    const task = await loadFixtureTask('edit-skill');
+    const { result } = await runOne({ provider: getProvider(), task, arm: 'with-skills' });
+    expect(result.status).toBe('passed');
+    expect(result.isolation?.skills).toEqual([{ name: 'helper', present: true, missing_from: [], opened: false }]);
+    expect(result.tamper?.tampered).toBe(true);
+    expect(result.tamper?.findings).toEqual(
+      expect.arrayContaining([
+        { kind: 'skill', change: 'changed', path: '/app/.claude/skills/helper/SKILL.md' },
+        { kind: 'path_tools', change: 'changed', path: '/usr/local/bin/checker' },
+      ]),
+    );
+    expect(result.timings.phases.audit_ms).toBeTypeOf('number');
   });
 
   it('hides tests, task.toml and (in the no-skills arm) every SKILL.md from the agent', async () => {
@@ -47,6 +97,8 @@ export function lifecycleRules(getProvider: () => EnvironmentProvider): void {
     expect(seen).toContain('test_sh=0');
     expect(seen).toContain('skill_md=0');
     expect(without.result.skills).toEqual([]);
+    expect(without.result.isolation).toMatchObject({ checked: true, contaminated: false, findings: [] });
+    expect(without.result.tamper).toEqual({ checked: true, tampered: false, findings: [] });
 
     const withSkills = await runOne({ provider: getProvider(), task, arm: 'with-skills' });
     const seenWith = await readText(join(withSkills.trialDir, 'artifacts', 'visible.txt'));
@@ -55,6 +107,10 @@ export function lifecycleRules(getProvider: () => EnvironmentProvider): void {
     expect(seenWith).toContain('tests_dir=absent');
     expect(withSkills.result.skills.map((s) => s.name)).toEqual(['helper']);
     expect(withSkills.result.skills[0]!.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(withSkills.result.isolation?.skills).toEqual([
+      { name: 'helper', present: true, missing_from: [], opened: false },
+    ]);
+    expect(withSkills.result.tamper?.tampered).toBe(false);
   });
 
   it('verifies after an agent timeout and leaves no process behind', async () => {

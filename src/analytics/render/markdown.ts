@@ -1,5 +1,13 @@
-import { ARM_LABELS, formatArmRate, formatDeltaPp, formatGain, formatVerdict, summaryFacts } from '../format.js';
-import type { AnalysisReport } from '../report.js';
+import {
+  ARM_LABELS,
+  formatArmRate,
+  formatDeltaPp,
+  formatGain,
+  formatVerdict,
+  perArm,
+  summaryFacts,
+} from '../format.js';
+import type { AnalysisReport, ExcludedTrial } from '../report.js';
 
 /** GitHub-flavoured Markdown: the terminal's tables, for PR comments and job summaries. */
 export function renderMarkdown(report: AnalysisReport): string {
@@ -30,11 +38,25 @@ export function renderMarkdown(report: AnalysisReport): string {
     for (const trial of report.errors.trials)
       lines.push(`- \`${trial.trial}\` — ${trial.status}${trial.message ? `: ${escapeMarkdown(trial.message)}` : ''}`);
   }
+  const { contamination, tamper } = report;
+  if (contamination.count > 0) {
+    const treatment = contamination.included ? 'counted in the rates' : 'excluded from the rates';
+    lines.push('', `## Contaminated no-skills trials (${contamination.count}, ${treatment})`, '');
+    for (const trial of contamination.trials) lines.push(flaggedLine(trial));
+  }
+  if (tamper.count > 0) {
+    lines.push('', `## Trials that touched verifier territory (${tamper.count}: ${perArm(tamper)})`, '');
+    for (const trial of tamper.trials) lines.push(flaggedLine(trial));
+  }
   if (report.problems.length > 0) {
     lines.push('', `## Skipped files (${report.problems.length})`, '');
     for (const problem of report.problems) lines.push(`- \`${problem.file}\`: ${escapeMarkdown(problem.reason)}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+function flaggedLine(trial: ExcludedTrial): string {
+  return `- \`${trial.trial}\` (${trial.arm})${trial.message ? `: ${escapeMarkdown(trial.message)}` : ''}`;
 }
 
 /** Keeps user text (task names, messages) from breaking a table or turning into markup. */

@@ -6,10 +6,11 @@ import {
   formatDeltaPp,
   formatGain,
   formatVerdict,
+  perArm,
   plural,
   summaryFacts,
 } from '../format.js';
-import type { AnalysisReport, TaskRow } from '../report.js';
+import type { AnalysisReport, FlaggedTrials, TaskRow } from '../report.js';
 
 /** At most this many errored trials are named in the terminal; --json lists them all. */
 const NAMED_ERRORS = 10;
@@ -60,6 +61,7 @@ export function renderTerminal(report: AnalysisReport, options: TerminalOptions)
     for (const [label, value] of summaryFacts(config)) lines.push(`  ${colors.dim(`${label}:`)} ${value}`);
   }
   lines.push(...errorLines(report, colors));
+  lines.push(...auditLines(report, colors));
   if (report.problems.length > 0) {
     lines.push('');
     lines.push(
@@ -142,5 +144,30 @@ function errorLines(report: AnalysisReport, colors: ReturnType<typeof pc.createC
   }
   if (errors.trials.length > NAMED_ERRORS)
     lines.push(colors.dim(`  … and ${errors.trials.length - NAMED_ERRORS} more (--json lists them all)`));
+  return lines;
+}
+
+/** The isolation and tamper audits: counts per arm, then the flagged trials (the first few). */
+function auditLines(report: AnalysisReport, colors: ReturnType<typeof pc.createColors>): string[] {
+  const lines: string[] = [];
+  const { contamination, tamper } = report;
+  const sections: Array<[FlaggedTrials, string]> = [
+    [
+      contamination,
+      `${plural(contamination.count, 'contaminated no-skills trial')} (a skill reached the baseline), ${contamination.included ? 'counted in the rates (--include-contaminated)' : 'excluded from the rates'}`,
+    ],
+    [
+      tamper,
+      `${plural(tamper.count, 'trial')} touched verifier territory (${perArm(tamper)}); rewards are the verifier's`,
+    ],
+  ];
+  for (const [flagged, title] of sections) {
+    if (flagged.count === 0) continue;
+    lines.push('', colors.yellow(`${title}:`));
+    for (const trial of flagged.trials.slice(0, NAMED_ERRORS))
+      lines.push(`  ${trial.trial} ${colors.dim(trial.message ?? '')}`.trimEnd());
+    if (flagged.trials.length > NAMED_ERRORS)
+      lines.push(colors.dim(`  … and ${flagged.trials.length - NAMED_ERRORS} more (--json lists them all)`));
+  }
   return lines;
 }

@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import { errorMessage, InfraError, InterruptedError } from '../../errors.js';
 import type { Task } from '../../task/types.js';
+import { currentOwner } from '../owner.js';
 import type { LimitReport, WorkspaceContext } from '../types.js';
 import { readEnvFile } from './archive.js';
 import { HARBOR_DIRS, packDirectories } from './context.js';
@@ -11,6 +12,7 @@ import {
   containerName,
   LABEL_JOB,
   LABEL_MANAGED,
+  LABEL_OWNER_HOST,
   LABEL_OWNER_PID,
   LABEL_TASK,
   LABEL_TRIAL,
@@ -67,13 +69,15 @@ async function createContainer(
   facts: EngineFacts,
 ): Promise<{ container: Docker.Container; limits: LimitReport }> {
   const name = containerName(context.jobId, context.trialId);
+  const owner = currentOwner();
   const labels = {
     [LABEL_MANAGED]: '1',
     [LABEL_JOB]: context.jobId,
     [LABEL_TRIAL]: context.trialId,
     [LABEL_TASK]: task.name,
     [LABEL_TRIAL_NAME]: context.trialName,
-    [LABEL_OWNER_PID]: String(process.pid),
+    [LABEL_OWNER_PID]: String(owner.pid),
+    [LABEL_OWNER_HOST]: owner.host,
   };
   for (;;) {
     const { pidsLimit, networkOverride } = settings;

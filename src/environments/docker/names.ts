@@ -6,8 +6,12 @@ export const LABEL_JOB = 'skill-eval.job';
 export const LABEL_TRIAL = 'skill-eval.trial';
 export const LABEL_TASK = 'skill-eval.task';
 export const LABEL_TRIAL_NAME = 'skill-eval.trial-name';
-/** Host process that created the container (diagnosis of leftovers). */
+/**
+ * Host process (pid and host name) that created the container: `cleanup` and a resumed job remove only what a
+ * dead owner left, never a running job's containers.
+ */
 export const LABEL_OWNER_PID = 'skill-eval.owner-pid';
+export const LABEL_OWNER_HOST = 'skill-eval.owner-host';
 
 /**
  * On images skill-eval builds. Deliberately not `skill-eval=1`: containers inherit their image's labels, and a
