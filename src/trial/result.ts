@@ -64,5 +64,5 @@ export function trialResult(trial: TrialContext, outcomes: PhaseOutcomes, verdic
 /** Redacts every file of the trial, then writes result.json (redacted too) — the trial's last write. */
 export async function writeResult(trialDir: string, redactor: Redactor, result: TrialResult): Promise<void> {
   await redactor.redactTree(trialDir);
-  writeJsonAtomicSync(join(trialDir, 'result.json'), JSON.parse(redactor.redact(JSON.stringify(result))));
+  writeJsonAtomicSync(join(trialDir, 'result.json'), redactor.redactValue(result));
 }

@@ -73,6 +73,22 @@ export class Redactor {
     return this.textPattern ? text.replace(this.textPattern, REDACTED) : text;
   }
 
+  /**
+   * A JSON value with every string in it (keys too) redacted. Redacting the serialised text instead breaks it
+   * when a secret is also a JSON word or number (`--env MODE=true`, a numeric PIN).
+   */
+  redactValue<T>(value: T): T {
+    if (!this.active) return value;
+    const walk = (item: unknown): unknown => {
+      if (typeof item === 'string') return this.redact(item);
+      if (Array.isArray(item)) return item.map(walk);
+      if (item !== null && typeof item === 'object')
+        return Object.fromEntries(Object.entries(item).map(([key, entry]) => [this.redact(key), walk(entry)]));
+      return item;
+    };
+    return walk(value) as T;
+  }
+
   /** The same buffer when nothing matched. */
   redactBuffer(data: Buffer): Buffer {
     if (!this.bytePattern) return data;

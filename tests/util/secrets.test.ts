@@ -2,6 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { collectForwardedEnv, isSecretName, Redactor } from '../../src/util/secrets.js';
 
 describe('secrets', () => {
+  it('redacts the strings of a JSON value, keys too, and leaves JSON words and numbers alone', () => {
+    const redactor = new Redactor(['true', '12345']);
+    const value = { flag: true, count: 12345, note: 'it is true: 12345', true: ['x12345y'], nothing: null };
+    expect(redactor.redactValue(value)).toEqual({
+      flag: true,
+      count: 12345,
+      note: 'it is [REDACTED]: [REDACTED]',
+      '[REDACTED]': ['x[REDACTED]y'],
+      nothing: null,
+    });
+  });
+
   it('recognises secret-looking variable names', () => {
     for (const name of [
       'ANTHROPIC_API_KEY',
