@@ -1,6 +1,5 @@
-import { availableParallelism } from 'node:os';
 import { EXIT_CODES } from '../errors.js';
-import type { EvalJobOptions } from '../jobs/eval-options.js';
+import { EVAL_DEFAULTS, type EvalJobOptions } from '../jobs/eval-options.js';
 import type { EvalNotice } from '../jobs/eval-tasks.js';
 import { evalExit } from '../jobs/exit-code.js';
 import { planEval } from '../jobs/plan-eval.js';
@@ -29,22 +28,6 @@ export interface EvaluationOutcome extends EvalJobOutcome {
   brokenTasks: string[];
 }
 
-const DEFAULTS: EvalJobOptions = {
-  tasks: [],
-  agent: 'gemini',
-  provider: 'docker',
-  trials: 5,
-  skills: true,
-  compare: false,
-  resultsDir: 'results',
-  env: [],
-  concurrency: Math.max(1, Math.min(4, availableParallelism())),
-  passThreshold: 1,
-  forceBuild: false,
-  newJob: false,
-  maxRetries: 2,
-};
-
 /**
  * Runs an eval job from TypeScript, as `skill-eval eval` does — plans it (or continues the unfinished job with
  * the same plan), runs every trial, writes the results and reports under `resultsDir` — and prints nothing.
@@ -54,7 +37,7 @@ const DEFAULTS: EvalJobOptions = {
 export async function runEvaluation(options: RunEvaluationOptions = {}): Promise<EvaluationOutcome> {
   const { cwd = process.cwd(), failUnder, signal, onEvent, onNotice, ...given } = options;
   const defined = Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined));
-  const plan = await planEval({ ...DEFAULTS, ...defined }, cwd, { onNotice });
+  const plan = await planEval({ ...EVAL_DEFAULTS, tasks: [], env: [], ...defined }, cwd, { onNotice });
   const outcome = await runEvalJob(plan, { signal, onEvent });
   const { exitCode } = outcome.cancelled
     ? { exitCode: EXIT_CODES.interrupted }

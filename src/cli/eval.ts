@@ -1,7 +1,6 @@
-import { availableParallelism } from 'node:os';
 import { type Command, Option } from 'commander';
 import { EXIT_CODES, UsageError } from '../errors.js';
-import type { EvalJobOptions } from '../jobs/eval-options.js';
+import { EVAL_DEFAULTS, type EvalJobOptions } from '../jobs/eval-options.js';
 import type { EvalNotice } from '../jobs/eval-tasks.js';
 import { evalExit } from '../jobs/exit-code.js';
 import { type EvalPlan, planEval } from '../jobs/plan-eval.js';
@@ -166,14 +165,16 @@ export const registerEval: RegisterCommand = (program: Command, setExitCode) => 
     .option(
       '--agent <name>',
       'agent to run: oracle, nop, claude, gemini, codex, opencode (comma-separated for several)',
-      'gemini',
+      EVAL_DEFAULTS.agent,
     )
     .option('--model <id>', "model for the agent (default: the agent's own default)")
-    .addOption(new Option('--provider <name>', 'where trials run').choices(['local', 'docker']).default('docker'))
-    .option('--trials <n>', 'trials per task and arm', positiveInt('--trials'), 5)
+    .addOption(
+      new Option('--provider <name>', 'where trials run').choices(['local', 'docker']).default(EVAL_DEFAULTS.provider),
+    )
+    .option('--trials <n>', 'trials per task and arm', positiveInt('--trials'), EVAL_DEFAULTS.trials)
     .option('--no-skills', 'run only the baseline arm: no skill anywhere in the environment')
-    .option('--compare', 'run both arms (with and without skills) in one job', false)
-    .option('--results-dir <dir>', 'where result files and job directories go', 'results')
+    .option('--compare', 'run both arms (with and without skills) in one job', EVAL_DEFAULTS.compare)
+    .option('--results-dir <dir>', 'where result files and job directories go', EVAL_DEFAULTS.resultsDir)
     .option('--tasks-dir <dir>', 'where task names are looked up', 'tasks')
     .option(
       '--env <KEY[=VALUE]>',
@@ -181,12 +182,7 @@ export const registerEval: RegisterCommand = (program: Command, setExitCode) => 
       (v: string, prev: string[]) => [...prev, v],
       [] as string[],
     )
-    .option(
-      '--concurrency <n>',
-      'trials running at once',
-      positiveInt('--concurrency'),
-      Math.max(1, Math.min(4, availableParallelism())),
-    )
+    .option('--concurrency <n>', 'trials running at once', positiveInt('--concurrency'), EVAL_DEFAULTS.concurrency)
     .option('--agent-timeout <sec>', "override task.toml's [agent].timeout_sec", positiveNumber('--agent-timeout'))
     .option(
       '--verifier-timeout <sec>',
@@ -201,14 +197,14 @@ export const registerEval: RegisterCommand = (program: Command, setExitCode) => 
         if (!Number.isFinite(n)) throw new UsageError(`--pass-threshold: expected a number, found "${v}"`);
         return n;
       },
-      1,
+      EVAL_DEFAULTS.passThreshold,
     )
     .option(
       '--fail-under <rate>',
       "exit 1 when a task's pass rate (first arm) is below RATE (0..1 or 80%)",
       (v: string) => parseRate('--fail-under', v),
     )
-    .option('--force-build', 'rebuild Docker images even when the content hash is unchanged', false)
+    .option('--force-build', 'rebuild Docker images even when the content hash is unchanged', EVAL_DEFAULTS.forceBuild)
     .option(
       '--network <mode>',
       "Docker network for every trial (none, bridge, host, or a network name), replacing task.toml's allow_internet/network_mode; recorded in each result's limits",
@@ -221,7 +217,7 @@ export const registerEval: RegisterCommand = (program: Command, setExitCode) => 
       '--resume <job>',
       'continue an interrupted job: its saved plan (tasks, agents, arms, trials, provider) is used',
     )
-    .option('--new-job', 'start a new job even if an unfinished one with the same plan exists', false)
+    .option('--new-job', 'start a new job even if an unfinished one with the same plan exists', EVAL_DEFAULTS.newJob)
     .option(
       '--max-retries <n>',
       'extra attempts for trials that hit an infrastructure failure (never for agent timeouts or failed verification)',
@@ -231,12 +227,12 @@ export const registerEval: RegisterCommand = (program: Command, setExitCode) => 
           throw new UsageError(`--max-retries: expected a whole number ≥ 0, found "${v}"`);
         return n;
       },
-      2,
+      EVAL_DEFAULTS.maxRetries,
     )
     .option(
       '--audit',
       'record isolation (no skill reachable in the no-skills arm) and tamper (verifier territory touched) audits in every trial',
-      false,
+      EVAL_DEFAULTS.audit,
     )
     .option('--quiet', 'no progress lines', false)
     .option('--json', 'print the job summary as JSON on stdout', false)

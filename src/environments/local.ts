@@ -74,8 +74,6 @@ interface LocalHandle {
 }
 
 const HARBOR_PREFIXES = ['/logs', '/tests', '/solution'];
-/** Set by src/agents/cli/run.ts cliCommand on every command that starts an agent CLI. */
-const AGENT_CLI_VARIABLE = 'SKILL_EVAL_CLI_0';
 /** Host variables a command may see; everything else (tokens, keys) reaches it only through `env`. */
 const PASSTHROUGH_ENV = ['LANG', 'LC_ALL', 'LC_CTYPE', 'TZ', 'TERM', 'USER', 'LOGNAME', 'SHELL'];
 
@@ -254,9 +252,9 @@ class LocalWorkspace implements Workspace {
     if (this.sandbox.bwrap !== undefined) {
       if (!existsSync(this.paths.tmp)) mkdirSync(this.paths.tmp, { recursive: true });
       const { bwrap } = this.sandbox;
-      // Until a model gateway exists (#19 [4/8]), an agent CLI (cliCommand's SKILL_EVAL_CLI_0) needs the host's
-      // network to reach its model API; every other command of an offline task (verifier, oracle) has loopback only.
-      const offline = this.sandbox.offline && options.env?.[AGENT_CLI_VARIABLE] === undefined;
+      // Until a model gateway exists ([4/8]), an agent CLI needs the host's network to reach its model API; every
+      // other command of an offline task (verifier, oracle) has loopback only.
+      const offline = this.sandbox.offline && options.callsModelApi !== true;
       if (this.sandbox.offline && !offline) this.networkKept = true;
       line = sandboxCommand(line, { bwrap, offline, root: this.root, cwd, path: env.PATH! });
       // The launcher runs on the host: its bash comes from the host's PATH, never from a bin dir of the trial.

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { getAgent } from '../agents/registry.js';
 import type { Arm } from '../agents/types.js';
@@ -42,6 +43,24 @@ export interface EvalJobOptions {
 }
 
 /** `--resume JOB`: the saved plan replaces what decides the trials; everything else (concurrency, output) stays as given. */
+/** Each option's default, as `skill-eval eval`'s flags and the TypeScript API (runEvaluation) both apply it. */
+export const EVAL_DEFAULTS = {
+  tasks: [],
+  agent: 'gemini',
+  provider: 'docker',
+  trials: 5,
+  skills: true,
+  compare: false,
+  resultsDir: 'results',
+  env: [],
+  concurrency: Math.max(1, Math.min(4, availableParallelism())),
+  passThreshold: 1,
+  forceBuild: false,
+  newJob: false,
+  maxRetries: 2,
+  audit: false,
+} as const satisfies EvalJobOptions;
+
 export async function optionsFromJob<O extends EvalJobOptions>(options: O, cwd: string): Promise<O> {
   const name = options.resume!;
   const jobDir = name.includes('/') ? resolve(cwd, name) : join(resolve(cwd, options.resultsDir), 'jobs', name);

@@ -9,6 +9,11 @@ export interface ExecOptions {
   signal?: AbortSignal | undefined;
   /** Run as this user (Docker only; the local provider runs as the current user). */
   user?: string | undefined;
+  /**
+   * The command calls a model API (an agent CLI): an environment that cuts an offline task's network keeps a
+   * path out for it and records that in its limits (the local sandbox, until a model gateway exists).
+   */
+  callsModelApi?: boolean | undefined;
   /** Written to the command's stdin, which is then closed. Stdin is closed (not inherited) otherwise. */
   stdin?: string | undefined;
   /** Live output, for progress and stream parsers. */

@@ -185,8 +185,8 @@ describe('local provider sandbox (bubblewrap)', () => {
     it("an agent CLI keeps the host's network on an offline task (its model API), and the limits say so", async () => {
       const ws = await workspace(createLocalProvider(), await makeTask(OFFLINE_TOML), 'agent-network');
       try {
-        // cliCommand (src/agents/cli/run.ts) passes the CLI's path in SKILL_EVAL_CLI_0.
-        expect((await ws.exec(reach(port), { env: { SKILL_EVAL_CLI_0: '/usr/bin/true' } })).stdout).toBe('reached\n');
+        // runCli (src/agents/cli/run.ts) marks the agent CLI's command as one that calls a model API.
+        expect((await ws.exec(reach(port), { callsModelApi: true })).stdout).toBe('reached\n');
         expect(ws.limits.network).toBe('not enforced');
         expect(ws.limits.notes.join('\n')).toMatch(
           /agent CLI ran with the host's network although allow_internet = false/,

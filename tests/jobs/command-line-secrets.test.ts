@@ -1,32 +1,13 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { EvalJobOptions } from '../../src/jobs/eval-options.js';
 import { planEval } from '../../src/jobs/plan-eval.js';
 import { runEvalJob } from '../../src/jobs/run-eval.js';
 import { redactCommandLine } from '../../src/util/redact-command-line.js';
 import { Redactor } from '../../src/util/secrets.js';
 import { scanForSecrets } from '../helpers/secret-scan.js';
 import { tempDir } from '../helpers/trials.js';
-import { JOB_FIXTURES } from './helpers.js';
-
-function evalOptions(resultsDir: string, env: string[]): EvalJobOptions {
-  return {
-    tasks: [join(JOB_FIXTURES, 'trivial')],
-    agent: 'oracle',
-    provider: 'local',
-    trials: 1,
-    skills: false,
-    compare: false,
-    resultsDir,
-    env,
-    concurrency: 1,
-    passThreshold: 1,
-    forceBuild: false,
-    newJob: false,
-    maxRetries: 0,
-  };
-}
+import { trivialJobOptions } from './helpers.js';
 
 describe('the recorded command line', () => {
   it('replaces every --env value whole, whatever its length, and redacts secrets anywhere else', () => {
@@ -53,7 +34,7 @@ describe('the recorded command line', () => {
     const secret = 'value-of-an-env-flag-9Zq';
     const env = [`MODE=${secret}`, 'TINY=ab'];
     const commandLine = ['eval', 'trivial', '--env', env[0]!, `--env=${env[1]}`, `--label=${secret}`];
-    const plan = await planEval(evalOptions(results, env), results, { commandLine, hostEnv: {} });
+    const plan = await planEval(trivialJobOptions(results, { env }), results, { commandLine, hostEnv: {} });
     expect(plan.env).toMatchObject({ MODE: secret, TINY: 'ab' });
     const outcome = await runEvalJob(plan);
     expect(outcome.reportPaths.length).toBe(1);

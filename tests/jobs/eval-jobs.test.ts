@@ -10,25 +10,10 @@ import { planEval } from '../../src/jobs/plan-eval.js';
 import { runEvalJob } from '../../src/jobs/run-eval.js';
 import type { Task } from '../../src/task/types.js';
 import { tempDir } from '../helpers/trials.js';
-import { JOB_FIXTURES } from './helpers.js';
+import { JOB_FIXTURES, trivialJobOptions } from './helpers.js';
 
 function evalOptions(resultsDir: string, overrides: Partial<EvalJobOptions> = {}): EvalJobOptions {
-  return {
-    tasks: [join(JOB_FIXTURES, 'trivial')],
-    agent: 'oracle',
-    provider: 'local',
-    trials: 1,
-    skills: false,
-    compare: false,
-    resultsDir,
-    env: [],
-    concurrency: 2,
-    passThreshold: 1,
-    forceBuild: false,
-    newJob: false,
-    maxRetries: 0,
-    ...overrides,
-  };
+  return trivialJobOptions(resultsDir, { concurrency: 2, ...overrides });
 }
 
 /** A tasks folder with the trivial fixture and a task whose task.toml has a wrong type. */

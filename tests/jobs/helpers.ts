@@ -3,9 +3,30 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import type { EvalJobOptions } from '../../src/jobs/eval-options.js';
 import { REPO_ROOT, tempDir } from '../helpers/trials.js';
 
 export const JOB_FIXTURES = join(REPO_ROOT, 'tests', 'fixtures', 'jobs');
+
+/** An eval job of one trivial trial, baseline arm, on the local provider: what each test changes is given. */
+export function trivialJobOptions(resultsDir: string, overrides: Partial<EvalJobOptions> = {}): EvalJobOptions {
+  return {
+    tasks: [join(JOB_FIXTURES, 'trivial')],
+    agent: 'oracle',
+    provider: 'local',
+    trials: 1,
+    skills: false,
+    compare: false,
+    resultsDir,
+    env: [],
+    concurrency: 1,
+    passThreshold: 1,
+    forceBuild: false,
+    newJob: false,
+    maxRetries: 0,
+    ...overrides,
+  };
+}
 
 /** Processes whose command line contains `pattern` (pgrep -f), as "pid command" lines. */
 export function pgrep(pattern: string): string[] {

@@ -1,14 +1,12 @@
 /** A resumed job first reclaims what its own dead runs left (provider.reclaimJob); a new job does not. */
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createProvider } from '../../src/environments/registry.js';
 import type { EnvironmentProvider, ReclaimReport } from '../../src/environments/types.js';
-import type { EvalJobOptions } from '../../src/jobs/eval-options.js';
 import type { EvalNotice } from '../../src/jobs/eval-tasks.js';
 import { planEval } from '../../src/jobs/plan-eval.js';
 import { runEvalJob } from '../../src/jobs/run-eval.js';
 import { tempDir } from '../helpers/trials.js';
-import { JOB_FIXTURES } from './helpers.js';
+import { trivialJobOptions } from './helpers.js';
 
 /** The local provider, recording every reclaim it is asked for and answering `answer`. */
 async function reclaimingProvider(answer: () => Promise<ReclaimReport>) {
@@ -24,25 +22,6 @@ async function reclaimingProvider(answer: () => Promise<ReclaimReport>) {
   return { provider, reclaimed };
 }
 
-function evalOptions(resultsDir: string, provider: EnvironmentProvider): EvalJobOptions {
-  return {
-    tasks: [join(JOB_FIXTURES, 'trivial')],
-    agent: 'oracle',
-    provider,
-    trials: 1,
-    skills: false,
-    compare: false,
-    resultsDir,
-    env: [],
-    concurrency: 1,
-    passThreshold: 1,
-    forceBuild: false,
-    newJob: false,
-    maxRetries: 0,
-    jobName: 'reclaim',
-  };
-}
-
 describe('planEval reclaims a resumed job', () => {
   it("asks the provider to reclaim the job's leftovers on resume only, and says what it removed and kept", async () => {
     const results = await tempDir('reclaim');
@@ -50,11 +29,13 @@ describe('planEval reclaims a resumed job', () => {
       removed: 2,
       notes: ['kept container c1: its owner, skill-eval process 1, is still running'],
     }));
-    await runEvalJob(await planEval(evalOptions(results, provider), results));
+    await runEvalJob(await planEval(trivialJobOptions(results, { provider, jobName: 'reclaim' }), results));
     expect(reclaimed).toEqual([]);
 
     const notices: EvalNotice[] = [];
-    const again = await planEval(evalOptions(results, provider), results, { onNotice: (n) => notices.push(n) });
+    const again = await planEval(trivialJobOptions(results, { provider, jobName: 'reclaim' }), results, {
+      onNotice: (n) => notices.push(n),
+    });
     expect(again.resumed).toBe(true);
     expect(reclaimed).toEqual(['reclaim']);
     expect(notices).toContainEqual({
@@ -72,9 +53,11 @@ describe('planEval reclaims a resumed job', () => {
     const { provider, reclaimed } = await reclaimingProvider(async () => {
       throw new Error('engine went away');
     });
-    await runEvalJob(await planEval(evalOptions(results, provider), results));
+    await runEvalJob(await planEval(trivialJobOptions(results, { provider, jobName: 'reclaim' }), results));
     const notices: EvalNotice[] = [];
-    const again = await planEval(evalOptions(results, provider), results, { onNotice: (n) => notices.push(n) });
+    const again = await planEval(trivialJobOptions(results, { provider, jobName: 'reclaim' }), results, {
+      onNotice: (n) => notices.push(n),
+    });
     expect(again.resumed).toBe(true);
     expect(reclaimed).toEqual(['reclaim']);
     expect(notices).toContainEqual({

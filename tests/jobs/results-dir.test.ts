@@ -3,29 +3,10 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { UsageError } from '../../src/errors.js';
-import type { EvalJobOptions } from '../../src/jobs/eval-options.js';
 import { planEval } from '../../src/jobs/plan-eval.js';
 import { checkResultsDir } from '../../src/jobs/results-dir.js';
 import { tempDir } from '../helpers/trials.js';
-import { JOB_FIXTURES } from './helpers.js';
-
-function evalOptions(resultsDir: string): EvalJobOptions {
-  return {
-    tasks: [join(JOB_FIXTURES, 'trivial')],
-    agent: 'oracle',
-    provider: 'local',
-    trials: 1,
-    skills: false,
-    compare: false,
-    resultsDir,
-    env: [],
-    concurrency: 1,
-    passThreshold: 1,
-    forceBuild: false,
-    newJob: false,
-    maxRetries: 0,
-  };
-}
+import { JOB_FIXTURES, trivialJobOptions } from './helpers.js';
 
 async function refusal(promise: Promise<unknown>): Promise<UsageError> {
   const error = await promise.then(
@@ -88,7 +69,7 @@ describe('planEval and the results dir', () => {
     const dir = await tempDir('results-dir-plan');
     const file = join(dir, 'results');
     await writeFile(file, 'x');
-    const error = await refusal(planEval(evalOptions(file), dir));
+    const error = await refusal(planEval(trivialJobOptions(file), dir));
     expect(error.message).toBe(`results dir ${file}: ${EXPECTED}; found a file`);
   });
 });

@@ -90,6 +90,7 @@ export async function runCli(agent: string, context: AgentRunContext, invocation
     signal: invocation.giveUp ? AbortSignal.any([context.signal, invocation.giveUp]) : context.signal,
     timeoutMs: context.timeoutMs,
     user: context.task.config.agent.user,
+    callsModelApi: true,
     onStdout: (chunk) => splitter.push(chunk),
     onStderr: invocation.onStderrLine ? (chunk) => stderrSplitter.push(chunk) : undefined,
   });

@@ -16,6 +16,7 @@ import type { Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import tarStream from 'tar-stream';
 import { MAX_CAPTURE_BYTES, TailBuffer } from '../../util/process-group.js';
+import { linkLeftOut, linkStaysInside } from '../collected-links.js';
 
 /**
  * Extracts the tar the one-exec verification writes (see verify.ts) straight into the trial directory: each
@@ -222,9 +223,7 @@ class LogExtractor {
   }
 
   private writeSymlink({ route, host, envName: name }: Place, target: string): string | undefined {
-    const resolved = posix.resolve(posix.dirname(name), target);
-    const inside = !posix.isAbsolute(target) && resolved.startsWith(`${route.from}/`);
-    if (!inside) return `${name} → ${target}: a symbolic link out of ${route.from}`;
+    if (!linkStaysInside(name, target, route.from)) return linkLeftOut(name, target, route.from);
     if (!this.clear(host)) return `${name}: a directory is in its place`;
     symlinkSync(target, host);
     return undefined;

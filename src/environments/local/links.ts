@@ -1,5 +1,6 @@
 import { type Dirent, lstatSync, readdirSync, readlinkSync, unlinkSync } from 'node:fs';
 import { join, posix } from 'node:path';
+import { linkLeftOut, linkStaysInside } from '../collected-links.js';
 
 /**
  * Collected logs are the agent's to shape, and once moved out of the trial root they live on the host. As the Docker
@@ -39,9 +40,8 @@ function walk(hostDir: string, envDir: string, envRoot: string, skipped: string[
       walk(host, envName, envRoot, skipped);
     } else if (entry.isSymbolicLink()) {
       const target = readlinkSync(host);
-      const inside = !posix.isAbsolute(target) && posix.resolve(envDir, target).startsWith(`${envRoot}/`);
-      if (inside) continue;
-      skipped.push(`${envName} → ${target}: a symbolic link out of ${envRoot}`);
+      if (linkStaysInside(envName, target, envRoot)) continue;
+      skipped.push(linkLeftOut(envName, target, envRoot));
       unlinkSync(host);
     } else if (!entry.isFile()) {
       skipped.push(`${envName}: not a regular file, directory or link`);
