@@ -14,6 +14,7 @@ export const INTEGRATION = [
   // Docker engine
   'tests/environments/docker.test.ts',
   'tests/environments/docker-cleanup.test.ts',
+  'tests/environments/docker-runsc.test.ts', // gVisor (scripts/setup/gvisor.sh)
   'tests/trial/run-trial-docker.test.ts',
   'tests/trial/secret-forms-docker.test.ts',
   'tests/agents/docker.test.ts',

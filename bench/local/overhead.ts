@@ -45,29 +45,45 @@ async function main(): Promise<void> {
   const prepared = await provider.prepare(task, { jobId: 'bench', forceBuild: false, log: () => undefined });
   const out = await mkdtemp(join(tmpdir(), 'bench-local-'));
   const ours: number[] = [];
+  const unaudited: number[] = [];
   const bare: number[] = [];
-  // One warm-up each, not counted.
-  await bareTrial();
-  for (let i = 0; i <= trials; i++) {
+  const lifecycle = async (i: number, audit: boolean): Promise<number> => {
     const started = performance.now();
     const result = await runTrial(
       { jobId: 'bench', task, agent: agents.oracle, arm: 'with-skills', trialIndex: i + 1 },
-      { provider, prepare: async () => prepared, trialDir: join(out, `t${i}`), env: {}, redactor: new Redactor([]) },
+      {
+        provider,
+        prepare: async () => prepared,
+        trialDir: join(out, `t${i}-${audit}`),
+        env: {},
+        redactor: new Redactor([]),
+        audit,
+      },
     );
     if (result.status !== 'passed')
       throw new Error(`skill-eval trial ${i}: ${result.status} ${result.error?.message ?? ''}`);
-    if (i > 0) ours.push(performance.now() - started);
-    if (i > 0) bare.push(await bareTrial());
+    return performance.now() - started;
+  };
+  // One warm-up each, not counted; then the three interleaved, so all see the same machine state.
+  await bareTrial();
+  for (let i = 0; i <= trials; i++) {
+    const audited = await lifecycle(i, true);
+    const plain = await lifecycle(i, false);
+    const floor = await bareTrial();
+    if (i === 0) continue;
+    ours.push(audited);
+    unaudited.push(plain);
+    bare.push(floor);
   }
   await rm(out, { recursive: true, force: true });
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const line = (name: string, xs: number[]): string =>
+    `  ${name}: median ${median(xs).toFixed(1)} ms, mean ${mean(xs).toFixed(1)} ms, ratio to bare ${(median(xs) / median(bare)).toFixed(2)}x (median) ${(mean(xs) / mean(bare)).toFixed(2)}x (mean)`;
   console.log(`local provider overhead, ${trials} trials of oracle on superlint_demo`);
-  console.log(`  skill-eval lifecycle: median ${median(ours).toFixed(1)} ms, mean ${mean(ours).toFixed(1)} ms`);
+  console.log(line('skill-eval lifecycle (audits on, the default)', ours));
+  console.log(line('skill-eval lifecycle --no-audit', unaudited));
   console.log(`  bare solve.sh+test.sh: median ${median(bare).toFixed(1)} ms, mean ${mean(bare).toFixed(1)} ms`);
-  console.log(
-    `  ratio (median): ${(median(ours) / median(bare)).toFixed(2)}x   ratio (mean): ${(mean(ours) / mean(bare)).toFixed(2)}x`,
-  );
 }
 
 await main();

@@ -1,5 +1,5 @@
 import { cleanupDocker, type DockerCleanupResult } from '../environments/cleanup.js';
-import { cleanupLocal } from '../environments/local-cleanup.js';
+import { cleanupLocal, type LocalCleanupReport } from '../environments/local-cleanup.js';
 import { EXIT_CODES, errorMessage, InfraError } from '../errors.js';
 import type { RegisterCommand } from './registry.js';
 
@@ -20,6 +20,15 @@ function printDocker(docker: DockerCleanupResult, job: string | undefined): void
   for (const error of docker.errors) console.error(`error: ${error}`);
 }
 
+function printLocal(local: LocalCleanupReport): void {
+  console.log(
+    `local: killed ${plural(local.processesKilled, 'orphaned process', 'orphaned processes')}, removed ${plural(local.directoriesRemoved, 'trial directory', 'trial directories')}`,
+  );
+  for (const kept of local.kept)
+    console.log(`local: kept ${kept.kind} ${kept.name}: skill-eval process ${kept.owner} still runs`);
+  if (local.kept.length > 0) console.log('local: --force removes what was kept (it stops those runs)');
+}
+
 /**
  * `skill-eval cleanup`: removes what a killed run left — Docker containers, networks and volumes (label
  * skill-eval=1), and the local provider's orphaned processes and trial directories. What a skill-eval process
@@ -32,10 +41,13 @@ export const registerCleanup: RegisterCommand = (program, setExitCode) => {
       'Remove what a killed run left: Docker containers, networks and volumes labelled skill-eval=1, and orphaned local trial processes and temp dirs. What a running skill-eval process holds is kept unless --force.',
     )
     .option('--job <id>', 'only what this job created (Docker)')
-    .option('--force', 'also remove the Docker containers of runs that are still going (stops them)')
+    .option(
+      '--force',
+      'also remove the containers, processes and trial directories of runs that are still going (stops them)',
+    )
     .option('--json', 'print a machine-readable summary on stdout')
     .action(async (options: { job?: string; force?: boolean; json?: boolean }) => {
-      const local = await cleanupLocal();
+      const local = await cleanupLocal({ force: options.force });
       let docker: DockerCleanupResult | undefined;
       let dockerNote: string | undefined;
       try {
@@ -48,9 +60,7 @@ export const registerCleanup: RegisterCommand = (program, setExitCode) => {
       if (options.json) {
         console.log(JSON.stringify({ job: options.job, local, docker, docker_note: dockerNote }, undefined, 2));
       } else {
-        console.log(
-          `local: killed ${plural(local.processesKilled, 'orphaned process', 'orphaned processes')}, removed ${plural(local.directoriesRemoved, 'trial directory', 'trial directories')}`,
-        );
+        printLocal(local);
         if (docker) printDocker(docker, options.job);
         else console.log(dockerNote);
       }

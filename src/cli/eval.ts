@@ -210,6 +210,10 @@ export const registerEval: RegisterCommand = (program: Command, setExitCode) => 
       "Docker network for every trial (none, bridge, host, or a network name), replacing task.toml's allow_internet/network_mode; recorded in each result's limits",
     )
     .option(
+      '--runtime <name>',
+      "Docker engine runtime for every trial container: runsc runs untrusted agents under gVisor (register it with scripts/setup/gvisor.sh); recorded in each result's limits",
+    )
+    .option(
       '--job-name <name>',
       'name of the job directory under <results-dir>/jobs; an existing job of that name is resumed (its plan must match)',
     )
@@ -230,9 +234,8 @@ export const registerEval: RegisterCommand = (program: Command, setExitCode) => 
       EVAL_DEFAULTS.maxRetries,
     )
     .option(
-      '--audit',
-      'record isolation (no skill reachable in the no-skills arm) and tamper (verifier territory touched) audits in every trial',
-      EVAL_DEFAULTS.audit,
+      '--no-audit',
+      'skip the isolation (no skill reachable in the no-skills arm) and tamper (verifier territory touched) audits every trial records by default',
     )
     .option('--quiet', 'no progress lines', false)
     .option('--json', 'print the job summary as JSON on stdout', false)

@@ -4,7 +4,7 @@ import pLimit from 'p-limit';
 import { errorMessage, InfraError, InterruptedError } from '../errors.js';
 import type { Task } from '../task/types.js';
 import { reclaimDockerJob } from './cleanup.js';
-import { checkDockerJob, dockerTaskProblems, withoutDockerHint } from './docker/checks.js';
+import { checkDockerJob, checkRuntime, dockerTaskProblems, withoutDockerHint } from './docker/checks.js';
 import { type ContainerState, startContainer } from './docker/container.js';
 import { createEngineClient, pingEngine } from './docker/engine.js';
 import { type DockerHandle, prepareImage, type TaskImage } from './docker/images.js';
@@ -47,6 +47,8 @@ export interface DockerProviderOptions {
    * reach their model API: with `allow_internet = false` they cannot, unless this says otherwise.
    */
   networkOverride?: string | undefined;
+  /** Engine runtime for every trial container (`eval --runtime=runsc`: gVisor); checked at preflight. */
+  runtime?: string | undefined;
 }
 
 /**
@@ -68,6 +70,7 @@ export function createDockerProvider(options: DockerProviderOptions = {}): Envir
     docker,
     pidsLimit: options.pidsLimit ?? DEFAULT_PIDS_LIMIT,
     networkOverride: options.networkOverride,
+    runtime: options.runtime,
   };
   const containerState: ContainerState = { storageRefused: false, homes: new Map() };
   // Each task's own image, once per provider (= per job) however many agents' layer stacks sit on it.
@@ -106,7 +109,7 @@ export function createDockerProvider(options: DockerProviderOptions = {}): Envir
     async preflight() {
       try {
         await pingEngine(docker);
-        await engineFacts();
+        checkRuntime(options.runtime, await engineFacts());
       } catch (error) {
         throw error instanceof InfraError ? withoutDockerHint(error) : error;
       }

@@ -4,9 +4,19 @@ import { join } from 'node:path';
 import { processAlive, signalGroup } from '../util/process-group.js';
 import { LOCAL_ROOT_PREFIX } from './local/root-name.js';
 
+/** A trial directory or process `cleanup` left alone: the skill-eval run that owns it still runs. */
+export interface KeptLocalResource {
+  kind: 'trial directory' | 'process';
+  /** The trial directory, or the process's pid. */
+  name: string;
+  /** The skill-eval process that owns it. */
+  owner: number;
+}
+
 export interface LocalCleanupReport {
   processesKilled: number;
   directoriesRemoved: number;
+  kept: KeptLocalResource[];
 }
 
 const ROOT_NAME = new RegExp(`^${LOCAL_ROOT_PREFIX}(\\d+)-`);
@@ -17,52 +27,65 @@ function ownerOf(root: string): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-/**
- * Removes what a crashed local run left: processes still running in a trial root whose skill-eval process is
- * gone (found through the SKILL_EVAL_ROOT variable every trial command carries), and those trial roots.
- * Roots of live runs are left alone.
- */
-export async function cleanupLocal(options: { baseDir?: string | undefined } = {}): Promise<LocalCleanupReport> {
-  const baseDir = options.baseDir ?? tmpdir();
-  const report: LocalCleanupReport = { processesKilled: 0, directoriesRemoved: 0 };
+/** Every process running in a trial root under `baseDir`, found through the SKILL_EVAL_ROOT variable it carries. */
+async function trialProcesses(baseDir: string): Promise<Array<{ pid: number; root: string }>> {
   let pids: string[] = [];
   try {
     pids = (await readdir('/proc')).filter((p) => /^\d+$/.test(p));
   } catch {
-    // no /proc (not Linux): only directories are cleaned
+    return []; // no /proc (not Linux): only directories are cleaned
   }
+  const found: Array<{ pid: number; root: string }> = [];
   for (const pid of pids) {
-    let environ: string;
-    try {
-      environ = await readFile(`/proc/${pid}/environ`, 'latin1');
-    } catch {
-      continue;
-    }
+    const environ = await readFile(`/proc/${pid}/environ`, 'latin1').catch(() => '');
     const root = environ
       .split('\0')
       .find((v) => v.startsWith('SKILL_EVAL_ROOT='))
       ?.slice('SKILL_EVAL_ROOT='.length);
-    if (!root?.startsWith(baseDir)) continue;
+    if (root?.startsWith(baseDir)) found.push({ pid: Number(pid), root });
+  }
+  return found;
+}
+
+function kill(pid: number): void {
+  // The group the command leads, and the process itself in case it left the group.
+  signalGroup(pid, 'SIGKILL');
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+/**
+ * Removes what a crashed local run left: processes still running in a trial root whose skill-eval process is
+ * gone, and those trial roots. What a live run holds is kept and listed, unless `force` (which stops that run's
+ * trials). Local trial roots are on this host by construction, so the owner's pid is the whole check.
+ */
+export async function cleanupLocal(
+  options: { baseDir?: string | undefined; force?: boolean | undefined } = {},
+): Promise<LocalCleanupReport> {
+  const baseDir = options.baseDir ?? tmpdir();
+  const report: LocalCleanupReport = { processesKilled: 0, directoriesRemoved: 0, kept: [] };
+  const ownerLives = (owner: number): boolean => !options.force && processAlive(owner);
+  for (const { pid, root } of await trialProcesses(baseDir)) {
     const owner = ownerOf(root);
-    if (owner === undefined || processAlive(owner)) continue;
-    // Kill the group the command leads (and the process itself, in case it left the group).
-    signalGroup(Number(pid), 'SIGKILL');
-    try {
-      process.kill(Number(pid), 'SIGKILL');
-    } catch {
-      // already gone
+    if (owner === undefined) continue;
+    if (ownerLives(owner)) {
+      report.kept.push({ kind: 'process', name: String(pid), owner });
+      continue;
     }
+    kill(pid);
     report.processesKilled += 1;
   }
-  let entries: string[] = [];
-  try {
-    entries = await readdir(baseDir);
-  } catch {
-    return report;
-  }
+  const entries = await readdir(baseDir).catch(() => [] as string[]);
   for (const entry of entries) {
     const owner = ownerOf(entry);
-    if (owner === undefined || processAlive(owner)) continue;
+    if (owner === undefined) continue;
+    if (ownerLives(owner)) {
+      report.kept.push({ kind: 'trial directory', name: join(baseDir, entry), owner });
+      continue;
+    }
     await rm(join(baseDir, entry), { recursive: true, force: true, maxRetries: 3 });
     report.directoriesRemoved += 1;
   }

@@ -35,6 +35,8 @@ export interface LimitReport {
    * container anyway).
    */
   sandbox?: LimitState | undefined;
+  /** Docker: the engine runtime the container ran under when not the default (`--runtime=runsc`: gVisor). */
+  runtime?: string | undefined;
   notes: string[];
 }
 

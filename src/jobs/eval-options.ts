@@ -32,13 +32,15 @@ export interface EvalJobOptions {
   forceBuild: boolean;
   /** Docker network mode for every trial, replacing task.toml's policy. */
   network?: string | undefined;
+  /** Docker engine runtime for every trial container (`runsc`: gVisor). */
+  runtime?: string | undefined;
   jobName?: string | undefined;
   /** Resume this job (a name under <results-dir>/jobs or a path): its plan replaces tasks/agents/arms/trials. */
   resume?: string | undefined;
   /** Start a new job even when an unfinished one with the same plan exists. */
   newJob: boolean;
   maxRetries: number;
-  /** Isolation and tamper audits in every trial (`--audit`). */
+  /** Isolation and tamper audits in every trial; false: `--no-audit`. */
   audit?: boolean | undefined;
 }
 
@@ -58,7 +60,7 @@ export const EVAL_DEFAULTS = {
   forceBuild: false,
   newJob: false,
   maxRetries: 2,
-  audit: false,
+  audit: true,
 } as const satisfies EvalJobOptions;
 
 export async function optionsFromJob<O extends EvalJobOptions>(options: O, cwd: string): Promise<O> {

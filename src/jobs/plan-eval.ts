@@ -87,7 +87,11 @@ export async function planEval(
   await checkResultsDir(resultsDir);
   const provider =
     typeof options.provider === 'string'
-      ? await createProvider(options.provider, { forceBuild: options.forceBuild, network: options.network })
+      ? await createProvider(options.provider, {
+          forceBuild: options.forceBuild,
+          network: options.network,
+          runtime: options.runtime,
+        })
       : options.provider;
   const { tasks, brokenTasks } = await loadEvalTasks(options.tasks, {
     cwd,

@@ -136,6 +136,8 @@ export const trialResultSchema = z.object({
       network: limitStateSchema,
       /** Local provider: whether commands ran in its bubblewrap sandbox (docs/providers.md). */
       sandbox: limitStateSchema.optional(),
+      /** Docker: the engine runtime when not the default (`--runtime=runsc`: gVisor). */
+      runtime: z.string().optional(),
       notes: z.array(z.string()),
     })
     .optional(),

@@ -1,6 +1,6 @@
 import type { Workspace } from '../environments/types.js';
 import { InterruptedError } from '../errors.js';
-import { TrialAudit } from './audit/audit.js';
+import { auditsOn, TrialAudit } from './audit/audit.js';
 import { type AgentOutcome, runAgent } from './phases/agent.js';
 import { prepareWorkspace } from './phases/prepare.js';
 import { injectSkills, skillTargets, uploadSolution } from './phases/skills.js';
@@ -72,7 +72,7 @@ async function runInOrder(trial: TrialContext, outcomes: PhaseOutcomes): Promise
   await uploadSolution(spec.agent, spec.task, workspace);
   // A cancel during set-up stops the trial here: no agent is started for a trial that will not be kept.
   if (cancelled(trial)) throw new InterruptedError('trial cancelled');
-  const audit = runtime.audit
+  const audit = auditsOn(runtime)
     ? new TrialAudit({
         workspace,
         agent: spec.agent,

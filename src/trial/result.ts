@@ -4,7 +4,7 @@ import { skillDigest } from '../skills/types.js';
 import { writeJsonAtomicSync } from '../util/atomic-write.js';
 import type { Redactor } from '../util/secrets.js';
 import { SKILL_EVAL_VERSION } from '../version.js';
-import { uncheckedAudits } from './audit/audit.js';
+import { auditsOn, uncheckedAudits } from './audit/audit.js';
 import type { PhaseOutcomes } from './lifecycle.js';
 import type { TrialVerdict } from './status.js';
 import type { TrialContext } from './types.js';
@@ -15,8 +15,8 @@ export function trialResult(trial: TrialContext, outcomes: PhaseOutcomes, verdic
   const agentResult = outcomes.agent?.result;
   const reading = outcomes.verdict?.ok ? outcomes.verdict : undefined;
   const events = agentResult?.events ?? [];
-  // Not asked for (`eval --audit`): no blocks at all, as in results written before audits existed.
-  const audits = trial.runtime.audit
+  // Turned off (`eval --no-audit`): no blocks at all, as in results written before audits existed.
+  const audits = auditsOn(trial.runtime)
     ? (outcomes.audit?.blocks() ?? uncheckedAudits('the trial ended before the agent ran'))
     : { isolation: undefined, tamper: undefined };
   return {

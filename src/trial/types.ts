@@ -35,8 +35,8 @@ export interface TrialRuntime {
   /** Reward at or above which a trial counts as passed. */
   passThreshold?: number | undefined;
   /**
-   * Run the isolation and tamper audits (src/trial/audit/): two scans of the environment, before and after the
-   * agent (`eval --audit`). Off by default for now: about 100 ms per trial on the local provider.
+   * The isolation and tamper audits (src/trial/audit/): two scans of the environment, before and after the agent.
+   * On unless false (`eval --no-audit`).
    */
   audit?: boolean | undefined;
   /** Earlier attempts that ended in retryable infra failures, recorded in the result. */

@@ -3,6 +3,7 @@ import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { checkRuntime } from '../../src/environments/docker/checks.js';
 import { planBuildContext } from '../../src/environments/docker/context.js';
 import { type EngineFacts, planLimits } from '../../src/environments/docker/limits.js';
 import { containerName, imageRepository, layeredImageTag, taskImageTag } from '../../src/environments/docker/names.js';
@@ -120,7 +121,30 @@ describe('docker limits', () => {
     pidsLimit: true,
     cpuCfsQuota: true,
     hostCpus: 2,
+    runtimes: ['runc'],
   };
+
+  it('runs every container under --runtime and records it; without it the engine default is left alone', () => {
+    const environment = defaultTaskConfig().environment;
+    const gvisor = planLimits(environment, facts, { pidsLimit: 4096, storageRefused: false, runtime: 'runsc' });
+    expect(gvisor.hostConfig.Runtime).toBe('runsc');
+    expect(gvisor.report.runtime).toBe('runsc');
+    expect(gvisor.report.notes).toContain('runtime: runsc (--runtime)');
+    const plain = planLimits(environment, facts, { pidsLimit: 4096, storageRefused: false });
+    expect(plain.hostConfig.Runtime).toBeUndefined();
+    expect(plain.report.runtime).toBeUndefined();
+  });
+
+  it('refuses a runtime the engine has not registered, saying how to register gVisor', () => {
+    expect(() => checkRuntime('runsc', facts)).toThrow(
+      expect.objectContaining({
+        message: '--runtime runsc: the Docker engine has no runtime "runsc" (it has: runc)',
+        hint: expect.stringContaining('scripts/setup/gvisor.sh'),
+      }),
+    );
+    expect(() => checkRuntime('runsc', { runtimes: ['runc', 'runsc'] })).not.toThrow();
+    expect(() => checkRuntime(undefined, facts)).not.toThrow();
+  });
 
   it('maps cpus, memory (no extra swap), pids and network none, and says storage is not enforced on overlay2/extfs', () => {
     const environment = {

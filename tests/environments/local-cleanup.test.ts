@@ -1,5 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { cleanupLocal } from '../../src/environments/local-cleanup.js';
@@ -37,8 +38,13 @@ describe('local cleanup after a crash', () => {
       child.once('exit', (code) => reject(new Error(`child exited early (${code})`)));
     });
     expect(pgrep(marker)).not.toBe('');
+    // A live run's trial directory and processes are kept, and listed with their owner.
     const live = await cleanupLocal({ baseDir });
-    expect(live).toEqual({ processesKilled: 0, directoriesRemoved: 0 });
+    expect(live).toMatchObject({ processesKilled: 0, directoriesRemoved: 0 });
+    const [root] = await readdir(baseDir);
+    expect(live.kept).toContainEqual({ kind: 'trial directory', name: join(baseDir, root!), owner: child.pid });
+    expect(live.kept.filter((kept) => kept.kind === 'process').length).toBeGreaterThanOrEqual(1);
+    expect(live.kept.every((kept) => kept.owner === child.pid)).toBe(true);
 
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve));
@@ -51,5 +57,39 @@ describe('local cleanup after a crash', () => {
     await delay(100);
     expect(pgrep(marker)).toBe('');
     expect(await readdir(baseDir)).toEqual([]);
+  });
+
+  it('with force, also stops the trials of a run that still goes', async () => {
+    const baseDir = await tempDir('local-force');
+    const marker = `skill-eval-force-marker-${process.pid}`;
+    const script = `
+      import { createLocalProvider } from './src/environments/local.js';
+      import { loadTaskOrThrow } from './src/task/load.js';
+      const provider = createLocalProvider({ baseDir: ${JSON.stringify(baseDir)}, sandbox: 'off' });
+      const task = await loadTaskOrThrow('tests/fixtures/check/healthy');
+      const ws = await provider.createWorkspace(await provider.prepare(task, { jobId: 'j', forceBuild: false, log: () => {} }), { jobId: 'j', trialId: 't', trialName: 'force' });
+      void ws.exec('exec -a ${marker} sleep 300');
+      setTimeout(() => console.log('ready'), 300);
+      setInterval(() => {}, 1000);
+    `;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+        child.once('exit', (code) => reject(new Error(`child exited early (${code})`)));
+      });
+      expect(pgrep(`^${marker}`)).not.toBe('');
+      const report = await cleanupLocal({ baseDir, force: true });
+      expect(report).toMatchObject({ directoriesRemoved: 1, kept: [] });
+      expect(report.processesKilled).toBeGreaterThanOrEqual(1);
+      await delay(100);
+      // The live run's own command line holds the marker too: only the trial's process starts with it.
+      expect(pgrep(`^${marker}`)).toBe('');
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });

@@ -146,14 +146,15 @@ describe('runEvalJob', () => {
   });
 });
 
-describe('eval --audit', () => {
-  it('records the isolation and tamper audits in each trial only when asked', async () => {
-    const blocks = async (audit: boolean): Promise<string[]> => {
-      const plan = await planEval(evalOptions(await tempDir('eval-audit'), { audit }), process.cwd());
+describe('eval --no-audit', () => {
+  it('records the isolation and tamper audits in each trial unless turned off', async () => {
+    const blocks = async (audit?: boolean): Promise<string[]> => {
+      const overrides = audit === undefined ? {} : { audit };
+      const plan = await planEval(evalOptions(await tempDir('eval-audit'), overrides), process.cwd());
       const outcome = await runEvalJob(plan);
       return outcome.results.flatMap((r) => [r.isolation ? 'isolation' : '', r.tamper ? 'tamper' : ''].filter(Boolean));
     };
-    expect(await blocks(true)).toEqual(['isolation', 'tamper']);
+    expect(await blocks()).toEqual(['isolation', 'tamper']);
     expect(await blocks(false)).toEqual([]);
   });
 });

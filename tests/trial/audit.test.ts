@@ -148,6 +148,21 @@ describe('tamper audit', () => {
     ]);
   });
 
+  it('takes a read-only tool as one the verifier had, listed at either scan, and never as removed', () => {
+    const first = parseScan(
+      ['snap:path_tools\t/root/bin/superlint\tf 10 1.0 5', 'snap:path_tools\t/usr/bin/superlint\tread-only'].join('\n'),
+    );
+    const later = parseScan(
+      [
+        'snap:path_tools\t/root/bin/superlint\tf 10 1.0 5',
+        'snap:path_tools\t/root/bin/cmp\tf 10 2.0 9',
+        'snap:path_tools\t/root/bin/brand-new-tool\tf 10 2.0 10',
+        'snap:path_tools\t/usr/bin/cmp\tread-only',
+      ].join('\n'),
+    );
+    expect(diffSnapshots(first, later)).toEqual([{ area: 'path_tools', change: 'added', path: '/root/bin/cmp' }]);
+  });
+
   it('keeps at most 50 findings and says how many more there were', () => {
     const after = parseScan(Array.from({ length: 60 }, (_, i) => `snap:tests\t/tests/f${i}\tf 1 1.0`).join('\n'));
     const audit = tamperAudit(diffSnapshots(parseScan(''), after), (p) => p);

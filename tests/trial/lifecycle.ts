@@ -82,8 +82,10 @@ export function lifecycleRules(getProvider: () => EnvironmentProvider): void {
       expect.arrayContaining([
         { kind: 'skill', change: 'changed', path: '/app/.claude/skills/helper/SKILL.md' },
         { kind: 'path_tools', change: 'changed', path: '/usr/local/bin/checker' },
+        { kind: 'path_tools', change: 'added', path: '/usr/local/bin/cmp' },
       ]),
     );
+    expect(result.tamper?.findings.map((finding) => finding.path)).not.toContain('/usr/local/bin/brand-new-tool');
     expect(result.timings.phases.audit_ms).toBeTypeOf('number');
   });
 

@@ -3,6 +3,7 @@ import { InfraError, type Problem, UsageError } from '../../errors.js';
 import type { Task } from '../../task/types.js';
 import { displayPath } from '../../util/problems.js';
 import type { JobRequirements } from '../types.js';
+import type { EngineFacts } from './limits.js';
 
 /**
  * What the Docker provider asks of a task and of a job before any trial (EnvironmentProvider.checkTask, checkJob),
@@ -43,6 +44,20 @@ export function checkDockerJob(job: JobRequirements, networkOverride: string | u
     `${offline.join(', ')} ${offline.length === 1 ? 'has' : 'have'} no network (allow_internet = false), so ${job.apiAgents.join(', ')} cannot reach its model API inside the container`,
     {
       hint: 'allow it for this run with --network=bridge (or --network=host to reach an endpoint on this machine), or set allow_internet = true in task.toml',
+    },
+  );
+}
+
+/** `--runtime NAME` names a runtime the engine has registered (gVisor's `runsc` needs registering first). */
+export function checkRuntime(runtime: string | undefined, engine: Pick<EngineFacts, 'runtimes'>): void {
+  if (runtime === undefined || engine.runtimes.includes(runtime)) return;
+  throw new UsageError(
+    `--runtime ${runtime}: the Docker engine has no runtime "${runtime}" (it has: ${engine.runtimes.join(', ') || 'none listed'})`,
+    {
+      hint:
+        runtime === 'runsc'
+          ? "register gVisor with the engine: sudo bash scripts/setup/gvisor.sh (installs Debian's runsc, adds it to /etc/docker/daemon.json, reloads dockerd; docs/docker.md#gvisor)"
+          : 'register it in /etc/docker/daemon.json under "runtimes" and reload dockerd (kill -HUP)',
     },
   );
 }

@@ -52,6 +52,7 @@ export interface ContainerSettings {
   docker: Docker;
   pidsLimit: number;
   networkOverride: string | undefined;
+  runtime: string | undefined;
 }
 
 /** What containers of one provider learn once and share: the engine refused a storage limit; homes per image and user. */
@@ -80,11 +81,12 @@ async function createContainer(
     [LABEL_OWNER_HOST]: owner.host,
   };
   for (;;) {
-    const { pidsLimit, networkOverride } = settings;
+    const { pidsLimit, networkOverride, runtime } = settings;
     const plan = planLimits(task.config.environment, facts, {
       pidsLimit,
       storageRefused: state.storageRefused,
       networkOverride,
+      runtime,
     });
     const noSandbox = skipsNetworkSandbox(plan.hostConfig, isRoot(handle.imageUser));
     try {

@@ -13,6 +13,8 @@ export interface EngineFacts {
   pidsLimit: boolean;
   cpuCfsQuota: boolean;
   hostCpus: number;
+  /** The OCI runtimes the engine knows (`runc`, and `runsc` once gVisor is registered). */
+  runtimes: string[];
 }
 
 export async function readEngineFacts(docker: Docker): Promise<EngineFacts> {
@@ -27,6 +29,7 @@ export async function readEngineFacts(docker: Docker): Promise<EngineFacts> {
     pidsLimit: info.PidsLimit !== false,
     cpuCfsQuota: info.CPUCfsQuota !== false,
     hostCpus: Number(info.NCPU ?? 0),
+    runtimes: Object.keys((info.Runtimes as Record<string, unknown> | undefined) ?? {}),
   };
 }
 
@@ -56,6 +59,8 @@ export interface LimitPlanOptions {
   storageRefused: boolean;
   /** `eval --network`: replaces task.toml's network policy for every trial (recorded in the notes). */
   networkOverride?: string | undefined;
+  /** `eval --runtime`: the engine runtime every container runs under (gVisor's `runsc`); the engine's default otherwise. */
+  runtime?: string | undefined;
 }
 
 /** Maps task.toml's resource limits and network policy to a HostConfig, and says how each one is applied. */
@@ -119,6 +124,11 @@ export function planLimits(
   }
 
   if (environment.gpus > 0) notes.push(`gpus = ${environment.gpus}: the Docker provider does not attach GPUs`);
+  if (options.runtime !== undefined) {
+    hostConfig.Runtime = options.runtime;
+    report.runtime = options.runtime;
+    notes.push(`runtime: ${options.runtime} (--runtime)`);
+  }
 
   const requested = environment.networkMode;
   if (options.networkOverride !== undefined) {

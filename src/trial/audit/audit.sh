@@ -7,7 +7,7 @@
 #   AUDIT_SCAN_ROOTS      where to search;  AUDIT_PRUNE  what never to search
 #   AUDIT_SKILL_TARGETS   every folder the agent discovers skills in;  AUDIT_SKILLS  the skills placed there
 #   AUDIT_VERIFIER_LOGS, AUDIT_TESTS, AUDIT_SOLUTION   the verifier's territory
-#   AUDIT_SCAN_SECONDS    how long the search may take;  AUDIT_LISTING_LINES  lines per listing at most
+#   AUDIT_SCAN_SECONDS    how long the search may take;  AUDIT_LISTING_LINES  bounds the output (8 × it)
 set +e
 as_list() { [ -n "$1" ] && printf '%s\n' "$1"; }
 mapfile -t scan_roots < <(as_list "${AUDIT_SCAN_ROOTS:-}")
@@ -18,19 +18,21 @@ mapfile -t verifier_logs < <(as_list "${AUDIT_VERIFIER_LOGS:-}")
 limit=${AUDIT_LISTING_LINES:-5000}
 
 search_skills() {
-  local prune_args=() p d
+  local prune_args=() p d bounded=()
   for p in "${prune[@]}"; do
     [ ${#prune_args[@]} -gt 0 ] && prune_args+=(-o)
     prune_args+=(-path "$p")
   done
-  local bounded=()
   command -v timeout >/dev/null && bounded=(timeout "${AUDIT_SCAN_SECONDS:-20}")
   "${bounded[@]}" find "${scan_roots[@]}" -xdev \( "${prune_args[@]}" \) -prune -o -iname SKILL.md \
     -printf 'skill_file\t%p\n' 2>/dev/null | head -n 200
   [ "${PIPESTATUS[0]}" = 124 ] && printf 'incomplete\n'
+  shopt -s nullglob dotglob
   for d in "${skill_targets[@]}"; do
-    [ -d "$d" ] && [ -n "$(ls -A "$d" 2>/dev/null)" ] && printf 'skill_dir\t%s\n' "$d"
+    local entries=("$d"/*)
+    [ ${#entries[@]} -gt 0 ] && printf 'skill_dir\t%s\n' "$d"
   done
+  shopt -u nullglob dotglob
 }
 
 present_skills() {
@@ -42,46 +44,79 @@ present_skills() {
   done
 }
 
-# Each area's entries with their type, size and mtime (`snap:AREA`), a bounded number per area.
+# Each area's entries with their type, size and mtime (`snap:AREA`): one find an area.
 snap() {
-  local area=$1 d
+  local area=$1 d existing=()
   shift
-  for d in "$@"; do
-    [ -e "$d" ] || continue
-    find -H "$d" -maxdepth 6 -printf "snap:$area\t%p\t%y %s %T@\n" 2>/dev/null | head -n "$limit"
-  done
+  for d in "$@"; do [ -e "$d" ] && existing+=("$d"); done
+  [ ${#existing[@]} -gt 0 ] || return 0
+  find -H "${existing[@]}" -maxdepth 6 -printf "snap:$area\t%p\t%y %s %T@\n" 2>/dev/null
 }
 
-snapshot() {
-  local b d target skill path_dirs=()
-  snap verifier_logs "${verifier_logs[@]}"
-  snap tests "${AUDIT_TESTS:-}"
-  snap solution "${AUDIT_SOLUTION:-}"
-  # The verifier runs `bash tests/test.sh` with this PATH: its interpreter by digest, every PATH tool by listing.
-  b=$(command -v bash) && printf 'snap:interpreter\t%s\t%s\n' "$b" "$(sha256sum "$b" 2>/dev/null | cut -d' ' -f1)"
+# The verifier runs `bash tests/test.sh` with this PATH: every tool in a folder the agent can write to, with type,
+# size, mtime and inode. Read-only folders (the local sandbox's toolchain) cannot change, so they are not listed;
+# only the names there that a writable folder's tool shadows are (`read-only`), for the diff to tell a new tool
+# from one that shadows what the verifier had.
+path_tools() {
+  local d ro name tool writable=() read_only=() path_dirs=()
   IFS=: read -ra path_dirs <<<"$PATH"
   for d in "${path_dirs[@]}"; do
     case "$d" in /*) ;; *) continue ;; esac
-    if [ -w "$d" ]; then
-      find -H "$d" -mindepth 1 -maxdepth 1 -printf 'snap:path_tools\t%p\t%y %s %T@ %i\n' 2>/dev/null | head -n "$limit"
-    else
-      # Read-only here (the local sandbox's toolchain): nothing in it can change, so its names are enough (a new
-      # tool elsewhere that shadows one of them still counts), without a stat of every entry.
-      find -H "$d" -mindepth 1 -maxdepth 1 -printf 'snap:path_tools\t%p\tread-only\n' 2>/dev/null | head -n "$limit"
-    fi
+    [ -d "$d" ] || continue
+    if [ -w "$d" ]; then writable+=("$d"); else read_only+=("$d"); fi
   done
-  for target in "${skill_targets[@]}"; do
-    for skill in "${skills[@]}"; do
-      [ -d "$target/$skill" ] || continue
-      find "$target/$skill" -type f -print0 2>/dev/null | xargs -0 -r sha256sum 2>/dev/null | head -n "$limit" |
-        while read -r hash path; do printf 'snap:skill\t%s\t%s\n' "$path" "$hash"; done
+  [ ${#writable[@]} -gt 0 ] || return 0
+  find -H "${writable[@]}" -mindepth 1 -maxdepth 1 -printf 'snap:path_tools\t%p\t%y %s %T@ %i\n' 2>/dev/null
+  [ ${#read_only[@]} -gt 0 ] || return 0
+  shopt -s nullglob dotglob
+  for d in "${writable[@]}"; do
+    for tool in "$d"/*; do
+      name=${tool##*/}
+      for ro in "${read_only[@]}"; do [ -e "$ro/$name" ] && printf 'snap:path_tools\t%s\tread-only\n' "$ro/$name"; done
     done
   done
+  shopt -u nullglob dotglob
 }
 
-if [ "${AUDIT_POINT:-}" = before ]; then
-  [ "${AUDIT_SEARCH_SKILLS:-0}" = 1 ] && search_skills
-  present_skills
-fi
-snapshot
+# Digests in one sha256sum: the verifier's interpreter (where it can change) and the files of the skills under test.
+digests() {
+  local b target skill file files=() hash path
+  b=$(command -v bash)
+  # On a read-only mount (the local sandbox's toolchain) the interpreter cannot change: no need to read it.
+  if [ -n "$b" ] && [ ! -w "$b" ] && [ ! -w "${b%/*}" ]; then
+    printf 'snap:interpreter\t%s\tread-only\n' "$b"
+  elif [ -n "$b" ]; then
+    files+=("$b")
+  fi
+  shopt -s globstar nullglob dotglob
+  for target in "${skill_targets[@]}"; do
+    for skill in "${skills[@]}"; do
+      for file in "$target/$skill"/**; do
+        [ ${#files[@]} -lt "$limit" ] || break
+        [ -f "$file" ] && [ ! -L "$file" ] && files+=("$file")
+      done
+    done
+  done
+  shopt -u globstar nullglob dotglob
+  [ ${#files[@]} -gt 0 ] || return 0
+  while read -r hash path; do
+    if [ "$path" = "$b" ]; then printf 'snap:interpreter\t%s\t%s\n' "$path" "$hash"; else printf 'snap:skill\t%s\t%s\n' "$path" "$hash"; fi
+  done < <(sha256sum -- "${files[@]}" 2>/dev/null)
+}
+
+snapshot() {
+  snap verifier_logs "${verifier_logs[@]}"
+  snap tests "${AUDIT_TESTS:-}"
+  snap solution "${AUDIT_SOLUTION:-}"
+  path_tools
+  digests
+}
+
+{
+  if [ "${AUDIT_POINT:-}" = before ]; then
+    [ "${AUDIT_SEARCH_SKILLS:-0}" = 1 ] && search_skills
+    present_skills
+  fi
+  snapshot
+} | head -n "$((limit * 8))"
 exit 0

@@ -24,6 +24,11 @@ export interface AuditInput {
   signal?: AbortSignal | undefined;
 }
 
+/** Audits run unless turned off (`eval --no-audit`, TrialRuntime.audit = false). */
+export function auditsOn(runtime: { audit?: boolean | undefined }): boolean {
+  return runtime.audit !== false;
+}
+
 /** Blocks for a trial whose audit never ran (it ended before the agent). */
 export function uncheckedAudits(reason: string): { isolation: IsolationAudit; tamper: TamperAudit } {
   return {

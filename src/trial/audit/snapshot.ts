@@ -45,7 +45,9 @@ function areaOf(out: ScanOutput, area: string): Map<string, string> {
 /**
  * What changed between two snapshots, area by area. A directory's own mtime moves with its entries: only its
  * appearing or going counts. A new PATH tool counts only when it shadows a name the verifier had before (an agent
- * installing a tool it needs is no tampering; a second `python` earlier in PATH is).
+ * installing a tool it needs is no tampering; a second `python` earlier in PATH is). A `read-only` entry (a tool in
+ * a folder nobody can write to, listed when a writable folder's tool has its name) existed before and still does,
+ * whichever scan listed it.
  */
 export function diffSnapshots(before: ScanOutput, after: ScanOutput): Change[] {
   const changes: Change[] = [];
@@ -53,16 +55,27 @@ export function diffSnapshots(before: ScanOutput, after: ScanOutput): Change[] {
   for (const area of areas) {
     const old = before.areas.get(area) ?? new Map<string, string>();
     const now = after.areas.get(area) ?? new Map<string, string>();
-    const oldNames = area === 'path_tools' ? new Set([...old.keys()].map((path) => posix.basename(path))) : undefined;
+    const oldNames = area === 'path_tools' ? toolNamesBefore(old, now) : undefined;
     for (const [path, signature] of now) {
       const was = old.get(path);
       if (was === undefined) {
+        if (signature === READ_ONLY) continue;
         if (!oldNames || oldNames.has(posix.basename(path))) changes.push({ area, change: 'added', path });
       } else if (was !== signature && !isDirectory(signature)) changes.push({ area, change: 'changed', path });
     }
-    for (const path of old.keys()) if (!now.has(path)) changes.push({ area, change: 'removed', path });
+    for (const [path, signature] of old)
+      if (!now.has(path) && signature !== READ_ONLY) changes.push({ area, change: 'removed', path });
   }
   return changes;
+}
+
+const READ_ONLY = 'read-only';
+
+/** The tool names the verifier had: every tool listed before, and every read-only one (it cannot be new). */
+function toolNamesBefore(old: Map<string, string>, now: Map<string, string>): Set<string> {
+  const names = new Set([...old.keys()].map((path) => posix.basename(path)));
+  for (const [path, signature] of now) if (signature === READ_ONLY) names.add(posix.basename(path));
+  return names;
 }
 
 function isDirectory(signature: string): boolean {
