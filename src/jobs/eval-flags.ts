@@ -5,7 +5,7 @@ import { findSkillDir } from '../skills/find.js';
 import { expandTaskSpecs } from '../task/resolve.js';
 import { type DotEnvFile, mergeDotEnv, readDotEnv } from '../util/dotenv.js';
 import { displayPath } from '../util/problems.js';
-import { EVAL_DEFAULTS } from './eval-options.js';
+import { EVAL_DEFAULTS, type EvalJobOptions } from './eval-options.js';
 
 /** `--smoke`, `--reliable`, `--regression`: how many trials per task and arm each stands for. */
 export const TRIAL_PRESETS = { smoke: 5, reliable: 15, regression: 30 } as const;
@@ -103,4 +103,33 @@ function checkTaskConflicts(files: readonly DotEnvFile[], cwd: string): void {
         );
     }
   }
+}
+
+export type PresetFlags = Partial<Record<TrialPreset, boolean | undefined>>;
+
+/**
+ * What the command line says beyond the job's options, applied: the trial preset, the `.env` files, the agent
+ * from the API key when --agent is not given. `given(flag)`: the flag was typed (not its default). Returns the
+ * options, the environment keys come from, and notes for the user (which agent was chosen, which files read).
+ */
+export async function applyEvalFlags<O extends EvalJobOptions>(
+  raw: O & PresetFlags,
+  cwd: string,
+  context: { given: (flag: string) => boolean; shellEnv: NodeJS.ProcessEnv },
+): Promise<{ options: O; hostEnv: NodeJS.ProcessEnv; notes: string[] }> {
+  const { smoke, reliable, regression, ...options } = raw;
+  const notes: string[] = [];
+  const trials = resolveTrials({ smoke, reliable, regression }, raw.trials, context.given('trials'));
+  const dotenv = await loadEvalDotEnv({ cwd, tasks: raw.tasks, tasksDir: raw.tasksDir, shellEnv: context.shellEnv });
+  for (const file of dotenv.files) notes.push(`read ${displayPath(file, cwd)}`);
+  const agentGiven = context.given('agent');
+  const agent = raw.resume ? raw.agent : resolveAgent(raw.agent, agentGiven, dotenv.env);
+  if (!agentGiven && !raw.resume && agent !== raw.agent)
+    notes.push(`agent: ${agent} (the API key set; --agent chooses)`);
+  return {
+    // `.env` names first: an explicit --env KEY=VALUE still wins.
+    options: { ...(options as unknown as O), trials, agent, env: [...dotenv.names, ...raw.env] },
+    hostEnv: dotenv.env,
+    notes,
+  };
 }
