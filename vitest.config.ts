@@ -23,6 +23,7 @@ export const INTEGRATION = [
   'tests/agents/gemini.test.ts',
   'tests/agents/opencode.test.ts',
   'tests/cli/eval-agents.test.ts',
+  'tests/init/draft.test.ts',
   // Chromium (always, or whenever it is installed)
   'tests/cli/analyze-html.test.ts',
   'tests/targets/drivers/browser.test.ts',
