@@ -123,9 +123,10 @@ export async function applyEvalFlags<O extends EvalJobOptions>(
   const dotenv = await loadEvalDotEnv({ cwd, tasks: raw.tasks, tasksDir: raw.tasksDir, shellEnv: context.shellEnv });
   for (const file of dotenv.files) notes.push(`read ${displayPath(file, cwd)}`);
   const agentGiven = context.given('agent');
+  // A resumed job's saved plan names its agents.
   const agent = raw.resume ? raw.agent : resolveAgent(raw.agent, agentGiven, dotenv.env);
-  if (!agentGiven && !raw.resume && agent !== raw.agent)
-    notes.push(`agent: ${agent} (the API key set; --agent chooses)`);
+  if (!agentGiven && !raw.resume && detectAgent(dotenv.env) !== undefined)
+    notes.push(`agent: ${agent}, from the one API key set (--agent chooses another)`);
   return {
     // `.env` names first: an explicit --env KEY=VALUE still wins.
     options: { ...(options as unknown as O), trials, agent, env: [...dotenv.names, ...raw.env] },
