@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { detectAgent } from '../agents/detect.js';
+import { getAgent } from '../agents/registry.js';
 import { TaskFormatError, UsageError } from '../errors.js';
 import type { EvalNotice } from '../jobs/eval-tasks.js';
 import { timestampForFile } from '../results/eval-report.js';
@@ -91,7 +92,7 @@ async function refuseOverwrite(evalsDir: string, cwd: string, force: boolean): P
   const present = await existingEntries(evalsDir);
   if (present.length === 0) return;
   throw new UsageError(
-    `${displayPath(evalsDir, cwd)} already has ${present.map((name) => `${name}`).join(', ')}: skill-eval init does not overwrite`,
+    `${displayPath(evalsDir, cwd)} already has ${present.join(', ')}: skill-eval init does not overwrite`,
     {
       hint: '--force replaces what init writes (the template, drafted tasks of the same name) and keeps the rest',
     },
@@ -112,6 +113,20 @@ async function writeTemplate(skill: Skill, evalsDir: string): Promise<string[]> 
   const readme = join(evalsDir, 'README.md');
   await writeFile(readme, evalsReadme(skill.name));
   return [readme, ...written];
+}
+
+/** Only a model-backed agent can draft, and only with its key: said before anything runs. */
+function checkDraftingAgent(name: string, env: NodeJS.ProcessEnv): void {
+  const agent = getAgent(name);
+  if (agent.requiredEnv.length === 0)
+    throw new UsageError(`--agent ${name} cannot draft tasks: it calls no model`, {
+      hint: 'pick a model-backed agent (claude, gemini, codex, opencode), or drop --agent for the commented template',
+    });
+  const missing = agent.requiredEnv.find((variable) => (env[variable] ?? '') === '');
+  if (missing !== undefined)
+    throw new UsageError(`the ${name} agent needs ${missing}, which is not set`, {
+      hint: `export ${missing}=… (or put it in the skill folder's .env), or drop --agent for the commented template`,
+    });
 }
 
 /** The environment of init: the shell's over the `.env` of the working directory and of the skill folder. */
@@ -138,6 +153,7 @@ export async function runInit(options: InitOptions, cwd: string, context: InitCo
   await refuseOverwrite(evalsDir, cwd, options.force);
   if (agent === undefined) return { mode: 'template', skill, evalsDir, files: await writeTemplate(skill, evalsDir) };
 
+  checkDraftingAgent(agent, env);
   const forwarded = collectForwardedEnv(env, fromFiles);
   const redactor = new Redactor(forwarded.secrets);
   const runDir = join(

@@ -103,4 +103,18 @@ describe('skill-eval init without an agent: the commented template', () => {
     expect(error.message).toMatch(/several API keys are set \(ANTHROPIC_API_KEY, OPENAI_API_KEY\)/);
     await expect(stat(join(dir, 'evals'))).rejects.toThrow(/ENOENT/);
   });
+
+  it('--agent that calls no model, or without its key, is a UsageError before anything is written', async () => {
+    const dir = await skillFolder();
+    await expect(runInit({ ...OPTIONS, agent: 'oracle' }, dir, { hostEnv: NO_KEYS })).rejects.toThrow(
+      '--agent oracle cannot draft tasks: it calls no model',
+    );
+    await expect(runInit({ ...OPTIONS, agent: 'claude' }, dir, { hostEnv: NO_KEYS })).rejects.toThrow(
+      'the claude agent needs ANTHROPIC_API_KEY, which is not set',
+    );
+    await expect(runInit({ ...OPTIONS, agent: 'nobody' }, dir, { hostEnv: NO_KEYS })).rejects.toThrow(
+      'unknown agent "nobody"',
+    );
+    await expect(stat(join(dir, 'evals'))).rejects.toThrow(/ENOENT/);
+  });
 });
