@@ -18,12 +18,14 @@ export const INTEGRATION = [
   'tests/trial/run-trial-docker.test.ts',
   'tests/trial/secret-forms-docker.test.ts',
   'tests/agents/docker.test.ts',
+  'tests/init/template-docker.test.ts',
   // agent CLIs against scripted model servers (and in Docker)
   'tests/agents/claude.test.ts',
   'tests/agents/codex.test.ts',
   'tests/agents/gemini.test.ts',
   'tests/agents/opencode.test.ts',
   'tests/cli/eval-agents.test.ts',
+  'tests/init/draft.test.ts',
   // Chromium (always, or whenever it is installed)
   'tests/cli/analyze-html.test.ts',
   'tests/targets/drivers/browser.test.ts',
@@ -42,6 +44,8 @@ export const E2E = [
   'tests/cli/exit-codes.test.ts',
   'tests/cli/agents.test.ts',
   'tests/cli/tasks-check.test.ts',
+  'tests/cli/init.test.ts',
+  'tests/cli/eval-flags.test.ts',
   'tests/cli/test-bootstrap.test.ts',
   'tests/targets/import-pipeline.test.ts',
   'tests/jobs/kill-resume.test.ts', // 20 × kill -9 and resume

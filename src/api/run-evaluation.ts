@@ -2,9 +2,9 @@ import { EXIT_CODES } from '../errors.js';
 import { EVAL_DEFAULTS, type EvalJobOptions } from '../jobs/eval-options.js';
 import type { EvalNotice } from '../jobs/eval-tasks.js';
 import { evalExit } from '../jobs/exit-code.js';
-import { planEval } from '../jobs/plan-eval.js';
 import { type EvalJobOutcome, runEvalJob } from '../jobs/run-eval.js';
 import type { JobEvent } from '../jobs/run-job.js';
+import { planValidatedEval } from '../jobs/validate-first.js';
 
 /** `skill-eval eval`'s job options, each defaulting as its flag does, plus what a library caller controls. */
 export type RunEvaluationOptions = Partial<EvalJobOptions> & {
@@ -37,7 +37,7 @@ export interface EvaluationOutcome extends EvalJobOutcome {
 export async function runEvaluation(options: RunEvaluationOptions = {}): Promise<EvaluationOutcome> {
   const { cwd = process.cwd(), failUnder, signal, onEvent, onNotice, ...given } = options;
   const defined = Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined));
-  const plan = await planEval({ ...EVAL_DEFAULTS, tasks: [], env: [], ...defined }, cwd, { onNotice });
+  const plan = await planValidatedEval({ ...EVAL_DEFAULTS, tasks: [], env: [], ...defined }, cwd, { onNotice });
   const outcome = await runEvalJob(plan, { signal, onEvent });
   const { exitCode } = outcome.cancelled
     ? { exitCode: EXIT_CODES.interrupted }

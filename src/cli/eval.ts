@@ -1,13 +1,15 @@
 import { type Command, Option } from 'commander';
 import { EXIT_CODES, UsageError } from '../errors.js';
+import { applyEvalFlags, type PresetFlags, TRIAL_PRESETS } from '../jobs/eval-flags.js';
 import { EVAL_DEFAULTS, type EvalJobOptions } from '../jobs/eval-options.js';
 import type { EvalNotice } from '../jobs/eval-tasks.js';
 import { evalExit } from '../jobs/exit-code.js';
-import { type EvalPlan, planEval } from '../jobs/plan-eval.js';
+import type { EvalPlan } from '../jobs/plan-eval.js';
 import { chooseProgressMode, createProgressReporter } from '../jobs/progress.js';
 import { type EvalJobOutcome, runEvalJob } from '../jobs/run-eval.js';
 import { handleCancelSignals } from '../jobs/signals.js';
 import type { JobSummary } from '../jobs/summary.js';
+import { planValidatedEval } from '../jobs/validate-first.js';
 import { renderComparison, renderEvalSummary } from './eval-summary.js';
 import type { RegisterCommand } from './registry.js';
 
@@ -124,6 +126,7 @@ async function printOutcome(plan: EvalPlan, outcome: EvalJobOutcome, json: boole
 
 /** The exit code, each reason for a non-zero one said on stderr: gate, broken tasks, infrastructure errors. */
 function finishedExitCode(plan: EvalPlan, summary: JobSummary, failUnder: number | undefined): number {
+  // Tasks --validate left out are among the broken ones (planValidatedEval).
   const { exitCode, reasons } = evalExit({
     summary,
     arms: plan.arms,
@@ -135,9 +138,21 @@ function finishedExitCode(plan: EvalPlan, summary: JobSummary, failUnder: number
   return exitCode;
 }
 
-/** `skill-eval eval`: plans a job, runs it, writes results, prints the summary. */
-export async function runEval(options: EvalOptions, cwd: string, argv: string[] = process.argv): Promise<EvalOutcome> {
-  const plan = await planEval(options, cwd, { commandLine: argv.slice(2), onNotice: printNotice(options.quiet) });
+/**
+ * `skill-eval eval`: plans a job (after the --validate check when asked), runs it, writes results, prints the
+ * summary. `hostEnv`: where keys and forwarded variables come from (the shell's environment over the .env files).
+ */
+export async function runEval(
+  options: EvalOptions,
+  cwd: string,
+  argv: string[] = process.argv,
+  hostEnv: NodeJS.ProcessEnv = process.env,
+): Promise<EvalOutcome> {
+  const plan = await planValidatedEval(options, cwd, {
+    commandLine: argv.slice(2),
+    onNotice: printNotice(options.quiet),
+    hostEnv,
+  });
   const outcome = await runWithProgress(plan, options.quiet);
   if (options.print !== false) await printOutcome(plan, outcome, options.json);
   const { summary, reportPaths } = outcome;
@@ -164,14 +179,25 @@ export const registerEval: RegisterCommand = (program: Command, setExitCode) => 
     )
     .option(
       '--agent <name>',
-      'agent to run: oracle, nop, claude, gemini, codex, opencode (comma-separated for several)',
+      'agent to run: oracle, nop, claude, gemini, codex, opencode (comma-separated for several); when not given, the agent of the one API key set (ANTHROPIC_API_KEY → claude, GEMINI_API_KEY → gemini, OPENAI_API_KEY → codex), else gemini',
       EVAL_DEFAULTS.agent,
     )
-    .option('--model <id>', "model for the agent (default: the agent's own default)")
+    .option(
+      '--model <id>',
+      "model for the agent, or one per agent: claude=claude-sonnet-4-5,gemini=gemini-2.5-pro (default: each agent's own)",
+    )
     .addOption(
       new Option('--provider <name>', 'where trials run').choices(['local', 'docker']).default(EVAL_DEFAULTS.provider),
     )
     .option('--trials <n>', 'trials per task and arm', positiveInt('--trials'), EVAL_DEFAULTS.trials)
+    .option('--smoke', `preset: ${TRIAL_PRESETS.smoke} trials per task and arm (a first look)`)
+    .option('--reliable', `preset: ${TRIAL_PRESETS.reliable} trials per task and arm (a decision)`)
+    .option('--regression', `preset: ${TRIAL_PRESETS.regression} trials per task and arm (catch small changes)`)
+    .option(
+      '--validate',
+      'first run the oracle (must pass) and nop (must fail) on every task, as `tasks check` does; tasks that fail are reported and left out',
+      false,
+    )
     .option('--no-skills', 'run only the baseline arm: no skill anywhere in the environment')
     .option('--compare', 'run both arms (with and without skills) in one job', EVAL_DEFAULTS.compare)
     .option('--results-dir <dir>', 'where result files and job directories go', EVAL_DEFAULTS.resultsDir)
@@ -245,10 +271,19 @@ export const registerEval: RegisterCommand = (program: Command, setExitCode) => 
 Examples:
   skill-eval eval superlint --agent=oracle --provider=local        check a task without any API key
   GEMINI_API_KEY=… skill-eval eval superlint --compare --trials=10  measure the skill's gain
+  skill-eval eval my-skill/evals --compare --smoke --validate      the agent of the key in .env; tasks checked first
+Variables: .env files (KEY=VALUE) in the working directory, the skill folder and each task directory are read,
+the more specific winning, the shell's environment over all of them; their variables reach the agent as secrets.
 Exit codes: 0 done, 1 --fail-under not met, 2 usage or task-format error, 3 infrastructure error, 4 an agent CLI cannot be installed, 130 interrupted (docs/exit-codes.md).`,
     )
-    .action(async (tasks: string[], raw: Omit<EvalOptions, 'tasks'>) => {
-      const outcome = await runEval({ ...raw, tasks }, process.cwd());
+    .action(async (tasks: string[], raw: Omit<EvalOptions, 'tasks'> & PresetFlags, command: Command) => {
+      const cwd = process.cwd();
+      const { options, hostEnv, notes } = await applyEvalFlags({ ...raw, tasks }, cwd, {
+        given: (flag) => command.getOptionValueSource(flag) === 'cli',
+        shellEnv: process.env,
+      });
+      if (!options.quiet) for (const note of notes) console.error(note);
+      const outcome = await runEval(options, cwd, process.argv, hostEnv);
       setExitCode(outcome.exitCode);
     });
 };

@@ -4,6 +4,7 @@ import { registerAnalyze } from './analyze.js';
 import { registerCleanup } from './cleanup.js';
 import { registerEval } from './eval.js';
 import { registerImages } from './images.js';
+import { registerInit } from './init.js';
 import { registerTarget } from './target.js';
 import { registerTasks } from './tasks.js';
 import { registerTasksCheck } from './tasks-check.js';
@@ -16,6 +17,7 @@ export type RegisterCommand = (program: Command, setExitCode: (code: number) => 
 
 /** The typed registry of CLI commands; one module per command under src/cli/. */
 export const commands = {
+  init: registerInit,
   eval: registerEval,
   analyze: registerAnalyze,
   'test-bootstrap': registerTestBootstrap,

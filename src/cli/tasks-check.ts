@@ -1,35 +1,12 @@
 import { availableParallelism } from 'node:os';
 import { Option } from 'commander';
 import { EXIT_CODES, UsageError } from '../errors.js';
-import type { CellSummary } from '../jobs/summary.js';
+import { checkTasks } from '../jobs/check-tasks.js';
 import { displayPath } from '../util/problems.js';
 import { renderTable } from '../util/table.js';
-import { runEval } from './eval.js';
+import { withCancel } from './cancel.js';
 import type { RegisterCommand } from './registry.js';
 import { tasksCommand } from './tasks.js';
-
-export interface TaskCheck {
-  task: string;
-  ok: boolean;
-  oracle: string;
-  nop: string;
-  problems: string[];
-}
-
-function describeCell(cell: CellSummary | undefined): string {
-  if (!cell) return 'no result';
-  return `${cell.passed}/${cell.trials - cell.errors} passed${cell.errors > 0 ? `, ${cell.errors} error(s)` : ''}`;
-}
-
-/** A task is healthy when its solution passes (oracle) and the untouched environment fails (nop). */
-export function judgeTask(task: string, oracle: CellSummary | undefined, nop: CellSummary | undefined): TaskCheck {
-  const problems: string[] = [];
-  if (!oracle || oracle.errors > 0 || oracle.passed < oracle.trials)
-    problems.push('oracle did not pass every trial: the solution or the verifier is broken');
-  if (!nop || nop.errors > 0) problems.push('nop ended in errors: the verifier cannot judge the untouched environment');
-  else if (nop.passed > 0) problems.push('nop passed: the verifier rewards the untouched environment');
-  return { task, ok: problems.length === 0, oracle: describeCell(oracle), nop: describeCell(nop), problems };
-}
 
 export const registerTasksCheck: RegisterCommand = (program, setExitCode) => {
   tasksCommand(program)
@@ -69,41 +46,32 @@ export const registerTasksCheck: RegisterCommand = (program, setExitCode) => {
           json: boolean;
         },
       ) => {
-        const outcome = await runEval(
-          {
-            tasks: dirs,
-            agent: 'oracle,nop',
-            provider: options.provider,
-            trials: options.trials,
-            skills: false,
-            compare: false,
-            resultsDir: options.resultsDir,
-            tasksDir: options.tasksDir,
-            env: [],
-            concurrency: options.concurrency,
-            passThreshold: 1,
-            forceBuild: false,
-            newJob: true,
-            maxRetries: 1,
-            quiet: true,
-            json: false,
-            print: false,
-          },
-          process.cwd(),
-        );
-        const tasks = [...new Set(outcome.summary.cells.map((c) => c.task))];
-        const checks = tasks.map((task) =>
-          judgeTask(
-            task,
-            outcome.summary.cells.find((c) => c.task === task && c.agent === 'oracle'),
-            outcome.summary.cells.find((c) => c.task === task && c.agent === 'nop'),
+        const outcome = await withCancel((signal) =>
+          checkTasks(
+            {
+              tasks: dirs,
+              provider: options.provider,
+              trials: options.trials,
+              concurrency: options.concurrency,
+              resultsDir: options.resultsDir,
+              tasksDir: options.tasksDir,
+            },
+            process.cwd(),
+            { signal, onNotice: ({ level, message }) => level === 'error' && console.error(`error: ${message}`) },
           ),
         );
-        const broken = checks.filter((c) => !c.ok).length + outcome.brokenTasks.length;
+        if (outcome.cancelled) {
+          console.error(`cancelled: the check's finished trials are in ${outcome.jobDir}`);
+          setExitCode(EXIT_CODES.interrupted);
+          return;
+        }
+        const { checks } = outcome;
+        const brokenTasks = outcome.invalid.map((t) => t.dir);
+        const broken = checks.filter((c) => !c.ok).length + brokenTasks.length;
         if (options.json) {
           console.log(
             JSON.stringify(
-              { ok: broken === 0, job_dir: outcome.jobDir, tasks: checks, invalid_tasks: outcome.brokenTasks },
+              { ok: broken === 0, job_dir: outcome.jobDir, tasks: checks, invalid_tasks: brokenTasks },
               undefined,
               2,
             ),
@@ -115,16 +83,13 @@ export const registerTasksCheck: RegisterCommand = (program, setExitCode) => {
               checks.map((c) => [c.task, c.oracle, c.nop, c.ok ? 'ok' : `BROKEN: ${c.problems.join('; ')}`]),
             ),
           );
-          for (const dir of outcome.brokenTasks)
-            console.log(`${displayPath(dir)}: invalid task (see the errors above)`);
+          for (const dir of brokenTasks) console.log(`${displayPath(dir)}: invalid task (see the errors above)`);
           console.log(
-            `\n${checks.length + outcome.brokenTasks.length} tasks: ${checks.length - checks.filter((c) => !c.ok).length} ok, ${broken} broken`,
+            `\n${checks.length + brokenTasks.length} tasks: ${checks.length - checks.filter((c) => !c.ok).length} ok, ${broken} broken`,
           );
         }
         // Infrastructure failures keep their own code; otherwise a broken task is a task problem.
-        setExitCode(
-          outcome.exitCode === EXIT_CODES.infra ? EXIT_CODES.infra : broken > 0 ? EXIT_CODES.taskFormat : EXIT_CODES.ok,
-        );
+        setExitCode(outcome.infraErrors > 0 ? EXIT_CODES.infra : broken > 0 ? EXIT_CODES.taskFormat : EXIT_CODES.ok);
       },
     );
 };

@@ -13,6 +13,7 @@ export interface EvalJobOptions {
   tasks: string[];
   /** Agent names, comma-separated for several. */
   agent: string;
+  /** One model for every agent (`claude-sonnet-4-5`), or one per agent (`claude=claude-sonnet-4-5,gemini=gemini-2.5-pro`). */
   model?: string | undefined;
   /** A provider name (`local`, `docker`) or a provider object; job.json records its name. */
   provider: string | EnvironmentProvider;
@@ -42,6 +43,8 @@ export interface EvalJobOptions {
   maxRetries: number;
   /** Isolation and tamper audits in every trial; false: `--no-audit`. */
   audit?: boolean | undefined;
+  /** Run the oracle/nop check on every task first and leave out the tasks that fail it (`--validate`). */
+  validate?: boolean | undefined;
 }
 
 /** `--resume JOB`: the saved plan replaces what decides the trials; everything else (concurrency, output) stays as given. */
@@ -74,7 +77,7 @@ export async function optionsFromJob<O extends EvalJobOptions>(options: O, cwd: 
     ...options,
     tasks: config.tasks.map((t) => t.dir),
     agent: config.agents.map((a) => a.name).join(','),
-    model: config.agents[0]?.model,
+    model: modelFlag(config.agents),
     compare: config.arms.length === 2,
     skills: config.arms.includes('with-skills'),
     trials: config.trials,
@@ -94,10 +97,49 @@ export function armsFor(options: Pick<EvalJobOptions, 'compare' | 'skills'>): Ar
   return options.compare ? ['with-skills', 'no-skills'] : options.skills ? ['with-skills'] : ['no-skills'];
 }
 
+/** The --model value that gives each agent the model a saved job recorded for it. */
+function modelFlag(agents: ReadonlyArray<{ name: string; model?: string | undefined }>): string | undefined {
+  const models = new Set(agents.map((a) => a.model));
+  if (models.size <= 1) return agents[0]?.model;
+  return agents.flatMap((a) => (a.model ? [`${a.name}=${a.model}`] : [])).join(',');
+}
+
+/**
+ * --model's two forms: one model for every agent, or `agent=model` pairs (agents left out use their default).
+ * A pair naming an agent that is not run is a UsageError: it would silently pin nothing.
+ */
+export function modelsFor(model: string | undefined, agentNames: readonly string[]): Map<string, string | undefined> {
+  const models = new Map<string, string | undefined>(agentNames.map((name) => [name, undefined]));
+  if (model === undefined || model.trim() === '') return models;
+  if (!model.includes('=')) {
+    for (const name of agentNames) models.set(name, model.trim());
+    return models;
+  }
+  for (const entry of model
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
+    const eq = entry.indexOf('=');
+    const name = entry.slice(0, eq).trim();
+    const id = entry.slice(eq + 1).trim();
+    if (eq <= 0 || id === '')
+      throw new UsageError(`--model: expected AGENT=MODEL pairs separated by commas, found "${entry}"`, {
+        hint: 'e.g. --model claude=claude-sonnet-4-5,gemini=gemini-2.5-pro, or one model for every agent: --model ID',
+      });
+    if (!models.has(name))
+      throw new UsageError(`--model: ${name}=${id} names an agent that is not run (--agent: ${agentNames.join(',')})`, {
+        hint: `add ${name} to --agent, or drop its model`,
+      });
+    models.set(name, id);
+  }
+  return models;
+}
+
 export function agentsFor(options: Pick<EvalJobOptions, 'agent' | 'model'>): JobAgent[] {
-  return options.agent
+  const names = options.agent
     .split(',')
     .map((name) => name.trim())
-    .filter(Boolean)
-    .map((name) => ({ agent: getAgent(name), model: options.model }));
+    .filter(Boolean);
+  const models = modelsFor(options.model, names);
+  return names.map((name) => ({ agent: getAgent(name), model: models.get(name) }));
 }

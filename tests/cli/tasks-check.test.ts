@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { judgeTask } from '../../src/cli/tasks-check.js';
+import { judgeTask } from '../../src/jobs/check-tasks.js';
 import { runCli } from '../helpers/cli.js';
 import { FIXTURES, tempDir } from '../helpers/trials.js';
 
@@ -26,9 +26,10 @@ describe('skill-eval tasks check', () => {
     expect(byName['rewards-nothing-done']!.problems).toEqual([
       'nop passed: the verifier rewards the untouched environment',
     ]);
-    expect(byName['broken-solution']!.problems).toEqual([
-      'oracle did not pass every trial: the solution or the verifier is broken',
-    ]);
+    const [problem, detail] = byName['broken-solution']!.problems;
+    expect(problem).toBe('oracle did not pass every trial: the solution or the verifier is broken');
+    // Why, and where to look: the failing oracle trial's verifier output.
+    expect(detail).toMatch(/^oracle trial failed, reward 0 \(see .*broken-solution__oracle__no-skills__1\/verifier\)$/);
   });
 
   it('exits 0 when every task is healthy', async () => {

@@ -1,6 +1,10 @@
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 import { REPO_ROOT } from './trials.js';
+
+/** tsx's loader by its path, so the CLI also starts from a working directory outside the repository. */
+const TSX_LOADER = pathToFileURL(join(REPO_ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 
 export interface CliRun {
   exitCode: number;
@@ -13,7 +17,7 @@ export async function runCli(
   args: string[],
   options: { cwd?: string; env?: Record<string, string | undefined>; timeoutMs?: number } = {},
 ): Promise<CliRun> {
-  const result = await execa(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts'), ...args], {
+  const result = await execa(process.execPath, ['--import', TSX_LOADER, join(REPO_ROOT, 'src/cli/main.ts'), ...args], {
     cwd: options.cwd ?? REPO_ROOT,
     env: { ...options.env, FORCE_COLOR: '0' },
     reject: false,

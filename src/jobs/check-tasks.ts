@@ -1,0 +1,122 @@
+import { join } from 'node:path';
+import type { EnvironmentProvider } from '../environments/types.js';
+import type { TrialResult } from '../results/schema.js';
+import type { BrokenTask, EvalNotice } from './eval-tasks.js';
+import { planEval } from './plan-eval.js';
+import { runEvalJob } from './run-eval.js';
+import type { CellSummary } from './summary.js';
+
+/** One task's oracle/nop verdict. */
+export interface TaskCheck {
+  task: string;
+  /** The task's directory. */
+  dir: string;
+  ok: boolean;
+  oracle: string;
+  nop: string;
+  problems: string[];
+}
+
+function describeCell(cell: CellSummary | undefined): string {
+  if (!cell) return 'no result';
+  return `${cell.passed}/${cell.trials - cell.errors} passed${cell.errors > 0 ? `, ${cell.errors} error(s)` : ''}`;
+}
+
+/** A task is healthy when its solution passes (oracle) and the untouched environment fails (nop). */
+export function judgeTask(
+  task: string,
+  oracle: CellSummary | undefined,
+  nop: CellSummary | undefined,
+  dir = task,
+): TaskCheck {
+  const problems: string[] = [];
+  if (!oracle || oracle.errors > 0 || oracle.passed < oracle.trials)
+    problems.push('oracle did not pass every trial: the solution or the verifier is broken');
+  if (!nop || nop.errors > 0) problems.push('nop ended in errors: the verifier cannot judge the untouched environment');
+  else if (nop.passed > 0) problems.push('nop passed: the verifier rewards the untouched environment');
+  return { task, dir, ok: problems.length === 0, oracle: describeCell(oracle), nop: describeCell(nop), problems };
+}
+
+export interface CheckTasksOptions {
+  /** Task directories, names, folders of tasks, globs or suite files (as `eval` takes them). */
+  tasks: string[];
+  provider: string | EnvironmentProvider;
+  trials: number;
+  concurrency: number;
+  resultsDir: string;
+  tasksDir?: string | undefined;
+  forceBuild?: boolean | undefined;
+  network?: string | undefined;
+}
+
+export interface CheckTasksOutcome {
+  /** One verdict per task that ran. */
+  checks: TaskCheck[];
+  /** Tasks that could not run at all (invalid), each reported through onNotice. */
+  invalid: BrokenTask[];
+  jobDir: string;
+  /** Trials that ended in an infrastructure error: the check says nothing about those tasks. */
+  infraErrors: number;
+  cancelled: boolean;
+}
+
+/** Why a failing oracle trial failed, from its result: the verifier's verdict or the error. */
+function oracleDetail(results: readonly TrialResult[], task: string, jobDir: string): string | undefined {
+  const failed = results.find((r) => r.task === task && r.agent === 'oracle' && r.status !== 'passed');
+  if (!failed) return undefined;
+  const why = failed.error ? `${failed.status}: ${failed.error.message}` : `${failed.status}, reward ${failed.reward}`;
+  return `oracle trial ${why} (see ${join(jobDir, failed.trial_name, 'verifier')})`;
+}
+
+/**
+ * `tasks check`, `eval --validate` and `init`'s drafting share this: the oracle (must pass) and nop (must fail)
+ * on every task, as one job under `resultsDir`, then one verdict per task. Prints nothing.
+ */
+export async function checkTasks(
+  options: CheckTasksOptions,
+  cwd: string,
+  context: { onNotice?: ((notice: EvalNotice) => void) | undefined; signal?: AbortSignal | undefined } = {},
+): Promise<CheckTasksOutcome> {
+  const plan = await planEval(
+    {
+      tasks: options.tasks,
+      agent: 'oracle,nop',
+      provider: options.provider,
+      trials: options.trials,
+      skills: false,
+      compare: false,
+      resultsDir: options.resultsDir,
+      tasksDir: options.tasksDir,
+      env: [],
+      concurrency: options.concurrency,
+      passThreshold: 1,
+      forceBuild: options.forceBuild ?? false,
+      network: options.network,
+      newJob: true,
+      maxRetries: 1,
+    },
+    cwd,
+    // No key is forwarded to the oracle or nop: neither calls a model.
+    { onNotice: context.onNotice, hostEnv: {} },
+  );
+  const outcome = await runEvalJob(plan, { signal: context.signal });
+  const cells = outcome.summary.cells;
+  const checks = plan.tasks.map((task) => {
+    const check = judgeTask(
+      task.name,
+      cells.find((c) => c.task === task.name && c.agent === 'oracle'),
+      cells.find((c) => c.task === task.name && c.agent === 'nop'),
+      task.dir,
+    );
+    const detail = check.ok ? undefined : oracleDetail(outcome.results, task.name, plan.jobDir);
+    if (detail) check.problems.push(detail);
+    return check;
+  });
+  return {
+    checks,
+    invalid: plan.brokenTasks,
+    jobDir: plan.jobDir,
+    infraErrors: outcome.summary.statuses.infra_error ?? 0,
+    cancelled: outcome.cancelled,
+  };
+}
