@@ -22,6 +22,8 @@ export const INTEGRATION = [
   'tests/agents/codex.test.ts',
   'tests/agents/gemini.test.ts',
   'tests/agents/opencode.test.ts',
+  'tests/agents/command.test.ts', // and in Docker
+  'tests/agents/acp.test.ts', // a real ACP agent from npm
   'tests/cli/eval-agents.test.ts',
   // Chromium (always, or whenever it is installed)
   'tests/cli/analyze-html.test.ts',

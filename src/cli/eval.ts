@@ -164,8 +164,16 @@ export const registerEval: RegisterCommand = (program: Command, setExitCode) => 
     )
     .option(
       '--agent <name>',
-      'agent to run: oracle, nop, claude, gemini, codex, opencode (comma-separated for several)',
+      'agent to run: oracle, nop, claude, gemini, codex, opencode, command, acp (comma-separated for several)',
       EVAL_DEFAULTS.agent,
+    )
+    .option(
+      '--command <line>',
+      'with --agent=command: the command line that is the agent (bash, in the workdir; the instruction on stdin and in $SKILL_EVAL_INSTRUCTION_FILE)',
+    )
+    .option(
+      '--acp-command <line>',
+      'with --agent=acp: the command line that starts an Agent Client Protocol agent on stdio, in the environment',
     )
     .option('--model <id>', "model for the agent (default: the agent's own default)")
     .addOption(

@@ -1,10 +1,11 @@
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { getAgent } from '../agents/registry.js';
+import { configurableAgents, getAgent, isConfigurableAgent } from '../agents/registry.js';
 import type { Arm } from '../agents/types.js';
 import type { EnvironmentProvider } from '../environments/types.js';
 import { UsageError } from '../errors.js';
-import { readJobConfig } from './job-config.js';
+import { REDACTED } from '../util/secrets.js';
+import { type JobConfig, readJobConfig } from './job-config.js';
 import type { JobAgent } from './run-job.js';
 
 /** What an eval job is asked to do: the flags of `skill-eval eval` that decide the trials and where they go. */
@@ -13,6 +14,10 @@ export interface EvalJobOptions {
   tasks: string[];
   /** Agent names, comma-separated for several. */
   agent: string;
+  /** `--agent=command`: the command line that is the agent (bash, in the environment's workdir). */
+  command?: string | undefined;
+  /** `--agent=acp`: the command line that starts an ACP agent on stdio (in the environment). */
+  acpCommand?: string | undefined;
   model?: string | undefined;
   /** A provider name (`local`, `docker`) or a provider object; job.json records its name. */
   provider: string | EnvironmentProvider;
@@ -72,6 +77,7 @@ export async function optionsFromJob<O extends EvalJobOptions>(options: O, cwd: 
     ...options,
     tasks: config.tasks.map((t) => t.dir),
     agent: config.agents.map((a) => a.name).join(','),
+    ...savedCommands(options, config.agents, name),
     model: config.agents[0]?.model,
     compare: config.arms.length === 2,
     skills: config.arms.includes('with-skills'),
@@ -84,6 +90,29 @@ export async function optionsFromJob<O extends EvalJobOptions>(options: O, cwd: 
   };
 }
 
+/**
+ * A resumed job's command lines (`--command`, `--acp-command`) come from job.json. One recorded with a secret in
+ * it was redacted there: it must be given again, and must redact to the recorded one (the plans are compared).
+ */
+function savedCommands(
+  options: EvalJobOptions,
+  agents: JobConfig['agents'],
+  job: string,
+): Pick<EvalJobOptions, 'command' | 'acpCommand'> {
+  const saved: Pick<EvalJobOptions, 'command' | 'acpCommand'> = { command: undefined, acpCommand: undefined };
+  for (const agent of agents) {
+    if (!isConfigurableAgent(agent.name) || agent.command === undefined) continue;
+    const { option, flag } = configurableAgents[agent.name];
+    if (!agent.command.includes(REDACTED)) saved[option] = agent.command;
+    else if (options[option] !== undefined) saved[option] = options[option];
+    else
+      throw new UsageError(`--resume ${job}: the job's ${flag} held a secret and was recorded redacted`, {
+        hint: `pass the same ${flag} "…" again with --resume`,
+      });
+  }
+  return saved;
+}
+
 export function armsFor(options: Pick<EvalJobOptions, 'compare' | 'skills'>): Arm[] {
   if (options.compare && !options.skills)
     throw new UsageError('--compare and --no-skills contradict each other', {
@@ -92,10 +121,23 @@ export function armsFor(options: Pick<EvalJobOptions, 'compare' | 'skills'>): Ar
   return options.compare ? ['with-skills', 'no-skills'] : options.skills ? ['with-skills'] : ['no-skills'];
 }
 
-export function agentsFor(options: Pick<EvalJobOptions, 'agent' | 'model'>): JobAgent[] {
-  return options.agent
+export function agentsFor(options: Pick<EvalJobOptions, 'agent' | 'model' | 'command' | 'acpCommand'>): JobAgent[] {
+  const names = options.agent
     .split(',')
     .map((name) => name.trim())
-    .filter(Boolean)
-    .map((name) => ({ agent: getAgent(name), model: options.model }));
+    .filter(Boolean);
+  for (const [name, { flag, option }] of Object.entries(configurableAgents)) {
+    const command = options[option];
+    if (command !== undefined && !names.includes(name))
+      throw new UsageError(`${flag} is only for --agent=${name}, but --agent is "${options.agent}"`, {
+        hint: `run it with --agent=${name} ${flag} "…", or drop ${flag}`,
+      });
+    if (command !== undefined && command.trim() === '')
+      throw new UsageError(`${flag}: expected a command line, found an empty string`);
+  }
+  return names.map((name) => {
+    if (!isConfigurableAgent(name)) return { agent: getAgent(name), model: options.model };
+    const command = options[configurableAgents[name].option];
+    return { agent: getAgent(name, command === undefined ? undefined : { command }), model: options.model };
+  });
 }

@@ -109,7 +109,11 @@ export async function planEval(
     created_at: createdAt.toISOString(),
     command_line: redactCommandLine(context.commandLine ?? [], redactor),
     tasks: tasks.map((t) => ({ name: t.name, dir: t.dir, checksum: t.checksum })),
-    agents: agents.map((a) => ({ name: a.agent.name, model: a.model })),
+    agents: agents.map((a) => ({
+      name: a.agent.name,
+      model: a.model,
+      ...(a.agent.command !== undefined ? { command: redactor.redact(a.agent.command) } : {}),
+    })),
     arms,
     trials: options.trials,
     provider: provider.name,
