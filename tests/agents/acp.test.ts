@@ -1,16 +1,37 @@
+import { cp, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAcpAgent } from '../../src/agents/acp/agent.js';
 import { ACP_BRIDGE_PACKAGE } from '../../src/agents/acp/package.js';
+import { agentImageLayer } from '../../src/agents/cli/image-layer.js';
 import { type AgentPackage, ensureInstalled } from '../../src/agents/cli/install.js';
+import { imageLauncher } from '../../src/agents/cli/run.js';
 import type { Agent } from '../../src/agents/types.js';
+import { createDockerProvider } from '../../src/environments/docker.js';
+import type { PreparedEnvironment } from '../../src/environments/types.js';
+import { loadTaskOrThrow } from '../../src/task/load.js';
 import type { Task } from '../../src/task/types.js';
+import { runTrial } from '../../src/trial/run-trial.js';
+import { Redactor } from '../../src/util/secrets.js';
 import { shellJoin } from '../../src/util/shell.js';
+import { engineGate } from '../environments/docker-engine.js';
 import { claudeDialect, startAnthropicServer } from '../fixtures/model-servers/anthropic.js';
 import type { ModelServer } from '../fixtures/model-servers/server.js';
 import { type Dialect, superlintScript } from '../fixtures/model-servers/superlint-script.js';
-import { expectHandFix, expectSkillWorkflow, loadSuperlint, runAgentTrial, superlintSkillMarker } from './harness.js';
+import { tempDir } from '../helpers/trials.js';
+import {
+  expectHandFix,
+  expectSkillWorkflow,
+  loadSuperlint,
+  readSessionLog,
+  runAgentTrial,
+  SUPERLINT_TASK,
+  superlintSkillMarker,
+} from './harness.js';
+
+const runDocker = await engineGate('the ACP agent in Docker');
 
 const KEY = 'sk-ant-acp-test-0123456789';
 
@@ -119,4 +140,48 @@ describe('acp agent (the bridge driving @zed-industries/claude-code-acp against 
     expect(ACP_BRIDGE_PACKAGE.npmPackage).toBe('@agentclientprotocol/sdk');
     expect(ACP_BRIDGE_PACKAGE.revision).toMatch(/^[0-9a-f]{12}$/);
   });
+
+  it.runIf(runDocker)(
+    'Docker provider: bridge and agent baked into the image by their layers, the agent solves the task in the container',
+    async () => {
+      // The scripted server listens on the host's 127.0.0.1: the task copy uses the host network.
+      const dir = join(await tempDir('acp-docker'), 'superlint_demo');
+      await cp(SUPERLINT_TASK, dir, { recursive: true });
+      const toml = await readFile(join(dir, 'task.toml'), 'utf8');
+      await writeFile(
+        join(dir, 'task.toml'),
+        toml.replace('allow_internet = false', 'allow_internet = true\nnetwork_mode = "host"'),
+      );
+      const dockerTask = await loadTaskOrThrow(dir);
+      // In the image, the agent is its launcher there, not the host's cache.
+      const inImage = createAcpAgent({ command: imageLauncher(CLAUDE_CODE_ACP) });
+      const layers = [
+        await inImage.imageLayer!({ log: () => undefined }),
+        await agentImageLayer(CLAUDE_CODE_ACP, { log: () => undefined }),
+      ];
+      server = await startAnthropicServer(superlintScript(acpDialect, { skillMarker: marker }), acpDialect);
+      const provider = createDockerProvider({ killGraceMs: 500 });
+      let prepared: Promise<PreparedEnvironment> | undefined;
+      const trialDir = join(await tempDir('acp-docker-trial'), 'acp');
+      const result = await runTrial(
+        { jobId: 'acp-docker-test', task: dockerTask, agent: inImage, arm: 'with-skills', trialIndex: 1 },
+        {
+          provider,
+          prepare: () =>
+            (prepared ??= provider.prepare(dockerTask, {
+              jobId: 'acp-docker-test',
+              forceBuild: false,
+              log: () => undefined,
+              layers,
+            })),
+          trialDir,
+          env: env(server.url),
+          redactor: new Redactor([KEY]),
+        },
+      );
+      expectSkillWorkflow({ result, log: await readSessionLog(trialDir) }, server);
+      expect(result.provider).toBe('docker');
+    },
+    600_000,
+  );
 });
