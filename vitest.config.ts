@@ -23,7 +23,7 @@ export const INTEGRATION = [
   'tests/agents/gemini.test.ts',
   'tests/agents/opencode.test.ts',
   'tests/agents/command.test.ts', // and in Docker
-  'tests/agents/acp.test.ts', // a real ACP agent from npm
+  'tests/agents/acp/agent.test.ts', // a real ACP agent from npm (and in Docker)
   'tests/cli/eval-agents.test.ts',
   // Chromium (always, or whenever it is installed)
   'tests/cli/analyze-html.test.ts',

@@ -3,24 +3,24 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createAcpAgent } from '../../src/agents/acp/agent.js';
-import { ACP_BRIDGE_PACKAGE } from '../../src/agents/acp/package.js';
-import { agentImageLayer } from '../../src/agents/cli/image-layer.js';
-import { type AgentPackage, ensureInstalled } from '../../src/agents/cli/install.js';
-import { imageLauncher } from '../../src/agents/cli/run.js';
-import type { Agent } from '../../src/agents/types.js';
-import { createDockerProvider } from '../../src/environments/docker.js';
-import type { PreparedEnvironment } from '../../src/environments/types.js';
-import { loadTaskOrThrow } from '../../src/task/load.js';
-import type { Task } from '../../src/task/types.js';
-import { runTrial } from '../../src/trial/run-trial.js';
-import { Redactor } from '../../src/util/secrets.js';
-import { shellJoin } from '../../src/util/shell.js';
-import { engineGate } from '../environments/docker-engine.js';
-import { claudeDialect, startAnthropicServer } from '../fixtures/model-servers/anthropic.js';
-import type { ModelServer } from '../fixtures/model-servers/server.js';
-import { type Dialect, superlintScript } from '../fixtures/model-servers/superlint-script.js';
-import { tempDir } from '../helpers/trials.js';
+import { createAcpAgent } from '../../../src/agents/acp/agent.js';
+import { ACP_BRIDGE_PACKAGE } from '../../../src/agents/acp/package.js';
+import { agentImageLayer } from '../../../src/agents/cli/image-layer.js';
+import { type AgentPackage, ensureInstalled } from '../../../src/agents/cli/install.js';
+import { imageLauncher } from '../../../src/agents/cli/run.js';
+import type { Agent } from '../../../src/agents/types.js';
+import { createDockerProvider } from '../../../src/environments/docker.js';
+import type { PreparedEnvironment } from '../../../src/environments/types.js';
+import { loadTaskOrThrow } from '../../../src/task/load.js';
+import type { Task } from '../../../src/task/types.js';
+import { runTrial } from '../../../src/trial/run-trial.js';
+import { Redactor } from '../../../src/util/secrets.js';
+import { shellJoin } from '../../../src/util/shell.js';
+import { engineGate } from '../../environments/docker-engine.js';
+import { claudeDialect, startAnthropicServer } from '../../fixtures/model-servers/anthropic.js';
+import type { ModelServer } from '../../fixtures/model-servers/server.js';
+import { type Dialect, superlintScript } from '../../fixtures/model-servers/superlint-script.js';
+import { tempDir } from '../../helpers/trials.js';
 import {
   expectHandFix,
   expectSkillWorkflow,
@@ -29,7 +29,7 @@ import {
   runAgentTrial,
   SUPERLINT_TASK,
   superlintSkillMarker,
-} from './harness.js';
+} from '../harness.js';
 
 const runDocker = await engineGate('the ACP agent in Docker');
 
