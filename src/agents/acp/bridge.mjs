@@ -164,10 +164,10 @@ async function main() {
     return agentExit.then(() => process.exit(code));
   };
   const stream = ndJsonStream(Writable.toWeb(agent.stdin), Readable.toWeb(agent.stdout));
+  const exitMessage = (exit) =>
+    `the ACP agent exited (${exit.error ?? exit.signal ?? `code ${exit.code}`}) before the prompt ended`;
   const failed = agentExit.then((exit) => {
-    throw new Error(
-      `the ACP agent exited (${exit.error ?? exit.signal ?? `code ${exit.code}`}) before the prompt ended`,
-    );
+    throw new Error(exitMessage(exit));
   });
   failed.catch(() => undefined);
   try {
@@ -200,7 +200,11 @@ async function main() {
       emit({ type: 'stop', stopReason: response.stopReason, usage: response.usage, meta: response._meta });
     });
   } catch (error) {
-    emit({ type: 'error', message: error instanceof Error ? error.message : String(error) });
+    const message = error instanceof Error ? error.message : String(error);
+    // A dead agent closes the connection first: say that it died, not only that the connection closed.
+    const exit = await Promise.race([agentExit, new Promise((resolve) => setTimeout(resolve, 200))]);
+    const died = exit ? exitMessage(exit) : undefined;
+    emit({ type: 'error', message: died && died !== message ? `${died} (${message})` : message });
     await stop(1);
   }
   await stop(0);
