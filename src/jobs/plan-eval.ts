@@ -99,7 +99,9 @@ export async function planEval(
   // Before any build or trial: what this provider cannot run as planned (Docker: an API agent on an offline task).
   provider.checkJob?.({
     tasks,
-    apiAgents: agents.filter(({ agent }) => agent.requiredEnv.length > 0).map(({ agent }) => agent.name),
+    apiAgents: agents
+      .filter(({ agent }) => agent.requiredEnv.length > 0 || agent.callsModelApi === true)
+      .map(({ agent }) => agent.name),
   });
   await provider.preflight();
 

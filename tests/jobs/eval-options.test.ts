@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { EnvironmentProvider, JobRequirements } from '../../src/environments/types.js';
 import { UsageError } from '../../src/errors.js';
 import { agentsFor } from '../../src/jobs/eval-options.js';
 import { planEval } from '../../src/jobs/plan-eval.js';
@@ -72,5 +73,31 @@ describe('a command agent in a job', () => {
     const again = await planEval({ ...resume, command }, results);
     expect(again.resumed).toBe(true);
     expect(again.agents[0]?.agent.command).toBe(command);
+  });
+});
+
+describe('which configured agents call a model API (Docker refuses offline tasks for those)', () => {
+  it('acp does, a command is not assumed to', async () => {
+    const jobs: JobRequirements[] = [];
+    const provider: EnvironmentProvider = {
+      name: 'recording',
+      checkJob: (job) => void jobs.push(job),
+      preflight: async () => undefined,
+      prepare: async () => {
+        throw new Error('not used');
+      },
+      createWorkspace: async () => {
+        throw new Error('not used');
+      },
+    };
+    const results = await tempDir('eval-api-agents');
+    const options = trivialJobOptions(results, {
+      agent: 'command,acp',
+      command: SOLVE,
+      acpCommand: 'my-acp-agent',
+      provider,
+    });
+    await planEval(options, results);
+    expect(jobs.map((job) => job.apiAgents)).toEqual([['acp']]);
   });
 });

@@ -43,6 +43,7 @@ export function createAcpAgent(options: CommandAgentOptions): Agent {
     skillDirs: ACP_SKILL_DIRS,
     usesSolution: false,
     command: options.command,
+    callsModelApi: true,
     install: async (install) => {
       await ensureInstalledOutsideTrial(ACP_BRIDGE_PACKAGE, install);
     },
