@@ -24,6 +24,9 @@ export const INTEGRATION = [
   'tests/agents/codex.test.ts',
   'tests/agents/gemini.test.ts',
   'tests/agents/opencode.test.ts',
+  'tests/agents/command.test.ts', // and in Docker
+  'tests/agents/acp/agent.test.ts', // a real ACP agent from npm (and in Docker)
+  'tests/agents/acp/bridge.test.ts', // the bridge (from npm) against a tiny SDK agent, in the sandbox
   'tests/cli/eval-agents.test.ts',
   'tests/init/draft.test.ts',
   // Chromium (always, or whenever it is installed)

@@ -74,6 +74,16 @@ export interface Agent {
   readonly skillDirs: readonly string[];
   /** The oracle needs `solution/` uploaded; no other agent ever sees it. */
   readonly usesSolution: boolean;
+  /**
+   * The command line a configurable agent runs (`--command`, `--acp-command`): part of the job's plan (job.json,
+   * redacted), so a resumed job runs the same one. Absent for the agents that are what their name says.
+   */
+  readonly command?: string | undefined;
+  /**
+   * It calls a model API although it needs no key skill-eval knows of (`acp`): planning treats it like the agents
+   * with a key (Docker refuses an offline task without --network). Agents with a `requiredEnv` call one anyway.
+   */
+  readonly callsModelApi?: boolean | undefined;
   /** Runs the agent. Throws AgentError when the agent itself failed; returns normally otherwise. */
   run(context: AgentRunContext): Promise<AgentRunResult>;
   /**

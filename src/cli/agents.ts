@@ -1,7 +1,13 @@
 import type { Command } from 'commander';
-import { ensureInstalledOutsideTrial, type InstalledCli, installInfo } from '../agents/cli/install.js';
-import { CLI_AGENTS, type CliAgentName, isCliAgent } from '../agents/cli/packages.js';
-import { agents } from '../agents/registry.js';
+import { ACP_BRIDGE_PACKAGE } from '../agents/acp/package.js';
+import {
+  type AgentPackage,
+  ensureInstalledOutsideTrial,
+  type InstalledCli,
+  installInfo,
+} from '../agents/cli/install.js';
+import { CLI_AGENTS, isCliAgent } from '../agents/cli/packages.js';
+import { agents, configurableAgents, isConfigurableAgent } from '../agents/registry.js';
 import { UsageError } from '../errors.js';
 import type { RegisterCommand } from './registry.js';
 
@@ -22,6 +28,36 @@ interface AgentListing {
   /** The variable that points the agent at another endpoint (a gateway). */
   endpointEnv?: string | undefined;
   skillDirs: string[];
+  /** The flag that gives a configurable agent its command line (`--command`, `--acp-command`). */
+  flag?: string | undefined;
+}
+
+/** What has to be installed for an agent: its CLI, or the ACP bridge; undefined when nothing. */
+function packageOf(name: string): AgentPackage | undefined {
+  if (isCliAgent(name)) return CLI_AGENTS[name].package;
+  return name === 'acp' ? ACP_BRIDGE_PACKAGE : undefined;
+}
+
+/** The agents built from a command line: `command` needs nothing installed, `acp` the bridge. */
+async function configurableRows(env: NodeJS.ProcessEnv): Promise<AgentListing[]> {
+  const rows: AgentListing[] = [];
+  for (const [name, agent] of Object.entries(configurableAgents)) {
+    const pkg = packageOf(name);
+    const info = pkg ? await installInfo(pkg, env) : undefined;
+    rows.push({
+      name,
+      description: agent.description,
+      flag: agent.flag,
+      package: pkg?.npmPackage,
+      version: pkg?.version,
+      installed: info?.installed ?? true,
+      cachePath: info?.path,
+      requiredEnv: [],
+      missingEnv: [],
+      skillDirs: ['.claude/skills', '.agents/skills', '.gemini/skills', '.opencode/skill'],
+    });
+  }
+  return rows;
 }
 
 async function listAgents(env: NodeJS.ProcessEnv = process.env): Promise<AgentListing[]> {
@@ -51,7 +87,12 @@ async function listAgents(env: NodeJS.ProcessEnv = process.env): Promise<AgentLi
       endpointEnv: cli.endpointEnv,
     });
   }
-  return rows;
+  return [...rows, ...(await configurableRows(env))];
+}
+
+function packageCell(row: AgentListing): string {
+  const pkg = row.package ? `${row.package}@${row.version}` : '(built in)';
+  return row.flag ? `${pkg}, needs ${row.flag} "…"` : pkg;
 }
 
 function formatAgents(rows: readonly AgentListing[]): string {
@@ -59,7 +100,7 @@ function formatAgents(rows: readonly AgentListing[]): string {
     ['AGENT', 'PACKAGE', 'INSTALLED', 'KEY', 'DEFAULT MODEL'],
     ...rows.map((row) => [
       row.name,
-      row.package ? `${row.package}@${row.version}` : '(built in)',
+      packageCell(row),
       row.installed ? 'yes' : 'no',
       row.requiredEnv.length === 0
         ? '-'
@@ -88,17 +129,15 @@ async function installAgent(
   name: string,
   options: { log?: ((line: string) => void) | undefined; signal?: AbortSignal | undefined } = {},
 ): Promise<InstalledCli> {
-  if (!isCliAgent(name)) {
-    const cliNames = Object.keys(CLI_AGENTS).join(', ');
-    throw new UsageError(
-      Object.hasOwn(agents, name) ? `agent "${name}" is built in: nothing to install` : `unknown agent "${name}"`,
-      { hint: `installable agents: ${cliNames}` },
-    );
+  const pkg = packageOf(name);
+  if (!pkg) {
+    const installable = [...Object.keys(CLI_AGENTS), 'acp'].join(', ');
+    const builtIn = Object.hasOwn(agents, name) || isConfigurableAgent(name);
+    throw new UsageError(builtIn ? `agent "${name}" is built in: nothing to install` : `unknown agent "${name}"`, {
+      hint: `installable agents: ${installable}`,
+    });
   }
-  return ensureInstalledOutsideTrial(CLI_AGENTS[name as CliAgentName].package, {
-    log: options.log,
-    signal: options.signal,
-  });
+  return ensureInstalledOutsideTrial(pkg, { log: options.log, signal: options.signal });
 }
 
 function agentsCommand(program: Command): Command {
@@ -118,9 +157,9 @@ export const registerAgents: RegisterCommand = (program) => {
   command
     .command('install')
     .description('Install agent CLIs (pinned npm packages) into the cache ahead of a run.')
-    .argument('<names...>', `agents to install (${Object.keys(CLI_AGENTS).join(', ')}, or "all")`)
+    .argument('<names...>', `agents to install (${Object.keys(CLI_AGENTS).join(', ')}, acp (its bridge), or "all")`)
     .action(async (names: string[]) => {
-      const wanted = names.includes('all') ? Object.keys(CLI_AGENTS) : names;
+      const wanted = names.includes('all') ? [...Object.keys(CLI_AGENTS), 'acp'] : names;
       for (const name of wanted) {
         const installed = await installAgent(name, { log: (line) => console.error(line) });
         console.log(`${name}: ${installed.root}`);

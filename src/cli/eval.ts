@@ -179,8 +179,16 @@ export const registerEval: RegisterCommand = (program: Command, setExitCode) => 
     )
     .option(
       '--agent <name>',
-      'agent to run: oracle, nop, claude, gemini, codex, opencode (comma-separated for several); when not given, the agent of the one API key set (ANTHROPIC_API_KEY → claude, GEMINI_API_KEY → gemini, OPENAI_API_KEY → codex), else gemini',
+      'agent to run: oracle, nop, claude, gemini, codex, opencode, command, acp (comma-separated for several); when not given, the agent of the one API key set (ANTHROPIC_API_KEY → claude, GEMINI_API_KEY → gemini, OPENAI_API_KEY → codex), else gemini',
       EVAL_DEFAULTS.agent,
+    )
+    .option(
+      '--command <line>',
+      'with --agent=command: the command line that is the agent (bash, in the workdir; the instruction on stdin and in $SKILL_EVAL_INSTRUCTION_FILE)',
+    )
+    .option(
+      '--acp-command <line>',
+      'with --agent=acp: the command line that starts an Agent Client Protocol agent on stdio, in the environment',
     )
     .option(
       '--model <id>',

@@ -1,10 +1,11 @@
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { getAgent } from '../agents/registry.js';
+import { configurableAgents, getAgent, isConfigurableAgent } from '../agents/registry.js';
 import type { Arm } from '../agents/types.js';
 import type { EnvironmentProvider } from '../environments/types.js';
 import { UsageError } from '../errors.js';
-import { readJobConfig } from './job-config.js';
+import { REDACTED } from '../util/secrets.js';
+import { type JobConfig, readJobConfig } from './job-config.js';
 import type { JobAgent } from './run-job.js';
 
 /** What an eval job is asked to do: the flags of `skill-eval eval` that decide the trials and where they go. */
@@ -14,6 +15,10 @@ export interface EvalJobOptions {
   /** Agent names, comma-separated for several. */
   agent: string;
   /** One model for every agent (`claude-sonnet-4-5`), or one per agent (`claude=claude-sonnet-4-5,gemini=gemini-2.5-pro`). */
+  /** `--agent=command`: the command line that is the agent (bash, in the environment's workdir). */
+  command?: string | undefined;
+  /** `--agent=acp`: the command line that starts an ACP agent on stdio (in the environment). */
+  acpCommand?: string | undefined;
   model?: string | undefined;
   /** A provider name (`local`, `docker`) or a provider object; job.json records its name. */
   provider: string | EnvironmentProvider;
@@ -77,6 +82,7 @@ export async function optionsFromJob<O extends EvalJobOptions>(options: O, cwd: 
     ...options,
     tasks: config.tasks.map((t) => t.dir),
     agent: config.agents.map((a) => a.name).join(','),
+    ...savedCommands(options, config.agents, name),
     model: modelFlag(config.agents),
     compare: config.arms.length === 2,
     skills: config.arms.includes('with-skills'),
@@ -87,6 +93,29 @@ export async function optionsFromJob<O extends EvalJobOptions>(options: O, cwd: 
     jobName: config.job_id,
     resultsDir: name.includes('/') ? resolve(jobDir, '..', '..') : options.resultsDir,
   };
+}
+
+/**
+ * A resumed job's command lines (`--command`, `--acp-command`) come from job.json. One recorded with a secret in
+ * it was redacted there: it must be given again, and must redact to the recorded one (the plans are compared).
+ */
+function savedCommands(
+  options: EvalJobOptions,
+  agents: JobConfig['agents'],
+  job: string,
+): Pick<EvalJobOptions, 'command' | 'acpCommand'> {
+  const saved: Pick<EvalJobOptions, 'command' | 'acpCommand'> = { command: undefined, acpCommand: undefined };
+  for (const agent of agents) {
+    if (!isConfigurableAgent(agent.name) || agent.command === undefined) continue;
+    const { option, flag } = configurableAgents[agent.name];
+    if (!agent.command.includes(REDACTED)) saved[option] = agent.command;
+    else if (options[option] !== undefined) saved[option] = options[option];
+    else
+      throw new UsageError(`--resume ${job}: the job's ${flag} held a secret and was recorded redacted`, {
+        hint: `pass the same ${flag} "…" again with --resume`,
+      });
+  }
+  return saved;
 }
 
 export function armsFor(options: Pick<EvalJobOptions, 'compare' | 'skills'>): Arm[] {
@@ -135,11 +164,24 @@ export function modelsFor(model: string | undefined, agentNames: readonly string
   return models;
 }
 
-export function agentsFor(options: Pick<EvalJobOptions, 'agent' | 'model'>): JobAgent[] {
+export function agentsFor(options: Pick<EvalJobOptions, 'agent' | 'model' | 'command' | 'acpCommand'>): JobAgent[] {
   const names = options.agent
     .split(',')
     .map((name) => name.trim())
     .filter(Boolean);
+  for (const [name, { flag, option }] of Object.entries(configurableAgents)) {
+    const command = options[option];
+    if (command !== undefined && !names.includes(name))
+      throw new UsageError(`${flag} is only for --agent=${name}, but --agent is "${options.agent}"`, {
+        hint: `run it with --agent=${name} ${flag} "…", or drop ${flag}`,
+      });
+    if (command !== undefined && command.trim() === '')
+      throw new UsageError(`${flag}: expected a command line, found an empty string`);
+  }
   const models = modelsFor(options.model, names);
-  return names.map((name) => ({ agent: getAgent(name), model: models.get(name) }));
+  return names.map((name) => {
+    if (!isConfigurableAgent(name)) return { agent: getAgent(name), model: models.get(name) };
+    const command = options[configurableAgents[name].option];
+    return { agent: getAgent(name, command === undefined ? undefined : { command }), model: models.get(name) };
+  });
 }

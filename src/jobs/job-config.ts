@@ -11,7 +11,8 @@ export const jobConfigSchema = z.object({
   created_at: z.string(),
   command_line: z.array(z.string()),
   tasks: z.array(z.object({ name: z.string(), dir: z.string(), checksum: z.string() })),
-  agents: z.array(z.object({ name: z.string(), model: z.string().optional() })),
+  /** `command`: what a configurable agent runs (--command, --acp-command), redacted. */
+  agents: z.array(z.object({ name: z.string(), model: z.string().optional(), command: z.string().optional() })),
   arms: z.array(z.enum(ARMS)),
   trials: z.number().int().positive(),
   provider: z.string(),
@@ -26,7 +27,10 @@ export type JobConfig = z.infer<typeof jobConfigSchema>;
 function plannedShape(config: JobConfig) {
   return {
     tasks: config.tasks.map((t) => `${t.name}@${t.checksum.slice(0, 12)}`),
-    agents: config.agents.map((a) => (a.model ? `${a.name}(${a.model})` : a.name)),
+    agents: config.agents.map(
+      (a) =>
+        `${a.model ? `${a.name}(${a.model})` : a.name}${a.command !== undefined ? ` ${JSON.stringify(a.command)}` : ''}`,
+    ),
     arms: config.arms,
     trials: config.trials,
     provider: config.provider,

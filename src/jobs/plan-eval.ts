@@ -103,7 +103,9 @@ export async function planEval(
   // Before any build or trial: what this provider cannot run as planned (Docker: an API agent on an offline task).
   provider.checkJob?.({
     tasks,
-    apiAgents: agents.filter(({ agent }) => agent.requiredEnv.length > 0).map(({ agent }) => agent.name),
+    apiAgents: agents
+      .filter(({ agent }) => agent.requiredEnv.length > 0 || agent.callsModelApi === true)
+      .map(({ agent }) => agent.name),
   });
   await provider.preflight();
 
@@ -113,7 +115,11 @@ export async function planEval(
     created_at: createdAt.toISOString(),
     command_line: redactCommandLine(context.commandLine ?? [], redactor),
     tasks: tasks.map((t) => ({ name: t.name, dir: t.dir, checksum: t.checksum })),
-    agents: agents.map((a) => ({ name: a.agent.name, model: a.model })),
+    agents: agents.map((a) => ({
+      name: a.agent.name,
+      model: a.model,
+      ...(a.agent.command !== undefined ? { command: redactor.redact(a.agent.command) } : {}),
+    })),
     arms,
     trials: options.trials,
     provider: provider.name,

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { getAgent } from '../../src/agents/registry.js';
-import type { Arm } from '../../src/agents/types.js';
+import type { Agent, Arm } from '../../src/agents/types.js';
 import { createLocalProvider } from '../../src/environments/local.js';
 import type { PreparedEnvironment } from '../../src/environments/types.js';
 import type { TrialResult } from '../../src/results/schema.js';
@@ -54,7 +54,8 @@ export function agentCommands(
 }
 
 export async function runAgentTrial(options: {
-  agent: 'claude' | 'codex' | 'gemini' | 'opencode';
+  /** A CLI agent by name, or an agent object (a configured one: acp, command). */
+  agent: 'claude' | 'codex' | 'gemini' | 'opencode' | Agent;
   task: Task;
   arm: Arm;
   env: Record<string, string>;
@@ -62,13 +63,14 @@ export async function runAgentTrial(options: {
   model?: string;
 }): Promise<{ result: TrialResult; trialDir: string; log: LoggedEntry[] }> {
   const provider = createLocalProvider({ killGraceMs: 500 });
-  const trialDir = join(await tempDir('agents'), `${options.agent}-${options.arm}`);
+  const agent = typeof options.agent === 'string' ? getAgent(options.agent) : options.agent;
+  const trialDir = join(await tempDir('agents'), `${agent.name}-${options.arm}`);
   let prepared: Promise<PreparedEnvironment> | undefined;
   const result = await runTrial(
     {
       jobId: 'agent-test',
       task: options.task,
-      agent: getAgent(options.agent),
+      agent,
       model: options.model,
       arm: options.arm,
       trialIndex: 1,

@@ -48,6 +48,19 @@ describe('skill-eval agents', () => {
       skillDirs: ['.agents/skills'],
     });
     expect(rows.find((r) => r.name === 'oracle')).toMatchObject({ installed: true, missingEnv: [] });
+    // The agents you bring: each names the flag that gives it its command line; acp needs its bridge installed.
+    expect(rows.find((r) => r.name === 'command')).toMatchObject({
+      flag: '--command',
+      installed: true,
+      missingEnv: [],
+    });
+    expect(rows.find((r) => r.name === 'acp')).toMatchObject({
+      flag: '--acp-command',
+      package: '@agentclientprotocol/sdk',
+      version: '2.4.0',
+      installed: false,
+      cachePath: expect.stringMatching(new RegExp(`^${cache}/agents/acp-bridge@2\\.4\\.0-[0-9a-f]{12}$`)),
+    });
   });
 
   it('prints a table that says what is missing', async () => {

@@ -10,7 +10,7 @@ import { LABEL_IMAGE_KIND } from '../../environments/docker/names.js';
 import type { ImageLayer } from '../../environments/types.js';
 import { InfraError } from '../../errors.js';
 import { type AgentPackage, ensureInstalled, type InstalledCli, resolveLaunch } from './install.js';
-import { IMAGE_AGENTS_DIR, imageLauncher } from './run.js';
+import { imageLauncher } from './run.js';
 
 /**
  * Docker: agent CLIs are baked into images, never installed per trial. Once per agent and version, an agent
@@ -24,7 +24,7 @@ import { IMAGE_AGENTS_DIR, imageLauncher } from './run.js';
 const LABEL_AGENT_HASH = 'skill-eval.agent-hash';
 
 function agentImageTag(pkg: AgentPackage): string {
-  return `skill-eval/agent-${pkg.agent}:${pkg.version}`;
+  return `skill-eval/agent-${pkg.agent}:${pkg.version}${pkg.revision ? `-${pkg.revision}` : ''}`;
 }
 
 interface ImageFile {
@@ -58,12 +58,15 @@ async function planAgentImage(
     throw new InfraError(`${pkg.npmPackage}@${pkg.version} in ${installed.root} has no entry point`, {
       retryable: false,
     });
-  const dir = posix.join(IMAGE_AGENTS_DIR, `${pkg.agent}@${pkg.version}`);
+  const dir = posix.dirname(imageLauncher(pkg));
   const files: ImageFile[] = [];
   let command: string;
   if (argv.length === 2) {
     // `node <script>`: the script's whole package tree (bundles load their chunks) and this Node binary.
     await listTree(installed.root, join(installed.root, 'node_modules'), files);
+    // A script skill-eval put next to the packages (the ACP bridge) goes along too.
+    const script = relative(installed.root, argv[1]!);
+    if (!script.startsWith('node_modules/')) files.push({ hostPath: argv[1]!, path: script, mode: 0o644 });
     files.push({ hostPath: process.execPath, path: 'node/bin/node', mode: 0o755 });
     command = `"$DIR/node/bin/node" "$DIR/${relative(installed.root, argv[1]!)}"`;
   } else {
@@ -176,7 +179,7 @@ export async function agentImageLayer(pkg: AgentPackage, options: LayerOptions):
   }
   const dir = dirname(imageLauncher(pkg));
   return {
-    key: `${pkg.agent}-${pkg.version}`,
+    key: `${pkg.agent}-${pkg.version}${pkg.revision ? `-${pkg.revision}` : ''}`,
     dockerfileLines: [
       `# ${pkg.npmPackage}@${pkg.version} from ${tag} (${imageId})`,
       `COPY --from=${tag} ${dir}/ ${dir}/`,

@@ -19,6 +19,11 @@ export interface AgentPackage {
   /** Pinned, documented version (docs/agents.md). */
   version: string;
   /**
+   * What skill-eval adds to the package itself (postInstall: a bundled script), as a short content hash: part of
+   * the cache directory and image tag, so a changed script is installed afresh rather than found stale.
+   */
+  revision?: string | undefined;
+  /**
    * How to start the CLI from an install root, as argv (before the CLI's own flags). Paths are relative to the
    * root and tried in order; the first that exists (and is not a tiny install-script placeholder) wins.
    */
@@ -53,8 +58,13 @@ export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(homedir(), '.cache', 'skill-eval');
 }
 
+/** `<agent>@<version>`, plus `-<revision>` when skill-eval adds to the package: its name in the cache and images. */
+export function packageKey(pkg: AgentPackage): string {
+  return `${pkg.agent}@${pkg.version}${pkg.revision ? `-${pkg.revision}` : ''}`;
+}
+
 export function installDir(pkg: AgentPackage, env: NodeJS.ProcessEnv = process.env): string {
-  return join(cacheDir(env), 'agents', `${pkg.agent}@${pkg.version}`);
+  return join(cacheDir(env), 'agents', packageKey(pkg));
 }
 
 /** Resolves the launch argv inside an install root (host paths); undefined when nothing usable is there. */
@@ -161,6 +171,7 @@ async function install(pkg: AgentPackage, root: string, options: InstallOptions)
         },
       );
     }
+    await pkg.postInstall?.(staging, options.log ?? (() => undefined));
     if (!resolveLaunch(pkg, staging)) {
       throw new InfraError(
         `npm installed ${spec}, but none of its entry points exist: ${pkg.launch.map((c) => c.path).join(', ')}`,
@@ -170,7 +181,6 @@ async function install(pkg: AgentPackage, root: string, options: InstallOptions)
         },
       );
     }
-    await pkg.postInstall?.(staging, options.log ?? (() => undefined));
     await writeFile(
       join(staging, MARKER),
       JSON.stringify(

@@ -3,7 +3,7 @@ import type { ExecResult, Workspace } from '../../environments/types.js';
 import { AgentError } from '../../errors.js';
 import { shellQuote } from '../../util/shell.js';
 import type { AgentRunContext, AgentRunResult, Usage } from '../types.js';
-import { type AgentPackage, ensureInstalled, tail } from './install.js';
+import { type AgentPackage, ensureInstalled, packageKey, tail } from './install.js';
 import { RunRecorder, SkillMatcher } from './recorder.js';
 import { LineSplitter } from './stream.js';
 
@@ -12,7 +12,7 @@ export const IMAGE_AGENTS_DIR = '/opt/skill-eval/agents';
 
 /** The launcher script an image layer writes next to the installed package. */
 export function imageLauncher(pkg: AgentPackage): string {
-  return posix.join(IMAGE_AGENTS_DIR, `${pkg.agent}@${pkg.version}`, 'launch');
+  return posix.join(IMAGE_AGENTS_DIR, packageKey(pkg), 'launch');
 }
 
 /** How to start a CLI in a workspace. */
