@@ -58,7 +58,9 @@ describe('checkoutGitSkill', () => {
     expect(existsSync(join(devTree, '.git'))).toBe(false);
     expect((await stat(join(devTree, 'skills', 'pdf', 'scripts', 'run.sh'))).mode & 0o111).not.toBe(0);
     // One folder and one marker per commit; no staging left behind.
-    expect((await readdir(cacheRoot)).sort()).toEqual([dev, `${dev}.json`, main, `${main}.json`, v1, `${v1}.json`].sort());
+    expect((await readdir(cacheRoot)).sort()).toEqual(
+      [dev, `${dev}.json`, main, `${main}.json`, v1, `${v1}.json`].sort(),
+    );
   });
 
   it('uses the cache without any clone: a commit there needs no repository at all', async () => {
@@ -106,7 +108,9 @@ describe('checkoutGitSkill', () => {
       `--skill ${repo.url}#v9: no branch or tag "v9" in ${repo.url}; expected a branch, tag or commit of the repository; found dev, main, first, v1`,
     );
     const commit = await failure(checkoutGitSkill(spec(`${repo.url}#${'0'.repeat(40)}`), { cacheRoot }));
-    expect(commit.message).toMatch(/cannot fetch ref "0{40}" \(commit 0{40}\) from file:\/\/.+; expected a commit the repository has; found .+/);
+    expect(commit.message).toMatch(
+      /cannot fetch ref "0{40}" \(commit 0{40}\) from file:\/\/.+; expected a commit the repository has; found .+/,
+    );
     const short = await failure(checkoutGitSkill(spec(`${repo.url}#abcdef1`), { cacheRoot }));
     expect(short.message).toMatch(/no commit abcdef1 in file:\/\//);
     const missing = await failure(checkoutGitSkill(spec(`file://${repo.dir}-nowhere#v1`), { cacheRoot }));

@@ -92,8 +92,12 @@ describe('resolveFlagSkills', () => {
     expect(await usage([`${repo.url}#v1:docs`])).toMatch(
       /^--skill .+#v1:docs: no SKILL\.md in .+docs nor in its sub-folders; expected a skill folder \(holding SKILL\.md\) or a folder of skill folders; found README\.md$/,
     );
-    expect(await usage([`${repo.url}#v1:broken`])).toMatch(/^--skill .+#v1:broken: not a valid skill:\n {2}.+name: invalid skill name/);
-    expect(await usage(['./nowhere'])).toMatch(/^--skill \.\/nowhere: no such folder \(.+nowhere\); expected a skill folder/);
+    expect(await usage([`${repo.url}#v1:broken`])).toMatch(
+      /^--skill .+#v1:broken: not a valid skill:\n {2}.+name: invalid skill name/,
+    );
+    expect(await usage(['./nowhere'])).toMatch(
+      /^--skill \.\/nowhere: no such folder \(.+nowhere\); expected a skill folder/,
+    );
     const file = join(cwd, 'plain.txt');
     await writeFile(file, 'x');
     expect(await usage([file])).toMatch(/a file, not a folder/);
@@ -116,8 +120,9 @@ describe('withFlagSkills', () => {
   it("adds the --skill skills and replaces a task's skill of the same name", async () => {
     const env = await cacheEnv();
     const own = (await resolveFlagSkills([`${repo.url}#v1:skills`], { cwd, env })).skills.map((s) => s.skill);
-    const added = (await resolveFlagSkills([`${repo.url}#dev:skills/lint`, `${repo.url}#main:skills/pdf`], { cwd, env }))
-      .skills.map((s) => s.skill);
+    const added = (
+      await resolveFlagSkills([`${repo.url}#dev:skills/lint`, `${repo.url}#main:skills/pdf`], { cwd, env })
+    ).skills.map((s) => s.skill);
     const merged = withFlagSkills(own, added);
     expect(merged.map((s) => [s.name, s.source.kind === 'git' ? s.source.commit : undefined])).toEqual([
       ['csv', repo.commits.v1],
