@@ -58,6 +58,8 @@ function invalidSkills(value: string, problems: Problem[]): UsageError {
 async function skillsIn(
   value: string,
   dir: string,
+  /** The folder as the user knows it (a git skill's is in the cache). */
+  where: string,
   sourceOf: (skillDir: string) => Skill['source'],
   notices: FlagSkills['notices'],
 ): Promise<Skill[]> {
@@ -70,7 +72,7 @@ async function skillsIn(
         candidates.push(join(dir, entry.name));
     if (candidates.length === 0)
       throw new UsageError(
-        `--skill ${value}: no ${SKILL_FILE} in ${dir} nor in its sub-folders; expected a skill folder (holding ${SKILL_FILE}) or a folder of skill folders; found ${listing(entries.map((e) => e.name))}`,
+        `--skill ${value}: no ${SKILL_FILE} in ${where} nor in its sub-folders; expected a skill folder (holding ${SKILL_FILE}) or a folder of skill folders; found ${listing(entries.map((e) => e.name))}`,
       );
   }
   const skills: Skill[] = [];
@@ -92,7 +94,7 @@ async function localSkills(spec: LocalSkillSpec, notices: FlagSkills['notices'])
       `--skill ${spec.spec}: ${kind === 'file' ? 'a file, not a folder' : 'no such folder'} (${spec.path}); expected a skill folder (holding ${SKILL_FILE}), a folder of skill folders, a git URL or ORG/NAME`,
     );
   const canonical = formatSkillSpec(spec);
-  const skills = await skillsIn(spec.spec, spec.path, (path) => ({ kind: 'path', path }), notices);
+  const skills = await skillsIn(spec.spec, spec.path, spec.path, (path) => ({ kind: 'path', path }), notices);
   return skills.map((skill) => ({ spec: canonical, skill }));
 }
 
@@ -116,9 +118,11 @@ async function gitSkills(
     );
   }
   const { url, ref, subdir } = spec;
+  const where = `${spec.subdir ?? 'the root'} of ${url} at commit ${checkout.commit.slice(0, 12)}`;
   const skills = await skillsIn(
     spec.spec,
     base,
+    where,
     (dir) => ({ kind: 'git', url, ref, subdir, commit: checkout.commit, path: relative(checkout.root, dir) || '.' }),
     notices,
   );

@@ -90,7 +90,7 @@ describe('resolveFlagSkills', () => {
       `--skill ${repo.url}#v1:nope: no folder "nope" in ${repo.url} at commit ${repo.commits.v1.slice(0, 12)}; expected a folder of the repository after ":"; found top-level entries broken, docs, skills`,
     );
     expect(await usage([`${repo.url}#v1:docs`])).toMatch(
-      /^--skill .+#v1:docs: no SKILL\.md in .+docs nor in its sub-folders; expected a skill folder \(holding SKILL\.md\) or a folder of skill folders; found README\.md$/,
+      /^--skill .+#v1:docs: no SKILL\.md in docs of file:\/\/.+ at commit [0-9a-f]{12} nor in its sub-folders; expected a skill folder \(holding SKILL\.md\) or a folder of skill folders; found README\.md$/,
     );
     expect(await usage([`${repo.url}#v1:broken`])).toMatch(
       /^--skill .+#v1:broken: not a valid skill:\n {2}.+name: invalid skill name/,
