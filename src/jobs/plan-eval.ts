@@ -6,6 +6,7 @@ import type { EnvironmentProvider } from '../environments/types.js';
 import { UsageError } from '../errors.js';
 import { timestampForFile } from '../results/eval-report.js';
 import { type FlagSkills, resolveFlagSkills } from '../skills/sources.js';
+import { skillSpecSecrets } from '../skills/spec.js';
 import type { Task } from '../task/types.js';
 import { redactCommandLine } from '../util/redact-command-line.js';
 import { collectForwardedEnv, type ForwardedEnv, Redactor } from '../util/secrets.js';
@@ -115,7 +116,8 @@ export async function planEval(
   const arms = armsFor(options);
   const agents = agentsFor(options);
   const forwarded = forwardEnv(options, agents, context.hostEnv ?? process.env);
-  const redactor = new Redactor(forwarded.secrets);
+  // A token in a --skill URL is a secret like any key: out of the command line, results and logs.
+  const redactor = new Redactor([...forwarded.secrets, ...skillSpecSecrets(options.skill ?? [])]);
   const resultsDir = resolve(cwd, options.resultsDir);
   await checkResultsDir(resultsDir);
   const jobsDir = join(resultsDir, 'jobs');

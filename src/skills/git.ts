@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { type GitOptions, gitReason, runGit } from '../util/git.js';
-import type { GitSkillSpec } from './spec.js';
+import { type GitSkillSpec, publicUrl } from './spec.js';
 
 /**
  * Git skills, cached by commit: `<cache>/skills/<commit>/` holds the repository's files at that commit (no `.git`),
@@ -44,7 +44,12 @@ interface RemoteRefs {
 async function listRemote(spec: GitSkillSpec, options: CheckoutOptions): Promise<RemoteRefs> {
   const run = await runGit(['ls-remote', '--', spec.url], options);
   if (!run.ok)
-    throw failure(spec, `cannot read the git repository ${spec.url}`, 'a reachable git repository', gitReason(run));
+    throw failure(
+      spec,
+      `cannot read the git repository ${publicUrl(spec.url)}`,
+      'a reachable git repository',
+      gitReason(run),
+    );
   const refs = new Map<string, string>();
   for (const line of run.stdout.split('\n')) {
     const [sha, name] = line.split('\t');
@@ -111,7 +116,7 @@ async function materialize(stage: string, repo: string, commit: string, spec: Gi
     if (!existsSync(markerOf(options.cacheRoot, commit))) throw error;
   });
   await writeJsonAtomic(markerOf(options.cacheRoot, commit), {
-    url: spec.url,
+    url: publicUrl(spec.url),
     ref: spec.ref,
     commit,
     fetched_at: new Date().toISOString(),
@@ -134,7 +139,7 @@ async function fetchCommit(repo: string, spec: GitSkillSpec, want: string, optio
     const what = spec.ref === undefined ? 'the default branch' : `ref ${JSON.stringify(spec.ref)}`;
     throw failure(
       spec,
-      `cannot fetch ${what} (commit ${want}) from ${spec.url}`,
+      `cannot fetch ${what} (commit ${want}) from ${publicUrl(spec.url)}`,
       'a commit the repository has',
       gitReason(fetched),
     );
@@ -143,7 +148,7 @@ async function fetchCommit(repo: string, spec: GitSkillSpec, want: string, optio
   if (!parsed.ok)
     throw failure(
       spec,
-      `no commit ${want} in ${spec.url}`,
+      `no commit ${want} in ${publicUrl(spec.url)}`,
       'a branch, tag or commit of the repository',
       'none reachable from its branches and tags',
     );
@@ -163,8 +168,8 @@ export async function checkoutGitSkill(spec: GitSkillSpec, options: CheckoutOpti
       throw failure(
         spec,
         spec.ref === undefined
-          ? `${spec.url} has no default branch (HEAD)`
-          : `no branch or tag ${JSON.stringify(spec.ref)} in ${spec.url}`,
+          ? `${publicUrl(spec.url)} has no default branch (HEAD)`
+          : `no branch or tag ${JSON.stringify(spec.ref)} in ${publicUrl(spec.url)}`,
         'a branch, tag or commit of the repository',
         someRefs(remote),
       );

@@ -4,7 +4,7 @@ import { formatProblem, type Problem, UsageError } from '../errors.js';
 import { cacheDir } from '../util/cache-dir.js';
 import { loadSkill, SKILL_FILE } from './discover.js';
 import { checkoutGitSkill } from './git.js';
-import { formatSkillSpec, type GitSkillSpec, type LocalSkillSpec, parseSkillSpec } from './spec.js';
+import { formatSkillSpec, type GitSkillSpec, type LocalSkillSpec, parseSkillSpec, publicUrl } from './spec.js';
 import type { Skill } from './types.js';
 
 /** `eval --skill VALUE…` resolved: the skills to add to every task's with-skills arm. */
@@ -114,10 +114,11 @@ async function gitSkills(
   if ((await kindOf(base)) !== 'dir') {
     const top = (await readdir(checkout.root)).filter((name) => !name.startsWith('.'));
     throw new UsageError(
-      `--skill ${spec.spec}: no folder ${JSON.stringify(spec.subdir)} in ${spec.url} at commit ${checkout.commit.slice(0, 12)}; expected a folder of the repository after ":"; found top-level entries ${listing(top)}`,
+      `--skill ${spec.spec}: no folder ${JSON.stringify(spec.subdir)} in ${publicUrl(spec.url)} at commit ${checkout.commit.slice(0, 12)}; expected a folder of the repository after ":"; found top-level entries ${listing(top)}`,
     );
   }
-  const { url, ref, subdir } = spec;
+  const { ref, subdir } = spec;
+  const url = publicUrl(spec.url);
   const where = `${spec.subdir ?? 'the root'} of ${url} at commit ${checkout.commit.slice(0, 12)}`;
   const skills = await skillsIn(
     spec.spec,

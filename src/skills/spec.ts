@@ -41,16 +41,43 @@ const FORMS =
   'a directory holding SKILL.md (or skill folders), a git URL (https://…, ssh://…, file://…, git@host:path, a local path ending in .git, git+PATH) with optional #REF and :SUBDIR, or ORG/NAME[@REF] on GitHub';
 
 function usage(value: string, message: string, expected = FORMS): UsageError {
-  return new UsageError(`--skill ${value}: ${message}`, { hint: `expected ${expected}` });
+  return new UsageError(`--skill ${publicUrl(value)}: ${message}`, { hint: `expected ${expected}` });
 }
 
-/** Canonical text of a spec: what job.json records and `--resume` parses again (local paths made absolute). */
+const HTTP_USERINFO = /^((?:git\+)?https?:\/\/)([^@/]+)@/;
+
+/**
+ * The credentials of an http(s) URL (`https://user:TOKEN@host/…`, `https://TOKEN@host/…`): secrets for the
+ * Redactor. The password when there is one, else the user part (where a token often sits).
+ */
+export function skillSpecSecrets(values: readonly string[]): string[] {
+  const secrets: string[] = [];
+  for (const value of values) {
+    const userinfo = HTTP_USERINFO.exec(value.trim())?.[2];
+    if (userinfo === undefined) continue;
+    const [user = '', password] = userinfo.split(':');
+    const secret = password ?? user;
+    if (secret !== '') secrets.push(secret, decodeURIComponent(secret));
+  }
+  return secrets;
+}
+
+/** The URL as results and job files record it: an http(s) URL without its credentials. */
+export function publicUrl(url: string): string {
+  return url.replace(HTTP_USERINFO, '$1');
+}
+
+/**
+ * Canonical text of a spec: what job.json records and `--resume` parses again (local paths made absolute, no
+ * credentials: a resumed job fetches through a credential helper, or not at all when the commit is cached).
+ */
 export function formatSkillSpec(spec: SkillSpec): string {
   if (spec.kind === 'path') return spec.path;
   const subdir = spec.subdir ? `:${spec.subdir}` : '';
-  if (spec.ref) return `${spec.url}#${spec.ref}${subdir}`;
+  const url = publicUrl(spec.url);
+  if (spec.ref) return `${url}#${spec.ref}${subdir}`;
   // A subdir without a ref needs the `#` form when the URL's path could hold a colon of its own.
-  return subdir ? `${spec.url}#${subdir}` : spec.url;
+  return subdir ? `${url}#${subdir}` : url;
 }
 
 /** Where the repository path of a URL starts: after `scheme://authority`, after `host:` (scp-like), else 0. */
@@ -106,7 +133,9 @@ function gitSpec(value: string, raw: string, cwd: string): GitSkillSpec {
   }
   if (url === '') throw usage(value, 'no repository before # or :');
   if (!SCHEME_URL.test(url) && !SCP_LIKE.test(url)) url = resolve(cwd, expandHome(url));
-  return { kind: 'git', spec: value, url: url.replace(/\/+$/, ''), ref, subdir: checkSubdir(value, subdir) };
+  // `spec` is for messages: without the credentials an http(s) URL may carry.
+  const shown = publicUrl(value.trim());
+  return { kind: 'git', spec: shown, url: url.replace(/\/+$/, ''), ref, subdir: checkSubdir(shown, subdir) };
 }
 
 function isDirectory(path: string): boolean {

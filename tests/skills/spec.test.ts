@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
-import { formatSkillSpec, parseSkillSpec } from '../../src/skills/spec.js';
+import { formatSkillSpec, parseSkillSpec, skillSpecSecrets } from '../../src/skills/spec.js';
 import { tempDir } from '../helpers/trials.js';
 
 let cwd: string;
@@ -128,6 +128,22 @@ describe('parseSkillSpec', () => {
       const again = parseSkillSpec(formatSkillSpec(spec), '/elsewhere');
       expect({ ...again, spec: value }).toEqual(spec);
     }
+  });
+
+  it('keeps the credentials of an https URL for git only: never in what is recorded, and they are secrets', () => {
+    const spec = parseSkillSpec('https://bot:s3cr3t-token@example.com/org/repo.git#v1:skills', cwd);
+    expect(spec).toMatchObject({ url: 'https://bot:s3cr3t-token@example.com/org/repo.git', ref: 'v1' });
+    expect(spec.spec).toBe('https://example.com/org/repo.git#v1:skills');
+    expect(formatSkillSpec(spec)).toBe('https://example.com/org/repo.git#v1:skills');
+    expect(usageMessage('https://bot:s3cr3t-token@example.com/repo.git#bad..ref')).not.toContain('s3cr3t');
+    expect(
+      skillSpecSecrets([
+        'https://bot:s3cr3t-token@example.com/org/repo.git',
+        'git+https://ghp_abc123@github.com/o/r',
+        'ssh://git@example.com/o/r.git',
+        'org/name',
+      ]),
+    ).toEqual(['s3cr3t-token', 's3cr3t-token', 'ghp_abc123', 'ghp_abc123']);
   });
 
   it('refuses malformed values with one UsageError naming the value and what was expected', () => {
