@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { type GitOptions, gitReason, runGit } from '../util/git.js';
-import { type GitSkillSpec, publicUrl } from './spec.js';
+import { type GitSkillSpec, publicUrl, skillSpecSecrets } from './spec.js';
 
 /**
  * Git skills, cached by commit: `<cache>/skills/<commit>/` holds the repository's files at that commit (no `.git`),
@@ -33,7 +33,11 @@ const SHORT_SHA = /^[0-9a-f]{7,39}$/i;
 
 function failure(spec: GitSkillSpec, message: string, expected: string, found?: string): UsageError {
   const parts = [`--skill ${spec.spec}: ${message}`, `expected ${expected}`];
-  if (found !== undefined) parts.push(`found ${found}`);
+  // git leaves a URL's credentials out of its messages; older versions or odd transports may not.
+  if (found !== undefined)
+    parts.push(
+      `found ${skillSpecSecrets([spec.url]).reduce((text, secret) => text.replaceAll(secret, '[REDACTED]'), found)}`,
+    );
   return new UsageError(parts.join('; '));
 }
 

@@ -115,6 +115,13 @@ describe('checkoutGitSkill', () => {
     expect(short.message).toMatch(/no commit abcdef1 in file:\/\//);
     const missing = await failure(checkoutGitSkill(spec(`file://${repo.dir}-nowhere#v1`), { cacheRoot }));
     expect(missing.message).toMatch(/cannot read the git repository file:\/\/.+-nowhere/);
+    const secret = await failure(
+      checkoutGitSkill(spec('https://bot:s3cr3t-token@127.0.0.1:9/none.git#v1'), { cacheRoot, timeoutMs: 20_000 }),
+    );
+    expect(secret.message).toMatch(
+      /^--skill https:\/\/127\.0\.0\.1:9\/none\.git#v1: cannot read the git repository https:\/\/127\.0\.0\.1:9\/none\.git;/,
+    );
+    expect(secret.message).not.toContain('s3cr3t');
     expect(existsSync(cacheRoot) ? (await readdir(cacheRoot)).filter((n) => n.startsWith('.tmp')) : []).toEqual([]);
   });
 });
