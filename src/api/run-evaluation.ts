@@ -37,7 +37,10 @@ export interface EvaluationOutcome extends EvalJobOutcome {
 export async function runEvaluation(options: RunEvaluationOptions = {}): Promise<EvaluationOutcome> {
   const { cwd = process.cwd(), failUnder, signal, onEvent, onNotice, ...given } = options;
   const defined = Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined));
-  const plan = await planValidatedEval({ ...EVAL_DEFAULTS, tasks: [], env: [], ...defined }, cwd, { onNotice });
+  const plan = await planValidatedEval({ ...EVAL_DEFAULTS, tasks: [], env: [], skill: [], ...defined }, cwd, {
+    onNotice,
+    signal,
+  });
   const outcome = await runEvalJob(plan, { signal, onEvent });
   const { exitCode } = outcome.cancelled
     ? { exitCode: EXIT_CODES.interrupted }

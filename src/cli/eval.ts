@@ -208,6 +208,12 @@ export const registerEval: RegisterCommand = (program: Command, setExitCode) => 
     )
     .option('--no-skills', 'run only the baseline arm: no skill anywhere in the environment')
     .option('--compare', 'run both arms (with and without skills) in one job', EVAL_DEFAULTS.compare)
+    .option(
+      '--skill <source>',
+      "add skills to every task's with-skills arm: a folder (a skill or a folder of skills), a git URL[#REF][:SUBDIR] or ORG/NAME[@REF] (GitHub); repeatable, the last of a name wins; one named like a task's skill replaces it",
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
     .option('--results-dir <dir>', 'where result files and job directories go', EVAL_DEFAULTS.resultsDir)
     .option('--tasks-dir <dir>', 'where task names are looked up', 'tasks')
     .option(
@@ -280,6 +286,7 @@ Examples:
   skill-eval eval superlint --agent=oracle --provider=local        check a task without any API key
   GEMINI_API_KEY=… skill-eval eval superlint --compare --trials=10  measure the skill's gain
   skill-eval eval my-skill/evals --compare --smoke --validate      the agent of the key in .env; tasks checked first
+  skill-eval eval superlint --compare --skill anthropics/skills@main:skills/pdf   a skill from GitHub
 Variables: .env files (KEY=VALUE) in the working directory, the skill folder and each task directory are read,
 the more specific winning, the shell's environment over all of them; their variables reach the agent as secrets.
 Exit codes: 0 done, 1 --fail-under not met, 2 usage or task-format error, 3 infrastructure error, 4 an agent CLI cannot be installed, 130 interrupted (docs/exit-codes.md).`,

@@ -27,6 +27,11 @@ export interface EvalJobOptions {
   skills: boolean;
   /** Both arms (with and without skills). */
   compare: boolean;
+  /**
+   * `--skill` values: skills added to every task's with-skills arm (never the no-skills arm) — a folder, a git URL
+   * (`URL[#REF][:SUBDIR]`) or `ORG/NAME[@REF]` (GitHub); one named like a task's own skill replaces it (docs/skills.md).
+   */
+  skill?: string[] | undefined;
   resultsDir: string;
   tasksDir?: string | undefined;
   /** `KEY` or `KEY=VALUE` entries forwarded to the agent (treated as secrets). */
@@ -61,6 +66,7 @@ export const EVAL_DEFAULTS = {
   trials: 5,
   skills: true,
   compare: false,
+  skill: [],
   resultsDir: 'results',
   env: [],
   concurrency: Math.max(1, Math.min(4, availableParallelism())),
@@ -86,6 +92,8 @@ export async function optionsFromJob<O extends EvalJobOptions>(options: O, cwd: 
     model: modelFlag(config.agents),
     compare: config.arms.length === 2,
     skills: config.arms.includes('with-skills'),
+    // At the commits its skills.lock.json records (planEval reads it).
+    skill: config.skill_specs ?? [],
     trials: config.trials,
     // A provider object stays: it is what the caller has; a name comes from the job.
     provider: typeof options.provider === 'string' ? config.provider : options.provider,
@@ -118,10 +126,14 @@ function savedCommands(
   return saved;
 }
 
-export function armsFor(options: Pick<EvalJobOptions, 'compare' | 'skills'>): Arm[] {
+export function armsFor(options: Pick<EvalJobOptions, 'compare' | 'skills' | 'skill'>): Arm[] {
   if (options.compare && !options.skills)
     throw new UsageError('--compare and --no-skills contradict each other', {
       hint: '--compare runs both arms; --no-skills runs only the baseline',
+    });
+  if (!options.skills && (options.skill?.length ?? 0) > 0)
+    throw new UsageError(`--skill ${options.skill![0]} and --no-skills contradict each other`, {
+      hint: '--skill adds skills to the with-skills arm; --no-skills runs only the baseline (use --compare for both)',
     });
   return options.compare ? ['with-skills', 'no-skills'] : options.skills ? ['with-skills'] : ['no-skills'];
 }

@@ -1,6 +1,8 @@
 import type { Arm } from '../agents/types.js';
 import type { EnvironmentProvider } from '../environments/types.js';
 import { formatProblem, type Problem, TaskFormatError } from '../errors.js';
+import { withFlagSkills } from '../skills/sources.js';
+import type { Skill } from '../skills/types.js';
 import { loadTask } from '../task/load.js';
 import { expandTaskSpecs } from '../task/resolve.js';
 import type { Task } from '../task/types.js';
@@ -22,6 +24,13 @@ export interface EvalTasks {
   brokenTasks: BrokenTask[];
 }
 
+function withAddedSkills(task: Task, added: readonly Skill[], notify: (notice: EvalNotice) => void): Task {
+  if (added.length === 0) return task;
+  for (const own of task.skills.filter((s) => added.some((a) => a.name === s.name)))
+    notify({ level: 'note', message: `${task.name}: --skill ${own.name} replaces the task's own skill ${own.name}` });
+  return { ...task, skills: withFlagSkills(task.skills, added) };
+}
+
 /**
  * Loads every task the specs name and checks it against the provider. A broken task is reported and left out, so
  * the others still run; none runnable is a TaskFormatError.
@@ -33,6 +42,8 @@ export async function loadEvalTasks(
     tasksDir?: string | undefined;
     provider: EnvironmentProvider;
     arms: readonly Arm[];
+    /** `--skill` skills: added to every task's skills (the with-skills arm's), replacing same-named ones. */
+    addedSkills?: readonly Skill[] | undefined;
     notify: (notice: EvalNotice) => void;
   },
 ): Promise<EvalTasks> {
@@ -53,7 +64,7 @@ export async function loadEvalTasks(
       continue;
     }
     for (const warning of loaded.task.warnings) notify({ level: 'warning', message: formatProblem(warning) });
-    tasks.push(loaded.task);
+    tasks.push(withAddedSkills(loaded.task, options.addedSkills ?? [], notify));
   }
   if (tasks.length === 0) throw new TaskFormatError([], { hint: `no runnable task among: ${dirs.join(', ')}` });
   if (options.arms.includes('with-skills')) {

@@ -19,6 +19,10 @@ export const jobConfigSchema = z.object({
   pass_threshold: z.number(),
   concurrency: z.number().optional(),
   forwarded_env: z.array(z.string()).optional(),
+  /** `--skill` values, canonical (local paths absolute): `--resume` resolves them again, git ones at the locked commits. */
+  skill_specs: z.array(z.string()).optional(),
+  /** The `--skill` skills as resolved (skills.lock.json has the full provenance): a change refuses the resume. */
+  skills: z.array(z.object({ name: z.string(), sha256: z.string(), commit: z.string().optional() })).optional(),
 });
 
 export type JobConfig = z.infer<typeof jobConfigSchema>;
@@ -35,7 +39,23 @@ function plannedShape(config: JobConfig) {
     trials: config.trials,
     provider: config.provider,
     pass_threshold: config.pass_threshold,
+    skills: (config.skills ?? []).map((s) => `${s.name}@${s.sha256.slice(0, 12)}`),
   };
+}
+
+/** What changed in the `--skill` skills between two plans. */
+function skillChanges(previous: JobConfig, next: JobConfig): string[] {
+  const before = new Map((previous.skills ?? []).map((s) => [s.name, s.sha256]));
+  const after = new Map((next.skills ?? []).map((s) => [s.name, s.sha256]));
+  const changes: string[] = [];
+  for (const [name, sha256] of after) {
+    const old = before.get(name);
+    if (old === undefined) changes.push(`--skill skill ${name} added`);
+    else if (old !== sha256)
+      changes.push(`--skill skill ${name} changed (sha256 ${old.slice(0, 12)} → ${sha256.slice(0, 12)})`);
+  }
+  for (const name of before.keys()) if (!after.has(name)) changes.push(`--skill skill ${name} removed`);
+  return changes;
 }
 
 /** Human-readable differences between two plans; empty when a job may be resumed with the new one. */
@@ -60,6 +80,8 @@ export function diffJobConfig(previous: JobConfig, next: JobConfig): string[] {
       for (const task of previous.tasks)
         if (!next.tasks.some((t) => t.name === task.name)) changes.push(`task ${task.name} removed`);
       if (changes.length === 0) changes.push('task order changed');
+    } else if (key === 'skills') {
+      changes.push(...skillChanges(previous, next));
     } else {
       changes.push(`${key}: ${before} → ${after}`);
     }

@@ -5,6 +5,8 @@ import { createProvider } from '../environments/registry.js';
 import type { EnvironmentProvider } from '../environments/types.js';
 import { UsageError } from '../errors.js';
 import { timestampForFile } from '../results/eval-report.js';
+import { type FlagSkills, resolveFlagSkills } from '../skills/sources.js';
+import { skillSpecSecrets } from '../skills/spec.js';
 import type { Task } from '../task/types.js';
 import { redactCommandLine } from '../util/redact-command-line.js';
 import { collectForwardedEnv, type ForwardedEnv, Redactor } from '../util/secrets.js';
@@ -15,6 +17,7 @@ import type { JobConfig } from './job-config.js';
 import { reclaimResumedJob } from './reclaim.js';
 import { checkResultsDir } from './results-dir.js';
 import type { JobAgent } from './run-job.js';
+import { readSkillsLock, type SkillsLock, skillsLock } from './skills-lock.js';
 
 export interface PlanEvalContext {
   /** Recorded in job.json and the reports (the CLI's arguments). */
@@ -23,6 +26,8 @@ export interface PlanEvalContext {
   hostEnv?: NodeJS.ProcessEnv | undefined;
   /** Broken tasks, task warnings, which job is resumed. */
   onNotice?: ((notice: EvalNotice) => void) | undefined;
+  /** Cancels planning's slow parts (fetching git skills). */
+  signal?: AbortSignal | undefined;
 }
 
 /** A validated job, ready to run: nothing in it is left to check. */
@@ -43,6 +48,8 @@ export interface EvalPlan {
   provider: EnvironmentProvider;
   env: Record<string, string>;
   redactor: Redactor;
+  /** skills.lock.json as it will be written; undefined when the job has no `--skill`. */
+  skillsLock?: SkillsLock | undefined;
 }
 
 const KEY_HELP: Record<string, string> = {
@@ -68,6 +75,33 @@ function forwardEnv(options: EvalJobOptions, agents: readonly JobAgent[], hostEn
 }
 
 /**
+ * `--skill` values → skills, before any build or trial. A named job that exists (`--resume`, `--job-name`) keeps
+ * its git skills at the commits its skills.lock.json recorded, so a moved branch cannot change a resumed job.
+ */
+async function resolveJobSkills(
+  options: EvalJobOptions,
+  cwd: string,
+  jobsDir: string,
+  context: PlanEvalContext,
+): Promise<FlagSkills> {
+  const values = options.skill ?? [];
+  if (values.length === 0) return { skills: [], specs: [], notices: [] };
+  const lock = options.jobName
+    ? await readSkillsLock(join(jobsDir, options.jobName)).catch(() => undefined)
+    : undefined;
+  const pins = new Map<string, string>();
+  for (const { spec, source } of lock?.skills ?? []) if (source.kind === 'git') pins.set(spec, source.commit);
+  const resolved = await resolveFlagSkills(values, {
+    cwd,
+    env: context.hostEnv ?? process.env,
+    signal: context.signal,
+    pins,
+  });
+  for (const notice of resolved.notices) context.onNotice?.(notice);
+  return resolved;
+}
+
+/**
  * `eval`'s planning: options → a validated plan. Keys, tasks (broken ones reported and left out), the provider's
  * own checks and preflight, then the job: a new one, or the earlier run of the same plan it continues. Writes
  * nothing; a resumed job's dead earlier runs have their leftovers (containers, processes) removed.
@@ -82,9 +116,12 @@ export async function planEval(
   const arms = armsFor(options);
   const agents = agentsFor(options);
   const forwarded = forwardEnv(options, agents, context.hostEnv ?? process.env);
-  const redactor = new Redactor(forwarded.secrets);
+  // A token in a --skill URL is a secret like any key: out of the command line, results and logs.
+  const redactor = new Redactor([...forwarded.secrets, ...skillSpecSecrets(options.skill ?? [])]);
   const resultsDir = resolve(cwd, options.resultsDir);
   await checkResultsDir(resultsDir);
+  const jobsDir = join(resultsDir, 'jobs');
+  const flagSkills = await resolveJobSkills(options, cwd, jobsDir, context);
   const provider =
     typeof options.provider === 'string'
       ? await createProvider(options.provider, {
@@ -98,6 +135,7 @@ export async function planEval(
     tasksDir: options.tasksDir,
     provider,
     arms,
+    addedSkills: flagSkills.skills.map((s) => s.skill),
     notify,
   });
   // Before any build or trial: what this provider cannot run as planned (Docker: an API agent on an offline task).
@@ -127,8 +165,12 @@ export async function planEval(
     pass_threshold: options.passThreshold,
     forwarded_env: Object.keys(forwarded.env),
   };
+  if (flagSkills.specs.length > 0) {
+    planned.skill_specs = flagSkills.specs;
+    planned.skills = flagSkills.skills.map(({ skill, commit }) => ({ name: skill.name, sha256: skill.sha256, commit }));
+  }
   const job = await chooseJob(planned, {
-    jobsDir: join(resultsDir, 'jobs'),
+    jobsDir,
     named: Boolean(options.jobName || options.resume),
     newJob: options.newJob,
     notify,
@@ -148,5 +190,9 @@ export async function planEval(
     provider,
     env: forwarded.env,
     redactor,
+    skillsLock:
+      flagSkills.specs.length > 0
+        ? skillsLock(job.config.job_id, job.config.created_at, flagSkills.specs, flagSkills.skills)
+        : undefined,
   };
 }

@@ -6,6 +6,7 @@ import { writeJsonAtomic } from '../util/atomic-write.js';
 import { markReportsWritten } from './job-config.js';
 import type { EvalPlan } from './plan-eval.js';
 import { type JobEvent, runJob } from './run-job.js';
+import { writeSkillsLock } from './skills-lock.js';
 import { type JobSummary, summarizeResults } from './summary.js';
 
 export interface RunEvalContext {
@@ -38,6 +39,7 @@ function reportGroups(results: readonly TrialResult[]): ReportGroup[] {
 export async function runEvalJob(plan: EvalPlan, context: RunEvalContext = {}): Promise<EvalJobOutcome> {
   const { options, config, jobDir } = plan;
   await writeJsonAtomic(join(jobDir, 'job.json'), config);
+  if (plan.skillsLock) await writeSkillsLock(jobDir, plan.skillsLock);
   // Every running trial listens for cancel (lifecycle, exec, agent): more than Node's default warning threshold of 10.
   if (context.signal) setMaxListeners(Math.max(50, options.concurrency * 10), context.signal);
   const outcome = await runJob({

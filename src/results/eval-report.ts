@@ -1,5 +1,4 @@
 import { join, relative } from 'node:path';
-import type { SkillDigest } from '../skills/types.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import type { TrialResult } from './schema.js';
 
@@ -29,7 +28,7 @@ export interface EvalReport {
   model?: string | undefined;
   provider: string;
   arm: string;
-  skills: SkillDigest[];
+  skills: TrialResult['skills'];
   task_checksum: string;
   job_id: string;
   job_dir: string;

@@ -13,12 +13,28 @@ export type TrialStatus = (typeof TRIAL_STATUSES)[number];
 
 export const ARMS = ['with-skills', 'no-skills'] as const;
 
+/** Where an injected skill came from (docs/results.md). Absent in results of earlier versions. */
+export const skillSourceSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('task'), path: z.string() }),
+  z.object({ kind: z.literal('path'), path: z.string() }),
+  z.object({
+    kind: z.literal('git'),
+    url: z.string(),
+    ref: z.string().optional(),
+    subdir: z.string().optional(),
+    commit: z.string(),
+    path: z.string(),
+  }),
+]);
+
 const skillDigestSchema = z.object({
   name: z.string(),
   description: z.string(),
   fileCount: z.number(),
   bytes: z.number(),
+  /** sha256 over (relative path, mode, content) of the skill folder's files (without mode in earlier versions). */
   sha256: z.string(),
+  source: skillSourceSchema.optional(),
 });
 
 const usageSchema = z.object({
@@ -150,6 +166,7 @@ export const trialResultSchema = z.object({
 });
 
 export type TrialResult = z.infer<typeof trialResultSchema>;
+export type SkillSourceRecord = z.infer<typeof skillSourceSchema>;
 export type IsolationAudit = z.infer<typeof isolationSchema>;
 export type IsolationFinding = z.infer<typeof isolationFindingSchema>;
 export type TamperAudit = z.infer<typeof tamperSchema>;

@@ -47,7 +47,7 @@ async function isFile(path: string): Promise<boolean> {
 export async function loadSkill(
   skillDir: string,
   layout: Skill['layout'],
-  options: DiscoverOptions = {},
+  options: DiscoverOptions & { source?: Skill['source'] | undefined } = {},
 ): Promise<{ skill?: Skill | undefined; problems: Problem[] }> {
   const dir = resolve(skillDir);
   const skillFile = join(dir, SKILL_FILE);
@@ -67,9 +67,11 @@ export async function loadSkill(
     description: parsed.description,
     dir,
     layout,
+    source: options.source ?? { kind: 'path', path: dir },
     fileCount: files.length,
     bytes: files.reduce((sum, entry) => sum + entry.size, 0),
-    sha256: await hashEntries(files, { includeMode: false }),
+    // The execute bit counts: a skill's script that loses it no longer runs.
+    sha256: await hashEntries(files, { includeMode: true }),
     warnings: parsed.problems,
   };
   if (parsed.license !== undefined) skill.license = parsed.license;
@@ -112,7 +114,8 @@ export async function discoverSkills(taskDir: string, options: DiscoverOptions =
         });
         continue;
       }
-      const loaded = await loadSkill(entryPath, layout, options);
+      const source = { kind: 'task' as const, path: `${relativeDir}/${entry.name}` };
+      const loaded = await loadSkill(entryPath, layout, { ...options, source });
       problems.push(...loaded.problems);
       if (loaded.skill) found.push(loaded.skill);
     }

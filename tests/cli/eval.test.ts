@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { REPO_ROOT, tempDir } from '../helpers/trials.js';
+import { makeSkillsRepo } from '../skills/git-repo.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: test reads of our own JSON files, checked field by field
 async function readJson(path: string): Promise<any> {
@@ -69,6 +70,34 @@ describe('skill-eval eval', () => {
     const provider = await runCli(['eval', 'superlint', '--provider=cloud']);
     expect(provider.exitCode).toBe(2);
     expect(provider.stderr).toMatch(/--provider.*cloud/);
+  });
+
+  it('adds --skill skills from a git repository, and refuses a bad ref before any trial with exit 2', async () => {
+    const repo = await makeSkillsRepo();
+    const results = await tempDir('eval-skill');
+    const env = { SKILL_EVAL_CACHE_DIR: await tempDir('eval-skill-cache') };
+    const trivial = join(REPO_ROOT, 'tests', 'fixtures', 'jobs', 'trivial');
+    const base = ['eval', trivial, '--agent=oracle', '--provider=local', '--trials=1', `--results-dir=${results}`];
+    const bad = await runCli([...base, '--skill', `${repo.url}#v9:skills`], { env });
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toContain(`--skill ${repo.url}#v9:skills: no branch or tag "v9" in ${repo.url}`);
+    expect(bad.stderr).not.toContain('trials planned');
+    expect(bad.stderr).not.toMatch(/at .+\.ts:\d+/);
+    expect(await readdir(results)).toEqual([]);
+
+    const good = await runCli(
+      [...base, '--skill', `${repo.url}#v1:skills/pdf`, '--skill', `${repo.url}#dev:skills/lint`],
+      {
+        env,
+      },
+    );
+    expect(good.exitCode).toBe(0);
+    const [job] = await readdir(join(results, 'jobs'));
+    const lock = await readJson(join(results, 'jobs', job!, 'skills.lock.json'));
+    expect(lock.skills.map((s: { name: string; source: { commit: string } }) => [s.name, s.source.commit])).toEqual([
+      ['lint', repo.commits.dev],
+      ['pdf', repo.commits.v1],
+    ]);
   });
 
   it("fails fast, before any trial, when the agent's key is missing, naming the variable", async () => {

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findResumableJob, type JobConfig } from '../../src/jobs/job-config.js';
+import { diffJobConfig, findResumableJob, type JobConfig } from '../../src/jobs/job-config.js';
 import { tempDir } from '../helpers/trials.js';
 
 const plan: JobConfig = {
@@ -68,5 +68,33 @@ describe('findResumableJob', () => {
     expect(await findResumableJob(missing, plan)).toBe(missingDir);
     // Another plan never picks it up.
     expect(await findResumableJob(lagging, { ...plan, trials: 3 })).toBeUndefined();
+  });
+});
+
+describe('diffJobConfig', () => {
+  it('names each --skill skill added, removed or changed; a job from before --skill equals one without', () => {
+    const skills = (entries: Array<[string, string]>): JobConfig => ({
+      ...plan,
+      skill_specs: ['/skills'],
+      skills: entries.map(([name, digit]) => ({ name, sha256: digit.repeat(64) })),
+    });
+    expect(diffJobConfig(plan, { ...plan, skill_specs: [], skills: [] })).toEqual([]);
+    expect(diffJobConfig(skills([['pdf', 'a']]), skills([['pdf', 'a']]))).toEqual([]);
+    expect(
+      diffJobConfig(
+        skills([
+          ['csv', 'c'],
+          ['pdf', 'a'],
+        ]),
+        skills([
+          ['lint', 'd'],
+          ['pdf', 'b'],
+        ]),
+      ),
+    ).toEqual([
+      '--skill skill lint added',
+      `--skill skill pdf changed (sha256 ${'a'.repeat(12)} → ${'b'.repeat(12)})`,
+      '--skill skill csv removed',
+    ]);
   });
 });

@@ -3,14 +3,14 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { discoverSkills } from '../../src/skills/discover.js';
 import { loadTask } from '../../src/task/load.js';
-import { HEALTHY_TASK, tempDir, writeTree } from '../task/helpers.js';
+import { HEALTHY_TASK, type TreeEntry, tempDir, writeTree } from '../task/helpers.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
 });
 
-async function taskWith(files: Record<string, string>): Promise<string> {
+async function taskWith(files: Record<string, TreeEntry>): Promise<string> {
   const tmp = await tempDir();
   cleanups.push(tmp.cleanup);
   const dir = join(tmp.path, 'demo');
@@ -52,6 +52,24 @@ describe('discoverSkills', () => {
     expect(hashA).toBe(hashB);
     expect(hashA).not.toBe(hashC);
     expect(hashA).not.toBe(createHash('sha256').update(skill('same')).digest('hex'));
+  });
+
+  it("records each skill's source in its task, and counts a script's execute bit in the hash", async () => {
+    const plain = await taskWith({
+      'skills/tool/SKILL.md': skill('tool'),
+      'skills/tool/run.sh': 'echo run\n',
+      'environment/skills/other/SKILL.md': skill('other'),
+    });
+    const executable = await taskWith({
+      'skills/tool/SKILL.md': skill('tool'),
+      'skills/tool/run.sh': { content: 'echo run\n', mode: 0o755 },
+    });
+    const found = (await discoverSkills(plain)).skills;
+    expect(found.map((s) => s.source)).toEqual([
+      { kind: 'task', path: 'environment/skills/other' },
+      { kind: 'task', path: 'skills/tool' },
+    ]);
+    expect((await discoverSkills(executable)).skills[0]?.sha256).not.toBe(found[1]?.sha256);
   });
 
   it('reports duplicate names across layouts as an error and keeps the first', async () => {

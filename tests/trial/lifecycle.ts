@@ -1,10 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { analyzeResults } from '../../src/analytics/analyze.js';
 import type { EnvironmentProvider } from '../../src/environments/types.js';
 import { trialResultSchema } from '../../src/results/schema.js';
+import { resolveFlagSkills, withFlagSkills } from '../../src/skills/sources.js';
+import type { Task } from '../../src/task/types.js';
 import { loadFixtureTask, readText, runOne, tempDir } from '../helpers/trials.js';
 
 /** Every file under dir, recursively, with its bytes. */
@@ -24,6 +26,21 @@ function processesNamed(marker: string): string {
   } catch {
     return '';
   }
+}
+
+/** The task with one more skill, as `eval --skill DIR` adds it: a folder of its own, outside the task. */
+async function withFlagSkill(task: Task, name: string): Promise<Task> {
+  const dir = join(await tempDir('flag-skill'), name);
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'SKILL.md'), `---\nname: ${name}\ndescription: A skill given with --skill.\n---\n`);
+  const { skills } = await resolveFlagSkills([dir], { cwd: dir });
+  return {
+    ...task,
+    skills: withFlagSkills(
+      task.skills,
+      skills.map((s) => s.skill),
+    ),
+  };
 }
 
 /**
@@ -113,6 +130,46 @@ export function lifecycleRules(getProvider: () => EnvironmentProvider): void {
       { name: 'helper', present: true, missing_from: [], opened: false },
     ]);
     expect(withSkills.result.tamper?.tampered).toBe(false);
+  });
+
+  it("gives a --skill skill to the with-skills arm alongside the task's own, and never to the no-skills arm", async () => {
+    const task = await withFlagSkill(await loadFixtureTask('visibility'), 'flagged');
+    const without = await runOne({ provider: getProvider(), task, arm: 'no-skills' });
+    expect(without.result.status).toBe('passed');
+    expect(await readText(join(without.trialDir, 'artifacts', 'visible.txt'))).toContain('skill_md=0');
+    expect(without.result.skills).toEqual([]);
+    expect(without.result.isolation).toMatchObject({ checked: true, contaminated: false, findings: [] });
+
+    const withSkills = await runOne({ provider: getProvider(), task, arm: 'with-skills' });
+    expect(withSkills.result.status).toBe('passed');
+    expect(await readText(join(withSkills.trialDir, 'artifacts', 'visible.txt'))).toContain(
+      '.claude/skills/flagged/SKILL.md',
+    );
+    expect(withSkills.result.skills.map((s) => [s.name, s.source?.kind])).toEqual([
+      ['flagged', 'path'],
+      ['helper', 'task'],
+    ]);
+    expect(withSkills.result.isolation?.skills.map((s) => [s.name, s.present])).toEqual([
+      ['flagged', true],
+      ['helper', true],
+    ]);
+  });
+
+  it('fails a trial whose skill cannot be injected as an infra error naming the skill and the target', async () => {
+    const task = await withFlagSkill(await loadFixtureTask('visibility'), 'vanished');
+    const skill = task.skills.find((s) => s.name === 'vanished')!;
+    // Resolved at planning, gone by the trial (a cache cleaned in between).
+    await rm(skill.dir, { recursive: true, force: true });
+    const { result, trialDir } = await runOne({ provider: getProvider(), task, arm: 'with-skills' });
+    expect(result.status).toBe('infra_error');
+    expect(result.error).toMatchObject({ kind: 'infra', phase: 'skills', retryable: false });
+    expect(result.error?.message).toMatch(
+      new RegExp(`^skill vanished could not be injected into \\S+/skills/vanished from ${skill.dir} \\(.+\\)$`),
+    );
+    expect(result.agent_result).toBeUndefined();
+    expect(await readText(join(trialDir, 'session.jsonl'))).toContain('infrastructure error in skills: skill vanished');
+    // The baseline never touches it.
+    expect((await runOne({ provider: getProvider(), task, arm: 'no-skills' })).result.status).toBe('passed');
   });
 
   it('verifies after an agent timeout and leaves no process behind', async () => {

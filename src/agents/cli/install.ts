@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { AgentError, errorMessage, InfraError, InterruptedError } from '../../errors.js';
+import { cacheDir } from '../../util/cache-dir.js';
 
 /**
  * Agent CLIs are real npm packages at pinned versions, installed once per machine into a cache directory and
@@ -51,12 +51,7 @@ export interface InstalledCli {
 
 const MARKER = '.skill-eval-installed.json';
 
-/** `$SKILL_EVAL_CACHE_DIR`, else `$XDG_CACHE_HOME/skill-eval`, else `~/.cache/skill-eval`. */
-export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.SKILL_EVAL_CACHE_DIR) return env.SKILL_EVAL_CACHE_DIR;
-  if (env.XDG_CACHE_HOME) return join(env.XDG_CACHE_HOME, 'skill-eval');
-  return join(homedir(), '.cache', 'skill-eval');
-}
+export { cacheDir };
 
 /** `<agent>@<version>`, plus `-<revision>` when skill-eval adds to the package: its name in the cache and images. */
 export function packageKey(pkg: AgentPackage): string {
