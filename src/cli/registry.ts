@@ -4,6 +4,7 @@ import { registerAnalyze } from './analyze.js';
 import { registerCleanup } from './cleanup.js';
 import { registerEval } from './eval.js';
 import { registerImages } from './images.js';
+import { registerRegrade } from './regrade.js';
 import { registerTarget } from './target.js';
 import { registerTasks } from './tasks.js';
 import { registerTasksCheck } from './tasks-check.js';
@@ -18,6 +19,7 @@ export type RegisterCommand = (program: Command, setExitCode: (code: number) => 
 export const commands = {
   eval: registerEval,
   analyze: registerAnalyze,
+  regrade: registerRegrade,
   'test-bootstrap': registerTestBootstrap,
   tasks: registerTasks,
   'tasks check': registerTasksCheck,

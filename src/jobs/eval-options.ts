@@ -40,6 +40,8 @@ export interface EvalJobOptions {
   maxRetries: number;
   /** Isolation and tamper audits in every trial (`--audit`). */
   audit?: boolean | undefined;
+  /** Cap on each trial's workspace archive (`workspace.tar.gz`), in MB; 0: no archive (`regrade` then has nothing). */
+  workspaceArchiveMaxMb?: number | undefined;
 }
 
 /** `--resume JOB`: the saved plan replaces what decides the trials; everything else (concurrency, output) stays as given. */
@@ -59,6 +61,7 @@ export const EVAL_DEFAULTS = {
   newJob: false,
   maxRetries: 2,
   audit: false,
+  workspaceArchiveMaxMb: 50,
 } as const satisfies EvalJobOptions;
 
 export async function optionsFromJob<O extends EvalJobOptions>(options: O, cwd: string): Promise<O> {

@@ -39,6 +39,11 @@ export interface TrialRuntime {
    * agent (`eval --audit`). Off by default for now: about 100 ms per trial on the local provider.
    */
   audit?: boolean | undefined;
+  /**
+   * Cap on the trial's workspace archive (`workspace.tar.gz`, compressed bytes); 0 turns archiving off. Default
+   * DEFAULT_ARCHIVE_MAX_BYTES (50 MB).
+   */
+  workspaceArchiveMaxBytes?: number | undefined;
   /** Earlier attempts that ended in retryable infra failures, recorded in the result. */
   retries?: TrialResult['retries'] | undefined;
   onPhase?: ((phase: string) => void) | undefined;
