@@ -40,6 +40,7 @@ export const INTEGRATION = [
 export const E2E = [
   'tests/cli/eval.test.ts',
   'tests/cli/exit-codes.test.ts',
+  'tests/cli/regrade.test.ts',
   'tests/cli/agents.test.ts',
   'tests/cli/tasks-check.test.ts',
   'tests/cli/test-bootstrap.test.ts',

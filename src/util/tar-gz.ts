@@ -139,10 +139,18 @@ function safeName(name: string): string | undefined {
   return normalized;
 }
 
-/** Whether `path`'s parent, links resolved, is `root` or under it (a link in the archive cannot redirect a write). */
+/**
+ * Whether `path`'s parent, links resolved, is `root` or under it (a link in the archive cannot redirect a write):
+ * checked on the nearest ancestor that exists, before any directory is created.
+ */
 async function parentInside(root: string, path: string): Promise<boolean> {
-  const parent = await realpath(dirname(path));
-  return parent === root || parent.startsWith(root + sep);
+  let ancestor = dirname(path);
+  for (;;) {
+    const real = await realpath(ancestor).catch(() => undefined);
+    if (real !== undefined) return real === root || real.startsWith(root + sep);
+    if (dirname(ancestor) === ancestor) return false;
+    ancestor = dirname(ancestor);
+  }
 }
 
 /**
@@ -163,7 +171,9 @@ export async function extractTar(input: Readable, dir: string): Promise<string[]
     });
   });
   await pipeline(input, extract);
-  for (const { path, mode } of directories.reverse()) await chmod(path, mode);
+  // A later entry may have put a link in a directory's place: chmod follows links, so only real directories.
+  for (const { path, mode } of directories.reverse())
+    if ((await lstat(path).catch(() => undefined))?.isDirectory()) await chmod(path, mode);
   return skipped;
 }
 
@@ -180,11 +190,11 @@ async function place(root: string, header: Header, data: Buffer, placed: Placed)
     return;
   }
   const target = join(root, ...name.split('/'));
-  mkdirSync(dirname(target), { recursive: true });
   if (!(await parentInside(root, target))) {
     skipped.push(header.name);
     return;
   }
+  mkdirSync(dirname(target), { recursive: true });
   const existing = await lstat(target).catch(() => undefined);
   if (header.type === 'directory') {
     if (existing && !existing.isDirectory()) await rm(target, { force: true });
