@@ -40,7 +40,7 @@ describe('skill-eval regrade (local provider, oracle)', () => {
       'regraded 2 trials: mean reward 1.00 → 0.25; 2 passed→failed, 0 failed→passed',
     );
 
-    const regraded = join(report.regrade_dir, TRIAL + '__1');
+    const regraded = join(report.regrade_dir, `${TRIAL}__1`);
     const result = await readResult(regraded);
     expect(result).toMatchObject({ status: 'failed', reward: 0.25, trial_id: original.trial_id, agent: 'oracle' });
     expect(result.regrade?.source_status).toBe('passed');
