@@ -19,6 +19,7 @@ export const INTEGRATION = [
   'tests/trial/secret-forms-docker.test.ts',
   'tests/agents/docker.test.ts',
   'tests/init/template-docker.test.ts',
+  'tests/regrade/regrade-docker.test.ts',
   // agent CLIs against scripted model servers (and in Docker)
   'tests/agents/claude.test.ts',
   'tests/agents/codex.test.ts',
@@ -45,6 +46,7 @@ export const INTEGRATION = [
 export const E2E = [
   'tests/cli/eval.test.ts',
   'tests/cli/exit-codes.test.ts',
+  'tests/cli/regrade.test.ts',
   'tests/cli/agents.test.ts',
   'tests/cli/tasks-check.test.ts',
   'tests/cli/init.test.ts',

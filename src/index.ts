@@ -56,6 +56,8 @@ export {
   type TrialRecord,
 } from './results/read.js';
 export { ARMS, TRIAL_STATUSES, type TrialResult, type TrialStatus, trialResultSchema } from './results/schema.js';
+export { type RegradeOptions, type RegradeOutcome, regradeJob } from './regrade/regrade.js';
+export type { RegradedTrial, RegradeReport } from './regrade/report.js';
 
 // Analysis (docs/analyze.md).
 export type { AnalysisSettings } from './analytics/aggregate.js';

@@ -277,6 +277,17 @@ export const registerEval: RegisterCommand = (program: Command, setExitCode) => 
       '--no-audit',
       'skip the isolation (no skill reachable in the no-skills arm) and tamper (verifier territory touched) audits every trial records by default',
     )
+    .option(
+      '--workspace-archive-max-mb <mb>',
+      "cap on each trial's workspace.tar.gz (the workdir as the agent left it, what `regrade` verifies again); 0: none",
+      (v: string) => {
+        const n = Number(v);
+        if (!Number.isFinite(n) || n < 0)
+          throw new UsageError(`--workspace-archive-max-mb: expected a number ≥ 0, found "${v}"`);
+        return n;
+      },
+      EVAL_DEFAULTS.workspaceArchiveMaxMb,
+    )
     .option('--quiet', 'no progress lines', false)
     .option('--json', 'print the job summary as JSON on stdout', false)
     .addHelpText(

@@ -5,6 +5,7 @@ import { registerCleanup } from './cleanup.js';
 import { registerEval } from './eval.js';
 import { registerImages } from './images.js';
 import { registerInit } from './init.js';
+import { registerRegrade } from './regrade.js';
 import { registerTarget } from './target.js';
 import { registerTasks } from './tasks.js';
 import { registerTasksCheck } from './tasks-check.js';
@@ -20,6 +21,7 @@ export const commands = {
   init: registerInit,
   eval: registerEval,
   analyze: registerAnalyze,
+  regrade: registerRegrade,
   'test-bootstrap': registerTestBootstrap,
   tasks: registerTasks,
   'tasks check': registerTasksCheck,

@@ -20,6 +20,7 @@ import type { Task } from '../task/types.js';
 import { killGroup, runInProcessGroup } from '../util/process-group.js';
 import { removeTree } from '../util/remove-tree.js';
 import { SYNC_FILE_BYTES } from '../util/small-files.js';
+import { extractTar, gunzipFile } from '../util/tar-gz.js';
 import { parseDockerfile } from './dockerfile.js';
 import { type LocalSandbox, localLimits } from './local/limits.js';
 import { dropUnsafeEntries } from './local/links.js';
@@ -34,10 +35,12 @@ import type {
   LimitReport,
   PrepareContext,
   PreparedEnvironment,
+  WorkdirArchive,
   Workspace,
   WorkspaceContext,
 } from './types.js';
 import { type VerificationOutcome, type VerificationRequest, verifyStepByStep } from './verification.js';
+import { archiveHostDirectory } from './workspace-archive.js';
 
 /**
  * The local provider: a fresh temp directory per trial, no container.
@@ -356,6 +359,20 @@ class LocalWorkspace implements Workspace {
     });
     const skipped = request.collect.flatMap(({ from, to }) => dropUnsafeEntries(to, this.harborPath(from)));
     return skipped.length > 0 ? { ...outcome, skipped: [...(outcome.skipped ?? []), ...skipped] } : outcome;
+  }
+
+  /** The workdir is a host directory: packed in-process, no command. */
+  async archiveWorkdir(hostFile: string, maxBytes: number): Promise<WorkdirArchive> {
+    if (!existsSync(this.paths.workdir)) return { written: false, reason: 'the workdir does not exist' };
+    return archiveHostDirectory(this.paths.workdir, hostFile, maxBytes);
+  }
+
+  /** Byte for byte: no path rewriting (the archive holds what the agent left, not what the task shipped). */
+  async restoreWorkdir(hostFile: string): Promise<void> {
+    this.assertLive();
+    await removeTree(this.paths.workdir);
+    mkdirSync(this.paths.workdir, { recursive: true });
+    await extractTar(gunzipFile(hostFile), this.paths.workdir);
   }
 
   /** `R/logs/agent` → `/logs/agent`: how the task names it. */

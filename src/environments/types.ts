@@ -67,9 +67,20 @@ export interface Workspace {
    * can (fewer engine round trips). Optional: the lifecycle composes it from the methods above otherwise.
    */
   verify?(request: VerificationRequest): Promise<VerificationOutcome>;
+  /**
+   * Writes the workdir as a gzip'd tar (names relative to the workdir) to `hostFile`, in one engine round trip at
+   * most; stops and writes nothing once it passes `maxBytes`. Optional: workspace-archive.ts composes it from
+   * `download` otherwise.
+   */
+  archiveWorkdir?(hostFile: string, maxBytes: number): Promise<WorkdirArchive>;
+  /** Replaces the workdir's contents with those of an archive `archiveWorkdir` wrote. Optional, as above. */
+  restoreWorkdir?(hostFile: string): Promise<void>;
   /** Releases everything the workspace holds. Idempotent; never throws. */
   dispose(): Promise<void>;
 }
+
+/** What archiving the workdir wrote: its compressed size, or nothing because it passed the cap. */
+export type WorkdirArchive = { written: true; bytes: number } | { written: false; reason: string };
 
 /** What a provider made ready once per task per job (e.g. a built image). */
 export interface PreparedEnvironment<Handle = unknown> {

@@ -55,6 +55,8 @@ export interface EvalJobOptions {
   audit?: boolean | undefined;
   /** Run the oracle/nop check on every task first and leave out the tasks that fail it (`--validate`). */
   validate?: boolean | undefined;
+  /** Cap on each trial's workspace archive (`workspace.tar.gz`), in MB; 0: no archive (`regrade` then has nothing). */
+  workspaceArchiveMaxMb?: number | undefined;
 }
 
 /** `--resume JOB`: the saved plan replaces what decides the trials; everything else (concurrency, output) stays as given. */
@@ -75,6 +77,7 @@ export const EVAL_DEFAULTS = {
   newJob: false,
   maxRetries: 2,
   audit: true,
+  workspaceArchiveMaxMb: 50,
 } as const satisfies EvalJobOptions;
 
 export async function optionsFromJob<O extends EvalJobOptions>(options: O, cwd: string): Promise<O> {

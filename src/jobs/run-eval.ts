@@ -59,6 +59,8 @@ export async function runEvalJob(plan: EvalPlan, context: RunEvalContext = {}): 
     verifierTimeoutSec: options.verifierTimeout,
     passThreshold: options.passThreshold,
     audit: options.audit,
+    workspaceArchiveMaxBytes:
+      options.workspaceArchiveMaxMb === undefined ? undefined : Math.round(options.workspaceArchiveMaxMb * 1024 * 1024),
     maxRetries: options.maxRetries,
     onEvent: context.onEvent,
   });

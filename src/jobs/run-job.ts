@@ -47,6 +47,8 @@ export interface JobOptions {
   passThreshold?: number | undefined;
   /** Isolation and tamper audits in every trial (TrialRuntime.audit). */
   audit?: boolean | undefined;
+  /** Cap on each trial's workspace archive (TrialRuntime.workspaceArchiveMaxBytes). */
+  workspaceArchiveMaxBytes?: number | undefined;
   /** Extra attempts for a trial that ended in a retryable failure (infra, agent dead before its first model call). */
   maxRetries?: number | undefined;
   /** Backoff before retry n is retryBaseMs · 2^(n−1). */
@@ -167,6 +169,7 @@ export async function runJob(options: JobOptions): Promise<JobOutcome> {
         verifierTimeoutSec: options.verifierTimeoutSec,
         passThreshold: options.passThreshold,
         audit: options.audit,
+        workspaceArchiveMaxBytes: options.workspaceArchiveMaxBytes,
         retries: [...retries],
         onPhase: (phase) => options.onEvent?.({ type: 'trial-phase', name, phase }),
       });

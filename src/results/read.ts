@@ -43,6 +43,12 @@ export interface ReadOptions {
   yieldEvery?: number | undefined;
 }
 
+/**
+ * A job directory's regrades (`skill-eval regrade`: `<job>/regrades/<stamp>/`) hold the job's trials once more,
+ * verified again: searched only when named (`analyze <job>/regrades/<stamp>`), never as part of their job.
+ */
+export const REGRADES_DIR = 'regrades';
+
 /** Directories never searched: VCS metadata, dependencies, hidden caches. */
 const SKIPPED_DIRECTORY = /^(?:\.|node_modules$)/;
 
@@ -123,8 +129,9 @@ class ResultsWalk {
       return;
     }
     const unlisted: string[] = [];
+    const jobDir = entries.some((entry) => entry.name === 'job.json' && entry.isFile());
     for (const entry of entries) {
-      if (SKIPPED_DIRECTORY.test(entry.name)) continue;
+      if (SKIPPED_DIRECTORY.test(entry.name) || (jobDir && entry.name === REGRADES_DIR)) continue;
       const path = `${dir}${sep}${entry.name}`;
       // Most subdirectories of a job are trial directories: their result.json is tried before listing them.
       if (entry.isDirectory()) {

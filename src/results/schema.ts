@@ -90,6 +90,33 @@ const tamperSchema = z.object({
   error: z.string().optional(),
 });
 
+/** The trial's final workdir, archived right after the agent (docs/results.md). Absent in results of earlier versions. */
+const workspaceSchema = z.object({
+  /** Relative to the trial directory; absent when there is no archive (see `note`). */
+  archive: z.string().optional(),
+  bytes: z.number().optional(),
+  sha256: z.string().optional(),
+  /** The cap the archive was held to (0: archiving was turned off). */
+  max_bytes: z.number(),
+  /** Why there is no archive: over the cap, turned off, failed, removed by redaction. */
+  note: z.string().optional(),
+});
+
+/** Where a regraded result came from (`skill-eval regrade`, docs/results.md). */
+const regradeSchema = z.object({
+  /** The trial directory whose archive was verified again, relative to the regrade directory. */
+  source_trial: z.string(),
+  source_status: z.enum(TRIAL_STATUSES),
+  source_reward: z.number().optional(),
+  regraded_at: z.string(),
+  /** sha256 of the task's tests/ directory when the trial ran (absent for trials of earlier versions), and now. */
+  verifier_digest_before: z.string().optional(),
+  verifier_digest_after: z.string().optional(),
+  /** The whole task directory's checksum when the trial ran, and now. */
+  task_checksum_before: z.string(),
+  task_checksum_after: z.string(),
+});
+
 export const trialResultSchema = z.object({
   schema: z.literal('skill-eval/trial-result@1'),
   skill_eval_version: z.string(),
@@ -100,6 +127,8 @@ export const trialResultSchema = z.object({
   trial_index: z.number().int().positive(),
   task: z.string(),
   task_checksum: z.string(),
+  /** sha256 of the task's tests/ directory (what verification copies in). Absent in results of earlier versions. */
+  verifier_digest: z.string().optional(),
   agent: z.string(),
   model: z.string().optional(),
   provider: z.string(),
@@ -159,6 +188,8 @@ export const trialResultSchema = z.object({
     .optional(),
   isolation: isolationSchema.optional(),
   tamper: tamperSchema.optional(),
+  workspace: workspaceSchema.optional(),
+  regrade: regradeSchema.optional(),
   /** Earlier attempts of this trial that ended in a retryable infrastructure failure. */
   retries: z.array(z.object({ attempt: z.number(), status: z.string(), message: z.string(), at: z.string() })),
   /** Paths relative to the trial directory. */
@@ -167,6 +198,8 @@ export const trialResultSchema = z.object({
 
 export type TrialResult = z.infer<typeof trialResultSchema>;
 export type SkillSourceRecord = z.infer<typeof skillSourceSchema>;
+export type WorkspaceBlock = z.infer<typeof workspaceSchema>;
+export type RegradeProvenance = z.infer<typeof regradeSchema>;
 export type IsolationAudit = z.infer<typeof isolationSchema>;
 export type IsolationFinding = z.infer<typeof isolationFindingSchema>;
 export type TamperAudit = z.infer<typeof tamperSchema>;

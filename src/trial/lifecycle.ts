@@ -1,12 +1,15 @@
 import type { Workspace } from '../environments/types.js';
 import { InterruptedError } from '../errors.js';
+import type { WorkspaceBlock } from '../results/schema.js';
 import { auditsOn, TrialAudit } from './audit/audit.js';
 import { type AgentOutcome, runAgent } from './phases/agent.js';
+import { archiveWorkspace } from './phases/archive.js';
 import { prepareWorkspace } from './phases/prepare.js';
 import { injectSkills, skillTargets, uploadSolution } from './phases/skills.js';
 import { readVerdict, runVerifier, type Verdict, type VerifierSummary, verificationRequest } from './phases/verify.js';
 import { infraError } from './status.js';
 import type { TrialContext, TrialError } from './types.js';
+import { verifierDigest } from './verifier-digest.js';
 
 /**
  * What the phases returned, as far as the trial got: each field is set once, from the value its phase returns.
@@ -18,6 +21,10 @@ export interface PhaseOutcomes {
   /** Set as soon as the verifier ran, also when reading its verdict then fails. */
   verifier?: VerifierSummary | undefined;
   verdict?: Verdict | undefined;
+  /** The archive of the workdir as the agent left it (or why there is none). */
+  archive?: WorkspaceBlock | undefined;
+  /** sha256 of the task's tests/ directory, once verification starts. */
+  verifierDigest?: string | undefined;
   /** The isolation and tamper audits, once the workspace is ready for the agent. */
   audit?: TrialAudit | undefined;
   /** The infrastructure error that ended the trial early, in the phase the clock was in. */
@@ -99,14 +106,24 @@ async function runInOrder(trial: TrialContext, outcomes: PhaseOutcomes): Promise
     await audit.afterAgent(outcomes.agent.result);
     clock.record('audit', audit.durationMs);
   }
+  // Also before verification: the workdir as the agent left it is what `skill-eval regrade` verifies again.
+  outcomes.archive = await archiveWorkspace(trial, workspace);
   if (cancelled(trial)) throw new InterruptedError('trial cancelled');
 
   await clock.run('verifier', () => verify(trial, workspace, outcomes));
 }
 
-/** verifier: the tests run and the logs come out (collect), then the verdict is read from the copy. */
-async function verify(trial: TrialContext, workspace: Workspace, outcomes: PhaseOutcomes): Promise<void> {
+/**
+ * verifier: the tests run and the logs come out (collect), then the verdict is read from the copy. Shared with
+ * `skill-eval regrade` (src/regrade/), which runs it on a restored workdir: one verification for both.
+ */
+export async function verify(
+  trial: TrialContext,
+  workspace: Workspace,
+  outcomes: Pick<PhaseOutcomes, 'verifier' | 'verdict' | 'verifierDigest'>,
+): Promise<void> {
   const { spec, runtime, clock, log } = trial;
+  outcomes.verifierDigest = await verifierDigest(spec.task);
   const { trialDir, redactor, signal } = runtime;
   const timeoutMs = trial.verifierTimeoutSec * 1000;
   const run = await runVerifier(

@@ -1,7 +1,15 @@
 import type { SessionLog } from '../util/session-log.js';
 
 /** The lifecycle's phases, as named in session.jsonl, in progress events and in `timings.phases` (`<phase>_ms`). */
-export type TrialPhase = 'environment_setup' | 'skills' | 'agent' | 'audit' | 'verifier' | 'collect' | 'cleanup';
+export type TrialPhase =
+  | 'environment_setup'
+  | 'skills'
+  | 'agent'
+  | 'audit'
+  | 'archive'
+  | 'verifier'
+  | 'collect'
+  | 'cleanup';
 
 /**
  * Runs the lifecycle's phases one at a time: times each, logs its start and end, reports it as progress, and

@@ -6,6 +6,7 @@ import type { Redactor } from '../util/secrets.js';
 import { SKILL_EVAL_VERSION } from '../version.js';
 import { auditsOn, uncheckedAudits } from './audit/audit.js';
 import type { PhaseOutcomes } from './lifecycle.js';
+import { sealArchive } from './phases/archive.js';
 import type { TrialVerdict } from './status.js';
 import type { TrialContext } from './types.js';
 
@@ -28,6 +29,7 @@ export function trialResult(trial: TrialContext, outcomes: PhaseOutcomes, verdic
     trial_index: spec.trialIndex,
     task: spec.task.name,
     task_checksum: spec.task.checksum,
+    verifier_digest: outcomes.verifierDigest,
     agent: spec.agent.name,
     model: spec.model,
     provider: runtime.provider.name,
@@ -56,13 +58,19 @@ export function trialResult(trial: TrialContext, outcomes: PhaseOutcomes, verdic
     limits: outcomes.workspace?.limits,
     isolation: audits.isolation,
     tamper: audits.tamper,
+    workspace: outcomes.archive,
     retries: runtime.retries ?? [],
     files: { session_log: 'session.jsonl', agent: 'agent', verifier: 'verifier', artifacts: 'artifacts' },
   };
 }
 
-/** Redacts every file of the trial, then writes result.json (redacted too) — the trial's last write. */
-export async function writeResult(trialDir: string, redactor: Redactor, result: TrialResult): Promise<void> {
+/**
+ * Redacts every file of the trial, then writes result.json (redacted too) — the trial's last write. The workspace
+ * archive's digest is taken after redaction: it describes the file as kept.
+ */
+export async function writeResult(trialDir: string, redactor: Redactor, result: TrialResult): Promise<TrialResult> {
   await redactor.redactTree(trialDir);
-  writeJsonAtomicSync(join(trialDir, 'result.json'), redactor.redactValue(result));
+  const kept = result.workspace ? { ...result, workspace: await sealArchive(trialDir, result.workspace) } : result;
+  writeJsonAtomicSync(join(trialDir, 'result.json'), redactor.redactValue(kept));
+  return kept;
 }

@@ -32,9 +32,7 @@ export async function runTrial(spec: TrialSpec, runtime: TrialRuntime): Promise<
     agentTimeoutSec: trial.agentTimeoutSec,
     passThreshold: runtime.passThreshold ?? 1,
   });
-  const result = trialResult(trial, outcomes, verdict);
-  await writeResult(runtime.trialDir, runtime.redactor, result);
-  return result;
+  return writeResult(runtime.trialDir, runtime.redactor, trialResult(trial, outcomes, verdict));
 }
 
 /** Creates the trial's directory, session log and config.json. */

@@ -39,6 +39,11 @@ export interface TrialRuntime {
    * On unless false (`eval --no-audit`).
    */
   audit?: boolean | undefined;
+  /**
+   * Cap on the trial's workspace archive (`workspace.tar.gz`, compressed bytes); 0 turns archiving off. Default
+   * DEFAULT_ARCHIVE_MAX_BYTES (50 MB).
+   */
+  workspaceArchiveMaxBytes?: number | undefined;
   /** Earlier attempts that ended in retryable infra failures, recorded in the result. */
   retries?: TrialResult['retries'] | undefined;
   onPhase?: ((phase: string) => void) | undefined;

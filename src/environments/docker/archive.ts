@@ -90,7 +90,7 @@ export async function putUpload(container: Docker.Container, upload: Upload): Pr
   await put(container, packUploads([upload]), what);
 }
 
-async function put(container: Docker.Container, archive: Readable, what: string): Promise<void> {
+export async function put(container: Docker.Container, archive: Readable, what: string): Promise<void> {
   try {
     await container.putArchive(archive, { path: '/' });
   } catch (error) {
@@ -98,7 +98,8 @@ async function put(container: Docker.Container, archive: Readable, what: string)
   }
 }
 
-async function getArchive(container: Docker.Container, envPath: string): Promise<Readable | undefined> {
+/** The engine's tar of `envPath` (entries named after its base name); undefined when it does not exist. */
+export async function getArchive(container: Docker.Container, envPath: string): Promise<Readable | undefined> {
   try {
     return (await container.getArchive({ path: envPath })) as unknown as Readable;
   } catch (error) {

@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import type { LimitFunction } from 'p-limit';
 import { errorMessage, InfraError } from '../../errors.js';
-import type { EnvironmentPaths, ExecOptions, ExecResult, LimitReport, Workspace } from '../types.js';
+import type { EnvironmentPaths, ExecOptions, ExecResult, LimitReport, WorkdirArchive, Workspace } from '../types.js';
 import type { VerificationOutcome, VerificationRequest } from '../verification.js';
 import { downloadPath, packUploads, putUpload, readEnvFile } from './archive.js';
 import { isRoot } from './container.js';
@@ -11,6 +11,7 @@ import { untrackContainer } from './live.js';
 import { SCRIPTS } from './scripts.js';
 import { runHelper } from './transport.js';
 import { verifyInOneExec } from './verify.js';
+import { archiveContainerWorkdir, restoreContainerWorkdir } from './workdir-archive.js';
 
 export interface DockerWorkspaceOptions {
   killGraceMs: number;
@@ -106,6 +107,16 @@ export class DockerWorkspace implements Workspace {
       user: isRoot(user) ? undefined : user,
       packTests: () => packUploads([{ kind: 'path', hostPath: request.testsHostDir, envPath: request.testsPath }]),
     });
+  }
+
+  async archiveWorkdir(hostFile: string, maxBytes: number): Promise<WorkdirArchive> {
+    this.assertLive();
+    return archiveContainerWorkdir(this.container, this.paths.workdir, hostFile, maxBytes);
+  }
+
+  async restoreWorkdir(hostFile: string): Promise<void> {
+    this.assertLive();
+    await restoreContainerWorkdir(this.container, this.paths.workdir, hostFile);
   }
 
   /** Takes the container off every network (the verifier then runs offline). */
