@@ -74,6 +74,20 @@ const tamperSchema = z.object({
   error: z.string().optional(),
 });
 
+/** One grader's score (docs/graders.md). */
+const graderResultSchema = z.object({
+  name: z.string(),
+  type: z.string(),
+  weight: z.number(),
+  score: z.number().optional(),
+  details: z.string().optional(),
+  checks: z.array(z.object({ name: z.string(), passed: z.boolean(), message: z.string().optional() })).optional(),
+  error: z.string().optional(),
+  duration_ms: z.number().optional(),
+  model: z.string().optional(),
+  warning: z.string().optional(),
+});
+
 export const trialResultSchema = z.object({
   schema: z.literal('skill-eval/trial-result@1'),
   skill_eval_version: z.string(),
@@ -139,6 +153,8 @@ export const trialResultSchema = z.object({
       notes: z.array(z.string()),
     })
     .optional(),
+  /** Each grader and its score; the reward combines them by weight. Absent in results of earlier versions. */
+  graders: z.array(graderResultSchema).optional(),
   isolation: isolationSchema.optional(),
   tamper: tamperSchema.optional(),
   /** Earlier attempts of this trial that ended in a retryable infrastructure failure. */
@@ -148,6 +164,7 @@ export const trialResultSchema = z.object({
 });
 
 export type TrialResult = z.infer<typeof trialResultSchema>;
+export type GraderResultRecord = z.infer<typeof graderResultSchema>;
 export type IsolationAudit = z.infer<typeof isolationSchema>;
 export type IsolationFinding = z.infer<typeof isolationFindingSchema>;
 export type TamperAudit = z.infer<typeof tamperSchema>;

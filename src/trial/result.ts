@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { TrialResult } from '../results/schema.js';
+import { ungraded } from '../graders/run.js';
 import { skillDigest } from '../skills/types.js';
 import { writeJsonAtomicSync } from '../util/atomic-write.js';
 import type { Redactor } from '../util/secrets.js';
@@ -54,6 +55,7 @@ export function trialResult(trial: TrialContext, outcomes: PhaseOutcomes, verdic
     skills_activated: agentResult?.skillsActivated,
     verifier: outcomes.verifier,
     limits: outcomes.workspace?.limits,
+    graders: outcomes.graders ?? ungraded(spec.task),
     isolation: audits.isolation,
     tamper: audits.tamper,
     retries: runtime.retries ?? [],

@@ -1,5 +1,6 @@
 import type { Agent, Arm } from '../agents/types.js';
 import type { EnvironmentProvider, PreparedEnvironment } from '../environments/types.js';
+import type { JudgeSettings } from '../graders/types.js';
 import type { TrialResult } from '../results/schema.js';
 import type { Skill } from '../skills/types.js';
 import type { Task } from '../task/types.js';
@@ -39,6 +40,8 @@ export interface TrialRuntime {
    * agent (`eval --audit`). Off by default for now: about 100 ms per trial on the local provider.
    */
   audit?: boolean | undefined;
+  /** Where llm_rubric judges get their model and keys (the host's; never forwarded); default: process.env. */
+  judge?: JudgeSettings | undefined;
   /** Earlier attempts that ended in retryable infra failures, recorded in the result. */
   retries?: TrialResult['retries'] | undefined;
   onPhase?: ((phase: string) => void) | undefined;
