@@ -8,6 +8,7 @@ import { chooseProgressMode, createProgressReporter } from '../jobs/progress.js'
 import { type EvalJobOutcome, runEvalJob } from '../jobs/run-eval.js';
 import { handleCancelSignals } from '../jobs/signals.js';
 import type { JobSummary } from '../jobs/summary.js';
+import type { TrialResult } from '../results/schema.js';
 import { renderComparison, renderEvalSummary } from './eval-summary.js';
 import type { RegisterCommand } from './registry.js';
 
@@ -26,6 +27,8 @@ export interface EvalOutcome {
   summary: JobSummary;
   reportPaths: string[];
   brokenTasks: string[];
+  /** Every trial's result (tasks check reads the graders' scores from them). */
+  results: TrialResult[];
 }
 
 function positiveInt(flag: string) {
@@ -140,16 +143,16 @@ export async function runEval(options: EvalOptions, cwd: string, argv: string[] 
   const plan = await planEval(options, cwd, { commandLine: argv.slice(2), onNotice: printNotice(options.quiet) });
   const outcome = await runWithProgress(plan, options.quiet);
   if (options.print !== false) await printOutcome(plan, outcome, options.json);
-  const { summary, reportPaths } = outcome;
+  const { summary, reportPaths, results } = outcome;
   const brokenTasks = plan.brokenTasks.map((t) => t.dir);
   if (outcome.cancelled) {
     console.error(
       `cancelled: ${outcome.results.length} trials finished and saved in ${plan.jobDir}. Resume with:\n  ${resumeCommand(plan)}`,
     );
-    return { exitCode: EXIT_CODES.interrupted, jobDir: plan.jobDir, summary, reportPaths, brokenTasks };
+    return { exitCode: EXIT_CODES.interrupted, jobDir: plan.jobDir, summary, reportPaths, brokenTasks, results };
   }
   const exitCode = finishedExitCode(plan, summary, options.failUnder);
-  return { exitCode, jobDir: plan.jobDir, summary, reportPaths, brokenTasks };
+  return { exitCode, jobDir: plan.jobDir, summary, reportPaths, brokenTasks, results };
 }
 
 export const registerEval: RegisterCommand = (program: Command, setExitCode) => {
@@ -168,6 +171,10 @@ export const registerEval: RegisterCommand = (program: Command, setExitCode) => 
       EVAL_DEFAULTS.agent,
     )
     .option('--model <id>', "model for the agent (default: the agent's own default)")
+    .option(
+      '--grader-model <id>',
+      "judge model of the tasks' llm_rubric graders that name none (claude-…, gemini-…, gpt-…; docs/graders.md)",
+    )
     .addOption(
       new Option('--provider <name>', 'where trials run').choices(['local', 'docker']).default(EVAL_DEFAULTS.provider),
     )

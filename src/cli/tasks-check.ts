@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Option } from 'commander';
 import { EXIT_CODES, UsageError } from '../errors.js';
+import { CALIBRATION_MARGIN, calibrateRubrics, type RubricCalibration } from '../graders/calibration.js';
 import type { CellSummary } from '../jobs/summary.js';
 import { displayPath } from '../util/problems.js';
 import { renderTable } from '../util/table.js';
@@ -31,6 +32,15 @@ export function judgeTask(task: string, oracle: CellSummary | undefined, nop: Ce
   return { task, ok: problems.length === 0, oracle: describeCell(oracle), nop: describeCell(nop), problems };
 }
 
+/** Each llm_rubric grader's mean score on the oracle vs nop (docs/graders.md, "Calibration"). */
+function renderRubrics(rubrics: readonly RubricCalibration[]): string {
+  const show = (score: number | undefined): string => (score === undefined ? 'no score' : score.toFixed(2));
+  return renderTable(
+    ['Task', 'Rubric', 'Oracle', 'Nop', `Calibrated (gap ≥ ${CALIBRATION_MARGIN})`],
+    rubrics.map((r) => [r.task, r.grader, show(r.oracle), show(r.nop), r.ok ? 'ok' : 'NO']),
+  );
+}
+
 export const registerTasksCheck: RegisterCommand = (program, setExitCode) => {
   tasksCommand(program)
     .command('check')
@@ -54,6 +64,18 @@ export const registerTasksCheck: RegisterCommand = (program, setExitCode) => {
       (v: string) => Math.max(1, Number(v) || 1),
       Math.max(1, Math.min(4, availableParallelism())),
     )
+    .option('--grader-model <id>', 'judge model of llm_rubric graders that name none (docs/graders.md)')
+    .option(
+      '--pass-threshold <x>',
+      'reward at or above which the oracle passes (a rubric rarely gives full marks)',
+      (v: string) => {
+        const n = Number(v);
+        if (!Number.isFinite(n) || n <= 0 || n > 1)
+          throw new UsageError(`--pass-threshold: expected a number in (0, 1], found "${v}"`);
+        return n;
+      },
+      1,
+    )
     .option('--results-dir <dir>', 'where the check writes its results', 'results/checks')
     .option('--tasks-dir <dir>', 'where task names are looked up', 'tasks')
     .option('--json', 'print the report as JSON on stdout', false)
@@ -67,6 +89,8 @@ export const registerTasksCheck: RegisterCommand = (program, setExitCode) => {
           resultsDir: string;
           tasksDir: string;
           json: boolean;
+          graderModel?: string | undefined;
+          passThreshold: number;
         },
       ) => {
         const outcome = await runEval(
@@ -81,7 +105,8 @@ export const registerTasksCheck: RegisterCommand = (program, setExitCode) => {
             tasksDir: options.tasksDir,
             env: [],
             concurrency: options.concurrency,
-            passThreshold: 1,
+            passThreshold: options.passThreshold,
+            graderModel: options.graderModel,
             forceBuild: false,
             newJob: true,
             maxRetries: 1,
@@ -99,11 +124,24 @@ export const registerTasksCheck: RegisterCommand = (program, setExitCode) => {
             outcome.summary.cells.find((c) => c.task === task && c.agent === 'nop'),
           ),
         );
+        const rubrics = calibrateRubrics(outcome.results);
+        for (const rubric of rubrics.filter((r) => !r.ok)) {
+          const check = checks.find((c) => c.task === rubric.task);
+          if (!check) continue;
+          check.ok = false;
+          check.problems.push(rubric.problem ?? 'rubric not calibrated');
+        }
         const broken = checks.filter((c) => !c.ok).length + outcome.brokenTasks.length;
         if (options.json) {
           console.log(
             JSON.stringify(
-              { ok: broken === 0, job_dir: outcome.jobDir, tasks: checks, invalid_tasks: outcome.brokenTasks },
+              {
+                ok: broken === 0,
+                job_dir: outcome.jobDir,
+                tasks: checks,
+                rubrics,
+                invalid_tasks: outcome.brokenTasks,
+              },
               undefined,
               2,
             ),
@@ -115,6 +153,7 @@ export const registerTasksCheck: RegisterCommand = (program, setExitCode) => {
               checks.map((c) => [c.task, c.oracle, c.nop, c.ok ? 'ok' : `BROKEN: ${c.problems.join('; ')}`]),
             ),
           );
+          if (rubrics.length > 0) console.log(`\n${renderRubrics(rubrics)}`);
           for (const dir of outcome.brokenTasks)
             console.log(`${displayPath(dir)}: invalid task (see the errors above)`);
           console.log(

@@ -8,15 +8,15 @@ import type { Grader, GraderOutcome, GradingContext } from './types.js';
 export const deterministicOutputSchema = z.object({
   score: z.number().min(0).max(1),
   details: z.string().optional(),
-  checks: z
-    .array(z.object({ name: z.string(), passed: z.boolean(), message: z.string().optional() }))
-    .optional(),
+  checks: z.array(z.object({ name: z.string(), passed: z.boolean(), message: z.string().optional() })).optional(),
 });
 
 const EXPECTED = 'a JSON object line such as {"score": 0.5, "details": "…", "checks": [{"name": "…", "passed": true}]}';
 
 /** Reads the script's stdout; a problem says what was expected and what was found. */
-export function parseDeterministicOutput(stdout: string): { ok: true; value: GraderOutcome } | { ok: false; problem: string } {
+export function parseDeterministicOutput(
+  stdout: string,
+): { ok: true; value: GraderOutcome } | { ok: false; problem: string } {
   const lines = stdout
     .split(/\r?\n/)
     .map((line) => line.trim())
@@ -32,10 +32,16 @@ export function parseDeterministicOutput(stdout: string): { ok: true; value: Gra
     if (parsed.success) return { ok: true, value: parsed.data };
     const issue = parsed.error.issues[0];
     const where = issue && issue.path.length > 0 ? issue.path.join('.') : 'the object';
-    return { ok: false, problem: `expected ${EXPECTED}; ${where}: ${issue?.message ?? 'invalid'}, found ${line.slice(0, 200)}` };
+    return {
+      ok: false,
+      problem: `expected ${EXPECTED}; ${where}: ${issue?.message ?? 'invalid'}, found ${line.slice(0, 200)}`,
+    };
   }
   const tail = stdout.trim().split(/\r?\n/).slice(-1)[0] ?? '';
-  return { ok: false, problem: `expected ${EXPECTED} on stdout, found ${tail === '' ? 'no output' : JSON.stringify(tail.slice(0, 200))}` };
+  return {
+    ok: false,
+    problem: `expected ${EXPECTED} on stdout, found ${tail === '' ? 'no output' : JSON.stringify(tail.slice(0, 200))}`,
+  };
 }
 
 /**

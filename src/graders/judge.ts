@@ -22,7 +22,8 @@ export type JudgeResolution = { ok: true; judge: Judge } | { ok: false; message:
 export function resolveJudge(spec: GraderSpec, settings: JudgeSettings): JudgeResolution {
   const model = spec.model ?? settings.model;
   const { env } = settings;
-  const provider = spec.provider ?? providerOfModel(model) ?? providersWithKeys(env)[0] ?? (spec.baseUrl ? 'openai' : undefined);
+  const provider =
+    spec.provider ?? providerOfModel(model) ?? providersWithKeys(env)[0] ?? (spec.baseUrl ? 'openai' : undefined);
   if (provider === undefined)
     return {
       ok: false,
@@ -32,7 +33,13 @@ export function resolveJudge(spec: GraderSpec, settings: JudgeSettings): JudgeRe
   const info = PROVIDERS[provider];
   const baseUrl = spec.baseUrl ?? env[info.baseUrlVariable] ?? info.defaultBaseUrl;
   const key = keyFor(provider, env);
-  const judge: Judge = { provider, model: model ?? info.defaultModel, baseUrl, apiKey: key?.value, keyVariable: key?.variable };
+  const judge: Judge = {
+    provider,
+    model: model ?? info.defaultModel,
+    baseUrl,
+    apiKey: key?.value,
+    keyVariable: key?.variable,
+  };
   const keyless = provider === 'openai' && baseUrl !== info.defaultBaseUrl;
   if (!key && !keyless)
     return {

@@ -47,8 +47,12 @@ function describeEvent(event: AgentEvent): string | undefined {
 
 /** The agent's commands, tool calls and messages, in order, bounded. */
 export function describeTranscript(events: readonly AgentEvent[] | undefined, finalMessage?: string): string {
-  if (!events || events.length === 0) return finalMessage ? `[final message] ${finalMessage}` : '(the agent reported no transcript)';
-  const lines = events.map(describeEvent).filter((line) => line !== undefined).map((line) => clip(line, EVENT_CHARS));
+  if (!events || events.length === 0)
+    return finalMessage ? `[final message] ${finalMessage}` : '(the agent reported no transcript)';
+  const lines = events
+    .map(describeEvent)
+    .filter((line) => line !== undefined)
+    .map((line) => clip(line, EVENT_CHARS));
   if (finalMessage) lines.push(`[final message] ${clip(finalMessage, EVENT_CHARS)}`);
   return clip(lines.join('\n'), TRANSCRIPT_CHARS);
 }
@@ -56,7 +60,10 @@ export function describeTranscript(events: readonly AgentEvent[] | undefined, fi
 function describeEarlier(earlier: readonly GraderResult[]): string {
   if (earlier.length === 0) return '(none)';
   return earlier
-    .map((r) => `- ${r.name} (${r.type}, weight ${r.weight}): ${r.score !== undefined ? `score ${r.score}` : `failed: ${r.error}`}${r.details ? `; ${r.details}` : ''}`)
+    .map(
+      (r) =>
+        `- ${r.name} (${r.type}, weight ${r.weight}): ${r.score !== undefined ? `score ${r.score}` : `failed: ${r.error}`}${r.details ? `; ${r.details}` : ''}`,
+    )
     .join('\n');
 }
 

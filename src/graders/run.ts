@@ -1,5 +1,5 @@
-import type { GraderSpec, Task } from '../task/types.js';
 import { errorMessage, InfraError, InterruptedError } from '../errors.js';
+import type { GraderSpec, Task } from '../task/types.js';
 import { getGrader } from './registry.js';
 import type { GraderResult, GradingContext } from './types.js';
 
@@ -48,9 +48,22 @@ export async function gradeTrial(context: Omit<GradingContext, 'earlier'>): Prom
       }
       const durationMs =
         spec.type === 'verifier' ? (context.verifier?.durationMs ?? 0) : Math.round(performance.now() - started);
-      const result: GraderResult = { name: spec.name, type: spec.type, weight: spec.weight, ...outcome, duration_ms: durationMs };
+      const result: GraderResult = {
+        name: spec.name,
+        type: spec.type,
+        weight: spec.weight,
+        ...outcome,
+        duration_ms: durationMs,
+      };
       results.set(spec.name, result);
-      context.log.record({ type: 'grader', name: spec.name, grader: spec.type, score: result.score, error: result.error, durationMs });
+      context.log.record({
+        type: 'grader',
+        name: spec.name,
+        grader: spec.type,
+        score: result.score,
+        error: result.error,
+        durationMs,
+      });
     }
   }
   return specs.map((spec) => results.get(spec.name)!);

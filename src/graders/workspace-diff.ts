@@ -86,7 +86,9 @@ export function describeDiff(diff: WorkspaceDiff | undefined): string {
   ] as const;
   const lines: string[] = [];
   for (const [title, paths] of lists)
-    lines.push(`${title} (${paths.length}): ${paths.slice(0, 200).join(', ') || 'none'}${paths.length > 200 ? ', …' : ''}`);
+    lines.push(
+      `${title} (${paths.length}): ${paths.slice(0, 200).join(', ') || 'none'}${paths.length > 200 ? ', …' : ''}`,
+    );
   if (diff.truncated) lines.push(`(the workdir has more than ${MAX_FILES} files; the lists are incomplete)`);
   for (const { path, text } of diff.excerpts) lines.push('', `--- ${path} (now; first ${EXCERPT_BYTES} bytes)`, text);
   return lines.join('\n');

@@ -40,6 +40,8 @@ export interface EvalJobOptions {
   maxRetries: number;
   /** Isolation and tamper audits in every trial (`--audit`). */
   audit?: boolean | undefined;
+  /** The judge model of every llm_rubric grader that names none (`--grader-model`; docs/graders.md). */
+  graderModel?: string | undefined;
 }
 
 /** `--resume JOB`: the saved plan replaces what decides the trials; everything else (concurrency, output) stays as given. */
@@ -79,6 +81,7 @@ export async function optionsFromJob<O extends EvalJobOptions>(options: O, cwd: 
     // A provider object stays: it is what the caller has; a name comes from the job.
     provider: typeof options.provider === 'string' ? config.provider : options.provider,
     passThreshold: config.pass_threshold,
+    graderModel: config.grader_model ?? options.graderModel,
     jobName: config.job_id,
     resultsDir: name.includes('/') ? resolve(jobDir, '..', '..') : options.resultsDir,
   };

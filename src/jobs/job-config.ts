@@ -18,6 +18,8 @@ export const jobConfigSchema = z.object({
   pass_threshold: z.number(),
   concurrency: z.number().optional(),
   forwarded_env: z.array(z.string()).optional(),
+  /** `--grader-model`: the default judge of llm_rubric graders. */
+  grader_model: z.string().optional(),
 });
 
 export type JobConfig = z.infer<typeof jobConfigSchema>;

@@ -4,6 +4,8 @@ import type { Arm } from '../agents/types.js';
 import { createProvider } from '../environments/registry.js';
 import type { EnvironmentProvider } from '../environments/types.js';
 import { UsageError } from '../errors.js';
+import { planJudges } from '../graders/plan.js';
+import type { JudgeSettings } from '../graders/types.js';
 import { timestampForFile } from '../results/eval-report.js';
 import type { Task } from '../task/types.js';
 import { redactCommandLine } from '../util/redact-command-line.js';
@@ -43,6 +45,8 @@ export interface EvalPlan {
   provider: EnvironmentProvider;
   env: Record<string, string>;
   redactor: Redactor;
+  /** Where llm_rubric judges get their model and keys (host only). */
+  judge: JudgeSettings;
 }
 
 const KEY_HELP: Record<string, string> = {
@@ -81,8 +85,8 @@ export async function planEval(
   const options = requested.resume ? await optionsFromJob(requested, cwd) : requested;
   const arms = armsFor(options);
   const agents = agentsFor(options);
-  const forwarded = forwardEnv(options, agents, context.hostEnv ?? process.env);
-  const redactor = new Redactor(forwarded.secrets);
+  const hostEnv = context.hostEnv ?? process.env;
+  const forwarded = forwardEnv(options, agents, hostEnv);
   const resultsDir = resolve(cwd, options.resultsDir);
   await checkResultsDir(resultsDir);
   const provider =
@@ -96,6 +100,15 @@ export async function planEval(
     arms,
     notify,
   });
+  // Judge keys, like agent keys, before any build or trial.
+  const judges = planJudges(
+    tasks,
+    agents.map(({ agent, model }) => ({ name: agent.name, model })),
+    options.graderModel,
+    hostEnv,
+  );
+  for (const message of judges.warnings) notify({ level: 'warning', message });
+  const redactor = new Redactor([...forwarded.secrets, ...judges.secrets]);
   // Before any build or trial: what this provider cannot run as planned (Docker: an API agent on an offline task).
   provider.checkJob?.({
     tasks,
@@ -116,6 +129,7 @@ export async function planEval(
     concurrency: options.concurrency,
     pass_threshold: options.passThreshold,
     forwarded_env: Object.keys(forwarded.env),
+    grader_model: options.graderModel,
   };
   const job = await chooseJob(planned, {
     jobsDir: join(resultsDir, 'jobs'),
@@ -138,5 +152,6 @@ export async function planEval(
     provider,
     env: forwarded.env,
     redactor,
+    judge: judges.settings,
   };
 }

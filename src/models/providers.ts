@@ -47,7 +47,10 @@ export function providerOfModel(model: string | undefined): ModelProvider | unde
 }
 
 /** The first key variable of a provider that is set on the host. */
-export function keyFor(provider: ModelProvider, env: NodeJS.ProcessEnv): { variable: string; value: string } | undefined {
+export function keyFor(
+  provider: ModelProvider,
+  env: NodeJS.ProcessEnv,
+): { variable: string; value: string } | undefined {
   for (const variable of PROVIDERS[provider].keyVariables) {
     const value = env[variable];
     if (value) return { variable, value };

@@ -1,9 +1,9 @@
 import type { Workspace } from '../environments/types.js';
 import { InterruptedError } from '../errors.js';
-import type { GraderResult } from '../graders/types.js';
-import { diffWorkdir, type FileHashes, snapshotWorkdir, type WorkspaceDiff } from '../graders/workspace-diff.js';
 import { gradeTrial, hasVerifierGrader, needsWorkspaceDiff } from '../graders/run.js';
+import type { GraderResult } from '../graders/types.js';
 import { combineScores } from '../graders/weighting.js';
+import { diffWorkdir, type FileHashes, snapshotWorkdir, type WorkspaceDiff } from '../graders/workspace-diff.js';
 import { TrialAudit } from './audit/audit.js';
 import { type AgentOutcome, runAgent } from './phases/agent.js';
 import { prepareWorkspace } from './phases/prepare.js';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import type { TrialResult } from '../results/schema.js';
 import { ungraded } from '../graders/run.js';
+import type { TrialResult } from '../results/schema.js';
 import { skillDigest } from '../skills/types.js';
 import { writeJsonAtomicSync } from '../util/atomic-write.js';
 import type { Redactor } from '../util/secrets.js';
