@@ -79,7 +79,9 @@ describe('graders in a trial (local provider, scripted judge)', () => {
     const { result, trialDir } = await runOne({ provider, task: await loadFixtureTask('graders'), judge: judge() });
     expect(result.status).toBe('verifier_error');
     expect(result.reward).toBeUndefined();
-    expect(result.error?.message).toMatch(/grader "approach" \(llm_rubric\): judge anthropic\/claude-judge-test: .*HTTP 500/);
+    expect(result.error?.message).toMatch(
+      /grader "approach" \(llm_rubric\): judge anthropic\/claude-judge-test: .*HTTP 500/,
+    );
     expect(result.graders?.[2]?.score).toBeUndefined();
     expect(result.graders?.[0]?.score).toBe(1);
     const record = JSON.parse(await readFile(join(trialDir, 'graders', 'approach', 'judge.json'), 'utf8'));
@@ -109,7 +111,10 @@ describe('graders in a trial (local provider, scripted judge)', () => {
     const dir = join(await tempDir('graders-no-verifier'), 'graders');
     await cp(join(FIXTURES, 'lifecycle', 'graders'), dir, { recursive: true });
     const toml = await readFile(join(dir, 'task.toml'), 'utf8');
-    await writeFile(join(dir, 'task.toml'), toml.replace(/\[\[graders\]\]\ntype = "verifier"\nname = "tests"\nweight = 0.5\n\n/, ''));
+    await writeFile(
+      join(dir, 'task.toml'),
+      toml.replace(/\[\[graders\]\]\ntype = "verifier"\nname = "tests"\nweight = 0.5\n\n/, ''),
+    );
     await writeFile(join(dir, 'tests', 'test.sh'), '');
     const { rm } = await import('node:fs/promises');
     await rm(join(dir, 'tests', 'test.sh'));
@@ -123,7 +128,9 @@ describe('graders in a trial (local provider, scripted judge)', () => {
 
   it('records the implicit verifier as the only grader of a task without [[graders]]', async () => {
     const { result } = await runOne({ provider, task: await loadFixtureTask('reward-json') });
-    expect(result.graders).toEqual([{ name: 'tests', type: 'verifier', weight: 1, score: 0.5, duration_ms: expect.any(Number) }]);
+    expect(result.graders).toEqual([
+      { name: 'tests', type: 'verifier', weight: 1, score: 0.5, duration_ms: expect.any(Number) },
+    ]);
     expect(result.reward_source).toBe('/logs/verifier/reward.json');
     expect(result.rewards).toEqual({ reward: 0.5, accuracy: 0.75 });
   });
