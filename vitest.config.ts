@@ -17,6 +17,7 @@ export const INTEGRATION = [
   'tests/trial/run-trial-docker.test.ts',
   'tests/trial/secret-forms-docker.test.ts',
   'tests/agents/docker.test.ts',
+  'tests/graders/docker.test.ts',
   // agent CLIs against scripted model servers (and in Docker)
   'tests/agents/claude.test.ts',
   'tests/agents/codex.test.ts',

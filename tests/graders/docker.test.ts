@@ -1,0 +1,38 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDockerProvider } from '../../src/environments/docker.js';
+import { engineGate } from '../environments/docker-engine.js';
+import { startAnthropicServer } from '../fixtures/model-servers/anthropic.js';
+import type { ModelServer } from '../fixtures/model-servers/server.js';
+import { scanForSecrets } from '../helpers/secret-scan.js';
+import { loadFixtureTask, runOne } from '../helpers/trials.js';
+
+const runs = await engineGate('graders on the Docker provider');
+const SECRET = 'sk-ant-docker-judge-5566778899';
+
+describe.runIf(runs)('graders on the Docker provider', () => {
+  let server: ModelServer;
+  beforeAll(async () => {
+    server = await startAnthropicServer((view) => ({
+      kind: 'text',
+      text: JSON.stringify({ score: view.text.includes('Added (1): hello.txt') ? 1 : 0, reasoning: 'scripted' }),
+    }));
+  });
+  afterAll(async () => server.close());
+
+  it('runs the deterministic grader in the container after the tests, the judge on the host', async () => {
+    const { result, trialDir } = await runOne({
+      provider: createDockerProvider(),
+      task: await loadFixtureTask('graders'),
+      judge: { env: { ANTHROPIC_API_KEY: SECRET, ANTHROPIC_BASE_URL: server.url } },
+    });
+    expect(result.error).toBeUndefined();
+    expect(result.graders?.map((g) => [g.name, g.score])).toEqual([
+      ['tests', 1],
+      ['checks', 0.5],
+      ['approach', 1],
+    ]);
+    expect(result.graders?.[1]?.details).toBe('hello.txt exists: true');
+    expect(result.reward).toBeCloseTo(0.5 + 0.15 + 0.2, 10);
+    expect(await scanForSecrets(trialDir, [SECRET])).toEqual([]);
+  }, 60_000);
+});
