@@ -56,14 +56,16 @@ export async function gradeTrial(context: Omit<GradingContext, 'earlier'>): Prom
         duration_ms: durationMs,
       };
       results.set(spec.name, result);
-      context.log.record({
-        type: 'grader',
-        name: spec.name,
-        grader: spec.type,
-        score: result.score,
-        error: result.error,
-        durationMs,
-      });
+      // The implicit verifier is already in the log (its `verifier` and `reward` lines), as it always was.
+      if (context.task.config.graders !== undefined)
+        context.log.record({
+          type: 'grader',
+          name: spec.name,
+          grader: spec.type,
+          score: result.score,
+          error: result.error,
+          durationMs,
+        });
     }
   }
   return specs.map((spec) => results.get(spec.name)!);

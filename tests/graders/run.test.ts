@@ -1,4 +1,4 @@
-import { cp, readFile, writeFile } from 'node:fs/promises';
+import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalProvider } from '../../src/environments/local.js';
@@ -115,8 +115,6 @@ describe('graders in a trial (local provider, scripted judge)', () => {
       join(dir, 'task.toml'),
       toml.replace(/\[\[graders\]\]\ntype = "verifier"\nname = "tests"\nweight = 0.5\n\n/, ''),
     );
-    await writeFile(join(dir, 'tests', 'test.sh'), '');
-    const { rm } = await import('node:fs/promises');
     await rm(join(dir, 'tests', 'test.sh'));
     answer = () => ({ kind: 'text', text: '{"score": 1, "reasoning": "fine"}' });
     const { result } = await runOne({ provider, task: await loadTaskOrThrow(dir), judge: judge() });
