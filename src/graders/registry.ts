@@ -1,4 +1,4 @@
-import { GRADER_TYPES, type GraderType } from '../task/types.js';
+import type { GraderType } from '../task/types.js';
 import { deterministicGrader } from './deterministic.js';
 import { llmRubricGrader } from './llm-rubric.js';
 import type { Grader } from './types.js';
@@ -10,8 +10,6 @@ export const graders: Record<GraderType, Grader> = {
   deterministic: deterministicGrader,
   llm_rubric: llmRubricGrader,
 };
-
-export const GRADER_NAMES: readonly GraderType[] = GRADER_TYPES;
 
 export function getGrader(type: GraderType): Grader {
   return graders[type];

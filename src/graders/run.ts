@@ -1,7 +1,10 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { errorMessage, InfraError, InterruptedError } from '../errors.js';
 import type { GraderSpec, Task } from '../task/types.js';
+import { writeJsonAtomicSync } from '../util/atomic-write.js';
 import { getGrader } from './registry.js';
-import type { GraderResult, GradingContext } from './types.js';
+import type { GraderOutcome, GraderResult, GradingContext } from './types.js';
 
 /** The implicit grader of a task without [[graders]]: the verifier, weight 1 (results read as before). */
 export const IMPLICIT_VERIFIER: GraderSpec = { type: 'verifier', name: 'tests', weight: 1 };
@@ -31,6 +34,14 @@ export function ungraded(task: Task): GraderResult[] {
  */
 export async function gradeTrial(context: Omit<GradingContext, 'earlier'>): Promise<GraderResult[]> {
   const specs = taskGraders(context.task);
+  // Kept for the record (and for grading again later): what the judge was told the agent changed.
+  if (context.diff) {
+    mkdirSync(join(context.trialDir, 'graders'), { recursive: true });
+    writeJsonAtomicSync(
+      join(context.trialDir, 'graders', 'workspace-diff.json'),
+      context.redactor.redactValue(context.diff),
+    );
+  }
   const results = new Map<string, GraderResult>();
   const stages = [...new Set(specs.map((spec) => getGrader(spec.type).stage))].sort((a, b) => a - b);
   for (const stage of stages) {
@@ -38,7 +49,7 @@ export async function gradeTrial(context: Omit<GradingContext, 'earlier'>): Prom
       if (context.signal?.aborted) throw new InterruptedError('trial cancelled');
       const started = performance.now();
       const earlier = specs.flatMap((s) => results.get(s.name) ?? []);
-      let outcome: Awaited<ReturnType<ReturnType<typeof getGrader>['grade']>>;
+      let outcome: GraderOutcome;
       try {
         outcome = await getGrader(spec.type).grade(spec, { ...context, earlier });
       } catch (error) {

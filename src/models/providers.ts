@@ -39,10 +39,12 @@ export const PROVIDERS: Record<ModelProvider, ProviderInfo> = {
 /** The provider a model name belongs to, when the name says (`claude-…`, `gemini-…`, `gpt-…`, `o3…`). */
 export function providerOfModel(model: string | undefined): ModelProvider | undefined {
   if (model === undefined) return undefined;
-  const name = model.toLowerCase().replace(/^[a-z-]+\//, '');
-  if (/^claude|anthropic/.test(model.toLowerCase()) || name.startsWith('claude')) return 'anthropic';
-  if (/^gemini|google/.test(model.toLowerCase()) || name.startsWith('gemini')) return 'gemini';
-  if (/^(gpt|o\d|chatgpt|codex)/.test(name) || model.toLowerCase().startsWith('openai/')) return 'openai';
+  const name = model.toLowerCase();
+  // `openrouter/anthropic/claude-…`, `google/gemini-…`: the last segment names the model.
+  const bare = name.slice(name.lastIndexOf('/') + 1);
+  if (bare.startsWith('claude') || name.includes('anthropic/')) return 'anthropic';
+  if (bare.startsWith('gemini') || name.includes('google/')) return 'gemini';
+  if (/^(gpt|o\d|chatgpt|codex)/.test(bare) || name.includes('openai/')) return 'openai';
   return undefined;
 }
 

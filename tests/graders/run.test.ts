@@ -70,6 +70,13 @@ describe('graders in a trial (local provider, scripted judge)', () => {
     expect(record.attempts).toHaveLength(1);
     expect(await scanForSecrets(trialDir, [SECRET])).toEqual([]);
     expect(await readFile(join(trialDir, 'graders', 'checks', 'stdout.txt'), 'utf8')).toContain('checking hello.txt');
+    const diff = JSON.parse(await readFile(join(trialDir, 'graders', 'workspace-diff.json'), 'utf8'));
+    expect(diff).toMatchObject({
+      added: ['hello.txt'],
+      changed: [],
+      removed: [],
+      excerpts: [{ path: 'hello.txt', text: 'hello\n' }],
+    });
   });
 
   it('turns a judge failure into a verifier error naming the grader, never 0', async () => {
