@@ -34,7 +34,11 @@ export {
 export { type LoadTasksOptions, loadTasks } from './api/load-tasks.js';
 export type { Skill } from './skills/types.js';
 export { type LoadTaskOptions, loadTask } from './task/load.js';
-export type { Task, TaskConfig, TaskLoadResult } from './task/types.js';
+export type { GraderSpec, Task, TaskConfig, TaskLoadResult } from './task/types.js';
+// Graders (docs/graders.md).
+export { graders } from './graders/registry.js';
+export type { Grader, GraderResult } from './graders/types.js';
+export { combineScores } from './graders/weighting.js';
 
 // Running an eval job (docs/api.md).
 export { type EvaluationOutcome, type RunEvaluationOptions, runEvaluation } from './api/run-evaluation.js';

@@ -10,6 +10,7 @@ import { type EvalJobOutcome, runEvalJob } from '../jobs/run-eval.js';
 import { handleCancelSignals } from '../jobs/signals.js';
 import type { JobSummary } from '../jobs/summary.js';
 import { planValidatedEval } from '../jobs/validate-first.js';
+import type { TrialResult } from '../results/schema.js';
 import { renderComparison, renderEvalSummary } from './eval-summary.js';
 import type { RegisterCommand } from './registry.js';
 
@@ -28,6 +29,8 @@ export interface EvalOutcome {
   summary: JobSummary;
   reportPaths: string[];
   brokenTasks: string[];
+  /** Every trial's result (tasks check reads the graders' scores from them). */
+  results: TrialResult[];
 }
 
 function positiveInt(flag: string) {
@@ -155,20 +158,21 @@ export async function runEval(
   });
   const outcome = await runWithProgress(plan, options.quiet);
   if (options.print !== false) await printOutcome(plan, outcome, options.json);
-  const { summary, reportPaths } = outcome;
+  const { summary, reportPaths, results } = outcome;
   const brokenTasks = plan.brokenTasks.map((t) => t.dir);
   if (outcome.cancelled) {
     console.error(
       `cancelled: ${outcome.results.length} trials finished and saved in ${plan.jobDir}. Resume with:\n  ${resumeCommand(plan)}`,
     );
-    return { exitCode: EXIT_CODES.interrupted, jobDir: plan.jobDir, summary, reportPaths, brokenTasks };
+    return { exitCode: EXIT_CODES.interrupted, jobDir: plan.jobDir, summary, reportPaths, brokenTasks, results };
   }
   const exitCode = finishedExitCode(plan, summary, options.failUnder);
-  return { exitCode, jobDir: plan.jobDir, summary, reportPaths, brokenTasks };
+  return { exitCode, jobDir: plan.jobDir, summary, reportPaths, brokenTasks, results };
 }
 
-export const registerEval: RegisterCommand = (program: Command, setExitCode) => {
-  program
+/** `eval`'s command, arguments and what decides the trials: agents, models, provider, trials, arms, skills. */
+function evalCommand(program: Command): Command {
+  return program
     .command('eval')
     .description(
       'Run an agent on tasks, with and/or without skills, many trials; verify each; write results and print pass rates.',
@@ -194,6 +198,10 @@ export const registerEval: RegisterCommand = (program: Command, setExitCode) => 
       '--model <id>',
       "model for the agent, or one per agent: claude=claude-sonnet-4-5,gemini=gemini-2.5-pro (default: each agent's own)",
     )
+    .option(
+      '--grader-model <id>',
+      "judge model of the tasks' llm_rubric graders that name none (claude-…, gemini-…, gpt-…; docs/graders.md)",
+    )
     .addOption(
       new Option('--provider <name>', 'where trials run').choices(['local', 'docker']).default(EVAL_DEFAULTS.provider),
     )
@@ -213,7 +221,11 @@ export const registerEval: RegisterCommand = (program: Command, setExitCode) => 
       "add skills to every task's with-skills arm: a folder (a skill or a folder of skills), a git URL[#REF][:SUBDIR] or ORG/NAME[@REF] (GitHub); repeatable, the last of a name wins; one named like a task's skill replaces it",
       (v: string, prev: string[]) => [...prev, v],
       [] as string[],
-    )
+    );
+}
+
+export const registerEval: RegisterCommand = (program: Command, setExitCode) => {
+  evalCommand(program)
     .option('--results-dir <dir>', 'where result files and job directories go', EVAL_DEFAULTS.resultsDir)
     .option('--tasks-dir <dir>', 'where task names are looked up', 'tasks')
     .option(

@@ -1,12 +1,22 @@
 import { availableParallelism } from 'node:os';
 import { Option } from 'commander';
 import { EXIT_CODES, UsageError } from '../errors.js';
+import { CALIBRATION_MARGIN, type RubricCalibration } from '../graders/calibration.js';
 import { checkTasks } from '../jobs/check-tasks.js';
 import { displayPath } from '../util/problems.js';
 import { renderTable } from '../util/table.js';
 import { withCancel } from './cancel.js';
 import type { RegisterCommand } from './registry.js';
 import { tasksCommand } from './tasks.js';
+
+/** Each llm_rubric grader's mean score on the oracle vs nop (docs/graders.md, "Calibration"). */
+function renderRubrics(rubrics: readonly RubricCalibration[]): string {
+  const show = (score: number | undefined): string => (score === undefined ? 'no score' : score.toFixed(2));
+  return renderTable(
+    ['Task', 'Rubric', 'Oracle', 'Nop', `Calibrated (gap ≥ ${CALIBRATION_MARGIN})`],
+    rubrics.map((r) => [r.task, r.grader, show(r.oracle), show(r.nop), r.ok ? 'ok' : 'NO']),
+  );
+}
 
 export const registerTasksCheck: RegisterCommand = (program, setExitCode) => {
   tasksCommand(program)
@@ -31,6 +41,18 @@ export const registerTasksCheck: RegisterCommand = (program, setExitCode) => {
       (v: string) => Math.max(1, Number(v) || 1),
       Math.max(1, Math.min(4, availableParallelism())),
     )
+    .option('--grader-model <id>', 'judge model of llm_rubric graders that name none (docs/graders.md)')
+    .option(
+      '--pass-threshold <x>',
+      'reward at or above which the oracle passes (a rubric rarely gives full marks)',
+      (v: string) => {
+        const n = Number(v);
+        if (!Number.isFinite(n) || n <= 0 || n > 1)
+          throw new UsageError(`--pass-threshold: expected a number in (0, 1], found "${v}"`);
+        return n;
+      },
+      1,
+    )
     .option('--results-dir <dir>', 'where the check writes its results', 'results/checks')
     .option('--tasks-dir <dir>', 'where task names are looked up', 'tasks')
     .option('--json', 'print the report as JSON on stdout', false)
@@ -44,6 +66,8 @@ export const registerTasksCheck: RegisterCommand = (program, setExitCode) => {
           resultsDir: string;
           tasksDir: string;
           json: boolean;
+          graderModel?: string | undefined;
+          passThreshold: number;
         },
       ) => {
         const outcome = await withCancel((signal) =>
@@ -55,6 +79,8 @@ export const registerTasksCheck: RegisterCommand = (program, setExitCode) => {
               concurrency: options.concurrency,
               resultsDir: options.resultsDir,
               tasksDir: options.tasksDir,
+              passThreshold: options.passThreshold,
+              graderModel: options.graderModel,
             },
             process.cwd(),
             { signal, onNotice: ({ level, message }) => level === 'error' && console.error(`error: ${message}`) },
@@ -71,7 +97,13 @@ export const registerTasksCheck: RegisterCommand = (program, setExitCode) => {
         if (options.json) {
           console.log(
             JSON.stringify(
-              { ok: broken === 0, job_dir: outcome.jobDir, tasks: checks, invalid_tasks: brokenTasks },
+              {
+                ok: broken === 0,
+                job_dir: outcome.jobDir,
+                tasks: checks,
+                rubrics: outcome.rubrics,
+                invalid_tasks: brokenTasks,
+              },
               undefined,
               2,
             ),
@@ -83,6 +115,7 @@ export const registerTasksCheck: RegisterCommand = (program, setExitCode) => {
               checks.map((c) => [c.task, c.oracle, c.nop, c.ok ? 'ok' : `BROKEN: ${c.problems.join('; ')}`]),
             ),
           );
+          if (outcome.rubrics.length > 0) console.log(`\n${renderRubrics(outcome.rubrics)}`);
           for (const dir of brokenTasks) console.log(`${displayPath(dir)}: invalid task (see the errors above)`);
           console.log(
             `\n${checks.length + brokenTasks.length} tasks: ${checks.length - checks.filter((c) => !c.ok).length} ok, ${broken} broken`,

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { EnvironmentProvider } from '../environments/types.js';
+import { calibrateRubrics, type RubricCalibration } from '../graders/calibration.js';
 import type { TrialResult } from '../results/schema.js';
 import type { BrokenTask, EvalNotice } from './eval-tasks.js';
 import { planEval } from './plan-eval.js';
@@ -47,11 +48,17 @@ export interface CheckTasksOptions {
   tasksDir?: string | undefined;
   forceBuild?: boolean | undefined;
   network?: string | undefined;
+  /** The reward the oracle must reach (1 by default). */
+  passThreshold?: number | undefined;
+  /** The judge of llm_rubric graders that name none (`--grader-model`). */
+  graderModel?: string | undefined;
 }
 
 export interface CheckTasksOutcome {
   /** One verdict per task that ran. */
   checks: TaskCheck[];
+  /** Each llm_rubric grader's oracle and nop scores; an uncalibrated one also fails its task's check. */
+  rubrics: RubricCalibration[];
   /** Tasks that could not run at all (invalid), each reported through onNotice. */
   invalid: BrokenTask[];
   jobDir: string;
@@ -89,15 +96,16 @@ export async function checkTasks(
       tasksDir: options.tasksDir,
       env: [],
       concurrency: options.concurrency,
-      passThreshold: 1,
+      passThreshold: options.passThreshold ?? 1,
+      graderModel: options.graderModel,
       forceBuild: options.forceBuild ?? false,
       network: options.network,
       newJob: true,
       maxRetries: 1,
     },
     cwd,
-    // No key is forwarded to the oracle or nop: neither calls a model.
-    { onNotice: context.onNotice, hostEnv: {} },
+    // No key is forwarded to the oracle or nop: neither calls a model. Judges (host side) find theirs.
+    { onNotice: context.onNotice, hostEnv: {}, judgeEnv: process.env },
   );
   const outcome = await runEvalJob(plan, { signal: context.signal });
   const cells = outcome.summary.cells;
@@ -112,8 +120,16 @@ export async function checkTasks(
     if (detail) check.problems.push(detail);
     return check;
   });
+  const rubrics = calibrateRubrics(outcome.results);
+  for (const rubric of rubrics.filter((r) => !r.ok)) {
+    const check = checks.find((c) => c.task === rubric.task);
+    if (!check) continue;
+    check.ok = false;
+    check.problems.push(rubric.problem ?? 'rubric not calibrated');
+  }
   return {
     checks,
+    rubrics,
     invalid: plan.brokenTasks,
     jobDir: plan.jobDir,
     infraErrors: outcome.summary.statuses.infra_error ?? 0,

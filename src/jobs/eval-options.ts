@@ -57,6 +57,8 @@ export interface EvalJobOptions {
   validate?: boolean | undefined;
   /** Cap on each trial's workspace archive (`workspace.tar.gz`), in MB; 0: no archive (`regrade` then has nothing). */
   workspaceArchiveMaxMb?: number | undefined;
+  /** The judge model of every llm_rubric grader that names none (`--grader-model`; docs/graders.md). */
+  graderModel?: string | undefined;
 }
 
 /** `--resume JOB`: the saved plan replaces what decides the trials; everything else (concurrency, output) stays as given. */
@@ -101,6 +103,7 @@ export async function optionsFromJob<O extends EvalJobOptions>(options: O, cwd: 
     // A provider object stays: it is what the caller has; a name comes from the job.
     provider: typeof options.provider === 'string' ? config.provider : options.provider,
     passThreshold: config.pass_threshold,
+    graderModel: config.grader_model ?? options.graderModel,
     jobName: config.job_id,
     resultsDir: name.includes('/') ? resolve(jobDir, '..', '..') : options.resultsDir,
   };

@@ -23,6 +23,8 @@ export const jobConfigSchema = z.object({
   skill_specs: z.array(z.string()).optional(),
   /** The `--skill` skills as resolved (skills.lock.json has the full provenance): a change refuses the resume. */
   skills: z.array(z.object({ name: z.string(), sha256: z.string(), commit: z.string().optional() })).optional(),
+  /** `--grader-model`: the default judge of llm_rubric graders. */
+  grader_model: z.string().optional(),
 });
 
 export type JobConfig = z.infer<typeof jobConfigSchema>;

@@ -4,6 +4,8 @@ import type { Arm } from '../agents/types.js';
 import { createProvider } from '../environments/registry.js';
 import type { EnvironmentProvider } from '../environments/types.js';
 import { UsageError } from '../errors.js';
+import { planJudges } from '../graders/plan.js';
+import type { JudgeSettings } from '../graders/types.js';
 import { timestampForFile } from '../results/eval-report.js';
 import { type FlagSkills, resolveFlagSkills } from '../skills/sources.js';
 import { skillSpecSecrets } from '../skills/spec.js';
@@ -24,6 +26,8 @@ export interface PlanEvalContext {
   commandLine?: readonly string[] | undefined;
   /** Where forwarded variables and agent keys come from; process.env by default. */
   hostEnv?: NodeJS.ProcessEnv | undefined;
+  /** Where llm_rubric judges find their keys and base URLs (host side only); hostEnv by default. */
+  judgeEnv?: NodeJS.ProcessEnv | undefined;
   /** Broken tasks, task warnings, which job is resumed. */
   onNotice?: ((notice: EvalNotice) => void) | undefined;
   /** Cancels planning's slow parts (fetching git skills). */
@@ -50,6 +54,8 @@ export interface EvalPlan {
   redactor: Redactor;
   /** skills.lock.json as it will be written; undefined when the job has no `--skill`. */
   skillsLock?: SkillsLock | undefined;
+  /** Where llm_rubric judges get their model and keys (host only). */
+  judge: JudgeSettings;
 }
 
 const KEY_HELP: Record<string, string> = {
@@ -115,9 +121,8 @@ export async function planEval(
   const options = requested.resume ? await optionsFromJob(requested, cwd) : requested;
   const arms = armsFor(options);
   const agents = agentsFor(options);
-  const forwarded = forwardEnv(options, agents, context.hostEnv ?? process.env);
-  // A token in a --skill URL is a secret like any key: out of the command line, results and logs.
-  const redactor = new Redactor([...forwarded.secrets, ...skillSpecSecrets(options.skill ?? [])]);
+  const hostEnv = context.hostEnv ?? process.env;
+  const forwarded = forwardEnv(options, agents, hostEnv);
   const resultsDir = resolve(cwd, options.resultsDir);
   await checkResultsDir(resultsDir);
   const jobsDir = join(resultsDir, 'jobs');
@@ -138,6 +143,16 @@ export async function planEval(
     addedSkills: flagSkills.skills.map((s) => s.skill),
     notify,
   });
+  // Judge keys, like agent keys, before any build or trial.
+  const judges = planJudges(
+    tasks,
+    agents.map(({ agent, model }) => ({ name: agent.name, model })),
+    options.graderModel,
+    context.judgeEnv ?? hostEnv,
+  );
+  for (const message of judges.warnings) notify({ level: 'warning', message });
+  // A token in a --skill URL is a secret like any key: out of the command line, results and logs.
+  const redactor = new Redactor([...forwarded.secrets, ...judges.secrets, ...skillSpecSecrets(options.skill ?? [])]);
   // Before any build or trial: what this provider cannot run as planned (Docker: an API agent on an offline task).
   provider.checkJob?.({
     tasks,
@@ -164,6 +179,7 @@ export async function planEval(
     concurrency: options.concurrency,
     pass_threshold: options.passThreshold,
     forwarded_env: Object.keys(forwarded.env),
+    grader_model: options.graderModel,
   };
   if (flagSkills.specs.length > 0) {
     planned.skill_specs = flagSkills.specs;
@@ -194,5 +210,6 @@ export async function planEval(
       flagSkills.specs.length > 0
         ? skillsLock(job.config.job_id, job.config.created_at, flagSkills.specs, flagSkills.skills)
         : undefined,
+    judge: judges.settings,
   };
 }

@@ -53,6 +53,7 @@ export async function runEvalJob(plan: EvalPlan, context: RunEvalContext = {}): 
     concurrency: options.concurrency,
     env: plan.env,
     redactor: plan.redactor,
+    judge: plan.judge,
     signal: context.signal,
     forceBuild: options.forceBuild,
     agentTimeoutSec: options.agentTimeout,

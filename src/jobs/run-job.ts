@@ -6,6 +6,7 @@ import pLimit from 'p-limit';
 import type { Agent, Arm } from '../agents/types.js';
 import type { EnvironmentProvider } from '../environments/types.js';
 import { InterruptedError } from '../errors.js';
+import type { JudgeSettings } from '../graders/types.js';
 import { type TrialResult, trialResultSchema } from '../results/schema.js';
 import type { Task } from '../task/types.js';
 import { runTrial, type TrialSpec, trialName } from '../trial/run-trial.js';
@@ -40,6 +41,8 @@ export interface JobOptions {
   concurrency: number;
   env: Record<string, string>;
   redactor: Redactor;
+  /** Judges of llm_rubric graders (TrialRuntime.judge). */
+  judge?: JudgeSettings | undefined;
   signal?: AbortSignal | undefined;
   forceBuild?: boolean | undefined;
   agentTimeoutSec?: number | undefined;
@@ -164,6 +167,7 @@ export async function runJob(options: JobOptions): Promise<JobOutcome> {
         trialDir: dir,
         env: options.env,
         redactor: options.redactor,
+        judge: options.judge,
         signal: options.signal,
         agentTimeoutSec: options.agentTimeoutSec,
         verifierTimeoutSec: options.verifierTimeoutSec,

@@ -17,6 +17,7 @@ import type { TrialContext } from '../trial/types.js';
 import type { Redactor } from '../util/secrets.js';
 import { SessionLog } from '../util/session-log.js';
 import type { StoredTrial } from './source.js';
+import { storedAgentResult, storedWorkspaceDiff } from './stored-transcript.js';
 
 /** What regrading one trial needs besides the trial: the task as it is now and where things go. */
 export interface RegradeTrialContext {
@@ -111,7 +112,11 @@ function openContext(trial: StoredTrial, context: RegradeTrialContext, trialDir:
 export async function regradeTrial(trial: StoredTrial, context: RegradeTrialContext): Promise<TrialResult> {
   const trialDir = join(context.regradeDir, trial.name);
   const ctx = openContext(trial, context, trialDir);
-  const outcomes: PhaseOutcomes = {};
+  // A judge grades again from what the trial recorded: the agent's steps and the workdir's changes.
+  const outcomes: PhaseOutcomes = {
+    agent: { ...storedAgentOutcome(trial.result), result: storedAgentResult(trial.dir) },
+    diff: storedWorkspaceDiff(trial.dir),
+  };
   let workspace: Workspace | undefined;
   ctx.log.record({ type: 'note', text: `regrade of ${trial.dir}: no agent runs, the archived workdir is verified` });
   try {

@@ -117,6 +117,20 @@ const regradeSchema = z.object({
   task_checksum_after: z.string(),
 });
 
+/** One grader's score (docs/graders.md). */
+const graderResultSchema = z.object({
+  name: z.string(),
+  type: z.string(),
+  weight: z.number(),
+  score: z.number().optional(),
+  details: z.string().optional(),
+  checks: z.array(z.object({ name: z.string(), passed: z.boolean(), message: z.string().optional() })).optional(),
+  error: z.string().optional(),
+  duration_ms: z.number().optional(),
+  model: z.string().optional(),
+  warning: z.string().optional(),
+});
+
 export const trialResultSchema = z.object({
   schema: z.literal('skill-eval/trial-result@1'),
   skill_eval_version: z.string(),
@@ -186,6 +200,8 @@ export const trialResultSchema = z.object({
       notes: z.array(z.string()),
     })
     .optional(),
+  /** Each grader and its score; the reward combines them by weight. Absent in results of earlier versions. */
+  graders: z.array(graderResultSchema).optional(),
   isolation: isolationSchema.optional(),
   tamper: tamperSchema.optional(),
   workspace: workspaceSchema.optional(),
@@ -200,6 +216,7 @@ export type TrialResult = z.infer<typeof trialResultSchema>;
 export type SkillSourceRecord = z.infer<typeof skillSourceSchema>;
 export type WorkspaceBlock = z.infer<typeof workspaceSchema>;
 export type RegradeProvenance = z.infer<typeof regradeSchema>;
+export type GraderResultRecord = z.infer<typeof graderResultSchema>;
 export type IsolationAudit = z.infer<typeof isolationSchema>;
 export type IsolationFinding = z.infer<typeof isolationFindingSchema>;
 export type TamperAudit = z.infer<typeof tamperSchema>;

@@ -99,7 +99,9 @@ export async function loadTask(dir: string, options: LoadTaskOptions = {}): Prom
   }
 
   const testScriptKind = await kindOf(paths.testScript);
-  if (testScriptKind !== 'file') {
+  // With [[graders]] but no verifier among them, nothing runs tests/test.sh.
+  const needsTestScript = config.graders === undefined || config.graders.some((g) => g.type === 'verifier');
+  if (testScriptKind !== 'file' && (needsTestScript || testScriptKind !== 'missing')) {
     const testsDirExists = (await kindOf(paths.testsDir)) === 'directory';
     problems.push({
       file: show(paths.testScript),
@@ -114,6 +116,8 @@ export async function loadTask(dir: string, options: LoadTaskOptions = {}): Prom
       severity: 'error',
     });
   }
+
+  problems.push(...(await graderFileProblems(config, paths.testsDir, show(paths.taskToml))));
 
   const solutionDir = join(root, 'solution');
   if ((await kindOf(join(solutionDir, 'solve.sh'))) === 'file') {
@@ -151,6 +155,27 @@ export async function loadTask(dir: string, options: LoadTaskOptions = {}): Prom
     warnings: problems,
   };
   return { ok: true, task };
+}
+
+/** Each grader's `run` / `rubric` must be a file under tests/ (the only place that reaches verification). */
+async function graderFileProblems(config: TaskConfig, testsDir: string, file: string): Promise<Problem[]> {
+  const problems: Problem[] = [];
+  for (const [index, grader] of (config.graders ?? []).entries()) {
+    const key = grader.type === 'deterministic' ? 'run' : grader.type === 'llm_rubric' ? 'rubric' : undefined;
+    const relative = key === 'run' ? grader.run : key === 'rubric' ? grader.rubric : undefined;
+    if (key === undefined || relative === undefined) continue;
+    const kind = await kindOf(join(testsDir, relative));
+    if (kind === 'file') continue;
+    problems.push({
+      file,
+      key: `graders[${index}].${key}`,
+      message: `tests/${relative} does not exist`,
+      expected: `a file tests/${relative}`,
+      found: kind === 'missing' ? 'no such file' : FOUND_IN_PLACE[kind],
+      severity: 'error',
+    });
+  }
+  return problems;
 }
 
 /** Reads a UTF-8 file; calls `onMissing` when it does not exist and records an error when it cannot be read. */

@@ -1,8 +1,8 @@
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
 import type { Problem } from '../errors.js';
-import { describeValue, field, TableReader } from '../util/problems.js';
-import type { TaskConfig } from './types.js';
+import { describeValue, field, isPlainObject, type ReaderContext, TableReader } from '../util/problems.js';
+import { GRADER_TYPES, type GraderSpec, JUDGE_PROVIDERS, type TaskConfig } from './types.js';
 
 /**
  * task.toml in both dialects: legacy `version = "1.0"` with free-form `[metadata]`, and Harbor
@@ -196,6 +196,8 @@ export function readTaskDocument(document: Record<string, unknown>, file: string
   const environment = top.subTable('environment');
   if (environment) readEnvironment(environment, config);
 
+  if (top.has('graders')) config.graders = readGraders(top.raw('graders'), { file, problems, unknown: config.unknown });
+
   top.finish();
   return { config, problems };
 }
@@ -249,4 +251,85 @@ function deprecatedSize(
     describeValue(text),
   );
   return mb;
+}
+
+const RELATIVE_FILE = 'a path relative to tests/ such as "graders/checks.sh"';
+const relativeFile = field(
+  z
+    .string()
+    .min(1)
+    .refine((path) => !path.startsWith('/') && !path.split(/[\\/]/).includes('..'), 'inside tests/'),
+  RELATIVE_FILE,
+);
+const httpUrl = field(z.url({ protocol: /^https?$/ }), 'an http(s) URL such as "http://127.0.0.1:8080"');
+const graderType = field(z.enum(GRADER_TYPES), `one of ${GRADER_TYPES.map((t) => `"${t}"`).join(', ')}`);
+const judgeProvider = field(z.enum(JUDGE_PROVIDERS), `one of ${JUDGE_PROVIDERS.map((t) => `"${t}"`).join(', ')}`);
+const graderName = field(
+  z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/),
+  'a name of letters, digits, "_", "." and "-" (it names a folder of the trial)',
+);
+
+/** The keys each grader type reads besides type, name and weight (any other key is warned about). */
+const GRADER_KEYS: Record<GraderSpec['type'], readonly string[]> = {
+  verifier: [],
+  deterministic: ['run', 'timeout_sec'],
+  llm_rubric: ['rubric', 'model', 'provider', 'base_url'],
+};
+
+/** `[[graders]]`: an array of tables, each checked by its type; names unique. Files are checked by loadTask. */
+function readGraders(value: unknown, context: ReaderContext): GraderSpec[] | undefined {
+  if (!Array.isArray(value) || value.length === 0 || !value.every(isPlainObject)) {
+    context.problems.push({
+      file: context.file,
+      key: 'graders',
+      message: 'must be an array of tables ([[graders]] entries)',
+      expected: 'one or more [[graders]] tables with a `type`',
+      found: describeValue(value),
+      severity: 'error',
+    });
+    return undefined;
+  }
+  const graders: GraderSpec[] = [];
+  const names = new Set<string>();
+  value.forEach((entry, index) => {
+    const table = new TableReader(entry, `graders[${index}]`, context);
+    const grader = readGrader(table);
+    table.finish();
+    if (!grader) return;
+    if (names.has(grader.name))
+      table.error('name', 'duplicate grader name', 'a name unique within the task', describeValue(grader.name));
+    names.add(grader.name);
+    graders.push(grader);
+  });
+  return graders;
+}
+
+function readGrader(table: TableReader): GraderSpec | undefined {
+  const type = table.read('type', graderType);
+  if (!table.has('type')) table.error('type', 'missing', graderType.expected, describeValue(undefined));
+  const name = table.read('name', graderName);
+  const weight = table.read('weight', positiveNumber) ?? 1;
+  if (type === undefined) return undefined;
+  const grader: GraderSpec = { type, name: name ?? type, weight };
+  for (const key of ['run', 'timeout_sec', 'rubric', 'model', 'provider', 'base_url']) {
+    if (!GRADER_KEYS[type].includes(key) && table.has(key)) {
+      table.raw(key);
+      table.warning(key, `not a key of a ${type} grader; ignored`);
+    }
+  }
+  if (type === 'deterministic') {
+    grader.run = requiredFile(table, 'run');
+    grader.timeoutSec = table.read('timeout_sec', positiveSeconds);
+  } else if (type === 'llm_rubric') {
+    grader.rubric = requiredFile(table, 'rubric');
+    grader.model = table.read('model', nonEmptyString);
+    grader.provider = table.read('provider', judgeProvider);
+    grader.baseUrl = table.read('base_url', httpUrl);
+  }
+  return grader;
+}
+
+function requiredFile(table: TableReader, key: string): string | undefined {
+  if (!table.has(key)) table.error(key, 'missing', RELATIVE_FILE, describeValue(undefined));
+  return table.read(key, relativeFile);
 }

@@ -33,8 +33,40 @@ export interface TaskConfig {
     /** Extra directory (absolute in the environment) that receives skills in the with-skills arm. */
     skillsDir?: string | undefined;
   };
+  /**
+   * `[[graders]]` as written (docs/graders.md); undefined when the task has none: then the verifier alone
+   * (tests/test.sh) grades it, with weight 1, as before graders existed.
+   */
+  graders?: GraderSpec[] | undefined;
   /** Keys nobody here knows, kept verbatim (and warned about). */
   unknown: Record<string, unknown>;
+}
+
+/** The ways of scoring a trial (src/graders/registry.ts has one implementation each). */
+export const GRADER_TYPES = ['verifier', 'deterministic', 'llm_rubric'] as const;
+export type GraderType = (typeof GRADER_TYPES)[number];
+
+/** The judge providers an llm_rubric grader may name (src/models/). */
+export const JUDGE_PROVIDERS = ['anthropic', 'gemini', 'openai'] as const;
+export type JudgeProviderName = (typeof JUDGE_PROVIDERS)[number];
+
+/** One `[[graders]]` entry after validation and defaults. */
+export interface GraderSpec {
+  type: GraderType;
+  /** Unique within the task; defaults to the type. */
+  name: string;
+  /** > 0; default 1. */
+  weight: number;
+  /** deterministic: the script, relative to tests/. */
+  run?: string | undefined;
+  /** deterministic: its own timeout; default the verifier's. */
+  timeoutSec?: number | undefined;
+  /** llm_rubric: the rubric file, relative to tests/. */
+  rubric?: string | undefined;
+  /** llm_rubric: the judge (else the job's --grader-model, else the provider's default). */
+  model?: string | undefined;
+  provider?: JudgeProviderName | undefined;
+  baseUrl?: string | undefined;
 }
 
 export interface Task {

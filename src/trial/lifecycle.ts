@@ -1,6 +1,10 @@
 import type { Workspace } from '../environments/types.js';
 import { InterruptedError } from '../errors.js';
 import type { WorkspaceBlock } from '../results/schema.js';
+import { gradeTrial, hasVerifierGrader, needsWorkspaceDiff } from '../graders/run.js';
+import type { GraderResult } from '../graders/types.js';
+import { combineScores } from '../graders/weighting.js';
+import { diffWorkdir, type FileHashes, snapshotWorkdir, type WorkspaceDiff } from '../graders/workspace-diff.js';
 import { auditsOn, TrialAudit } from './audit/audit.js';
 import { type AgentOutcome, runAgent } from './phases/agent.js';
 import { archiveWorkspace } from './phases/archive.js';
@@ -25,6 +29,10 @@ export interface PhaseOutcomes {
   archive?: WorkspaceBlock | undefined;
   /** sha256 of the task's tests/ directory, once verification starts. */
   verifierDigest?: string | undefined;
+  /** Each grader's score (task.toml's [[graders]], or the implicit verifier), once verification ran. */
+  graders?: GraderResult[] | undefined;
+  /** What the agent changed in the workdir, recorded only for a task with an llm_rubric grader. */
+  diff?: WorkspaceDiff | undefined;
   /** The isolation and tamper audits, once the workspace is ready for the agent. */
   audit?: TrialAudit | undefined;
   /** The infrastructure error that ended the trial early, in the phase the clock was in. */
@@ -99,6 +107,10 @@ async function runInOrder(trial: TrialContext, outcomes: PhaseOutcomes): Promise
   const { agent, task, arm, model } = spec;
   const timeoutMs = trial.agentTimeoutSec * 1000;
   const agentInput = { agent, task, arm, model, workspace, skillDirs, env: runtime.env, signal: runtime.signal, log };
+  // Only a judge reads the workdir's changes: other tasks pay nothing for them.
+  const before: FileHashes | undefined = needsWorkspaceDiff(task)
+    ? await snapshotWorkdir(workspace, runtime.signal)
+    : undefined;
   outcomes.agent = await clock.run('agent', () => runAgent({ ...agentInput, timeoutMs }));
   if (cancelled(trial)) throw new InterruptedError('trial cancelled');
   // Before verification removes what the agent planted: the audit must see it first.
@@ -109,33 +121,64 @@ async function runInOrder(trial: TrialContext, outcomes: PhaseOutcomes): Promise
   // Also before verification: the workdir as the agent left it is what `skill-eval regrade` verifies again.
   outcomes.archive = await archiveWorkspace(trial, workspace);
   if (cancelled(trial)) throw new InterruptedError('trial cancelled');
+  if (before) outcomes.diff = await diffWorkdir(workspace, before, runtime.signal);
 
   await clock.run('verifier', () => verify(trial, workspace, outcomes));
 }
 
 /**
- * verifier: the tests run and the logs come out (collect), then the verdict is read from the copy. Shared with
+ * verifier: the tests run and the logs come out (collect), the verdict is read from the copy; then the other
+ * graders (task.toml's [[graders]]) score the trial and the reward is their weighted mean. Shared with
  * `skill-eval regrade` (src/regrade/), which runs it on a restored workdir: one verification for both.
  */
 export async function verify(
   trial: TrialContext,
   workspace: Workspace,
-  outcomes: Pick<PhaseOutcomes, 'verifier' | 'verdict' | 'verifierDigest'>,
+  outcomes: Pick<PhaseOutcomes, 'agent' | 'diff' | 'verifier' | 'verdict' | 'verifierDigest' | 'graders'>,
 ): Promise<void> {
   const { spec, runtime, clock, log } = trial;
   outcomes.verifierDigest = await verifierDigest(spec.task);
   const { trialDir, redactor, signal } = runtime;
   const timeoutMs = trial.verifierTimeoutSec * 1000;
+  const runTests = hasVerifierGrader(spec.task);
   const run = await runVerifier(
     workspace,
-    verificationRequest(workspace, spec.task, { trialDir, timeoutMs, signal }),
+    verificationRequest(workspace, spec.task, { trialDir, timeoutMs, signal, runTests }),
     log,
   );
   // Recorded inside the verifier phase, so collect_ms comes before verifier_ms in the timings, as it always has.
   clock.record('collect', run.collectMs);
-  outcomes.verifier = run.summary;
+  if (runTests) outcomes.verifier = run.summary;
   if (cancelled(trial)) throw new InterruptedError('trial cancelled');
-  outcomes.verdict = await readVerdict(run, { workspace, trialDir, redactor, log });
+  const verdict = runTests ? await readVerdict(run, { workspace, trialDir, redactor, log }) : undefined;
+  const graders = await gradeTrial({
+    task: spec.task,
+    workspace,
+    trialDir,
+    redactor,
+    log,
+    signal,
+    verifierTimeoutMs: timeoutMs,
+    agent: { name: spec.agent.name, model: spec.model, result: outcomes.agent?.result },
+    diff: outcomes.diff,
+    judge: runtime.judge ?? { env: process.env },
+    verifier: verdict && {
+      reward: verdict.ok ? verdict.reward : undefined,
+      error: verdict.ok ? undefined : verdict.message,
+      durationMs: run.result.durationMs,
+    },
+  });
+  outcomes.graders = graders;
+  outcomes.verdict = combinedVerdict(spec.task.config.graders === undefined, verdict, graders);
+}
+
+/** A task without [[graders]] keeps the verifier's own verdict (reward, rewards, source) exactly as before. */
+function combinedVerdict(implicit: boolean, verdict: Verdict | undefined, graders: GraderResult[]): Verdict {
+  if (implicit && verdict) return verdict;
+  const combined = combineScores(graders);
+  if (!combined.ok) return combined;
+  const rewards = verdict?.ok ? verdict.rewards : undefined;
+  return { ok: true, reward: combined.reward, rewards, source: 'graders (weighted mean)' };
 }
 
 /** cleanup: the workspace goes whatever happened; the session log closes last. */

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { ungraded } from '../graders/run.js';
 import type { TrialResult } from '../results/schema.js';
 import { skillDigest } from '../skills/types.js';
 import { writeJsonAtomicSync } from '../util/atomic-write.js';
@@ -56,6 +57,7 @@ export function trialResult(trial: TrialContext, outcomes: PhaseOutcomes, verdic
     skills_activated: agentResult?.skillsActivated,
     verifier: outcomes.verifier,
     limits: outcomes.workspace?.limits,
+    graders: outcomes.graders ?? ungraded(spec.task),
     isolation: audits.isolation,
     tamper: audits.tamper,
     workspace: outcomes.archive,

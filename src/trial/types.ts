@@ -1,5 +1,6 @@
 import type { Agent, Arm } from '../agents/types.js';
 import type { EnvironmentProvider, PreparedEnvironment } from '../environments/types.js';
+import type { JudgeSettings } from '../graders/types.js';
 import type { TrialResult } from '../results/schema.js';
 import type { Skill } from '../skills/types.js';
 import type { Task } from '../task/types.js';
@@ -44,6 +45,8 @@ export interface TrialRuntime {
    * DEFAULT_ARCHIVE_MAX_BYTES (50 MB).
    */
   workspaceArchiveMaxBytes?: number | undefined;
+  /** Where llm_rubric judges get their model and keys (the host's; never forwarded); default: process.env. */
+  judge?: JudgeSettings | undefined;
   /** Earlier attempts that ended in retryable infra failures, recorded in the result. */
   retries?: TrialResult['retries'] | undefined;
   onPhase?: ((phase: string) => void) | undefined;

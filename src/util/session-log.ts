@@ -43,6 +43,14 @@ export type SessionEntry =
       durationMs: number;
     }
   | { type: 'reward'; reward?: number | undefined; source?: string | undefined; error?: string | undefined }
+  | {
+      type: 'grader';
+      name: string;
+      grader: string;
+      score?: number | undefined;
+      error?: string | undefined;
+      durationMs: number;
+    }
   | { type: 'note'; text: string };
 
 /**

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { judgeTask } from '../../src/jobs/check-tasks.js';
+import { startAnthropicServer } from '../fixtures/model-servers/anthropic.js';
 import { runCli } from '../helpers/cli.js';
 import { FIXTURES, tempDir } from '../helpers/trials.js';
 
@@ -49,5 +50,60 @@ describe('skill-eval tasks check', () => {
     expect(judgeTask('t', { ...cell, agent: 'oracle', passed: 1, errors: 0 }, cell).problems).toEqual([
       'nop ended in errors: the verifier cannot judge the untouched environment',
     ]);
+  });
+
+  it('reports each rubric on oracle vs nop and flags one that cannot tell them apart', async () => {
+    // The judge scores by what it is shown: hello.txt added (the oracle) or nothing changed (nop).
+    let flat = false;
+    const server = await startAnthropicServer((view) => {
+      const score = flat ? 0.5 : view.text.includes('Added (1): hello.txt') ? 0.9 : 0.1;
+      return { kind: 'text', text: JSON.stringify({ score, reasoning: 'scripted' }) };
+    });
+    const env = { ANTHROPIC_API_KEY: 'sk-ant-check-123456789', ANTHROPIC_BASE_URL: server.url };
+    const check = async () =>
+      runCli(
+        [
+          'tasks',
+          'check',
+          join(FIXTURES, 'lifecycle', 'graders'),
+          '--provider=local',
+          '--pass-threshold=0.8',
+          `--results-dir=${await tempDir('check-rubric')}`,
+          '--json',
+        ],
+        { env },
+      );
+    try {
+      const calibrated = await check();
+      expect(calibrated.exitCode).toBe(0);
+      const report = JSON.parse(calibrated.stdout) as { rubrics: unknown[]; tasks: Array<{ ok: boolean }> };
+      expect(report.rubrics).toEqual([{ task: 'graders', grader: 'approach', oracle: 0.9, nop: 0.1, ok: true }]);
+      flat = true;
+      const uncalibrated = await check();
+      expect(uncalibrated.exitCode).toBe(2);
+      const flagged = JSON.parse(uncalibrated.stdout) as { tasks: Array<{ ok: boolean; problems: string[] }> };
+      expect(flagged.tasks[0]?.problems.at(-1)).toMatch(
+        /rubric "approach" cannot tell the solution from an untouched environment/,
+      );
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('stops before any trial when a rubric has no judge key', async () => {
+    const run = await runCli(
+      [
+        'tasks',
+        'check',
+        join(FIXTURES, 'lifecycle', 'graders'),
+        '--provider=local',
+        `--results-dir=${await tempDir('check-nokey')}`,
+      ],
+      { env: { ANTHROPIC_API_KEY: '' } },
+    );
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toMatch(
+      /task graders: grader "approach" judges with anthropic\/claude-judge-test, which needs ANTHROPIC_API_KEY/,
+    );
   });
 });

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { agents } from '../../src/agents/registry.js';
 import type { Arm } from '../../src/agents/types.js';
 import type { EnvironmentProvider } from '../../src/environments/types.js';
+import type { JudgeSettings } from '../../src/graders/types.js';
 import type { TrialResult } from '../../src/results/schema.js';
 import { loadTaskOrThrow } from '../../src/task/load.js';
 import type { Task } from '../../src/task/types.js';
@@ -32,6 +33,8 @@ export interface RunOneOptions {
   resultsDir?: string;
   signal?: AbortSignal;
   agentTimeoutSec?: number;
+  /** Judges of llm_rubric graders (default: none configured, so a judge finds no key). */
+  judge?: JudgeSettings;
 }
 
 /** Runs one trial through the real lifecycle and returns its result and trial directory. */
@@ -60,6 +63,7 @@ export async function runOne(options: RunOneOptions): Promise<{ result: TrialRes
       redactor: new Redactor(options.secrets ?? []),
       signal: options.signal,
       agentTimeoutSec: options.agentTimeoutSec,
+      judge: options.judge ?? { env: {} },
       // The lifecycle rules check the isolation and tamper audits too.
       audit: true,
     },

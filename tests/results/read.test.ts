@@ -1,4 +1,4 @@
-import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -252,5 +252,33 @@ describe('readResults on many generated results', () => {
     });
     await expect(reading).rejects.toThrow('stop here');
     expect(seen).toBe(500);
+  });
+});
+
+describe('readResults: graders', () => {
+  it('reads results with a graders array and results written before graders existed alike', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'skill-eval-read-graders-'));
+    try {
+      const source = join(FIXTURES, 'jobs/demo-job/superlint_demo__claude-code-claude-sonnet-4-5__with-skills__1');
+      const old = JSON.parse(await readFile(join(source, 'result.json'), 'utf8')) as Record<string, unknown>;
+      expect(old.graders).toBeUndefined();
+      const graders = [
+        { name: 'tests', type: 'verifier', weight: 0.5, score: 1, duration_ms: 10 },
+        { name: 'approach', type: 'llm_rubric', weight: 0.5, error: 'judge: HTTP 500', duration_ms: 5 },
+      ];
+      await mkdir(join(dir, 'old'), { recursive: true });
+      await mkdir(join(dir, 'new'), { recursive: true });
+      await writeFile(join(dir, 'old', 'result.json'), JSON.stringify(old));
+      await writeFile(join(dir, 'new', 'result.json'), JSON.stringify({ ...old, trial_id: 'other', graders }));
+      const { records, summary } = await readAll([dir]);
+      expect(summary.problems).toEqual([]);
+      expect(records).toHaveLength(2);
+      await writeFile(join(dir, 'new', 'result.json'), JSON.stringify({ ...old, trial_id: 'other', graders: [{}] }));
+      expect((await readAll([dir])).summary.problems).toEqual([
+        { file: join(dir, 'new', 'result.json'), reason: expect.stringMatching(/graders\.0\.name/) },
+      ]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

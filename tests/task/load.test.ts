@@ -125,6 +125,49 @@ describe('loadTask: checksum', () => {
   });
 });
 
+describe('loadTask: graders', () => {
+  const deterministic = '[[graders]]\ntype = "deterministic"\nrun = "graders/checks.sh"\n';
+
+  it('needs no tests/test.sh when no grader is the verifier', async () => {
+    const { root, dir } = await makeTask({
+      'task.toml': `version = "1.0"\n${deterministic}`,
+      'tests/test.sh': undefined,
+      'tests/graders/checks.sh': 'echo \'{"score": 1}\'\n',
+    });
+    const result = await loadTask(dir, { cwd: root });
+    expect(result.ok).toBe(true);
+  });
+
+  it('still needs tests/test.sh when a grader is the verifier', async () => {
+    const { root, dir } = await makeTask({
+      'task.toml': `version = "1.0"\n[[graders]]\ntype = "verifier"\n${deterministic}`,
+      'tests/test.sh': undefined,
+      'tests/graders/checks.sh': 'echo \'{"score": 1}\'\n',
+    });
+    expect(await loadProblems(dir, root)).toEqual([
+      expect.objectContaining({ file: 'demo_task/tests/test.sh', severity: 'error' }),
+    ]);
+  });
+
+  it('reports a run or rubric file that is not under tests/', async () => {
+    const { root, dir } = await makeTask({
+      'task.toml': `version = "1.0"\n${deterministic}[[graders]]\ntype = "llm_rubric"\nrubric = "rubric.md"\n`,
+      'rubric.md': 'outside tests/\n',
+    });
+    expect(await loadProblems(dir, root)).toEqual([
+      {
+        file: 'demo_task/task.toml',
+        key: 'graders[0].run',
+        message: 'tests/graders/checks.sh does not exist',
+        expected: 'a file tests/graders/checks.sh',
+        found: 'no such file',
+        severity: 'error',
+      },
+      expect.objectContaining({ key: 'graders[1].rubric', message: 'tests/rubric.md does not exist' }),
+    ]);
+  });
+});
+
 describe('loadTask: problems', () => {
   it('reports a missing instruction.md', async () => {
     const { root, dir } = await makeTask({ 'instruction.md': undefined });

@@ -324,3 +324,99 @@ describe('parseTaskToml: syntax errors', () => {
     expect(parsed.problems[0]?.message).toContain('line 3');
   });
 });
+
+describe('parseTaskToml: [[graders]]', () => {
+  it('reads each grader type with its defaults', () => {
+    const { config, problems } = parseOk(`
+version = "1.0"
+[[graders]]
+type = "verifier"
+[[graders]]
+type = "deterministic"
+name = "checks"
+run = "graders/checks.sh"
+weight = 0.7
+timeout_sec = 30
+[[graders]]
+type = "llm_rubric"
+rubric = "graders/approach.md"
+weight = 0.3
+model = "gpt-4.1-mini"
+provider = "openai"
+base_url = "http://127.0.0.1:8080"
+`);
+    expect(errors(problems)).toEqual([]);
+    expect(config.graders).toEqual([
+      { type: 'verifier', name: 'verifier', weight: 1 },
+      { type: 'deterministic', name: 'checks', weight: 0.7, run: 'graders/checks.sh', timeoutSec: 30 },
+      {
+        type: 'llm_rubric',
+        name: 'llm_rubric',
+        weight: 0.3,
+        rubric: 'graders/approach.md',
+        model: 'gpt-4.1-mini',
+        provider: 'openai',
+        baseUrl: 'http://127.0.0.1:8080',
+      },
+    ]);
+  });
+
+  it('leaves graders undefined without [[graders]] (the implicit verifier)', () => {
+    expect(parseOk('version = "1.0"\n').config.graders).toBeUndefined();
+  });
+
+  it('names the key, what was expected and what was found', () => {
+    const { problems } = parseTaskToml(
+      `version = "1.0"
+[[graders]]
+type = "verifier"
+weight = -1
+[[graders]]
+type = "deterministic"
+[[graders]]
+type = "magic"
+[[graders]]
+type = "llm_rubric"
+rubric = "../secret.md"
+name = "x"
+[[graders]]
+type = "verifier"
+name = "x"
+`,
+      FILE,
+    );
+    const found = errors(problems).map(({ key, expected, found, file }) => ({ file, key, expected, found }));
+    expect(found).toEqual([
+      { file: FILE, key: 'graders[0].weight', expected: 'a positive number', found: '-1 (number)' },
+      {
+        file: FILE,
+        key: 'graders[1].run',
+        expected: 'a path relative to tests/ such as "graders/checks.sh"',
+        found: 'nothing (the key is missing)',
+      },
+      {
+        file: FILE,
+        key: 'graders[2].type',
+        expected: 'one of "verifier", "deterministic", "llm_rubric"',
+        found: '"magic" (string)',
+      },
+      {
+        file: FILE,
+        key: 'graders[3].rubric',
+        expected: 'a path relative to tests/ such as "graders/checks.sh"',
+        found: '"../secret.md" (string)',
+      },
+      { file: FILE, key: 'graders[4].name', expected: 'a name unique within the task', found: '"x" (string)' },
+    ]);
+  });
+
+  it('rejects graders that are not an array of tables and warns about keys of another type', () => {
+    expect(errors(parseTaskToml('version = "1.0"\ngraders = "tests"\n', FILE).problems)).toEqual([
+      expect.objectContaining({ key: 'graders', found: '"tests" (string)' }),
+    ]);
+    const { problems } = parseOk('version = "1.0"\n[[graders]]\ntype = "verifier"\nrubric = "r.md"\n');
+    expect(warnings(problems)).toEqual([
+      expect.objectContaining({ key: 'graders[0].rubric', message: 'not a key of a verifier grader; ignored' }),
+    ]);
+  });
+});
