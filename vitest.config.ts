@@ -20,6 +20,7 @@ export const INTEGRATION = [
   'tests/agents/docker.test.ts',
   'tests/init/template-docker.test.ts',
   'tests/regrade/regrade-docker.test.ts',
+  'tests/evalyaml/run-docker.test.ts',
   // agent CLIs against scripted model servers (and in Docker)
   'tests/agents/claude.test.ts',
   'tests/agents/codex.test.ts',
