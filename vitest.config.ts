@@ -52,6 +52,8 @@ export const E2E = [
   'tests/cli/tasks-check.test.ts',
   'tests/cli/init.test.ts',
   'tests/cli/eval-flags.test.ts',
+  'tests/cli/tasks-convert.test.ts',
+  'tests/cli/eval-yaml.test.ts',
   'tests/cli/test-bootstrap.test.ts',
   'tests/targets/import-pipeline.test.ts',
   'tests/jobs/kill-resume.test.ts', // 20 × kill -9 and resume
