@@ -1,5 +1,5 @@
-import { convertEvalYaml } from '../evalyaml/convert.js';
 import { formatProblem } from '../errors.js';
+import { convertEvalYaml } from '../evalyaml/convert.js';
 import { displayPath } from '../util/problems.js';
 import type { RegisterCommand } from './registry.js';
 import { tasksCommand } from './tasks.js';

@@ -31,7 +31,10 @@ export function evalYamlExpander(options: EvalYamlExpansion): (file: string) => 
     }
     for (const warning of loaded.warnings) options.onWarning(warning);
     for (const broken of loaded.broken)
-      options.onBroken(`${loaded.file}#tasks[${broken.index}]${broken.name ? ` (${broken.name})` : ''}`, broken.problems);
+      options.onBroken(
+        `${loaded.file}#tasks[${broken.index}]${broken.name ? ` (${broken.name})` : ''}`,
+        broken.problems,
+      );
     if (loaded.converted.length === 0) return [];
     return convertIntoCache(loaded.converted, convertedCacheDir(options.resultsDir));
   };

@@ -77,7 +77,8 @@ async function findSkill(
     warnings.push({
       file,
       key: 'skill',
-      message: 'no SKILL.md next to eval.yaml and no `skill:`; the evals have no skill (with-skills equals the baseline)',
+      message:
+        'no SKILL.md next to eval.yaml and no `skill:`; the evals have no skill (with-skills equals the baseline)',
       expected: 'skill: path/to/skill-folder',
       severity: 'warning',
     });
@@ -93,13 +94,27 @@ export async function loadEvalYaml(path: string, options: LoadEvalYamlOptions): 
   const absolute = resolve(options.cwd, path);
   const shown = displayPath(absolute, options.cwd);
   const evalDir = dirname(absolute);
-  const loaded: LoadedEvalYaml = { file: absolute, evalDir, defaults: {}, converted: [], broken: [], problems: [], warnings: [] };
+  const loaded: LoadedEvalYaml = {
+    file: absolute,
+    evalDir,
+    defaults: {},
+    converted: [],
+    broken: [],
+    problems: [],
+    warnings: [],
+  };
   let text: string;
   try {
     if (!(await stat(absolute)).isFile()) throw new Error('not a file');
     text = await readFile(absolute, 'utf8');
   } catch {
-    loaded.problems.push({ file: shown, message: 'no such file', expected: 'an eval.yaml file', found: 'nothing readable', severity: 'error' });
+    loaded.problems.push({
+      file: shown,
+      message: 'no such file',
+      expected: 'an eval.yaml file',
+      found: 'nothing readable',
+      severity: 'error',
+    });
     return loaded;
   }
   const parsed = parseEvalYaml(text, shown);

@@ -61,7 +61,10 @@ const workspaceEntry = z.preprocess(
       dest: nonEmptyString,
       chmod: z
         .string(expect('a chmod mode such as "+x" or "755"'))
-        .regex(/^(?:[0-7]{3,4}|(?:[ugoa]*[-+=][rwxX]*)(?:,[ugoa]*[-+=][rwxX]*)*)$/, expect('a chmod mode such as "+x" or "755"'))
+        .regex(
+          /^(?:[0-7]{3,4}|(?:[ugoa]*[-+=][rwxX]*)(?:,[ugoa]*[-+=][rwxX]*)*)$/,
+          expect('a chmod mode such as "+x" or "755"'),
+        )
         .optional(),
     },
     'a mapping with src (or content), dest and chmod, or a path',
@@ -115,7 +118,10 @@ export const evalTaskSchema = strict(
   {
     name: z
       .string(expect('a name of letters, digits, ".", "_" and "-" (it becomes the task folder name)'))
-      .regex(EVAL_NAME_PATTERN, expect('a name of letters, digits, ".", "_" and "-" (it becomes the task folder name)')),
+      .regex(
+        EVAL_NAME_PATTERN,
+        expect('a name of letters, digits, ".", "_" and "-" (it becomes the task folder name)'),
+      ),
     instruction: nonEmptyString,
     workspace: z.array(workspaceEntry, expect('a list of workspace files')).optional(),
     graders: z.array(graderSchema, expect('a list of graders')).min(1, expect('at least one grader')),
@@ -140,7 +146,11 @@ export const evalDefaultsSchema = strict(
     provider: providerName.optional(),
     trials: positiveInteger.optional(),
     timeout: positiveNumber.optional(),
-    threshold: z.number(expect('a pass rate between 0 and 1')).min(0, expect('a pass rate between 0 and 1')).max(1, expect('a pass rate between 0 and 1')).optional(),
+    threshold: z
+      .number(expect('a pass rate between 0 and 1'))
+      .min(0, expect('a pass rate between 0 and 1'))
+      .max(1, expect('a pass rate between 0 and 1'))
+      .optional(),
     grader_model: nonEmptyString.optional(),
     docker: dockerSchema.optional(),
     environment: environmentSchema.optional(),

@@ -188,7 +188,9 @@ export async function planTaskFiles(resolved: ResolvedEval, options: PlanOptions
   }
   for (const g of resolved.graders) {
     if (g.type === 'deterministic')
-      files.push(text(`tests/graders/${g.name}.sh`, graderScript(g.name, resolved.index, g.body, g.files.length > 0), true));
+      files.push(
+        text(`tests/graders/${g.name}.sh`, graderScript(g.name, resolved.index, g.body, g.files.length > 0), true),
+      );
     else files.push(text(`tests/graders/${g.name}.md`, `${g.body}\n`));
   }
   if (resolved.solution) files.push(text('solution/solve.sh', resolved.solution.text, true));

@@ -14,7 +14,10 @@ async function oracleSkill(): Promise<string> {
   const yaml = await readFile(join(dir, 'eval.yaml'), 'utf8');
   await writeFile(
     join(dir, 'eval.yaml'),
-    yaml.replace('agent: gemini', 'agent: oracle').replace('provider: docker', 'provider: local').replace('trials: 5', 'trials: 2'),
+    yaml
+      .replace('agent: gemini', 'agent: oracle')
+      .replace('provider: docker', 'provider: local')
+      .replace('trials: 5', 'trials: 2'),
   );
   return dir;
 }
@@ -36,7 +39,15 @@ describe('skill-eval eval <eval.yaml>', () => {
   it('lets a flag on the command line win over eval.yaml’s defaults', async () => {
     const dir = await oracleSkill();
     const results = `--results-dir=${join(dir, 'results')}`;
-    const run = await runCli(['eval', join(dir, 'eval.yaml'), results, '--trials=1', '--agent=nop', '--quiet', '--json']);
+    const run = await runCli([
+      'eval',
+      join(dir, 'eval.yaml'),
+      results,
+      '--trials=1',
+      '--agent=nop',
+      '--quiet',
+      '--json',
+    ]);
     const job = JSON.parse(await readFile(join(JSON.parse(run.stdout).job_dir, 'job.json'), 'utf8'));
     expect(job).toMatchObject({ provider: 'local', trials: 1, agents: [{ name: 'nop' }] });
   });

@@ -44,7 +44,9 @@ describe('loadEvalYaml', () => {
 
   it('is deterministic: the same eval.yaml converts to the same bytes, from any working directory', async () => {
     const first = await loadEvalYaml(join(SUPERLINT, 'eval.yaml'), { cwd: SUPERLINT });
-    const second = await loadEvalYaml('tests/fixtures/evalyaml/superlint/eval.yaml', { cwd: join(FIXTURES, '..', '..') });
+    const second = await loadEvalYaml('tests/fixtures/evalyaml/superlint/eval.yaml', {
+      cwd: join(FIXTURES, '..', '..'),
+    });
     expect(second.converted).toEqual(first.converted);
     expect(first.converted.length).toBe(1);
   });
@@ -123,7 +125,9 @@ describe('loadEvalYaml', () => {
   });
 
   it('stops at problems of the file itself: a `skill:` without SKILL.md', async () => {
-    const dir = await skillDir({ 'eval.yaml': `skill: ../elsewhere\ntasks:\n  - {name: a, instruction: hi, graders: [{type: deterministic, run: x}]}\n` });
+    const dir = await skillDir({
+      'eval.yaml': `skill: ../elsewhere\ntasks:\n  - {name: a, instruction: hi, graders: [{type: deterministic, run: x}]}\n`,
+    });
     const loaded = await loadEvalYaml(join(dir, 'eval.yaml'), { cwd: dir });
     expect(loaded.converted).toEqual([]);
     expect(loaded.problems.map(formatProblem)).toEqual([

@@ -21,7 +21,11 @@ describe.runIf(run)('a converted eval on the Docker provider', () => {
   afterAll(async () => {
     for (const workspace of workspaces) await workspace.dispose();
     await cleanupDocker({ jobId: JOB, force: true });
-    for (const image of images) await new Docker().getImage(image).remove({ force: true }).catch(() => undefined);
+    for (const image of images)
+      await new Docker()
+        .getImage(image)
+        .remove({ force: true })
+        .catch(() => undefined);
   });
 
   it('builds the Dockerfile; its deterministic grader scores the oracle’s solution 1 and the untouched workspace 0', async () => {

@@ -102,7 +102,9 @@ tasks:
   });
 
   it('reports problems of the file itself: YAML syntax, version, defaults, no tasks', () => {
-    expect(fileErrors('tasks: [\n')[0]).toMatch(/^skill\/eval\.yaml: YAML syntax error at line \d+, column \d+: .+; expected valid YAML$/);
+    expect(fileErrors('tasks: [\n')[0]).toMatch(
+      /^skill\/eval\.yaml: YAML syntax error at line \d+, column \d+: .+; expected valid YAML$/,
+    );
     expect(fileErrors(`version: "2"\ndefaults: {trials: 0, colour: red}\ntasks: []\n`)).toEqual([
       'skill/eval.yaml: version: invalid value; expected "1"; found "2" (string)',
       'skill/eval.yaml: defaults.trials: invalid value; expected a positive whole number; found 0 (number)',
