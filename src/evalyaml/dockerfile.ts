@@ -7,7 +7,7 @@ import type { ResolvedEval, ResolvedWorkspaceFile } from './resolve.js';
  */
 
 /** skillgrade's workspace: relative dests land here, on both providers. */
-export const EVAL_WORKDIR = '/workspace';
+const EVAL_WORKDIR = '/workspace';
 
 /** Where a workspace entry's source is stored, relative to environment/. */
 export function workspaceSourcePath(entry: ResolvedWorkspaceFile, position: number): string {

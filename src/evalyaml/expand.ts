@@ -4,7 +4,7 @@ import { type LoadedEvalYaml, loadEvalYaml } from './load.js';
 import { convertIntoCache } from './write.js';
 
 /** Where `eval` keeps converted eval.yaml files: `<results-dir>/.converted/<digest>/<eval name>/`. */
-export function convertedCacheDir(resultsDir: string): string {
+function convertedCacheDir(resultsDir: string): string {
   return join(resultsDir, '.converted');
 }
 

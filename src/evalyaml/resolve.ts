@@ -6,7 +6,7 @@ import { fileOrInline, isFile, pathKind, resolveRun, storedPath } from './refere
 import type { EvalDefaults, EvalGraderConfig, EvalTaskConfig, WorkspaceMapping } from './schema.js';
 
 /** skillgrade's own defaults, used where eval.yaml says nothing (its DEFAULT_CONFIG). */
-export const SKILLGRADE_DEFAULTS = {
+const SKILLGRADE_DEFAULTS = {
   timeoutSec: 300,
   dockerBase: 'node:20-slim',
   cpus: 2,

@@ -28,8 +28,8 @@ const positiveInteger = z.number(expect('a positive whole number')).int(expect('
 const stringMap = z.record(z.string(), z.string(expect('a string (quote numbers: "8080")')), expect('a mapping'));
 
 /** skillgrade's agent and provider names; ours run the same CLIs. */
-export const EVAL_YAML_AGENTS = ['gemini', 'claude', 'codex', 'opencode', 'oracle', 'nop'] as const;
-export const EVAL_YAML_PROVIDERS = ['docker', 'local'] as const;
+const EVAL_YAML_AGENTS = ['gemini', 'claude', 'codex', 'opencode', 'oracle', 'nop'] as const;
+const EVAL_YAML_PROVIDERS = ['docker', 'local'] as const;
 
 const agentName = z.enum(EVAL_YAML_AGENTS, expect(`one of ${EVAL_YAML_AGENTS.join(', ')}`));
 const providerName = z.enum(EVAL_YAML_PROVIDERS, expect(`one of ${EVAL_YAML_PROVIDERS.join(', ')}`));
@@ -112,9 +112,9 @@ const graderSchema = strict(
   });
 
 /** Letters, digits, `.`, `_`, `-`: the eval's name becomes a task folder name. */
-export const EVAL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const EVAL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
-export const evalTaskSchema = strict(
+const evalTaskSchema = strict(
   {
     name: z
       .string(expect('a name of letters, digits, ".", "_" and "-" (it becomes the task folder name)'))
@@ -140,7 +140,7 @@ export const evalTaskSchema = strict(
   'a mapping with name, instruction and graders',
 );
 
-export const evalDefaultsSchema = strict(
+const evalDefaultsSchema = strict(
   {
     agent: agentName.optional(),
     provider: providerName.optional(),
@@ -207,7 +207,7 @@ function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 /** zod issues → one Problem each: the key path, what was expected (the schema's words), what was found. */
-export function evalProblems(error: z.ZodError, file: string, data: unknown, prefix?: string): Problem[] {
+function evalProblems(error: z.ZodError, file: string, data: unknown, prefix?: string): Problem[] {
   const problems: Problem[] = [];
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys') {

@@ -37,7 +37,7 @@ export interface EvalSource {
  * tests/test.sh for a skill-eval that predates `[[graders]]`: it stops with a clear message rather than scoring
  * anything. A skill-eval that reads `[[graders]]` never runs it (no `type = "verifier"` entry).
  */
-export const LEGACY_VERIFIER_GUARD = [
+const LEGACY_VERIFIER_GUARD = [
   '#!/bin/bash',
   '# Converted from a skillgrade eval.yaml: the graders are the [[graders]] of task.toml. Only a skill-eval',
   '# without [[graders]] support runs this file; it refuses to score the trial.',

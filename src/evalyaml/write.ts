@@ -52,7 +52,7 @@ export async function writeTaskDirs(
 }
 
 /** sha256 over every converted task's files (name, path, mode, content): the cache key. */
-export function conversionDigest(converted: readonly ConvertedEval[]): string {
+function conversionDigest(converted: readonly ConvertedEval[]): string {
   const hash = createHash('sha256');
   for (const task of converted) {
     for (const file of task.files) {
