@@ -144,8 +144,8 @@ function isWithin(path: string, roots: readonly string[]): boolean {
 
 /**
  * The skill's files for skills/<name>/. Left out: what eval.yaml points at for grading (graders, rubrics, the
- * solution), dot files (.env, .git: skillgrade reads API keys from .env there), and folders holding a task.toml
- * (converted tasks written next to the skill).
+ * solution), dot files (.env, .git: skillgrade reads API keys from .env there), node_modules, and folders holding a
+ * task.toml (converted tasks written next to the skill).
  */
 async function skillFiles(skill: EvalSkill, hidden: readonly string[]): Promise<PlannedFile[]> {
   const entries = await listFiles(skill.dir);
@@ -156,7 +156,7 @@ async function skillFiles(skill: EvalSkill, hidden: readonly string[]): Promise<
     isWithin(path, [...hidden, ...taskDirs]) ||
     relative(skill.dir, path)
       .split('/')
-      .some((part) => part.startsWith('.'));
+      .some((part) => part.startsWith('.') || part === 'node_modules');
   return copyTree(skill.dir, `skills/${skill.name}`, skip, true);
 }
 

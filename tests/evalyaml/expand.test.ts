@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLocalProvider } from '../../src/environments/local.js';
 import { UsageError } from '../../src/errors.js';
-import { evalYamlJobDefaults } from '../../src/evalyaml/defaults.js';
 import { type EvalNotice, loadEvalTasks } from '../../src/jobs/eval-tasks.js';
 import { expandTaskSpecs } from '../../src/task/resolve.js';
 import { tempDir, writeTree } from '../task/helpers.js';
@@ -12,8 +11,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-const EVAL_YAML = `defaults: {agent: oracle, provider: local, trials: 2, threshold: 0.6, grader_model: judge-1}
-tasks:
+const EVAL_YAML = `tasks:
   - name: good
     instruction: hi
     graders: [{type: deterministic, run: "echo '{\\"score\\": 1}'"}]
@@ -73,17 +71,5 @@ describe('eval.yaml as a task spec', () => {
       notify: () => undefined,
     });
     expect(again.tasks.map((t) => [t.dir, t.checksum])).toEqual(tasks.map((t) => [t.dir, t.checksum]));
-  });
-
-  it('gives the job its defaults: agent, provider, trials, threshold as --fail-under, grader_model', async () => {
-    const root = await skill();
-    expect(await evalYamlJobDefaults(['some-task', 'my-skill'], root)).toEqual({
-      agent: 'oracle',
-      provider: 'local',
-      trials: 2,
-      failUnder: 0.6,
-      graderModel: 'judge-1',
-    });
-    expect(await evalYamlJobDefaults(['some-task'], root)).toBeUndefined();
   });
 });
