@@ -21,6 +21,7 @@ export const INTEGRATION = [
   'tests/init/template-docker.test.ts',
   'tests/regrade/regrade-docker.test.ts',
   'tests/graders/docker.test.ts',
+  'tests/evalyaml/run-docker.test.ts',
   // agent CLIs against scripted model servers (and in Docker)
   'tests/agents/claude.test.ts',
   'tests/agents/codex.test.ts',
@@ -52,6 +53,8 @@ export const E2E = [
   'tests/cli/tasks-check.test.ts',
   'tests/cli/init.test.ts',
   'tests/cli/eval-flags.test.ts',
+  'tests/cli/tasks-convert.test.ts',
+  'tests/cli/eval-yaml.test.ts',
   'tests/cli/test-bootstrap.test.ts',
   'tests/targets/import-pipeline.test.ts',
   'tests/jobs/kill-resume.test.ts', // 20 × kill -9 and resume

@@ -179,7 +179,7 @@ function evalCommand(program: Command): Command {
     )
     .argument(
       '[tasks...]',
-      'task directories, names under --tasks-dir (exact or unique prefix: superlint → superlint_demo), folders of tasks, globs, or suite files (.txt)',
+      'task directories, names under --tasks-dir (exact or unique prefix: superlint → superlint_demo), folders of tasks, globs, suite files (.txt), or a skillgrade eval.yaml (or a folder holding one)',
     )
     .option(
       '--agent <name>',

@@ -9,6 +9,7 @@ import { registerRegrade } from './regrade.js';
 import { registerTarget } from './target.js';
 import { registerTasks } from './tasks.js';
 import { registerTasksCheck } from './tasks-check.js';
+import { registerTasksConvert } from './tasks-convert.js';
 import { registerTestBootstrap } from './test-bootstrap.js';
 import { registerTrainAndBenchmark } from './train-and-benchmark.js';
 import { registerVerifySuite } from './verify-suite.js';
@@ -25,6 +26,7 @@ export const commands = {
   'test-bootstrap': registerTestBootstrap,
   tasks: registerTasks,
   'tasks check': registerTasksCheck,
+  'tasks convert': registerTasksConvert,
   target: registerTarget,
   'verify-suite': registerVerifySuite,
   'train-and-benchmark': registerTrainAndBenchmark,

@@ -1,6 +1,7 @@
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { detectAgent } from '../agents/detect.js';
 import { UsageError } from '../errors.js';
+import { evalYamlJobDefaults } from '../evalyaml/defaults.js';
 import { findSkillDir } from '../skills/find.js';
 import { expandTaskSpecs } from '../task/resolve.js';
 import { type DotEnvFile, mergeDotEnv, readDotEnv } from '../util/dotenv.js';
@@ -69,14 +70,20 @@ export async function loadEvalDotEnv(options: {
   const dirs = [resolve(cwd)];
   const skillDir = await findSkillDir(cwd);
   if (skillDir !== undefined) dirs.push(skillDir);
-  // Only task specs that resolve: a bad one is reported by planning, with all the other task problems.
+  // Only task specs that resolve: a bad one is reported by planning, with all the other task problems. An
+  // eval.yaml's folder is a skill folder (skillgrade reads its .env); its tasks are converted later, by planning.
+  const evalDirs: string[] = [];
+  const evalYaml = async (file: string): Promise<string[]> => {
+    evalDirs.push(dirname(file));
+    return [];
+  };
   const taskDirs =
     options.tasks.length === 0
       ? []
-      : await expandTaskSpecs(options.tasks, { cwd, tasksDir: options.tasksDir }).catch(() => [] as string[]);
+      : await expandTaskSpecs(options.tasks, { cwd, tasksDir: options.tasksDir, evalYaml }).catch(() => [] as string[]);
   const seen = new Set<string>();
   const files: DotEnvFile[] = [];
-  for (const dir of [...dirs, ...taskDirs]) {
+  for (const dir of [...dirs, ...evalDirs, ...taskDirs]) {
     if (seen.has(dir)) continue;
     seen.add(dir);
     const file = await readDotEnv(dir, cwd);
@@ -119,17 +126,24 @@ export async function applyEvalFlags<O extends EvalJobOptions>(
 ): Promise<{ options: O; hostEnv: NodeJS.ProcessEnv; notes: string[] }> {
   const { smoke, reliable, regression, ...options } = raw;
   const notes: string[] = [];
-  const trials = resolveTrials({ smoke, reliable, regression }, raw.trials, context.given('trials'));
+  // An eval.yaml's `defaults` stand in for the flags not typed (a resumed job's saved plan decides instead).
+  const yaml = raw.resume ? undefined : await evalYamlJobDefaults(raw.tasks, cwd);
+  const yamlTrials = context.given('trials') ? undefined : yaml?.trials;
+  const trials = resolveTrials({ smoke, reliable, regression }, yamlTrials ?? raw.trials, context.given('trials'));
+  const provider = !context.given('provider') && yaml?.provider !== undefined ? yaml.provider : options.provider;
+  const graderModel = options.graderModel ?? yaml?.graderModel;
   const dotenv = await loadEvalDotEnv({ cwd, tasks: raw.tasks, tasksDir: raw.tasksDir, shellEnv: context.shellEnv });
   for (const file of dotenv.files) notes.push(`read ${displayPath(file, cwd)}`);
   const agentGiven = context.given('agent');
+  // As in skillgrade, the agent of the one API key set comes before eval.yaml's defaults.agent.
+  const defaultAgent = agentGiven ? raw.agent : (yaml?.agent ?? raw.agent);
   // A resumed job's saved plan names its agents.
-  const agent = raw.resume ? raw.agent : resolveAgent(raw.agent, agentGiven, dotenv.env);
+  const agent = raw.resume ? raw.agent : resolveAgent(defaultAgent, agentGiven, dotenv.env);
   if (!agentGiven && !raw.resume && detectAgent(dotenv.env) !== undefined)
     notes.push(`agent: ${agent}, from the one API key set (--agent chooses another)`);
   return {
     // `.env` names first: an explicit --env KEY=VALUE still wins.
-    options: { ...(options as unknown as O), trials, agent, env: [...dotenv.names, ...raw.env] },
+    options: { ...(options as unknown as O), trials, agent, provider, graderModel, env: [...dotenv.names, ...raw.env] },
     hostEnv: dotenv.env,
     notes,
   };

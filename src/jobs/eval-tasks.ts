@@ -1,6 +1,7 @@
 import type { Arm } from '../agents/types.js';
 import type { EnvironmentProvider } from '../environments/types.js';
 import { formatProblem, type Problem, TaskFormatError } from '../errors.js';
+import { evalYamlExpander } from '../evalyaml/expand.js';
 import { withFlagSkills } from '../skills/sources.js';
 import type { Skill } from '../skills/types.js';
 import { loadTask } from '../task/load.js';
@@ -40,6 +41,8 @@ export async function loadEvalTasks(
   options: {
     cwd: string;
     tasksDir?: string | undefined;
+    /** Where eval.yaml specs are converted to (`<results-dir>/.converted/`); without it they are a usage error. */
+    resultsDir?: string | undefined;
     provider: EnvironmentProvider;
     arms: readonly Arm[];
     /** `--skill` skills: added to every task's skills (the with-skills arm's), replacing same-named ones. */
@@ -48,12 +51,25 @@ export async function loadEvalTasks(
   },
 ): Promise<EvalTasks> {
   const { cwd, provider, notify } = options;
+  const tasks: Task[] = [];
+  const brokenTasks: BrokenTask[] = [];
+  const evalYaml =
+    options.resultsDir === undefined
+      ? undefined
+      : evalYamlExpander({
+          cwd,
+          resultsDir: options.resultsDir,
+          onBroken: (dir, problems) => {
+            brokenTasks.push({ dir, problems });
+            for (const problem of problems) notify({ level: 'error', message: formatProblem(problem) });
+          },
+          onWarning: (problem) => notify({ level: 'warning', message: formatProblem(problem) }),
+        });
   const dirs = await expandTaskSpecs(specs.length > 0 ? specs : ['superlint_demo'], {
     cwd,
     tasksDir: options.tasksDir,
+    evalYaml,
   });
-  const tasks: Task[] = [];
-  const brokenTasks: BrokenTask[] = [];
   for (const dir of dirs) {
     const loaded = await loadTask(dir);
     const problems = loaded.ok ? (provider.checkTask?.(loaded.task, { cwd }) ?? []) : loaded.problems;
@@ -66,7 +82,10 @@ export async function loadEvalTasks(
     for (const warning of loaded.task.warnings) notify({ level: 'warning', message: formatProblem(warning) });
     tasks.push(withAddedSkills(loaded.task, options.addedSkills ?? [], notify));
   }
-  if (tasks.length === 0) throw new TaskFormatError([], { hint: `no runnable task among: ${dirs.join(', ')}` });
+  if (tasks.length === 0)
+    throw new TaskFormatError([], {
+      hint: `no runnable task among: ${[...new Set([...dirs, ...brokenTasks.map((t) => t.dir)])].join(', ')}`,
+    });
   if (options.arms.includes('with-skills')) {
     for (const task of tasks.filter((t) => t.skills.length === 0))
       notify({ level: 'warning', message: `${task.name} has no skills: its with-skills arm equals the baseline` });

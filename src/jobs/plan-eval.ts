@@ -138,6 +138,7 @@ export async function planEval(
   const { tasks, brokenTasks } = await loadEvalTasks(options.tasks, {
     cwd,
     tasksDir: options.tasksDir,
+    resultsDir,
     provider,
     arms,
     addedSkills: flagSkills.skills.map((s) => s.skill),

@@ -14,6 +14,11 @@ export interface ResolveOptions {
   /** Where task names are looked up; defaults to `<cwd>/tasks`. */
   tasksDir?: string | undefined;
   cwd: string;
+  /**
+   * Turns an eval.yaml (a `.yaml`/`.yml` file, or a folder holding eval.yaml and no task.toml) into task
+   * directories. Without it such a spec is a usage error naming `skill-eval tasks convert`.
+   */
+  evalYaml?: ((file: string) => Promise<string[]>) | undefined;
 }
 
 /** `loop`: a symbolic link that resolves to itself (ELOOP), reported as such rather than as missing. */
@@ -133,8 +138,28 @@ export async function expandTaskSpecs(specs: readonly string[], options: Resolve
     out.push(dir);
   };
   const tasksDir = tasksDirOf(options);
-  await expandInto(specs, { cwd: options.cwd, tasksDir }, add, []);
+  await expandInto(specs, { cwd: options.cwd, tasksDir, evalYaml: options.evalYaml }, add, []);
   return out;
+}
+
+/** An eval.yaml spec: its converted task directories added; false when `path` is no eval.yaml. */
+async function expandEvalYaml(
+  path: string,
+  kind: 'file' | 'directory' | 'missing' | 'loop',
+  options: ResolveOptions,
+  add: (dir: string) => void,
+): Promise<boolean> {
+  const isYaml = kind === 'file' && /\.ya?ml$/i.test(path);
+  const holdsEvalYaml =
+    kind === 'directory' && (await kindOf(join(path, 'eval.yaml'))) === 'file' && !(await isTaskDir(path));
+  if (!isYaml && !holdsEvalYaml) return false;
+  const file = isYaml ? path : join(path, 'eval.yaml');
+  if (!options.evalYaml)
+    throw new UsageError(`${displayPath(file, options.cwd)} is a skillgrade eval.yaml, not a task directory`, {
+      hint: 'convert it with `skill-eval tasks convert <eval.yaml>`, or run it with `skill-eval eval <eval.yaml>`',
+    });
+  (await options.evalYaml(file)).forEach(add);
+  return true;
 }
 
 async function expandInto(
@@ -152,9 +177,10 @@ async function expandInto(
       if (suiteStack.includes(asPath))
         throw new UsageError(`suite file ${displayPath(asPath, options.cwd)} includes itself`);
       const lines = await readSuiteFile(asPath);
-      await expandInto(lines, { cwd: dirname(asPath), tasksDir: options.tasksDir }, add, [...suiteStack, asPath]);
+      await expandInto(lines, { ...options, cwd: dirname(asPath) }, add, [...suiteStack, asPath]);
       continue;
     }
+    if (await expandEvalYaml(asPath, kind, options, add)) continue;
     if (kind === 'missing' && spec.endsWith('.txt')) {
       throw new UsageError(`suite file ${displayPath(asPath, options.cwd)} does not exist`);
     }

@@ -1,10 +1,10 @@
 import type { Workspace } from '../environments/types.js';
 import { InterruptedError } from '../errors.js';
-import type { WorkspaceBlock } from '../results/schema.js';
 import { gradeTrial, hasVerifierGrader, needsWorkspaceDiff } from '../graders/run.js';
 import type { GraderResult } from '../graders/types.js';
 import { combineScores } from '../graders/weighting.js';
 import { diffWorkdir, type FileHashes, snapshotWorkdir, type WorkspaceDiff } from '../graders/workspace-diff.js';
+import type { WorkspaceBlock } from '../results/schema.js';
 import { auditsOn, TrialAudit } from './audit/audit.js';
 import { type AgentOutcome, runAgent } from './phases/agent.js';
 import { archiveWorkspace } from './phases/archive.js';
