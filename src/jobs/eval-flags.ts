@@ -7,6 +7,7 @@ import { expandTaskSpecs } from '../task/resolve.js';
 import { type DotEnvFile, mergeDotEnv, readDotEnv } from '../util/dotenv.js';
 import { displayPath } from '../util/problems.js';
 import { EVAL_DEFAULTS, type EvalJobOptions } from './eval-options.js';
+import { skillFirstRun } from './skill-first.js';
 
 /** `--smoke`, `--reliable`, `--regression`: how many trials per task and arm each stands for. */
 export const TRIAL_PRESETS = { smoke: 5, reliable: 15, regression: 30 } as const;
@@ -124,15 +125,31 @@ export async function applyEvalFlags<O extends EvalJobOptions>(
   cwd: string,
   context: { given: (flag: string) => boolean; shellEnv: NodeJS.ProcessEnv },
 ): Promise<{ options: O; hostEnv: NodeJS.ProcessEnv; notes: string[] }> {
-  const { smoke, reliable, regression, ...options } = raw;
+  const { smoke, reliable, regression, ...flags } = raw;
   const notes: string[] = [];
+  // Asked about a skill (its folder, or from inside it): its evaluation tasks, the skill attached, both arms.
+  const skillFirst = raw.resume ? undefined : await skillFirstRun(raw, cwd);
+  const options = skillFirst
+    ? {
+        ...flags,
+        tasks: skillFirst.tasks,
+        skill: skillFirst.skill,
+        compare: flags.compare || flags.skills !== false,
+      }
+    : flags;
+  if (skillFirst) notes.push(skillFirst.note);
   // An eval.yaml's `defaults` stand in for the flags not typed (a resumed job's saved plan decides instead).
-  const yaml = raw.resume ? undefined : await evalYamlJobDefaults(raw.tasks, cwd);
+  const yaml = raw.resume ? undefined : await evalYamlJobDefaults(options.tasks, cwd);
   const yamlTrials = context.given('trials') ? undefined : yaml?.trials;
   const trials = resolveTrials({ smoke, reliable, regression }, yamlTrials ?? raw.trials, context.given('trials'));
   const provider = !context.given('provider') && yaml?.provider !== undefined ? yaml.provider : options.provider;
   const graderModel = options.graderModel ?? yaml?.graderModel;
-  const dotenv = await loadEvalDotEnv({ cwd, tasks: raw.tasks, tasksDir: raw.tasksDir, shellEnv: context.shellEnv });
+  const dotenv = await loadEvalDotEnv({
+    cwd,
+    tasks: options.tasks,
+    tasksDir: raw.tasksDir,
+    shellEnv: context.shellEnv,
+  });
   for (const file of dotenv.files) notes.push(`read ${displayPath(file, cwd)}`);
   const agentGiven = context.given('agent');
   // As in skillgrade, the agent of the one API key set comes before eval.yaml's defaults.agent.

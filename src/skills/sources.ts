@@ -5,6 +5,7 @@ import { cacheDir } from '../util/cache-dir.js';
 import { loadSkill, SKILL_FILE } from './discover.js';
 import { checkoutGitSkill } from './git.js';
 import { formatSkillSpec, type GitSkillSpec, type LocalSkillSpec, parseSkillSpec, publicUrl } from './spec.js';
+import { stageSkillFolder } from './stage.js';
 import type { Skill } from './types.js';
 
 /** `eval --skill VALUE…` resolved: the skills to add to every task's with-skills arm. */
@@ -32,6 +33,11 @@ export interface ResolveSkillsOptions {
   signal?: AbortSignal | undefined;
   /** Canonical spec → commit: a resumed job's git skills stay at the commits it locked. */
   pins?: ReadonlyMap<string, string> | undefined;
+}
+
+/** Where skill folders without their author's evals are copied (src/skills/stage.ts). */
+function stagingRoot(options: ResolveSkillsOptions): string {
+  return join(cacheDir(options.env), 'skills', 'staged');
 }
 
 async function kindOf(path: string): Promise<'dir' | 'file' | undefined> {
@@ -62,6 +68,7 @@ async function skillsIn(
   where: string,
   sourceOf: (skillDir: string) => Skill['source'],
   notices: FlagSkills['notices'],
+  stagingRoot: string,
 ): Promise<Skill[]> {
   const candidates: string[] = [];
   if ((await kindOf(join(dir, SKILL_FILE))) === 'file') candidates.push(dir);
@@ -78,7 +85,14 @@ async function skillsIn(
   const skills: Skill[] = [];
   const problems: Problem[] = [];
   for (const skillDir of candidates) {
-    const loaded = await loadSkill(skillDir, 'flag', { source: sourceOf(skillDir) });
+    // The skill author's evals, eval.yaml and .env sit beside SKILL.md: the agent gets the skill without them.
+    const staged = await stageSkillFolder(skillDir, stagingRoot);
+    if (staged.leftOut.length > 0)
+      notices.push({
+        level: 'note',
+        message: `--skill ${value}: ${staged.leftOut.join(', ')} left out of the skill (never shown to the agent)`,
+      });
+    const loaded = await loadSkill(staged.dir, 'flag', { source: sourceOf(skillDir) });
     problems.push(...loaded.problems);
     if (loaded.skill) skills.push(loaded.skill);
   }
@@ -87,14 +101,19 @@ async function skillsIn(
   return skills;
 }
 
-async function localSkills(spec: LocalSkillSpec, notices: FlagSkills['notices']): Promise<FlagSkill[]> {
+async function localSkills(
+  spec: LocalSkillSpec,
+  options: ResolveSkillsOptions,
+  notices: FlagSkills['notices'],
+): Promise<FlagSkill[]> {
   const kind = await kindOf(spec.path);
   if (kind !== 'dir')
     throw new UsageError(
       `--skill ${spec.spec}: ${kind === 'file' ? 'a file, not a folder' : 'no such folder'} (${spec.path}); expected a skill folder (holding ${SKILL_FILE}), a folder of skill folders, a git URL or ORG/NAME`,
     );
   const canonical = formatSkillSpec(spec);
-  const skills = await skillsIn(spec.spec, spec.path, spec.path, (path) => ({ kind: 'path', path }), notices);
+  const staging = stagingRoot(options);
+  const skills = await skillsIn(spec.spec, spec.path, spec.path, (path) => ({ kind: 'path', path }), notices, staging);
   return skills.map((skill) => ({ spec: canonical, skill }));
 }
 
@@ -126,6 +145,7 @@ async function gitSkills(
     where,
     (dir) => ({ kind: 'git', url, ref, subdir, commit: checkout.commit, path: relative(checkout.root, dir) || '.' }),
     notices,
+    stagingRoot(options),
   );
   const how = pinned ? 'the commit the job locked' : checkout.fromCache ? 'cached' : 'fetched';
   notices.push({
@@ -146,7 +166,8 @@ export async function resolveFlagSkills(values: readonly string[], options: Reso
   for (const value of values) {
     const spec = parseSkillSpec(value, options.cwd);
     specs.push(formatSkillSpec(spec));
-    const found = spec.kind === 'path' ? await localSkills(spec, notices) : await gitSkills(spec, options, notices);
+    const found =
+      spec.kind === 'path' ? await localSkills(spec, options, notices) : await gitSkills(spec, options, notices);
     for (const entry of found) {
       const earlier = byName.get(entry.skill.name);
       if (earlier && earlier.spec !== entry.spec)
