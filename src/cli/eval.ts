@@ -308,7 +308,7 @@ export const registerEval: RegisterCommand = (program: Command, setExitCode) => 
 Examples:
   skill-eval eval superlint --agent=oracle --provider=local        check a task without any API key
   GEMINI_API_KEY=… skill-eval eval superlint --compare --trials=10  measure the skill's gain
-  skill-eval eval my-skill/evals --compare --smoke --validate      the agent of the key in .env; tasks checked first
+  skill-eval eval my-skill --smoke --validate                      a skill folder: its evals/ or eval.yaml, both arms
   skill-eval eval superlint --compare --skill anthropics/skills@main:skills/pdf   a skill from GitHub
 Variables: .env files (KEY=VALUE) in the working directory, the skill folder and each task directory are read,
 the more specific winning, the shell's environment over all of them; their variables reach the agent as secrets.

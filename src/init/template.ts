@@ -150,7 +150,7 @@ should help with, copy it for more tasks (3 to 5 realistic ones make a useful fi
 
     skill-eval tasks validate evals          # the format
     skill-eval tasks check evals --provider=local   # the oracle passes, doing nothing fails
-    skill-eval eval evals --compare --smoke  # with and without the skill: the gain and its interval
+    skill-eval eval --smoke                  # here: with and without the skill, the gain and its interval
 
 Rules of thumb: instruction.md states the outcome and never names the skill; tests/test.sh is deterministic;
 solution/solve.sh proves the task can be solved; everything the verifier needs lives under tests/.

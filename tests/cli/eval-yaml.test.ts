@@ -6,7 +6,10 @@ import { FIXTURES, tempDir } from '../helpers/trials.js';
 
 const SUPERLINT = join(FIXTURES, 'evalyaml', 'superlint');
 
-/** The superlint skill whose eval.yaml defaults to the oracle, locally, 2 trials. */
+/**
+ * The superlint skill whose eval.yaml defaults to the oracle, locally, 2 trials; its llm_rubric grader left out
+ * (a judge needs a key: tests/cli/skill-first.test.ts has one, answered by a scripted server).
+ */
 async function oracleSkill(): Promise<string> {
   const root = await tempDir('eval-yaml');
   const dir = join(root, 'superlint');
@@ -17,7 +20,8 @@ async function oracleSkill(): Promise<string> {
     yaml
       .replace('agent: gemini', 'agent: oracle')
       .replace('provider: docker', 'provider: local')
-      .replace('trials: 5', 'trials: 2'),
+      .replace('trials: 5', 'trials: 2')
+      .replace(/\n {6}- type: llm_rubric[\s\S]*?weight: 0\.3\n/, '\n'),
   );
   return dir;
 }
@@ -31,6 +35,8 @@ describe('skill-eval eval <eval.yaml>', () => {
     expect(summary.job_dir.startsWith(join(dir, 'results', 'jobs'))).toBe(true);
     const job = JSON.parse(await readFile(join(summary.job_dir, 'job.json'), 'utf8'));
     expect(job).toMatchObject({ provider: 'local', trials: 2, agents: [{ name: 'oracle' }] });
+    // A skill folder: a skill-first run, both arms.
+    expect(job.arms).toEqual(['with-skills', 'no-skills']);
     expect(job.tasks[0].name).toBe('fix-linting-errors');
     expect(job.tasks[0].dir.startsWith(join(dir, 'results', '.converted'))).toBe(true);
     expect(await readdir(join(dir, 'results', '.converted'))).toHaveLength(1);

@@ -1,13 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { analyzeResults } from '../../src/analytics/analyze.js';
 import type { EnvironmentProvider } from '../../src/environments/types.js';
 import { trialResultSchema } from '../../src/results/schema.js';
 import { resolveFlagSkills, withFlagSkills } from '../../src/skills/sources.js';
+import { loadTaskOrThrow } from '../../src/task/load.js';
 import type { Task } from '../../src/task/types.js';
-import { loadFixtureTask, readText, runOne, tempDir } from '../helpers/trials.js';
+import { FIXTURES, loadFixtureTask, readText, runOne, tempDir } from '../helpers/trials.js';
 
 /** Every file under dir, recursively, with its bytes. */
 async function allFiles(dir: string): Promise<Array<{ path: string; data: Buffer }>> {
@@ -26,6 +27,15 @@ function processesNamed(marker: string): string {
   } catch {
     return '';
   }
+}
+
+/** A lifecycle fixture copied to a temp dir, its solve.sh rewritten (a marker of its own). */
+async function copiedFixtureTask(name: string, rewrite: (solveSh: string) => string): Promise<Task> {
+  const dir = join(await tempDir(`fixture-${name}`), name);
+  await cp(join(FIXTURES, 'lifecycle', name), dir, { recursive: true });
+  const solve = join(dir, 'solution', 'solve.sh');
+  await writeFile(solve, rewrite(await readFile(solve, 'utf8')));
+  return loadTaskOrThrow(dir);
 }
 
 /** The task with one more skill, as `eval --skill DIR` adds it: a folder of its own, outside the task. */
@@ -173,13 +183,16 @@ export function lifecycleRules(getProvider: () => EnvironmentProvider): void {
   });
 
   it('verifies after an agent timeout and leaves no process behind', async () => {
+    // Its own marker: the same rule runs on other providers at the same time, whose sleepers the host sees too.
+    const marker = `skill-eval-fixture-sleeper-${Math.random().toString(36).slice(2, 10)}`;
+    const task = await copiedFixtureTask('sleep-forever', (text) => text.replace('skill-eval-fixture-sleeper', marker));
     const started = Date.now();
-    const { result } = await runOne({ provider: getProvider(), task: await loadFixtureTask('sleep-forever') });
+    const { result } = await runOne({ provider: getProvider(), task });
     expect(result.status).toBe('agent_timeout');
     expect(result.reward).toBe(1);
     expect(result.verifier?.exit_code).toBe(0);
     expect(Date.now() - started).toBeLessThan(30_000);
-    expect(processesNamed('skill-eval-fixture-sleeper')).toBe('');
+    expect(processesNamed(marker)).toBe('');
   });
 
   it('redacts a secret the agent echoed to stdout, stderr, files and logs from every persisted byte', async () => {
