@@ -224,6 +224,7 @@ export const claudeAgent: Agent = {
   requiredEnv: ['ANTHROPIC_API_KEY'],
   skillDirs: ['.claude/skills'],
   usesSolution: false,
+  defaultModel: CLAUDE_DEFAULT_MODEL,
   install: async (options) => {
     await ensureInstalledOutsideTrial(CLAUDE_PACKAGE, options);
   },

@@ -238,6 +238,7 @@ export const codexAgent: Agent = {
   requiredEnv: ['OPENAI_API_KEY'],
   skillDirs: ['.agents/skills'],
   usesSolution: false,
+  defaultModel: CODEX_DEFAULT_MODEL,
   install: async (options) => {
     await ensureInstalledOutsideTrial(CODEX_PACKAGE, options);
   },

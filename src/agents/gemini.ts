@@ -230,6 +230,7 @@ export const geminiAgent: Agent = {
   requiredEnv: ['GEMINI_API_KEY'],
   skillDirs: ['.gemini/skills'],
   usesSolution: false,
+  defaultModel: GEMINI_DEFAULT_MODEL,
   install: async (options) => {
     await ensureInstalledOutsideTrial(GEMINI_PACKAGE, options);
   },

@@ -211,6 +211,7 @@ export const opencodeAgent: Agent = {
   requiredEnv: ['OPENAI_API_KEY'],
   skillDirs: ['.agents/skills'],
   usesSolution: false,
+  defaultModel: OPENCODE_DEFAULT_MODEL,
   install: async (options) => {
     await ensureInstalledOutsideTrial(OPENCODE_PACKAGE, options);
   },

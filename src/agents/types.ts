@@ -74,6 +74,8 @@ export interface Agent {
   readonly skillDirs: readonly string[];
   /** The oracle needs `solution/` uploaded; no other agent ever sees it. */
   readonly usesSolution: boolean;
+  /** The model it runs when none is given: the job pins and records it, so a result always names its model. */
+  readonly defaultModel?: string | undefined;
   /**
    * The command line a configurable agent runs (`--command`, `--acp-command`): part of the job's plan (job.json,
    * redacted), so a resumed job runs the same one. Absent for the agents that are what their name says.

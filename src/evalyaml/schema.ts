@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import type { Problem } from '../errors.js';
-import { describeValue, isPlainObject } from '../util/problems.js';
+import { describeValue, isPlainObject, keyPath, valueAt } from '../util/problems.js';
 
 /**
  * skillgrade's eval.yaml (npm `skillgrade`, mgechev/skillgrade), read as skill authors write it. Pure: text in,
@@ -188,24 +188,6 @@ export interface ParsedEvalYaml {
   problems: Problem[];
 }
 
-function joinKey(prefix: string | undefined, path: readonly PropertyKey[]): string | undefined {
-  let key = prefix ?? '';
-  for (const part of path) {
-    if (typeof part === 'number') key += `[${part}]`;
-    else key += key === '' ? String(part) : `.${String(part)}`;
-  }
-  return key === '' ? undefined : key;
-}
-
-function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
-  let current: unknown = data;
-  for (const part of path) {
-    if (current === null || typeof current !== 'object') return undefined;
-    current = (current as Record<PropertyKey, unknown>)[part as string];
-  }
-  return current;
-}
-
 /** zod issues → one Problem each: the key path, what was expected (the schema's words), what was found. */
 function evalProblems(error: z.ZodError, file: string, data: unknown, prefix?: string): Problem[] {
   const problems: Problem[] = [];
@@ -215,7 +197,7 @@ function evalProblems(error: z.ZodError, file: string, data: unknown, prefix?: s
         const path = [...issue.path, key];
         problems.push({
           file,
-          key: joinKey(prefix, path),
+          key: keyPath(path, prefix),
           message: 'unknown key',
           expected: issue.message,
           found: describeValue(valueAt(data, path), 'mapping'),
@@ -228,7 +210,7 @@ function evalProblems(error: z.ZodError, file: string, data: unknown, prefix?: s
     const notSupported = issue.message.startsWith('not supported: ');
     problems.push({
       file,
-      key: joinKey(prefix, issue.path),
+      key: keyPath(issue.path, prefix),
       message: notSupported ? issue.message : value === undefined ? 'missing' : 'invalid value',
       expected: notSupported ? 'the key removed' : issue.message,
       found: describeValue(value, 'mapping'),

@@ -198,7 +198,10 @@ export function agentsFor(options: Pick<EvalJobOptions, 'agent' | 'model' | 'com
   }
   const models = modelsFor(options.model, names);
   return names.map((name) => {
-    if (!isConfigurableAgent(name)) return { agent: getAgent(name), model: models.get(name) };
+    if (!isConfigurableAgent(name)) {
+      const agent = getAgent(name);
+      return { agent, model: models.get(name) ?? agent.defaultModel };
+    }
     const command = options[configurableAgents[name].option];
     return { agent: getAgent(name, command === undefined ? undefined : { command }), model: models.get(name) };
   });

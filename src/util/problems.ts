@@ -170,7 +170,8 @@ export class TableReader {
   }
 }
 
-function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
+/** The value at a zod issue's path in the data that was parsed; undefined where the path leads nowhere. */
+export function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
   let current: unknown = data;
   for (const key of path) {
     if (current === null || typeof current !== 'object') return undefined;
@@ -179,23 +180,26 @@ function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
   return current;
 }
 
-function dotted(path: readonly PropertyKey[]): string | undefined {
-  if (path.length === 0) return undefined;
-  return path
-    .map((key, index) => (typeof key === 'number' ? `[${key}]` : index === 0 ? String(key) : `.${String(key)}`))
-    .join('');
+/** A key path as users write it (`tasks[0].graders[1].weight`), after `prefix`; undefined when empty. */
+export function keyPath(path: readonly PropertyKey[], prefix = ''): string | undefined {
+  let key = prefix;
+  for (const part of path) {
+    if (typeof part === 'number') key += `[${part}]`;
+    else key += key === '' ? String(part) : `.${String(part)}`;
+  }
+  return key === '' ? undefined : key;
 }
 
 /** Turns zod issues into Problems that name the file, the key, what was expected and what was found. */
 export function zodProblems(error: z.ZodError, file: string, data: unknown): Problem[] {
   const problems: Problem[] = [];
   for (const issue of error.issues) {
-    const key = dotted(issue.path);
+    const key = keyPath(issue.path);
     if (issue.code === 'unrecognized_keys') {
       for (const unknownKey of issue.keys) {
         problems.push({
           file,
-          key: dotted([...issue.path, unknownKey]),
+          key: keyPath([...issue.path, unknownKey]),
           message: 'unknown key',
           expected: 'one of the documented keys',
           found: describeValue(valueAt(data, [...issue.path, unknownKey])),

@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { getAgent } from '../../src/agents/registry.js';
 import { superlintSkillMarker } from '../agents/harness.js';
 import { engineGate } from '../environments/docker-engine.js';
 import { claudeDialect, startAnthropicServer } from '../fixtures/model-servers/anthropic.js';
@@ -75,8 +76,14 @@ async function expectGain(
     },
   );
   expect(run.exitCode, run.stderr).toBe(0);
-  expect(run.stdout).toMatch(new RegExp(`superlint_demo \\| ${agent}\\s+\\| with-skills \\| 1\\s+\\| 1/1`));
-  expect(run.stdout).toMatch(new RegExp(`superlint_demo \\| ${agent}\\s+\\| no-skills\\s+\\| 1\\s+\\| 0/1`));
+  // The agent's default model is pinned and named with it.
+  const model = getAgent(agent).defaultModel!;
+  expect(run.stdout).toMatch(
+    new RegExp(`superlint_demo \\| ${agent} \\(${model}\\)\\s+\\| with-skills \\| 1\\s+\\| 1/1`),
+  );
+  expect(run.stdout).toMatch(
+    new RegExp(`superlint_demo \\| ${agent} \\(${model}\\)\\s+\\| no-skills\\s+\\| 1\\s+\\| 0/1`),
+  );
   // With both arms, eval answers the question itself: Δ, normalized gain and a verdict.
   expect(run.stdout).toMatch(
     /superlint_demo │ 0\.0% \[0–79\.3\] \(n=1\)\s+│ 100\.0% \[20\.7–100\] \(n=1\)\s+│ \+100\.0 pp │\s+1\.00 │ inconclusive/,

@@ -74,8 +74,8 @@ describe('skill-first: skillgrade superlint example, in its folder', () => {
     );
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.stderr).toContain('skill-first run');
-    expect(run.stdout).toMatch(/fix-linting-errors \| claude\s+\| with-skills \| 3\s+\| 3\/3/);
-    expect(run.stdout).toMatch(/fix-linting-errors \| claude\s+\| no-skills\s+\| 3\s+\| 0\/3/);
+    expect(run.stdout).toMatch(/fix-linting-errors \| claude \(claude-sonnet-4-5\)\s+\| with-skills \| 3\s+\| 3\/3/);
+    expect(run.stdout).toMatch(/fix-linting-errors \| claude \(claude-sonnet-4-5\)\s+\| no-skills\s+\| 3\s+\| 0\/3/);
 
     const jobsDir = join(results, 'jobs');
     const [job] = await readdir(jobsDir);

@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -14,29 +14,35 @@ function pgrep(marker: string): string {
   }
 }
 
+/** A skill-eval run in a child process, its one trial's command (`marker` as its name) running until killed. */
+async function startLiveRun(baseDir: string, marker: string): Promise<ChildProcess> {
+  const script = `
+    import { createLocalProvider } from './src/environments/local.js';
+    import { loadTaskOrThrow } from './src/task/load.js';
+    const provider = createLocalProvider({ baseDir: ${JSON.stringify(baseDir)}, sandbox: 'off' });
+    const task = await loadTaskOrThrow('tests/fixtures/check/healthy');
+    const ws = await provider.createWorkspace(await provider.prepare(task, { jobId: 'j', forceBuild: false, log: () => {} }), { jobId: 'j', trialId: 't', trialName: 'live' });
+    void ws.exec('exec -a ${marker} sleep 300');
+    setTimeout(() => console.log('ready'), 300);
+    setInterval(() => {}, 1000);
+  `;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+    child.once('exit', (code) => reject(new Error(`child exited early (${code})`)));
+  });
+  return child;
+}
+
 describe('local cleanup after a crash', () => {
   // Unsandboxed (the fallback): a sandboxed trial's processes die with skill-eval (local-sandbox.test.ts).
   it('kills the processes and removes the trial roots of a run that was killed with SIGKILL', async () => {
     const baseDir = await tempDir('local-crash');
     const marker = `skill-eval-crash-marker-${process.pid}`;
-    const script = `
-      import { createLocalProvider } from './src/environments/local.js';
-      import { loadTaskOrThrow } from './src/task/load.js';
-      const provider = createLocalProvider({ baseDir: ${JSON.stringify(baseDir)}, sandbox: 'off' });
-      const task = await loadTaskOrThrow('tests/fixtures/check/healthy');
-      const ws = await provider.createWorkspace(await provider.prepare(task, { jobId: 'j', forceBuild: false, log: () => {} }), { jobId: 'j', trialId: 't', trialName: 'crash' });
-      void ws.exec('exec -a ${marker} sleep 300');
-      setTimeout(() => console.log('ready'), 300);
-      setInterval(() => {}, 1000);
-    `;
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      cwd: REPO_ROOT,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    await new Promise<void>((resolve, reject) => {
-      child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
-      child.once('exit', (code) => reject(new Error(`child exited early (${code})`)));
-    });
+    const child = await startLiveRun(baseDir, marker);
     expect(pgrep(marker)).not.toBe('');
     // A live run's trial directory and processes are kept, and listed with their owner.
     const live = await cleanupLocal({ baseDir });
@@ -62,25 +68,8 @@ describe('local cleanup after a crash', () => {
   it('with force, also stops the trials of a run that still goes', async () => {
     const baseDir = await tempDir('local-force');
     const marker = `skill-eval-force-marker-${process.pid}`;
-    const script = `
-      import { createLocalProvider } from './src/environments/local.js';
-      import { loadTaskOrThrow } from './src/task/load.js';
-      const provider = createLocalProvider({ baseDir: ${JSON.stringify(baseDir)}, sandbox: 'off' });
-      const task = await loadTaskOrThrow('tests/fixtures/check/healthy');
-      const ws = await provider.createWorkspace(await provider.prepare(task, { jobId: 'j', forceBuild: false, log: () => {} }), { jobId: 'j', trialId: 't', trialName: 'force' });
-      void ws.exec('exec -a ${marker} sleep 300');
-      setTimeout(() => console.log('ready'), 300);
-      setInterval(() => {}, 1000);
-    `;
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      cwd: REPO_ROOT,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = await startLiveRun(baseDir, marker);
     try {
-      await new Promise<void>((resolve, reject) => {
-        child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
-        child.once('exit', (code) => reject(new Error(`child exited early (${code})`)));
-      });
       expect(pgrep(`^${marker}`)).not.toBe('');
       const report = await cleanupLocal({ baseDir, force: true });
       expect(report).toMatchObject({ directoriesRemoved: 1, kept: [] });

@@ -99,7 +99,7 @@ describe('Ctrl-C during eval (real CLI in tmux)', () => {
       statuses: { passed: 6 },
     });
     expect(await trialRoots(tmp)).toEqual([]);
-  });
+  }, 150_000); // its own waits add up to two minutes on a loaded machine (the whole suite runs beside it)
 
   it('a second Ctrl-C forces the exit (130) while trials are still being stopped, and says how to clean up and resume', async () => {
     const work = await tempDir('cancel-force');
