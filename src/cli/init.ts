@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { relative } from 'node:path';
+import { dirname, relative } from 'node:path';
 import { type Command, Option } from 'commander';
 import { EXIT_CODES, UsageError } from '../errors.js';
 import { REJECTED_DIR } from '../init/accept.js';
@@ -21,7 +21,7 @@ function printOutcome(outcome: InitOutcome, cwd: string): number {
     console.log(`wrote a commented task template for ${outcome.skill.name}:`);
     for (const file of outcome.files) console.log(`  ${displayPath(file, cwd)}`);
     console.log(
-      `\nNo API key is set, so no agent drafted tasks (set ANTHROPIC_API_KEY, GEMINI_API_KEY or OPENAI_API_KEY, or pass --agent).\nNext: edit the task, then\n  skill-eval tasks check ${evals} --provider=local\n  skill-eval eval ${evals} --compare --smoke`,
+      `\nNo API key is set, so no agent drafted tasks (set ANTHROPIC_API_KEY, GEMINI_API_KEY or OPENAI_API_KEY, or pass --agent).\nNext: edit the task, then\n  skill-eval tasks check ${evals} --provider=local\n  skill-eval eval ${displayPath(dirname(outcome.evalsDir), cwd)} --smoke   (both arms: with and without the skill)`,
     );
     return EXIT_CODES.ok;
   }
@@ -36,7 +36,10 @@ function printOutcome(outcome: InitOutcome, cwd: string): number {
   console.log(
     `\n${outcome.agent} drafted ${outcome.verdicts.length} task(s): ${kept.length} kept in ${evals}, ${rejected.length} rejected${rejected.length > 0 ? ` (moved to ${relative(cwd, outcome.evalsDir) || '.'}/${REJECTED_DIR}/, each with a REJECTED.md)` : ''}. The session: ${displayPath(outcome.sessionDir, cwd)}`,
   );
-  if (kept.length > 0) console.log(`Next: read the kept tasks, then  skill-eval eval ${evals} --compare --smoke`);
+  if (kept.length > 0)
+    console.log(
+      `Next: read the kept tasks, then  skill-eval eval ${displayPath(dirname(outcome.evalsDir), cwd)} --smoke`,
+    );
   // Nothing usable came out: a task problem (exit 2), as for `tasks check`.
   return kept.length > 0 ? EXIT_CODES.ok : EXIT_CODES.taskFormat;
 }

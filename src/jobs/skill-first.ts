@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { SKILL_FILE } from '../skills/discover.js';
 import { EVALS_DIR, findSkillDir } from '../skills/find.js';
@@ -7,7 +7,7 @@ import { displayPath } from '../util/problems.js';
 
 /**
  * A skill-first run: `skill-eval eval` asked about a skill rather than about tasks — in a skill folder with no
- * task named, `eval SKILL_DIR`, `--skill SKILL_DIR` with no task, or `eval evals` from the skill folder. Its
+ * task named, `eval SKILL_DIR`, `--skill SKILL_DIR` with no task, or tasks under one skill's evals/. Its
  * question is "does the skill help", so both arms run unless an arm flag says otherwise.
  */
 export interface SkillFirstRun {
@@ -52,7 +52,7 @@ async function askedSkills(tasks: readonly string[], skill: readonly string[], c
 
 /**
  * The skill-first reading of `eval`'s task specs and `--skill` values, or undefined when the run is about tasks
- * (today's behaviour). Tasks named under a skill's evals/ (from the skill folder: `eval evals`) get the skill too.
+ * (today's behaviour). Tasks named under a skill's evals/ (`eval evals`, `eval my-skill/evals/a`) get the skill too.
  */
 export async function skillFirstRun(
   options: { tasks: readonly string[]; skill?: readonly string[] | undefined },
@@ -69,11 +69,11 @@ export async function skillFirstRun(
       note: `skill-first run: ${skills.map((dir) => displayPath(dir, cwd)).join(', ')} — both arms (with and without the skill) unless --no-skills`,
     };
   }
-  const home = await findSkillDir(cwd);
-  if (!home || options.tasks.length === 0) return undefined;
-  const evals = join(home, EVALS_DIR);
-  const inEvals = options.tasks.every((spec) => !relative(evals, resolve(cwd, spec)).startsWith('..'));
-  if (!inEvals) return undefined;
+  // Tasks under one skill's evals/ (`eval evals`, `eval ../my-skill/evals/task-a`): that skill is attached.
+  if (options.tasks.length === 0) return undefined;
+  const homes = await Promise.all(options.tasks.map((spec) => findSkillDir(resolve(cwd, spec))));
+  const home = homes[0];
+  if (home === undefined || homes.some((other) => other !== home)) return undefined;
   return {
     tasks: [...options.tasks],
     skill: flagSkills.includes(home) ? [...flagSkills] : [...flagSkills, home],

@@ -41,6 +41,7 @@ describe('skill-first runs', () => {
   it('`eval evals` from the skill folder attaches the skill; other tasks are a plain run', async () => {
     const skill = await skillFolder('evals');
     expect(await skillFirstRun({ tasks: ['evals'] }, skill)).toMatchObject({ tasks: ['evals'], skill: [skill] });
+    expect(await skillFirstRun({ tasks: [join(skill, 'evals', 'task-a')] }, '/')).toMatchObject({ skill: [skill] });
     expect(await skillFirstRun({ tasks: ['/elsewhere/task'] }, skill)).toBeUndefined();
     expect(await skillFirstRun({ tasks: [] }, await tempDir('not-a-skill'))).toBeUndefined();
   });
