@@ -8,7 +8,7 @@ const BH_1995 = [
 
 function closeAll(actual: number[], expected: number[]): void {
   expect(actual).toHaveLength(expected.length);
-  actual.forEach((value, index) => expect(value).toBeCloseTo(expected[index]!, 12));
+  for (const [index, value] of actual.entries()) expect(value).toBeCloseTo(expected[index]!, 12);
 }
 
 describe('holmAdjust', () => {

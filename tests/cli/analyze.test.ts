@@ -49,7 +49,7 @@ describe('skill-eval analyze on the sample results', () => {
       '100.0% [56.6–100] (n=5)',
       '+80.0 pp',
       '1.00',
-      'significant: skills help (p=0.048)',
+      'inconclusive (p=0.048, Holm p=0.095)',
     ]);
     expect(row('data_cleanup')).toEqual([
       'data_cleanup',
@@ -57,7 +57,7 @@ describe('skill-eval analyze on the sample results', () => {
       '75.0% [30.1–95.4] (n=4)',
       '+25.0 pp',
       '0.50',
-      'inconclusive (p=1.000)',
+      'inconclusive (p=1.000, Holm p=1.000)',
     ]);
     expect(stdout).toContain('Task           │ Pass Rate (No Skill)    │ Pass Rate (With Skill)  │');
     expect(stdout).toContain('Normalized Gain');
@@ -108,6 +108,8 @@ describe('skill-eval analyze on the sample results', () => {
       includeErrorsAsFailures: false,
       includeContaminated: false,
       k: [1, 3, 5],
+      correction: 'holm',
+      bootstrap: { resamples: 2000, seed: 20_211, level: 0.95 },
     });
     const superlint = report.configs[0]!.tasks.find((row) => row.task === 'superlint_demo')!;
     expect(superlint.significance.pValue).toBeCloseTo(12 / 252, 12);
@@ -129,7 +131,7 @@ describe('skill-eval analyze on the sample results', () => {
     expect(csv.split('\r\n').filter((line) => line !== '')).toHaveLength(4);
     const markdown = await readFile(markdownPath, 'utf8');
     expect(markdown).toContain(
-      '| superlint\\_demo | 20.0% [3.6–62.4] (n=5) | 100.0% [56.6–100] (n=5) | +80.0 pp | 1.00 | significant: skills help (p=0.048) |',
+      '| superlint\\_demo | 20.0% [3.6–62.4] (n=5) | 100.0% [56.6–100] (n=5) | +80.0 pp | 1.00 | inconclusive (p=0.048, Holm p=0.095) |',
     );
     expect(await readFile(htmlPath, 'utf8')).toContain('data-chart="pass-rates"');
   });
