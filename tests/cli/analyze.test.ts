@@ -148,6 +148,22 @@ describe('skill-eval analyze on the sample results', () => {
     expect(dataCleanup.arms['no-skills']!.passes).toBe(3);
     expect(Object.keys(dataCleanup.arms['no-skills']!.passAtK)).toEqual(['2']);
   });
+
+  it('applies the correction the flag names, and says which in the verdicts and the summary', async () => {
+    const none = await run({ dirs: [FIXTURES], correction: 'none' });
+    expect(none.stdout).toContain('significant: skills help (p=0.048, uncorrected)');
+    expect(none.stdout).toContain('Significant (Fisher, uncorrected p < 0.05): 1 better, 0 worse');
+    const bh = await run({ dirs: [FIXTURES], correction: 'BH' });
+    expect(bh.report.options.correction).toBe('bh');
+    expect(bh.stdout).toContain('inconclusive (p=0.048, BH p=0.095)');
+    const holm = await run({ dirs: [FIXTURES] });
+    expect(holm.stdout).toContain(
+      'Significant (Fisher, Holm-adjusted p < 0.05): 0 better, 0 worse (corrected over 2 tested tasks)',
+    );
+    expect(holm.stdout).toMatch(
+      /Δ \(with − without\): \+52\.5 pp \(95% CI \+25\.0 to \+80\.0 pp, bootstrap over tasks\)/,
+    );
+  });
 });
 
 describe('gates', () => {
@@ -201,6 +217,7 @@ describe('usage errors (exit 2)', () => {
     [{ minGain: '1.5' }, '--min-gain: the normalized gain is at most 1'],
     [{ passThreshold: 'high' }, '--pass-threshold: expected a number'],
     [{ k: '0,3' }, '--k: expected positive whole numbers'],
+    [{ correction: 'bonferroni' }, '--correction: expected one of holm, bh, none, found "bonferroni"'],
     [{ json: true, csv: true }, '--json and --csv would all print to stdout'],
   ] as Array<[AnalyzeOptions, string]>)('refuses %o', async (options, message) => {
     await expect(run({ dirs: [FIXTURES], ...options })).rejects.toThrow(message);
@@ -242,5 +259,14 @@ describe('registerAnalyze', () => {
     const { exitCode, stdout } = await parse(['analyze', FIXTURES, '--json']);
     expect(exitCode).toBe(0);
     expect((JSON.parse(stdout) as AnalysisReport).inputs.trials).toBe(23);
+  });
+
+  it('takes --correction, holm by default', async () => {
+    const byDefault = JSON.parse((await parse(['analyze', FIXTURES, '--json'])).stdout) as AnalysisReport;
+    expect(byDefault.options.correction).toBe('holm');
+    const bh = JSON.parse(
+      (await parse(['analyze', FIXTURES, '--json', '--correction', 'bh'])).stdout,
+    ) as AnalysisReport;
+    expect(bh.configs[0]!.summary.correction).toBe('bh');
   });
 });
