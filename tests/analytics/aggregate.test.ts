@@ -104,7 +104,7 @@ describe('AnalysisAccumulator', () => {
     expect(sonnet.tasks[1]!.significance.adjustedPValue).toBe(sonnet.tasks[1]!.significance.pValue);
     expect(none.options.correction).toBe('none');
     const bh = analyze(records, { ...SETTINGS, correction: 'bh' });
-    // BH: min(2 · 0.0476 / 1, 1 · 1 / 2)... sorted: 0.0476 → 2·0.0476/1 = 0.095, 1 → 1.
+    // BH over the two tasks: sorted 0.0476, 1 → min(2 · 0.0476 / 1, 2 · 1 / 2) = 0.095.
     expect(bh.configs.find((config) => config.model === 'sonnet')!.tasks[1]!.significance).toMatchObject({
       verdict: 'inconclusive',
       adjustedPValue: expect.closeTo(24 / 252, 12),
