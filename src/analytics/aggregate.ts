@@ -1,7 +1,9 @@
 import type { Arm, ReadSummary, TrialRecord } from '../results/read.js';
 import type { TrialStatus } from '../results/schema.js';
 import { mulberry32 } from '../util/random.js';
+import { type BootstrapSettings, bootstrapMeanInterval, DEFAULT_BOOTSTRAP } from './bootstrap.js';
 import {
+  armsPValue,
   compareArms,
   mean,
   normalizedGain,
@@ -10,6 +12,7 @@ import {
   taskLevelInterval,
   wilsonInterval,
 } from './estimators.js';
+import { adjustPValues, type Correction, DEFAULT_CORRECTION } from './multiplicity.js';
 import {
   ANALYSIS_SCHEMA,
   type AnalysisReport,
@@ -19,6 +22,7 @@ import {
   type ConfigSummary,
   type ExcludedTrial,
   type FlaggedTrials,
+  type HurtTask,
   type TaskRow,
   type TrialSample,
 } from './report.js';
@@ -40,6 +44,10 @@ export interface AnalysisSettings {
   k: number[];
   /** Trials kept per configuration and arm for the plots. */
   sampleSize?: number | undefined;
+  /** Correction of the per-task p-values across a configuration's tasks (default Holm). */
+  correction?: Correction | undefined;
+  /** The cluster bootstrap of the aggregate Δ (default 2,000 resamples, fixed seed). */
+  bootstrap?: BootstrapSettings | undefined;
 }
 
 export const DEFAULT_SAMPLE_SIZE = 2000;
@@ -160,6 +168,8 @@ export class AnalysisAccumulator {
         includeErrorsAsFailures: this.settings.includeErrorsAsFailures,
         includeContaminated: this.settings.includeContaminated ?? false,
         k: [...this.settings.k],
+        correction: this.correction(),
+        bootstrap: { ...this.bootstrap() },
       },
       inputs: {
         ...readCounts(read),
@@ -243,25 +253,42 @@ export class AnalysisAccumulator {
     };
   }
 
+  private correction(): Correction {
+    return this.settings.correction ?? DEFAULT_CORRECTION;
+  }
+
+  private bootstrap(): BootstrapSettings {
+    return this.settings.bootstrap ?? DEFAULT_BOOTSTRAP;
+  }
+
   private configReport(config: ConfigCells): ConfigReport {
-    const tasks: TaskRow[] = [...config.tasks.entries()]
+    const entries = [...config.tasks.entries()]
       .sort(([x], [y]) => compareText(x, y))
-      .map(([task, cells]) => {
-        const withSkills = this.armStats(cells['with-skills'], 'with-skills');
-        const noSkills = this.armStats(cells['no-skills'], 'no-skills');
-        const arms: TaskRow['arms'] = {};
-        if (noSkills) arms['no-skills'] = noSkills;
-        if (withSkills) arms['with-skills'] = withSkills;
-        const deltaPp = withSkills && noSkills ? (withSkills.passRate - noSkills.passRate) * 100 : undefined;
-        return {
-          task,
-          arms,
-          deltaPp,
-          gain: normalizedGain(withSkills?.passRate, noSkills?.passRate),
-          significance: compareArms(withSkills, noSkills),
-          negativeDelta: deltaPp !== undefined && deltaPp < 0,
-        };
-      });
+      .map(([task, cells]) => ({
+        task,
+        withSkills: this.armStats(cells['with-skills'], 'with-skills'),
+        noSkills: this.armStats(cells['no-skills'], 'no-skills'),
+      }));
+    // The family of one configuration: every task with both arms, corrected together.
+    const pValues = entries.map((entry) => armsPValue(entry.withSkills, entry.noSkills));
+    const tested = pValues.filter((p) => p !== undefined);
+    const adjusted = adjustPValues(tested, this.correction());
+    let next = 0;
+    const tasks: TaskRow[] = entries.map(({ task, withSkills, noSkills }, index) => {
+      const adjustedPValue = pValues[index] === undefined ? undefined : adjusted[next++];
+      const arms: TaskRow['arms'] = {};
+      if (noSkills) arms['no-skills'] = noSkills;
+      if (withSkills) arms['with-skills'] = withSkills;
+      const deltaPp = withSkills && noSkills ? (withSkills.passRate - noSkills.passRate) * 100 : undefined;
+      return {
+        task,
+        arms,
+        deltaPp,
+        gain: normalizedGain(withSkills?.passRate, noSkills?.passRate),
+        significance: compareArms(withSkills, noSkills, adjustedPValue),
+        negativeDelta: deltaPp !== undefined && deltaPp < 0,
+      };
+    });
     const label = config.model ? `${config.agent} · ${config.model}` : config.agent;
     const samples: ConfigReport['samples'] = {};
     for (const arm of ARM_ORDER) {
@@ -298,14 +325,32 @@ export class AnalysisAccumulator {
           passRateWith !== undefined && passRateWithout !== undefined
             ? (passRateWith - passRateWithout) * 100
             : undefined,
+        // Δ macro = mean of the per-task Δ, so resampling tasks' Δ is the paired cluster bootstrap.
+        deltaPpCi: bootstrapMeanInterval(
+          paired.map((row) => row.deltaPp!),
+          this.bootstrap(),
+        ),
         gain: normalizedGain(passRateWith, passRateWithout),
       },
       negativeDeltaTasks: tasks.filter((row) => row.negativeDelta).map((row) => row.task),
+      hurtTasks: tasks.filter((row) => row.negativeDelta).map(hurtTask),
+      correction: this.correction(),
+      testedTasks: tasks.filter((row) => row.significance.pValue !== undefined).length,
       significantlyBetterTasks: tasks.filter((row) => row.significance.direction === 'skills help').length,
       significantlyWorseTasks: tasks.filter((row) => row.significance.direction === 'skills hurt').length,
       skillActivation: reported > 0 ? { rate: activated / reported, reported, activated } : undefined,
     };
   }
+}
+
+function hurtTask(row: TaskRow): HurtTask {
+  return {
+    task: row.task,
+    deltaPp: row.deltaPp!,
+    pValue: row.significance.pValue,
+    adjustedPValue: row.significance.adjustedPValue,
+    significant: row.significance.verdict === 'significant',
+  };
 }
 
 /** A trial as the report lists it. */

@@ -163,6 +163,8 @@ export interface Significance {
   verdict: SignificanceVerdict;
   /** Two-sided Fisher exact p-value; absent when an arm has no data. */
   pValue?: number | undefined;
+  /** The p-value corrected across the configuration's tasks (multiplicity.ts); the verdict reads this one. */
+  adjustedPValue?: number | undefined;
   /** Only for significant results. */
   direction?: 'skills help' | 'skills hurt' | undefined;
 }
@@ -174,18 +176,32 @@ export interface ArmCounts {
   passes: number;
 }
 
-/** The verdict on the with/without difference of one task; `no data` when an arm is missing or empty. */
-export function compareArms(withSkills: ArmCounts | undefined, noSkills: ArmCounts | undefined): Significance {
-  if (!withSkills || !noSkills || withSkills.trials === 0 || noSkills.trials === 0) return { verdict: 'no data' };
-  const pValue = fisherExactTwoSided(
+/** The raw Fisher p-value of one task's with/without table; undefined when an arm is missing or empty. */
+export function armsPValue(withSkills: ArmCounts | undefined, noSkills: ArmCounts | undefined): number | undefined {
+  if (!withSkills || !noSkills || withSkills.trials === 0 || noSkills.trials === 0) return undefined;
+  return fisherExactTwoSided(
     withSkills.passes,
     withSkills.trials - withSkills.passes,
     noSkills.passes,
     noSkills.trials - noSkills.passes,
   );
-  if (pValue >= SIGNIFICANCE_LEVEL) return { verdict: 'inconclusive', pValue };
+}
+
+/**
+ * The verdict on the with/without difference of one task; `no data` when an arm is missing or empty.
+ * Given an `adjustedPValue` (the task's p corrected for the other tasks tested), the verdict is on it.
+ */
+export function compareArms(
+  withSkills: ArmCounts | undefined,
+  noSkills: ArmCounts | undefined,
+  adjustedPValue?: number,
+): Significance {
+  const pValue = armsPValue(withSkills, noSkills);
+  if (pValue === undefined || !withSkills || !noSkills) return { verdict: 'no data' };
+  const adjusted = adjustedPValue === undefined ? {} : { adjustedPValue };
+  if ((adjustedPValue ?? pValue) >= SIGNIFICANCE_LEVEL) return { verdict: 'inconclusive', pValue, ...adjusted };
   const helps = withSkills.passes / withSkills.trials > noSkills.passes / noSkills.trials;
-  return { verdict: 'significant', pValue, direction: helps ? 'skills help' : 'skills hurt' };
+  return { verdict: 'significant', pValue, ...adjusted, direction: helps ? 'skills help' : 'skills hurt' };
 }
 
 function assertCounts(successes: number, trials: number): void {

@@ -1,6 +1,7 @@
 import type { Arm } from '../results/read.js';
 import type { Interval } from './estimators.js';
-import type { ArmStats, ArmSummary, ConfigReport, FlaggedTrials, TaskRow } from './report.js';
+import { CORRECTION_LABELS, type Correction } from './multiplicity.js';
+import type { ArmStats, ArmSummary, ConfigReport, FlaggedTrials, HurtTask, TaskRow } from './report.js';
 
 /** Number formatting shared by the terminal, Markdown and HTML outputs, so they never disagree. */
 
@@ -47,19 +48,62 @@ export function formatDeltaPp(deltaPp: number | undefined): string {
   return `${rounded > 0 ? '+' : ''}${rounded.toFixed(1)} pp`;
 }
 
-export function formatPValue(pValue: number): string {
-  return pValue < 0.001 ? 'p<0.001' : `p=${pValue.toFixed(3)}`;
+export function formatPValue(pValue: number, name = 'p'): string {
+  return pValue < 0.001 ? `${name}<0.001` : `${name}=${pValue.toFixed(3)}`;
 }
 
-export function formatVerdict(row: TaskRow): string {
+/** `p=0.048, Holm p=0.095`: the raw p, then the corrected one the verdict reads (or "uncorrected"). */
+export function formatPValues(pValue: number, adjustedPValue: number | undefined, correction: Correction): string {
+  if (correction === 'none' || adjustedPValue === undefined) return `${formatPValue(pValue)}, uncorrected`;
+  return `${formatPValue(pValue)}, ${formatPValue(adjustedPValue, `${CORRECTION_LABELS[correction]} p`)}`;
+}
+
+/** `Holm-adjusted p < 0.05`, `uncorrected p < 0.05`: what a verdict was decided on. */
+export function correctionRule(correction: Correction): string {
+  return correction === 'none' ? 'uncorrected p < 0.05' : `${CORRECTION_LABELS[correction]}-adjusted p < 0.05`;
+}
+
+/** The correction in a sentence, for the outputs' method notes. */
+export function correctionMethod(correction: Correction): string {
+  if (correction === 'holm') return 'p corrected across the tasks of each configuration by Holm (1979)';
+  if (correction === 'bh') return 'p corrected across the tasks of each configuration by Benjamini–Hochberg (1995)';
+  return 'p not corrected for testing many tasks';
+}
+
+export function formatVerdict(row: TaskRow, correction: Correction): string {
   const { significance } = row;
   if (significance.verdict === 'no data') {
     const missing = (['no-skills', 'with-skills'] as const).filter((arm) => !row.arms[arm]);
     return `no data (${missing.join(', ')} missing)`;
   }
-  const p = significance.pValue === undefined ? '' : ` (${formatPValue(significance.pValue)})`;
+  const p =
+    significance.pValue === undefined
+      ? ''
+      : ` (${formatPValues(significance.pValue, significance.adjustedPValue, correction)})`;
   if (significance.verdict === 'significant') return `significant: ${significance.direction ?? ''}${p}`;
   return `inconclusive${p}`;
+}
+
+/** `95% CI +10.0 to +95.0 pp`: the bootstrap interval of the aggregate Δ. */
+export function formatDeltaInterval(interval: Interval): string {
+  return `95% CI ${formatDeltaPp(interval.low).replace(' pp', '')} to ${formatDeltaPp(interval.high)}`;
+}
+
+/** `+52.5 pp (95% CI +10.0 to +95.0 pp, bootstrap over tasks)`. */
+export function formatDeltaWithInterval(
+  deltaPp: number | undefined,
+  interval: Interval | undefined,
+  tasks: number,
+): string {
+  if (deltaPp === undefined) return formatDeltaPp(deltaPp);
+  if (!interval) return `${formatDeltaPp(deltaPp)} (no CI: ${tasks === 1 ? 'one paired task' : 'no paired task'})`;
+  return `${formatDeltaPp(deltaPp)} (${formatDeltaInterval(interval)}, bootstrap over tasks)`;
+}
+
+/** `lint (−20.0 pp, p=0.400, Holm p=1.000)`. */
+export function formatHurtTask(hurt: HurtTask, correction: Correction): string {
+  const p = hurt.pValue === undefined ? '' : `, ${formatPValues(hurt.pValue, hurt.adjustedPValue, correction)}`;
+  return `${hurt.task} (${formatDeltaPp(hurt.deltaPp)}${p}${hurt.significant ? ', significant' : ''})`;
 }
 
 export function formatDurationMs(ms: number | undefined): string {
@@ -85,18 +129,21 @@ export function summaryFacts(config: ConfigReport): Array<[string, string]> {
   ];
   const paired = summary.paired;
   const pairedNote = paired.tasks === config.tasks.length ? '' : ` over the ${paired.tasks} tasks with both arms`;
-  facts.push(['Δ (with − without)', `${formatDeltaPp(paired.deltaPp)}${pairedNote}`]);
+  facts.push([
+    'Δ (with − without)',
+    `${formatDeltaWithInterval(paired.deltaPp, paired.deltaPpCi, paired.tasks)}${pairedNote}`,
+  ]);
   facts.push([
     'Normalized gain g (aggregate)',
     `${formatGain(paired.gain)}${paired.gain === undefined && paired.passRateWithout === 1 ? ' (baseline 100%)' : ''}`,
   ]);
   facts.push([
     'Tasks where skills hurt (Δ < 0)',
-    `${summary.negativeDeltaTasks.length} of ${paired.tasks}${summary.negativeDeltaTasks.length > 0 ? `: ${summary.negativeDeltaTasks.join(', ')}` : ''}`,
+    `${summary.hurtTasks.length} of ${paired.tasks}${summary.hurtTasks.length > 0 ? `: ${summary.hurtTasks.map((hurt) => formatHurtTask(hurt, summary.correction)).join('; ')}` : ''}`,
   ]);
   facts.push([
-    'Significant (Fisher, p < 0.05)',
-    `${summary.significantlyBetterTasks} better, ${summary.significantlyWorseTasks} worse`,
+    `Significant (Fisher, ${correctionRule(summary.correction)})`,
+    `${summary.significantlyBetterTasks} better, ${summary.significantlyWorseTasks} worse${summary.correction === 'none' ? '' : ` (corrected over ${plural(summary.testedTasks, 'tested task')})`}`,
   ]);
   facts.push([
     'Skill activation',

@@ -1,6 +1,8 @@
 import type { Arm, ReadProblem, ReadSummary } from '../results/read.js';
 import type { TrialStatus } from '../results/schema.js';
+import type { BootstrapSettings } from './bootstrap.js';
 import type { Interval, Significance } from './estimators.js';
+import type { Correction } from './multiplicity.js';
 
 /**
  * The analysis report: what `--json` prints (schema `skill-eval/analysis@1`) and what every other
@@ -68,15 +70,35 @@ export interface ConfigSummary {
     passRateWith?: number | undefined;
     passRateWithout?: number | undefined;
     deltaPp?: number | undefined;
+    /**
+     * Percentile interval of Δ (pp) from the cluster bootstrap over tasks (bootstrap.ts, settings in
+     * `options.bootstrap`); absent below two paired tasks.
+     */
+    deltaPpCi?: Interval | undefined;
     /** g on the aggregate (macro) pass rates, the SkillsBench definition. */
     gain?: number | undefined;
   };
   /** Tasks where skills lowered the pass rate. */
   negativeDeltaTasks: string[];
+  /** The same tasks, each with its Δ and its raw and corrected p (absent when untested). */
+  hurtTasks: HurtTask[];
+  /** The correction applied to the per-task p-values (`options.correction`). */
+  correction: Correction;
+  /** Tasks with a p-value (both arms): the family the correction runs over. */
+  testedTasks: number;
+  /** Tasks whose corrected p is below 0.05, by direction. */
   significantlyBetterTasks: number;
   significantlyWorseTasks: number;
   /** Share of with-skills trials that activated a skill, among those that reported it. */
   skillActivation?: { rate: number; reported: number; activated: number } | undefined;
+}
+
+export interface HurtTask {
+  task: string;
+  deltaPp: number;
+  pValue?: number | undefined;
+  adjustedPValue?: number | undefined;
+  significant: boolean;
 }
 
 export interface TrialSample {
@@ -123,6 +145,10 @@ export interface AnalysisReport {
     includeErrorsAsFailures: boolean;
     includeContaminated: boolean;
     k: number[];
+    /** Multiple-comparison correction of the per-task p-values, within each configuration. */
+    correction: Correction;
+    /** The cluster bootstrap behind `summary.paired.deltaPpCi`. */
+    bootstrap: BootstrapSettings;
   };
   /** What the reader counted (ReadSummary without its problems) and the trials analysed. */
   inputs: Omit<ReadSummary, 'problems'> & { trials: number };

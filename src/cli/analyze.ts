@@ -5,6 +5,7 @@ import { type Command, Option } from 'commander';
 import pc from 'picocolors';
 import { analyzeResults } from '../analytics/analyze.js';
 import { evaluateGates, type GateOutcome } from '../analytics/gates.js';
+import { CORRECTIONS, type Correction, DEFAULT_CORRECTION } from '../analytics/multiplicity.js';
 import { renderCsv } from '../analytics/render/csv.js';
 import { renderHtml } from '../analytics/render/html.js';
 import { renderMarkdown } from '../analytics/render/markdown.js';
@@ -37,6 +38,8 @@ export interface AnalyzeOptions {
   minGain?: number | string | undefined;
   /** The k of pass@k and pass^k: `1,3,5` or a list. */
   k?: string | number[] | undefined;
+  /** Multiple-comparison correction of the per-task p-values: holm (default), bh or none. */
+  correction?: Correction | string | undefined;
   /** Colours in the terminal table; defaults to "stdout is a colour TTY". */
   color?: boolean | undefined;
 }
@@ -102,6 +105,7 @@ export async function analyzeCommand(
   const failUnder = options.failUnder === undefined ? undefined : parseRate('--fail-under', options.failUnder);
   const minGain = options.minGain === undefined ? undefined : parseGain(options.minGain);
   const k = parseK(options.k ?? DEFAULT_K);
+  const correction = parseCorrection(options.correction ?? DEFAULT_CORRECTION);
 
   const dirs = [...(options.dirs ?? [])];
   if (options.logDir !== undefined) dirs.push(options.logDir);
@@ -133,6 +137,7 @@ export async function analyzeCommand(
       includeErrorsAsFailures: options.includeErrorsAsFailures ?? false,
       includeContaminated: options.includeContaminated ?? false,
       k,
+      correction,
     },
   );
 
@@ -206,6 +211,11 @@ export const registerAnalyze: RegisterCommand = (program: Command, setExitCode) 
     )
     .option('--min-gain <g>', "exit 1 unless every configuration's normalized gain g is ≥ G (undefined g fails)")
     .option('--k <list>', 'k values for pass@k and pass^k, comma-separated', DEFAULT_K.join(','))
+    .option(
+      '--correction <method>',
+      `multiple-comparison correction of the per-task p-values across a configuration's tasks: ${CORRECTIONS.join(', ')} (holm: family-wise error; bh: false discovery rate)`,
+      DEFAULT_CORRECTION,
+    )
     .addOption(new Option('--no-color', 'no colours in the terminal table'))
     .action(async (dirs: string[], raw: AnalyzeOptions & { color?: boolean }) => {
       // Commander sets color=true by default for --no-color; only an explicit --no-color turns colours off.
@@ -257,6 +267,15 @@ function parseGain(value: number | string): number {
   const gain = parseNumberFlag('--min-gain', value);
   if (gain > 1) throw new UsageError(`--min-gain: the normalized gain is at most 1, found "${value}"`);
   return gain;
+}
+
+function parseCorrection(value: string): Correction {
+  const method = value.trim().toLowerCase();
+  if (!(CORRECTIONS as readonly string[]).includes(method))
+    throw new UsageError(`--correction: expected one of ${CORRECTIONS.join(', ')}, found "${value}"`, {
+      hint: 'holm (the default) controls the chance of any false "significant"; bh the share of them',
+    });
+  return method as Correction;
 }
 
 function parseK(value: string | number[]): number[] {

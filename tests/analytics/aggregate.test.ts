@@ -68,7 +68,12 @@ describe('AnalysisAccumulator', () => {
     expect(superlint!.arms['with-skills']!.passRateCi.low).toBeCloseTo(0.565522, 5);
     expect(superlint!.gain).toBeCloseTo(1, 12);
     expect(superlint!.deltaPp).toBeCloseTo(80, 9);
-    expect(superlint!.significance.verdict).toBe('significant');
+    // Raw p = 12/252 < 0.05, but Holm over the two tasks doubles it: 0.095, not significant.
+    expect(superlint!.significance).toEqual({
+      verdict: 'inconclusive',
+      pValue: expect.closeTo(12 / 252, 12),
+      adjustedPValue: expect.closeTo(24 / 252, 12),
+    });
     expect(dataCleanup!.gain).toBeCloseTo(0.5, 12);
     expect(dataCleanup!.significance.verdict).toBe('inconclusive');
 
@@ -80,6 +85,84 @@ describe('AnalysisAccumulator', () => {
     // Task-level CI of [0.2, 0.5]: 1.96 · sd(0.2121) / √2 = 0.294.
     expect(summary.arms['no-skills']!.passRateCiHalfWidth).toBeCloseTo(0.294, 9);
     expect(summary.negativeDeltaTasks).toEqual([]);
+    expect(summary).toMatchObject({ correction: 'holm', testedTasks: 2, significantlyBetterTasks: 0 });
+  });
+
+  it('decides verdicts on the corrected p: none keeps the raw verdict, BH and Holm correct within the configuration', () => {
+    const records = [
+      ...cell(1, 4, { task: 'superlint_demo', arm: 'no-skills' }),
+      ...cell(5, 0, { task: 'superlint_demo', arm: 'with-skills' }),
+      ...cell(2, 2, { task: 'data_cleanup', arm: 'no-skills' }),
+      ...cell(3, 1, { task: 'data_cleanup', arm: 'with-skills' }),
+      // Another model: its own family, so its one task is not corrected for the two above.
+      ...cell(1, 4, { task: 'superlint_demo', arm: 'no-skills', model: 'opus' }),
+      ...cell(5, 0, { task: 'superlint_demo', arm: 'with-skills', model: 'opus' }),
+    ];
+    const none = analyze(records, { ...SETTINGS, correction: 'none' });
+    const sonnet = none.configs.find((config) => config.model === 'sonnet')!;
+    expect(sonnet.tasks[1]!.significance).toMatchObject({ verdict: 'significant', direction: 'skills help' });
+    expect(sonnet.tasks[1]!.significance.adjustedPValue).toBe(sonnet.tasks[1]!.significance.pValue);
+    expect(none.options.correction).toBe('none');
+    const bh = analyze(records, { ...SETTINGS, correction: 'bh' });
+    // BH over the two tasks: sorted 0.0476, 1 → min(2 · 0.0476 / 1, 2 · 1 / 2) = 0.095.
+    expect(bh.configs.find((config) => config.model === 'sonnet')!.tasks[1]!.significance).toMatchObject({
+      verdict: 'inconclusive',
+      adjustedPValue: expect.closeTo(24 / 252, 12),
+    });
+    const opus = analyze(records).configs.find((config) => config.model === 'opus')!;
+    expect(opus.tasks[0]!.significance).toMatchObject({
+      verdict: 'significant',
+      adjustedPValue: expect.closeTo(12 / 252, 12),
+    });
+    expect(opus.summary).toMatchObject({ testedTasks: 1, significantlyBetterTasks: 1 });
+  });
+
+  it('lists the tasks where skills hurt with their raw and corrected p', () => {
+    const report = analyze([
+      ...cell(10, 0, { task: 'broken', arm: 'no-skills' }),
+      ...cell(0, 10, { task: 'broken', arm: 'with-skills' }),
+      ...cell(3, 1, { task: 'slight', arm: 'no-skills' }),
+      ...cell(2, 2, { task: 'slight', arm: 'with-skills' }),
+      ...cell(1, 1, { task: 'fine', arm: 'no-skills' }),
+      ...cell(2, 0, { task: 'fine', arm: 'with-skills' }),
+    ]);
+    const { summary } = report.configs[0]!;
+    expect(summary.negativeDeltaTasks).toEqual(['broken', 'slight']);
+    // Raw p: broken 2/C(20,10) = 1.08e-5, slight 1, fine 1; Holm: 3 · 1.08e-5, 1, 1.
+    expect(summary.hurtTasks).toEqual([
+      {
+        task: 'broken',
+        deltaPp: -100,
+        pValue: expect.closeTo(2 / 184_756, 15),
+        adjustedPValue: expect.closeTo(6 / 184_756, 15),
+        significant: true,
+      },
+      { task: 'slight', deltaPp: -25, pValue: expect.closeTo(1, 12), adjustedPValue: 1, significant: false },
+    ]);
+    expect(summary.significantlyWorseTasks).toBe(1);
+  });
+
+  it('puts a seeded bootstrap interval over tasks beside the aggregate Δ', () => {
+    const records = [
+      ...cell(1, 4, { task: 'a', arm: 'no-skills' }),
+      ...cell(5, 0, { task: 'a', arm: 'with-skills' }),
+      ...cell(2, 2, { task: 'b', arm: 'no-skills' }),
+      ...cell(3, 1, { task: 'b', arm: 'with-skills' }),
+      ...cell(3, 1, { task: 'c', arm: 'no-skills' }),
+      ...cell(2, 2, { task: 'c', arm: 'with-skills' }),
+    ];
+    const report = analyze(records);
+    const { paired } = report.configs[0]!.summary;
+    // Per-task Δ: +80, +25, −25; mean +26.7; resamples of three tasks range over [−25, +80].
+    expect(paired.deltaPp).toBeCloseTo(80 / 3, 9);
+    expect(paired.deltaPpCi!.low).toBeLessThan(paired.deltaPp!);
+    expect(paired.deltaPpCi!.high).toBeGreaterThan(paired.deltaPp!);
+    expect(paired.deltaPpCi!.low).toBeGreaterThanOrEqual(-25);
+    expect(paired.deltaPpCi!.high).toBeLessThanOrEqual(80);
+    expect(analyze(records).configs[0]!.summary.paired.deltaPpCi).toEqual(paired.deltaPpCi);
+    expect(report.options.bootstrap).toEqual({ resamples: 2000, seed: 20_211, level: 0.95 });
+    const one = analyze(records.filter((record) => record.task === 'a'));
+    expect(one.configs[0]!.summary.paired.deltaPpCi).toBeUndefined();
   });
 
   it('never pools agents or models: each agent × model is its own configuration', () => {

@@ -193,6 +193,15 @@ describe('compareArms', () => {
     });
   });
 
+  it('decides on the adjusted p when given one, and keeps the raw p beside it', () => {
+    expect(compareArms({ trials: 5, passes: 5 }, { trials: 5, passes: 1 }, 24 / 252)).toEqual({
+      verdict: 'inconclusive',
+      pValue: expect.closeTo(12 / 252, 12),
+      adjustedPValue: 24 / 252,
+    });
+    expect(compareArms({ trials: 5, passes: 5 }, { trials: 5, passes: 1 }, 0.01).direction).toBe('skills help');
+  });
+
   it('names the direction when skills hurt', () => {
     expect(compareArms({ trials: 10, passes: 0 }, { trials: 10, passes: 10 }).direction).toBe('skills hurt');
   });

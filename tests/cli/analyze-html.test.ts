@@ -53,7 +53,7 @@ describe.runIf(hasChromium)('the HTML report in headless Chromium', () => {
       expect(text).toContain('superlint_demo');
       expect(text).toContain('data_cleanup');
       expect(text).toContain('20.0% [3.6–62.4] (n=5)');
-      expect(text).toContain('significant: skills help (p=0.048)');
+      expect(text).toContain('inconclusive (p=0.048, Holm p=0.095)');
       expect(text).toContain('unknown (legacy)');
 
       const charts = await page.locator('svg.chart').evaluateAll((svgs) =>

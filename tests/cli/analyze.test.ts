@@ -49,7 +49,7 @@ describe('skill-eval analyze on the sample results', () => {
       '100.0% [56.6–100] (n=5)',
       '+80.0 pp',
       '1.00',
-      'significant: skills help (p=0.048)',
+      'inconclusive (p=0.048, Holm p=0.095)',
     ]);
     expect(row('data_cleanup')).toEqual([
       'data_cleanup',
@@ -57,7 +57,7 @@ describe('skill-eval analyze on the sample results', () => {
       '75.0% [30.1–95.4] (n=4)',
       '+25.0 pp',
       '0.50',
-      'inconclusive (p=1.000)',
+      'inconclusive (p=1.000, Holm p=1.000)',
     ]);
     expect(stdout).toContain('Task           │ Pass Rate (No Skill)    │ Pass Rate (With Skill)  │');
     expect(stdout).toContain('Normalized Gain');
@@ -108,6 +108,8 @@ describe('skill-eval analyze on the sample results', () => {
       includeErrorsAsFailures: false,
       includeContaminated: false,
       k: [1, 3, 5],
+      correction: 'holm',
+      bootstrap: { resamples: 2000, seed: 20_211, level: 0.95 },
     });
     const superlint = report.configs[0]!.tasks.find((row) => row.task === 'superlint_demo')!;
     expect(superlint.significance.pValue).toBeCloseTo(12 / 252, 12);
@@ -129,7 +131,7 @@ describe('skill-eval analyze on the sample results', () => {
     expect(csv.split('\r\n').filter((line) => line !== '')).toHaveLength(4);
     const markdown = await readFile(markdownPath, 'utf8');
     expect(markdown).toContain(
-      '| superlint\\_demo | 20.0% [3.6–62.4] (n=5) | 100.0% [56.6–100] (n=5) | +80.0 pp | 1.00 | significant: skills help (p=0.048) |',
+      '| superlint\\_demo | 20.0% [3.6–62.4] (n=5) | 100.0% [56.6–100] (n=5) | +80.0 pp | 1.00 | inconclusive (p=0.048, Holm p=0.095) |',
     );
     expect(await readFile(htmlPath, 'utf8')).toContain('data-chart="pass-rates"');
   });
@@ -145,6 +147,22 @@ describe('skill-eval analyze on the sample results', () => {
     // The 0.5 reward now passes.
     expect(dataCleanup.arms['no-skills']!.passes).toBe(3);
     expect(Object.keys(dataCleanup.arms['no-skills']!.passAtK)).toEqual(['2']);
+  });
+
+  it('applies the correction the flag names, and says which in the verdicts and the summary', async () => {
+    const none = await run({ dirs: [FIXTURES], correction: 'none' });
+    expect(none.stdout).toContain('significant: skills help (p=0.048, uncorrected)');
+    expect(none.stdout).toContain('Significant (Fisher, uncorrected p < 0.05): 1 better, 0 worse');
+    const bh = await run({ dirs: [FIXTURES], correction: 'BH' });
+    expect(bh.report.options.correction).toBe('bh');
+    expect(bh.stdout).toContain('inconclusive (p=0.048, BH p=0.095)');
+    const holm = await run({ dirs: [FIXTURES] });
+    expect(holm.stdout).toContain(
+      'Significant (Fisher, Holm-adjusted p < 0.05): 0 better, 0 worse (corrected over 2 tested tasks)',
+    );
+    expect(holm.stdout).toMatch(
+      /Δ \(with − without\): \+52\.5 pp \(95% CI \+25\.0 to \+80\.0 pp, bootstrap over tasks\)/,
+    );
   });
 });
 
@@ -199,6 +217,7 @@ describe('usage errors (exit 2)', () => {
     [{ minGain: '1.5' }, '--min-gain: the normalized gain is at most 1'],
     [{ passThreshold: 'high' }, '--pass-threshold: expected a number'],
     [{ k: '0,3' }, '--k: expected positive whole numbers'],
+    [{ correction: 'bonferroni' }, '--correction: expected one of holm, bh, none, found "bonferroni"'],
     [{ json: true, csv: true }, '--json and --csv would all print to stdout'],
   ] as Array<[AnalyzeOptions, string]>)('refuses %o', async (options, message) => {
     await expect(run({ dirs: [FIXTURES], ...options })).rejects.toThrow(message);
@@ -240,5 +259,14 @@ describe('registerAnalyze', () => {
     const { exitCode, stdout } = await parse(['analyze', FIXTURES, '--json']);
     expect(exitCode).toBe(0);
     expect((JSON.parse(stdout) as AnalysisReport).inputs.trials).toBe(23);
+  });
+
+  it('takes --correction, holm by default', async () => {
+    const byDefault = JSON.parse((await parse(['analyze', FIXTURES, '--json'])).stdout) as AnalysisReport;
+    expect(byDefault.options.correction).toBe('holm');
+    const bh = JSON.parse(
+      (await parse(['analyze', FIXTURES, '--json', '--correction', 'bh'])).stdout,
+    ) as AnalysisReport;
+    expect(bh.configs[0]!.summary.correction).toBe('bh');
   });
 });

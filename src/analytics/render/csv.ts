@@ -24,7 +24,16 @@ export function csvColumns(ks: readonly number[]): string[] {
     );
     for (const k of ks) columns.push(`${prefix}_pass_at_${k}`, `${prefix}_pass_hat_${k}`);
   }
-  columns.push('delta_pp', 'normalized_gain', 'p_value', 'verdict', 'direction', 'negative_delta');
+  columns.push(
+    'delta_pp',
+    'normalized_gain',
+    'p_value',
+    'p_adjusted',
+    'correction',
+    'verdict',
+    'direction',
+    'negative_delta',
+  );
   return columns;
 }
 
@@ -39,6 +48,8 @@ export function renderCsv(report: AnalysisReport): string {
         num(row.deltaPp),
         num(row.gain),
         num(row.significance.pValue),
+        num(row.significance.adjustedPValue),
+        config.summary.correction,
         row.significance.verdict,
         row.significance.direction ?? '',
         row.negativeDelta ? 'true' : 'false',

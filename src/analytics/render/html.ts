@@ -1,9 +1,12 @@
 import type { Arm } from '../../results/read.js';
 import {
   ARM_LABELS,
+  correctionMethod,
+  correctionRule,
   formatArmRate,
   formatBound,
   formatCount,
+  formatDeltaInterval,
   formatDeltaPp,
   formatDurationMs,
   formatGain,
@@ -87,7 +90,7 @@ function configSection(config: ConfigReport, index: number): string {
     card(
       'Δ (with − without)',
       formatDeltaPp(summary.paired.deltaPp),
-      `over ${summary.paired.tasks} paired tasks`,
+      `${summary.paired.deltaPpCi ? `${formatDeltaInterval(summary.paired.deltaPpCi)} (bootstrap over tasks) · ` : ''}over ${summary.paired.tasks} paired tasks`,
       deltaColor,
     ),
   );
@@ -96,7 +99,7 @@ function configSection(config: ConfigReport, index: number): string {
     card(
       'Tasks where skills hurt',
       `${summary.negativeDeltaTasks.length} of ${summary.paired.tasks}`,
-      `${summary.significantlyWorseTasks} significantly, ${summary.significantlyBetterTasks} significantly better`,
+      `${summary.significantlyWorseTasks} significantly, ${summary.significantlyBetterTasks} significantly better (${correctionRule(summary.correction)})`,
       summary.negativeDeltaTasks.length > 0 ? WORSE : NEUTRAL,
     ),
   );
@@ -179,7 +182,7 @@ function passRateChart(config: ConfigReport): string {
     const name = row.task.length > 40 ? `${row.task.slice(0, 39)}…` : row.task;
     parts.push(`<g class="task-row" data-task="${escapeHtml(row.task)}">`);
     parts.push(
-      `<title>${escapeHtml(`${row.task}: ${ARM_LABELS['no-skills']} ${formatArmRate(row.arms['no-skills'])}; ${ARM_LABELS['with-skills']} ${formatArmRate(row.arms['with-skills'])}; ${formatVerdict(row)}`)}</title>`,
+      `<title>${escapeHtml(`${row.task}: ${ARM_LABELS['no-skills']} ${formatArmRate(row.arms['no-skills'])}; ${ARM_LABELS['with-skills']} ${formatArmRate(row.arms['with-skills'])}; ${formatVerdict(row, config.summary.correction)}`)}</title>`,
     );
     if (index % 2 === 0)
       parts.push(
@@ -367,7 +370,7 @@ function taskTable(config: ConfigReport): string {
       escapeHtml(formatArmRate(row.arms['with-skills'])),
       escapeHtml(formatDeltaPp(row.deltaPp)),
       escapeHtml(formatGain(row.gain)),
-      escapeHtml(formatVerdict(row)),
+      escapeHtml(formatVerdict(row, config.summary.correction)),
       escapeHtml(formatDurationMs(row.arms['no-skills']?.meanDurationMs)),
       escapeHtml(formatDurationMs(row.arms['with-skills']?.meanDurationMs)),
     ];
@@ -411,7 +414,8 @@ function methodSection(report: AnalysisReport): string {
 <li>A trial passes when its reward is at least ${report.options.passThreshold}. Rates never pool agents or models; a missing arm is “no data”, not 0%.</li>
 <li>Per-task intervals are Wilson 95% score intervals; the configuration interval is task-level: ±1.96·sd(per-task pass rates)/√tasks.</li>
 <li>Normalized gain g = (p<sub>with</sub> − p<sub>without</sub>) / (1 − p<sub>without</sub>); undefined (—) when the baseline is 100%.</li>
-<li>Verdicts come from a two-sided Fisher exact test per task (significant when p &lt; 0.05; not corrected for testing many tasks).</li>
+<li>Verdicts come from a two-sided Fisher exact test per task, ${escapeHtml(correctionMethod(report.options.correction))}; significant when ${escapeHtml(correctionRule(report.options.correction))}.</li>
+<li>The interval of the aggregate Δ is a percentile bootstrap over tasks (tasks resampled with replacement, ${report.options.bootstrap.resamples} resamples, seed ${report.options.bootstrap.seed}).</li>
 <li>Infra and verifier errors are ${report.errors.countedAsFailures ? 'counted as failures' : 'left out of the rates'} and listed above.</li>
 </ul></footer>`;
 }

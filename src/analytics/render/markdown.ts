@@ -1,5 +1,6 @@
 import {
   ARM_LABELS,
+  correctionMethod,
   formatArmRate,
   formatDeltaPp,
   formatGain,
@@ -15,7 +16,9 @@ export function renderMarkdown(report: AnalysisReport): string {
   const { inputs } = report;
   lines.push(
     `${inputs.trials} trials from ${inputs.filesRead} files; pass = reward ≥ ${report.options.passThreshold}; ` +
-      `pass rates with Wilson 95% intervals; verdicts from a two-sided Fisher exact test.`,
+      `pass rates with Wilson 95% intervals; verdicts from a two-sided Fisher exact test per task, ` +
+      `${correctionMethod(report.options.correction)}; Δ's 95% interval from a bootstrap over tasks ` +
+      `(${report.options.bootstrap.resamples} resamples, seed ${report.options.bootstrap.seed}).`,
   );
   for (const config of report.configs) {
     lines.push('', `## ${escapeMarkdown(config.label)}`, '');
@@ -26,7 +29,7 @@ export function renderMarkdown(report: AnalysisReport): string {
     for (const row of config.tasks) {
       const delta = formatDeltaPp(row.deltaPp) + (row.negativeDelta ? ' ⚠️' : '');
       lines.push(
-        `| ${escapeMarkdown(row.task)} | ${formatArmRate(row.arms['no-skills'])} | ${formatArmRate(row.arms['with-skills'])} | ${delta} | ${formatGain(row.gain)} | ${formatVerdict(row)} |`,
+        `| ${escapeMarkdown(row.task)} | ${formatArmRate(row.arms['no-skills'])} | ${formatArmRate(row.arms['with-skills'])} | ${delta} | ${formatGain(row.gain)} | ${formatVerdict(row, config.summary.correction)} |`,
       );
     }
     lines.push('');

@@ -54,7 +54,7 @@ export function renderTerminal(report: AnalysisReport, options: TerminalOptions)
       formatArmRate(row.arms['with-skills']),
       formatDeltaPp(row.deltaPp) + (row.negativeDelta ? ' ▼' : ''),
       formatGain(row.gain),
-      formatVerdict(row),
+      formatVerdict(row, config.summary.correction),
     ]);
     const paints = config.tasks.map((row) => rowPaints(row, colors));
     lines.push(...table(header, rows, paints, colors));

@@ -20,6 +20,8 @@ describe('renderCsv', () => {
       with_skills_pass_at_3: '1',
       delta_pp: '80',
       normalized_gain: '1',
+      p_adjusted: String(Number((12 / 252).toPrecision(12))),
+      correction: 'holm',
       verdict: 'significant',
       direction: 'skills help',
       negative_delta: 'false',

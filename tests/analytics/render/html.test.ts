@@ -17,6 +17,16 @@ describe('renderHtml', () => {
     expect(html).toContain('data-task="superlint_demo"');
     expect(html).toContain('20.0% [3.6–62.4] (n=5)');
     expect(html).toContain('100.0% [56.6–100] (n=5)');
+    expect(html).toContain('significant: skills help (p=0.048, Holm p=0.048)');
+  });
+
+  it('says which correction decided the verdicts and how the Δ interval was drawn', () => {
+    const html = renderHtml(reportWith({ task: 'superlint_demo' }));
+    expect(html).toContain('p corrected across the tasks of each configuration by Holm (1979)');
+    expect(html).toContain('significant when Holm-adjusted p &#60; 0.05');
+    expect(html).toContain(
+      'percentile bootstrap over tasks (tasks resampled with replacement, 2000 resamples, seed 20211)',
+    );
   });
 
   it('escapes every piece of user text', () => {

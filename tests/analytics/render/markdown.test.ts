@@ -10,9 +10,13 @@ describe('renderMarkdown', () => {
       '| Task | Pass Rate (No Skill) | Pass Rate (With Skill) | Δ | Normalized Gain | Verdict |',
     );
     expect(markdown).toContain(
-      '| lint | 20.0% [3.6–62.4] (n=5) | 100.0% [56.6–100] (n=5) | +80.0 pp | 1.00 | significant: skills help (p=0.048) |',
+      '| lint | 20.0% [3.6–62.4] (n=5) | 100.0% [56.6–100] (n=5) | +80.0 pp | 1.00 | significant: skills help (p=0.048, Holm p=0.048) |',
     );
     expect(markdown).toContain('- **Normalized gain g (aggregate):** 1.00');
+    expect(markdown).toContain(
+      '- **Significant (Fisher, Holm-adjusted p < 0.05):** 1 better, 0 worse (corrected over 1 tested task)',
+    );
+    expect(markdown).toContain('p corrected across the tasks of each configuration by Holm (1979)');
   });
 
   it('keeps user text from breaking the table or becoming markup', () => {

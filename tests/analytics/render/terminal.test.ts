@@ -19,7 +19,7 @@ describe('renderTerminal', () => {
       'Verdict',
     ]);
     expect(lines.find((line) => line.startsWith('superlint_demo'))).toBe(
-      'superlint_demo │ 20.0% [3.6–62.4] (n=5) │ 100.0% [56.6–100] (n=5) │ +80.0 pp │            1.00 │ significant: skills help (p=0.048)',
+      'superlint_demo │ 20.0% [3.6–62.4] (n=5) │ 100.0% [56.6–100] (n=5) │ +80.0 pp │            1.00 │ significant: skills help (p=0.048, Holm p=0.048)',
     );
   });
 
@@ -36,7 +36,7 @@ describe('renderTerminal', () => {
     const text = renderTerminal(reportWith({ task: 'easy', baselinePasses: 5, errorMessage: 'engine down' }), {
       color: false,
     });
-    expect(text).toMatch(/easy │ .* │ +0\.0 pp │ +— │ inconclusive \(p=1\.000\)/);
+    expect(text).toMatch(/easy │ .* │ +0\.0 pp │ +— │ inconclusive \(p=1\.000, Holm p=1\.000\)/);
     expect(text).toContain('1 errored trial (1 infra_error), excluded from the rates:');
     expect(text).toContain('easy__with-skills__11 [infra_error] engine down');
   });
