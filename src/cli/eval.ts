@@ -275,6 +275,10 @@ export const registerEval: RegisterCommand = (program: Command, setExitCode) => 
     )
     .option('--new-job', 'start a new job even if an unfinished one with the same plan exists', EVAL_DEFAULTS.newJob)
     .option(
+      '--baseline-from <job>',
+      'copy the no-skills trials of an earlier job (name under <results-dir>/jobs, a path, or auto: the newest that matches) instead of running them again; only trials whose baseline fingerprint matches',
+    )
+    .option(
       '--max-retries <n>',
       'extra attempts for trials that hit an infrastructure failure (never for agent timeouts or failed verification)',
       (v: string) => {

@@ -9,6 +9,7 @@ import { InterruptedError } from '../errors.js';
 import type { JudgeSettings } from '../graders/types.js';
 import { type TrialResult, trialResultSchema } from '../results/schema.js';
 import type { Task } from '../task/types.js';
+import type { BaselineFingerprint } from '../trial/fingerprint.js';
 import { runTrial, type TrialSpec, trialName } from '../trial/run-trial.js';
 import { writeJsonAtomicSync } from '../util/atomic-write.js';
 import { removeTree } from '../util/remove-tree.js';
@@ -56,6 +57,8 @@ export interface JobOptions {
   maxRetries?: number | undefined;
   /** Backoff before retry n is retryBaseMs · 2^(n−1). */
   retryBaseMs?: number | undefined;
+  /** Each task × agent's no-skills fingerprint, by baselineKey(): recorded in the no-skills results. */
+  baselines?: ReadonlyMap<string, BaselineFingerprint> | undefined;
   onEvent?: ((event: JobEvent) => void) | undefined;
 }
 
@@ -67,6 +70,11 @@ export interface JobOutcome {
 }
 
 const SUMMARY_REFRESH_MS = 1000;
+
+/** The key of a task × agent × model in JobOptions.baselines. */
+export function baselineKey(task: string, agent: string, model: string | undefined): string {
+  return JSON.stringify([task, agent, model ?? '']);
+}
 
 /** A finished trial's result from an earlier run of this job, or undefined when it has to run (again). */
 async function finishedResult(trialDir: string): Promise<TrialResult | undefined> {
@@ -115,6 +123,10 @@ export async function runJob(options: JobOptions): Promise<JobOutcome> {
       model: jobAgent.model,
       arm: item.arm,
       trialIndex: item.trialIndex,
+      baseline:
+        item.arm === 'no-skills'
+          ? options.baselines?.get(baselineKey(task.name, jobAgent.agent.name, jobAgent.model))
+          : undefined,
     };
     const name = trialName(spec);
     const dir = join(options.jobDir, name);
