@@ -24,7 +24,8 @@ export interface JobAgent {
 }
 
 export type JobEvent =
-  | { type: 'planned'; total: number; alreadyDone: number }
+  /** `reused`: of those already done, the trials copied from an earlier job (`eval --baseline-from`). */
+  | { type: 'planned'; total: number; alreadyDone: number; reused?: number | undefined }
   | { type: 'log'; task: string; line: string }
   | { type: 'trial-start'; name: string; task: string; arm: Arm; agent: string }
   | { type: 'trial-phase'; name: string; phase: string }
@@ -139,7 +140,8 @@ export async function runJob(options: JobOptions): Promise<JobOutcome> {
       pending.push({ spec, name, dir });
     }
   }
-  options.onEvent?.({ type: 'planned', total: plan.length, alreadyDone: resumed });
+  const reused = results.filter((r) => r.reused_from !== undefined).length;
+  options.onEvent?.({ type: 'planned', total: plan.length, alreadyDone: resumed, reused });
 
   // summary.json is derived from the trials' results (a torn or stale copy is rebuilt by the next run): while the
   // job runs it is refreshed at most once a second, so a job of thousands of trials doesn't rewrite an O(trials)

@@ -7,6 +7,7 @@ import { UsageError } from '../../src/errors.js';
 import { type EvalJobOptions, optionsFromJob } from '../../src/jobs/eval-options.js';
 import type { EvalNotice } from '../../src/jobs/eval-tasks.js';
 import { planEval } from '../../src/jobs/plan-eval.js';
+import { createLineProgress } from '../../src/jobs/progress.js';
 import { type EvalJobOutcome, runEvalJob } from '../../src/jobs/run-eval.js';
 import type { TrialResult } from '../../src/results/schema.js';
 import { tempDir } from '../helpers/trials.js';
@@ -25,18 +26,23 @@ interface Run {
   /** The arm of each trial an agent ran. */
   started: Arm[];
   notices: EvalNotice[];
+  /** What `eval` prints, line by line, without a terminal. */
+  progress: string[];
 }
 
 async function run(options: EvalJobOptions): Promise<Run> {
   const notices: EvalNotice[] = [];
   const started: Arm[] = [];
   const plan = await planEval(options, options.resultsDir, { onNotice: (n) => notices.push(n) });
+  const progress: string[] = [];
+  const lines = createLineProgress({ quiet: false, redactor: plan.redactor, write: (line) => progress.push(line) });
   const outcome = await runEvalJob(plan, {
     onEvent: (event) => {
+      lines(event);
       if (event.type === 'trial-start') started.push(event.arm);
     },
   });
-  return { outcome, jobDir: plan.jobDir, started, notices };
+  return { outcome, jobDir: plan.jobDir, started, notices, progress };
 }
 
 const noSkills = (outcome: EvalJobOutcome): TrialResult[] =>
@@ -83,6 +89,7 @@ describe('eval --baseline-from', () => {
       level: 'note',
       message: `baseline: reusing 2 no-skills trials of job ${firstId}`,
     });
+    expect(second.progress[0]).toBe('4 trials planned (2 reused from an earlier job)');
     const jobJson = JSON.parse(await readFile(join(second.jobDir, 'job.json'), 'utf8'));
     expect(jobJson.baseline_from).toEqual({ job_id: firstId, dir: first.jobDir });
     // --resume keeps the same source.
