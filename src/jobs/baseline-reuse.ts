@@ -142,6 +142,10 @@ export async function planBaselineReuse(input: {
       ? await autoSource(input.jobsDir, input.jobId, wanted, notify)
       : await namedSource(from, sourceDir(from, input.cwd, input.jobsDir), wanted);
   if (!examined) return undefined;
+  if (examined.jobId === input.jobId)
+    throw new UsageError(`--baseline-from ${from}: job ${input.jobId} is the job being run`, {
+      hint: 'name an earlier job (--resume continues this one with the trials it has)',
+    });
   const mismatched = describeMismatches(examined.mismatches);
   if (examined.matches.length === 0) {
     const found =
@@ -170,7 +174,12 @@ export async function planBaselineReuse(input: {
  * self-contained), its result.json marked `reused_from`. A trial already copied (a resumed job) is left alone;
  * resume's own check (runJob) then counts it as done.
  */
-export async function copyReusedTrials(reuse: BaselineReuse, jobDir: string, jobId: string): Promise<number> {
+export async function copyReusedTrials(
+  reuse: BaselineReuse,
+  jobDir: string,
+  jobId: string,
+  redactor: Redactor,
+): Promise<number> {
   let copied = 0;
   for (const trial of reuse.trials) {
     const target = join(jobDir, trial);
@@ -185,9 +194,12 @@ export async function copyReusedTrials(reuse: BaselineReuse, jobDir: string, job
       verbatimSymlinks: true,
       filter: (path) => path !== join(from, 'result.json'),
     });
+    // This job's secrets may be ones the source job did not know of.
+    await redactor.redactTree(target);
     // A trial reused twice names where it ran.
     const reusedFrom = result.reused_from ?? { job_id: reuse.source.job_id, trial_dir: from };
-    await writeJsonAtomic(join(target, 'result.json'), { ...result, job_id: jobId, reused_from: reusedFrom });
+    const reused = { ...result, job_id: jobId, reused_from: reusedFrom };
+    await writeJsonAtomic(join(target, 'result.json'), redactor.redactValue(reused));
     copied++;
   }
   return copied;

@@ -42,7 +42,7 @@ export async function runEvalJob(plan: EvalPlan, context: RunEvalContext = {}): 
   await writeJsonAtomic(join(jobDir, 'job.json'), config);
   if (plan.skillsLock) await writeSkillsLock(jobDir, plan.skillsLock);
   // Before runJob: its resume check then counts the copied trials as done, and runs only the others.
-  if (plan.baselineReuse) await copyReusedTrials(plan.baselineReuse, jobDir, config.job_id);
+  if (plan.baselineReuse) await copyReusedTrials(plan.baselineReuse, jobDir, config.job_id, plan.redactor);
   // Every running trial listens for cancel (lifecycle, exec, agent): more than Node's default warning threshold of 10.
   if (context.signal) setMaxListeners(Math.max(50, options.concurrency * 10), context.signal);
   const outcome = await runJob({

@@ -1,4 +1,4 @@
-import { cp, readFile, writeFile } from 'node:fs/promises';
+import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Arm } from '../../src/agents/types.js';
@@ -92,8 +92,12 @@ describe('eval --baseline-from', () => {
     expect(second.progress[0]).toBe('4 trials planned (2 reused from an earlier job)');
     const jobJson = JSON.parse(await readFile(join(second.jobDir, 'job.json'), 'utf8'));
     expect(jobJson.baseline_from).toEqual({ job_id: firstId, dir: first.jobDir });
-    // --resume keeps the same source.
+    // --resume keeps the same source: a reused trial lost since is copied again, not run.
     expect((await optionsFromJob({ ...options, resume: second.jobDir }, results)).baselineFrom).toBe(first.jobDir);
+    await rm(join(second.jobDir, reused[1]!.trial_name), { recursive: true });
+    const resumed = await run({ ...options, resume: second.jobDir });
+    expect(resumed.started).toEqual([]);
+    expect(noSkills(resumed.outcome).map((r) => r.reused_from?.job_id)).toEqual([firstId, firstId]);
 
     const before = await analyzeResults([first.jobDir], SETTINGS);
     const after = await analyzeResults([second.jobDir], SETTINGS);
@@ -156,6 +160,12 @@ describe('eval --baseline-from', () => {
     );
     await expect(planEval(trivialJobOptions(results, { baselineFrom: 'nowhere' }), results)).rejects.toThrow(
       /--baseline-from nowhere: no job at .*nowhere/,
+    );
+    // A job is never its own baseline: copying its trials onto themselves would lose them.
+    const self = trivialJobOptions(results, { jobName: 'self' });
+    await run(self);
+    await expect(planEval({ ...self, baselineFrom: 'self' }, results)).rejects.toThrow(
+      '--baseline-from self: job self is the job being run',
     );
   });
 });
