@@ -103,6 +103,7 @@ export class AnalysisAccumulator {
   private readonly errorsByStatus: Partial<Record<TrialStatus, number>> = {};
   private readonly contaminated = new Flagged();
   private readonly tampered = new Flagged();
+  private readonly reused: AnalysisReport['reused'] = { count: 0, byArm: {}, fromJobs: [] };
   private trials = 0;
   private lastConfig: ConfigCells | undefined;
 
@@ -115,6 +116,11 @@ export class AnalysisAccumulator {
     // Flagged whatever the status: a tampering agent may well have broken the verifier too.
     if (record.contaminated) this.contaminated.add(record);
     if (record.tampered) this.tampered.add(record);
+    if (record.reusedFrom !== undefined) {
+      this.reused.count++;
+      this.reused.byArm[record.arm] = (this.reused.byArm[record.arm] ?? 0) + 1;
+      if (!this.reused.fromJobs.includes(record.reusedFrom)) this.reused.fromJobs.push(record.reusedFrom);
+    }
     if (isError) {
       this.errorsByStatus[record.status] = (this.errorsByStatus[record.status] ?? 0) + 1;
       this.errored.push(listed(record, record.errorMessage));
@@ -184,6 +190,11 @@ export class AnalysisAccumulator {
       },
       contamination: { included: this.settings.includeContaminated ?? false, ...this.contaminated.report() },
       tamper: this.tampered.report(),
+      reused: {
+        ...this.reused,
+        byArm: { ...this.reused.byArm },
+        fromJobs: [...this.reused.fromJobs].sort(compareText),
+      },
       problems: read.problems,
     };
   }

@@ -167,6 +167,8 @@ export interface AnalysisReport {
   contamination: FlaggedTrials & { included: boolean };
   /** Trials whose agent touched verifier territory (tamper audit): shown, never excluded (the reward is the verifier's). */
   tamper: FlaggedTrials;
+  /** Trials copied from an earlier job (`eval --baseline-from`), per arm, and the jobs they ran in. */
+  reused: { count: number; byArm: Partial<Record<Arm, number>>; fromJobs: string[] };
   /** Files that could not be read; each was skipped. */
   problems: ReadProblem[];
 }

@@ -275,6 +275,10 @@ export const registerEval: RegisterCommand = (program: Command, setExitCode) => 
     )
     .option('--new-job', 'start a new job even if an unfinished one with the same plan exists', EVAL_DEFAULTS.newJob)
     .option(
+      '--baseline-from <job>',
+      'copy the no-skills trials of an earlier job (name under <results-dir>/jobs, a path, or auto: the newest that matches) instead of running them again; only trials whose baseline fingerprint matches',
+    )
+    .option(
       '--max-retries <n>',
       'extra attempts for trials that hit an infrastructure failure (never for agent timeouts or failed verification)',
       (v: string) => {
@@ -310,6 +314,7 @@ Examples:
   GEMINI_API_KEY=… skill-eval eval superlint --compare --trials=10  measure the skill's gain
   skill-eval eval my-skill --smoke --validate                      a skill folder: its evals/ or eval.yaml, both arms
   skill-eval eval superlint --compare --skill anthropics/skills@main:skills/pdf   a skill from GitHub
+  skill-eval eval superlint --compare --baseline-from auto          after editing only the skill: reuse the last baseline
 Variables: .env files (KEY=VALUE) in the working directory, the skill folder and each task directory are read,
 the more specific winning, the shell's environment over all of them; their variables reach the agent as secrets.
 Exit codes: 0 done, 1 --fail-under not met, 2 usage or task-format error, 3 infrastructure error, 4 an agent CLI cannot be installed, 130 interrupted (docs/exit-codes.md).`,

@@ -50,6 +50,11 @@ export interface EvalJobOptions {
   resume?: string | undefined;
   /** Start a new job even when an unfinished one with the same plan exists. */
   newJob: boolean;
+  /**
+   * Copy the matching no-skills trials of an earlier job instead of running them (`--baseline-from`): a job name
+   * under <results-dir>/jobs, a path, or `auto` (the newest job with matching no-skills trials).
+   */
+  baselineFrom?: string | undefined;
   maxRetries: number;
   /** Isolation and tamper audits in every trial; false: `--no-audit`. */
   audit?: boolean | undefined;
@@ -105,6 +110,8 @@ export async function optionsFromJob<O extends EvalJobOptions>(options: O, cwd: 
     passThreshold: config.pass_threshold,
     graderModel: config.grader_model ?? options.graderModel,
     jobName: config.job_id,
+    // The same source as the first run (an `auto` one resolved then), or none.
+    baselineFrom: config.baseline_from?.dir,
     resultsDir: name.includes('/') ? resolve(jobDir, '..', '..') : options.resultsDir,
   };
 }

@@ -25,6 +25,8 @@ export const jobConfigSchema = z.object({
   skills: z.array(z.object({ name: z.string(), sha256: z.string(), commit: z.string().optional() })).optional(),
   /** `--grader-model`: the default judge of llm_rubric graders. */
   grader_model: z.string().optional(),
+  /** `--baseline-from`, resolved: the job whose matching no-skills trials were copied (`--resume` keeps it). */
+  baseline_from: z.object({ job_id: z.string(), dir: z.string() }).optional(),
 });
 
 export type JobConfig = z.infer<typeof jobConfigSchema>;

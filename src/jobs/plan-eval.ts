@@ -10,12 +10,14 @@ import { timestampForFile } from '../results/eval-report.js';
 import { type FlagSkills, resolveFlagSkills } from '../skills/sources.js';
 import { skillSpecSecrets } from '../skills/spec.js';
 import type { Task } from '../task/types.js';
+import type { BaselineFingerprint } from '../trial/fingerprint.js';
 import { redactCommandLine } from '../util/redact-command-line.js';
 import { collectForwardedEnv, type ForwardedEnv, Redactor } from '../util/secrets.js';
-import { chooseJob } from './choose-job.js';
+import { type BaselineReuse, type JobBaselines, jobBaselines, planBaselineReuse } from './baseline-reuse.js';
+import { type ChosenJob, chooseJob } from './choose-job.js';
 import { agentsFor, armsFor, type EvalJobOptions, optionsFromJob } from './eval-options.js';
 import { type BrokenTask, type EvalNotice, loadEvalTasks } from './eval-tasks.js';
-import type { JobConfig } from './job-config.js';
+import { type JobConfig, readJobConfig } from './job-config.js';
 import { reclaimResumedJob } from './reclaim.js';
 import { checkResultsDir } from './results-dir.js';
 import type { JobAgent } from './run-job.js';
@@ -56,6 +58,10 @@ export interface EvalPlan {
   skillsLock?: SkillsLock | undefined;
   /** Where llm_rubric judges get their model and keys (host only). */
   judge: JudgeSettings;
+  /** Each task × agent's no-skills fingerprint (by baselineKey()), recorded in the no-skills results. */
+  baselines: ReadonlyMap<string, BaselineFingerprint>;
+  /** `--baseline-from`: the earlier no-skills trials copied in instead of run. */
+  baselineReuse?: BaselineReuse | undefined;
 }
 
 const KEY_HELP: Record<string, string> = {
@@ -120,6 +126,13 @@ export async function planEval(
   const notify = context.onNotice ?? (() => {});
   const options = requested.resume ? await optionsFromJob(requested, cwd) : requested;
   const arms = armsFor(options);
+  if (options.baselineFrom !== undefined && !arms.includes('no-skills'))
+    throw new UsageError(
+      `--baseline-from ${options.baselineFrom} reuses no-skills trials, but this job runs only the with-skills arm`,
+      {
+        hint: 'add --compare (both arms) or --no-skills',
+      },
+    );
   const agents = agentsFor(options);
   const hostEnv = context.hostEnv ?? process.env;
   const forwarded = forwardEnv(options, agents, hostEnv);
@@ -193,6 +206,17 @@ export async function planEval(
     notify,
   });
   if (job.resumed) await reclaimResumedJob(provider, job.config.job_id, notify);
+  const baseline = await planJobBaseline(options, job, {
+    tasks,
+    agents,
+    arms,
+    provider,
+    redactor,
+    cwd,
+    jobsDir,
+    notify,
+  });
+  if (baseline.reuse) job.config.baseline_from = baseline.reuse.source;
   return {
     options,
     cwd,
@@ -212,5 +236,45 @@ export async function planEval(
         ? skillsLock(job.config.job_id, job.config.created_at, flagSkills.specs, flagSkills.skills)
         : undefined,
     judge: judges.settings,
+    baselines: baseline.baselines.fingerprints,
+    baselineReuse: baseline.reuse,
   };
+}
+
+/**
+ * The no-skills fingerprints, and `--baseline-from`'s source checked against them. A job resumed without
+ * --resume keeps the source its job.json recorded.
+ */
+async function planJobBaseline(
+  options: EvalJobOptions,
+  job: ChosenJob,
+  context: {
+    tasks: Task[];
+    agents: JobAgent[];
+    arms: Arm[];
+    provider: EnvironmentProvider;
+    redactor: Redactor;
+    cwd: string;
+    jobsDir: string;
+    notify: (notice: EvalNotice) => void;
+  },
+): Promise<{ baselines: JobBaselines; reuse: BaselineReuse | undefined }> {
+  const baselines = await jobBaselines({
+    ...context,
+    trials: options.trials,
+    provider: context.provider.name,
+    options,
+  });
+  const recorded = job.resumed ? (await readJobConfig(job.jobDir))?.baseline_from?.dir : undefined;
+  const from = recorded ?? options.baselineFrom;
+  if (from === undefined) return { baselines, reuse: undefined };
+  const reuse = await planBaselineReuse({
+    from,
+    cwd: context.cwd,
+    jobsDir: context.jobsDir,
+    jobId: job.config.job_id,
+    wanted: baselines.wanted,
+    notify: context.notify,
+  });
+  return { baselines, reuse };
 }

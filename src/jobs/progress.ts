@@ -47,7 +47,13 @@ export function createLineProgress(options: ProgressOptions): (event: JobEvent) 
     if (options.quiet) return;
     if (event.type === 'planned') {
       total = event.total;
-      const resumed = event.alreadyDone > 0 ? ` (${event.alreadyDone} already done, resuming)` : '';
+      const reused = event.reused ?? 0;
+      const earlier = event.alreadyDone - reused;
+      const parts = [
+        ...(earlier > 0 ? [`${earlier} already done, resuming`] : []),
+        ...(reused > 0 ? [`${reused} reused from an earlier job`] : []),
+      ];
+      const resumed = parts.length > 0 ? ` (${parts.join('; ')})` : '';
       write(`${total} trials planned${resumed}`);
     } else if (event.type === 'log') {
       write(options.redactor.redact(`  [${event.task}] ${event.line}`));

@@ -3,6 +3,7 @@ import { join, relative } from 'node:path';
 import { type ReportGroup, writeEvalReports } from '../results/eval-report.js';
 import type { TrialResult } from '../results/schema.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
+import { copyReusedTrials } from './baseline-reuse.js';
 import { markReportsWritten } from './job-config.js';
 import type { EvalPlan } from './plan-eval.js';
 import { type JobEvent, runJob } from './run-job.js';
@@ -40,6 +41,8 @@ export async function runEvalJob(plan: EvalPlan, context: RunEvalContext = {}): 
   const { options, config, jobDir } = plan;
   await writeJsonAtomic(join(jobDir, 'job.json'), config);
   if (plan.skillsLock) await writeSkillsLock(jobDir, plan.skillsLock);
+  // Before runJob: its resume check then counts the copied trials as done, and runs only the others.
+  if (plan.baselineReuse) await copyReusedTrials(plan.baselineReuse, jobDir, config.job_id, plan.redactor);
   // Every running trial listens for cancel (lifecycle, exec, agent): more than Node's default warning threshold of 10.
   if (context.signal) setMaxListeners(Math.max(50, options.concurrency * 10), context.signal);
   const outcome = await runJob({
@@ -63,6 +66,7 @@ export async function runEvalJob(plan: EvalPlan, context: RunEvalContext = {}): 
     workspaceArchiveMaxBytes:
       options.workspaceArchiveMaxMb === undefined ? undefined : Math.round(options.workspaceArchiveMaxMb * 1024 * 1024),
     maxRetries: options.maxRetries,
+    baselines: plan.baselines,
     onEvent: context.onEvent,
   });
   const summary = summarizeResults(config.job_id, outcome.results.length, outcome.results, options.passThreshold);

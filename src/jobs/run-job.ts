@@ -9,6 +9,7 @@ import { InterruptedError } from '../errors.js';
 import type { JudgeSettings } from '../graders/types.js';
 import { type TrialResult, trialResultSchema } from '../results/schema.js';
 import type { Task } from '../task/types.js';
+import type { BaselineFingerprint } from '../trial/fingerprint.js';
 import { runTrial, type TrialSpec, trialName } from '../trial/run-trial.js';
 import { writeJsonAtomicSync } from '../util/atomic-write.js';
 import { removeTree } from '../util/remove-tree.js';
@@ -23,7 +24,8 @@ export interface JobAgent {
 }
 
 export type JobEvent =
-  | { type: 'planned'; total: number; alreadyDone: number }
+  /** `reused`: of those already done, the trials copied from an earlier job (`eval --baseline-from`). */
+  | { type: 'planned'; total: number; alreadyDone: number; reused?: number | undefined }
   | { type: 'log'; task: string; line: string }
   | { type: 'trial-start'; name: string; task: string; arm: Arm; agent: string }
   | { type: 'trial-phase'; name: string; phase: string }
@@ -56,6 +58,8 @@ export interface JobOptions {
   maxRetries?: number | undefined;
   /** Backoff before retry n is retryBaseMs · 2^(n−1). */
   retryBaseMs?: number | undefined;
+  /** Each task × agent's no-skills fingerprint, by baselineKey(): recorded in the no-skills results. */
+  baselines?: ReadonlyMap<string, BaselineFingerprint> | undefined;
   onEvent?: ((event: JobEvent) => void) | undefined;
 }
 
@@ -67,6 +71,11 @@ export interface JobOutcome {
 }
 
 const SUMMARY_REFRESH_MS = 1000;
+
+/** The key of a task × agent × model in JobOptions.baselines. */
+export function baselineKey(task: string, agent: string, model: string | undefined): string {
+  return JSON.stringify([task, agent, model ?? '']);
+}
 
 /** A finished trial's result from an earlier run of this job, or undefined when it has to run (again). */
 async function finishedResult(trialDir: string): Promise<TrialResult | undefined> {
@@ -115,6 +124,10 @@ export async function runJob(options: JobOptions): Promise<JobOutcome> {
       model: jobAgent.model,
       arm: item.arm,
       trialIndex: item.trialIndex,
+      baseline:
+        item.arm === 'no-skills'
+          ? options.baselines?.get(baselineKey(task.name, jobAgent.agent.name, jobAgent.model))
+          : undefined,
     };
     const name = trialName(spec);
     const dir = join(options.jobDir, name);
@@ -127,7 +140,8 @@ export async function runJob(options: JobOptions): Promise<JobOutcome> {
       pending.push({ spec, name, dir });
     }
   }
-  options.onEvent?.({ type: 'planned', total: plan.length, alreadyDone: resumed });
+  const reused = results.filter((r) => r.reused_from !== undefined).length;
+  options.onEvent?.({ type: 'planned', total: plan.length, alreadyDone: resumed, reused });
 
   // summary.json is derived from the trials' results (a torn or stale copy is rebuilt by the next run): while the
   // job runs it is refreshed at most once a second, so a job of thousands of trials doesn't rewrite an O(trials)

@@ -95,6 +95,7 @@ function trialRecord(file: string, result: TrialResult): TrialRecord {
     errorMessage: result.error?.message,
     contaminated: result.isolation?.contaminated === true,
     tampered: result.tamper?.tampered === true,
+    reusedFrom: result.reused_from?.job_id,
     auditNote: auditNote(result),
   };
 }

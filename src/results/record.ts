@@ -25,6 +25,8 @@ export interface TrialRecord {
   contaminated?: boolean | undefined;
   /** The agent touched verifier territory (result.json's tamper block). */
   tampered?: boolean | undefined;
+  /** The job a reused trial ran in (result.json's reused_from: `eval --baseline-from`). */
+  reusedFrom?: string | undefined;
   /** What the audits found, in one line, for the report's lists. */
   auditNote?: string | undefined;
 }

@@ -117,6 +117,36 @@ const regradeSchema = z.object({
   task_checksum_after: z.string(),
 });
 
+/**
+ * What a no-skills trial's outcome depends on (docs/results.md; src/trial/fingerprint.ts builds it): `eval
+ * --baseline-from` reuses a trial only when these match. The pass threshold is not among them (rewards are kept).
+ */
+export const baselineFieldsSchema = z.object({
+  /** LIFECYCLE_VERSION (src/trial/fingerprint.ts): bumped when a change alters what a trial measures. */
+  lifecycle_version: z.number(),
+  /** The task directory's checksum without its own skills (they never reach the no-skills arm). */
+  task_checksum: z.string(),
+  agent: z.string(),
+  /** A CLI agent's npm package and version; a configurable agent's command (redacted); else the name. */
+  agent_version: z.string(),
+  model: z.string().optional(),
+  provider: z.string(),
+  limits: z.object({
+    cpus: z.number(),
+    memory_mb: z.number(),
+    storage_mb: z.number(),
+    gpus: z.number(),
+    allow_internet: z.boolean(),
+    network_mode: z.string().optional(),
+    docker_image: z.string().optional(),
+    /** `eval --network` / `--runtime`, which replace task.toml's policy for every trial. */
+    network_override: z.string().optional(),
+    runtime_override: z.string().optional(),
+    agent_timeout_sec: z.number(),
+    verifier_timeout_sec: z.number(),
+  }),
+});
+
 /** One grader's score (docs/graders.md). */
 const graderResultSchema = z.object({
   name: z.string(),
@@ -206,6 +236,11 @@ export const trialResultSchema = z.object({
   tamper: tamperSchema.optional(),
   workspace: workspaceSchema.optional(),
   regrade: regradeSchema.optional(),
+  /** No-skills trials: sha256 of the canonical JSON of `baseline_fields`. Absent in results of earlier versions. */
+  baseline_fingerprint: z.string().optional(),
+  baseline_fields: baselineFieldsSchema.optional(),
+  /** The trial was copied from an earlier job (`eval --baseline-from`), where it ran. */
+  reused_from: z.object({ job_id: z.string(), trial_dir: z.string() }).optional(),
   /** Earlier attempts of this trial that ended in a retryable infrastructure failure. */
   retries: z.array(z.object({ attempt: z.number(), status: z.string(), message: z.string(), at: z.string() })),
   /** Paths relative to the trial directory. */
@@ -213,6 +248,7 @@ export const trialResultSchema = z.object({
 });
 
 export type TrialResult = z.infer<typeof trialResultSchema>;
+export type BaselineFields = z.infer<typeof baselineFieldsSchema>;
 export type SkillSourceRecord = z.infer<typeof skillSourceSchema>;
 export type WorkspaceBlock = z.infer<typeof workspaceSchema>;
 export type RegradeProvenance = z.infer<typeof regradeSchema>;

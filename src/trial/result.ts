@@ -61,6 +61,8 @@ export function trialResult(trial: TrialContext, outcomes: PhaseOutcomes, verdic
     isolation: audits.isolation,
     tamper: audits.tamper,
     workspace: outcomes.archive,
+    baseline_fingerprint: spec.baseline?.sha256,
+    baseline_fields: spec.baseline?.fields,
     retries: runtime.retries ?? [],
     files: { session_log: 'session.jsonl', agent: 'agent', verifier: 'verifier', artifacts: 'artifacts' },
   };

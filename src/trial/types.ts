@@ -6,6 +6,7 @@ import type { Skill } from '../skills/types.js';
 import type { Task } from '../task/types.js';
 import type { Redactor } from '../util/secrets.js';
 import type { SessionLog } from '../util/session-log.js';
+import type { BaselineFingerprint } from './fingerprint.js';
 import type { PhaseClock } from './phase-clock.js';
 
 /** What to run: one task × one agent (+model) × one arm, the n-th time. */
@@ -17,6 +18,8 @@ export interface TrialSpec {
   arm: Arm;
   /** 1-based index within the task × agent × model × arm cell. */
   trialIndex: number;
+  /** No-skills arm: what the outcome depends on, recorded in result.json (src/trial/fingerprint.ts). */
+  baseline?: BaselineFingerprint | undefined;
 }
 
 export interface TrialRuntime {

@@ -51,6 +51,11 @@ export function renderMarkdown(report: AnalysisReport): string {
     lines.push('', `## Trials that touched verifier territory (${tamper.count}: ${perArm(tamper)})`, '');
     for (const trial of tamper.trials) lines.push(flaggedLine(trial));
   }
+  if (report.reused.count > 0)
+    lines.push(
+      '',
+      `Reused trials (eval --baseline-from): ${report.reused.count} (${perArm(report.reused)}), from ${report.reused.fromJobs.map((job) => `\`${job}\``).join(', ')}`,
+    );
   if (report.problems.length > 0) {
     lines.push('', `## Skipped files (${report.problems.length})`, '');
     for (const problem of report.problems) lines.push(`- \`${problem.file}\`: ${escapeMarkdown(problem.reason)}`);

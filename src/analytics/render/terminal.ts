@@ -161,6 +161,13 @@ function auditLines(report: AnalysisReport, colors: ReturnType<typeof pc.createC
       `${plural(tamper.count, 'trial')} touched verifier territory (${perArm(tamper)}); rewards are the verifier's`,
     ],
   ];
+  if (report.reused.count > 0)
+    lines.push(
+      '',
+      colors.dim(
+        `${plural(report.reused.count, 'trial')} reused from ${report.reused.fromJobs.join(', ')} (${perArm(report.reused)}; eval --baseline-from)`,
+      ),
+    );
   for (const [flagged, title] of sections) {
     if (flagged.count === 0) continue;
     lines.push('', colors.yellow(`${title}:`));
