@@ -5,21 +5,26 @@ import { type BootstrapSettings, bootstrapMeanInterval, DEFAULT_BOOTSTRAP } from
 import {
   armsPValue,
   compareArms,
+  deltaPerExtraSpend,
   mean,
   normalizedGain,
   passAtK,
   passHatK,
   taskLevelInterval,
   wilsonInterval,
+  withinNoiseFloor,
 } from './estimators.js';
+import { FunnelCounter } from './funnel.js';
 import { adjustPValues, type Correction, DEFAULT_CORRECTION } from './multiplicity.js';
 import {
   ANALYSIS_SCHEMA,
   type AnalysisReport,
+  type ArmCost,
   type ArmStats,
   type ArmSummary,
   type ConfigReport,
   type ConfigSummary,
+  type CostReport,
   type ExcludedTrial,
   type FlaggedTrials,
   type HurtTask,
@@ -48,6 +53,10 @@ export interface AnalysisSettings {
   correction?: Correction | undefined;
   /** The cluster bootstrap of the aggregate Δ (default 2,000 resamples, fixed seed). */
   bootstrap?: BootstrapSettings | undefined;
+  /** Read each with-skills trial's session.jsonl for the funnel's last stages (analyze --funnel). */
+  funnel?: boolean | undefined;
+  /** |Δ| in pp below which a task's Δ is marked as noise (analyze --noise-floor). */
+  noiseFloorPp?: number | undefined;
 }
 
 export const DEFAULT_SAMPLE_SIZE = 2000;
@@ -66,6 +75,9 @@ class Cell {
   tokensCount = 0;
   activationReported = 0;
   activated = 0;
+  costSum = 0;
+  costCount = 0;
+  judgeCalls = 0;
 }
 
 /** Vitter's algorithm R with a seeded generator, so the same inputs always plot the same sample. */
@@ -95,6 +107,7 @@ interface ConfigCells {
   model: string | undefined;
   tasks: Map<string, Partial<Record<Arm, Cell>>>;
   samples: Record<Arm, Reservoir<TrialSample>>;
+  funnel: FunnelCounter;
 }
 
 export class AnalysisAccumulator {
@@ -148,6 +161,12 @@ export class AnalysisAccumulator {
       cell.tokensSum += record.tokens;
       cell.tokensCount++;
     }
+    if (record.costUsd !== undefined) {
+      cell.costSum += record.costUsd;
+      cell.costCount++;
+    }
+    cell.judgeCalls += record.judgeCalls ?? 0;
+    if (record.arm === 'with-skills') this.config(record).funnel.add(record);
     if (record.arm === 'with-skills' && record.skillsActivated !== undefined) {
       cell.activationReported++;
       if (record.skillsActivated.length > 0) cell.activated++;
@@ -176,6 +195,8 @@ export class AnalysisAccumulator {
         k: [...this.settings.k],
         correction: this.correction(),
         bootstrap: { ...this.bootstrap() },
+        funnel: this.settings.funnel ?? false,
+        noiseFloorPp: this.settings.noiseFloorPp,
       },
       inputs: {
         ...readCounts(read),
@@ -213,6 +234,7 @@ export class AnalysisAccumulator {
         model: record.model,
         tasks: new Map(),
         samples: { 'with-skills': new Reservoir(size, seed), 'no-skills': new Reservoir(size, seed + 1) },
+        funnel: new FunnelCounter(this.settings.funnel ?? false),
       };
       this.configs.set(key, config);
     }
@@ -298,6 +320,7 @@ export class AnalysisAccumulator {
         gain: normalizedGain(withSkills?.passRate, noSkills?.passRate),
         significance: compareArms(withSkills, noSkills, adjustedPValue),
         negativeDelta: deltaPp !== undefined && deltaPp < 0,
+        withinNoise: withinNoiseFloor(deltaPp, this.settings.noiseFloorPp),
       };
     });
     const label = config.model ? `${config.agent} · ${config.model}` : config.agent;
@@ -350,8 +373,45 @@ export class AnalysisAccumulator {
       significantlyBetterTasks: tasks.filter((row) => row.significance.direction === 'skills help').length,
       significantlyWorseTasks: tasks.filter((row) => row.significance.direction === 'skills hurt').length,
       skillActivation: reported > 0 ? { rate: activated / reported, reported, activated } : undefined,
+      funnel: config.funnel.report(),
+      cost: costReport(paired, config),
+      withinNoiseTasks:
+        this.settings.noiseFloorPp === undefined
+          ? undefined
+          : paired.filter((row) => row.withinNoise).map((row) => row.task),
     };
   }
+}
+
+/** Tokens and cost over the paired tasks (the tasks Δ is measured on), and what each point of Δ cost. */
+function costReport(paired: readonly TaskRow[], config: ConfigCells): CostReport {
+  const arms: CostReport['arms'] = {};
+  for (const arm of ARM_ORDER) {
+    const cost: ArmCost = { trials: 0, tokenTrials: 0, costTrials: 0, judgeCalls: 0 };
+    let tokens = 0;
+    let dollars = 0;
+    for (const row of paired) {
+      const cell = config.tasks.get(row.task)?.[arm];
+      if (!cell) continue;
+      cost.trials += cell.trials;
+      cost.tokenTrials += cell.tokensCount;
+      cost.costTrials += cell.costCount;
+      cost.judgeCalls += cell.judgeCalls;
+      tokens += cell.tokensSum;
+      dollars += cell.costSum;
+    }
+    if (cost.tokenTrials > 0) cost.meanTokens = tokens / cost.tokenTrials;
+    if (cost.costTrials > 0) cost.meanCostUsd = dollars / cost.costTrials;
+    if (cost.trials > 0) arms[arm] = cost;
+  }
+  const deltaPp = paired.length > 0 ? mean(paired.map((row) => row.deltaPp!)) : undefined;
+  const withSkills = arms['with-skills'];
+  const noSkills = arms['no-skills'];
+  return {
+    arms,
+    deltaPpPerUsd: deltaPerExtraSpend(deltaPp, withSkills?.meanCostUsd, noSkills?.meanCostUsd),
+    deltaPpPer1kTokens: deltaPerExtraSpend(deltaPp, withSkills?.meanTokens, noSkills?.meanTokens, 1000),
+  };
 }
 
 function hurtTask(row: TaskRow): HurtTask {

@@ -213,3 +213,31 @@ function assertCounts(successes: number, trials: number): void {
 function assertK(k: number): void {
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be a positive integer, got ${k}`);
 }
+
+/** The median of values sorted ascending; undefined when there are none. */
+export function median(sorted: readonly number[]): number | undefined {
+  if (sorted.length === 0) return undefined;
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/**
+ * Δ bought per unit of extra spend: Δ (pp) ÷ (mean spend per with-skills trial − mean per no-skills trial) × unit.
+ * Undefined unless skills cost more: a Δ at no extra cost (or a saving) has no price to divide by.
+ */
+export function deltaPerExtraSpend(
+  deltaPp: number | undefined,
+  withSkills: number | undefined,
+  noSkills: number | undefined,
+  unit = 1,
+): number | undefined {
+  if (deltaPp === undefined || withSkills === undefined || noSkills === undefined) return undefined;
+  const extra = withSkills - noSkills;
+  return extra > 0 ? (deltaPp / extra) * unit : undefined;
+}
+
+/** A task's Δ is within the noise floor when its magnitude is below what A/A runs (the same arm twice) show. */
+export function withinNoiseFloor(deltaPp: number | undefined, noiseFloorPp: number | undefined): boolean | undefined {
+  if (deltaPp === undefined || noiseFloorPp === undefined) return undefined;
+  return Math.abs(deltaPp) < noiseFloorPp;
+}

@@ -1,7 +1,17 @@
 import type { Arm } from '../results/read.js';
 import type { Interval } from './estimators.js';
 import { CORRECTION_LABELS, type Correction } from './multiplicity.js';
-import type { ArmStats, ArmSummary, ConfigReport, FlaggedTrials, HurtTask, TaskRow } from './report.js';
+import type {
+  ArmStats,
+  ArmSummary,
+  ConfigReport,
+  CostReport,
+  FlaggedTrials,
+  FunnelReport,
+  FunnelStage,
+  HurtTask,
+  TaskRow,
+} from './report.js';
 
 /** Number formatting shared by the terminal, Markdown and HTML outputs, so they never disagree. */
 
@@ -80,8 +90,9 @@ export function formatVerdict(row: TaskRow, correction: Correction): string {
     significance.pValue === undefined
       ? ''
       : ` (${formatPValues(significance.pValue, significance.adjustedPValue, correction)})`;
-  if (significance.verdict === 'significant') return `significant: ${significance.direction ?? ''}${p}`;
-  return `inconclusive${p}`;
+  const noise = row.withinNoise ? ', within noise floor' : '';
+  if (significance.verdict === 'significant') return `significant: ${significance.direction ?? ''}${p}${noise}`;
+  return `inconclusive${p}${noise}`;
 }
 
 /** `95% CI +10.0 to +95.0 pp`: the bootstrap interval of the aggregate Δ. */
@@ -151,9 +162,62 @@ export function summaryFacts(config: ConfigReport): Array<[string, string]> {
       ? `${formatPercent(summary.skillActivation.rate)} of with-skill trials (${summary.skillActivation.activated}/${summary.skillActivation.reported} that reported it)`
       : 'not reported',
   ]);
+  if (summary.funnel) facts.push(['Activation funnel (with skill)', formatFunnel(summary.funnel)]);
+  const cost = formatCost(summary.cost);
+  if (cost) facts.push(['Cost per arm (no skill → with skill)', cost]);
+  if (summary.withinNoiseTasks)
+    facts.push([
+      'Within the noise floor',
+      `${summary.withinNoiseTasks.length} of ${paired.tasks}${summary.withinNoiseTasks.length > 0 ? `: ${summary.withinNoiseTasks.join(', ')}` : ''}`,
+    ]);
   const ks = passKLine(summary.arms['no-skills'], summary.arms['with-skills']);
   if (ks) facts.push(['pass@k / pass^k (no skill → with skill)', ks]);
   return facts;
+}
+
+const STAGE_LABELS: Record<FunnelStage['stage'], string> = {
+  supplied: 'supplied',
+  present: 'present where the agent looks',
+  listed: 'listed by the agent',
+  opened: 'SKILL.md opened',
+  resources_used: 'scripts/references used',
+};
+
+/** `supplied 40 → present 40 (100%) → listed: not reported → opened 30 (75%) → …; first open after 12.0s (median)`. */
+export function formatFunnel(funnel: FunnelReport): string {
+  const stages = funnel.stages.map((stage) => {
+    const label = STAGE_LABELS[stage.stage];
+    if (stage.count === undefined) return `${label}: ${stage.note ?? 'not measured'}`;
+    if (stage.stage === 'supplied') return `${label} ${stage.count}`;
+    const unknown = stage.known < (funnel.stages[0]?.count ?? 0) ? ` of ${stage.known} known` : '';
+    return `${label} ${stage.count} (${formatPercent(stage.rate!)}${unknown})`;
+  });
+  const first = funnel.timeToFirstOpenMs;
+  const time = first
+    ? `; first open ${formatDurationMs(first.medianMs)} after the agent started (median of ${first.trials})`
+    : funnel.sessionLogsRead === undefined
+      ? '; time to first open: not measured (--funnel)'
+      : '';
+  return `${stages.join(' → ')}${time}`;
+}
+
+/** `tokens 12k → 15k, $0.10 → $0.14 per trial; Δ +25.0 pp per extra $ …`; undefined when no arm reported usage. */
+export function formatCost(cost: CostReport): string | undefined {
+  const noSkills = cost.arms['no-skills'];
+  const withSkills = cost.arms['with-skills'];
+  if (!noSkills?.tokenTrials && !withSkills?.tokenTrials && !noSkills?.costTrials && !withSkills?.costTrials)
+    return undefined;
+  const dollars = (value: number | undefined): string => (value === undefined ? NO_VALUE : `$${value.toFixed(4)}`);
+  const parts = [
+    `tokens ${formatCount(noSkills?.meanTokens)} → ${formatCount(withSkills?.meanTokens)} per trial`,
+    `cost ${dollars(noSkills?.meanCostUsd)} → ${dollars(withSkills?.meanCostUsd)} per trial`,
+  ];
+  const judges = (noSkills?.judgeCalls ?? 0) + (withSkills?.judgeCalls ?? 0);
+  if (judges > 0) parts.push(`${plural(judges, 'judge call')} (cost not recorded)`);
+  if (cost.deltaPpPerUsd !== undefined) parts.push(`${formatDeltaPp(cost.deltaPpPerUsd)} per extra $ per trial`);
+  if (cost.deltaPpPer1kTokens !== undefined)
+    parts.push(`${formatDeltaPp(cost.deltaPpPer1kTokens)} per 1k extra tokens per trial`);
+  return parts.join('; ');
 }
 
 function passKLine(noSkills: ArmSummary | undefined, withSkills: ArmSummary | undefined): string {

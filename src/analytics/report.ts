@@ -44,6 +44,8 @@ export interface TaskRow {
   significance: Significance;
   /** Skills made this task worse (Δ < 0), significant or not. */
   negativeDelta: boolean;
+  /** |Δ| is below `options.noiseFloorPp` (analyze --noise-floor); absent without a noise floor or a Δ. */
+  withinNoise?: boolean | undefined;
 }
 
 export interface ArmSummary {
@@ -91,6 +93,54 @@ export interface ConfigSummary {
   significantlyWorseTasks: number;
   /** Share of with-skills trials that activated a skill, among those that reported it. */
   skillActivation?: { rate: number; reported: number; activated: number } | undefined;
+  /** The with-skills arm's activation funnel (counted trials); absent when no trial was given skills. */
+  funnel?: FunnelReport | undefined;
+  /** Tokens and cost per arm, and Δ per extra dollar / 1k tokens, over the paired tasks. */
+  cost: CostReport;
+  /** Paired tasks whose |Δ| is below the noise floor (analyze --noise-floor); absent without one. */
+  withinNoiseTasks?: string[] | undefined;
+}
+
+export interface FunnelStage {
+  /** supplied → present (where the agent looks) → listed (by the agent) → opened (SKILL.md) → resources_used. */
+  stage: 'supplied' | 'present' | 'listed' | 'opened' | 'resources_used';
+  /** Trials that reached this stage; absent when not measured or not reported (see `note`). */
+  count?: number | undefined;
+  /** Share of the trials given skills (`supplied`); absent with `count`. */
+  rate?: number | undefined;
+  /** Trials that could tell (audited, reported, with a session log). */
+  known: number;
+  note?: string | undefined;
+}
+
+export interface FunnelReport {
+  /** Counted with-skills trials. */
+  trials: number;
+  stages: FunnelStage[];
+  /** With --funnel: session logs read; absent otherwise. */
+  sessionLogsRead?: number | undefined;
+  /** From the agent phase's start to the first skill opened (session.jsonl, --funnel only). */
+  timeToFirstOpenMs?: { trials: number; medianMs: number; meanMs: number } | undefined;
+}
+
+export interface ArmCost {
+  trials: number;
+  /** Mean input + output tokens per trial, over the `tokenTrials` that reported usage. */
+  meanTokens?: number | undefined;
+  tokenTrials: number;
+  /** Mean agent cost (USD) per trial, over the `costTrials` whose agent reported one. */
+  meanCostUsd?: number | undefined;
+  costTrials: number;
+  /** Grader calls to a judge model (their cost is not recorded in result.json). */
+  judgeCalls: number;
+}
+
+export interface CostReport {
+  arms: Partial<Record<Arm, ArmCost>>;
+  /** Δ (pp) per extra dollar per trial; absent unless both arms report cost and skills cost more. */
+  deltaPpPerUsd?: number | undefined;
+  /** Δ (pp) per 1,000 extra tokens per trial; absent unless skills use more tokens. */
+  deltaPpPer1kTokens?: number | undefined;
 }
 
 export interface HurtTask {
@@ -149,6 +199,10 @@ export interface AnalysisReport {
     correction: Correction;
     /** The cluster bootstrap behind `summary.paired.deltaPpCi`. */
     bootstrap: BootstrapSettings;
+    /** analyze --funnel: session logs were read for the funnel's last stages. */
+    funnel: boolean;
+    /** analyze --noise-floor: |Δ| (pp) below which a task's Δ is noise. */
+    noiseFloorPp?: number | undefined;
   };
   /** What the reader counted (ReadSummary without its problems) and the trials analysed. */
   inputs: Omit<ReadSummary, 'problems'> & { trials: number };

@@ -40,6 +40,10 @@ export interface AnalyzeOptions {
   k?: string | number[] | undefined;
   /** Multiple-comparison correction of the per-task p-values: holm (default), bh or none. */
   correction?: Correction | string | undefined;
+  /** Read each with-skills trial's session.jsonl for the activation funnel's last stages. */
+  funnel?: boolean | undefined;
+  /** |Δ| in percentage points below which a task's Δ is marked as noise (`5` or `5pp`). */
+  noiseFloor?: number | string | undefined;
   /** Colours in the terminal table; defaults to "stdout is a colour TTY". */
   color?: boolean | undefined;
 }
@@ -106,6 +110,7 @@ export async function analyzeCommand(
   const minGain = options.minGain === undefined ? undefined : parseGain(options.minGain);
   const k = parseK(options.k ?? DEFAULT_K);
   const correction = parseCorrection(options.correction ?? DEFAULT_CORRECTION);
+  const noiseFloorPp = options.noiseFloor === undefined ? undefined : parseNoiseFloor(options.noiseFloor);
 
   const dirs = [...(options.dirs ?? [])];
   if (options.logDir !== undefined) dirs.push(options.logDir);
@@ -138,6 +143,8 @@ export async function analyzeCommand(
       includeContaminated: options.includeContaminated ?? false,
       k,
       correction,
+      funnel: options.funnel ?? false,
+      noiseFloorPp,
     },
   );
 
@@ -216,6 +223,15 @@ export const registerAnalyze: RegisterCommand = (program: Command, setExitCode) 
       `multiple-comparison correction of the per-task p-values across a configuration's tasks: ${CORRECTIONS.join(', ')} (holm: family-wise error; bh: false discovery rate)`,
       DEFAULT_CORRECTION,
     )
+    .option(
+      '--funnel',
+      "read each with-skills trial's session.jsonl for the activation funnel's last stages (scripts/references used, time to first open)",
+      false,
+    )
+    .option(
+      '--noise-floor <pp>',
+      'mark a task whose |Δ| is below PP percentage points as within the noise floor (from A/A runs: the same arm twice)',
+    )
     .addOption(new Option('--no-color', 'no colours in the terminal table'))
     .action(async (dirs: string[], raw: AnalyzeOptions & { color?: boolean }) => {
       // Commander sets color=true by default for --no-color; only an explicit --no-color turns colours off.
@@ -267,6 +283,19 @@ function parseGain(value: number | string): number {
   const gain = parseNumberFlag('--min-gain', value);
   if (gain > 1) throw new UsageError(`--min-gain: the normalized gain is at most 1, found "${value}"`);
   return gain;
+}
+
+/** `5`, `5pp` or `5 pp`: percentage points, at least 0 and at most 100. */
+function parseNoiseFloor(value: number | string): number {
+  const text = String(value)
+    .trim()
+    .replace(/\s*pp$/i, '');
+  const pp = text === '' ? Number.NaN : Number(text);
+  if (!Number.isFinite(pp) || pp < 0 || pp > 100)
+    throw new UsageError(
+      `--noise-floor: expected percentage points between 0 and 100 (e.g. 5 or 5pp), found "${value}"`,
+    );
+  return pp;
 }
 
 function parseCorrection(value: string): Correction {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { errorMessage } from '../errors.js';
 import type { Arm, TrialRecord } from './record.js';
 import type { TrialResult } from './schema.js';
@@ -96,7 +97,24 @@ function trialRecord(file: string, result: TrialResult): TrialRecord {
     contaminated: result.isolation?.contaminated === true,
     tampered: result.tamper?.tampered === true,
     reusedFrom: result.reused_from?.job_id,
+    ...skillFields(file, result),
+    costUsd: usage?.costUsd,
+    judgeCalls: result.graders?.filter((grader) => grader.model !== undefined).length,
     auditNote: auditNote(result),
+  };
+}
+
+/** What the activation funnel needs (src/analytics/funnel.ts), from the isolation audit when it ran. */
+function skillFields(
+  file: string,
+  result: TrialResult,
+): Pick<TrialRecord, 'skillNames' | 'skillsPresent' | 'skillsOpened' | 'sessionLog'> {
+  const audited = result.isolation?.checked === true && result.arm === 'with-skills' ? result.isolation.skills : [];
+  return {
+    skillNames: result.skills.map((skill) => skill.name),
+    skillsPresent: audited.length > 0 ? audited.every((skill) => skill.present) : undefined,
+    skillsOpened: audited.length > 0 ? audited.some((skill) => skill.opened) : undefined,
+    sessionLog: join(dirname(file), result.files.session_log),
   };
 }
 

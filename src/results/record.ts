@@ -27,6 +27,18 @@ export interface TrialRecord {
   tampered?: boolean | undefined;
   /** The job a reused trial ran in (result.json's reused_from: `eval --baseline-from`). */
   reusedFrom?: string | undefined;
+  /** Skills the with-skills arm was given (result.json `skills`); absent for legacy reports. */
+  skillNames?: readonly string[] | undefined;
+  /** Every supplied skill was where the agent looks (isolation.skills[].present); absent when not audited. */
+  skillsPresent?: boolean | undefined;
+  /** The isolation audit saw the agent open a SKILL.md (isolation.skills[].opened); absent when not audited. */
+  skillsOpened?: boolean | undefined;
+  /** The trial's session.jsonl (absolute), read only by `analyze --funnel`. */
+  sessionLog?: string | undefined;
+  /** The agent's cost in US dollars, when its CLI reported one (or a price table estimated it). */
+  costUsd?: number | undefined;
+  /** Graders that called a judge model (graders[].model). */
+  judgeCalls?: number | undefined;
   /** What the audits found, in one line, for the report's lists. */
   auditNote?: string | undefined;
 }

@@ -110,6 +110,7 @@ describe('skill-eval analyze on the sample results', () => {
       k: [1, 3, 5],
       correction: 'holm',
       bootstrap: { resamples: 2000, seed: 20_211, level: 0.95 },
+      funnel: false,
     });
     const superlint = report.configs[0]!.tasks.find((row) => row.task === 'superlint_demo')!;
     expect(superlint.significance.pValue).toBeCloseTo(12 / 252, 12);
