@@ -307,4 +307,53 @@ describe('AnalysisAccumulator', () => {
     // Uniform over all 500, not just the first 50.
     expect(Math.max(...sample.map((s) => s.durationMs!))).toBeGreaterThan(250);
   });
+
+  it('reports tokens and cost per arm over the paired tasks, and Δ per extra dollar and per 1k tokens', () => {
+    const report = analyze([
+      ...cell(1, 1, { task: 'a', arm: 'no-skills', tokens: 1000, costUsd: 0.01 }),
+      ...cell(2, 0, { task: 'a', arm: 'with-skills', tokens: 3000, costUsd: 0.03, judgeCalls: 1 }),
+      // Unpaired: left out of the cost, as it is of Δ.
+      ...cell(1, 0, { task: 'b', arm: 'with-skills', tokens: 99_000, costUsd: 9 }),
+    ]);
+    const cost = report.configs[0]!.summary.cost;
+    expect(cost.arms['no-skills']).toEqual({
+      trials: 2,
+      tokenTrials: 2,
+      meanTokens: 1000,
+      costTrials: 2,
+      meanCostUsd: 0.01,
+      judgeCalls: 0,
+    });
+    expect(cost.arms['with-skills']).toMatchObject({ trials: 2, meanTokens: 3000, judgeCalls: 2 });
+    expect(cost.arms['with-skills']!.meanCostUsd).toBeCloseTo(0.03, 12);
+    // Δ = +50 pp for 2,000 extra tokens and $0.02 extra per trial.
+    expect(cost.deltaPpPer1kTokens).toBeCloseTo(25, 9);
+    expect(cost.deltaPpPerUsd).toBeCloseTo(2500, 6);
+  });
+
+  it('has no Δ per dollar when no trial reported a cost', () => {
+    const report = analyze([...cell(1, 1, { arm: 'no-skills' }), ...cell(2, 0, { arm: 'with-skills' })]);
+    const cost = report.configs[0]!.summary.cost;
+    expect(cost.arms['with-skills']!.costTrials).toBe(0);
+    expect(cost.arms['with-skills']!.meanCostUsd).toBeUndefined();
+    expect(cost.deltaPpPerUsd).toBeUndefined();
+  });
+
+  it('marks the tasks whose |Δ| is below the noise floor', () => {
+    const records = [
+      ...cell(5, 5, { task: 'noise', arm: 'no-skills' }),
+      ...cell(5, 5, { task: 'noise', arm: 'with-skills' }),
+      ...cell(0, 10, { task: 'real', arm: 'no-skills' }),
+      ...cell(10, 0, { task: 'real', arm: 'with-skills' }),
+    ];
+    const report = analyze(records, { ...SETTINGS, noiseFloorPp: 10 });
+    const [noise, real] = report.configs[0]!.tasks;
+    expect(noise!.withinNoise).toBe(true);
+    expect(real!.withinNoise).toBe(false);
+    expect(report.configs[0]!.summary.withinNoiseTasks).toEqual(['noise']);
+    expect(report.options.noiseFloorPp).toBe(10);
+    const without = analyze(records);
+    expect(without.configs[0]!.tasks[0]!.withinNoise).toBeUndefined();
+    expect(without.configs[0]!.summary.withinNoiseTasks).toBeUndefined();
+  });
 });

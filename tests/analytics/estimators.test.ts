@@ -1,13 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import {
   compareArms,
+  deltaPerExtraSpend,
   fisherExactTwoSided,
+  median,
   normalizedGain,
   passAtK,
   passHatK,
   sampleStandardDeviation,
   taskLevelInterval,
   wilsonInterval,
+  withinNoiseFloor,
 } from '../../src/analytics/estimators.js';
 
 // Every expected value below was computed by hand from the formula (working in the comment).
@@ -209,5 +212,36 @@ describe('compareArms', () => {
   it('says "no data" when an arm is missing or empty', () => {
     expect(compareArms(undefined, { trials: 5, passes: 1 })).toEqual({ verdict: 'no data' });
     expect(compareArms({ trials: 5, passes: 1 }, { trials: 0, passes: 0 })).toEqual({ verdict: 'no data' });
+  });
+});
+
+describe('median', () => {
+  it('takes the middle value, or the mean of the two middle ones', () => {
+    expect(median([])).toBeUndefined();
+    expect(median([1, 5, 9])).toBe(5);
+    expect(median([1, 2, 4, 10])).toBe(3);
+  });
+});
+
+describe('deltaPerExtraSpend', () => {
+  it('divides Δ by the extra spend per trial, scaled to the unit', () => {
+    expect(deltaPerExtraSpend(20, 0.15, 0.05)).toBeCloseTo(200, 9);
+    expect(deltaPerExtraSpend(10, 3000, 1000, 1000)).toBeCloseTo(5, 9);
+  });
+
+  it('is undefined when skills cost nothing more, or a figure is missing', () => {
+    expect(deltaPerExtraSpend(20, 0.05, 0.05)).toBeUndefined();
+    expect(deltaPerExtraSpend(20, 0.04, 0.05)).toBeUndefined();
+    expect(deltaPerExtraSpend(undefined, 0.1, 0.05)).toBeUndefined();
+    expect(deltaPerExtraSpend(20, undefined, 0.05)).toBeUndefined();
+  });
+});
+
+describe('withinNoiseFloor', () => {
+  it('compares |Δ| with the floor, strictly', () => {
+    expect(withinNoiseFloor(-4, 5)).toBe(true);
+    expect(withinNoiseFloor(5, 5)).toBe(false);
+    expect(withinNoiseFloor(4, undefined)).toBeUndefined();
+    expect(withinNoiseFloor(undefined, 5)).toBeUndefined();
   });
 });

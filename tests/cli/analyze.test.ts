@@ -220,8 +220,30 @@ describe('usage errors (exit 2)', () => {
     [{ k: '0,3' }, '--k: expected positive whole numbers'],
     [{ correction: 'bonferroni' }, '--correction: expected one of holm, bh, none, found "bonferroni"'],
     [{ json: true, csv: true }, '--json and --csv would all print to stdout'],
+    [
+      { noiseFloor: 'loud' },
+      '--noise-floor: expected percentage points between 0 and 100 (e.g. 5 or 5pp), found "loud"',
+    ],
+    [{ noiseFloor: '-1' }, '--noise-floor: expected percentage points'],
   ] as Array<[AnalyzeOptions, string]>)('refuses %o', async (options, message) => {
     await expect(run({ dirs: [FIXTURES], ...options })).rejects.toThrow(message);
+  });
+
+  it('takes --funnel and --noise-floor 5pp into the report', async () => {
+    const { stdout } = await run({ dirs: [FIXTURES], json: true, funnel: true, noiseFloor: '5pp' });
+    const report = JSON.parse(stdout) as AnalysisReport;
+    expect(report.options).toMatchObject({ funnel: true, noiseFloorPp: 5 });
+    const funnel = report.configs[0]!.summary.funnel!;
+    // The fixtures keep no session.jsonl: the funnel says so rather than counting 0 uses.
+    expect(funnel.sessionLogsRead).toBe(0);
+    expect(funnel.stages[4]).toEqual({ stage: 'resources_used', known: 0, note: 'no session log found' });
+    expect(funnel.stages.map((stage) => stage.stage)).toEqual([
+      'supplied',
+      'present',
+      'listed',
+      'opened',
+      'resources_used',
+    ]);
   });
 });
 

@@ -281,4 +281,41 @@ describe('readResults: graders', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('keeps what the funnel and the cost need: audited presence and opening, the session log, cost, judge calls', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'skill-eval-read-funnel-'));
+    try {
+      const source = join(FIXTURES, 'jobs/demo-job/superlint_demo__claude-code-claude-sonnet-4-5__with-skills__1');
+      const old = JSON.parse(await readFile(join(source, 'result.json'), 'utf8')) as Record<string, unknown>;
+      const isolation = {
+        checked: true,
+        contaminated: false,
+        scanned: [],
+        complete: true,
+        findings: [],
+        skills: [
+          { name: 'a', present: true, missing_from: [], opened: false },
+          { name: 'b', present: false, missing_from: ['/skills'], opened: true },
+        ],
+      };
+      const graders = [
+        { name: 'tests', type: 'verifier', weight: 0.5, score: 1 },
+        { name: 'approach', type: 'llm_rubric', weight: 0.5, score: 1, model: 'judge-1' },
+      ];
+      const usage = { inputTokens: 10, outputTokens: 5, cachedInputTokens: 0, costUsd: 0.25 };
+      await mkdir(join(dir, 'trial'), { recursive: true });
+      await writeFile(join(dir, 'trial', 'result.json'), JSON.stringify({ ...old, isolation, graders, usage }));
+      const { records } = await readAll([dir]);
+      expect(records[0]).toMatchObject({
+        skillsPresent: false,
+        skillsOpened: true,
+        sessionLog: join(dir, 'trial', (old.files as { session_log: string }).session_log),
+        costUsd: 0.25,
+        judgeCalls: 1,
+      });
+      expect(records[0]!.skillNames).toEqual((old.skills as Array<{ name: string }>).map((skill) => skill.name));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -52,4 +52,15 @@ describe('niceTicks', () => {
     expect(niceTicks(7, 6)).toEqual([0, 2, 4, 6, 8]);
     expect(niceTicks(300_000, 6)).toEqual([0, 50_000, 100_000, 150_000, 200_000, 250_000, 300_000]);
   });
+
+  it('shows the activation funnel, the cost per arm and the tasks within the noise floor', () => {
+    const report = reportWith({ task: 'lint-fix', baselinePasses: 4, noiseFloorPp: 25 });
+    const text = renderHtml(report);
+    expect(text).toContain('Activation funnel (with skill)');
+    expect(text).toContain('SKILL.md opened 5 (100.0%)');
+    expect(text).toContain('cost $0.1000 → $0.2000 per trial');
+    expect(text).toContain('+200.0 pp per extra $ per trial');
+    expect(text).toContain('within noise floor');
+    expect(text).toContain('Within the noise floor');
+  });
 });

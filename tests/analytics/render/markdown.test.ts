@@ -24,4 +24,15 @@ describe('renderMarkdown', () => {
     const markdown = renderMarkdown(reportWith({ task: 'a|b' }));
     expect(markdown).toContain('| a\\|b |');
   });
+
+  it('shows the activation funnel, the cost per arm and the tasks within the noise floor', () => {
+    const report = reportWith({ task: 'lint-fix', baselinePasses: 4, noiseFloorPp: 25 });
+    const text = renderMarkdown(report);
+    expect(text).toContain('Activation funnel (with skill)');
+    expect(text).toContain('SKILL.md opened 5 (100.0%)');
+    expect(text).toContain('cost $0.1000 → $0.2000 per trial');
+    expect(text).toContain('+200.0 pp per extra $ per trial');
+    expect(text).toContain('within noise floor');
+    expect(text).toContain('Within the noise floor');
+  });
 });

@@ -8,8 +8,14 @@ export function reportWith(options: {
   agent?: string;
   baselinePasses?: number;
   errorMessage?: string;
+  noiseFloorPp?: number;
 }): AnalysisReport {
-  const accumulator = new AnalysisAccumulator({ passThreshold: 1, includeErrorsAsFailures: false, k: [1, 3] });
+  const accumulator = new AnalysisAccumulator({
+    passThreshold: 1,
+    includeErrorsAsFailures: false,
+    k: [1, 3],
+    noiseFloorPp: options.noiseFloorPp,
+  });
   let sequence = 0;
   const add = (arm: TrialRecord['arm'], passed: boolean, status?: TrialRecord['status']): void => {
     sequence++;
@@ -26,6 +32,7 @@ export function reportWith(options: {
       reward: status === 'infra_error' ? undefined : passed ? 1 : 0,
       durationMs: 60_000 + sequence * 1000,
       tokens: 20_000 + sequence * 100,
+      costUsd: arm === 'with-skills' ? 0.2 : 0.1,
       skillsActivated: arm === 'with-skills' ? ['lint'] : undefined,
       errorMessage: status === 'infra_error' ? options.errorMessage : undefined,
     });

@@ -40,4 +40,15 @@ describe('renderTerminal', () => {
     expect(text).toContain('1 errored trial (1 infra_error), excluded from the rates:');
     expect(text).toContain('easy__with-skills__11 [infra_error] engine down');
   });
+
+  it('shows the activation funnel, the cost per arm and the tasks within the noise floor', () => {
+    const report = reportWith({ task: 'lint-fix', baselinePasses: 4, noiseFloorPp: 25 });
+    const text = renderTerminal(report, { color: false });
+    expect(text).toContain('Activation funnel (with skill)');
+    expect(text).toContain('SKILL.md opened 5 (100.0%)');
+    expect(text).toContain('cost $0.1000 → $0.2000 per trial');
+    expect(text).toContain('+200.0 pp per extra $ per trial');
+    expect(text).toContain('within noise floor');
+    expect(text).toContain('Within the noise floor');
+  });
 });
