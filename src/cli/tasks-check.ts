@@ -36,6 +36,16 @@ export const registerTasksCheck: RegisterCommand = (program, setExitCode) => {
       1,
     )
     .option(
+      '--repeat <n>',
+      'run the oracle (and nop) N times per task and flag a verifier that does not give the same verdict every time',
+      (v: string) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 1)
+          throw new UsageError(`--repeat: expected a positive whole number, found "${v}"`);
+        return n;
+      },
+    )
+    .option(
       '--concurrency <n>',
       'trials at once',
       (v: string) => Math.max(1, Number(v) || 1),
@@ -62,6 +72,7 @@ export const registerTasksCheck: RegisterCommand = (program, setExitCode) => {
         options: {
           provider: string;
           trials: number;
+          repeat?: number | undefined;
           concurrency: number;
           resultsDir: string;
           tasksDir: string;
@@ -76,6 +87,7 @@ export const registerTasksCheck: RegisterCommand = (program, setExitCode) => {
               tasks: dirs,
               provider: options.provider,
               trials: options.trials,
+              repeat: options.repeat,
               concurrency: options.concurrency,
               resultsDir: options.resultsDir,
               tasksDir: options.tasksDir,

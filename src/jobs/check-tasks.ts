@@ -16,6 +16,8 @@ export interface TaskCheck {
   oracle: string;
   nop: string;
   problems: string[];
+  /** The oracle passed some of its runs but not all (a flaky verifier or solution): how many of how many. */
+  flaky?: { passed: number; runs: number } | undefined;
 }
 
 function describeCell(cell: CellSummary | undefined): string {
@@ -31,11 +33,27 @@ export function judgeTask(
   dir = task,
 ): TaskCheck {
   const problems: string[] = [];
-  if (!oracle || oracle.errors > 0 || oracle.passed < oracle.trials)
+  const runs = oracle ? oracle.trials - oracle.errors : 0;
+  // Passing some runs and failing others, with nothing changed in between, is noise the Δ would inherit.
+  const flaky = oracle && oracle.passed > 0 && oracle.passed < runs ? { passed: oracle.passed, runs } : undefined;
+  if (flaky)
+    problems.push(
+      `flaky verifier: the oracle passed ${flaky.passed} of ${flaky.runs} runs (the same solution must pass every time)`,
+    );
+  else if (!oracle || oracle.errors > 0 || oracle.passed < oracle.trials)
     problems.push('oracle did not pass every trial: the solution or the verifier is broken');
   if (!nop || nop.errors > 0) problems.push('nop ended in errors: the verifier cannot judge the untouched environment');
   else if (nop.passed > 0) problems.push('nop passed: the verifier rewards the untouched environment');
-  return { task, dir, ok: problems.length === 0, oracle: describeCell(oracle), nop: describeCell(nop), problems };
+  const check: TaskCheck = {
+    task,
+    dir,
+    ok: problems.length === 0,
+    oracle: describeCell(oracle),
+    nop: describeCell(nop),
+    problems,
+  };
+  if (flaky) check.flaky = flaky;
+  return check;
 }
 
 export interface CheckTasksOptions {
@@ -43,6 +61,8 @@ export interface CheckTasksOptions {
   tasks: string[];
   provider: string | EnvironmentProvider;
   trials: number;
+  /** Runs of the oracle (and nop) per task, to catch a flaky verifier (`tasks check --repeat`); at least `trials`. */
+  repeat?: number | undefined;
   concurrency: number;
   resultsDir: string;
   tasksDir?: string | undefined;
@@ -89,7 +109,7 @@ export async function checkTasks(
       tasks: options.tasks,
       agent: 'oracle,nop',
       provider: options.provider,
-      trials: options.trials,
+      trials: Math.max(options.trials, options.repeat ?? 1),
       skills: false,
       compare: false,
       resultsDir: options.resultsDir,

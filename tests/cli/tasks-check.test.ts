@@ -45,6 +45,35 @@ describe('skill-eval tasks check', () => {
     expect(run.stdout).toMatch(/healthy \| 1\/1 passed\s+\| 0\/1 passed\s+\| ok/);
   });
 
+  it('--repeat runs the oracle N times and flags a verifier that passes it only sometimes as BROKEN', async () => {
+    const args = ['tasks', 'check', join(FIXTURES, 'check-flaky'), '--provider=local'];
+    // One run cannot tell: the flaky verifier passes the oracle's first run.
+    const once = await runCli([...args, `--results-dir=${await tempDir('check-once')}`]);
+    expect(once.exitCode).toBe(0);
+    const repeated = await runCli([...args, '--repeat=3', `--results-dir=${await tempDir('check-repeat')}`]);
+    expect(repeated.exitCode).toBe(2);
+    expect(repeated.stdout).toMatch(
+      /flaky \| 2\/3 passed\s+\| 0\/3 passed\s+\| BROKEN: flaky verifier: the oracle passed 2 of 3 runs/,
+    );
+    const json = await runCli([...args, '--repeat=2', '--json', `--results-dir=${await tempDir('check-repeat-json')}`]);
+    const report = JSON.parse(json.stdout) as { tasks: Array<{ ok: boolean; flaky?: unknown }> };
+    expect(report.tasks[0]).toMatchObject({ ok: false, flaky: { passed: 1, runs: 2 } });
+  });
+
+  it('refuses --repeat 0', async () => {
+    const run = await runCli(['tasks', 'check', join(FIXTURES, 'check-flaky'), '--repeat=0']);
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toContain('--repeat: expected a positive whole number, found "0"');
+  });
+
+  it('judges an oracle that passes some runs as flaky, one that passes none as broken', () => {
+    const oracle = { task: 't', agent: 'oracle', arm: 'no-skills', trials: 4, passed: 3, failed: 1, errors: 0 };
+    const nop = { ...oracle, agent: 'nop', passed: 0, failed: 4 };
+    expect(judgeTask('t', oracle, nop)).toMatchObject({ ok: false, flaky: { passed: 3, runs: 4 } });
+    expect(judgeTask('t', { ...oracle, passed: 0, failed: 4 }, nop).flaky).toBeUndefined();
+    expect(judgeTask('t', { ...oracle, passed: 4, failed: 0 }, nop)).toMatchObject({ ok: true, problems: [] });
+  });
+
   it('judges error-only cells as broken, not as passing', () => {
     const cell = { task: 't', agent: 'nop', arm: 'no-skills', trials: 1, passed: 0, failed: 0, errors: 1 };
     expect(judgeTask('t', { ...cell, agent: 'oracle', passed: 1, errors: 0 }, cell).problems).toEqual([
