@@ -57,6 +57,8 @@ export interface AnalysisSettings {
   funnel?: boolean | undefined;
   /** |Δ| in pp below which a task's Δ is marked as noise (analyze --noise-floor). */
   noiseFloorPp?: number | undefined;
+  /** Where the noise floor came from, when measured from A/A runs (analyze --noise-from). */
+  noiseFrom?: AnalysisReport['options']['noiseFrom'];
 }
 
 export const DEFAULT_SAMPLE_SIZE = 2000;
@@ -197,6 +199,7 @@ export class AnalysisAccumulator {
         bootstrap: { ...this.bootstrap() },
         funnel: this.settings.funnel ?? false,
         noiseFloorPp: this.settings.noiseFloorPp,
+        noiseFrom: this.settings.noiseFrom,
       },
       inputs: {
         ...readCounts(read),
@@ -379,6 +382,7 @@ export class AnalysisAccumulator {
         this.settings.noiseFloorPp === undefined
           ? undefined
           : paired.filter((row) => row.withinNoise).map((row) => row.task),
+      noiseFloorPp: this.settings.noiseFloorPp,
     };
   }
 }

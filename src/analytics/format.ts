@@ -167,7 +167,7 @@ export function summaryFacts(config: ConfigReport): Array<[string, string]> {
   if (cost) facts.push(['Cost per arm (no skill → with skill)', cost]);
   if (summary.withinNoiseTasks)
     facts.push([
-      'Within the noise floor',
+      `Within the noise floor (|Δ| < ${summary.noiseFloorPp?.toFixed(1)} pp)`,
       `${summary.withinNoiseTasks.length} of ${paired.tasks}${summary.withinNoiseTasks.length > 0 ? `: ${summary.withinNoiseTasks.join(', ')}` : ''}`,
     ]);
   const ks = passKLine(summary.arms['no-skills'], summary.arms['with-skills']);

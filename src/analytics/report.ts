@@ -99,6 +99,8 @@ export interface ConfigSummary {
   cost: CostReport;
   /** Paired tasks whose |Δ| is below the noise floor (analyze --noise-floor); absent without one. */
   withinNoiseTasks?: string[] | undefined;
+  /** The noise floor they were held to (`options.noiseFloorPp`). */
+  noiseFloorPp?: number | undefined;
 }
 
 export interface FunnelStage {
@@ -203,6 +205,8 @@ export interface AnalysisReport {
     funnel: boolean;
     /** analyze --noise-floor: |Δ| (pp) below which a task's Δ is noise. */
     noiseFloorPp?: number | undefined;
+    /** analyze --noise-from: the A/A results the floor came from (src/analytics/noise.ts). */
+    noiseFrom?: { dirs: string[]; pairs: number; maxPp: number } | undefined;
   };
   /** What the reader counted (ReadSummary without its problems) and the trials analysed. */
   inputs: Omit<ReadSummary, 'problems'> & { trials: number };

@@ -6,6 +6,7 @@ import pc from 'picocolors';
 import { analyzeResults } from '../analytics/analyze.js';
 import { evaluateGates, type GateOutcome } from '../analytics/gates.js';
 import { CORRECTIONS, type Correction, DEFAULT_CORRECTION } from '../analytics/multiplicity.js';
+import { readNoiseFloor } from '../analytics/noise.js';
 import { renderCsv } from '../analytics/render/csv.js';
 import { renderHtml } from '../analytics/render/html.js';
 import { renderMarkdown } from '../analytics/render/markdown.js';
@@ -44,6 +45,8 @@ export interface AnalyzeOptions {
   funnel?: boolean | undefined;
   /** |Δ| in percentage points below which a task's Δ is marked as noise (`5` or `5pp`). */
   noiseFloor?: number | string | undefined;
+  /** A/A results (the same arm run twice) whose differences set the noise floor. */
+  noiseFrom?: string | undefined;
   /** Colours in the terminal table; defaults to "stdout is a colour TTY". */
   color?: boolean | undefined;
 }
@@ -110,7 +113,16 @@ export async function analyzeCommand(
   const minGain = options.minGain === undefined ? undefined : parseGain(options.minGain);
   const k = parseK(options.k ?? DEFAULT_K);
   const correction = parseCorrection(options.correction ?? DEFAULT_CORRECTION);
-  const noiseFloorPp = options.noiseFloor === undefined ? undefined : parseNoiseFloor(options.noiseFloor);
+  if (options.noiseFloor !== undefined && options.noiseFrom !== undefined)
+    throw new UsageError('--noise-floor and --noise-from both set the noise floor', { hint: 'give one of them' });
+  let noiseFloorPp = options.noiseFloor === undefined ? undefined : parseNoiseFloor(options.noiseFloor);
+  let noiseFrom: AnalysisReport['options']['noiseFrom'];
+  if (options.noiseFrom !== undefined) {
+    const dir = resolve(cwd, options.noiseFrom);
+    const floor = await readNoiseFloor([dir], passThreshold);
+    noiseFloorPp = floor.floorPp;
+    noiseFrom = { dirs: [dir], pairs: floor.pairs, maxPp: floor.maxPp };
+  }
 
   const dirs = [...(options.dirs ?? [])];
   if (options.logDir !== undefined) dirs.push(options.logDir);
@@ -145,6 +157,7 @@ export async function analyzeCommand(
       correction,
       funnel: options.funnel ?? false,
       noiseFloorPp,
+      noiseFrom,
     },
   );
 
@@ -231,6 +244,10 @@ export const registerAnalyze: RegisterCommand = (program: Command, setExitCode) 
     .option(
       '--noise-floor <pp>',
       'mark a task whose |Δ| is below PP percentage points as within the noise floor (from A/A runs: the same arm twice)',
+    )
+    .option(
+      '--noise-from <dir>',
+      'A/A results (two jobs running the same arm of the same tasks): the 95th percentile of their |Δ| is the noise floor',
     )
     .addOption(new Option('--no-color', 'no colours in the terminal table'))
     .action(async (dirs: string[], raw: AnalyzeOptions & { color?: boolean }) => {

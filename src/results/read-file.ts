@@ -97,6 +97,7 @@ function trialRecord(file: string, result: TrialResult): TrialRecord {
     contaminated: result.isolation?.contaminated === true,
     tampered: result.tamper?.tampered === true,
     reusedFrom: result.reused_from?.job_id,
+    jobId: result.job_id,
     ...skillFields(file, result),
     costUsd: usage?.costUsd,
     judgeCalls: result.graders?.filter((grader) => grader.model !== undefined).length,

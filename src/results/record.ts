@@ -27,6 +27,8 @@ export interface TrialRecord {
   tampered?: boolean | undefined;
   /** The job a reused trial ran in (result.json's reused_from: `eval --baseline-from`). */
   reusedFrom?: string | undefined;
+  /** The job the trial ran in (result.json job_id); absent for legacy reports. */
+  jobId?: string | undefined;
   /** Skills the with-skills arm was given (result.json `skills`); absent for legacy reports. */
   skillNames?: readonly string[] | undefined;
   /** Every supplied skill was where the agent looks (isolation.skills[].present); absent when not audited. */

@@ -225,6 +225,7 @@ describe('usage errors (exit 2)', () => {
       '--noise-floor: expected percentage points between 0 and 100 (e.g. 5 or 5pp), found "loud"',
     ],
     [{ noiseFloor: '-1' }, '--noise-floor: expected percentage points'],
+    [{ noiseFloor: '5', noiseFrom: 'x' }, '--noise-floor and --noise-from both set the noise floor'],
   ] as Array<[AnalyzeOptions, string]>)('refuses %o', async (options, message) => {
     await expect(run({ dirs: [FIXTURES], ...options })).rejects.toThrow(message);
   });
