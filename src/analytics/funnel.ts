@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { TrialRecord } from '../results/record.js';
 import { median } from './estimators.js';
 import type { FunnelReport, FunnelStage } from './report.js';
@@ -74,8 +75,8 @@ export class FunnelCounter {
 
   add(record: TrialRecord): void {
     this.trials++;
-    const names = record.skillNames ?? [];
-    if (names.length === 0 && record.skillsActivated === undefined) return;
+    const skills = record.skills ?? [];
+    if (skills.length === 0 && record.skillsActivated === undefined) return;
     // A legacy report names no skills, but reports none activated either: it never reaches this line.
     this.supplied++;
     if (record.skillsPresent !== undefined) {
@@ -86,7 +87,11 @@ export class FunnelCounter {
       this.openedKnown++;
       if ((record.skillsActivated?.length ?? 0) > 0 || record.skillsOpened === true) this.opened++;
     }
-    if (this.readSessions && record.sessionLog !== undefined) this.readSession(record.sessionLog, names);
+    if (this.readSessions && record.sessionLog !== undefined)
+      this.readSession(
+        resolve(dirname(record.file), record.sessionLog),
+        skills.map((skill) => skill.name),
+      );
   }
 
   private readSession(path: string, names: readonly string[]): void {

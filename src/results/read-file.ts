@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { errorMessage } from '../errors.js';
 import type { Arm, TrialRecord } from './record.js';
 import type { TrialResult } from './schema.js';
@@ -98,7 +97,7 @@ function trialRecord(file: string, result: TrialResult): TrialRecord {
     tampered: result.tamper?.tampered === true,
     reusedFrom: result.reused_from?.job_id,
     jobId: result.job_id,
-    ...skillFields(file, result),
+    ...skillFields(result),
     costUsd: usage?.costUsd,
     judgeCalls: result.graders?.filter((grader) => grader.model !== undefined).length,
     auditNote: auditNote(result),
@@ -107,15 +106,15 @@ function trialRecord(file: string, result: TrialResult): TrialRecord {
 
 /** What the activation funnel needs (src/analytics/funnel.ts), from the isolation audit when it ran. */
 function skillFields(
-  file: string,
   result: TrialResult,
-): Pick<TrialRecord, 'skillNames' | 'skillsPresent' | 'skillsOpened' | 'sessionLog'> {
+): Pick<TrialRecord, 'skills' | 'skillsPresent' | 'skillsOpened' | 'sessionLog'> {
   const audited = result.isolation?.checked === true && result.arm === 'with-skills' ? result.isolation.skills : [];
   return {
-    skillNames: result.skills.map((skill) => skill.name),
+    skills: result.skills,
     skillsPresent: audited.length > 0 ? audited.every((skill) => skill.present) : undefined,
     skillsOpened: audited.length > 0 ? audited.some((skill) => skill.opened) : undefined,
-    sessionLog: join(dirname(file), result.files.session_log),
+    // Joined only by the funnel, when it reads the log: 100,000 path joins are not free.
+    sessionLog: result.files.session_log,
   };
 }
 

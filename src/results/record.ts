@@ -29,13 +29,13 @@ export interface TrialRecord {
   reusedFrom?: string | undefined;
   /** The job the trial ran in (result.json job_id); absent for legacy reports. */
   jobId?: string | undefined;
-  /** Skills the with-skills arm was given (result.json `skills`); absent for legacy reports. */
-  skillNames?: readonly string[] | undefined;
+  /** Skills the trial was given (result.json `skills`, by reference: no copy per trial); absent for legacy reports. */
+  skills?: readonly { name: string }[] | undefined;
   /** Every supplied skill was where the agent looks (isolation.skills[].present); absent when not audited. */
   skillsPresent?: boolean | undefined;
   /** The isolation audit saw the agent open a SKILL.md (isolation.skills[].opened); absent when not audited. */
   skillsOpened?: boolean | undefined;
-  /** The trial's session.jsonl (absolute), read only by `analyze --funnel`. */
+  /** The trial's session.jsonl, relative to the result file's directory; read only by `analyze --funnel`. */
   sessionLog?: string | undefined;
   /** The agent's cost in US dollars, when its CLI reported one (or a price table estimated it). */
   costUsd?: number | undefined;

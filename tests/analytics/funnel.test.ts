@@ -35,7 +35,7 @@ function trial(overrides: Partial<TrialRecord>): TrialRecord {
     reward: 1,
     durationMs: 1000,
     tokens: 500,
-    skillNames: ['lint'],
+    skills: [{ name: 'lint' }],
     skillsActivated: undefined,
     errorMessage: undefined,
     ...overrides,
@@ -130,14 +130,14 @@ describe('FunnelCounter', () => {
 
   it('has no funnel when no trial was given skills', () => {
     const counter = new FunnelCounter(false);
-    counter.add(trial({ skillNames: [] }));
+    counter.add(trial({ skills: [] }));
     expect(counter.report()).toBeUndefined();
   });
 
   it('is the with-skills arm only, in the analysis report', () => {
     const accumulator = new AnalysisAccumulator({ passThreshold: 1, includeErrorsAsFailures: false, k: [1] });
     accumulator.add(trial({ skillsActivated: ['lint'] }));
-    accumulator.add(trial({ arm: 'no-skills', skillNames: [] }));
+    accumulator.add(trial({ arm: 'no-skills', skills: [] }));
     accumulator.add(trial({ status: 'infra_error', reward: undefined }));
     const summary = accumulator.finish(READ).configs[0]!.summary;
     expect(summary.funnel?.trials).toBe(1);

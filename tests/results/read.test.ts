@@ -309,11 +309,11 @@ describe('readResults: graders', () => {
       expect(records[0]).toMatchObject({
         skillsPresent: false,
         skillsOpened: true,
-        sessionLog: join(dir, 'trial', (old.files as { session_log: string }).session_log),
+        sessionLog: (old.files as { session_log: string }).session_log,
         costUsd: 0.25,
         judgeCalls: 1,
       });
-      expect(records[0]!.skillNames).toEqual((old.skills as Array<{ name: string }>).map((skill) => skill.name));
+      expect(records[0]!.skills).toEqual(old.skills);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
