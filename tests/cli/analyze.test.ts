@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
@@ -228,6 +228,34 @@ describe('usage errors (exit 2)', () => {
     [{ noiseFloor: '5', noiseFrom: 'x' }, '--noise-floor and --noise-from both set the noise floor'],
   ] as Array<[AnalyzeOptions, string]>)('refuses %o', async (options, message) => {
     await expect(run({ dirs: [FIXTURES], ...options })).rejects.toThrow(message);
+  });
+
+  it('--funnel reads the session log next to each with-skills result', async () => {
+    const trial = 'superlint_demo__claude-code-claude-sonnet-4-5__with-skills__1';
+    const dir = join(out, 'funnel-job', trial);
+    await cp(join(FIXTURES, 'jobs/demo-job', trial), dir, { recursive: true });
+    const result = JSON.parse(await readFile(join(dir, 'result.json'), 'utf8')) as {
+      files: { session_log: string };
+      skills: Array<{ name: string }>;
+    };
+    const skill = result.skills[0]!.name;
+    const lines = [
+      { at: '2026-01-01T00:00:10.000Z', type: 'phase', phase: 'agent', state: 'start' },
+      { at: '2026-01-01T00:00:12.000Z', type: 'note', text: `skill activated: ${skill} (Read SKILL.md)` },
+      {
+        at: '2026-01-01T00:00:13.000Z',
+        type: 'command',
+        source: 'agent',
+        command: `bash /skills/${skill}/scripts/x.sh`,
+      },
+    ];
+    await mkdir(join(dir, result.files.session_log, '..'), { recursive: true });
+    await writeFile(join(dir, result.files.session_log), lines.map((line) => JSON.stringify(line)).join('\n'));
+    const { stdout } = await run({ dirs: [join(out, 'funnel-job')], json: true, funnel: true });
+    const funnel = (JSON.parse(stdout) as AnalysisReport).configs[0]!.summary.funnel!;
+    expect(funnel.sessionLogsRead).toBe(1);
+    expect(funnel.stages[4]).toMatchObject({ stage: 'resources_used', count: 1, rate: 1 });
+    expect(funnel.timeToFirstOpenMs).toEqual({ trials: 1, medianMs: 2000, meanMs: 2000 });
   });
 
   it('takes --funnel and --noise-floor 5pp into the report', async () => {
