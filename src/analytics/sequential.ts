@@ -51,13 +51,20 @@ export interface SequentialDecision {
   direction?: 'with-skills' | 'no-skills' | undefined;
 }
 
+/** Σ_{i<k} log(i + ½) and Σ_{i<k} log((i + 1)/2), by k: the two products of the KT e-value, grown as needed. */
+const halfSums = [0];
+const coinSums = [0];
+function grow(n: number): void {
+  for (let k = halfSums.length; k <= n; k++) {
+    halfSums.push(halfSums[k - 1]! + Math.log(k - 1 + PRIOR));
+    coinSums.push(coinSums[k - 1]! + Math.log((k - 1 + 2 * PRIOR) / 2));
+  }
+}
+
 /** log of the KT mixture e-value for `heads` and `tails` flips of a fair coin: 2ⁿ · KT(heads, tails). */
 export function logEValue(heads: number, tails: number): number {
-  let log = 0;
-  for (let i = 0; i < heads; i++) log += Math.log(i + PRIOR);
-  for (let j = 0; j < tails; j++) log += Math.log(j + PRIOR);
-  for (let k = 0; k < heads + tails; k++) log -= Math.log((k + 2 * PRIOR) / 2);
-  return log;
+  grow(heads + tails);
+  return halfSums[heads]! + halfSums[tails]! - coinSums[heads + tails]!;
 }
 
 /** The largest e-value any outcome of `remaining` more pairs could reach. */
