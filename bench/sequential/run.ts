@@ -45,6 +45,7 @@ function skillsBenchDelta(): number {
 
 interface Outcome {
   trials: number;
+  reason?: string | undefined;
   significant: boolean;
   /** Significant with the sign of the true difference. */
   right: boolean;
@@ -76,22 +77,37 @@ function sequential(pWith: number, pNo: number): Outcome {
     if (!decision.stop) continue;
     const significant = decision.reason === 'decided';
     const expected = pWith > pNo ? 'with-skills' : 'no-skills';
-    return { trials: 2 * trials, significant, right: significant && decision.direction === expected };
+    return {
+      trials: 2 * trials,
+      reason: decision.reason,
+      significant,
+      right: significant && decision.direction === expected,
+    };
   }
 }
 
 interface Totals {
   trials: number;
+  /** Tasks per stop reason (the sequential design). */
+  reasons: Record<string, number>;
+  /** Trials per task where |Δ| ≥ 0.25, and how many such tasks. */
+  largeTrials: number;
+  large: number;
   significant: number;
   right: number;
 }
 
 function measure(draw: () => [number, number], design: (pWith: number, pNo: number) => Outcome): Totals {
-  const totals: Totals = { trials: 0, significant: 0, right: 0 };
+  const totals: Totals = { trials: 0, significant: 0, right: 0, reasons: {}, largeTrials: 0, large: 0 };
   for (let t = 0; t < TASKS; t++) {
     const [pWith, pNo] = draw();
     const outcome = design(pWith, pNo);
     totals.trials += outcome.trials;
+    if (outcome.reason) totals.reasons[outcome.reason] = (totals.reasons[outcome.reason] ?? 0) + 1;
+    if (Math.abs(pWith - pNo) >= 0.25) {
+      totals.large += 1;
+      totals.largeTrials += outcome.trials;
+    }
     if (outcome.significant) totals.significant += 1;
     if (outcome.right) totals.right += 1;
   }
@@ -127,5 +143,13 @@ console.log(
 );
 console.log(
   `false-positive rate auto/fixed: ${(s.null.significant / Math.max(1, f.null.significant)).toFixed(2)}   power auto/fixed: ${(s.bench.right / Math.max(1, f.bench.right)).toFixed(2)}`,
+);
+const reasons = (totals: Totals): string =>
+  Object.entries(totals.reasons)
+    .map(([reason, n]) => `${reason} ${pct(n / TASKS)}`)
+    .join(', ');
+console.log(`auto stops (SkillsBench-like): ${reasons(s.bench)}; (Δ = 0): ${reasons(s.null)}`);
+console.log(
+  `trials per arm on tasks with |Δ| ≥ 0.25: auto ${(s.bench.largeTrials / 2 / Math.max(1, s.bench.large)).toFixed(1)}, fixed ${MAX}`,
 );
 console.log(`(${((performance.now() - started) / 1000).toFixed(1)} s)`);

@@ -213,7 +213,13 @@ function evalCommand(program: Command): Command {
     .option(
       '--trials <n>',
       'trials per task and arm, or auto: in rounds, each task stopping when its verdict is known (--max-trials, --alpha, --ci-width; docs/analyze.md)',
-      (v: string) => (v.trim() === 'auto' ? 'auto' : positiveInt('--trials')(v)),
+      (v: string) => {
+        if (v.trim() === 'auto') return 'auto';
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 1)
+          throw new UsageError(`--trials: expected a positive whole number or auto, found "${v}"`);
+        return n;
+      },
       EVAL_DEFAULTS.trials,
     )
     .option(
