@@ -217,7 +217,9 @@ function evalCommand(program: Command): Command {
         if (v.trim() === 'auto') return 'auto';
         const n = Number(v);
         if (!Number.isInteger(n) || n < 1)
-          throw new UsageError(`--trials: expected a positive whole number or auto, found "${v}"`);
+          throw new UsageError(`--trials: expected a positive whole number, found "${v}"`, {
+            hint: 'or --trials auto: trials stop when the answer is known',
+          });
         return n;
       },
       EVAL_DEFAULTS.trials,
