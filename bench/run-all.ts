@@ -16,6 +16,7 @@ const BENCHMARKS = [
   'bench/jobs/throughput.ts',
   'bench/analyze/run.ts',
   'bench/redact/run.ts',
+  'bench/sequential/run.ts',
 ];
 
 const filter = process.argv[2];

@@ -1,4 +1,5 @@
 import { wilsonInterval } from '../analytics/estimators.js';
+import { describeStop } from '../jobs/sequential.js';
 import type { JobSummary } from '../jobs/summary.js';
 import { displayPath } from '../util/problems.js';
 import { renderTable } from '../util/table.js';
@@ -33,9 +34,18 @@ export function renderEvalSummary(
   const statuses = Object.entries(summary.statuses)
     .map(([status, n]) => `${status} ${n}`)
     .join(', ');
+  const sequential = summary.sequential;
+  const stops = sequential
+    ? [
+        '',
+        `--trials auto (${sequential.method}, α = ${sequential.alpha}, at most ${sequential.max_trials} per arm${sequential.ci_width === undefined ? '' : `, CI width < ${sequential.ci_width}`}):`,
+        ...sequential.tasks.map((stop) => `  ${describeStop(stop)}`),
+      ]
+    : [];
   return [
     '',
     table,
+    ...stops,
     '',
     `provider: ${context.provider}   trials: ${summary.finished}/${summary.planned} (${statuses || 'none'})`,
     `job: ${displayPath(context.jobDir, context.cwd)}`,

@@ -7,12 +7,17 @@ import { evalExit } from '../jobs/exit-code.js';
 import type { EvalPlan } from '../jobs/plan-eval.js';
 import { chooseProgressMode, createProgressReporter } from '../jobs/progress.js';
 import { type EvalJobOutcome, runEvalJob } from '../jobs/run-eval.js';
+import { SEQUENTIAL_DEFAULTS, sequentialFromFlags } from '../jobs/sequential.js';
 import { handleCancelSignals } from '../jobs/signals.js';
 import type { JobSummary } from '../jobs/summary.js';
 import { planValidatedEval } from '../jobs/validate-first.js';
 import type { TrialResult } from '../results/schema.js';
 import { renderComparison, renderEvalSummary } from './eval-summary.js';
 import type { RegisterCommand } from './registry.js';
+
+/** What commander hands the action: `--trials` may be `auto`, with its own flags. */
+type EvalFlags = Omit<EvalOptions, 'tasks' | 'trials'> &
+  PresetFlags & { trials: number | 'auto'; maxTrials?: number; alpha?: number; ciWidth?: number };
 
 /** `skill-eval eval`'s flags: the job's options plus what only the command does (gate, printing). */
 export interface EvalOptions extends EvalJobOptions {
@@ -205,7 +210,43 @@ function evalCommand(program: Command): Command {
     .addOption(
       new Option('--provider <name>', 'where trials run').choices(['local', 'docker']).default(EVAL_DEFAULTS.provider),
     )
-    .option('--trials <n>', 'trials per task and arm', positiveInt('--trials'), EVAL_DEFAULTS.trials)
+    .option(
+      '--trials <n>',
+      'trials per task and arm, or auto: in rounds, each task stopping when its verdict is known (--max-trials, --alpha, --ci-width; docs/analyze.md)',
+      (v: string) => {
+        if (v.trim() === 'auto') return 'auto';
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 1)
+          throw new UsageError(`--trials: expected a positive whole number, found "${v}"`, {
+            hint: 'or --trials auto: trials stop when the answer is known',
+          });
+        return n;
+      },
+      EVAL_DEFAULTS.trials,
+    )
+    .option(
+      '--max-trials <n>',
+      `with --trials auto: the most trials per task and arm (default ${SEQUENTIAL_DEFAULTS.maxTrials})`,
+      positiveInt('--max-trials'),
+    )
+    .option(
+      '--alpha <a>',
+      `with --trials auto: the error rate the stopping test keeps (default ${SEQUENTIAL_DEFAULTS.alpha})`,
+      (v: string) => {
+        const n = Number(v);
+        if (!(n > 0 && n < 1)) throw new UsageError(`--alpha: expected a number between 0 and 1, found "${v}"`);
+        return n;
+      },
+    )
+    .option(
+      '--ci-width <w>',
+      "with --trials auto: stop a task when every arm's Wilson interval is narrower than W (instead of when decided)",
+      (v: string) => {
+        const n = Number(v);
+        if (!(n > 0 && n <= 1)) throw new UsageError(`--ci-width: expected a width between 0 and 1, found "${v}"`);
+        return n;
+      },
+    )
     .option('--smoke', `preset: ${TRIAL_PRESETS.smoke} trials per task and arm (a first look)`)
     .option('--reliable', `preset: ${TRIAL_PRESETS.reliable} trials per task and arm (a decision)`)
     .option('--regression', `preset: ${TRIAL_PRESETS.regression} trials per task and arm (catch small changes)`)
@@ -319,8 +360,10 @@ Variables: .env files (KEY=VALUE) in the working directory, the skill folder and
 the more specific winning, the shell's environment over all of them; their variables reach the agent as secrets.
 Exit codes: 0 done, 1 --fail-under not met, 2 usage or task-format error, 3 infrastructure error, 4 an agent CLI cannot be installed, 130 interrupted (docs/exit-codes.md).`,
     )
-    .action(async (tasks: string[], raw: Omit<EvalOptions, 'tasks'> & PresetFlags, command: Command) => {
+    .action(async (tasks: string[], flags: EvalFlags, command: Command) => {
       const cwd = process.cwd();
+      const { maxTrials, alpha, ciWidth, ...rest } = flags;
+      const raw = { ...rest, ...sequentialFromFlags({ trials: flags.trials, maxTrials, alpha, ciWidth }) };
       const { options, hostEnv, notes } = await applyEvalFlags({ ...raw, tasks }, cwd, {
         given: (flag) => command.getOptionValueSource(flag) === 'cli',
         shellEnv: process.env,

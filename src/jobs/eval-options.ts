@@ -7,6 +7,7 @@ import { UsageError } from '../errors.js';
 import { REDACTED } from '../util/secrets.js';
 import { type JobConfig, readJobConfig } from './job-config.js';
 import type { JobAgent } from './run-job.js';
+import type { SequentialOptions } from './sequential.js';
 
 /** What an eval job is asked to do: the flags of `skill-eval eval` that decide the trials and where they go. */
 export interface EvalJobOptions {
@@ -22,7 +23,10 @@ export interface EvalJobOptions {
   model?: string | undefined;
   /** A provider name (`local`, `docker`) or a provider object; job.json records its name. */
   provider: string | EnvironmentProvider;
+  /** Trials per task and arm; with `sequential`, the most (its maxTrials). */
   trials: number;
+  /** `--trials auto`: trials run in rounds until the stopping rule says the answer is known (docs/analyze.md). */
+  sequential?: SequentialOptions | undefined;
   /** false: only the baseline arm. */
   skills: boolean;
   /** Both arms (with and without skills). */
@@ -105,6 +109,9 @@ export async function optionsFromJob<O extends EvalJobOptions>(options: O, cwd: 
     // At the commits its skills.lock.json records (planEval reads it).
     skill: config.skill_specs ?? [],
     trials: config.trials,
+    sequential: config.sequential
+      ? { alpha: config.sequential.alpha, maxTrials: config.sequential.max_trials, ciWidth: config.sequential.ci_width }
+      : undefined,
     // A provider object stays: it is what the caller has; a name comes from the job.
     provider: typeof options.provider === 'string' ? config.provider : options.provider,
     passThreshold: config.pass_threshold,

@@ -27,6 +27,16 @@ export const jobConfigSchema = z.object({
   grader_model: z.string().optional(),
   /** `--baseline-from`, resolved: the job whose matching no-skills trials were copied (`--resume` keeps it). */
   baseline_from: z.object({ job_id: z.string(), dir: z.string() }).optional(),
+  /** `--trials auto`: the stopping rule (`trials` is then the most per task and arm; docs/analyze.md). */
+  sequential: z
+    .object({
+      method: z.string(),
+      alpha: z.number(),
+      max_trials: z.number().int().positive(),
+      ci_width: z.number().optional(),
+      round: z.number().int().positive(),
+    })
+    .optional(),
 });
 
 export type JobConfig = z.infer<typeof jobConfigSchema>;
@@ -44,6 +54,7 @@ function plannedShape(config: JobConfig) {
     provider: config.provider,
     pass_threshold: config.pass_threshold,
     skills: (config.skills ?? []).map((s) => `${s.name}@${s.sha256.slice(0, 12)}`),
+    sequential: config.sequential,
   };
 }
 
@@ -127,7 +138,10 @@ async function summaryComplete(jobDir: string, planned: number): Promise<boolean
     const summary = JSON.parse(await readFile(join(jobDir, 'summary.json'), 'utf8')) as {
       finished?: unknown;
       reports?: unknown;
+      sequential?: { complete?: unknown };
     };
+    // --trials auto: done when every task × agent has stopped, usually well before the most it may run.
+    if (summary.sequential !== undefined) return summary.sequential.complete === true && Array.isArray(summary.reports);
     return typeof summary.finished === 'number' && summary.finished >= planned && Array.isArray(summary.reports);
   } catch {
     return false;
@@ -153,7 +167,8 @@ export async function findResumableJob(jobsDir: string, next: JobConfig): Promis
       const config = await readJobConfig(dir);
       if (!config || diffJobConfig(config, next).length > 0) continue;
       const planned = plannedTrialCount(config);
-      if ((await countFinishedTrials(dir)) >= planned && (await summaryComplete(dir, planned))) continue;
+      const finished = config.sequential ? planned : await countFinishedTrials(dir);
+      if (finished >= planned && (await summaryComplete(dir, planned))) continue;
       candidates.push({ dir, mtime: (await stat(join(dir, 'job.json'))).mtimeMs });
     } catch {
       // an unreadable job.json is not ours to resume

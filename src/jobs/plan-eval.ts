@@ -21,6 +21,7 @@ import { type JobConfig, readJobConfig } from './job-config.js';
 import { reclaimResumedJob } from './reclaim.js';
 import { checkResultsDir } from './results-dir.js';
 import type { JobAgent } from './run-job.js';
+import { SEQUENTIAL_METHOD, SEQUENTIAL_ROUND } from './sequential.js';
 import { readSkillsLock, type SkillsLock, skillsLock } from './skills-lock.js';
 
 export interface PlanEvalContext {
@@ -124,8 +125,11 @@ export async function planEval(
   context: PlanEvalContext = {},
 ): Promise<EvalPlan> {
   const notify = context.onNotice ?? (() => {});
-  const options = requested.resume ? await optionsFromJob(requested, cwd) : requested;
+  const asked = requested.resume ? await optionsFromJob(requested, cwd) : requested;
+  // --trials auto: `trials` is the most per task and arm.
+  const options = asked.sequential ? { ...asked, trials: asked.sequential.maxTrials } : asked;
   const arms = armsFor(options);
+  checkSequential(options, arms);
   if (options.baselineFrom !== undefined && !arms.includes('no-skills'))
     throw new UsageError(
       `--baseline-from ${options.baselineFrom} reuses no-skills trials, but this job runs only the with-skills arm`,
@@ -194,6 +198,17 @@ export async function planEval(
     pass_threshold: options.passThreshold,
     forwarded_env: Object.keys(forwarded.env),
     grader_model: options.graderModel,
+    ...(options.sequential
+      ? {
+          sequential: {
+            method: SEQUENTIAL_METHOD,
+            alpha: options.sequential.alpha,
+            max_trials: options.sequential.maxTrials,
+            ci_width: options.sequential.ciWidth,
+            round: SEQUENTIAL_ROUND,
+          },
+        }
+      : {}),
   };
   if (flagSkills.specs.length > 0) {
     planned.skill_specs = flagSkills.specs;
@@ -239,6 +254,20 @@ export async function planEval(
     baselines: baseline.baselines.fingerprints,
     baselineReuse: baseline.reuse,
   };
+}
+
+/** `--trials auto` decides between two arms; with one, only an interval width can be its target. */
+function checkSequential(options: EvalJobOptions, arms: readonly Arm[]): void {
+  const rule = options.sequential;
+  if (!rule) return;
+  if (arms.length < 2 && rule.ciWidth === undefined)
+    throw new UsageError('--trials auto stops when the arms are told apart, but this job runs only one arm', {
+      hint: 'add --compare (both arms), or give --ci-width W to stop when the pass rate is known to within W',
+    });
+  if (!(rule.alpha > 0 && rule.alpha < 1))
+    throw new UsageError(`--alpha: expected a number between 0 and 1, found ${rule.alpha}`);
+  if (rule.ciWidth !== undefined && !(rule.ciWidth > 0 && rule.ciWidth <= 1))
+    throw new UsageError(`--ci-width: expected a width between 0 and 1 (like 0.3), found ${rule.ciWidth}`);
 }
 
 /**

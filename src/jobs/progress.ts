@@ -54,7 +54,7 @@ export function createLineProgress(options: ProgressOptions): (event: JobEvent) 
         ...(reused > 0 ? [`${reused} reused from an earlier job`] : []),
       ];
       const resumed = parts.length > 0 ? ` (${parts.join('; ')})` : '';
-      write(`${total} trials planned${resumed}`);
+      write(`${event.upTo ? 'up to ' : ''}${total} trials planned${event.upTo ? ' (--trials auto)' : ''}${resumed}`);
     } else if (event.type === 'log') {
       write(options.redactor.redact(`  [${event.task}] ${event.line}`));
     } else if (event.type === 'trial-end' && !event.resumed) {

@@ -52,6 +52,7 @@ export async function runEvalJob(plan: EvalPlan, context: RunEvalContext = {}): 
     agents: plan.agents,
     arms: plan.arms,
     trials: options.trials,
+    sequential: options.sequential,
     provider: plan.provider,
     concurrency: options.concurrency,
     env: plan.env,
@@ -69,7 +70,8 @@ export async function runEvalJob(plan: EvalPlan, context: RunEvalContext = {}): 
     baselines: plan.baselines,
     onEvent: context.onEvent,
   });
-  const summary = summarizeResults(config.job_id, outcome.results.length, outcome.results, options.passThreshold);
+  const counts = summarizeResults(config.job_id, outcome.results.length, outcome.results, options.passThreshold);
+  const summary: JobSummary = outcome.sequential ? { ...counts, sequential: outcome.sequential } : counts;
   // Named after the job's start: a resumed job rewrites its reports instead of adding new ones.
   const reportPaths = await writeEvalReports({
     resultsDir: plan.resultsDir,

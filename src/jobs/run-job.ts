@@ -14,8 +14,16 @@ import { runTrial, type TrialSpec, trialName } from '../trial/run-trial.js';
 import { writeJsonAtomicSync } from '../util/atomic-write.js';
 import { removeTree } from '../util/remove-tree.js';
 import type { Redactor } from '../util/secrets.js';
-import { planTrials } from './plan.js';
+import { type PlannedTrial, planTrials } from './plan.js';
 import { prepareOnce } from './prepare-once.js';
+import {
+  SEQUENTIAL_ROUND,
+  type SequentialOptions,
+  type SequentialStop,
+  type SequentialSummary,
+  SequentialTracker,
+  sequentialSummary,
+} from './sequential.js';
 import { summarizeResults } from './summary.js';
 
 export interface JobAgent {
@@ -25,7 +33,8 @@ export interface JobAgent {
 
 export type JobEvent =
   /** `reused`: of those already done, the trials copied from an earlier job (`eval --baseline-from`). */
-  | { type: 'planned'; total: number; alreadyDone: number; reused?: number | undefined }
+  /** `upTo`: `--trials auto`, total is the most the job may run. */
+  | { type: 'planned'; total: number; alreadyDone: number; reused?: number | undefined; upTo?: boolean | undefined }
   | { type: 'log'; task: string; line: string }
   | { type: 'trial-start'; name: string; task: string; arm: Arm; agent: string }
   | { type: 'trial-phase'; name: string; phase: string }
@@ -38,7 +47,10 @@ export interface JobOptions {
   tasks: Task[];
   agents: JobAgent[];
   arms: Arm[];
+  /** Trials per task and arm; with `sequential`, the most. */
   trials: number;
+  /** `--trials auto`: each task × agent runs in rounds until its stopping rule says so (src/analytics/sequential.ts). */
+  sequential?: SequentialOptions | undefined;
   provider: EnvironmentProvider;
   concurrency: number;
   env: Record<string, string>;
@@ -68,6 +80,8 @@ export interface JobOutcome {
   cancelled: boolean;
   /** Trials whose results were already in the job directory. */
   resumed: number;
+  /** `--trials auto`: where each task × agent stopped. */
+  sequential?: SequentialSummary | undefined;
 }
 
 const SUMMARY_REFRESH_MS = 1000;
@@ -89,6 +103,116 @@ async function finishedResult(trialDir: string): Promise<TrialResult | undefined
     // A torn or foreign file: run the trial again.
   }
   return undefined;
+}
+
+interface PendingTrial {
+  spec: TrialSpec;
+  name: string;
+  dir: string;
+}
+
+function pendingTrial(options: JobOptions, item: PlannedTrial): PendingTrial {
+  const task = options.tasks[item.taskIndex]!;
+  const jobAgent = options.agents.find((a) => a.agent.name === item.agent.name && a.model === item.agent.model)!;
+  const spec: TrialSpec = {
+    jobId: options.jobId,
+    task,
+    agent: jobAgent.agent,
+    model: jobAgent.model,
+    arm: item.arm,
+    trialIndex: item.trialIndex,
+    baseline:
+      item.arm === 'no-skills'
+        ? options.baselines?.get(baselineKey(task.name, jobAgent.agent.name, jobAgent.model))
+        : undefined,
+  };
+  const name = trialName(spec);
+  return { spec, name, dir: join(options.jobDir, name) };
+}
+
+type Prepare = ReturnType<typeof prepareOnce>;
+
+async function runWithRetries(options: JobOptions, prepare: Prepare, trial: PendingTrial): Promise<TrialResult> {
+  const { spec, name, dir } = trial;
+  const retries: TrialResult['retries'] = [];
+  const maxRetries = options.maxRetries ?? 0;
+  for (let attempt = 1; ; attempt++) {
+    // What an interrupted earlier attempt left (usually nothing).
+    await removeTree(dir);
+    const result = await runTrial(spec, {
+      provider: options.provider,
+      prepare: () => prepare(spec.task, spec.agent),
+      trialDir: dir,
+      env: options.env,
+      redactor: options.redactor,
+      judge: options.judge,
+      signal: options.signal,
+      agentTimeoutSec: options.agentTimeoutSec,
+      verifierTimeoutSec: options.verifierTimeoutSec,
+      passThreshold: options.passThreshold,
+      audit: options.audit,
+      workspaceArchiveMaxBytes: options.workspaceArchiveMaxBytes,
+      retries: [...retries],
+      onPhase: (phase) => options.onEvent?.({ type: 'trial-phase', name, phase }),
+    });
+    // Agent timeouts and failed verifications say something about the agent: never retried.
+    if (!result.error?.retryable || attempt > maxRetries || options.signal?.aborted) return result;
+    const delayMs = (options.retryBaseMs ?? 1000) * 2 ** (attempt - 1);
+    retries.push({ attempt, status: result.status, message: result.error.message, at: result.timings.finished_at });
+    options.onEvent?.({ type: 'trial-retry', name, attempt, message: result.error.message, delayMs });
+    await delay(delayMs, undefined, { signal: options.signal }).catch(() => undefined);
+    if (options.signal?.aborted) return result;
+  }
+}
+
+/** The results of earlier runs of this job, by trial name. */
+async function finishedResults(trials: readonly PendingTrial[]): Promise<Map<string, TrialResult>> {
+  const done = new Map<string, TrialResult>();
+  for (const trial of trials) {
+    const result = await finishedResult(trial.dir);
+    if (result) done.set(trial.name, result);
+  }
+  return done;
+}
+
+/**
+ * `--trials auto`: each task × agent runs rounds of SEQUENTIAL_ROUND trials per arm, arms interleaved, and its
+ * stopping rule looks after each round; the next round is planned from the results so far (those of an earlier
+ * run of the job first, so a resumed job replays its decisions and goes on from there).
+ */
+async function runSequentially(
+  options: JobOptions,
+  rule: SequentialOptions,
+  plan: readonly PlannedTrial[],
+  run: (planIndex: number) => Promise<TrialResult | undefined>,
+  onStop: (stop: SequentialStop) => void,
+): Promise<void> {
+  // Each task × agent's trials (indices into the plan), in the plan's interleaved order.
+  const groups = new Map<string, number[]>();
+  plan.forEach((item, index) => {
+    const key = JSON.stringify([item.taskIndex, item.agent.name, item.agent.model ?? '']);
+    groups.set(key, [...(groups.get(key) ?? []), index]);
+  });
+  await Promise.all(
+    [...groups.values()].map(async (indices) => {
+      const group = plan[indices[0]!]!;
+      const tracker = new SequentialTracker(rule, options.arms, options.passThreshold ?? 1);
+      for (let done = 0; done < rule.maxTrials; ) {
+        const upTo = Math.min(done + SEQUENTIAL_ROUND, rule.maxTrials);
+        const round = indices.filter((i) => plan[i]!.trialIndex > done && plan[i]!.trialIndex <= upTo);
+        const results = await Promise.all(round.map(run));
+        if (options.signal?.aborted || results.some((r) => r === undefined)) return;
+        for (const result of results) tracker.record(result!);
+        done = upTo;
+        const stop = tracker.look(done);
+        if (stop) {
+          const task = options.tasks[group.taskIndex]!.name;
+          onStop({ task, agent: group.agent.name, model: group.agent.model, ...stop });
+          return;
+        }
+      }
+    }),
+  );
 }
 
 /** Runs every planned trial of a job with bounded concurrency; resumable; one broken task never stops the others. */
@@ -113,35 +237,16 @@ export async function runJob(options: JobOptions): Promise<JobOutcome> {
 
   const results: TrialResult[] = [];
   let resumed = 0;
-  const pending: Array<{ spec: TrialSpec; name: string; dir: string }> = [];
-  for (const item of plan) {
-    const task = options.tasks[item.taskIndex]!;
-    const jobAgent = options.agents.find((a) => a.agent.name === item.agent.name && a.model === item.agent.model)!;
-    const spec: TrialSpec = {
-      jobId: options.jobId,
-      task,
-      agent: jobAgent.agent,
-      model: jobAgent.model,
-      arm: item.arm,
-      trialIndex: item.trialIndex,
-      baseline:
-        item.arm === 'no-skills'
-          ? options.baselines?.get(baselineKey(task.name, jobAgent.agent.name, jobAgent.model))
-          : undefined,
-    };
-    const name = trialName(spec);
-    const dir = join(options.jobDir, name);
-    const done = await finishedResult(dir);
-    if (done) {
-      results.push(done);
-      resumed += 1;
-      options.onEvent?.({ type: 'trial-end', name, result: done, resumed: true });
-    } else {
-      pending.push({ spec, name, dir });
-    }
-  }
-  const reused = results.filter((r) => r.reused_from !== undefined).length;
-  options.onEvent?.({ type: 'planned', total: plan.length, alreadyDone: resumed, reused });
+  const trials = plan.map((item) => pendingTrial(options, item));
+  const done = await finishedResults(trials);
+  const reused = [...done.values()].filter((r) => r.reused_from !== undefined).length;
+  const rule = options.sequential;
+  const stops: SequentialStop[] = [];
+  const groupCount = plan.length / Math.max(1, options.arms.length * options.trials);
+  // With --trials auto: the most still possible, shrinking as tasks stop.
+  let planned = plan.length;
+  const sequential = (): SequentialSummary | undefined =>
+    rule ? sequentialSummary(rule, stops, groupCount) : undefined;
 
   // summary.json is derived from the trials' results (a torn or stale copy is rebuilt by the next run): while the
   // job runs it is refreshed at most once a second, so a job of thousands of trials doesn't rewrite an O(trials)
@@ -150,7 +255,8 @@ export async function runJob(options: JobOptions): Promise<JobOutcome> {
   let summaryWrittenAt = Number.NEGATIVE_INFINITY;
   const writeSummary = (): void => {
     summaryWrittenAt = performance.now();
-    writeJsonAtomicSync(summaryPath, summarizeResults(options.jobId, plan.length, results, options.passThreshold));
+    const summary = summarizeResults(options.jobId, planned, results, options.passThreshold);
+    writeJsonAtomicSync(summaryPath, rule ? { ...summary, sequential: sequential() } : summary);
   };
   const refreshSummary = (): void => {
     if (performance.now() - summaryWrittenAt < SUMMARY_REFRESH_MS) return;
@@ -169,62 +275,56 @@ export async function runJob(options: JobOptions): Promise<JobOutcome> {
   };
   options.signal?.addEventListener('abort', onAbort, { once: true });
 
-  const runWithRetries = async (spec: TrialSpec, name: string, dir: string): Promise<TrialResult> => {
-    const retries: TrialResult['retries'] = [];
-    const maxRetries = options.maxRetries ?? 0;
-    for (let attempt = 1; ; attempt++) {
-      // What an interrupted earlier attempt left (usually nothing).
-      await removeTree(dir);
-      const result = await runTrial(spec, {
-        provider: options.provider,
-        prepare: () => prepare(spec.task, spec.agent),
-        trialDir: dir,
-        env: options.env,
-        redactor: options.redactor,
-        judge: options.judge,
-        signal: options.signal,
-        agentTimeoutSec: options.agentTimeoutSec,
-        verifierTimeoutSec: options.verifierTimeoutSec,
-        passThreshold: options.passThreshold,
-        audit: options.audit,
-        workspaceArchiveMaxBytes: options.workspaceArchiveMaxBytes,
-        retries: [...retries],
-        onPhase: (phase) => options.onEvent?.({ type: 'trial-phase', name, phase }),
-      });
-      // Agent timeouts and failed verifications say something about the agent: never retried.
-      if (!result.error?.retryable || attempt > maxRetries || options.signal?.aborted) return result;
-      const delayMs = (options.retryBaseMs ?? 1000) * 2 ** (attempt - 1);
-      retries.push({ attempt, status: result.status, message: result.error.message, at: result.timings.finished_at });
-      options.onEvent?.({ type: 'trial-retry', name, attempt, message: result.error.message, delayMs });
-      await delay(delayMs, undefined, { signal: options.signal }).catch(() => undefined);
-      if (options.signal?.aborted) return result;
-    }
+  const execute = (trial: PendingTrial): Promise<TrialResult | undefined> =>
+    limit(async () => {
+      const { spec, name } = trial;
+      if (options.signal?.aborted) return undefined;
+      options.onEvent?.({ type: 'trial-start', name, task: spec.task.name, arm: spec.arm, agent: spec.agent.name });
+      try {
+        const result = await runWithRetries(options, prepare, trial);
+        results.push(result);
+        refreshSummary();
+        options.onEvent?.({ type: 'trial-end', name, result, resumed: false });
+        return result;
+      } catch (error) {
+        if (error instanceof InterruptedError) {
+          cancelled = true;
+          return undefined;
+        }
+        throw error;
+      }
+    });
+  const fromDisk = (trial: PendingTrial): TrialResult | undefined => {
+    const result = done.get(trial.name);
+    if (!result) return undefined;
+    results.push(result);
+    resumed += 1;
+    options.onEvent?.({ type: 'trial-end', name: trial.name, result, resumed: true });
+    return result;
   };
 
   try {
-    await Promise.all(
-      pending.map(({ spec, name, dir }) =>
-        limit(async () => {
-          if (options.signal?.aborted) return;
-          options.onEvent?.({ type: 'trial-start', name, task: spec.task.name, arm: spec.arm, agent: spec.agent.name });
-          try {
-            const result = await runWithRetries(spec, name, dir);
-            results.push(result);
-            refreshSummary();
-            options.onEvent?.({ type: 'trial-end', name, result, resumed: false });
-          } catch (error) {
-            if (error instanceof InterruptedError) {
-              cancelled = true;
-              return;
-            }
-            throw error;
-          }
-        }),
-      ),
-    );
+    if (rule) {
+      options.onEvent?.({ type: 'planned', total: plan.length, alreadyDone: done.size, reused, upTo: true });
+      const run = async (index: number): Promise<TrialResult | undefined> =>
+        fromDisk(trials[index]!) ?? (await execute(trials[index]!));
+      await runSequentially(options, rule, plan, run, (stop) => {
+        stops.push(stop);
+        planned -= (rule.maxTrials - stop.trials) * options.arms.length;
+      });
+    } else {
+      const pending = trials.filter((trial) => fromDisk(trial) === undefined);
+      options.onEvent?.({ type: 'planned', total: plan.length, alreadyDone: resumed, reused });
+      await Promise.all(pending.map(execute));
+    }
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
     writeSummary();
   }
-  return { results, cancelled: cancelled || options.signal?.aborted === true, resumed };
+  return {
+    results,
+    cancelled: cancelled || options.signal?.aborted === true,
+    resumed,
+    sequential: sequential(),
+  };
 }

@@ -1,4 +1,5 @@
 import type { TrialResult } from '../results/schema.js';
+import type { SequentialSummary } from './sequential.js';
 
 export interface CellSummary {
   task: string;
@@ -21,6 +22,8 @@ export interface JobSummary {
   finished: number;
   statuses: Record<string, number>;
   cells: CellSummary[];
+  /** `--trials auto`: the stopping rule and where each task × agent stopped, and why. */
+  sequential?: SequentialSummary | undefined;
 }
 
 const EXCLUDED = new Set(['infra_error', 'verifier_error']);
