@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { TrialRecord } from '../results/record.js';
+import { sessionEntries } from '../util/session-log.js';
 import { median } from './estimators.js';
 import type { FunnelReport, FunnelStage } from './report.js';
 
@@ -27,14 +28,7 @@ export function parseSessionFunnel(text: string, skillNames: readonly string[]):
   let agentStart: number | undefined;
   let firstOpenMs: number | undefined;
   let resourcesUsed = false;
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    let entry: Record<string, unknown>;
-    try {
-      entry = JSON.parse(line) as Record<string, unknown>;
-    } catch {
-      continue;
-    }
+  for (const entry of sessionEntries(text)) {
     const at = typeof entry.at === 'string' ? Date.parse(entry.at) : Number.NaN;
     if (entry.type === 'phase' && entry.phase === 'agent' && entry.state === 'start' && agentStart === undefined)
       agentStart = at;

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AgentEvent, AgentRunResult } from '../agents/types.js';
 import type { WorkspaceDiff } from '../graders/workspace-diff.js';
+import { sessionEntries } from '../util/session-log.js';
 
 /**
  * What a stored trial's judges saw, for grading it again: the agent's steps from its session.jsonl (commands it
@@ -14,11 +15,7 @@ export function storedAgentResult(trialDir: string): AgentRunResult | undefined 
   } catch {
     return undefined;
   }
-  const events: AgentEvent[] = [];
-  for (const line of text.split('\n')) {
-    const event = line.trim() === '' ? undefined : asAgentEvent(JSON.parse(line) as Record<string, unknown>);
-    if (event) events.push(event);
-  }
+  const events = sessionEntries(text).flatMap((entry) => asAgentEvent(entry) ?? []);
   return { events };
 }
 

@@ -54,6 +54,25 @@ export type SessionEntry =
   | { type: 'note'; text: string };
 
 /**
+ * The entries of a session.jsonl's text, for the readers that replay a trial (audit, analyze's funnel, regrade).
+ * A line that is not a JSON object — a torn last line after a crash — is skipped.
+ */
+export function sessionEntries(text: string): Array<Record<string, unknown>> {
+  const entries: Array<Record<string, unknown>> = [];
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      const entry = JSON.parse(line) as unknown;
+      if (entry !== null && typeof entry === 'object' && !Array.isArray(entry))
+        entries.push(entry as Record<string, unknown>);
+    } catch {
+      // not JSON: skipped
+    }
+  }
+  return entries;
+}
+
+/**
  * Append-only JSONL, written as it happens so a crash keeps everything before it.
  * Every line passes through the redactor first: no secret reaches the disk.
  */

@@ -1,43 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { AnalysisAccumulator, type AnalysisSettings } from '../../src/analytics/aggregate.js';
 import type { AnalysisReport } from '../../src/analytics/report.js';
-import type { ReadSummary, TrialRecord } from '../../src/results/read.js';
+import type { TrialRecord } from '../../src/results/read.js';
+import { EMPTY_READ, trialRecord } from './records.js';
+
+const trial = trialRecord;
 
 const SETTINGS: AnalysisSettings = { passThreshold: 1, includeErrorsAsFailures: false, k: [1, 3] };
-
-const EMPTY_READ: ReadSummary = {
-  searched: ['/results'],
-  filesRead: 0,
-  trialResults: 0,
-  legacyReports: 0,
-  legacyTrials: 0,
-  skippedReportFiles: 0,
-  ignoredFiles: 0,
-  duplicateTrials: 0,
-  problems: [],
-};
-
-let sequence = 0;
-function trial(overrides: Partial<TrialRecord>): TrialRecord {
-  sequence++;
-  return {
-    source: 'trial-result',
-    file: `/results/t${sequence}/result.json`,
-    trialId: `t${sequence}`,
-    trialName: `trial-${sequence}`,
-    task: 'task-a',
-    agent: 'claude-code',
-    model: 'sonnet',
-    arm: 'with-skills',
-    status: 'passed',
-    reward: 1,
-    durationMs: 1000,
-    tokens: 500,
-    skillsActivated: undefined,
-    errorMessage: undefined,
-    ...overrides,
-  };
-}
 
 /** `passes` passing and `fails` failing trials of one cell. */
 function cell(passes: number, fails: number, overrides: Partial<TrialRecord>): TrialRecord[] {

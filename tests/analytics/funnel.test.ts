@@ -5,42 +5,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { AnalysisAccumulator } from '../../src/analytics/aggregate.js';
 import { formatFunnel } from '../../src/analytics/format.js';
 import { FunnelCounter, parseSessionFunnel } from '../../src/analytics/funnel.js';
-import type { ReadSummary, TrialRecord } from '../../src/results/read.js';
+import type { TrialRecord } from '../../src/results/read.js';
+import { EMPTY_READ, trialRecord } from './records.js';
 
-const READ: ReadSummary = {
-  searched: [],
-  filesRead: 0,
-  trialResults: 0,
-  legacyReports: 0,
-  legacyTrials: 0,
-  skippedReportFiles: 0,
-  ignoredFiles: 0,
-  duplicateTrials: 0,
-  problems: [],
-};
-
-let sequence = 0;
-function trial(overrides: Partial<TrialRecord>): TrialRecord {
-  sequence++;
-  return {
-    source: 'trial-result',
-    file: `/results/t${sequence}/result.json`,
-    trialId: `t${sequence}`,
-    trialName: `trial-${sequence}`,
-    task: 'task-a',
-    agent: 'claude-code',
-    model: 'sonnet',
-    arm: 'with-skills',
-    status: 'passed',
-    reward: 1,
-    durationMs: 1000,
-    tokens: 500,
-    skills: [{ name: 'lint' }],
-    skillsActivated: undefined,
-    errorMessage: undefined,
-    ...overrides,
-  };
-}
+const trial = (overrides: Partial<TrialRecord>): TrialRecord =>
+  trialRecord({ skills: [{ name: 'lint' }], ...overrides });
 
 const line = (at: string, entry: Record<string, unknown>): string => JSON.stringify({ at, ...entry });
 const SESSION = [
@@ -139,7 +108,7 @@ describe('FunnelCounter', () => {
     accumulator.add(trial({ skillsActivated: ['lint'] }));
     accumulator.add(trial({ arm: 'no-skills', skills: [] }));
     accumulator.add(trial({ status: 'infra_error', reward: undefined }));
-    const summary = accumulator.finish(READ).configs[0]!.summary;
+    const summary = accumulator.finish(EMPTY_READ).configs[0]!.summary;
     expect(summary.funnel?.trials).toBe(1);
     expect(summary.funnel?.stages[3]).toEqual({ stage: 'opened', count: 1, rate: 1, known: 1 });
   });

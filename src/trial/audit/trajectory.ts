@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { AgentEvent } from '../../agents/types.js';
+import { sessionEntries } from '../../util/session-log.js';
 
 /** One step of what the agent did, as text: what it asked for (input) and what it got back (output). */
 export interface Step {
@@ -35,14 +36,7 @@ export function stepsFromSessionLog(path: string): Step[] {
     return [];
   }
   const steps: Step[] = [];
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    let entry: Record<string, unknown>;
-    try {
-      entry = JSON.parse(line) as Record<string, unknown>;
-    } catch {
-      continue;
-    }
+  for (const entry of sessionEntries(text)) {
     if (entry.type === 'command' && entry.source === 'agent')
       steps.push({ input: String(entry.command ?? ''), output: `${entry.stdout ?? ''}\n${entry.stderr ?? ''}` });
     else if (entry.type === 'tool_call')
