@@ -10,6 +10,7 @@
 import { fisherExactTwoSided } from '../../src/analytics/estimators.js';
 import { sequentialDecision, sequentialState } from '../../src/analytics/sequential.js';
 import { SEQUENTIAL_ROUND } from '../../src/jobs/sequential.js';
+import { mulberry32 } from '../../src/util/random.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: number): number => {
@@ -20,18 +21,7 @@ const TASKS = flag('--tasks', 20_000);
 const MAX = flag('--max-trials', 20);
 const ALPHA = flag('--alpha', 0.05);
 
-/** mulberry32: a small seeded PRNG, so every run measures the same tasks. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = prng(flag('--seed', 21));
+const random = mulberry32(flag('--seed', 21));
 const uniform = (low: number, high: number): number => low + (high - low) * random();
 const clamp = (x: number): number => Math.min(1, Math.max(0, x));
 

@@ -2,17 +2,16 @@ import { mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { agents } from '../agents/registry.js';
 import type { Agent } from '../agents/types.js';
-import type { EnvironmentProvider, PreparedEnvironment, Workspace } from '../environments/types.js';
+import type { EnvironmentProvider, PreparedEnvironment } from '../environments/types.js';
 import { restoreWorkdir } from '../environments/workspace-archive.js';
-import { InterruptedError } from '../errors.js';
 import type { TrialResult } from '../results/schema.js';
 import type { Task } from '../task/types.js';
-import { type PhaseOutcomes, verify } from '../trial/lifecycle.js';
+import { type PhaseOutcomes, runPhases, verify } from '../trial/lifecycle.js';
 import { PhaseClock } from '../trial/phase-clock.js';
 import type { AgentOutcome } from '../trial/phases/agent.js';
 import { prepareWorkspace } from '../trial/phases/prepare.js';
 import { trialResult, writeResult } from '../trial/result.js';
-import { infraError, trialStatus } from '../trial/status.js';
+import { trialStatus } from '../trial/status.js';
 import type { TrialContext } from '../trial/types.js';
 import type { Redactor } from '../util/secrets.js';
 import { SessionLog } from '../util/session-log.js';
@@ -105,6 +104,18 @@ function openContext(trial: StoredTrial, context: RegradeTrialContext, trialDir:
   };
 }
 
+/** regrade's phases: a fresh environment with the archived workdir restored, then the lifecycle's verification. */
+async function restoreAndVerify(ctx: TrialContext, outcomes: PhaseOutcomes, archive: string): Promise<void> {
+  const ids = { jobId: ctx.spec.jobId, trialId: ctx.trialId, trialName: ctx.name };
+  const workspace = await ctx.clock.run('environment_setup', async () => {
+    const ws = await prepareWorkspace(ctx.runtime, ids);
+    outcomes.workspace = ws;
+    await restoreWorkdir(ws, archive);
+    return ws;
+  });
+  await ctx.clock.run('verifier', () => verify(ctx, workspace, outcomes));
+}
+
 /**
  * A fresh environment of the task as it is now, the archived workdir in it, then the lifecycle's own verification
  * (src/trial/lifecycle.ts verify) — no agent. The new result keeps what the agent did and gets a new verdict.
@@ -112,34 +123,14 @@ function openContext(trial: StoredTrial, context: RegradeTrialContext, trialDir:
 export async function regradeTrial(trial: StoredTrial, context: RegradeTrialContext): Promise<TrialResult> {
   const trialDir = join(context.regradeDir, trial.name);
   const ctx = openContext(trial, context, trialDir);
+  ctx.log.record({ type: 'note', text: `regrade of ${trial.dir}: no agent runs, the archived workdir is verified` });
   // A judge grades again from what the trial recorded: the agent's steps and the workdir's changes.
-  const outcomes: PhaseOutcomes = {
+  const stored: PhaseOutcomes = {
     agent: { ...storedAgentOutcome(trial.result), result: storedAgentResult(trial.dir) },
     diff: storedWorkspaceDiff(trial.dir),
   };
-  let workspace: Workspace | undefined;
-  ctx.log.record({ type: 'note', text: `regrade of ${trial.dir}: no agent runs, the archived workdir is verified` });
-  try {
-    const ids = { jobId: trial.result.job_id, trialId: ctx.trialId, trialName: ctx.name };
-    workspace = await ctx.clock.run('environment_setup', async () => {
-      const ws = await prepareWorkspace(ctx.runtime, ids);
-      outcomes.workspace = ws;
-      await restoreWorkdir(ws, join(trial.dir, trial.result.workspace!.archive!));
-      return ws;
-    });
-    await ctx.clock.run('verifier', () => verify(ctx, workspace!, outcomes));
-  } catch (caught) {
-    if (caught instanceof InterruptedError || context.signal?.aborted) {
-      await cleanUp(ctx, outcomes.workspace);
-      throw caught instanceof InterruptedError ? caught : new InterruptedError('regrade cancelled', { cause: caught });
-    }
-    outcomes.infra = infraError(caught, ctx.clock.current);
-    ctx.log.record({
-      type: 'note',
-      text: `infrastructure error in ${outcomes.infra.phase}: ${outcomes.infra.message}`,
-    });
-  }
-  await cleanUp(ctx, outcomes.workspace);
+  const archive = join(trial.dir, trial.result.workspace!.archive!);
+  const outcomes = await runPhases(ctx, (t, o) => restoreAndVerify(t, o, archive), stored);
   const verdict = trialStatus({
     infra: outcomes.infra,
     agent: storedAgentOutcome(trial.result),
@@ -166,12 +157,4 @@ export async function regradeTrial(trial: StoredTrial, context: RegradeTrialCont
     },
   };
   return writeResult(trialDir, context.redactor, regraded);
-}
-
-async function cleanUp(ctx: TrialContext, workspace: Workspace | undefined): Promise<void> {
-  try {
-    if (workspace) await ctx.clock.run('cleanup', () => workspace.dispose());
-  } finally {
-    ctx.log.close();
-  }
 }

@@ -39,14 +39,21 @@ export interface PhaseOutcomes {
   infra?: TrialError | undefined;
 }
 
+/** The phases of one kind of trial, in order, each setting its outcome (runInOrder; regrade's own). */
+export type PhaseSequence = (trial: TrialContext, outcomes: PhaseOutcomes) => Promise<void>;
+
 /**
  * Runs the phases; cleanup always follows. An infrastructure error ends the sequence and is returned with its
- * phase; a cancel throws InterruptedError once the workspace is disposed.
+ * phase; a cancel throws InterruptedError once the workspace is disposed. `skill-eval regrade` runs its own
+ * sequence (no agent) through the same handling, starting from the outcomes it has stored.
  */
-export async function runPhases(trial: TrialContext): Promise<PhaseOutcomes> {
-  const outcomes: PhaseOutcomes = {};
+export async function runPhases(
+  trial: TrialContext,
+  sequence: PhaseSequence = runInOrder,
+  outcomes: PhaseOutcomes = {},
+): Promise<PhaseOutcomes> {
   try {
-    await runInOrder(trial, outcomes);
+    await sequence(trial, outcomes);
   } catch (caught) {
     if (caught instanceof InterruptedError || cancelled(trial)) {
       trial.log.record({ type: 'note', text: 'trial cancelled: no result written' });

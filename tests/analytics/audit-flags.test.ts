@@ -4,41 +4,15 @@ import { renderMarkdown } from '../../src/analytics/render/markdown.js';
 import { renderTerminal } from '../../src/analytics/render/terminal.js';
 import type { AnalysisReport } from '../../src/analytics/report.js';
 import type { ReadSummary, TrialRecord } from '../../src/results/read.js';
+import { EMPTY_READ, trialRecord } from './records.js';
 
 const SETTINGS: AnalysisSettings = { passThreshold: 1, includeErrorsAsFailures: false, k: [1] };
-const READ: ReadSummary = {
-  searched: ['/results'],
-  filesRead: 6,
-  trialResults: 6,
-  legacyReports: 0,
-  legacyTrials: 0,
-  skippedReportFiles: 0,
-  ignoredFiles: 0,
-  duplicateTrials: 0,
-  problems: [],
-};
+/** What the reader saw: the six trials below. */
+const READ: ReadSummary = { ...EMPTY_READ, filesRead: 6, trialResults: 6 };
 
-let sequence = 0;
-function trial(overrides: Partial<TrialRecord>): TrialRecord {
-  sequence++;
-  return {
-    source: 'trial-result',
-    file: `/results/t${sequence}/result.json`,
-    trialId: `t${sequence}`,
-    trialName: `trial-${sequence}`,
-    task: 'task-a',
-    agent: 'claude-code',
-    model: undefined,
-    arm: 'no-skills',
-    status: 'passed',
-    reward: 1,
-    durationMs: 1000,
-    tokens: undefined,
-    skillsActivated: undefined,
-    errorMessage: undefined,
-    ...overrides,
-  };
-}
+/** A passed no-skills trial of task-a by claude-code (no model, no token count), with `overrides`. */
+const trial = (overrides: Partial<TrialRecord>): TrialRecord =>
+  trialRecord({ model: undefined, arm: 'no-skills', tokens: undefined, ...overrides });
 
 /** Baseline: 1 clean failure, 2 contaminated passes; with skills: 2 passes, one of them tampering. */
 const RECORDS: TrialRecord[] = [

@@ -2,46 +2,31 @@ import { describe, expect, it } from 'vitest';
 import { AnalysisAccumulator } from '../../src/analytics/aggregate.js';
 import { evaluateGates } from '../../src/analytics/gates.js';
 import type { AnalysisReport } from '../../src/analytics/report.js';
-import type { Arm, TrialRecord } from '../../src/results/read.js';
+import type { Arm } from '../../src/results/read.js';
+import { EMPTY_READ, trialRecord } from './records.js';
 
-let sequence = 0;
 function report(
   cells: Array<{ agent?: string; task?: string; arm: Arm; passes: number; fails: number }>,
 ): AnalysisReport {
   const accumulator = new AnalysisAccumulator({ passThreshold: 1, includeErrorsAsFailures: false, k: [1] });
   for (const cell of cells) {
     for (let i = 0; i < cell.passes + cell.fails; i++) {
-      sequence++;
-      const record: TrialRecord = {
-        source: 'trial-result',
-        file: `f${sequence}`,
-        trialId: `t${sequence}`,
-        trialName: `t${sequence}`,
-        task: cell.task ?? 'task',
-        agent: cell.agent ?? 'agent-a',
-        model: undefined,
-        arm: cell.arm,
-        status: i < cell.passes ? 'passed' : 'failed',
-        reward: i < cell.passes ? 1 : 0,
-        durationMs: undefined,
-        tokens: undefined,
-        skillsActivated: undefined,
-        errorMessage: undefined,
-      };
-      accumulator.add(record);
+      const passed = i < cell.passes;
+      accumulator.add(
+        trialRecord({
+          task: cell.task ?? 'task',
+          agent: cell.agent ?? 'agent-a',
+          model: undefined,
+          arm: cell.arm,
+          status: passed ? 'passed' : 'failed',
+          reward: passed ? 1 : 0,
+          durationMs: undefined,
+          tokens: undefined,
+        }),
+      );
     }
   }
-  return accumulator.finish({
-    searched: [],
-    filesRead: 0,
-    trialResults: 0,
-    legacyReports: 0,
-    legacyTrials: 0,
-    skippedReportFiles: 0,
-    ignoredFiles: 0,
-    duplicateTrials: 0,
-    problems: [],
-  });
+  return accumulator.finish({ ...EMPTY_READ, searched: [] });
 }
 
 describe('evaluateGates', () => {

@@ -7,18 +7,7 @@ import {
   sequentialState,
 } from '../../src/analytics/sequential.js';
 import { SEQUENTIAL_ROUND } from '../../src/jobs/sequential.js';
-
-/** mulberry32: seeded, so every run draws the same trials. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../src/util/random.js';
 
 /** One task run as `eval --trials auto` runs it: rounds per arm until the rule stops it. */
 function simulate(pWith: number, pNo: number, rule: SequentialRule, random: () => number) {
@@ -39,7 +28,7 @@ describe('sequentialDecision', () => {
   const rule = { alpha: 0.05, maxTrials: 20 };
 
   it('keeps the error rate under H0 (equal pass rates), at any common rate', () => {
-    const random = prng(7);
+    const random = mulberry32(7);
     for (const p of [0.1, 0.5, 0.8]) {
       let rejected = 0;
       const runs = 3000;
@@ -50,7 +39,7 @@ describe('sequentialDecision', () => {
   });
 
   it('keeps the error rate with a lax α and a long maximum too (Ville: at most α however long it looks)', () => {
-    const random = prng(11);
+    const random = mulberry32(11);
     let rejected = 0;
     const runs = 2000;
     for (let i = 0; i < runs; i++)
@@ -59,7 +48,7 @@ describe('sequentialDecision', () => {
   });
 
   it('stops early on a strong effect, with the right direction', () => {
-    const random = prng(3);
+    const random = mulberry32(3);
     const always = simulate(1, 0, rule, random);
     expect(always).toMatchObject({ stop: true, reason: 'decided', direction: 'with-skills', trials: 8 });
     const hurts = simulate(0.05, 0.95, rule, random);
@@ -68,7 +57,7 @@ describe('sequentialDecision', () => {
   });
 
   it('never runs past the maximum, and stops for futility when nothing left could decide it', () => {
-    const random = prng(5);
+    const random = mulberry32(5);
     for (let i = 0; i < 500; i++) expect(simulate(random(), random(), rule, random).trials).toBeLessThanOrEqual(20);
     // Both arms always pass: no discordant pair, ever; once 6 pairs are left, even 6 wins would not reach 1/α.
     const same = simulate(1, 1, rule, random);
