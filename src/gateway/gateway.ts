@@ -39,7 +39,6 @@ export function newGatewayToken(): string {
 /** One request as the gateway handles it. */
 export interface Call {
   started: number;
-  at: string;
   route: Route;
   method: string;
   pathname: string;
@@ -49,7 +48,6 @@ export interface Call {
   /** Parsed JSON body, or undefined when there is none or it is not JSON. */
   body: unknown;
   stream: boolean;
-  key: string;
   /** The record written for it: what is known so far. */
   record: ModelCallRecord;
 }
@@ -85,6 +83,7 @@ export class GatewayState {
 
   /** Adds a finished call to the totals, the job's budget and the log; stops the agent once over budget. */
   finish(call: Call): void {
+    describeRequest(this, call);
     const record = call.record;
     const usage = record.usage;
     const model = record.model_served ?? record.model_requested;
@@ -162,7 +161,7 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** Reads the request and builds its Call (route, key, the redacted request for the record). */
+/** Reads the request and builds its Call; its content key and redacted copy come later (describe). */
 async function newCall(state: GatewayState, req: IncomingMessage): Promise<Call> {
   const started = performance.now();
   const url = new URL(req.url ?? '/', 'http://gateway');
@@ -170,20 +169,6 @@ async function newCall(state: GatewayState, req: IncomingMessage): Promise<Call>
   const raw = await readBody(req);
   const body = parseJson(raw.toString('utf8'));
   const route = routeOf(method, url.pathname, req.headers, url.searchParams, state.configured);
-  const redactor = state.options.redactor;
-  const request = redactor.redactValue(body ?? (raw.length > 0 ? raw.toString('utf8') : undefined));
-  const path = `${url.pathname}${publicQuery(url.searchParams)}`;
-  const key = requestKey(
-    {
-      protocol: route.protocol,
-      endpoint: route.endpoint,
-      method,
-      path: redactor.redact(path),
-      pathModel: route.pathModel,
-      body: request,
-    },
-    state.options.volatile,
-  );
   const stream = isStreamRequest(route, body, url.searchParams);
   const requested = (body as { model?: unknown } | undefined)?.model;
   const record: ModelCallRecord = {
@@ -192,30 +177,34 @@ async function newCall(state: GatewayState, req: IncomingMessage): Promise<Call>
     protocol: route.protocol,
     endpoint: route.endpoint,
     method,
-    path: redactor.redact(path),
+    path: state.options.redactor.redact(`${url.pathname}${publicQuery(url.searchParams)}`),
     status: 0,
     latency_ms: 0,
     stream,
     model_requested: typeof requested === 'string' ? requested : route.pathModel,
     attempts: 0,
-    request,
+    request: undefined,
     response: undefined,
-    request_key: key,
+    request_key: '',
   };
-  return {
-    started,
-    at: record.at,
-    route,
-    method,
-    pathname: url.pathname,
-    search: url.searchParams,
-    headers: req.headers,
-    raw,
-    body,
-    stream,
-    key,
-    record,
-  };
+  const search = url.searchParams;
+  return { started, route, method, pathname: url.pathname, search, headers: req.headers, raw, body, stream, record };
+}
+
+/**
+ * Fills in the record's redacted request and content key (once) and returns the key. Forwarded calls do
+ * this while the upstream is working, so it adds nothing to their latency.
+ */
+export function describeRequest(state: GatewayState, call: Call): string {
+  const record = call.record;
+  if (record.request_key !== '') return record.request_key;
+  const redactor = state.options.redactor;
+  const raw = call.raw.length > 0 ? call.raw.toString('utf8') : undefined;
+  record.request = redactor.redactValue(call.body ?? raw);
+  const { protocol, endpoint, pathModel } = call.route;
+  const input = { protocol, endpoint, method: call.method, path: record.path, pathModel, body: record.request };
+  record.request_key = requestKey(input, state.options.volatile);
+  return record.request_key;
 }
 
 /**
@@ -245,7 +234,9 @@ async function forwardCall(state: GatewayState, call: Call, res: ServerResponse,
     body: upstreamBody(call),
   };
   const policy = state.options.retry ?? DEFAULT_RETRY;
-  const sent = await sendWithRetry(request, policy, signal, () => state.totals.retries++);
+  const sending = sendWithRetry(request, policy, signal, () => state.totals.retries++);
+  describeRequest(state, call);
+  const sent = await sending;
   call.record.attempts = sent.attempts;
   if (sent.kind === 'unreachable') {
     const message = `upstream_failed: ${protocol} endpoint unreachable after ${sent.attempts} tries: ${sent.message}`;
@@ -281,10 +272,11 @@ async function forwardCall(state: GatewayState, call: Call, res: ServerResponse,
 
 /** Answers from the recording; a model call with no recorded answer stops the agent (replay_miss). */
 async function replayCall(state: GatewayState, call: Call, res: ServerResponse): Promise<void> {
-  const answer = state.options.replay!.take(call.key);
+  const key = describeRequest(state, call);
+  const answer = state.options.replay!.take(key);
   if (!answer) {
     if (call.route.endpoint === 'other') return answerMinimally(state, call, res);
-    const message = `replay_miss: no recorded answer for this ${call.route.protocol} ${call.route.endpoint} request (key ${call.key.slice(0, 12)})`;
+    const message = `replay_miss: no recorded answer for this ${call.route.protocol} ${call.route.endpoint} request (key ${key.slice(0, 12)})`;
     state.halt({ kind: 'replay_miss', message });
     return refuse(state, call, res, 400, message, 'replay_miss');
   }
