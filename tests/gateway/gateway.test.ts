@@ -1,5 +1,7 @@
-import { createServer } from 'node:http';
+import { existsSync } from 'node:fs';
+import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { agentBaseUrl } from '../../src/gateway/protocols.js';
 import type { ModelServer } from '../fixtures/model-servers/server.js';
@@ -14,6 +16,7 @@ import {
   WIRES,
   wireRequest,
 } from '../helpers/gateway.js';
+import { tempDir } from '../helpers/trials.js';
 
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -205,5 +208,44 @@ describe('gateway: streaming', () => {
     const [call] = await t.calls();
     expect(call!.usage).toEqual({ input_tokens: 7, output_tokens: 3, cached_input_tokens: 0, reasoning_tokens: 0 });
     expect(call!.first_byte_ms).toBeLessThan(call!.latency_ms);
+  });
+});
+
+describe('gateway: other routes and the unix socket', () => {
+  it('passes other routes (a model list) through, authenticated', async () => {
+    const server = await upstream('responses');
+    const t = await testGateway({ openai: { baseUrl: `${server.url}/v1`, apiKey: REAL_KEY } });
+    cleanup.push(() => t.gateway.close());
+    const list = await fetch(`${agentBaseUrl(t.gateway.url, 'openai')}/models`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(list.status).toBe(200);
+    expect(await list.json()).toMatchObject({ object: 'list' });
+    expect(server.requests[0]).toMatchObject({ method: 'GET', url: '/v1/models' });
+    expect(keyReceived(server.requests[0]!.headers)).toBe(REAL_KEY);
+    expect((await fetch(`${t.gateway.url}/v1/models`)).status).toBe(401);
+    const [call] = await t.calls();
+    expect(call).toMatchObject({ endpoint: 'other', method: 'GET', status: 200 });
+  });
+
+  it('answers on its unix socket too, and removes it on close', async () => {
+    const server = await upstream('anthropic');
+    const socketPath = join(await tempDir('gateway-socket'), 'gateway.sock');
+    const t = await testGateway({ anthropic: { baseUrl: server.url, apiKey: REAL_KEY } }, { socketPath });
+    cleanup.push(() => t.gateway.close());
+    expect(t.gateway.socketPath).toBe(socketPath);
+    const { body, headers, path } = wireRequest('anthropic', TOKEN, { stream: false });
+    const status = await new Promise<number | undefined>((resolve, reject) => {
+      const req = request({ socketPath, path, method: 'POST', headers }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode));
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify(body));
+    });
+    expect(status).toBe(200);
+    expect(server.requests).toHaveLength(1);
+    await t.gateway.close();
+    expect(existsSync(socketPath)).toBe(false);
   });
 });
