@@ -238,6 +238,7 @@ async function forwardCall(state: GatewayState, call: Call, res: ServerResponse,
   describeRequest(state, call);
   const sent = await sending;
   call.record.attempts = sent.attempts;
+  if (sent.kind === 'aborted') return refuse(state, call, res, 502, sent.message, undefined);
   if (sent.kind === 'unreachable') {
     const message = `upstream_failed: ${protocol} endpoint unreachable after ${sent.attempts} tries: ${sent.message}`;
     state.halt({ kind: 'upstream_failed', message });
@@ -319,6 +320,11 @@ function answerMinimally(state: GatewayState, call: Call, res: ServerResponse): 
 async function handle(state: GatewayState, req: IncomingMessage, res: ServerResponse, closing: AbortSignal) {
   const call = await newCall(state, req);
   const presented = presentedTokens(req.headers, call.search);
+  // A connectivity probe carrying no key at all learns only that the gateway is there.
+  if (call.method === 'HEAD' && presented.length === 0) {
+    res.writeHead(200).end();
+    return;
+  }
   if (!tokenMatches(presented, state.options.token))
     return refuse(state, call, res, 401, 'invalid API key: use the token the gateway gave this trial', 'unauthorized');
   const over = budgetExhausted(state.options.budget, state.totals);

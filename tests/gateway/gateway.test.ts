@@ -100,6 +100,13 @@ describe('gateway: the four wire protocols', () => {
       expect(response.status).toBe(200);
       expect(((await response.json()) as object) !== undefined).toBe(true);
     }
+    const sentTotal = [anthropic.sentUsage(), gemini.sentUsage()];
+    expect(t.gateway.usage()).toMatchObject({
+      calls: 2,
+      inputTokens: sentTotal[0]!.input + sentTotal[1]!.input,
+      cachedInputTokens: sentTotal[0]!.cached + sentTotal[1]!.cached,
+      outputTokens: sentTotal[0]!.output + sentTotal[1]!.output,
+    });
     const calls = await t.calls();
     expect(calls.map((c) => [c.protocol, c.stream])).toEqual([
       ['anthropic', false],
@@ -224,6 +231,9 @@ describe('gateway: other routes and the unix socket', () => {
     expect(server.requests[0]).toMatchObject({ method: 'GET', url: '/v1/models' });
     expect(keyReceived(server.requests[0]!.headers)).toBe(REAL_KEY);
     expect((await fetch(`${t.gateway.url}/v1/models`)).status).toBe(401);
+    // A bare connectivity probe is answered by the gateway itself.
+    expect((await fetch(t.gateway.url, { method: 'HEAD' })).status).toBe(200);
+    expect(server.requests).toHaveLength(1);
     const [call] = await t.calls();
     expect(call).toMatchObject({ endpoint: 'other', method: 'GET', status: 200 });
   });
@@ -247,5 +257,64 @@ describe('gateway: other routes and the unix socket', () => {
     expect(server.requests).toHaveLength(1);
     await t.gateway.close();
     expect(existsSync(socketPath)).toBe(false);
+  });
+});
+
+describe('gateway: hang-ups and close', () => {
+  /** An SSE upstream that sends one event and then holds the stream open; `ended` settles when its side closes. */
+  async function holdingUpstream(): Promise<{ url: string; ended: Promise<void> }> {
+    let ended: () => void = () => undefined;
+    const closed = new Promise<void>((resolve) => {
+      ended = resolve;
+    });
+    const server = createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(
+        `event: message_start\ndata: ${JSON.stringify({ type: 'message_start', message: { model: 'm' } })}\n\n`,
+      );
+      res.on('close', () => ended());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanup.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    );
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, ended: closed };
+  }
+
+  it('aborts the upstream request when the agent hangs up, and records the broken call', async () => {
+    const upstream = await holdingUpstream();
+    const t = await testGateway({ anthropic: { baseUrl: upstream.url, apiKey: REAL_KEY } });
+    cleanup.push(() => t.gateway.close());
+    const agent = new AbortController();
+    const { path, headers, body } = wireRequest('anthropic', TOKEN);
+    const response = await fetch(`${t.gateway.url}${path}`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(body),
+      signal: agent.signal,
+    });
+    await response.body!.getReader().read();
+    agent.abort();
+    await upstream.ended;
+    const [call] = await t.calls();
+    expect(call).toMatchObject({ status: 200, model_served: 'm' });
+    expect(call!.error).toBeDefined();
+    expect(t.gateway.usage().failedCalls).toBe(1);
+  });
+
+  it('close() ends the streams in flight and still writes their calls', async () => {
+    const upstream = await holdingUpstream();
+    const t = await testGateway({ anthropic: { baseUrl: upstream.url, apiKey: REAL_KEY } });
+    const response = await send(t.gateway, wireRequest('anthropic', TOKEN));
+    await response.body!.getReader().read();
+    const calls = await t.calls(); // closes the gateway
+    await upstream.ended;
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.error).toBeDefined();
   });
 });
