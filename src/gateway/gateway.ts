@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { errorMessage, InfraError } from '../errors.js';
 import { budgetExhausted } from './budget.js';
 import { CallsLog } from './calls-log.js';
-import { DEFAULT_RETRY, pipeBody, responseHeaders, sendWithRetry } from './forward.js';
+import { DEFAULT_RETRY, type Piped, pipeBody, responseHeaders, sendWithRetry } from './forward.js';
 import { callCost, type PriceTable, priceTable } from './prices.js';
 import {
   errorBody,
@@ -129,6 +129,26 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
+/** Answers with the gateway's own JSON and records it. */
+function answer(
+  state: GatewayState,
+  call: Call,
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  extra: Partial<ModelCallRecord>,
+): void {
+  sendJson(res, status, body);
+  Object.assign(call.record, {
+    status,
+    latency_ms: elapsed(call),
+    response: body,
+    content_type: 'application/json',
+    ...extra,
+  });
+  state.finish(call);
+}
+
 /** Answers with the gateway's own provider-shaped error and records it. */
 function refuse(
   state: GatewayState,
@@ -139,16 +159,7 @@ function refuse(
   refused: ModelCallRecord['refused'],
 ): void {
   const body = errorBody(call.route.protocol, status, message, refused ?? 'gateway_error');
-  sendJson(res, status, body);
-  Object.assign(call.record, {
-    status,
-    latency_ms: elapsed(call),
-    response: body,
-    content_type: 'application/json',
-    error: message,
-    refused,
-  });
-  state.finish(call);
+  answer(state, call, res, status, body, { error: message, refused });
 }
 
 function elapsed(call: Call): number {
@@ -252,12 +263,7 @@ async function forwardCall(state: GatewayState, call: Call, res: ServerResponse,
   const piped = await pipeBody(response.body ?? undefined, res, protocol, sse, call.started);
   const recorded = piped.tap.recorded();
   Object.assign(call.record, {
-    status: response.status,
-    latency_ms: elapsed(call),
-    first_byte_ms: piped.firstByteMs === undefined ? undefined : Math.round(piped.firstByteMs * 10) / 10,
-    stream: sse,
-    model_served: piped.tap.model(),
-    usage: piped.tap.usage(),
+    ...streamed(call, piped, sse, response.status),
     response: state.options.redactor.redactValue(recorded.response),
     response_truncated: recorded.truncated || undefined,
     content_type: contentType,
@@ -271,29 +277,37 @@ async function forwardCall(state: GatewayState, call: Call, res: ServerResponse,
   state.finish(call);
 }
 
-/** Answers from the recording; a model call with no recorded answer stops the agent (replay_miss). */
-async function replayCall(state: GatewayState, call: Call, res: ServerResponse): Promise<void> {
-  const key = describeRequest(state, call);
-  const answer = state.options.replay!.take(key);
-  if (!answer) {
-    if (call.route.endpoint === 'other') return answerMinimally(state, call, res);
-    const message = `replay_miss: no recorded answer for this ${call.route.protocol} ${call.route.endpoint} request (key ${key.slice(0, 12)})`;
-    state.halt({ kind: 'replay_miss', message });
-    return refuse(state, call, res, 400, message, 'replay_miss');
-  }
-  const text = typeof answer.response === 'string' ? answer.response : JSON.stringify(answer.response ?? null);
-  res.writeHead(answer.status, { 'content-type': answer.contentType ?? 'application/json' });
-  const sse = answer.contentType?.includes('text/event-stream') ?? answer.stream;
-  const piped = await pipeBody([Buffer.from(text)], res, call.route.protocol, sse, call.started);
-  Object.assign(call.record, {
-    status: answer.status,
+/** The record's fields a piped body gives: timing, usage, the model served. */
+function streamed(call: Call, piped: Piped, sse: boolean, status: number): Partial<ModelCallRecord> {
+  return {
+    status,
     latency_ms: elapsed(call),
     first_byte_ms: piped.firstByteMs === undefined ? undefined : Math.round(piped.firstByteMs * 10) / 10,
     stream: sse,
     model_served: piped.tap.model(),
     usage: piped.tap.usage(),
-    response: answer.response,
-    content_type: answer.contentType,
+  };
+}
+
+/** Answers from the recording; a model call with no recorded answer stops the agent (replay_miss). */
+async function replayCall(state: GatewayState, call: Call, res: ServerResponse): Promise<void> {
+  const key = describeRequest(state, call);
+  const recorded = state.options.replay!.take(key);
+  if (!recorded) {
+    if (call.route.endpoint === 'other') return answerMinimally(state, call, res);
+    const message = `replay_miss: no recorded answer for this ${call.route.protocol} ${call.route.endpoint} request (key ${key.slice(0, 12)})`;
+    state.halt({ kind: 'replay_miss', message });
+    return refuse(state, call, res, 400, message, 'replay_miss');
+  }
+  const { response, contentType, status } = recorded;
+  const text = typeof response === 'string' ? response : JSON.stringify(response ?? null);
+  res.writeHead(status, { 'content-type': contentType ?? 'application/json' });
+  const sse = contentType?.includes('text/event-stream') ?? recorded.stream;
+  const piped = await pipeBody([Buffer.from(text)], res, call.route.protocol, sse, call.started);
+  Object.assign(call.record, {
+    ...streamed(call, piped, sse, status),
+    response,
+    content_type: contentType,
     replayed: true,
   });
   state.finish(call);
@@ -306,15 +320,7 @@ function answerMinimally(state: GatewayState, call: Call, res: ServerResponse): 
   const body = list
     ? { object: 'list', data: [], models: [] }
     : errorBody(call.route.protocol, 404, 'not recorded', 'not_found');
-  sendJson(res, status, body);
-  Object.assign(call.record, {
-    status,
-    latency_ms: elapsed(call),
-    response: body,
-    content_type: 'application/json',
-    replayed: true,
-  });
-  state.finish(call);
+  answer(state, call, res, status, body, { replayed: true });
 }
 
 async function handle(state: GatewayState, req: IncomingMessage, res: ServerResponse, closing: AbortSignal) {

@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
-import { createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { agentBaseUrl } from '../../src/gateway/protocols.js';
@@ -9,6 +8,7 @@ import {
   PROTOCOL,
   REAL_KEY,
   send,
+  serveLocally,
   startUpstream,
   TOKEN,
   testGateway,
@@ -178,7 +178,7 @@ describe('gateway: streaming', () => {
     const held = new Promise<void>((resolve) => {
       release = resolve;
     });
-    const slow = createServer((_req, res) => {
+    const slow = await serveLocally((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write(
         `event: message_start\ndata: ${JSON.stringify({ type: 'message_start', message: { model: 'm', usage: { input_tokens: 7 } } })}\n\n`,
@@ -189,16 +189,11 @@ describe('gateway: streaming', () => {
         );
       });
     });
-    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
-    cleanup.push(
-      () =>
-        new Promise<void>((resolve) => {
-          release();
-          slow.closeAllConnections();
-          slow.close(() => resolve());
-        }),
-    );
-    const url = `http://127.0.0.1:${(slow.address() as AddressInfo).port}`;
+    cleanup.push(async () => {
+      release();
+      await slow.close();
+    });
+    const url = slow.url;
     const t = await testGateway({ anthropic: { baseUrl: url, apiKey: REAL_KEY } });
     cleanup.push(() => t.gateway.close());
 
@@ -267,7 +262,7 @@ describe('gateway: hang-ups and close', () => {
     const closed = new Promise<void>((resolve) => {
       ended = resolve;
     });
-    const server = createServer((req, res) => {
+    const server = await serveLocally((req, res) => {
       req.resume();
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write(
@@ -275,15 +270,8 @@ describe('gateway: hang-ups and close', () => {
       );
       res.on('close', () => ended());
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    cleanup.push(
-      () =>
-        new Promise<void>((resolve) => {
-          server.closeAllConnections();
-          server.close(() => resolve());
-        }),
-    );
-    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, ended: closed };
+    cleanup.push(server.close);
+    return { url: server.url, ended: closed };
   }
 
   it('aborts the upstream request when the agent hangs up, and records the broken call', async () => {

@@ -1,10 +1,9 @@
-import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { backoffMs, retryAfterMs } from '../../src/gateway/forward.js';
 import type { GatewayStop } from '../../src/gateway/types.js';
 import { closedPort } from '../fixtures/model-servers/server.js';
-import { REAL_KEY, send, TOKEN, testGateway, wireRequest } from '../helpers/gateway.js';
+import { REAL_KEY, send, serveLocally, TOKEN, testGateway, wireRequest } from '../helpers/gateway.js';
 
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -14,7 +13,7 @@ afterEach(async () => {
 /** An Anthropic endpoint that answers with `statuses` in turn (then 200 with a message), counting requests. */
 async function flaky(statuses: number[]): Promise<{ url: string; requests: () => number }> {
   let n = 0;
-  const server = createServer((req, res: ServerResponse) => {
+  const server = await serveLocally((req, res: ServerResponse) => {
     req.resume();
     req.on('end', () => {
       const status = statuses[n++] ?? 200;
@@ -31,15 +30,8 @@ async function flaky(statuses: number[]): Promise<{ url: string; requests: () =>
       );
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanup.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests: () => n };
+  cleanup.push(server.close);
+  return { url: server.url, requests: () => n };
 }
 
 describe('gateway: retries', () => {
