@@ -391,6 +391,33 @@ function crossCheck(contract: Contract, file: string): Problem[] {
   return problems;
 }
 
+/**
+ * Problems a contract's schema cannot see: files it names that the target does not hold (a browser
+ * episode's page, its query and `{seed}` aside). `target validate` reports them with the schema's.
+ */
+export async function targetFileProblems(contract: Contract, targetDir: string, file: string): Promise<Problem[]> {
+  const problems: Problem[] = [];
+  for (const [name, stage] of Object.entries(contract.stages)) {
+    if (stage?.driver !== 'browser' || !stage.with) continue;
+    // evaluate: {driver: browser} reuses the rollout's parameters: one report is enough.
+    if (name === 'evaluate' && stage.with === contract.stages.rollout.with) continue;
+    for (const [index, episode] of stage.with.episodes.entries()) {
+      const path = episode.page.replaceAll('{seed}', '0').split(/[?#]/)[0]!.replace(/^\/+/, '');
+      const absolute = resolve(targetDir, path.endsWith('/') || path === '' ? `${path}index.html` : path);
+      if (await isFile(absolute)) continue;
+      problems.push({
+        file,
+        key: `stages.${name}.with.episodes[${index}].page`,
+        message: 'no such page under the target root',
+        expected: 'a file the static server can serve',
+        found: JSON.stringify(episode.page),
+        severity: 'error',
+      });
+    }
+  }
+  return problems;
+}
+
 /** The metric names a driver produces (`exact_match_<extractor>` for qa); undefined when the scorer decides. */
 export function primaryMetricsFor(contract: Contract): string[] | undefined {
   const { rollout } = contract.stages;
