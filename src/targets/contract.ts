@@ -400,7 +400,8 @@ export async function targetFileProblems(contract: Contract, targetDir: string, 
   for (const [name, stage] of Object.entries(contract.stages)) {
     if (stage?.driver !== 'browser' || !stage.with) continue;
     // evaluate: {driver: browser} reuses the rollout's parameters: one report is enough.
-    if (name === 'evaluate' && stage.with === contract.stages.rollout.with) continue;
+    const { rollout } = contract.stages;
+    if (name === 'evaluate' && rollout.driver === 'browser' && stage.with === rollout.with) continue;
     for (const [index, episode] of stage.with.episodes.entries()) {
       const path = episode.page.replaceAll('{seed}', '0').split(/[?#]/)[0]!.replace(/^\/+/, '');
       const absolute = resolve(targetDir, path.endsWith('/') || path === '' ? `${path}index.html` : path);
