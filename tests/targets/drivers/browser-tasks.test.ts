@@ -195,6 +195,25 @@ describe.runIf(haveChromium || process.env.CI === 'true')('browser driver on Min
     expect(parts.find((p) => p.type === 'image_url')?.image_url?.url).toMatch(/^data:image\/png;base64,/);
   });
 
+  it('clicks at coordinates and waits (the gold canary on a page with nothing to name)', async () => {
+    const file = await contractWith({
+      concurrency: 1,
+      episodes: [
+        {
+          page: 'tasks/click-point.html',
+          gold: [
+            { type: 'wait', ms: 400 },
+            { type: 'click_at', x: 130, y: 130 },
+          ],
+        },
+      ],
+    });
+    const env = await setup({ target: TASKS, contract: file, artifactsDir });
+    const r = await env.rollout({ llm: 'gold', mode: 'smoke' });
+    expect((await samplesOf(r.samplesPath))[0]).toMatchObject({ success: true, ended_by: 'page' });
+    await env.teardown();
+  });
+
   it('success by expression or threshold; negative rewards kept; range enforced; expression errors named', {
     timeout: 120_000,
   }, async () => {
