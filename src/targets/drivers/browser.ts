@@ -88,12 +88,17 @@ function episodeId(params: BrowserParams, index: number): string {
 /** The rollout's failure when no episode even started: the pages, not the model, are what to fix. */
 function notStarted(samples: readonly EpisodeSample[]): StageFailure | undefined {
   if (samples.length === 0 || samples.some((s) => s.started)) return undefined;
-  const codes = [...new Set(samples.map((s) => s.error_code ?? '?'))].join(', ');
+  const codes = [...new Set(samples.map((s) => s.error_code ?? '?'))];
+  const failureClass = codes.every((c) => c === 'page_not_found')
+    ? 'missing_file'
+    : codes.every((c) => c === 'ready_timeout')
+      ? 'timeout'
+      : 'exit_code';
   return {
     stage: 'rollout',
     code: 'episodes_not_started',
-    message: `none of the ${samples.length} episodes started (${codes}); first: ${samples[0]!.error ?? '?'}`,
-    class: 'missing_file',
+    message: `none of the ${samples.length} episodes started (${codes.join(', ')}); first: ${samples[0]!.error ?? '?'}`,
+    class: failureClass,
   };
 }
 

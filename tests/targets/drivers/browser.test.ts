@@ -49,7 +49,7 @@ describe.runIf(haveChromium || process.env.CI === 'true')('browser driver in hea
     await model.close();
   });
 
-  it('a model that reads the DOM summary solves all three tasks; gold 1, empty 0', async () => {
+  it('a model that reads the DOM summary solves all three tasks; gold 1, empty 0', { timeout: 180_000 }, async () => {
     const artifactsDir = await mkdtemp(join(tmpdir(), 'skill-eval-artifacts-'));
     const env = await setup({ target: BENCH, artifactsDir, baseUrl: model.baseUrl });
     const r = await env.rollout({ llm: 'scripted-model', mode: 'smoke', requireSamples: true });
