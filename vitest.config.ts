@@ -36,6 +36,7 @@ export const INTEGRATION = [
   // Chromium (always, or whenever it is installed)
   'tests/cli/analyze-html.test.ts',
   'tests/targets/drivers/browser.test.ts',
+  'tests/targets/drivers/browser-tasks.test.ts',
   'tests/targets/verify-suite.test.ts',
   // bubblewrap (the local provider's sandbox)
   'tests/environments/local-sandbox.test.ts',

@@ -18,6 +18,7 @@ const BENCHMARKS = [
   'bench/redact/run.ts',
   'bench/sequential/run.ts',
   'bench/gateway/latency.ts',
+  'bench/browser/throughput.ts',
 ];
 
 const filter = process.argv[2];

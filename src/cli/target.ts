@@ -3,7 +3,13 @@ import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { getAgent } from '../agents/registry.js';
 import { formatProblem, TaskFormatError, UsageError } from '../errors.js';
-import { CONTRACT_FILE, IN_TARGET_CONTRACT_DIR, loadContract, locateContract } from '../targets/contract.js';
+import {
+  CONTRACT_FILE,
+  IN_TARGET_CONTRACT_DIR,
+  loadContract,
+  locateContract,
+  targetFileProblems,
+} from '../targets/contract.js';
 import { formatHints, mineHints } from '../targets/hints.js';
 import { importPipeline } from '../targets/import-pipeline.js';
 import { readProvenance, writeProvenance } from '../targets/provenance.js';
@@ -42,12 +48,13 @@ function resolveFromFlags(spec: string, flags: ResolveFlags) {
 
 async function locateFromFlags(spec: string, flags: ContractFlags) {
   const resolved = await resolveFromFlags(spec, flags);
-  return locateContract({
+  const location = await locateContract({
     targetDir: resolved.dir,
     slug: resolved.slug,
     contractsDir: flags.contractsDir,
     contractFile: flags.contract,
   });
+  return { ...location, targetDir: resolved.dir };
 }
 
 function addContractFlags(command: Command): Command {
@@ -115,6 +122,8 @@ function registerValidate(target: Command, setExitCode: SetExitCode): void {
     }
     try {
       const { contract } = await loadContract(location.file);
+      const missing = await targetFileProblems(contract, location.targetDir, location.file);
+      if (missing.length > 0) throw new TaskFormatError(missing);
       console.log(
         `${location.file}: ok (${contract.stages.rollout.driver} rollout, ${contract.stages.evaluate.driver} evaluate, primary metric ${contract.scoring.primary_metric})`,
       );

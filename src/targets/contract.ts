@@ -119,21 +119,33 @@ const qaParamsSchema = z.strictObject({
 export type QaParams = z.output<typeof qaParamsSchema>;
 
 const browserEpisodeSchema = z.strictObject({
-  /** A page under the target root, served by a local static server. */
+  /** A page under the target root, served by a local static server; `{seed}` is the episode's seed. */
   page: z.string().min(1),
   utterance: z.string().optional(),
   id: z.string().optional(),
+  /** The row of metrics.json's per-task breakdown this episode counts in; default: the page's path. */
+  group: z.string().min(1).optional(),
   /** The actions the `gold` canary answers with. */
   gold: z.array(z.record(z.string(), z.unknown())).optional(),
 });
+const browserEvidenceSchema = z.strictObject({
+  /** A Playwright trace (trace.zip) per episode, removed when larger than max_bytes. */
+  trace: z.boolean().default(false),
+  /** A screenshot after each step (step-<n>.png), until the episode's evidence reaches max_bytes. */
+  screenshots: z.boolean().default(false),
+  max_bytes: z.number().int().positive().default(20_000_000),
+});
 const browserParamsSchema = z.strictObject({
   episodes: z.array(browserEpisodeSchema).min(1),
-  /** Page expressions (JavaScript, evaluated in the page). */
+  /** Page expressions (JavaScript, evaluated in the page); `{seed}` is replaced by the episode's seed. */
   ready: z.string().min(1).default('true'),
   start: z.string().optional(),
   utterance: z.string().optional(),
   done: z.string().min(1),
   reward: z.string().min(1),
+  /** A page expression read at the end of the episode: truthy = success. Default: reward > success_above. */
+  success: z.string().min(1).optional(),
+  success_above: z.number().default(0),
   max_steps: z.number().int().min(1).max(50).default(5),
   episode_timeout_sec: seconds.default(60),
   executable_path: z.string().default('/usr/bin/chromium'),
@@ -142,6 +154,13 @@ const browserParamsSchema = z.strictObject({
   viewport: z
     .strictObject({ width: z.number().int().positive(), height: z.number().int().positive() })
     .default({ width: 800, height: 600 }),
+  /** What the model gets each step: the element list and text, a screenshot, or both. */
+  observation: z.enum(['dom', 'screenshot', 'both']).default('dom'),
+  /** Episodes in flight at once, each in its own context of one browser. */
+  concurrency: z.number().int().min(1).max(32).default(2),
+  /** Pause after each step's actions for the page to react, in ms. */
+  settle_ms: z.number().int().min(0).max(10_000).default(50),
+  evidence: browserEvidenceSchema.default({ trace: false, screenshots: false, max_bytes: 20_000_000 }),
 });
 export type BrowserParams = z.output<typeof browserParamsSchema>;
 
@@ -367,6 +386,34 @@ function crossCheck(contract: Contract, file: string): Problem[] {
           severity: 'error',
         });
       }
+    }
+  }
+  return problems;
+}
+
+/**
+ * Problems a contract's schema cannot see: files it names that the target does not hold (a browser
+ * episode's page, its query and `{seed}` aside). `target validate` reports them with the schema's.
+ */
+export async function targetFileProblems(contract: Contract, targetDir: string, file: string): Promise<Problem[]> {
+  const problems: Problem[] = [];
+  for (const [name, stage] of Object.entries(contract.stages)) {
+    if (stage?.driver !== 'browser' || !stage.with) continue;
+    // evaluate: {driver: browser} reuses the rollout's parameters: one report is enough.
+    const { rollout } = contract.stages;
+    if (name === 'evaluate' && rollout.driver === 'browser' && stage.with === rollout.with) continue;
+    for (const [index, episode] of stage.with.episodes.entries()) {
+      const path = episode.page.replaceAll('{seed}', '0').split(/[?#]/)[0]!.replace(/^\/+/, '');
+      const absolute = resolve(targetDir, path.endsWith('/') || path === '' ? `${path}index.html` : path);
+      if (await isFile(absolute)) continue;
+      problems.push({
+        file,
+        key: `stages.${name}.with.episodes[${index}].page`,
+        message: 'no such page under the target root',
+        expected: 'a file the static server can serve',
+        found: JSON.stringify(episode.page),
+        severity: 'error',
+      });
     }
   }
   return problems;

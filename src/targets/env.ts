@@ -302,7 +302,7 @@ export class TargetEnv {
     const started = Date.now();
     const { driver } = this.contract.contract.stages.evaluate;
     const evaluation = await this.runEvaluateDriver(context, record);
-    const failure = evaluationFailure(evaluation);
+    const failure = evaluationFailure(evaluation, this.contract.contract.scoring.range);
     const stage = closeStageLog(evaluation.log ?? emptyStageLog('evaluate', driver, started), {
       driver,
       started,

@@ -29,6 +29,20 @@ export type CanaryName = (typeof CANARIES)[number];
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
   content: string;
+  /** Images (data: URLs) sent after the text, for vision models (the browser driver's screenshots). */
+  images?: string[] | undefined;
+}
+
+/** A message as the OpenAI chat API takes it: text, or text and image parts. */
+function toOpenAiMessage(message: ChatMessage): OpenAI.Chat.Completions.ChatCompletionMessageParam {
+  if (!message.images?.length || message.role !== 'user') return { role: message.role, content: message.content };
+  return {
+    role: 'user',
+    content: [
+      { type: 'text', text: message.content },
+      ...message.images.map((url) => ({ type: 'image_url' as const, image_url: { url } })),
+    ],
+  };
 }
 
 export interface CompletionOptions {
@@ -104,7 +118,7 @@ class EndpointModel implements ModelUnderTest {
       const response = await this.client.chat.completions.create(
         {
           model: this.model,
-          messages,
+          messages: messages.map(toOpenAiMessage),
           ...(options.maxTokens !== undefined ? { max_tokens: options.maxTokens } : {}),
           ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
           ...(options.seed !== undefined ? { seed: options.seed } : {}),

@@ -125,6 +125,12 @@ export function checkSamples(read: SamplesRead, options: ValidateSamplesOptions)
       };
     const exact = new Set(options.modelResponses);
     const invented = read.samples.filter((s) => {
+      // A multi-turn sample: every turn's reply must be one the model gave, and the completion their join.
+      if (Array.isArray(s.replies))
+        return (
+          s.completion !== s.replies.join('\n') ||
+          s.replies.some((reply) => typeof reply !== 'string' || (reply.trim() !== '' && !exact.has(reply)))
+        );
       const completion = s.completion.trim();
       if (completion === '' || exact.has(s.completion)) return false;
       // Post-processing (a code block cut out of the answer) keeps a completion inside some response.

@@ -7,5 +7,5 @@ export const browserDriver: Driver<'browser'> = {
   primaryMetrics: () => ['success_rate', 'mean_reward'],
   rollout: async (stage, context) => (await import('./browser.js')).browserRollout(stage.with!, context),
   evaluate: async (stage, context) =>
-    (await import('./browser.js')).browserEvaluate(stage.with!, context.contract.scoring.primary_metric, context),
+    (await import('./browser.js')).browserEvaluate(stage.with!, context.contract.scoring, context),
 };

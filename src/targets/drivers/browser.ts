@@ -2,18 +2,24 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import pLimit from 'p-limit';
+import type { Browser } from 'playwright-core';
 import { InfraError } from '../../errors.js';
-import type { BrowserParams } from '../contract.js';
-import type { ChatMessage } from '../model.js';
+import type { BrowserParams, Contract } from '../contract.js';
 import { readSamples } from '../samples.js';
+import type { StageFailure } from '../stages.js';
+import { type EpisodeJob, type EpisodeSample, runEpisode } from './browser/episode.js';
+import { breakdownByGroup, rewardOutOfRange, summariseEpisodes } from './browser/reward.js';
 import type { DriverContext, DriverEvaluation, DriverRollout, RolloutContext } from './types.js';
+
+export { parseActions } from './browser/actions.js';
 
 /**
  * The browser driver: episodes in headless Chromium. Pages are served from the target by a local static
  * server; the page exposes its state through globals the contract names as expressions (ready, start,
- * utterance, done, reward). Each step the model sees the utterance and a summary of the page's
- * interactive elements and answers with actions as JSON: click, type, key.
+ * utterance, done, reward, success). Each step the model sees the task, the page's interactive elements and
+ * the results of its earlier actions (browser/observe.ts) and answers with actions as JSON
+ * (browser/actions.ts); one episode is browser/episode.ts, what its reward means browser/reward.ts.
  */
 
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
@@ -59,99 +65,6 @@ export async function serveDirectory(root: string): Promise<{ url: string; close
   };
 }
 
-export type BrowserAction =
-  | { type: 'click'; ref?: number; selector?: string }
-  | { type: 'type'; ref?: number; selector?: string; text: string }
-  | { type: 'key'; key: string; ref?: number; selector?: string };
-
-/** Reads `{"actions": [...]}` (or a bare list) from a reply, fenced or not; undefined when there is none. */
-export function parseActions(reply: string): BrowserAction[] | undefined {
-  const candidates = [
-    /```(?:json)?\s*([\s\S]*?)```/.exec(reply)?.[1],
-    reply,
-    /\{[\s\S]*\}|\[[\s\S]*\]/.exec(reply)?.[0],
-  ].filter((c): c is string => c !== undefined);
-  for (const candidate of candidates) {
-    try {
-      const value = JSON.parse(candidate.trim()) as unknown;
-      const list = Array.isArray(value) ? value : (value as { actions?: unknown })?.actions;
-      if (!Array.isArray(list)) continue;
-      return list.filter(
-        (a): a is BrowserAction =>
-          !!a && typeof a === 'object' && ['click', 'type', 'key'].includes((a as { type?: string }).type ?? ''),
-      );
-    } catch {
-      // try the next reading
-    }
-  }
-  return undefined;
-}
-
-interface PageSummary {
-  title: string;
-  text: string;
-  elements: string[];
-}
-
-/**
- * Runs in the page (as source: the project compiles without DOM types): numbers the visible interactive
- * elements and describes each on one line: `[2] input type=text "" id=name name=name value=""`.
- */
-const SUMMARISE_PAGE = `(() => {
-  const elements = [];
-  let ref = 0;
-  for (const el of Array.from(document.querySelectorAll('button, a[href], input, select, textarea, [role=button], [onclick]'))) {
-    if (el.getClientRects().length === 0) continue;
-    ref += 1;
-    el.setAttribute('data-skill-eval-ref', String(ref));
-    const tag = el.tagName.toLowerCase();
-    const label = (el.getAttribute('aria-label') || el.innerText || '').trim().replace(/\\s+/g, ' ').slice(0, 80);
-    const parts = ['[' + ref + '] ' + tag];
-    if (tag === 'input' && el.type) parts.push('type=' + el.type);
-    parts.push(JSON.stringify(label));
-    if (el.id) parts.push('id=' + el.id);
-    if (el.name) parts.push('name=' + el.name);
-    if (el.placeholder) parts.push('placeholder=' + JSON.stringify(el.placeholder));
-    if (tag === 'input' || tag === 'textarea') parts.push('value=' + JSON.stringify(el.value));
-    elements.push(parts.join(' '));
-  }
-  return { title: document.title, text: ((document.body && document.body.innerText) || '').trim().replace(/\\s+/g, ' ').slice(0, 400), elements };
-})()`;
-
-const SYSTEM_PROMPT = [
-  'You operate a web page to complete a task.',
-  "Each turn you get the task and the page's interactive elements, numbered [n].",
-  'Answer with JSON only: {"actions": [...]} where each action is one of',
-  '{"type": "click", "ref": n}, {"type": "type", "ref": n, "text": "..."}, {"type": "key", "key": "Enter"} (key presses go to the focused element, or to ref when given).',
-  'Answer {"actions": []} when the task is complete.',
-].join('\n');
-
-/** Evaluates a contract expression in the page (a string, so it runs as written: globals, not closures). */
-async function evaluateExpression(page: Page, expression: string): Promise<unknown> {
-  return page.evaluate(`(${expression})`);
-}
-
-function locatorFor(page: Page, action: { ref?: number; selector?: string }) {
-  if (action.selector) return page.locator(action.selector).first();
-  return page.locator(`[data-skill-eval-ref="${action.ref}"]`).first();
-}
-
-async function perform(page: Page, action: BrowserAction, timeoutMs: number): Promise<void> {
-  if (action.type === 'click') await locatorFor(page, action).click({ timeout: timeoutMs });
-  else if (action.type === 'type')
-    await locatorFor(page, action).fill(String(action.text ?? ''), { timeout: timeoutMs });
-  else if (action.ref !== undefined || action.selector)
-    await locatorFor(page, action).press(action.key, { timeout: timeoutMs });
-  else await page.keyboard.press(action.key);
-}
-
-function toReward(value: unknown): number {
-  if (typeof value === 'boolean') return value ? 1 : 0;
-  if (typeof value === 'number' && Number.isFinite(value)) return value;
-  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
-  return 0;
-}
-
 export async function launchChromium(executablePath: string): Promise<Browser> {
   if (
     !(await stat(executablePath).then(
@@ -172,98 +85,53 @@ function episodeId(params: BrowserParams, index: number): string {
   return params.episodes[index]!.id ?? params.episodes[index]!.page;
 }
 
+/** The rollout's failure when no episode even started: the pages, not the model, are what to fix. */
+function notStarted(samples: readonly EpisodeSample[]): StageFailure | undefined {
+  if (samples.length === 0 || samples.some((s) => s.started)) return undefined;
+  const codes = [...new Set(samples.map((s) => s.error_code ?? '?'))];
+  const failureClass = codes.every((c) => c === 'page_not_found')
+    ? 'missing_file'
+    : codes.every((c) => c === 'ready_timeout')
+      ? 'timeout'
+      : 'exit_code';
+  return {
+    stage: 'rollout',
+    code: 'episodes_not_started',
+    message: `none of the ${samples.length} episodes started (${codes.join(', ')}); first: ${samples[0]!.error ?? '?'}`,
+    class: failureClass,
+  };
+}
+
 export async function browserRollout(params: BrowserParams, context: RolloutContext): Promise<DriverRollout> {
   const count = context.limit === undefined ? params.episodes.length : Math.min(context.limit, params.episodes.length);
+  const jobs: EpisodeJob[] = [];
+  for (const seed of context.seeds)
+    for (let index = 0; index < count; index++)
+      jobs.push({ index, seed, episode: params.episodes[index]!, id: episodeId(params, index) });
   const site = await serveDirectory(context.targetDir);
   let browser: Browser | undefined;
-  const samples: Record<string, unknown>[] = [];
-  const responses: string[] = [];
-  let errors = 0;
   let modelCalls = 0;
+  const samples: EpisodeSample[] = [];
   try {
+    // One browser per run; each episode gets its own context, `concurrency` at a time.
     browser = await launchChromium(params.executable_path);
-    for (let index = 0; index < count; index++) {
-      const episode = params.episodes[index]!;
-      const browserContext = await browser.newContext({ viewport: params.viewport });
-      const page = await browserContext.newPage();
-      const deadline = Date.now() + params.episode_timeout_sec * 1000;
-      const replies: string[] = [];
-      const actions: BrowserAction[] = [];
-      let firstPrompt = '';
-      let utterance = episode.utterance ?? '';
-      let error: string | undefined;
-      let steps = 0;
-      try {
-        await page.goto(`${site.url}/${episode.page.replace(/^\/+/, '')}`, {
-          timeout: params.episode_timeout_sec * 1000,
-        });
-        await page.waitForFunction(`Boolean(${params.ready})`, undefined, {
-          timeout: Math.max(1000, deadline - Date.now()),
-        });
-        if (params.start) await evaluateExpression(page, params.start);
-        if (!episode.utterance && params.utterance)
-          utterance = String((await evaluateExpression(page, params.utterance)) ?? '');
-        for (steps = 0; steps < params.max_steps && Date.now() < deadline; ) {
-          if (toReward(await evaluateExpression(page, params.done)) !== 0) break;
-          const summary = (await page.evaluate(SUMMARISE_PAGE)) as PageSummary;
-          const prompt = [
-            `Task: ${utterance}`,
-            `Page: ${summary.title}`,
-            `Text: ${summary.text}`,
-            'Page elements:',
-            ...summary.elements,
-            '',
-            'Answer with JSON: {"actions": [...]}',
-          ].join('\n');
-          if (!firstPrompt) firstPrompt = prompt;
-          const messages: ChatMessage[] = [
-            { role: 'system', content: SYSTEM_PROMPT },
-            { role: 'user', content: prompt },
-          ];
-          steps++;
-          const reply = await context.model.complete(messages, {
-            maxTokens: params.max_tokens,
-            temperature: params.temperature,
-            signal: context.signal,
-            gold:
-              episode.gold && steps === 1 ? JSON.stringify({ actions: episode.gold }) : JSON.stringify({ actions: [] }),
-          });
-          if (!context.model.canary) modelCalls++;
-          replies.push(reply);
-          responses.push(reply);
-          const parsed = parseActions(reply);
-          // No actions (or nothing readable) ends the episode: the model says it is done or cannot act.
-          if (!parsed || parsed.length === 0) break;
-          for (const action of parsed) {
-            actions.push(action);
-            await perform(page, action, 5000).catch((actionError: Error) => {
-              error = `action ${JSON.stringify(action)} failed: ${actionError.message.split('\n')[0]}`;
-            });
-          }
-          await page.waitForTimeout(50);
-        }
-      } catch (episodeError) {
-        errors++;
-        error = (episodeError as Error).message.split('\n')[0];
-        if (episodeError instanceof InfraError && !episodeError.retryable) throw episodeError;
-      }
-      const reward = toReward(await evaluateExpression(page, params.reward).catch(() => 0));
-      const done = toReward(await evaluateExpression(page, params.done).catch(() => false)) !== 0;
-      await browserContext.close();
-      samples.push({
-        id: episodeId(params, index),
-        index,
-        page: episode.page,
-        utterance,
-        prompt: firstPrompt || `Task: ${utterance}`,
-        completion: replies.join('\n'),
-        actions,
-        steps,
-        done,
-        reward,
-        error,
-      });
-      context.log(`[rollout] episode ${episodeId(params, index)}: reward ${reward}${error ? ` (${error})` : ''}`);
+    const env = {
+      browser,
+      siteUrl: site.url,
+      params,
+      model: context.model,
+      artifactsDir: context.artifactsDir,
+      redactor: context.redactor,
+      signal: context.signal,
+    };
+    const limit = pLimit(params.concurrency);
+    const results = await Promise.all(jobs.map((job) => limit(() => runEpisode(env, job))));
+    for (const { sample, modelCalls: calls } of results) {
+      samples.push(sample);
+      modelCalls += calls;
+      context.log(
+        `[rollout] episode ${sample.id} seed ${sample.seed}: reward ${sample.reward}${sample.error ? ` (${sample.error_code}: ${sample.error})` : ''}`,
+      );
     }
   } finally {
     await browser?.close().catch(() => undefined);
@@ -275,46 +143,59 @@ export async function browserRollout(params: BrowserParams, context: RolloutCont
   );
   const ids = new Set(params.episodes.map((_, index) => episodeId(params, index)));
   return {
-    counts: { samples: samples.length, dataset_rows: params.episodes.length, errors, model_calls: modelCalls },
-    expectedSamples: count,
+    counts: {
+      samples: samples.length,
+      dataset_rows: params.episodes.length,
+      errors: samples.filter((s) => s.error_code !== undefined).length,
+      model_calls: modelCalls,
+    },
+    expectedSamples: jobs.length,
     fromDataset: (sample) => sample.id !== undefined && ids.has(String(sample.id)),
-    modelResponses: context.model.canary ? undefined : responses,
-    notes: [`${count} of ${params.episodes.length} episodes in Chromium (${CHROMIUM_ARGS.join(' ')})`],
+    modelResponses: context.model.canary ? undefined : samples.flatMap((s) => s.replies),
+    failure: notStarted(samples),
+    notes: [
+      `${count} of ${params.episodes.length} episodes × ${context.seeds.length} seed(s) in Chromium (${CHROMIUM_ARGS.join(' ')}), ${params.concurrency} at a time`,
+    ],
   };
 }
 
 /** Aggregates the rewards the pages reported during the rollout (read by the runner, not written by the model). */
 export async function browserEvaluate(
   _params: BrowserParams,
-  primaryMetric: string,
+  scoring: Contract['scoring'],
   context: DriverContext,
 ): Promise<DriverEvaluation> {
   const read = await readSamples(context.samplesPath);
-  if (read.samples.length === 0)
-    return {
-      metrics: {},
-      counts: { samples: 0 },
-      scoreSource: 'driver:browser',
-      notes: [],
-      failure: {
-        stage: 'evaluate',
-        code: read.missing ? 'samples_missing' : 'samples_no_valid_lines',
-        message: `no episodes in ${context.samplesPath}`,
-        class: 'integrity',
-      },
-    };
-  const rewards = read.samples.map((s) => (typeof s.reward === 'number' ? s.reward : 0));
-  const successes = rewards.filter((r) => r >= 1).length;
-  const metrics = {
-    success_rate: successes / rewards.length,
-    mean_reward: rewards.reduce((a, b) => a + b, 0) / rewards.length,
-  };
-  return {
-    score: metrics[primaryMetric as keyof typeof metrics],
-    metrics,
-    counts: { samples: rewards.length, correct: successes },
-    scoreSource: 'driver:browser (page reward expression)',
-    successes: primaryMetric === 'success_rate' ? successes : undefined,
+  const fail = (code: string, message: string, failureClass: StageFailure['class']): DriverEvaluation => ({
+    metrics: {},
+    counts: { samples: read.samples.length },
+    scoreSource: 'driver:browser',
     notes: [],
+    failure: { stage: 'evaluate', code, message, class: failureClass },
+  });
+  if (read.samples.length === 0)
+    return fail(
+      read.missing ? 'samples_missing' : 'samples_no_valid_lines',
+      `no episodes in ${context.samplesPath}`,
+      'integrity',
+    );
+  const outOfRange = rewardOutOfRange(read.samples, scoring.range);
+  if (outOfRange) return fail('score_out_of_range', outOfRange, 'score');
+  const outcomes = read.samples.map((s) => ({
+    group: typeof s.group === 'string' ? s.group : String(s.page ?? s.id),
+    reward: typeof s.reward === 'number' ? s.reward : null,
+    success: s.success === true,
+    error: typeof s.error_code === 'string' ? s.error_code : undefined,
+  }));
+  const overall = summariseEpisodes(outcomes, scoring.range[0]);
+  const metrics = { success_rate: overall.success_rate, mean_reward: overall.mean_reward };
+  return {
+    score: metrics[scoring.primary_metric as keyof typeof metrics],
+    metrics,
+    counts: { samples: overall.episodes, correct: overall.successes, errors: overall.errors },
+    breakdown: breakdownByGroup(outcomes, scoring.range[0]),
+    scoreSource: 'driver:browser (page reward expression)',
+    successes: scoring.primary_metric === 'success_rate' ? overall.successes : undefined,
+    notes: overall.errors ? [`${overall.errors} episode(s) ended in an error: they count as failures`] : [],
   };
 }

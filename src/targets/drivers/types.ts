@@ -45,6 +45,8 @@ export interface DriverEvaluation {
   scoreSource: string;
   /** Successes for the Wilson interval, when the score is a proportion of samples. */
   successes?: number | undefined;
+  /** Per task (browser: an episode's `group`, default its page): the same metrics over that task's samples. */
+  breakdown?: Record<string, Record<string, number>> | undefined;
   failure?: StageFailure | undefined;
   notes: string[];
 }

@@ -52,10 +52,22 @@ export function failedEvaluation(error: unknown, samples: number): DriverEvaluat
 }
 
 /** Why the evaluation gives no score, if it gives none: the driver's failure, else `no_score`. */
-export function evaluationFailure(evaluation: DriverEvaluation): StageFailure | undefined {
+export function evaluationFailure(
+  evaluation: DriverEvaluation,
+  [low, high]: readonly [number, number],
+): StageFailure | undefined {
   if (evaluation.failure) return evaluation.failure;
-  if (evaluation.score !== undefined) return undefined;
-  return { stage: 'evaluate', code: 'no_score', message: 'the evaluation produced no score', class: 'score' };
+  if (evaluation.score === undefined)
+    return { stage: 'evaluate', code: 'no_score', message: 'the evaluation produced no score', class: 'score' };
+  // Whatever driver scored it, a score outside the contract's range is no score of this benchmark.
+  if (!(evaluation.score >= low && evaluation.score <= high))
+    return {
+      stage: 'evaluate',
+      code: 'score_out_of_range',
+      message: `${evaluation.scoreSource}: score ${evaluation.score} is outside scoring.range [${low}, ${high}]`,
+      class: 'score',
+    };
+  return undefined;
 }
 
 /** `metrics.json`: the score with its metrics, counts, source, interval and provenance. */
@@ -90,6 +102,7 @@ export function metricsFile(
     official: scoring.official,
     range: scoring.range,
     ci95: ok && interval ? { ...interval, method: 'wilson' } : undefined,
+    breakdown: evaluation.breakdown,
     run_id: run.runId,
     mode: run.mode,
     target: run.target,

@@ -63,6 +63,7 @@ export interface MetricsFile {
   official: boolean;
   range: [number, number];
   ci95?: { low: number; high: number; method: 'wilson' } | undefined;
+  breakdown?: DriverEvaluation['breakdown'];
   run_id: string;
   mode: ModeName;
   target: string;
