@@ -233,6 +233,27 @@ describe('gateway: other routes and the unix socket', () => {
     expect(call).toMatchObject({ endpoint: 'other', method: 'GET', status: 200 });
   });
 
+  it('passes token counting through without counting usage', async () => {
+    // The scripted server answers count_tokens as a message; a counter of our own answers it as the API does.
+    const paths: string[] = [];
+    const server = await serveLocally((req, res) => {
+      paths.push(req.url ?? '');
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ input_tokens: 100 }));
+    });
+    cleanup.push(server.close);
+    const t = await testGateway({ anthropic: { baseUrl: server.url, apiKey: REAL_KEY } });
+    cleanup.push(() => t.gateway.close());
+    const { headers, body } = wireRequest('anthropic', TOKEN, { stream: false });
+    const counted = await send(t.gateway, { path: '/v1/messages/count_tokens', headers, body });
+    expect(await counted.json()).toEqual({ input_tokens: 100 });
+    expect(paths).toEqual(['/v1/messages/count_tokens']);
+    expect(t.gateway.usage()).toMatchObject({ calls: 1, inputTokens: 0 });
+    const [call] = await t.calls();
+    expect(call).toMatchObject({ endpoint: 'count_tokens', status: 200 });
+    expect(call!.usage).toBeUndefined();
+  });
+
   it('answers on its unix socket too, and removes it on close', async () => {
     const server = await upstream('anthropic');
     const socketPath = join(await tempDir('gateway-socket'), 'gateway.sock');
