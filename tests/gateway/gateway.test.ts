@@ -3,6 +3,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { agentBaseUrl } from '../../src/gateway/protocols.js';
+import { Redactor } from '../../src/util/secrets.js';
 import type { ModelServer } from '../fixtures/model-servers/server.js';
 import {
   PROTOCOL,
@@ -167,6 +168,27 @@ describe('gateway: auth', () => {
     expect((await send(t.gateway, byQuery)).status).toBe(200);
     expect(gemini.requests[0]!.url).not.toContain('key=');
     const raw = await t.rawCalls();
+    expect(raw).not.toContain(REAL_KEY);
+    expect(raw).not.toContain(TOKEN);
+  });
+});
+
+describe('gateway: redaction', () => {
+  it('keeps the token and the real key out of model_calls.jsonl even when the caller redacts neither', async () => {
+    const echo = await serveLocally((req, res) => {
+      req.resume();
+      // An upstream that repeats a key back (an error message quoting it, say).
+      const said = { type: 'message', model: 'm', content: [{ type: 'text', text: `key ${REAL_KEY}` }], usage: {} };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(said));
+    });
+    cleanup.push(echo.close);
+    const t = await testGateway({ anthropic: { baseUrl: echo.url, apiKey: REAL_KEY } }, { redactor: new Redactor([]) });
+    cleanup.push(() => t.gateway.close());
+    await (
+      await send(t.gateway, wireRequest('anthropic', TOKEN, { text: `my token is ${TOKEN}`, stream: false }))
+    ).text();
+    const raw = await t.rawCalls();
+    expect(raw).toContain('[REDACTED]');
     expect(raw).not.toContain(REAL_KEY);
     expect(raw).not.toContain(TOKEN);
   });
