@@ -373,6 +373,9 @@ function listen(server: Server, target: { port: number; host: string } | { path:
  * through, counts usage and cost, enforces budgets and records every call.
  */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  // An empty or short token would let an empty `Authorization: Bearer ` (or a guess) in.
+  if (options.token.length < 16)
+    throw new InfraError('the model gateway needs a token of 16 characters or more', { retryable: false });
   const state = new GatewayState(options);
   const closing = new AbortController();
   const inFlight = new Set<Promise<void>>();

@@ -132,6 +132,10 @@ describe('gateway: the four wire protocols', () => {
     expect(server.requests[0]!.body).toMatchObject({ stream_options: { include_usage: true } });
   });
 
+  it('will not start with a short token', async () => {
+    await expect(testGateway({}, { token: '' })).rejects.toThrow(/token of 16 characters/);
+  });
+
   it('gives each CLI the base URL its SDK expects', () => {
     expect(agentBaseUrl('http://127.0.0.1:1', 'openai')).toBe('http://127.0.0.1:1/v1');
     expect(agentBaseUrl('http://127.0.0.1:1', 'anthropic')).toBe('http://127.0.0.1:1');
@@ -155,6 +159,7 @@ describe('gateway: auth', () => {
     const refused = await send(t.gateway, missing);
     expect(refused.status).toBe(401);
     expect(await refused.json()).toMatchObject({ error: { code: 401, status: 'UNAUTHENTICATED' } });
+    expect((await send(t.gateway, wireRequest('anthropic', ''))).status).toBe(401);
     // The real key is no answer either: only the trial's token opens the gateway.
     expect((await send(t.gateway, wireRequest('anthropic', REAL_KEY))).status).toBe(401);
     expect(anthropic.requests).toHaveLength(0);
