@@ -38,7 +38,7 @@ export function newGatewayToken(): string {
 }
 
 /** One request as the gateway handles it. */
-export interface Call {
+interface Call {
   started: number;
   route: Route;
   method: string;
@@ -54,7 +54,7 @@ export interface Call {
 }
 
 /** The gateway's running state: totals, the stop signal, the calls log. */
-export class GatewayState {
+class GatewayState {
   readonly totals: GatewayUsage = {
     calls: 0,
     inputTokens: 0,
@@ -214,7 +214,7 @@ async function newCall(state: GatewayState, req: IncomingMessage): Promise<Call>
  * Fills in the record's redacted request and content key (once) and returns the key. Forwarded calls do
  * this while the upstream is working, so it adds nothing to their latency.
  */
-export function describeRequest(state: GatewayState, call: Call): string {
+function describeRequest(state: GatewayState, call: Call): string {
   const record = call.record;
   if (record.request_key !== '') return record.request_key;
   const redactor = state.redactor;
