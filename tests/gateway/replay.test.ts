@@ -141,6 +141,8 @@ describe('gateway: record and replay', () => {
       key({ messages: ['in /home/me/t2 at 11:30:59'] }, ['/home/me/t2']),
     );
     expect(key({ messages: ['lint src/a.sh'] })).not.toBe(key({ messages: ['lint src/b.sh'] }));
+    const sse = { ...base, path: '/v1beta/models/m:streamGenerateContent?alt=sse', body: {} };
+    expect(requestKey(sse)).not.toBe(requestKey({ ...sse, path: '/v1beta/models/m:streamGenerateContent' }));
     expect(canonicalRequest({ ...base, body: { m: 'on 2026-12-02 and Dec 3, 2026' } })).toMatchObject({
       body: { m: 'on <date> and <date>' },
     });
