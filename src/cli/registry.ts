@@ -6,6 +6,7 @@ import { registerEval } from './eval.js';
 import { registerImages } from './images.js';
 import { registerInit } from './init.js';
 import { registerRegrade } from './regrade.js';
+import { registerSubmit } from './submit.js';
 import { registerTarget } from './target.js';
 import { registerTasks } from './tasks.js';
 import { registerTasksCheck } from './tasks-check.js';
@@ -33,4 +34,5 @@ export const commands = {
   cleanup: registerCleanup,
   images: registerImages,
   agents: registerAgents,
+  submit: registerSubmit,
 } satisfies Record<string, RegisterCommand>;
