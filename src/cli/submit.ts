@@ -79,6 +79,8 @@ interface K8sFlags {
   subPath?: string;
   serviceAccount?: string;
   secretEnv?: string[];
+  env?: string[];
+  runtimeClass?: string;
   cpu?: string;
   memory?: string;
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
@@ -105,6 +107,8 @@ function registerK8s(submit: Command): void {
       .option('--sub-path <dir>', 'mount this folder of the volume instead of its root')
       .option('--service-account <name>', 'the pods’ service account')
       .option('--secret-env <secret>', 'a Secret whose keys become the worker’s environment (repeatable)', collect)
+      .option('--env <name=value>', 'a plain environment variable of the worker (repeatable; not for secrets)', collect)
+      .option('--runtime-class <name>', 'the pods’ RuntimeClass (e.g. gvisor: the pod is then the trials’ sandbox)')
       .option('--cpu <quantity>', 'CPU request and limit of each worker pod (e.g. 2, 500m)')
       .option('--memory <quantity>', 'memory request and limit of each worker pod (e.g. 4Gi)')
       .addOption(

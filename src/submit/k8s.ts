@@ -1,6 +1,7 @@
 import { basename, dirname, isAbsolute, join, relative } from 'node:path';
 import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { isSecretName } from '../util/secrets.js';
 import { openJobDir } from './job-dir.js';
 import { type AppliedJob, applyWorkerJob } from './k8s/apply.js';
 import { checkDnsLabel, k8sJobName, manifestYaml, validateManifest, workerJob } from './k8s/manifest.js';
@@ -18,6 +19,9 @@ export interface SubmitK8sOptions extends WorkerFlags {
   subPath?: string | undefined;
   serviceAccount?: string | undefined;
   secretEnv?: readonly string[] | undefined;
+  /** `NAME=VALUE` entries: plain variables of the worker (a secret-looking name is refused: use secretEnv). */
+  env?: readonly string[] | undefined;
+  runtimeClass?: string | undefined;
   cpu?: string | undefined;
   memory?: string | undefined;
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never' | undefined;
@@ -61,6 +65,7 @@ function checkOptions(options: SubmitK8sOptions): void {
   if (options.name !== undefined) checkDnsLabel('--name', options.name, 52);
   if (options.serviceAccount !== undefined) checkDnsLabel('--service-account', options.serviceAccount, 253);
   for (const secret of options.secretEnv ?? []) checkDnsLabel('--secret-env', secret, 253);
+  if (options.runtimeClass !== undefined) checkDnsLabel('--runtime-class', options.runtimeClass, 253);
   for (const [flag, value] of [
     ['--cpu', options.cpu],
     ['--memory', options.memory],
@@ -70,6 +75,22 @@ function checkOptions(options: SubmitK8sOptions): void {
   }
   if (options.mountPath !== undefined && !isAbsolute(options.mountPath))
     throw new UsageError(`--mount-path: expected an absolute path, found ${JSON.stringify(options.mountPath)}`);
+}
+
+/** `--env NAME=VALUE` entries as a map; a secret-looking name would put its value in the manifest, so it is refused. */
+function plainEnv(entries: readonly string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const entry of entries) {
+    const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(entry);
+    if (!match) throw new UsageError(`--env: expected NAME=VALUE, found ${JSON.stringify(entry)}`);
+    const [, name, value] = match as unknown as [string, string, string];
+    if (isSecretName(name))
+      throw new UsageError(`--env ${name}: a secret's value would be written into the manifest`, {
+        hint: `put it in a Secret (kubectl create secret generic model-api-keys --from-literal=${name}=…) and pass --secret-env model-api-keys`,
+      });
+    env[name] = value;
+  }
+  return env;
 }
 
 /**
@@ -105,6 +126,8 @@ export async function submitK8s(options: SubmitK8sOptions, cwd: string): Promise
     subPath: options.subPath,
     serviceAccount: options.serviceAccount,
     secretEnv: options.secretEnv,
+    env: plainEnv(options.env ?? []),
+    runtimeClass: options.runtimeClass,
     cpu: options.cpu,
     memory: options.memory,
     privileged: options.privileged,

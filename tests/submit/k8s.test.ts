@@ -116,6 +116,26 @@ describe('submit k8s: the manifest', () => {
     expect((error as Error).message).toBe(`--mount-path /opt: expected a folder that holds the job dir ${jobDir}`);
   });
 
+  it('sets plain variables and a RuntimeClass, and refuses a secret as a plain variable', async () => {
+    const { jobDir } = await plannedJobDir();
+    const submission = await submitK8s(
+      { jobDir, ...BASE, env: ['SKILL_EVAL_LOCAL_SANDBOX=off', 'A=b=c'], runtimeClass: 'gvisor' },
+      '/',
+    );
+    const pod = parse(submission.yaml).spec.template.spec;
+    expect(pod.runtimeClassName).toBe('gvisor');
+    expect(pod.containers[0].env).toEqual([
+      { name: 'SKILL_EVAL_LOCAL_SANDBOX', value: 'off' },
+      { name: 'A', value: 'b=c' },
+    ]);
+    const error = await submitK8s({ jobDir, ...BASE, env: ['OPENAI_API_KEY=sk-x'] }, '/').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as UsageError).message).toBe(
+      "--env OPENAI_API_KEY: a secret's value would be written into the manifest",
+    );
+    expect((error as UsageError).hint).toMatch(/--secret-env/);
+  });
+
   it('refuses names and quantities Kubernetes would refuse, naming the flag', async () => {
     const { jobDir } = await plannedJobDir();
     const refuse = async (extra: Record<string, unknown>) =>
@@ -127,6 +147,7 @@ describe('submit k8s: the manifest', () => {
     expect(await refuse({ cpu: 'two' })).toBe('--cpu: expected a Kubernetes quantity (500m, 2, 4Gi…), found "two"');
     expect(await refuse({ memory: '4GB' })).toMatch(/^--memory: expected a Kubernetes quantity/);
     expect(await refuse({ workers: 0 })).toBe('--workers: expected a whole number ≥ 1, found 0');
+    expect(await refuse({ env: ['no-equals'] })).toBe('--env: expected NAME=VALUE, found "no-equals"');
     expect(await refuse({ image: ' ' })).toBe('--image: expected an image reference, found nothing');
   });
 });

@@ -24,6 +24,10 @@ export interface WorkerJobSpec {
   serviceAccount?: string | undefined;
   /** Secrets whose keys become the worker's environment (API keys): named here, never their values. */
   secretEnv?: readonly string[] | undefined;
+  /** Plain (non-secret) variables of the worker, e.g. SKILL_EVAL_LOCAL_SANDBOX. */
+  env?: Readonly<Record<string, string>> | undefined;
+  /** The pods' RuntimeClass (e.g. gVisor's), which then is the trials' sandbox. */
+  runtimeClass?: string | undefined;
   cpu?: string | undefined;
   memory?: string | undefined;
   /** Runs the worker container privileged: what the local bubblewrap sandbox needs in most clusters (docs/scale.md). */
@@ -70,6 +74,8 @@ function workerContainer(spec: WorkerJobSpec): IContainer {
   };
   if (spec.imagePullPolicy) container.imagePullPolicy = spec.imagePullPolicy;
   const secretEnv = spec.secretEnv ?? [];
+  const env = Object.entries(spec.env ?? {});
+  if (env.length > 0) container.env = env.map(([name, value]) => ({ name, value }));
   if (secretEnv.length > 0) container.envFrom = secretEnv.map((name) => ({ secretRef: { name } }));
   const limits = resources(spec);
   if (limits) container.resources = limits;
@@ -101,6 +107,7 @@ export function workerJob(spec: WorkerJobSpec): Job {
         spec: {
           restartPolicy: 'Never',
           ...(spec.serviceAccount ? { serviceAccountName: spec.serviceAccount } : {}),
+          ...(spec.runtimeClass ? { runtimeClassName: spec.runtimeClass } : {}),
           containers: [workerContainer(spec)],
           volumes: [{ name: 'results', persistentVolumeClaim: { claimName: spec.pvc } }],
         },
