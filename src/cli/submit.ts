@@ -14,21 +14,23 @@ function wholeNumber(flag: string): (value: string) => number {
   };
 }
 
+function positiveSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new UsageError(`--stale-claim-timeout: expected a number of seconds > 0, found "${value}"`);
+  return n;
+}
+
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 /** The flags every submitted worker gets (`skill-eval worker`). */
 function workerOptions(command: Command): Command {
   return command
+    .option('--concurrency <n>', "trials each worker runs at once (default: the job's)", wholeNumber('--concurrency'))
     .option(
-      '--concurrency <n>',
-      "trials each worker runs at once (default: the worker's)",
-      wholeNumber('--concurrency'),
-    )
-    .addOption(
-      new Option('--provider <name>', "where each worker runs trials (default: the job's provider)").choices([
-        'local',
-        'docker',
-      ]),
+      '--stale-claim-timeout <sec>',
+      "take over another host's claim when its heartbeat has not moved for this long (default: the worker's)",
+      positiveSeconds,
     );
 }
 
@@ -44,7 +46,7 @@ interface SlurmFlags {
   workers: number;
   partition?: string;
   concurrency?: number;
-  provider?: string;
+  staleClaimTimeout?: number;
   dryRun?: boolean;
 }
 
@@ -86,7 +88,7 @@ interface K8sFlags {
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
   privileged?: boolean;
   concurrency?: number;
-  provider?: string;
+  staleClaimTimeout?: number;
   apply?: boolean;
 }
 

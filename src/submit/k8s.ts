@@ -5,9 +5,9 @@ import { isSecretName } from '../util/secrets.js';
 import { openJobDir } from './job-dir.js';
 import { type AppliedJob, applyWorkerJob } from './k8s/apply.js';
 import { checkDnsLabel, k8sJobName, manifestYaml, validateManifest, workerJob } from './k8s/manifest.js';
-import type { WorkerFlags } from './worker-command.js';
+import type { WorkerArgs } from './worker-command.js';
 
-export interface SubmitK8sOptions extends WorkerFlags {
+export interface SubmitK8sOptions extends WorkerArgs {
   jobDir: string;
   workers: number;
   image: string;
@@ -131,7 +131,7 @@ export async function submitK8s(options: SubmitK8sOptions, cwd: string): Promise
     cpu: options.cpu,
     memory: options.memory,
     privileged: options.privileged,
-    worker: { concurrency: options.concurrency, provider: options.provider },
+    worker: { concurrency: options.concurrency, staleClaimTimeout: options.staleClaimTimeout },
   });
   validateManifest(manifest);
   const yaml = manifestYaml(manifest);

@@ -5,9 +5,9 @@ import { InfraError, InterruptedError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { shellJoin, shellQuote } from '../util/shell.js';
 import { openJobDir } from './job-dir.js';
-import { localWorkerCommand, type WorkerFlags } from './worker-command.js';
+import { localWorkerCommand, type WorkerArgs } from './worker-command.js';
 
-export interface SubmitSlurmOptions extends WorkerFlags {
+export interface SubmitSlurmOptions extends WorkerArgs {
   /** JOB_DIR as given: absolute, or relative to cwd. */
   jobDir: string;
   /** Array tasks, one worker each. */
@@ -62,7 +62,7 @@ export function slurmBatchScript(options: {
   jobId: string;
   workers: number;
   partition?: string | undefined;
-  worker: WorkerFlags;
+  worker: WorkerArgs;
 }): string {
   const { logPattern } = slurmPaths(options.jobDir);
   const directives = [
@@ -133,7 +133,7 @@ export async function submitSlurm(options: SubmitSlurmOptions, cwd: string): Pro
   checkOptions(options);
   const job = await openJobDir(options.jobDir, cwd);
   const paths = slurmPaths(job.dir);
-  const worker: WorkerFlags = { concurrency: options.concurrency, provider: options.provider };
+  const worker: WorkerArgs = { concurrency: options.concurrency, staleClaimTimeout: options.staleClaimTimeout };
   await mkdir(paths.dir, { recursive: true });
   await writeFileAtomic(
     paths.script,

@@ -2,7 +2,7 @@ import { Job } from 'kubernetes-models/batch/v1/Job';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import { stringify } from 'yaml';
 import { errorMessage, UsageError } from '../../errors.js';
-import { type WorkerFlags, workerArgs } from '../worker-command.js';
+import { type WorkerArgs, workerArgs } from '../worker-command.js';
 
 /** What the Indexed Job of workers is made of; every field comes from a `submit k8s` flag. */
 export interface WorkerJobSpec {
@@ -32,7 +32,7 @@ export interface WorkerJobSpec {
   memory?: string | undefined;
   /** Runs the worker container privileged: what the local bubblewrap sandbox needs in most clusters (docs/scale.md). */
   privileged?: boolean | undefined;
-  worker: WorkerFlags;
+  worker: WorkerArgs;
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
