@@ -39,6 +39,8 @@ export const INTEGRATION = [
   'tests/targets/verify-suite.test.ts',
   // bubblewrap (the local provider's sandbox)
   'tests/environments/local-sandbox.test.ts',
+  // Slurm (scripts/setup/slurm.sh starts a single-node cluster)
+  'tests/submit/slurm-cluster.test.ts',
   // tmux
   'tests/jobs/cancel.test.ts',
   'tests/jobs/progress-tty.test.ts',
