@@ -14,6 +14,7 @@ import { registerTasksConvert } from './tasks-convert.js';
 import { registerTestBootstrap } from './test-bootstrap.js';
 import { registerTrainAndBenchmark } from './train-and-benchmark.js';
 import { registerVerifySuite } from './verify-suite.js';
+import { registerWorker } from './worker.js';
 
 /** Each command module registers itself on the program; `setExitCode` lets it report a non-zero outcome without throwing. */
 export type RegisterCommand = (program: Command, setExitCode: (code: number) => void) => void;
@@ -34,5 +35,6 @@ export const commands = {
   cleanup: registerCleanup,
   images: registerImages,
   agents: registerAgents,
+  worker: registerWorker,
   submit: registerSubmit,
 } satisfies Record<string, RegisterCommand>;
