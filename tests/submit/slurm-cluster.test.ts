@@ -16,6 +16,8 @@ import { JOB_FIXTURES, pgrep, waitUntil } from '../jobs/helpers.js';
 const TASKS = ['count-a', 'count-b', 'count-c', 'count-d'];
 /** 4 tasks × oracle × 2 arms × 3 trials. */
 const TRIALS = 24;
+/** Trials each worker runs at once. */
+const CONCURRENCY = 2;
 
 function slurm(command: string, args: string[]): string {
   return execFileSync(command, args, { encoding: 'utf8', timeout: 20_000 }).trim();
@@ -78,9 +80,20 @@ async function counted(counter: string): Promise<string[]> {
 async function submit(jobDir: string): Promise<string> {
   // The workers inherit this environment (sbatch --export=ALL): the counter is outside the workspace, where the
   // bubblewrap sandbox would not let solve.sh write, so it is off for these trials.
-  const run = await runCli(['submit', 'slurm', jobDir, '--workers=3', '--partition=debug', '--stale-claim-timeout=5'], {
-    env: { SKILL_EVAL_LOCAL_SANDBOX: 'off' },
-  });
+  const run = await runCli(
+    [
+      'submit',
+      'slurm',
+      jobDir,
+      '--workers=3',
+      `--concurrency=${CONCURRENCY}`,
+      '--partition=debug',
+      '--stale-claim-timeout=5',
+    ],
+    {
+      env: { SKILL_EVAL_LOCAL_SANDBOX: 'off' },
+    },
+  );
   expect(run.exitCode, run.stderr).toBe(0);
   const id = /^submitted Slurm job (\d+)/m.exec(run.stdout)?.[1];
   expect(id, run.stdout).toBeDefined();
@@ -154,13 +167,21 @@ describe('submit slurm on a real Slurm cluster', () => {
     );
     const victim = Number(workers[0]!.split(' ')[0]);
     process.kill(victim, 'SIGKILL');
+    expect((await counted(counter)).length, 'killed mid-run').toBeLessThan(TRIALS);
     await slurmJobGone(id, 150_000);
 
+    // A surviving worker says which trials it took over, and from whom.
+    const logs = (await workerLogs(jobDir, id)).join('\n');
+    expect(logs).toMatch(
+      new RegExp(`took over \\S+ from \\S+ pid ${victim}: its owner, process ${victim} on this host, is gone`),
+    );
+
     await expectAllPassed(jobDir);
-    // The killed worker's trial in flight may have appended its line before it died, then run again elsewhere.
+    // The killed worker's trials in flight (at most CONCURRENCY) may have appended their lines (their solve.sh
+    // outlives the worker, unsandboxed) and then run again elsewhere; nothing else runs twice.
     const lines = await counted(counter);
     expect(lines.length).toBeGreaterThanOrEqual(TRIALS);
-    expect(lines.length).toBeLessThanOrEqual(TRIALS + 1);
+    expect(lines.length).toBeLessThanOrEqual(TRIALS + CONCURRENCY);
     for (const task of TASKS) expect(new Set(lines).has(task), task).toBe(true);
   }, 200_000);
 });
