@@ -89,6 +89,8 @@ async function submit(jobDir: string): Promise<string> {
       `--concurrency=${CONCURRENCY}`,
       '--partition=debug',
       '--stale-claim-timeout=5',
+      '--',
+      '--time=10',
     ],
     {
       env: { SKILL_EVAL_LOCAL_SANDBOX: 'off' },
@@ -98,6 +100,8 @@ async function submit(jobDir: string): Promise<string> {
   const id = /^submitted Slurm job (\d+)/m.exec(run.stdout)?.[1];
   expect(id, run.stdout).toBeDefined();
   expect(run.stdout).toContain(`follow it: skill-eval status ${jobDir}`);
+  // The option after `--` reached sbatch.
+  expect(slurm('scontrol', ['show', 'job', id!])).toMatch(/TimeLimit=00:10:00/);
   return id!;
 }
 
@@ -129,6 +133,15 @@ async function workerLogs(jobDir: string, id: string): Promise<string[]> {
 }
 
 describe('submit slurm on a real Slurm cluster', () => {
+  it('exits 3 with sbatch’s own words when sbatch refuses the job', async () => {
+    const work = await tempDir('slurm-refused');
+    const { jobDir } = await planJob(work, 'slurm-refused', 0);
+    const run = await runCli(['submit', 'slurm', jobDir, '--workers=2', '--partition=no-such-partition']);
+    expect(run.exitCode).toBe(3);
+    expect(run.stderr).toMatch(/^error: sbatch refused the job: sbatch: error: .*invalid partition/im);
+    expect(run.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
   it('runs a 24-trial job with 3 workers of an array job, each trial exactly once', async () => {
     const work = await tempDir('slurm');
     const { jobDir, counter } = await planJob(work, 'slurm-once', 0.3);
