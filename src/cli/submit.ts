@@ -1,36 +1,21 @@
 import { type Command, Option } from 'commander';
-import { UsageError } from '../errors.js';
 import { submitK8s } from '../submit/k8s.js';
 import { formatSlurmSubmission, submitSlurm } from '../submit/slurm.js';
 import { shellQuote } from '../util/shell.js';
 import { withCancel } from './cancel.js';
+import { positiveInt, positiveNumber } from './eval.js';
 import type { RegisterCommand } from './registry.js';
-
-function wholeNumber(flag: string): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag}: expected a whole number ≥ 1, found "${value}"`);
-    return n;
-  };
-}
-
-function positiveSeconds(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0)
-    throw new UsageError(`--stale-claim-timeout: expected a number of seconds > 0, found "${value}"`);
-  return n;
-}
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 /** The flags every submitted worker gets (`skill-eval worker`). */
 function workerOptions(command: Command): Command {
   return command
-    .option('--concurrency <n>', "trials each worker runs at once (default: the job's)", wholeNumber('--concurrency'))
+    .option('--concurrency <n>', "trials each worker runs at once (default: the job's)", positiveInt('--concurrency'))
     .option(
       '--stale-claim-timeout <sec>',
       "take over another host's claim when its heartbeat has not moved for this long (default: the worker's)",
-      positiveSeconds,
+      positiveNumber('--stale-claim-timeout'),
     );
 }
 
@@ -59,7 +44,7 @@ function registerSlurm(submit: Command): void {
       )
       .argument('<job-dir>', 'the directory of a planned job (eval --plan-only prints it)')
       .argument('[sbatch-options...]', 'after `--`: options passed to sbatch as they are (--time=2:00:00 --qos=…)')
-      .requiredOption('--workers <n>', 'array tasks, one worker each', wholeNumber('--workers'))
+      .requiredOption('--workers <n>', 'array tasks, one worker each', positiveInt('--workers'))
       .option('--partition <name>', 'the Slurm partition (default: the cluster’s default partition)'),
   )
     .option('--dry-run', 'write the batch script and print the sbatch command without submitting')
@@ -100,7 +85,7 @@ function registerK8s(submit: Command): void {
         'Generate (and with --apply create) a Kubernetes Indexed Job of N pods, each a `skill-eval worker` over the job dir on a shared volume. Writes <job>/k8s/worker-job.yaml and prints it.',
       )
       .argument('<job-dir>', 'the directory of a planned job, on the volume the pods mount')
-      .requiredOption('--workers <n>', 'pods, one worker each (completions = parallelism)', wholeNumber('--workers'))
+      .requiredOption('--workers <n>', 'pods, one worker each (completions = parallelism)', positiveInt('--workers'))
       .requiredOption('--image <ref>', 'the container image; it must have `skill-eval` on its PATH')
       .requiredOption('--pvc <claim>', 'the PersistentVolumeClaim that holds the job dir (ReadWriteMany)')
       .option('--namespace <ns>', 'the namespace of the Job', 'default')
