@@ -6,6 +6,7 @@ import { registerEval } from './eval.js';
 import { registerImages } from './images.js';
 import { registerInit } from './init.js';
 import { registerRegrade } from './regrade.js';
+import { registerStatus } from './status.js';
 import { registerTarget } from './target.js';
 import { registerTasks } from './tasks.js';
 import { registerTasksCheck } from './tasks-check.js';
@@ -35,4 +36,5 @@ export const commands = {
   images: registerImages,
   agents: registerAgents,
   worker: registerWorker,
+  status: registerStatus,
 } satisfies Record<string, RegisterCommand>;
