@@ -5,9 +5,10 @@ import { applyEvalFlags, type PresetFlags, TRIAL_PRESETS } from '../jobs/eval-fl
 import { EVAL_DEFAULTS, type EvalJobOptions } from '../jobs/eval-options.js';
 import type { EvalNotice } from '../jobs/eval-tasks.js';
 import { evalExit } from '../jobs/exit-code.js';
+import { plannedTrialNames } from '../jobs/plan.js';
 import type { EvalPlan } from '../jobs/plan-eval.js';
 import { chooseProgressMode, createProgressReporter } from '../jobs/progress.js';
-import { type EvalJobOutcome, planTrialNames, runEvalJob, writeJobFiles } from '../jobs/run-eval.js';
+import { type EvalJobOutcome, runEvalJob, writeJobFiles } from '../jobs/run-eval.js';
 import type { LeftTrial } from '../jobs/run-job.js';
 import { SEQUENTIAL_DEFAULTS, sequentialFromFlags } from '../jobs/sequential.js';
 import { handleCancelSignals } from '../jobs/signals.js';
@@ -184,7 +185,7 @@ function leftToOthersLine(plan: EvalPlan, left: readonly LeftTrial[]): string {
 /** `--plan-only`: the job directory, ready for `skill-eval worker`; nothing runs. */
 async function planOnly(plan: EvalPlan, brokenTasks: string[]): Promise<EvalOutcome> {
   const config = await writeJobFiles(plan);
-  const trials = planTrialNames(plan).length;
+  const trials = plannedTrialNames(config).length;
   console.error(
     `planned job ${config.job_id}: ${trials} trials in ${plan.jobDir}; nothing ran. Run it with:\n  skill-eval worker ${plan.jobDir}`,
   );

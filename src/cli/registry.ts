@@ -6,6 +6,7 @@ import { registerEval } from './eval.js';
 import { registerImages } from './images.js';
 import { registerInit } from './init.js';
 import { registerRegrade } from './regrade.js';
+import { registerStatus } from './status.js';
 import { registerSubmit } from './submit.js';
 import { registerTarget } from './target.js';
 import { registerTasks } from './tasks.js';
@@ -36,5 +37,6 @@ export const commands = {
   images: registerImages,
   agents: registerAgents,
   worker: registerWorker,
+  status: registerStatus,
   submit: registerSubmit,
 } satisfies Record<string, RegisterCommand>;

@@ -3,7 +3,6 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { TrialResult } from '../results/schema.js';
-import { trialName } from '../trial/run-trial.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { copyReusedTrials } from './baseline-reuse.js';
 import { plannedDifferently } from './choose-job.js';
@@ -11,7 +10,7 @@ import { ClaimBook, claimTiming, createExclusive, DEFAULT_STALE_CLAIM_SEC, descr
 import type { EvalNotice } from './eval-tasks.js';
 import { finalizeJob } from './finalize.js';
 import { diffJobConfig, type JobConfig, readJobConfig } from './job-config.js';
-import { planTrials } from './plan.js';
+import { plannedTrialNames } from './plan.js';
 import type { EvalPlan } from './plan-eval.js';
 import { type JobEvent, type JobOptions, type LeftTrial, runJob } from './run-job.js';
 import { writeSkillsLock } from './skills-lock.js';
@@ -114,7 +113,7 @@ export async function runEvalJob(plan: EvalPlan, context: RunEvalContext = {}): 
       createdAt: config.created_at,
       commandLine: config.command_line,
       passThreshold: options.passThreshold,
-      trials: planTrialNames(plan),
+      trials: plannedTrialNames(config),
       sequential: outcome.sequential,
       claims,
     });
@@ -159,19 +158,4 @@ function jobOptions(plan: EvalPlan, config: JobConfig, claims: ClaimBook, contex
     claims,
     noWait: context.noWait,
   };
-}
-
-/** The job's trial names (directories), in plan order. */
-export function planTrialNames(plan: EvalPlan): string[] {
-  const agents = plan.agents.map((a) => ({ name: a.agent.name, model: a.model }));
-  return planTrials(plan.tasks.length, agents, plan.arms, plan.options.trials).map((item) => {
-    const jobAgent = plan.agents.find((a) => a.agent.name === item.agent.name && a.model === item.agent.model)!;
-    return trialName({
-      task: plan.tasks[item.taskIndex]!,
-      agent: jobAgent.agent,
-      model: jobAgent.model,
-      arm: item.arm,
-      trialIndex: item.trialIndex,
-    });
-  });
 }
