@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { JobStatus } from '../../src/jobs/job-status.js';
 import { trialResultSchema } from '../../src/results/schema.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/trials.js';
@@ -126,6 +127,19 @@ async function expectAllPassed(jobDir: string): Promise<void> {
   }
 }
 
+/** `skill-eval status JOB_DIR --json`: progress across the workers. */
+async function status(jobDir: string): Promise<JobStatus> {
+  const run = await runCli(['status', jobDir, '--json']);
+  expect(run.exitCode, run.stderr).toBe(0);
+  return JSON.parse(run.stdout) as JobStatus;
+}
+
+async function expectFinished(jobDir: string): Promise<void> {
+  const after = await status(jobDir);
+  expect(after).toMatchObject({ planned: TRIALS, done: TRIALS, running: 0, stale: 0, pending: 0, finalized: true });
+  expect(after.statuses).toEqual({ passed: TRIALS });
+}
+
 async function workerLogs(jobDir: string, id: string): Promise<string[]> {
   const dir = join(jobDir, 'slurm');
   const names = (await readdir(dir)).filter((name) => name.startsWith(`worker-${id}_`)).sort();
@@ -152,6 +166,7 @@ describe('submit slurm on a real Slurm cluster', () => {
     expect(logs, 'one log per array task').toHaveLength(3);
     for (const log of logs) expect(log).toMatch(/^skill-eval worker: Slurm job \d+ task [0-2] on /);
     await expectAllPassed(jobDir);
+    await expectFinished(jobDir);
     const lines = await counted(counter);
     expect(lines).toHaveLength(TRIALS);
     for (const task of TASKS)
@@ -165,10 +180,11 @@ describe('submit slurm on a real Slurm cluster', () => {
 
   it('loses nothing when one worker is killed mid-run: the others take its trials over', async () => {
     const work = await tempDir('slurm-kill');
-    const { jobDir, counter } = await planJob(work, 'slurm-kill', 1);
+    // Trials of 3 s: 24 of them on 3 × 2 slots leave time to look at the job and kill a worker mid-run.
+    const { jobDir, counter } = await planJob(work, 'slurm-kill', 3);
     const id = await submit(jobDir);
     // Some trials are done and every worker is busy: kill one of them (its node process, SIGKILL).
-    await waitUntil(async () => (await counted(counter)).length >= 3 || undefined, 90_000, 'three trials', 200);
+    await waitUntil(async () => (await counted(counter)).length >= 2 || undefined, 90_000, 'two trials', 200);
     const workers = await waitUntil(
       () => {
         const found = pgrep(`skill-eval.js worker ${jobDir}`);
@@ -178,6 +194,15 @@ describe('submit slurm on a real Slurm cluster', () => {
       'three running workers',
       200,
     );
+    // status sees the three workers of the array job, and their claims.
+    const during = await status(jobDir);
+    expect(
+      during.workers
+        .filter((worker) => worker.alive)
+        .map((worker) => worker.owner.pid)
+        .sort(),
+    ).toEqual(workers.map((line) => Number(line.split(' ')[0])).sort());
+    expect(during.done).toBeLessThan(TRIALS);
     const victim = Number(workers[0]!.split(' ')[0]);
     process.kill(victim, 'SIGKILL');
     expect((await counted(counter)).length, 'killed mid-run').toBeLessThan(TRIALS);
@@ -190,6 +215,7 @@ describe('submit slurm on a real Slurm cluster', () => {
     );
 
     await expectAllPassed(jobDir);
+    await expectFinished(jobDir);
     // The killed worker's trials in flight (at most CONCURRENCY) may have appended their lines (their solve.sh
     // outlives the worker, unsandboxed) and then run again elsewhere; nothing else runs twice.
     const lines = await counted(counter);
