@@ -1,5 +1,6 @@
 import { basename, dirname, isAbsolute, join, relative } from 'node:path';
 import { UsageError } from '../errors.js';
+import type { JobConfig } from '../jobs/job-config.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { isSecretName } from '../util/secrets.js';
 import { openJobDir } from './job-dir.js';
@@ -56,6 +57,23 @@ const within = (root: string, path: string): boolean => {
 /** Kubernetes' resource quantity syntax (a number and an optional SI, binary or exponent suffix). */
 const QUANTITY = /^[+-]?(\d+(\.\d*)?|\.\d+)([KMGTPE]i|[munkMGTPE]|[eE][+-]?\d+)?$/;
 
+/** Tasks and local `--skill` folders of the job that are not on the volume: the pods would not find them. */
+function unseenPaths(config: JobConfig, mountPath: string): string[] {
+  const hint = 'put them on the volume, or pass a --mount-path that holds them';
+  const tasks = config.tasks
+    .filter((task) => !within(mountPath, task.dir))
+    .map(
+      (task) =>
+        `task ${task.name} is at ${task.dir}, outside the volume's mount path ${mountPath}: the pods will not find it (${hint})`,
+    );
+  const skills = (config.skill_specs ?? [])
+    .filter((spec) => isAbsolute(spec) && !within(mountPath, spec))
+    .map(
+      (spec) => `--skill ${spec} is outside the volume's mount path ${mountPath}: the pods will not find it (${hint})`,
+    );
+  return [...tasks, ...skills];
+}
+
 function checkOptions(options: SubmitK8sOptions): void {
   if (!Number.isInteger(options.workers) || options.workers < 1)
     throw new UsageError(`--workers: expected a whole number ≥ 1, found ${options.workers}`);
@@ -106,12 +124,7 @@ export async function submitK8s(options: SubmitK8sOptions, cwd: string): Promise
     throw new UsageError(`--mount-path ${mountPath}: expected a folder that holds the job dir ${job.dir}`, {
       hint: 'the volume is mounted at the same absolute path as here, so the job dir must be inside it',
     });
-  const warnings = job.config.tasks
-    .filter((task) => !within(mountPath, task.dir))
-    .map(
-      (task) =>
-        `task ${task.name} is at ${task.dir}, outside the volume's mount path ${mountPath}: the pods will not find it (put the tasks on the volume, or pass a --mount-path that holds them)`,
-    );
+  const warnings = unseenPaths(job.config, mountPath);
   const namespace = options.namespace ?? 'default';
   const manifest = workerJob({
     name: options.name ?? k8sJobName(job.config.job_id),
