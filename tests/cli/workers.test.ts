@@ -130,7 +130,7 @@ describe('many processes on one job', { timeout: 240_000 }, () => {
   });
 
   it('eval --plan-only, then workers; a kill -9 of one mid-job loses nothing: its trial is picked up', async () => {
-    const s = await setup('workers-kill', 0.8);
+    const s = await setup('workers-kill', 2);
     const planned = await runCli(evalArgs(s, 'spread', 9, '--plan-only'), { env: s.env });
     expect(planned.exitCode, planned.stderr).toBe(0);
     const jobDir = s.jobDir('spread');
@@ -139,11 +139,17 @@ describe('many processes on one job', { timeout: 240_000 }, () => {
     expect((await status(jobDir)).pending).toBe(9);
 
     const worker = () => startCli(['worker', jobDir, '--concurrency=1'], { env: s.env });
-    const [victim, ...others] = [worker(), worker(), worker()];
+    const runningBy = async (pid: number) =>
+      (await status(jobDir)).trials.some((t) => t.state === 'running' && t.owner?.pid === pid);
+    // The victim first (on a busy machine the others could otherwise run everything before it starts), then the
+    // others; it is killed while it and another worker both run a trial.
+    const victim = worker();
+    await waitUntil(() => runningBy(victim.pid).then((yes) => yes || undefined), 90_000, "the victim's trial", 100);
+    const others = [worker(), worker()];
     await waitUntil(
-      async () => (await status(jobDir)).trials.some((t) => t.state === 'running' && t.owner?.pid === victim.pid),
-      60_000,
-      "the victim's running trial",
+      async () => ((await runningBy(victim.pid)) && (await runningBy(others[0]!.pid))) || undefined,
+      90_000,
+      'the victim and another worker running trials',
       100,
     );
     process.kill(victim.pid, 'SIGKILL');
