@@ -61,6 +61,7 @@ export const E2E = [
   'tests/cli/test-bootstrap.test.ts',
   'tests/targets/import-pipeline.test.ts',
   'tests/jobs/kill-resume.test.ts', // 20 × kill -9 and resume
+  'tests/cli/workers.test.ts', // several evals and workers on one job, kill -9 of one
   'tests/cli/train-and-benchmark.test.ts', // training sweeps with a fixture trainer and model server, kill -9
 ];
 

@@ -17,6 +17,7 @@ const BENCHMARKS = [
   'bench/analyze/run.ts',
   'bench/redact/run.ts',
   'bench/sequential/run.ts',
+  'bench/workers/run.ts',
 ];
 
 const filter = process.argv[2];

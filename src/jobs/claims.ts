@@ -14,6 +14,7 @@ import {
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { CLAIMS_DIR } from '../results/read.js';
 import { writeJsonAtomicSync } from '../util/atomic-write.js';
 import { processAlive } from '../util/process-group.js';
 
@@ -27,7 +28,8 @@ import { processAlive } from '../util/process-group.js';
  * can win; the former owner sees that file at its next heartbeat and stops. Nothing is ever deleted while a
  * job runs, so no unlink can race a create. docs/scale.md lists what this needs from a shared file system.
  */
-export const CLAIMS_DIR = 'claims';
+export { CLAIMS_DIR };
+
 const WORKERS_DIR = '.workers';
 /** The pseudo-trial whose claim serializes writing the summary and reports (finalize.ts). */
 export const FINALIZE_CLAIM = '.finalize';
