@@ -1,9 +1,9 @@
 import { basename, dirname, isAbsolute, join, relative } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { JobConfig } from '../jobs/job-config.js';
+import { openJobDir } from '../jobs/open-job-dir.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { isSecretName } from '../util/secrets.js';
-import { openJobDir } from './job-dir.js';
 import { type AppliedJob, applyWorkerJob } from './k8s/apply.js';
 import { checkDnsLabel, k8sJobName, manifestYaml, validateManifest, workerJob } from './k8s/manifest.js';
 import type { WorkerArgs } from './worker-command.js';

@@ -2,9 +2,9 @@ import { appendFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { InfraError, InterruptedError, UsageError } from '../errors.js';
+import { openJobDir } from '../jobs/open-job-dir.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { shellJoin, shellQuote } from '../util/shell.js';
-import { openJobDir } from './job-dir.js';
 import { localWorkerCommand, type WorkerArgs } from './worker-command.js';
 
 export interface SubmitSlurmOptions extends WorkerArgs {

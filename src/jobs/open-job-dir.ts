@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { errorMessage, UsageError } from '../errors.js';
-import { type JobConfig, plannedTrialCount, readJobConfig } from '../jobs/job-config.js';
+import { type JobConfig, plannedTrialCount, readJobConfig } from './job-config.js';
 
 export interface SubmittedJob {
   /** Absolute: the batch script and the pods name it from anywhere. */
