@@ -40,6 +40,8 @@ export const INTEGRATION = [
   'tests/targets/verify-suite.test.ts',
   // bubblewrap (the local provider's sandbox)
   'tests/environments/local-sandbox.test.ts',
+  // Slurm (scripts/setup/slurm.sh starts a single-node cluster)
+  'tests/submit/slurm-cluster.test.ts',
   // tmux
   'tests/jobs/cancel.test.ts',
   'tests/jobs/progress-tty.test.ts',
@@ -60,6 +62,7 @@ export const E2E = [
   'tests/cli/test-bootstrap.test.ts',
   'tests/targets/import-pipeline.test.ts',
   'tests/jobs/kill-resume.test.ts', // 20 × kill -9 and resume
+  'tests/cli/workers.test.ts', // several evals and workers on one job, kill -9 of one
   'tests/cli/train-and-benchmark.test.ts', // training sweeps with a fixture trainer and model server, kill -9
 ];
 

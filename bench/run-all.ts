@@ -19,6 +19,7 @@ const BENCHMARKS = [
   'bench/sequential/run.ts',
   'bench/gateway/latency.ts',
   'bench/browser/throughput.ts',
+  'bench/workers/run.ts',
 ];
 
 const filter = process.argv[2];

@@ -31,6 +31,8 @@ export const EXIT_CODES = {
   infra: 3,
   /** An agent CLI could not be installed, before any trial ran. */
   agent: 4,
+  /** `worker --no-wait` left a job other workers still hold claims on (docs/scale.md). */
+  claimsHeld: 5,
   interrupted: 130,
 } as const;
 

@@ -32,6 +32,7 @@ import {
 import { createDockerProvider, isRoot } from '../../src/environments/docker.js';
 import { createLocalProvider, makePathRewriter } from '../../src/environments/local.js';
 import type { EnvironmentProvider } from '../../src/environments/types.js';
+import { ClaimBook } from '../../src/jobs/claims.js';
 import { runJob } from '../../src/jobs/run-job.js';
 import { loadTaskOrThrow } from '../../src/task/load.js';
 import type { Task } from '../../src/task/types.js';
@@ -143,8 +144,12 @@ async function timeJob(
 ): Promise<Measured> {
   const jobDir = await mkdtemp(join(baseDir, `bench-job-${label}-`));
   let outcome: Awaited<ReturnType<typeof runJob>> | undefined;
+  // Claims as eval takes them: what a job costs includes them.
+  const claims = new ClaimBook(jobDir);
+  claims.start('bench', concurrency);
   const result = await measured(trials, async () => {
     outcome = await runJob({
+      claims,
       jobId: `bench-${label}-${concurrency}`,
       jobDir,
       tasks: [task],
@@ -157,6 +162,7 @@ async function timeJob(
       redactor: new Redactor([]),
     });
   });
+  claims.stop();
   const failed = outcome!.results.filter((r) => r.status !== 'passed');
   if (outcome!.results.length !== trials || failed.length > 0)
     throw new Error(

@@ -1,15 +1,18 @@
 import { type Command, Option } from 'commander';
 import { EXIT_CODES, UsageError } from '../errors.js';
+import { DEFAULT_STALE_CLAIM_SEC, describeOwner } from '../jobs/claims.js';
 import { applyEvalFlags, type PresetFlags, TRIAL_PRESETS } from '../jobs/eval-flags.js';
 import { EVAL_DEFAULTS, type EvalJobOptions } from '../jobs/eval-options.js';
 import type { EvalNotice } from '../jobs/eval-tasks.js';
 import { evalExit } from '../jobs/exit-code.js';
+import { plannedTrialNames } from '../jobs/plan.js';
 import type { EvalPlan } from '../jobs/plan-eval.js';
 import { chooseProgressMode, createProgressReporter } from '../jobs/progress.js';
-import { type EvalJobOutcome, runEvalJob } from '../jobs/run-eval.js';
+import { type EvalJobOutcome, runEvalJob, writeJobFiles } from '../jobs/run-eval.js';
+import type { LeftTrial } from '../jobs/run-job.js';
 import { SEQUENTIAL_DEFAULTS, sequentialFromFlags } from '../jobs/sequential.js';
 import { handleCancelSignals } from '../jobs/signals.js';
-import type { JobSummary } from '../jobs/summary.js';
+import { type JobSummary, summarizeResults } from '../jobs/summary.js';
 import { planValidatedEval } from '../jobs/validate-first.js';
 import type { TrialResult } from '../results/schema.js';
 import { renderComparison, renderEvalSummary } from './eval-summary.js';
@@ -26,6 +29,16 @@ export interface EvalOptions extends EvalJobOptions {
   json: boolean;
   /** false: write results but print no summary (for commands built on eval). */
   print?: boolean | undefined;
+  /** `--plan-only`: create the job directory (job.json) and run nothing; `skill-eval worker` runs it. */
+  planOnly?: boolean | undefined;
+  /** false (`--no-join`): refuse a job another live process is working on, instead of joining it as a worker. */
+  join?: boolean | undefined;
+  /** `worker --no-wait`: leave when nothing is left to claim, instead of waiting for other workers' trials. */
+  noWait?: boolean | undefined;
+  /** `--stale-claim-timeout`: seconds after which another host's unrefreshed claim is taken over. */
+  staleClaimTimeout?: number | undefined;
+  /** What this process is among the job's workers (status shows it): `eval` or `worker`. */
+  role?: string | undefined;
 }
 
 export interface EvalOutcome {
@@ -38,7 +51,7 @@ export interface EvalOutcome {
   results: TrialResult[];
 }
 
-function positiveInt(flag: string) {
+export function positiveInt(flag: string) {
   return (value: string): number => {
     const n = Number(value);
     if (!Number.isInteger(n) || n < 1)
@@ -47,7 +60,15 @@ function positiveInt(flag: string) {
   };
 }
 
-function positiveNumber(flag: string) {
+export function wholeNumber(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag}: expected a whole number ≥ 0, found "${value}"`);
+    return n;
+  };
+}
+
+export function positiveNumber(flag: string) {
   return (value: string): number => {
     const n = Number(value);
     if (!Number.isFinite(n) || n <= 0)
@@ -79,7 +100,8 @@ function resumeCommand(plan: EvalPlan): string {
 }
 
 /** Runs the job with progress on stderr; the first Ctrl-C stops it gracefully, the second exits at once. */
-async function runWithProgress(plan: EvalPlan, quiet: boolean): Promise<EvalJobOutcome> {
+async function runWithProgress(plan: EvalPlan, options: EvalOptions): Promise<EvalJobOutcome> {
+  const { quiet } = options;
   const controller = new AbortController();
   // Live display on a terminal, one line per trial in CI or a pipe, nothing with --quiet.
   const progress = createProgressReporter(
@@ -112,7 +134,15 @@ async function runWithProgress(plan: EvalPlan, quiet: boolean): Promise<EvalJobO
     },
   });
   try {
-    return await runEvalJob(plan, { signal: controller.signal, onEvent: (event) => progress.onEvent(event) });
+    return await runEvalJob(plan, {
+      signal: controller.signal,
+      onEvent: (event) => progress.onEvent(event),
+      onNotice: (notice) => (notice.level === 'note' ? progress.note(notice.message) : printNotice(quiet)(notice)),
+      role: options.role,
+      join: options.join,
+      noWait: options.noWait,
+      staleClaimSec: options.staleClaimTimeout,
+    });
   } finally {
     stopHandlingSignals();
     progress.stop({ cancelled: controller.signal.aborted });
@@ -146,6 +176,25 @@ function finishedExitCode(plan: EvalPlan, summary: JobSummary, failUnder: number
   return exitCode;
 }
 
+/** `--no-wait`: what this worker left to the others. */
+function leftToOthersLine(plan: EvalPlan, left: readonly LeftTrial[]): string {
+  const owners = new Set(left.map((t) => (t.owner ? describeOwner(t.owner) : 'a worker starting up')));
+  return `job ${plan.config.job_id} is not complete: ${left.length} trial(s) are still claimed by other workers (${[...owners].join(', ')}); the last of them to finish writes summary.json and the reports (skill-eval status ${plan.jobDir})`;
+}
+
+/** `--plan-only`: the job directory, ready for `skill-eval worker`; nothing runs. */
+async function planOnly(plan: EvalPlan, brokenTasks: string[]): Promise<EvalOutcome> {
+  const config = await writeJobFiles(plan);
+  const trials = plannedTrialNames(config).length;
+  console.error(
+    `planned job ${config.job_id}: ${trials} trials in ${plan.jobDir}; nothing ran. Run it with:\n  skill-eval worker ${plan.jobDir}`,
+  );
+  process.stdout.write(`${plan.jobDir}\n`);
+  const summary = summarizeResults(config.job_id, trials, [], plan.options.passThreshold);
+  const exitCode = brokenTasks.length > 0 ? EXIT_CODES.taskFormat : EXIT_CODES.ok;
+  return { exitCode, jobDir: plan.jobDir, summary, reportPaths: [], brokenTasks, results: [] };
+}
+
 /**
  * `skill-eval eval`: plans a job (after the --validate check when asked), runs it, writes results, prints the
  * summary. `hostEnv`: where keys and forwarded variables come from (the shell's environment over the .env files).
@@ -161,10 +210,15 @@ export async function runEval(
     onNotice: printNotice(options.quiet),
     hostEnv,
   });
-  const outcome = await runWithProgress(plan, options.quiet);
-  if (options.print !== false) await printOutcome(plan, outcome, options.json);
-  const { summary, reportPaths, results } = outcome;
   const brokenTasks = plan.brokenTasks.map((t) => t.dir);
+  if (options.planOnly) return planOnly(plan, brokenTasks);
+  const outcome = await runWithProgress(plan, options);
+  const { summary, reportPaths, results } = outcome;
+  if (outcome.leftToOthers.length > 0 && !outcome.cancelled) {
+    console.error(plan.redactor.redact(leftToOthersLine(plan, outcome.leftToOthers)));
+    return { exitCode: EXIT_CODES.claimsHeld, jobDir: plan.jobDir, summary, reportPaths, brokenTasks, results };
+  }
+  if (options.print !== false) await printOutcome(plan, outcome, options.json);
   if (outcome.cancelled) {
     console.error(
       `cancelled: ${outcome.results.length} trials finished and saved in ${plan.jobDir}. Resume with:\n  ${resumeCommand(plan)}`,
@@ -316,18 +370,26 @@ export const registerEval: RegisterCommand = (program: Command, setExitCode) => 
     )
     .option('--new-job', 'start a new job even if an unfinished one with the same plan exists', EVAL_DEFAULTS.newJob)
     .option(
+      '--plan-only',
+      'create the job directory (job.json) and run nothing: `skill-eval worker JOB_DIR` runs it, from any number of processes',
+    )
+    .option(
+      '--no-join',
+      'refuse a job another live process is already working on, instead of joining it as a worker (docs/scale.md)',
+    )
+    .option(
+      '--stale-claim-timeout <sec>',
+      `take over another host's trial claim when its heartbeat has not moved for this long (default ${DEFAULT_STALE_CLAIM_SEC})`,
+      positiveNumber('--stale-claim-timeout'),
+    )
+    .option(
       '--baseline-from <job>',
       'copy the no-skills trials of an earlier job (name under <results-dir>/jobs, a path, or auto: the newest that matches) instead of running them again; only trials whose baseline fingerprint matches',
     )
     .option(
       '--max-retries <n>',
       'extra attempts for trials that hit an infrastructure failure (never for agent timeouts or failed verification)',
-      (v: string) => {
-        const n = Number(v);
-        if (!Number.isInteger(n) || n < 0)
-          throw new UsageError(`--max-retries: expected a whole number ≥ 0, found "${v}"`);
-        return n;
-      },
+      wholeNumber('--max-retries'),
       EVAL_DEFAULTS.maxRetries,
     )
     .option(

@@ -6,6 +6,8 @@ import { registerEval } from './eval.js';
 import { registerImages } from './images.js';
 import { registerInit } from './init.js';
 import { registerRegrade } from './regrade.js';
+import { registerStatus } from './status.js';
+import { registerSubmit } from './submit.js';
 import { registerTarget } from './target.js';
 import { registerTasks } from './tasks.js';
 import { registerTasksCheck } from './tasks-check.js';
@@ -13,6 +15,7 @@ import { registerTasksConvert } from './tasks-convert.js';
 import { registerTestBootstrap } from './test-bootstrap.js';
 import { registerTrainAndBenchmark } from './train-and-benchmark.js';
 import { registerVerifySuite } from './verify-suite.js';
+import { registerWorker } from './worker.js';
 
 /** Each command module registers itself on the program; `setExitCode` lets it report a non-zero outcome without throwing. */
 export type RegisterCommand = (program: Command, setExitCode: (code: number) => void) => void;
@@ -33,4 +36,7 @@ export const commands = {
   cleanup: registerCleanup,
   images: registerImages,
   agents: registerAgents,
+  worker: registerWorker,
+  status: registerStatus,
+  submit: registerSubmit,
 } satisfies Record<string, RegisterCommand>;

@@ -16,6 +16,7 @@ import { trialName } from '../trial/run-trial.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { removeTree } from '../util/remove-tree.js';
 import type { Redactor } from '../util/secrets.js';
+import type { ClaimBook } from './claims.js';
 import type { EvalJobOptions } from './eval-options.js';
 import type { EvalNotice } from './eval-tasks.js';
 import { readJobConfig } from './job-config.js';
@@ -179,14 +180,35 @@ export async function copyReusedTrials(
   jobDir: string,
   jobId: string,
   redactor: Redactor,
+  claims?: ClaimBook,
 ): Promise<number> {
   let copied = 0;
   for (const trial of reuse.trials) {
     const target = join(jobDir, trial);
     if ((await readResult(join(target, 'result.json')))?.reused_from) continue;
+    // Another worker of this job copies it (or runs it: the trial's claim is taken either way).
+    const claim = claims?.tryClaim(trial);
+    if (claim && !claim.held) continue;
+    try {
+      if (await copyReusedTrial(reuse, trial, target, jobId, redactor)) copied++;
+    } finally {
+      if (claim?.held) claims?.release(claim.held, 'released');
+    }
+  }
+  return copied;
+}
+
+async function copyReusedTrial(
+  reuse: BaselineReuse,
+  trial: string,
+  target: string,
+  jobId: string,
+  redactor: Redactor,
+): Promise<boolean> {
+  {
     const from = join(reuse.source.dir, trial);
     const result = await readResult(join(from, 'result.json'));
-    if (!result) continue; // gone since planning: the trial runs
+    if (!result) return false; // gone since planning: the trial runs
     await removeTree(target);
     // result.json last, atomically: a copy cut short has none, and is copied again (or run) next time.
     await cp(from, target, {
@@ -200,9 +222,8 @@ export async function copyReusedTrials(
     const reusedFrom = result.reused_from ?? { job_id: reuse.source.job_id, trial_dir: from };
     const reused = { ...result, job_id: jobId, reused_from: reusedFrom };
     await writeJsonAtomic(join(target, 'result.json'), redactor.redactValue(reused));
-    copied++;
+    return true;
   }
-  return copied;
 }
 
 export interface JobBaselines {

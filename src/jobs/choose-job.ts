@@ -11,6 +11,13 @@ export interface ChosenJob {
   resumed: boolean;
 }
 
+/** A job that exists with another plan: its results are not mixed with the new plan's. */
+export function plannedDifferently(jobId: string, changes: readonly string[]): UsageError {
+  return new UsageError(`job ${jobId} was planned differently; refusing to mix results:\n  ${changes.join('\n  ')}`, {
+    hint: 'use another --job-name (or --new-job) for the new plan, or restore the old one to resume',
+  });
+}
+
 /**
  * Same plan, same job: a named (or resumed) job continues where it stopped when its plan matches and is refused
  * when it does not; otherwise the latest unfinished job with this plan continues, unless `newJob`.
@@ -23,12 +30,7 @@ export async function chooseJob(
   const existing = options.named ? await readJobConfig(jobDir) : undefined;
   if (existing) {
     const changes = diffJobConfig(existing, planned);
-    if (changes.length > 0) {
-      throw new UsageError(
-        `job ${planned.job_id} was planned differently; refusing to mix results:\n  ${changes.join('\n  ')}`,
-        { hint: 'use another --job-name (or --new-job) for the new plan, or restore the old one to resume' },
-      );
-    }
+    if (changes.length > 0) throw plannedDifferently(planned.job_id, changes);
     options.notify({ level: 'note', message: `resuming job ${planned.job_id}` });
     return { config: { ...planned, created_at: existing.created_at }, jobDir, resumed: true };
   }

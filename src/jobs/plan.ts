@@ -1,4 +1,6 @@
 import type { Arm } from '../agents/types.js';
+import { trialName } from '../trial/run-trial.js';
+import type { JobConfig } from './job-config.js';
 
 export interface AgentSelection {
   name: string;
@@ -33,4 +35,11 @@ export function planTrials(
     }
   }
   return plan;
+}
+
+/** A job's trial names (directory names), in plan order, from its job.json. */
+export function plannedTrialNames(config: Pick<JobConfig, 'tasks' | 'agents' | 'arms' | 'trials'>): string[] {
+  return planTrials(config.tasks.length, config.agents, config.arms, config.trials).map((item) =>
+    trialName({ ...item, task: config.tasks[item.taskIndex]!, model: item.agent.model }),
+  );
 }

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import { runTrial, type TrialSpec, trialName } from '../trial/run-trial.js';
 import { writeJsonAtomicSync } from '../util/atomic-write.js';
 import { removeTree } from '../util/remove-tree.js';
 import type { Redactor } from '../util/secrets.js';
+import { type ClaimBook, type ClaimOwner, type ClaimRecord, currentClaim, describeOwner } from './claims.js';
 import { type PlannedTrial, planTrials } from './plan.js';
 import { prepareOnce } from './prepare-once.js';
 import {
@@ -73,6 +75,16 @@ export interface JobOptions {
   /** Each task × agent's no-skills fingerprint, by baselineKey(): recorded in the no-skills results. */
   baselines?: ReadonlyMap<string, BaselineFingerprint> | undefined;
   onEvent?: ((event: JobEvent) => void) | undefined;
+  /** This process's claims on the job (claims.ts): a trial runs only under its claim. Started and stopped by the caller. */
+  claims: ClaimBook;
+  /** Leave when nothing is left to claim instead of waiting for the trials other workers hold (`worker --no-wait`). */
+  noWait?: boolean | undefined;
+}
+
+/** A trial another worker still held when this one left (`noWait`). */
+export interface LeftTrial {
+  name: string;
+  owner?: ClaimOwner | undefined;
 }
 
 export interface JobOutcome {
@@ -82,23 +94,31 @@ export interface JobOutcome {
   resumed: number;
   /** `--trials auto`: where each task × agent stopped. */
   sequential?: SequentialSummary | undefined;
+  /** `noWait`: the trials other workers still held; empty when the job is complete (or was cancelled). */
+  leftToOthers: LeftTrial[];
 }
 
 const SUMMARY_REFRESH_MS = 1000;
+/** How often a trial another worker holds is looked at again: from the first, doubling, to the last. */
+const WAIT_FIRST_MS = 250;
+const WAIT_LAST_MS = 5_000;
 
 /** The key of a task × agent × model in JobOptions.baselines. */
 export function baselineKey(task: string, agent: string, model: string | undefined): string {
   return JSON.stringify([task, agent, model ?? '']);
 }
 
-/** A finished trial's result from an earlier run of this job, or undefined when it has to run (again). */
-async function finishedResult(trialDir: string): Promise<TrialResult | undefined> {
+/**
+ * A finished trial's result from an earlier run of this job, or undefined when it has to run (again).
+ * `anyStatus`: an infrastructure error too (another worker's attempt in this run of the job).
+ */
+async function finishedResult(trialDir: string, anyStatus = false): Promise<TrialResult | undefined> {
   const path = join(trialDir, 'result.json');
   if (!existsSync(path)) return undefined;
   try {
     const parsed = trialResultSchema.safeParse(JSON.parse(await readFile(path, 'utf8')));
     // Infrastructure failures say nothing about the agent: a resumed job gives them another chance.
-    if (parsed.success && parsed.data.status !== 'infra_error') return parsed.data;
+    if (parsed.success && (anyStatus || parsed.data.status !== 'infra_error')) return parsed.data;
   } catch {
     // A torn or foreign file: run the trial again.
   }
@@ -132,7 +152,12 @@ function pendingTrial(options: JobOptions, item: PlannedTrial): PendingTrial {
 
 type Prepare = ReturnType<typeof prepareOnce>;
 
-async function runWithRetries(options: JobOptions, prepare: Prepare, trial: PendingTrial): Promise<TrialResult> {
+async function runWithRetries(
+  options: JobOptions,
+  prepare: Prepare,
+  trial: PendingTrial,
+  signal: AbortSignal | undefined,
+): Promise<TrialResult> {
   const { spec, name, dir } = trial;
   const retries: TrialResult['retries'] = [];
   const maxRetries = options.maxRetries ?? 0;
@@ -146,7 +171,7 @@ async function runWithRetries(options: JobOptions, prepare: Prepare, trial: Pend
       env: options.env,
       redactor: options.redactor,
       judge: options.judge,
-      signal: options.signal,
+      signal,
       agentTimeoutSec: options.agentTimeoutSec,
       verifierTimeoutSec: options.verifierTimeoutSec,
       passThreshold: options.passThreshold,
@@ -156,12 +181,12 @@ async function runWithRetries(options: JobOptions, prepare: Prepare, trial: Pend
       onPhase: (phase) => options.onEvent?.({ type: 'trial-phase', name, phase }),
     });
     // Agent timeouts and failed verifications say something about the agent: never retried.
-    if (!result.error?.retryable || attempt > maxRetries || options.signal?.aborted) return result;
+    if (!result.error?.retryable || attempt > maxRetries || signal?.aborted) return result;
     const delayMs = (options.retryBaseMs ?? 1000) * 2 ** (attempt - 1);
     retries.push({ attempt, status: result.status, message: result.error.message, at: result.timings.finished_at });
     options.onEvent?.({ type: 'trial-retry', name, attempt, message: result.error.message, delayMs });
-    await delay(delayMs, undefined, { signal: options.signal }).catch(() => undefined);
-    if (options.signal?.aborted) return result;
+    await delay(delayMs, undefined, { signal }).catch(() => undefined);
+    if (signal?.aborted) return result;
   }
 }
 
@@ -215,7 +240,152 @@ async function runSequentially(
   );
 }
 
-/** Runs every planned trial of a job with bounded concurrency; resumable; one broken task never stops the others. */
+type Attempt =
+  | { result: TrialResult; mine: boolean }
+  | { heldBy: ClaimRecord | undefined }
+  | { stopped: true }
+  | { lost: true };
+
+interface ClaimedRunner {
+  /** The trial's result: run here under its claim, or by another worker (waited for); undefined when stopped. */
+  obtain: (trial: PendingTrial) => Promise<TrialResult | undefined>;
+  cancelled: () => boolean;
+  /** `noWait`: the trials left to other workers that still have no result. */
+  leftToOthers: () => Promise<LeftTrial[]>;
+}
+
+/**
+ * Runs trials under claims with bounded concurrency. A trial another worker holds gives its slot back at once and
+ * is looked at again later (backing off), so this process runs what nobody runs and waits only when nothing is
+ * left; it takes over claims that go stale. `snapshot`: each trial's claim generation when this process started —
+ * an infrastructure error another worker got after it is that run's attempt, not one to repeat.
+ */
+function claimedRunner(
+  options: JobOptions,
+  prepare: Prepare,
+  snapshot: ReadonlyMap<string, number>,
+  onResult: (result: TrialResult, mine: boolean, name: string) => void,
+): ClaimedRunner {
+  const { claims } = options;
+  const limit = pLimit(Math.max(1, options.concurrency));
+  const waitLastMs = Math.max(WAIT_FIRST_MS, Math.min(WAIT_LAST_MS, claims.timing.staleMs / 2));
+  const leftToOthers: LeftTrial[] = [];
+  const trials = new Map<string, PendingTrial>();
+  const waitingOn = new Map<string, ClaimRecord | undefined>();
+  let running = 0;
+  let cancelled = false;
+  let toldWaiting = false;
+  const log = (line: string): void => options.onEvent?.({ type: 'log', task: 'claims', line });
+
+  const settled = async (trial: PendingTrial, previous?: ClaimRecord): Promise<TrialResult | undefined> => {
+    const kept = await finishedResult(trial.dir);
+    if (kept) return kept;
+    const before = snapshot.get(trial.name) ?? 0;
+    const latest = previous ?? currentClaim(options.jobDir, trial.name).record;
+    if (latest?.state === 'done' && latest.generation > before) return finishedResult(trial.dir, true);
+    return undefined;
+  };
+
+  const runClaimed = async (trial: PendingTrial, lost: AbortSignal): Promise<Attempt> => {
+    const { spec, name } = trial;
+    const signals = [lost, ...(options.signal ? [options.signal] : [])];
+    const signal = AbortSignal.any(signals);
+    // Every running trial listens for cancel (lifecycle, exec, agent): more than Node's default of 10.
+    setMaxListeners(50, signal);
+    options.onEvent?.({ type: 'trial-start', name, task: spec.task.name, arm: spec.arm, agent: spec.agent.name });
+    running += 1;
+    toldWaiting = false;
+    try {
+      const result = await runWithRetries(options, prepare, trial, signal);
+      return lost.aborted ? { lost: true } : { result, mine: true };
+    } catch (error) {
+      if (!(error instanceof InterruptedError)) throw error;
+      if (lost.aborted) return { lost: true };
+      cancelled = true;
+      return { stopped: true };
+    } finally {
+      running -= 1;
+    }
+  };
+
+  const attempt = (trial: PendingTrial): Promise<Attempt> =>
+    limit(async (): Promise<Attempt> => {
+      if (options.signal?.aborted) return { stopped: true };
+      const before = await settled(trial);
+      if (before) return { result: before, mine: false };
+      const claim = claims.tryClaim(trial.name);
+      if (!claim.held) return { heldBy: claim.heldBy };
+      const { held } = claim;
+      let state: 'done' | 'released' = 'released';
+      try {
+        // Finished by its owner between the look above and the claim (it marked its claim done just before).
+        const late = await settled(trial, claim.previous);
+        if (late) {
+          state = 'done';
+          return { result: late, mine: false };
+        }
+        if (claim.tookOver)
+          log(`took over ${trial.name} from ${describeOwner(claim.tookOver.record.owner)}: ${claim.tookOver.reason}`);
+        const outcome = await runClaimed(trial, held.lost.signal);
+        if ('result' in outcome) state = 'done';
+        if ('lost' in outcome) log(`${trial.name}: another worker took the claim over; its result is theirs`);
+        return outcome;
+      } finally {
+        claims.release(held, state);
+      }
+    });
+
+  const noteWaiting = (): void => {
+    if (toldWaiting || running > 0 || limit.pendingCount > 0 || waitingOn.size === 0) return;
+    toldWaiting = true;
+    const owners = new Set([...waitingOn.values()].map((r) => (r ? describeOwner(r.owner) : 'a worker starting up')));
+    log(
+      `nothing left to claim: waiting for ${waitingOn.size} trial(s) held by other workers (${[...owners].join(', ')}); a claim whose owner dies is taken over after ${Math.round(claims.timing.staleMs / 1000)} s`,
+    );
+  };
+
+  const obtain = async (trial: PendingTrial): Promise<TrialResult | undefined> => {
+    trials.set(trial.name, trial);
+    for (let waitMs = WAIT_FIRST_MS; ; waitMs = Math.min(waitMs * 2, waitLastMs)) {
+      const outcome = await attempt(trial);
+      if ('result' in outcome) {
+        waitingOn.delete(trial.name);
+        onResult(outcome.result, outcome.mine, trial.name);
+        return outcome.result;
+      }
+      if ('stopped' in outcome) return undefined;
+      const heldBy = 'heldBy' in outcome ? outcome.heldBy : undefined;
+      if (options.noWait) {
+        leftToOthers.push({ name: trial.name, owner: heldBy?.owner });
+        return undefined;
+      }
+      waitingOn.set(trial.name, heldBy);
+      noteWaiting();
+      await delay(waitMs, undefined, { signal: options.signal }).catch(() => undefined);
+    }
+  };
+  const stillLeft = async (): Promise<LeftTrial[]> => {
+    const left: LeftTrial[] = [];
+    for (const trial of leftToOthers) {
+      const pending = trials.get(trial.name);
+      if (pending && !(await settled(pending))) left.push(trial);
+    }
+    return left;
+  };
+  return { obtain, cancelled: () => cancelled, leftToOthers: stillLeft };
+}
+
+/** Each trial's claim generation now (0: never claimed). */
+function claimSnapshot(jobDir: string, trials: readonly PendingTrial[]): Map<string, number> {
+  return new Map(trials.map((trial) => [trial.name, currentClaim(jobDir, trial.name).generation]));
+}
+
+/**
+ * Runs every planned trial of a job with bounded concurrency, each under its claim (claims.ts), so any number of
+ * processes can work on one job; resumable; one broken task never stops the others. Returns once every trial has
+ * a result (its own or another worker's), unless `noWait` or cancelled. Writes summary.json while it runs; the
+ * final one is finalizeJob's.
+ */
 export async function runJob(options: JobOptions): Promise<JobOutcome> {
   const plan = planTrials(
     options.tasks.length,
@@ -239,6 +409,10 @@ export async function runJob(options: JobOptions): Promise<JobOutcome> {
   let resumed = 0;
   const trials = plan.map((item) => pendingTrial(options, item));
   const done = await finishedResults(trials);
+  const snapshot = claimSnapshot(
+    options.jobDir,
+    trials.filter((t) => !done.has(t.name)),
+  );
   const reused = [...done.values()].filter((r) => r.reused_from !== undefined).length;
   const rule = options.sequential;
   const stops: SequentialStop[] = [];
@@ -249,51 +423,25 @@ export async function runJob(options: JobOptions): Promise<JobOutcome> {
     rule ? sequentialSummary(rule, stops, groupCount) : undefined;
 
   // summary.json is derived from the trials' results (a torn or stale copy is rebuilt by the next run): while the
-  // job runs it is refreshed at most once a second, so a job of thousands of trials doesn't rewrite an O(trials)
-  // summary after every trial; at the end it is written once more, and an error there surfaces.
+  // job runs it is refreshed at most once a second from what this process has seen, so a job of thousands of
+  // trials doesn't rewrite an O(trials) summary after every trial; finalizeJob writes the job's from its trial dirs.
   const summaryPath = join(options.jobDir, 'summary.json');
   let summaryWrittenAt = Number.NEGATIVE_INFINITY;
-  const writeSummary = (): void => {
-    summaryWrittenAt = performance.now();
-    const summary = summarizeResults(options.jobId, planned, results, options.passThreshold);
-    writeJsonAtomicSync(summaryPath, rule ? { ...summary, sequential: sequential() } : summary);
-  };
   const refreshSummary = (): void => {
     if (performance.now() - summaryWrittenAt < SUMMARY_REFRESH_MS) return;
+    summaryWrittenAt = performance.now();
     try {
-      writeSummary();
+      const summary = summarizeResults(options.jobId, planned, results, options.passThreshold);
+      writeJsonAtomicSync(summaryPath, rule ? { ...summary, sequential: sequential() } : summary);
     } catch {
-      // the final write reports it
+      // finalizeJob's write reports it
     }
   };
-  const limit = pLimit(Math.max(1, options.concurrency));
-  let cancelled = false;
-  // No limit.clearQueue(): p-limit never settles the promises it discards, so Promise.all below would hang
-  // forever (and Node would exit 0 without a summary). Queued trials see the aborted signal and return at once.
-  const onAbort = (): void => {
-    cancelled = true;
-  };
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-
-  const execute = (trial: PendingTrial): Promise<TrialResult | undefined> =>
-    limit(async () => {
-      const { spec, name } = trial;
-      if (options.signal?.aborted) return undefined;
-      options.onEvent?.({ type: 'trial-start', name, task: spec.task.name, arm: spec.arm, agent: spec.agent.name });
-      try {
-        const result = await runWithRetries(options, prepare, trial);
-        results.push(result);
-        refreshSummary();
-        options.onEvent?.({ type: 'trial-end', name, result, resumed: false });
-        return result;
-      } catch (error) {
-        if (error instanceof InterruptedError) {
-          cancelled = true;
-          return undefined;
-        }
-        throw error;
-      }
-    });
+  const runner = claimedRunner(options, prepare, snapshot, (result, mine, name) => {
+    results.push(result);
+    if (mine) refreshSummary();
+    options.onEvent?.({ type: 'trial-end', name, result, resumed: !mine });
+  });
   const fromDisk = (trial: PendingTrial): TrialResult | undefined => {
     const result = done.get(trial.name);
     if (!result) return undefined;
@@ -303,28 +451,24 @@ export async function runJob(options: JobOptions): Promise<JobOutcome> {
     return result;
   };
 
-  try {
-    if (rule) {
-      options.onEvent?.({ type: 'planned', total: plan.length, alreadyDone: done.size, reused, upTo: true });
-      const run = async (index: number): Promise<TrialResult | undefined> =>
-        fromDisk(trials[index]!) ?? (await execute(trials[index]!));
-      await runSequentially(options, rule, plan, run, (stop) => {
-        stops.push(stop);
-        planned -= (rule.maxTrials - stop.trials) * options.arms.length;
-      });
-    } else {
-      const pending = trials.filter((trial) => fromDisk(trial) === undefined);
-      options.onEvent?.({ type: 'planned', total: plan.length, alreadyDone: resumed, reused });
-      await Promise.all(pending.map(execute));
-    }
-  } finally {
-    options.signal?.removeEventListener('abort', onAbort);
-    writeSummary();
+  if (rule) {
+    options.onEvent?.({ type: 'planned', total: plan.length, alreadyDone: done.size, reused, upTo: true });
+    const run = async (index: number): Promise<TrialResult | undefined> =>
+      fromDisk(trials[index]!) ?? (await runner.obtain(trials[index]!));
+    await runSequentially(options, rule, plan, run, (stop) => {
+      stops.push(stop);
+      planned -= (rule.maxTrials - stop.trials) * options.arms.length;
+    });
+  } else {
+    const pending = trials.filter((trial) => fromDisk(trial) === undefined);
+    options.onEvent?.({ type: 'planned', total: plan.length, alreadyDone: resumed, reused });
+    await Promise.all(pending.map(runner.obtain));
   }
   return {
     results,
-    cancelled: cancelled || options.signal?.aborted === true,
+    cancelled: runner.cancelled() || options.signal?.aborted === true,
     resumed,
     sequential: sequential(),
+    leftToOthers: await runner.leftToOthers(),
   };
 }

@@ -49,6 +49,9 @@ export interface ReadOptions {
  */
 export const REGRADES_DIR = 'regrades';
 
+/** A job directory's trial claims (src/jobs/claims.ts, docs/scale.md): bookkeeping, no results; never searched. */
+export const CLAIMS_DIR = 'claims';
+
 /** Directories never searched: VCS metadata, dependencies, hidden caches. */
 const SKIPPED_DIRECTORY = /^(?:\.|node_modules$)/;
 
@@ -131,7 +134,8 @@ class ResultsWalk {
     const unlisted: string[] = [];
     const jobDir = entries.some((entry) => entry.name === 'job.json' && entry.isFile());
     for (const entry of entries) {
-      if (SKIPPED_DIRECTORY.test(entry.name) || (jobDir && entry.name === REGRADES_DIR)) continue;
+      if (SKIPPED_DIRECTORY.test(entry.name) || (jobDir && (entry.name === REGRADES_DIR || entry.name === CLAIMS_DIR)))
+        continue;
       const path = `${dir}${sep}${entry.name}`;
       // Most subdirectories of a job are trial directories: their result.json is tried before listing them.
       if (entry.isDirectory()) {

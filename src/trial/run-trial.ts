@@ -13,7 +13,14 @@ import type { TrialContext, TrialRuntime, TrialSpec } from './types.js';
 
 export type { TrialRuntime, TrialSpec } from './types.js';
 
-export function trialName(spec: Pick<TrialSpec, 'task' | 'agent' | 'model' | 'arm' | 'trialIndex'>): string {
+/** A trial's directory name; only names are needed (status computes them from job.json). */
+export function trialName(spec: {
+  task: { name: string };
+  agent: { name: string };
+  model?: string | undefined;
+  arm: TrialSpec['arm'];
+  trialIndex: number;
+}): string {
   const agent = spec.model ? `${spec.agent.name}-${spec.model}` : spec.agent.name;
   return `${spec.task.name}__${agent}__${spec.arm}__${spec.trialIndex}`.replace(/[^A-Za-z0-9_.-]+/g, '-');
 }

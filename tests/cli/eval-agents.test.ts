@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { getAgent } from '../../src/agents/registry.js';
+import { CLAIMS_DIR } from '../../src/jobs/claims.js';
 import { superlintSkillMarker } from '../agents/harness.js';
 import { engineGate } from '../environments/docker-engine.js';
 import { claudeDialect, startAnthropicServer } from '../fixtures/model-servers/anthropic.js';
@@ -44,7 +45,9 @@ interface TrialFile {
 async function trialResults(resultsDir: string): Promise<TrialFile[]> {
   const jobsDir = join(resultsDir, 'jobs');
   const [job] = await readdir(jobsDir);
-  const dirs = (await readdir(join(jobsDir, job!), { withFileTypes: true })).filter((d) => d.isDirectory());
+  const dirs = (await readdir(join(jobsDir, job!), { withFileTypes: true })).filter(
+    (d) => d.isDirectory() && d.name !== CLAIMS_DIR,
+  );
   return Promise.all(
     dirs.map(async (d) => JSON.parse(await readFile(join(jobsDir, job!, d.name, 'result.json'), 'utf8')) as TrialFile),
   );

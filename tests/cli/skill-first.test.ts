@@ -1,6 +1,7 @@
 import { cp, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { CLAIMS_DIR } from '../../src/jobs/claims.js';
 import { claudeDialect, startAnthropicServer } from '../fixtures/model-servers/anthropic.js';
 import type { ConversationView, ModelServer, Reply } from '../fixtures/model-servers/server.js';
 import { isMainRequest } from '../fixtures/model-servers/superlint-script.js';
@@ -79,7 +80,9 @@ describe('skill-first: skillgrade superlint example, in its folder', () => {
 
     const jobsDir = join(results, 'jobs');
     const [job] = await readdir(jobsDir);
-    const trialDirs = (await readdir(join(jobsDir, job!), { withFileTypes: true })).filter((d) => d.isDirectory());
+    const trialDirs = (await readdir(join(jobsDir, job!), { withFileTypes: true })).filter(
+      (d) => d.isDirectory() && d.name !== CLAIMS_DIR,
+    );
     const trials = await Promise.all(
       trialDirs.map(
         async (d) => JSON.parse(await readFile(join(jobsDir, job!, d.name, 'result.json'), 'utf8')) as TrialFile,

@@ -17,12 +17,25 @@ export async function runCli(
   args: string[],
   options: { cwd?: string; env?: Record<string, string | undefined>; timeoutMs?: number } = {},
 ): Promise<CliRun> {
-  const result = await execa(process.execPath, ['--import', TSX_LOADER, join(REPO_ROOT, 'src/cli/main.ts'), ...args], {
+  return startCli(args, options).result;
+}
+
+/** Starts the real CLI in a child process and returns at once: its pid, and its outcome when it exits. */
+export function startCli(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string | undefined>; timeoutMs?: number } = {},
+): { pid: number; result: Promise<CliRun> } {
+  const child = execa(process.execPath, ['--import', TSX_LOADER, join(REPO_ROOT, 'src/cli/main.ts'), ...args], {
     cwd: options.cwd ?? REPO_ROOT,
     env: { ...options.env, FORCE_COLOR: '0' },
     reject: false,
     timeout: options.timeoutMs ?? 120_000,
     stdin: 'ignore',
   });
-  return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
+  const result = child.then((r) => ({
+    exitCode: r.exitCode ?? -1,
+    stdout: String(r.stdout),
+    stderr: String(r.stderr),
+  }));
+  return { pid: child.pid!, result };
 }

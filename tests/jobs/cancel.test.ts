@@ -3,6 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanupLocal } from '../../src/environments/local-cleanup.js';
+import { CLAIMS_DIR } from '../../src/jobs/claims.js';
 import { trialResultSchema } from '../../src/results/schema.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/trials.js';
@@ -79,7 +80,7 @@ describe('Ctrl-C during eval (real CLI in tmux)', () => {
     expect(resumed.stderr).toContain('2 already done');
     expect(resumed.exitCode).toBe(0);
     const dirs = (await readdir(jobDir, { withFileTypes: true }))
-      .filter((e) => e.isDirectory())
+      .filter((e) => e.isDirectory() && e.name !== CLAIMS_DIR)
       .map((e) => e.name)
       .sort();
     expect(dirs).toEqual(

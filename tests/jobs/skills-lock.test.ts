@@ -3,6 +3,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
+import { CLAIMS_DIR } from '../../src/jobs/claims.js';
 import type { EvalJobOptions } from '../../src/jobs/eval-options.js';
 import type { EvalNotice } from '../../src/jobs/eval-tasks.js';
 import { planEval } from '../../src/jobs/plan-eval.js';
@@ -29,7 +30,7 @@ async function context(notices: EvalNotice[] = []) {
 async function results(jobDir: string): Promise<TrialResult[]> {
   const out: TrialResult[] = [];
   for (const entry of await readdir(jobDir, { withFileTypes: true }))
-    if (entry.isDirectory())
+    if (entry.isDirectory() && entry.name !== CLAIMS_DIR)
       out.push(trialResultSchema.parse(JSON.parse(await readFile(join(jobDir, entry.name, 'result.json'), 'utf8'))));
   return out.sort((a, b) => (a.arm < b.arm ? -1 : 1));
 }
