@@ -200,9 +200,8 @@ export class JobStore {
         this.changes++;
         return;
       }
-      if (outcome.kind === 'problem' && state?.resultMtime !== mtime) {
+      if (outcome.kind === 'problem' && !this.problems.some((problem) => problem.file === resultPath))
         this.problems.push({ file: resultPath, reason: outcome.reason });
-      }
     }
     this.scanRunning(name, trialDir, state);
   }

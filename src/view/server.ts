@@ -35,6 +35,7 @@ export function createApp(catalog: Catalog): Hono {
     c.body(await appScript(), 200, { 'Content-Type': 'text/javascript; charset=utf-8' }),
   );
   app.get('/assets/app.css', (c) => c.body(appStyle(), 200, { 'Content-Type': 'text/css; charset=utf-8' }));
+  app.get('/favicon.ico', (c) => c.body(null, 204));
   app.get('/api/jobs', (c) => c.json(catalog.jobs()));
   app.get('/api/jobs/:key', (c) => {
     const store = catalog.job(c.req.param('key'));

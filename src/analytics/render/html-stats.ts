@@ -39,6 +39,8 @@ export interface StatsOptions {
   rows?: readonly TaskRow[] | undefined;
   /** A link for each task's name in the table (the viewer's side-by-side page); none by default. */
   taskHref?: ((task: string) => string) | undefined;
+  /** The viewer's order: the task table right under the heading, the charts folded away below the cards. */
+  tableFirst?: boolean | undefined;
 }
 
 /** One configuration: summary cards, the per-task chart, the Δ histogram, time/token strips and the task table. */
@@ -47,6 +49,7 @@ export function configSection(config: ConfigReport, index: number, options: Stat
   const parts: string[] = [];
   parts.push(`<section class="config" id="config-${index}">`);
   parts.push(`<h2>${escapeHtml(config.label)}</h2>`);
+  if (options.tableFirst) parts.push(taskTable(config, options));
   parts.push('<div class="cards">');
   for (const arm of ARMS) {
     const armSummary = summary.arms[arm];
@@ -85,11 +88,12 @@ export function configSection(config: ConfigReport, index: number, options: Stat
     ),
   );
   parts.push('</div>');
-  parts.push(figure('Pass rate per task, with Wilson 95% intervals', passRateChart(config)));
-  parts.push(figure('Distribution of per-task Δ (percentage points)', deltaHistogram(config)));
+  const charts: string[] = [];
+  charts.push(figure('Pass rate per task, with Wilson 95% intervals', passRateChart(config)));
+  charts.push(figure('Distribution of per-task Δ (percentage points)', deltaHistogram(config)));
   const durations = sampleValues(config, (sample) => sample.durationMs);
   if (durations)
-    parts.push(
+    charts.push(
       figure(
         'Time per trial (sample of counted trials)',
         stripChart(durations, 'time', formatDurationMs, durationUnit),
@@ -97,13 +101,14 @@ export function configSection(config: ConfigReport, index: number, options: Stat
     );
   const tokens = sampleValues(config, (sample) => sample.tokens);
   if (tokens)
-    parts.push(
+    charts.push(
       figure(
         'Tokens per trial (input + output, sample of counted trials)',
         stripChart(tokens, 'tokens', formatCount, () => ({ size: 1, format: formatCount })),
       ),
     );
-  parts.push(taskTable(config, options));
+  if (options.tableFirst) parts.push(`<details class="charts"><summary>Charts</summary>${charts.join('\n')}</details>`);
+  else parts.push(...charts, taskTable(config, options));
   parts.push('<ul class="facts">');
   for (const [label, value] of summaryFacts(config))
     parts.push(`<li><b>${escapeHtml(label)}:</b> ${escapeHtml(value)}</li>`);

@@ -116,6 +116,7 @@ function Grid({ view, filters }: { view: JobView; filters: Filters }) {
       return configSection(config, index, {
         rows,
         taskHref: (task) => compareHref(view.entry.key, task, { config: config.label }),
+        tableFirst: true,
       });
     });
     return `${sections.join('\n')}${errorsSection(view.report)}${methodSection(view.report)}`;
