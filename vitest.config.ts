@@ -37,6 +37,7 @@ export const INTEGRATION = [
   'tests/cli/analyze-html.test.ts',
   'tests/targets/drivers/browser.test.ts',
   'tests/targets/verify-suite.test.ts',
+  'tests/view/view-browser.test.ts', // skill-eval view: the server, the pages and the bundle in headless Chromium
   // bubblewrap (the local provider's sandbox)
   'tests/environments/local-sandbox.test.ts',
   // tmux
