@@ -18,14 +18,16 @@ export const MAX_CELLS = 16_000_000;
 const PRIMARY_ARGS = ['command', 'file_path', 'path', 'pattern', 'url', 'query', 'skill', 'name'];
 
 export function normalise(text: string): string {
-  return text
-    // A trial's own directories (skill-eval-<pid>-<trial>-…) and temp roots differ between any two trials.
-    .replace(/(?:\/[^\s/'"]*skill-eval-[^\s/'"]*)+/g, '/…')
-    .replace(/\/tmp\/[^\s/'"]+/g, '/tmp/…')
-    .replace(/\b[0-9a-f]{8,}\b/gi, '#')
-    .replace(/\s+/g, ' ')
-    .trim()
-    .slice(0, 300);
+  return (
+    text
+      // A trial's own directories (skill-eval-<pid>-<trial>-…) and temp roots differ between any two trials.
+      .replace(/(?:\/[^\s/'"]*skill-eval-[^\s/'"]*)+/g, '/…')
+      .replace(/\/tmp\/[^\s/'"]+/g, '/tmp/…')
+      .replace(/\b[0-9a-f]{8,}\b/gi, '#')
+      .replace(/\s+/g, ' ')
+      .trim()
+      .slice(0, 300)
+  );
 }
 
 export function signature(step: Step): string {

@@ -53,7 +53,9 @@ describe('signature', () => {
       signature(command('bash   /tmp/skill-eval-2-b/solution/solve.sh')),
     );
     expect(normalise('git checkout 3f2a9c0d1e')).toBe('git checkout #');
-    expect(normalise('bash /tmp/skill-eval-tests-x/skill-eval-1-t__1-ab/solution/solve.sh')).toBe('bash /tmp/…/solution/solve.sh');
+    expect(normalise('bash /tmp/skill-eval-tests-x/skill-eval-1-t__1-ab/solution/solve.sh')).toBe(
+      'bash /tmp/…/solution/solve.sh',
+    );
     expect(signature(command('ls'))).not.toBe(signature(command('ls -la')));
   });
 
