@@ -39,7 +39,9 @@ export function createApp(catalog: Catalog): Hono {
   app.get('/api/jobs', (c) => c.json(catalog.jobs()));
   app.get('/api/jobs/:key', (c) => {
     const store = catalog.job(c.req.param('key'));
-    return store ? c.json(store.jobView()) : c.json({ error: `no job ${c.req.param('key')}` }, 404);
+    return store
+      ? c.body(store.jobJson(), 200, { 'Content-Type': 'application/json; charset=utf-8' })
+      : c.json({ error: `no job ${c.req.param('key')}` }, 404);
   });
   app.get('/api/jobs/:key/version', (c) => {
     const store = catalog.job(c.req.param('key'));

@@ -16,7 +16,41 @@ export const MAX_STEPS = 20_000;
 const MAX_FILES = 200;
 const SKIPPED_FILE_DIRS = new Set(['.git', 'node_modules']);
 
+/** The last trial pages built, by job and trial, each with the stamp of the files it was built from. */
+const cache = new Map<string, { stamp: string; view: TrialView }>();
+const CACHED_TRIALS = 32;
+
+function stamp(dir: string | undefined): string {
+  if (!dir) return 'report';
+  return ['session.jsonl', 'result.json']
+    .map((file) => {
+      try {
+        const info = statSync(join(dir, file));
+        return `${info.size}:${info.mtimeMs}`;
+      } catch {
+        return '-';
+      }
+    })
+    .join('|');
+}
+
+/** A trial's page data, built again only when its session log or result changed. */
 export function trialView(store: JobStore, name: string): TrialView | undefined {
+  const trial = store.trial(name);
+  if (!trial) return undefined;
+  const key = `${store.source.key}\n${name}`;
+  const current = stamp(trial.dir);
+  const hit = cache.get(key);
+  if (hit?.stamp === current) return hit.view;
+  const view = buildTrialView(store, name);
+  if (!view) return undefined;
+  cache.delete(key);
+  cache.set(key, { stamp: current, view });
+  if (cache.size > CACHED_TRIALS) cache.delete(cache.keys().next().value!);
+  return view;
+}
+
+function buildTrialView(store: JobStore, name: string): TrialView | undefined {
   const trial = store.trial(name);
   if (!trial) return undefined;
   const base = { schema: VIEW_SCHEMA, jobKey: store.source.key, row: trial.row } as const;

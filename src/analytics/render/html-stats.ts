@@ -41,6 +41,8 @@ export interface StatsOptions {
   taskHref?: ((task: string) => string) | undefined;
   /** The viewer's order: the task table right under the heading, the charts folded away below the cards. */
   tableFirst?: boolean | undefined;
+  /** Draw the charts (default); the viewer leaves them out until asked, a 10,000-trial job has thousands of marks. */
+  charts?: boolean | undefined;
 }
 
 /** One configuration: summary cards, the per-task chart, the Δ histogram, time/token strips and the task table. */
@@ -88,6 +90,19 @@ export function configSection(config: ConfigReport, index: number, options: Stat
     ),
   );
   parts.push('</div>');
+  const charts = options.charts === false ? [] : chartFigures(config);
+  if (options.tableFirst) parts.push(charts.join('\n'));
+  else parts.push(...charts, taskTable(config, options));
+  parts.push('<ul class="facts">');
+  for (const [label, value] of summaryFacts(config))
+    parts.push(`<li><b>${escapeHtml(label)}:</b> ${escapeHtml(value)}</li>`);
+  parts.push('</ul>');
+  parts.push('</section>');
+  return parts.join('\n');
+}
+
+/** The per-task chart, the Δ histogram, and the time and token strips of the sampled trials. */
+function chartFigures(config: ConfigReport): string[] {
   const charts: string[] = [];
   charts.push(figure('Pass rate per task, with Wilson 95% intervals', passRateChart(config)));
   charts.push(figure('Distribution of per-task Δ (percentage points)', deltaHistogram(config)));
@@ -107,14 +122,7 @@ export function configSection(config: ConfigReport, index: number, options: Stat
         stripChart(tokens, 'tokens', formatCount, () => ({ size: 1, format: formatCount })),
       ),
     );
-  if (options.tableFirst) parts.push(`<details class="charts"><summary>Charts</summary>${charts.join('\n')}</details>`);
-  else parts.push(...charts, taskTable(config, options));
-  parts.push('<ul class="facts">');
-  for (const [label, value] of summaryFacts(config))
-    parts.push(`<li><b>${escapeHtml(label)}:</b> ${escapeHtml(value)}</li>`);
-  parts.push('</ul>');
-  parts.push('</section>');
-  return parts.join('\n');
+  return charts;
 }
 
 function card(title: string, value: string, detail: string, color: string): string {

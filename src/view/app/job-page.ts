@@ -99,6 +99,8 @@ function FilterBar({ view, filters, setFilter }: { view: JobView; filters: Filte
 
 /** The statistics of each configuration shown, through the shared renderer; task rows filtered and sorted. */
 function Grid({ view, filters }: { view: JobView; filters: Filters }) {
+  // The charts of a big job hold thousands of marks: drawn when asked, so the grid opens at once.
+  const [charts, setCharts] = useState(false);
   const markup = useMemo(() => {
     const needle = (filters.task ?? '').toLowerCase();
     const sort = SORTS[filters.sort ?? 'task'] ?? SORTS.task!;
@@ -117,28 +119,31 @@ function Grid({ view, filters }: { view: JobView; filters: Filters }) {
         rows,
         taskHref: (task) => compareHref(view.entry.key, task, { config: config.label }),
         tableFirst: true,
+        charts,
       });
     });
     return `${sections.join('\n')}${errorsSection(view.report)}${methodSection(view.report)}`;
-  }, [view, filters.config, filters.task, filters.status, filters.sort]);
+  }, [view, filters.config, filters.task, filters.status, filters.sort, charts]);
   if (view.report.configs.length === 0)
     return html`<p class="empty">No finished trial yet${view.entry.running > 0 ? ` (${view.entry.running} running)` : ''}.</p>`;
   // Markup from html-stats.ts, where every piece of text goes through escapeHtml.
-  return html`<div class="stats" dangerouslySetInnerHTML=${{ __html: markup }}></div>`;
+  return html`<p><button name="charts" onClick=${() => setCharts(!charts)}>${charts ? 'Hide the charts' : 'Show the charts'}</button></p>
+    <div class="stats" dangerouslySetInnerHTML=${{ __html: markup }}></div>`;
 }
 
 function TrialList({ view, filters, setFilter }: { view: JobView; filters: Filters; setFilter: (f: Filters) => void }) {
   const needle = (filters.task ?? '').toLowerCase();
-  const rows = view.trials
-    .filter((row) => !filters.config || configOf(row) === filters.config)
-    .filter((row) => row.task.toLowerCase().includes(needle) && statusMatches(row, filters.status))
-    .sort(
-      (a, b) =>
-        a.task.localeCompare(b.task) ||
-        configOf(a).localeCompare(configOf(b)) ||
-        a.arm.localeCompare(b.arm) ||
-        (a.index ?? 0) - (b.index ?? 0),
-    );
+  // In the server's order (task, agent, model, arm, index): filtered here, never sorted again.
+  const rows = useMemo(
+    () =>
+      view.trials.filter(
+        (row) =>
+          (!filters.config || configOf(row) === filters.config) &&
+          row.task.toLowerCase().includes(needle) &&
+          statusMatches(row, filters.status),
+      ),
+    [view, filters.config, needle, filters.status],
+  );
   const pages = Math.max(1, Math.ceil(rows.length / PAGE_SIZE));
   const page = Math.min(pages, Math.max(1, Number(filters.page ?? 1) || 1));
   const shown = rows.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE);

@@ -120,17 +120,29 @@ function Facts({ view }: { view: TrialView }) {
   </div>`;
 }
 
+/** Steps drawn at first; a longer timeline grows by this many on request (a 2,000-step trial opens at once). */
+export const STEP_PAGE = 200;
+
 function Timeline({ view, raw }: { view: TrialView; raw: (path: string) => string }) {
   const [actionsOnly, setActionsOnly] = useState(false);
-  const steps = actionsOnly
+  const [shown, setShown] = useState(STEP_PAGE);
+  const all = actionsOnly
     ? view.steps.filter((step) => step.action || step.kind === 'message' || step.skill)
     : view.steps;
+  const steps = all.slice(0, shown);
   const skills = view.steps.filter((step) => step.skill);
-  return html`<h2>Timeline: ${view.steps.length} entries</h2>
+  return html`<h2 class="timeline-count">Timeline: ${view.steps.length} entries</h2>
     <p class="meta">${skills.length > 0 ? html`<span class="badge skill-mark">skill opened</span> ${skills.map((s) => `${s.skill!.name} at ${ms(s.t)} (${s.skill!.how})`).join('; ')}` : 'no skill opened'}
       · <label><input type="checkbox" checked=${actionsOnly} onChange=${() => setActionsOnly(!actionsOnly)} /> agent actions and messages only</label></p>
     ${view.omittedSteps > 0 ? html`<p class="clip-note">${view.omittedSteps} more entries are in <a href=${raw('session.jsonl')}>session.jsonl</a></p>` : null}
-    <ol class="timeline">${steps.map((step) => html`<${StepItem} key=${step.line} step=${step} raw=${raw} />`)}</ol>`;
+    <ol class="timeline">${steps.map((step) => html`<${StepItem} key=${step.line} step=${step} raw=${raw} />`)}</ol>
+    ${
+      all.length > shown
+        ? html`<p class="pager">${shown} of ${all.length} entries shown
+      <button name="more" onClick=${() => setShown(shown + STEP_PAGE * 5)}>show ${Math.min(STEP_PAGE * 5, all.length - shown)} more</button>
+      <button name="all" onClick=${() => setShown(all.length)}>show all</button></p>`
+        : null
+    }`;
 }
 
 function StepItem({ step, raw }: { step: Step; raw: (path: string) => string }) {
