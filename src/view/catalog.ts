@@ -22,6 +22,7 @@ export class Catalog {
   private readonly byDir = new Map<string, JobStore>();
   private scannedAt = Number.NEGATIVE_INFINITY;
   private problems: Array<{ file: string; reason: string }> = [];
+  private readonly classified = new Map<string, { mtime: number; legacy: boolean }>();
 
   constructor(roots: readonly string[]) {
     this.roots = [...new Set(roots.map((root) => resolve(root)))];
@@ -88,7 +89,7 @@ export class Catalog {
         continue;
       }
       if (isFile) {
-        if (readResultFile(root, 'json').kind === 'legacy')
+        if (this.isLegacyReport(root))
           found.push({
             key: `reports-${basename(dirname(root))}`,
             kind: 'legacy',
@@ -121,13 +122,28 @@ export class Catalog {
     const legacy = entries
       .filter((entry) => entry.isFile() && entry.name.endsWith('.json'))
       .map((entry) => join(dir, entry.name))
-      .filter((file) => readResultFile(file, 'json').kind === 'legacy');
+      .filter((file) => this.isLegacyReport(file));
     if (legacy.length > 0) found.push({ key: `reports-${basename(dir)}`, kind: 'legacy', dir, legacyFiles: legacy });
     if (depth >= MAX_DEPTH) return;
     for (const entry of subdirs) {
       if (trialDirs.includes(entry)) continue;
       this.walk(join(dir, entry.name), depth + 1, found);
     }
+  }
+
+  /** Whether a JSON file is an original skill-eval report; each file is read once per change, not every search. */
+  private isLegacyReport(file: string): boolean {
+    let mtime: number;
+    try {
+      mtime = statSync(file).mtimeMs;
+    } catch {
+      return false;
+    }
+    const known = this.classified.get(file);
+    if (known?.mtime === mtime) return known.legacy;
+    const legacy = readResultFile(file, 'json').kind === 'legacy';
+    this.classified.set(file, { mtime, legacy });
+    return legacy;
   }
 
   private regrades(dir: string, found: JobSource[]): void {
