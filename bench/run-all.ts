@@ -20,6 +20,7 @@ const BENCHMARKS = [
   'bench/gateway/latency.ts',
   'bench/browser/throughput.ts',
   'bench/workers/run.ts',
+  'bench/view/run.ts',
 ];
 
 const filter = process.argv[2];

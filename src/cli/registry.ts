@@ -15,6 +15,7 @@ import { registerTasksConvert } from './tasks-convert.js';
 import { registerTestBootstrap } from './test-bootstrap.js';
 import { registerTrainAndBenchmark } from './train-and-benchmark.js';
 import { registerVerifySuite } from './verify-suite.js';
+import { registerView } from './view.js';
 import { registerWorker } from './worker.js';
 
 /** Each command module registers itself on the program; `setExitCode` lets it report a non-zero outcome without throwing. */
@@ -26,6 +27,7 @@ export const commands = {
   eval: registerEval,
   analyze: registerAnalyze,
   regrade: registerRegrade,
+  view: registerView,
   'test-bootstrap': registerTestBootstrap,
   tasks: registerTasks,
   'tasks check': registerTasksCheck,

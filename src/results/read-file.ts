@@ -19,7 +19,8 @@ export type FileOutcome =
   /** Could not be opened or read (not counted as read). */
   | { kind: 'unreadable'; reason: string }
   | { kind: 'problem'; reason: string }
-  | { kind: 'trial'; record: TrialRecord }
+  /** `result`: the validated file, for readers that show more than analytics needs (the viewer). */
+  | { kind: 'trial'; record: TrialRecord; result: TrialResult }
   | { kind: 'legacy'; records: TrialRecord[] }
   /** Our per-task report file (`skill_eval_version`, no `schema`): the trial files are authoritative. */
   | { kind: 'report' }
@@ -60,7 +61,7 @@ function classify(file: string, data: unknown, isTrialFile: boolean): FileOutcom
   if (object.schema === TRIAL_SCHEMA) {
     const validated = validateTrialResult(object);
     return validated.ok
-      ? { kind: 'trial', record: trialRecord(file, validated.data) }
+      ? { kind: 'trial', record: trialRecord(file, validated.data), result: validated.data }
       : { kind: 'problem', reason: validated.reason };
   }
   if (typeof object.schema === 'string' && object.schema.startsWith('skill-eval/trial-result@'))

@@ -1,0 +1,41 @@
+import { useState } from 'preact/hooks';
+import { formatPercent } from '../../analytics/format.js';
+import type { JobListEntry, JobsView } from '../model.js';
+import { live, loadJobs } from './data.js';
+import { html, jobHref, Loading, useLoad, usePoll } from './ui.js';
+
+/** The first page: every job found under the directories given, newest first, with progress and pass rates. */
+export function JobsPage() {
+  const [tick, setTick] = useState(0);
+  const { value, error } = useLoad<JobsView>(loadJobs, [tick]);
+  usePoll(live, 3000, () => setTick((n) => n + 1), []);
+  if (!value) return html`<${Loading} error=${error} />`;
+  return html`<header><h1>skill-eval view</h1>
+      <p class="meta">${value.jobs.length} jobs in ${value.roots.join(', ')}${live ? html` · <span class="live">live</span>` : null}</p></header>
+    ${value.jobs.length === 0 ? html`<p class="empty">No jobs found. Run <code>skill-eval eval</code> first, or pass the results directory.</p>` : null}
+    <table class="list jobs">
+      <thead><tr><th>Date</th><th>Job</th><th>Tasks</th><th>Agents / models</th><th>Arms</th><th>Progress</th><th>Pass rate</th><th>Errors</th></tr></thead>
+      <tbody>${value.jobs.map((job) => html`<${JobRow} key=${job.key} job=${job} />`)}</tbody>
+    </table>
+    ${value.problems.length > 0 ? html`<section class="errors"><h2>Not readable</h2><ul>${value.problems.map((p) => html`<li><code>${p.file}</code>: ${p.reason}</li>`)}</ul></section>` : null}`;
+}
+
+function JobRow({ job }: { job: JobListEntry }) {
+  const progress = job.planned !== undefined ? `${job.finished} / ${job.planned}` : String(job.finished);
+  const rates = Object.entries(job.passRates)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(
+      ([arm, rate]) =>
+        `${arm}: ${rate.counted > 0 ? formatPercent(rate.passed / rate.counted) : '—'} (${rate.passed}/${rate.counted})`,
+    );
+  return html`<tr data-job=${job.key}>
+    <td>${job.createdAt ? job.createdAt.replace('T', ' ').slice(0, 19) : '—'}</td>
+    <td><a href=${jobHref(job.key)}>${job.key}</a>${job.kind === 'legacy' ? ' (original reports)' : job.kind === 'trials' ? ' (trials)' : ''}</td>
+    <td>${job.tasks.length <= 3 ? job.tasks.join(', ') : `${job.tasks.length} tasks`}</td>
+    <td>${job.configs.join(', ')}</td>
+    <td>${job.arms.join(', ')}</td>
+    <td class="num">${progress}${job.running > 0 ? html` · <span class="badge s-running">${job.running} running</span>` : null}${job.complete ? '' : job.kind === 'job' ? ' (unfinished)' : ''}</td>
+    <td>${rates.join(' · ')}</td>
+    <td class="num">${job.errors}</td>
+  </tr>`;
+}

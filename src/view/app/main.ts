@@ -1,0 +1,48 @@
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { ComparePage } from './compare-page.js';
+import { JobPage } from './job-page.js';
+import { JobsPage } from './jobs-page.js';
+import { TrialPage } from './trial-page.js';
+import { html } from './ui.js';
+
+/** The viewer's front-end: a hash router over four pages (jobs, a job, a trial, the arms side by side). */
+
+interface Route {
+  path: string[];
+  query: Record<string, string>;
+}
+
+export function parseHash(hash: string): Route {
+  const [path = '', search = ''] = hash.replace(/^#\/?/, '').split('?');
+  const query: Record<string, string> = {};
+  for (const [key, value] of new URLSearchParams(search)) query[key] = value;
+  return { path: path.split('/').filter(Boolean).map(decodeURIComponent), query };
+}
+
+function Page({ route }: { route: Route }) {
+  const [first, jobKey, sub, name] = route.path;
+  if (first === 'job' && jobKey !== undefined) {
+    if (sub === 'trial' && name !== undefined)
+      return html`<${TrialPage} key=${`${jobKey}/${name}`} jobKey=${jobKey} name=${name} />`;
+    if (sub === 'compare' && name !== undefined)
+      return html`<${ComparePage} jobKey=${jobKey} task=${name} query=${route.query} />`;
+    return html`<${JobPage} key=${jobKey} jobKey=${jobKey} filters=${route.query} />`;
+  }
+  return html`<${JobsPage} />`;
+}
+
+function App() {
+  const [route, setRoute] = useState(() => parseHash(location.hash));
+  useEffect(() => {
+    const onChange = (): void => {
+      setRoute(parseHash(location.hash));
+      window.scrollTo(0, 0);
+    };
+    window.addEventListener('hashchange', onChange);
+    return () => window.removeEventListener('hashchange', onChange);
+  }, []);
+  return html`<${Page} route=${route} />`;
+}
+
+render(html`<${App} />`, document.getElementById('app')!);
