@@ -68,6 +68,7 @@ export async function runEvalJob(plan: EvalPlan, context: RunEvalContext = {}): 
       options.workspaceArchiveMaxMb === undefined ? undefined : Math.round(options.workspaceArchiveMaxMb * 1024 * 1024),
     maxRetries: options.maxRetries,
     baselines: plan.baselines,
+    armResources: plan.armResources,
     onEvent: context.onEvent,
   });
   const counts = summarizeResults(config.job_id, outcome.results.length, outcome.results, options.passThreshold);
