@@ -26,7 +26,7 @@ async function resolveAs(flag: string, value: string, options: ResolveSkillsOpti
     return await resolveFlagSkills([value], options);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    throw new UsageError(error.message.replace(/^--skill \S+/, flag), { cause: error, hint: error.hint });
+    throw new UsageError(error.message.replace(/^--skill \S+?:(?=\s)/, `${flag}:`), { cause: error, hint: error.hint });
   }
 }
 
