@@ -11,7 +11,7 @@ import { readNoiseFloor } from '../analytics/noise.js';
 import { renderCsv } from '../analytics/render/csv.js';
 import { renderHtml } from '../analytics/render/html.js';
 import { renderMarkdown } from '../analytics/render/markdown.js';
-import { renderTerminal } from '../analytics/render/terminal.js';
+import { renderTerminalSet } from '../analytics/render/terminal.js';
 import type { AnalysisReport } from '../analytics/report.js';
 import { isArmName } from '../arms/spec.js';
 import { EXIT_CODES, formatProblem, UsageError } from '../errors.js';
@@ -192,7 +192,7 @@ export async function analyzeCommand(
   if (options.json) io.stdout(`${JSON.stringify(jsonOutput(reports), null, 2)}\n`);
   if (csv === true) io.stdout(renderCsv(reports));
   if (markdown === true) io.stdout(markdownOutput(reports));
-  if (!machineOutput) io.stdout(terminalOutput(reports, options.color ?? defaultColor()));
+  if (!machineOutput) io.stdout(renderTerminalSet(reports, { color: options.color ?? defaultColor() }));
   else if (report.problems.length > 0) {
     // Machine output owns stdout; unreadable files still get named.
     for (const problem of report.problems)
@@ -223,14 +223,6 @@ export const ANALYSIS_SET_SCHEMA = 'skill-eval/analysis-set@1';
 /** One comparison: the report as always; several: each report in `comparisons`. */
 function jsonOutput(reports: readonly AnalysisReport[]): unknown {
   return reports.length === 1 ? reports[0] : { schema: ANALYSIS_SET_SCHEMA, comparisons: reports };
-}
-
-function terminalOutput(reports: readonly AnalysisReport[], color: boolean): string {
-  if (reports.length === 1) return renderTerminal(reports[0]!, { color });
-  const bold = pc.createColors(color).bold;
-  return reports
-    .map((each) => `${bold(`━━ ${comparisonWords(each.comparison).title}`)}\n${renderTerminal(each, { color })}`)
-    .join('\n');
 }
 
 function markdownOutput(reports: readonly AnalysisReport[]): string {

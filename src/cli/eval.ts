@@ -130,7 +130,7 @@ async function printOutcome(plan: EvalPlan, outcome: EvalJobOutcome, json: boole
   const context = { provider: plan.config.provider, jobDir: plan.jobDir, reportPaths, cwd: plan.cwd };
   process.stdout.write(`${renderEvalSummary(summary, context)}\n`);
   // Both arms ran: answer the question right here — gain, interval, verdict — as `analyze` would.
-  if (plan.arms.length === 2 && outcome.results.length > 0)
+  if (plan.arms.length >= 2 && outcome.results.length > 0)
     process.stdout.write(`\n${await renderComparison(plan.jobDir, plan.options.passThreshold)}\n`);
 }
 

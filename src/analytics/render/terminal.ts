@@ -2,6 +2,7 @@ import pc from 'picocolors';
 import { formatProblem } from '../../errors.js';
 import {
   armLabel,
+  comparisonWords,
   formatArmRate,
   formatDeltaPp,
   formatGain,
@@ -177,4 +178,13 @@ function auditLines(report: AnalysisReport, colors: ReturnType<typeof pc.createC
       lines.push(colors.dim(`  … and ${flagged.trials.length - NAMED_ERRORS} more (--json lists them all)`));
   }
   return lines;
+}
+
+/** One comparison: its report; several (`analyze` with more than two arms): each under a heading naming its pair. */
+export function renderTerminalSet(reports: readonly AnalysisReport[], options: TerminalOptions): string {
+  if (reports.length === 1) return renderTerminal(reports[0]!, options);
+  const bold = pc.createColors(options.color).bold;
+  return reports
+    .map((report) => `${bold(`━━ ${comparisonWords(report.comparison).title}`)}\n${renderTerminal(report, options)}`)
+    .join('\n');
 }
