@@ -154,7 +154,7 @@ describe('eval --arms (command agent, local provider)', () => {
     expect(draw(rerun.results)).toEqual(draw(distracted));
   });
 
-  it('--aa runs the arm twice (no-skills and no-skills~aa); their Δ is noise and feeds --noise-from', async () => {
+  it('--aa runs the arm twice (with-skills and with-skills~aa); their Δ is noise and feeds --noise-from', async () => {
     const resultsDir = await tempDir('arms-aa');
     const outcome = await runEvaluation(armsJob(resultsDir, undefined, { aa: 'with-skills' }));
     expect(outcome.results.map((r) => r.arm).sort()).toEqual(['with-skills', 'with-skills~aa']);
