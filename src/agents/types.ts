@@ -2,7 +2,9 @@ import type { EnvironmentPaths, ImageLayer, Workspace } from '../environments/ty
 import type { Task } from '../task/types.js';
 import type { SessionLog } from '../util/session-log.js';
 
-export type Arm = 'with-skills' | 'no-skills';
+export type { Arm } from '../arms/spec.js';
+
+import type { Arm } from '../arms/spec.js';
 
 /** What an agent did, in the order it happened. CLI harnesses translate their own streams into these. */
 export type AgentEvent =

@@ -1,5 +1,6 @@
+import { originalOf, placesSkills } from '../arms/spec.js';
 import type { Arm, ReadSummary, TrialRecord } from '../results/read.js';
-import type { TrialStatus } from '../results/schema.js';
+import { ARMS, type TrialStatus } from '../results/schema.js';
 import { mulberry32 } from '../util/random.js';
 import { type BootstrapSettings, bootstrapMeanInterval, DEFAULT_BOOTSTRAP } from './bootstrap.js';
 import {
@@ -16,6 +17,7 @@ import {
 } from './estimators.js';
 import { FunnelCounter } from './funnel.js';
 import { adjustPValues, type Correction, DEFAULT_CORRECTION } from './multiplicity.js';
+import { type NoiseFloor, noiseFloorOf } from './noise.js';
 import {
   ANALYSIS_SCHEMA,
   type AnalysisReport,
@@ -61,9 +63,16 @@ export interface AnalysisSettings {
   noiseFrom?: AnalysisReport['options']['noiseFrom'];
 }
 
+/** The two arms a report compares: Δ = treatment − baseline (analyze --baseline / --treatment). */
+export interface Comparison {
+  baseline: Arm;
+  treatment: Arm;
+}
+
+export const DEFAULT_COMPARISON: Comparison = { baseline: 'no-skills', treatment: 'with-skills' };
+
 export const DEFAULT_SAMPLE_SIZE = 2000;
 const ERROR_STATUSES: ReadonlySet<TrialStatus> = new Set(['infra_error', 'verifier_error']);
-const ARM_ORDER: readonly Arm[] = ['no-skills', 'with-skills'];
 
 class Cell {
   trials = 0;
@@ -107,18 +116,21 @@ class Reservoir<T> {
 interface ConfigCells {
   agent: string;
   model: string | undefined;
+  /** Its position among the configurations: the seed of its samples. */
+  index: number;
   tasks: Map<string, Partial<Record<Arm, Cell>>>;
-  samples: Record<Arm, Reservoir<TrialSample>>;
-  funnel: FunnelCounter;
+  samples: Map<Arm, Reservoir<TrialSample>>;
+  /** Per arm that places skills (src/arms/spec.ts placesSkills). */
+  funnels: Map<Arm, FunnelCounter>;
 }
 
 export class AnalysisAccumulator {
   private readonly configs = new Map<string, ConfigCells>();
   private readonly errored: ExcludedTrial[] = [];
-  private readonly errorsByStatus: Partial<Record<TrialStatus, number>> = {};
   private readonly contaminated = new Flagged();
   private readonly tampered = new Flagged();
-  private readonly reused: AnalysisReport['reused'] = { count: 0, byArm: {}, fromJobs: [] };
+  private readonly reused: Array<{ arm: Arm; from: string }> = [];
+  private readonly arms = new Set<Arm>();
   private trials = 0;
   private lastConfig: ConfigCells | undefined;
 
@@ -126,18 +138,14 @@ export class AnalysisAccumulator {
 
   add(record: TrialRecord): void {
     this.trials++;
+    this.arms.add(record.arm);
     const cell = this.cell(record);
     const isError = ERROR_STATUSES.has(record.status);
     // Flagged whatever the status: a tampering agent may well have broken the verifier too.
     if (record.contaminated) this.contaminated.add(record);
     if (record.tampered) this.tampered.add(record);
-    if (record.reusedFrom !== undefined) {
-      this.reused.count++;
-      this.reused.byArm[record.arm] = (this.reused.byArm[record.arm] ?? 0) + 1;
-      if (!this.reused.fromJobs.includes(record.reusedFrom)) this.reused.fromJobs.push(record.reusedFrom);
-    }
+    if (record.reusedFrom !== undefined) this.reused.push({ arm: record.arm, from: record.reusedFrom });
     if (isError) {
-      this.errorsByStatus[record.status] = (this.errorsByStatus[record.status] ?? 0) + 1;
       this.errored.push(listed(record, record.errorMessage));
       if (!this.settings.includeErrorsAsFailures) {
         cell.excluded++;
@@ -168,13 +176,13 @@ export class AnalysisAccumulator {
       cell.costCount++;
     }
     cell.judgeCalls += record.judgeCalls ?? 0;
-    if (record.arm === 'with-skills') this.config(record).funnel.add(record);
-    if (record.arm === 'with-skills' && record.skillsActivated !== undefined) {
+    if (placesSkills(record.arm)) this.funnel(record).add(record);
+    if (placesSkills(record.arm) && record.skillsActivated !== undefined) {
       cell.activationReported++;
       if (record.skillsActivated.length > 0) cell.activated++;
     }
     if (record.durationMs !== undefined || record.tokens !== undefined) {
-      this.config(record).samples[record.arm].add({
+      this.sample(record).add({
         task: record.task,
         passed,
         durationMs: record.durationMs,
@@ -183,13 +191,40 @@ export class AnalysisAccumulator {
     }
   }
 
-  finish(read: ReadSummary, generatedAt: Date = new Date()): AnalysisReport {
+  /** Every arm seen: with-skills, no-skills first (as always), then the others by name. */
+  seenArms(): Arm[] {
+    return [...this.arms].sort((x, y) => armRank(x) - armRank(y) || compareText(x, y));
+  }
+
+  /**
+   * The comparisons to report: the baseline (default no-skills) against the treatment when given, else against
+   * every other arm seen; with no other arm, the one comparison of earlier versions.
+   */
+  comparisons(baseline: Arm | undefined, treatment: Arm | undefined): Comparison[] {
+    const base = baseline ?? DEFAULT_COMPARISON.baseline;
+    if (treatment !== undefined) return [{ baseline: base, treatment }];
+    const others = this.seenArms().filter((arm) => arm !== base);
+    if (others.length === 0)
+      return [{ baseline: base, treatment: base === 'with-skills' ? 'no-skills' : DEFAULT_COMPARISON.treatment }];
+    return others.map((arm) => ({ baseline: base, treatment: arm }));
+  }
+
+  finish(read: ReadSummary, generatedAt: Date = new Date(), comparison = DEFAULT_COMPARISON): AnalysisReport {
     const configs = [...this.configs.values()]
       .sort((x, y) => compareText(x.agent, y.agent) || compareText(x.model ?? '', y.model ?? ''))
-      .map((config) => this.configReport(config));
+      .map((config) => this.configReport(config, comparison));
+    const inPair = (arm: Arm): boolean => arm === comparison.baseline || arm === comparison.treatment;
+    const errored = this.errored.filter((trial) => inPair(trial.arm));
+    const errorsByStatus: Partial<Record<TrialStatus, number>> = {};
+    for (const trial of errored) errorsByStatus[trial.status] = (errorsByStatus[trial.status] ?? 0) + 1;
+    const reused = this.reused.filter((trial) => inPair(trial.arm));
+    const reusedByArm: Partial<Record<Arm, number>> = {};
+    for (const trial of reused) reusedByArm[trial.arm] = (reusedByArm[trial.arm] ?? 0) + 1;
     return {
       schema: ANALYSIS_SCHEMA,
       generatedAt: generatedAt.toISOString(),
+      comparison: { ...comparison },
+      arms: this.seenArms(),
       options: {
         passThreshold: this.settings.passThreshold,
         includeErrorsAsFailures: this.settings.includeErrorsAsFailures,
@@ -208,16 +243,16 @@ export class AnalysisAccumulator {
       configs,
       errors: {
         countedAsFailures: this.settings.includeErrorsAsFailures,
-        count: this.errored.length,
-        byStatus: { ...this.errorsByStatus },
-        trials: [...this.errored].sort((x, y) => compareText(x.trial, y.trial) || compareText(x.file, y.file)),
+        count: errored.length,
+        byStatus: errorsByStatus,
+        trials: errored.sort((x, y) => compareText(x.trial, y.trial) || compareText(x.file, y.file)),
       },
-      contamination: { included: this.settings.includeContaminated ?? false, ...this.contaminated.report() },
-      tamper: this.tampered.report(),
+      contamination: { included: this.settings.includeContaminated ?? false, ...this.contaminated.report(inPair) },
+      tamper: this.tampered.report(inPair),
       reused: {
-        ...this.reused,
-        byArm: { ...this.reused.byArm },
-        fromJobs: [...this.reused.fromJobs].sort(compareText),
+        count: reused.length,
+        byArm: reusedByArm,
+        fromJobs: [...new Set(reused.map((trial) => trial.from))].sort(compareText),
       },
       problems: read.problems,
     };
@@ -230,19 +265,41 @@ export class AnalysisAccumulator {
     const key = `${record.agent}\u0000${record.model ?? ''}`;
     let config = this.configs.get(key);
     if (!config) {
-      const seed = this.configs.size * 2 + 1;
-      const size = this.settings.sampleSize ?? DEFAULT_SAMPLE_SIZE;
       config = {
         agent: record.agent,
         model: record.model,
+        index: this.configs.size,
         tasks: new Map(),
-        samples: { 'with-skills': new Reservoir(size, seed), 'no-skills': new Reservoir(size, seed + 1) },
-        funnel: new FunnelCounter(this.settings.funnel ?? false),
+        samples: new Map(),
+        funnels: new Map(),
       };
       this.configs.set(key, config);
     }
     this.lastConfig = config;
     return config;
+  }
+
+  private sample(record: TrialRecord): Reservoir<TrialSample> {
+    const config = this.config(record);
+    let reservoir = config.samples.get(record.arm);
+    if (!reservoir) {
+      // The seeds of earlier versions for the two arms they knew: the same inputs plot the same sample.
+      const seed = config.index * 2 + 1;
+      const offset = record.arm === 'with-skills' ? 0 : record.arm === 'no-skills' ? 1 : 2 + stringHash(record.arm);
+      reservoir = new Reservoir(this.settings.sampleSize ?? DEFAULT_SAMPLE_SIZE, seed + offset);
+      config.samples.set(record.arm, reservoir);
+    }
+    return reservoir;
+  }
+
+  private funnel(record: TrialRecord): FunnelCounter {
+    const config = this.config(record);
+    let funnel = config.funnels.get(record.arm);
+    if (!funnel) {
+      funnel = new FunnelCounter(this.settings.funnel ?? false);
+      config.funnels.set(record.arm, funnel);
+    }
+    return funnel;
   }
 
   private cell(record: TrialRecord): Cell {
@@ -283,7 +340,7 @@ export class AnalysisAccumulator {
       passAtK: passAt,
       passHatK: passHat,
       skillActivation:
-        arm === 'with-skills' && cell.activationReported > 0
+        placesSkills(arm) && cell.activationReported > 0
           ? { reported: cell.activationReported, activated: cell.activated }
           : undefined,
     };
@@ -297,13 +354,16 @@ export class AnalysisAccumulator {
     return this.settings.bootstrap ?? DEFAULT_BOOTSTRAP;
   }
 
-  private configReport(config: ConfigCells): ConfigReport {
+  private configReport(config: ConfigCells, comparison: Comparison): ConfigReport {
+    const { baseline, treatment } = comparison;
+    // Named for the usual pair: `withSkills` is the treatment, `noSkills` the baseline.
     const entries = [...config.tasks.entries()]
+      .filter(([, cells]) => cells[baseline] !== undefined || cells[treatment] !== undefined)
       .sort(([x], [y]) => compareText(x, y))
       .map(([task, cells]) => ({
         task,
-        withSkills: this.armStats(cells['with-skills'], 'with-skills'),
-        noSkills: this.armStats(cells['no-skills'], 'no-skills'),
+        withSkills: this.armStats(cells[treatment], treatment),
+        noSkills: this.armStats(cells[baseline], baseline),
       }));
     // The family of one configuration: every task with both arms, corrected together.
     const pValues = entries.map((entry) => armsPValue(entry.withSkills, entry.noSkills));
@@ -313,8 +373,8 @@ export class AnalysisAccumulator {
     const tasks: TaskRow[] = entries.map(({ task, withSkills, noSkills }, index) => {
       const adjustedPValue = pValues[index] === undefined ? undefined : adjusted[next++];
       const arms: TaskRow['arms'] = {};
-      if (noSkills) arms['no-skills'] = noSkills;
-      if (withSkills) arms['with-skills'] = withSkills;
+      if (noSkills) arms[baseline] = noSkills;
+      if (withSkills) arms[treatment] = withSkills;
       const deltaPp = withSkills && noSkills ? (withSkills.passRate - noSkills.passRate) * 100 : undefined;
       return {
         task,
@@ -328,31 +388,35 @@ export class AnalysisAccumulator {
     });
     const label = config.model ? `${config.agent} · ${config.model}` : config.agent;
     const samples: ConfigReport['samples'] = {};
-    for (const arm of ARM_ORDER) {
-      if (config.samples[arm].items.length > 0) samples[arm] = config.samples[arm].items;
+    for (const arm of [baseline, treatment]) {
+      const items = config.samples.get(arm)?.items ?? [];
+      if (items.length > 0) samples[arm] = items;
     }
-    return { agent: config.agent, model: config.model, label, tasks, summary: this.summary(tasks, config), samples };
+    const summary = this.summary(tasks, config, comparison);
+    return { agent: config.agent, model: config.model, label, tasks, summary, samples };
   }
 
-  private summary(tasks: TaskRow[], config: ConfigCells): ConfigSummary {
+  private summary(tasks: TaskRow[], config: ConfigCells, comparison: Comparison): ConfigSummary {
+    const { baseline, treatment } = comparison;
     const arms: ConfigSummary['arms'] = {};
-    for (const arm of ARM_ORDER) {
+    for (const arm of [baseline, treatment]) {
       const summary = armSummary(
         tasks.map((row) => row.arms[arm]).filter((stats) => stats !== undefined),
         this.settings.k,
       );
       if (summary) arms[arm] = summary;
     }
-    const paired = tasks.filter((row) => row.arms['with-skills'] && row.arms['no-skills']);
-    const passRateWith = mean(paired.map((row) => row.arms['with-skills']!.passRate));
-    const passRateWithout = mean(paired.map((row) => row.arms['no-skills']!.passRate));
+    const paired = tasks.filter((row) => row.arms[treatment] && row.arms[baseline]);
+    const passRateWith = mean(paired.map((row) => row.arms[treatment]!.passRate));
+    const passRateWithout = mean(paired.map((row) => row.arms[baseline]!.passRate));
     let reported = 0;
     let activated = 0;
     for (const cells of config.tasks.values()) {
-      reported += cells['with-skills']?.activationReported ?? 0;
-      activated += cells['with-skills']?.activated ?? 0;
+      reported += cells[treatment]?.activationReported ?? 0;
+      activated += cells[treatment]?.activated ?? 0;
     }
     return {
+      comparison: { ...comparison },
       arms,
       paired: {
         tasks: paired.length,
@@ -376,21 +440,27 @@ export class AnalysisAccumulator {
       significantlyBetterTasks: tasks.filter((row) => row.significance.direction === 'skills help').length,
       significantlyWorseTasks: tasks.filter((row) => row.significance.direction === 'skills hurt').length,
       skillActivation: reported > 0 ? { rate: activated / reported, reported, activated } : undefined,
-      funnel: config.funnel.report(),
-      cost: costReport(paired, config),
+      funnel: (config.funnels.get(treatment) ?? new FunnelCounter(false)).report(),
+      cost: costReport(paired, config, comparison),
       withinNoiseTasks:
         this.settings.noiseFloorPp === undefined
           ? undefined
           : paired.filter((row) => row.withinNoise).map((row) => row.task),
       noiseFloorPp: this.settings.noiseFloorPp,
+      aa: originalOf(treatment) === baseline && treatment !== baseline ? aaNoise(paired) : undefined,
     };
   }
 }
 
+/** An arm against its own replica (`eval --aa`): the |Δ| per task is noise alone; its 95th percentile a floor. */
+function aaNoise(paired: readonly TaskRow[]): NoiseFloor | undefined {
+  return noiseFloorOf(paired.map((row) => Math.abs(row.deltaPp!)));
+}
+
 /** Tokens and cost over the paired tasks (the tasks Δ is measured on), and what each point of Δ cost. */
-function costReport(paired: readonly TaskRow[], config: ConfigCells): CostReport {
+function costReport(paired: readonly TaskRow[], config: ConfigCells, comparison: Comparison): CostReport {
   const arms: CostReport['arms'] = {};
-  for (const arm of ARM_ORDER) {
+  for (const arm of [comparison.baseline, comparison.treatment]) {
     const cost: ArmCost = { trials: 0, tokenTrials: 0, costTrials: 0, judgeCalls: 0 };
     let tokens = 0;
     let dollars = 0;
@@ -409,8 +479,8 @@ function costReport(paired: readonly TaskRow[], config: ConfigCells): CostReport
     if (cost.trials > 0) arms[arm] = cost;
   }
   const deltaPp = paired.length > 0 ? mean(paired.map((row) => row.deltaPp!)) : undefined;
-  const withSkills = arms['with-skills'];
-  const noSkills = arms['no-skills'];
+  const withSkills = arms[comparison.treatment];
+  const noSkills = arms[comparison.baseline];
   return {
     arms,
     deltaPpPerUsd: deltaPerExtraSpend(deltaPp, withSkills?.meanCostUsd, noSkills?.meanCostUsd),
@@ -445,16 +515,19 @@ function listed(record: TrialRecord, message: string | undefined): ExcludedTrial
 /** Trials an audit flagged: counted per arm, listed with what the audit found. */
 class Flagged {
   private readonly trials: ExcludedTrial[] = [];
-  private readonly byArm: Partial<Record<Arm, number>> = {};
 
   add(record: TrialRecord): void {
-    this.byArm[record.arm] = (this.byArm[record.arm] ?? 0) + 1;
     this.trials.push(listed(record, record.auditNote));
   }
 
-  report(): FlaggedTrials {
-    const trials = [...this.trials].sort((x, y) => compareText(x.trial, y.trial) || compareText(x.file, y.file));
-    return { count: trials.length, byArm: { ...this.byArm }, trials };
+  /** Those of the arms `keep` accepts. */
+  report(keep: (arm: Arm) => boolean = () => true): FlaggedTrials {
+    const trials = this.trials
+      .filter((trial) => keep(trial.arm))
+      .sort((x, y) => compareText(x.trial, y.trial) || compareText(x.file, y.file));
+    const byArm: Partial<Record<Arm, number>> = {};
+    for (const trial of trials) byArm[trial.arm] = (byArm[trial.arm] ?? 0) + 1;
+    return { count: trials.length, byArm, trials };
   }
 }
 
@@ -489,4 +562,17 @@ export function compareText(x: string, y: string): number {
 /** What the reader counted, without its problem list (reported separately). */
 function readCounts({ problems: _problems, ...counts }: ReadSummary): Omit<ReadSummary, 'problems'> {
   return counts;
+}
+
+/** with-skills, no-skills, then any other arm. */
+function armRank(arm: Arm): number {
+  const index = (ARMS as readonly string[]).indexOf(arm);
+  return index < 0 ? ARMS.length : index;
+}
+
+/** A small stable number from an arm's name (its sample's seed). */
+function stringHash(text: string): number {
+  let hash = 0;
+  for (let i = 0; i < text.length; i++) hash = (Math.imul(hash, 31) + text.charCodeAt(i)) >>> 0;
+  return hash % 1_000_003;
 }

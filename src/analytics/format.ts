@@ -5,6 +5,7 @@ import type {
   ArmStats,
   ArmSummary,
   ConfigReport,
+  ConfigSummary,
   CostReport,
   FlaggedTrials,
   FunnelReport,
@@ -17,7 +18,36 @@ import type {
 
 export const NO_VALUE = '—';
 
-export const ARM_LABELS: Record<Arm, string> = { 'no-skills': 'No Skill', 'with-skills': 'With Skill' };
+export const ARM_LABELS: Record<string, string> = { 'no-skills': 'No Skill', 'with-skills': 'With Skill' };
+
+export type ComparedArms = ConfigSummary['comparison'];
+const USUAL: ComparedArms = { baseline: 'no-skills', treatment: 'with-skills' };
+
+/** `No Skill`, `With Skill`, or the arm's own name (skill-as-prompt, skill-variant:pdf=./v2, …). */
+export function armLabel(arm: Arm): string {
+  return ARM_LABELS[arm] ?? arm;
+}
+
+/** `No skill`, `skill-as-prompt`: as a sentence starts. */
+function armWords(arm: Arm): string {
+  const label = armLabel(arm);
+  return ARM_LABELS[arm] ? `${label[0]}${label.slice(1).toLowerCase()}` : label;
+}
+
+/** How the outputs name a comparison's sides: the words of earlier versions for the usual pair. */
+export function comparisonWords(comparison: ComparedArms = USUAL) {
+  const usual = comparison.baseline === USUAL.baseline && comparison.treatment === USUAL.treatment;
+  const { baseline, treatment } = comparison;
+  return {
+    usual,
+    title: `${treatment} vs ${baseline}`,
+    baseline: armWords(baseline),
+    treatment: armWords(treatment),
+    delta: usual ? 'Δ (with − without)' : `Δ (${treatment} − ${baseline})`,
+    arrow: usual ? 'no skill → with skill' : `${baseline} → ${treatment}`,
+    treatmentTrials: usual ? 'with-skill trials' : `${treatment} trials`,
+  };
+}
 
 export function formatPercent(rate: number): string {
   return `${(rate * 100).toFixed(1)}%`;
@@ -80,10 +110,10 @@ export function correctionMethod(correction: Correction): string {
   return 'p not corrected for testing many tasks';
 }
 
-export function formatVerdict(row: TaskRow, correction: Correction): string {
+export function formatVerdict(row: TaskRow, correction: Correction, comparison: ComparedArms = USUAL): string {
   const { significance } = row;
   if (significance.verdict === 'no data') {
-    const missing = (['no-skills', 'with-skills'] as const).filter((arm) => !row.arms[arm]);
+    const missing = [comparison.baseline, comparison.treatment].filter((arm) => !row.arms[arm]);
     return `no data (${missing.join(', ')} missing)`;
   }
   const p =
@@ -134,16 +164,15 @@ export function formatCount(value: number | undefined): string {
 /** The summary facts of one configuration, as short labelled strings (terminal and Markdown). */
 export function summaryFacts(config: ConfigReport): Array<[string, string]> {
   const { summary } = config;
+  const { baseline, treatment } = summary.comparison;
+  const words = comparisonWords(summary.comparison);
   const facts: Array<[string, string]> = [
-    ['No skill (macro mean, task-level 95% CI)', formatArmSummary(summary.arms['no-skills'])],
-    ['With skill (macro mean, task-level 95% CI)', formatArmSummary(summary.arms['with-skills'])],
+    [`${words.baseline} (macro mean, task-level 95% CI)`, formatArmSummary(summary.arms[baseline])],
+    [`${words.treatment} (macro mean, task-level 95% CI)`, formatArmSummary(summary.arms[treatment])],
   ];
   const paired = summary.paired;
   const pairedNote = paired.tasks === config.tasks.length ? '' : ` over the ${paired.tasks} tasks with both arms`;
-  facts.push([
-    'Δ (with − without)',
-    `${formatDeltaWithInterval(paired.deltaPp, paired.deltaPpCi, paired.tasks)}${pairedNote}`,
-  ]);
+  facts.push([words.delta, `${formatDeltaWithInterval(paired.deltaPp, paired.deltaPpCi, paired.tasks)}${pairedNote}`]);
   facts.push([
     'Normalized gain g (aggregate)',
     `${formatGain(paired.gain)}${paired.gain === undefined && paired.passRateWithout === 1 ? ' (baseline 100%)' : ''}`,
@@ -159,19 +188,25 @@ export function summaryFacts(config: ConfigReport): Array<[string, string]> {
   facts.push([
     'Skill activation',
     summary.skillActivation
-      ? `${formatPercent(summary.skillActivation.rate)} of with-skill trials (${summary.skillActivation.activated}/${summary.skillActivation.reported} that reported it)`
+      ? `${formatPercent(summary.skillActivation.rate)} of ${words.treatmentTrials} (${summary.skillActivation.activated}/${summary.skillActivation.reported} that reported it)`
       : 'not reported',
   ]);
-  if (summary.funnel) facts.push(['Activation funnel (with skill)', formatFunnel(summary.funnel)]);
-  const cost = formatCost(summary.cost);
-  if (cost) facts.push(['Cost per arm (no skill → with skill)', cost]);
+  if (summary.funnel)
+    facts.push([`Activation funnel (${words.usual ? 'with skill' : treatment})`, formatFunnel(summary.funnel)]);
+  const cost = formatCost(summary.cost, summary.comparison);
+  if (cost) facts.push([`Cost per arm (${words.arrow})`, cost]);
   if (summary.withinNoiseTasks)
     facts.push([
       `Within the noise floor (|Δ| < ${summary.noiseFloorPp?.toFixed(1)} pp)`,
       `${summary.withinNoiseTasks.length} of ${paired.tasks}${summary.withinNoiseTasks.length > 0 ? `: ${summary.withinNoiseTasks.join(', ')}` : ''}`,
     ]);
-  const ks = passKLine(summary.arms['no-skills'], summary.arms['with-skills']);
-  if (ks) facts.push(['pass@k / pass^k (no skill → with skill)', ks]);
+  if (summary.aa)
+    facts.push([
+      'A/A: |Δ| from noise alone',
+      `95th percentile ${summary.aa.floorPp.toFixed(1)} pp, max ${summary.aa.maxPp.toFixed(1)} pp over ${plural(summary.aa.pairs, 'task')} (analyze --noise-from takes the 95th percentile as the floor)`,
+    ]);
+  const ks = passKLine(summary.arms[baseline], summary.arms[treatment]);
+  if (ks) facts.push([`pass@k / pass^k (${words.arrow})`, ks]);
   return facts;
 }
 
@@ -202,9 +237,9 @@ export function formatFunnel(funnel: FunnelReport): string {
 }
 
 /** `tokens 12k → 15k, $0.10 → $0.14 per trial; Δ +25.0 pp per extra $ …`; undefined when no arm reported usage. */
-export function formatCost(cost: CostReport): string | undefined {
-  const noSkills = cost.arms['no-skills'];
-  const withSkills = cost.arms['with-skills'];
+export function formatCost(cost: CostReport, comparison: ComparedArms = USUAL): string | undefined {
+  const noSkills = cost.arms[comparison.baseline];
+  const withSkills = cost.arms[comparison.treatment];
   if (!noSkills?.tokenTrials && !withSkills?.tokenTrials && !noSkills?.costTrials && !withSkills?.costTrials)
     return undefined;
   const dollars = (value: number | undefined): string => (value === undefined ? NO_VALUE : `$${value.toFixed(4)}`);
@@ -243,8 +278,14 @@ export function plural(count: number, singular: string, pluralForm = `${singular
 
 /** `2 no-skills, 1 with-skills`. */
 export function perArm(flagged: Pick<FlaggedTrials, 'byArm'>): string {
-  return (['no-skills', 'with-skills'] as const)
+  return Object.keys(flagged.byArm)
+    .sort((x, y) => armOrder(x) - armOrder(y) || (x < y ? -1 : 1))
     .filter((arm) => (flagged.byArm[arm] ?? 0) > 0)
     .map((arm) => `${flagged.byArm[arm]} ${arm}`)
     .join(', ');
+}
+
+/** no-skills, with-skills, then the others. */
+function armOrder(arm: Arm): number {
+  return arm === 'no-skills' ? 0 : arm === 'with-skills' ? 1 : 2;
 }

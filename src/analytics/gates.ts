@@ -25,14 +25,16 @@ export function evaluateGates(report: AnalysisReport, gates: Gates): GateOutcome
   const outcomes: GateOutcome[] = [];
   for (const config of report.configs) {
     if (gates.failUnder !== undefined) {
-      const withSkills = config.summary.arms['with-skills'];
+      // The treatment arm: with-skills in the usual comparison.
+      const arm = config.summary.comparison.treatment;
+      const withSkills = config.summary.arms[arm];
       const threshold = precisePercent(gates.failUnder);
       if (!withSkills) {
         outcomes.push({
           gate: 'fail-under',
           config: config.label,
           passed: false,
-          message: `${config.label}: no with-skills data, so the pass rate cannot reach ${threshold}`,
+          message: `${config.label}: no ${arm} data, so the pass rate cannot reach ${threshold}`,
         });
       } else {
         const passed = withSkills.passRate >= gates.failUnder;
@@ -40,7 +42,7 @@ export function evaluateGates(report: AnalysisReport, gates: Gates): GateOutcome
           gate: 'fail-under',
           config: config.label,
           passed,
-          message: `${config.label}: with-skills pass rate ${precisePercent(withSkills.passRate)} ${passed ? '≥' : '<'} ${threshold} (--fail-under)`,
+          message: `${config.label}: ${arm} pass rate ${precisePercent(withSkills.passRate)} ${passed ? '≥' : '<'} ${threshold} (--fail-under)`,
         });
       }
     }

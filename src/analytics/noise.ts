@@ -1,3 +1,4 @@
+import { AA_SUFFIX, originalOf } from '../arms/spec.js';
 import { UsageError } from '../errors.js';
 import { type ReadOptions, readResults } from '../results/read.js';
 import type { TrialRecord } from '../results/record.js';
@@ -34,16 +35,17 @@ export class NoiseAccumulator {
   add(record: TrialRecord): void {
     // A reused trial (eval --baseline-from) is the same trial twice: its Δ of 0 would be no measurement.
     if (record.jobId === undefined || record.reusedFrom !== undefined || ERROR_STATUSES.has(record.status)) return;
-    const key = `${record.agent}\u0000${record.model ?? ''}\u0000${record.task}\u0000${record.arm}`;
+    const key = `${record.agent}\u0000${record.model ?? ''}\u0000${record.task}\u0000${originalOf(record.arm)}`;
+    const run = record.arm === originalOf(record.arm) ? record.jobId : `${record.jobId}${AA_SUFFIX}`;
     let jobs = this.cells.get(key);
     if (!jobs) {
       jobs = new Map();
       this.cells.set(key, jobs);
     }
-    const counts = jobs.get(record.jobId) ?? { trials: 0, passes: 0 };
+    const counts = jobs.get(run) ?? { trials: 0, passes: 0 };
     counts.trials++;
     if ((record.reward ?? 0) >= this.passThreshold && record.reward !== undefined) counts.passes++;
-    jobs.set(record.jobId, counts);
+    jobs.set(run, counts);
   }
 
   /** The |Δ| (pp) of every cell that two jobs ran. */
@@ -76,7 +78,7 @@ export async function readNoiseFloor(
   const floor = noiseFloorOf(accumulator.deltas());
   if (!floor)
     throw new UsageError(`--noise-from: no A/A pair in ${dirs.join(', ')}`, {
-      hint: 'it needs two jobs that ran the same arm of the same task with the same agent and model, e.g. two `skill-eval eval TASKS --no-skills` runs, without --baseline-from',
+      hint: 'it needs an `eval --aa` job, or two jobs that ran the same arm of the same task with the same agent and model, e.g. two `skill-eval eval TASKS --no-skills` runs, without --baseline-from',
     });
   return floor;
 }

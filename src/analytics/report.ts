@@ -3,6 +3,7 @@ import type { TrialStatus } from '../results/schema.js';
 import type { BootstrapSettings } from './bootstrap.js';
 import type { Interval, Significance } from './estimators.js';
 import type { Correction } from './multiplicity.js';
+import type { NoiseFloor } from './noise.js';
 
 /**
  * The analysis report: what `--json` prints (schema `skill-eval/analysis@1`) and what every other
@@ -65,8 +66,10 @@ export interface ArmSummary {
 }
 
 export interface ConfigSummary {
+  /** The arms compared (`passRateWith` is the treatment's, `passRateWithout` the baseline's). */
+  comparison: { baseline: Arm; treatment: Arm };
   arms: Partial<Record<Arm, ArmSummary>>;
-  /** The with/without comparison over the tasks that have both arms. */
+  /** The treatment/baseline comparison over the tasks that have both arms. */
   paired: {
     tasks: number;
     passRateWith?: number | undefined;
@@ -101,6 +104,11 @@ export interface ConfigSummary {
   withinNoiseTasks?: string[] | undefined;
   /** The noise floor they were held to (`options.noiseFloorPp`). */
   noiseFloorPp?: number | undefined;
+  /**
+   * An arm against its A/A replica (`eval --aa`): the distribution of |Δ| over the paired tasks, from noise
+   * alone — its 95th percentile is what `analyze --noise-from` takes as the floor.
+   */
+  aa?: NoiseFloor | undefined;
 }
 
 export interface FunnelStage {
@@ -192,6 +200,10 @@ export interface FlaggedTrials {
 export interface AnalysisReport {
   schema: typeof ANALYSIS_SCHEMA;
   generatedAt: string;
+  /** The two arms compared: Δ = treatment − baseline (default with-skills − no-skills). */
+  comparison: { baseline: Arm; treatment: Arm };
+  /** Every arm among the trials read; the lists below (errors, contamination, …) hold the compared two only. */
+  arms: Arm[];
   options: {
     passThreshold: number;
     includeErrorsAsFailures: boolean;

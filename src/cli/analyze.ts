@@ -3,15 +3,17 @@ import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import pc from 'picocolors';
-import { analyzeResults } from '../analytics/analyze.js';
+import { analyzeComparisons } from '../analytics/analyze.js';
+import { comparisonWords } from '../analytics/format.js';
 import { evaluateGates, type GateOutcome } from '../analytics/gates.js';
 import { CORRECTIONS, type Correction, DEFAULT_CORRECTION } from '../analytics/multiplicity.js';
 import { readNoiseFloor } from '../analytics/noise.js';
 import { renderCsv } from '../analytics/render/csv.js';
 import { renderHtml } from '../analytics/render/html.js';
 import { renderMarkdown } from '../analytics/render/markdown.js';
-import { renderTerminal } from '../analytics/render/terminal.js';
+import { renderTerminalSet } from '../analytics/render/terminal.js';
 import type { AnalysisReport } from '../analytics/report.js';
+import { isArmName } from '../arms/spec.js';
 import { EXIT_CODES, formatProblem, UsageError } from '../errors.js';
 import { SWEEP_SUMMARY_FILE } from '../sweeps/schema.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
@@ -47,6 +49,10 @@ export interface AnalyzeOptions {
   noiseFloor?: number | string | undefined;
   /** A/A results (the same arm run twice) whose differences set the noise floor. */
   noiseFrom?: string | undefined;
+  /** The arm every other is compared with (default no-skills). */
+  baseline?: string | undefined;
+  /** Compare the baseline with this arm only (default: with every other arm in the results). */
+  treatment?: string | undefined;
   /** Colours in the terminal table; defaults to "stdout is a colour TTY". */
   color?: boolean | undefined;
 }
@@ -57,7 +63,10 @@ export interface AnalyzeIo {
 }
 
 export interface AnalyzeOutcome {
+  /** The first comparison's report (the only one with two arms). */
   report: AnalysisReport;
+  /** One per comparison: the baseline against each other arm (docs/analyze.md "Arms"). */
+  reports: AnalysisReport[];
   exitCode: number;
   gates: GateOutcome[];
 }
@@ -147,7 +156,11 @@ export async function analyzeCommand(
     });
   }
 
-  const report = await analyzeResults(
+  const baseline = options.baseline === undefined ? undefined : parseArmFlag('--baseline', options.baseline);
+  const treatment = options.treatment === undefined ? undefined : parseArmFlag('--treatment', options.treatment);
+  if (baseline !== undefined && baseline === treatment)
+    throw new UsageError(`--baseline and --treatment are both ${baseline}`, { hint: 'compare two different arms' });
+  const reports = await analyzeComparisons(
     dirs.map((dir) => resolve(cwd, dir)),
     {
       passThreshold,
@@ -159,7 +172,10 @@ export async function analyzeCommand(
       noiseFloorPp,
       noiseFrom,
     },
+    { baseline, treatment },
   );
+  const report = reports[0]!;
+  checkArms(report, baseline, treatment);
 
   if (report.inputs.trials === 0) {
     const problems = report.problems
@@ -173,10 +189,10 @@ export async function analyzeCommand(
   }
 
   const machineOutput = toStdout.length === 1;
-  if (options.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
-  if (csv === true) io.stdout(renderCsv(report));
-  if (markdown === true) io.stdout(renderMarkdown(report));
-  if (!machineOutput) io.stdout(renderTerminal(report, { color: options.color ?? defaultColor() }));
+  if (options.json) io.stdout(`${JSON.stringify(jsonOutput(reports), null, 2)}\n`);
+  if (csv === true) io.stdout(renderCsv(reports));
+  if (markdown === true) io.stdout(markdownOutput(reports));
+  if (!machineOutput) io.stdout(renderTerminalSet(reports, { color: options.color ?? defaultColor() }));
   else if (report.problems.length > 0) {
     // Machine output owns stdout; unreadable files still get named.
     for (const problem of report.problems)
@@ -186,19 +202,54 @@ export async function analyzeCommand(
   }
 
   const written: Array<[string, string]> = [];
-  if (typeof csv === 'string') written.push([csv, renderCsv(report)]);
-  if (typeof markdown === 'string') written.push([markdown, renderMarkdown(report)]);
-  if (options.html !== undefined) written.push([options.html, renderHtml(report)]);
+  if (typeof csv === 'string') written.push([csv, renderCsv(reports)]);
+  if (typeof markdown === 'string') written.push([markdown, markdownOutput(reports)]);
+  if (options.html !== undefined) written.push([options.html, renderHtml(reports)]);
   for (const [file, content] of written) {
     const path = resolve(cwd, file);
     await writeFileAtomic(path, content);
     io.stderr(`wrote ${path}\n`);
   }
 
-  const gates = evaluateGates(report, { failUnder, minGain });
+  // The gates hold for every comparison: each treatment arm must reach them.
+  const gates = reports.flatMap((each) => evaluateGates(each, { failUnder, minGain }));
   for (const gate of gates) io.stderr(`${gate.passed ? 'gate met' : 'gate FAILED'}: ${gate.message}\n`);
   const exitCode = gates.some((gate) => !gate.passed) ? EXIT_CODES.gateFailed : EXIT_CODES.ok;
-  return { report, exitCode, gates };
+  return { report, reports, exitCode, gates };
+}
+
+export const ANALYSIS_SET_SCHEMA = 'skill-eval/analysis-set@1';
+
+/** One comparison: the report as always; several: each report in `comparisons`. */
+function jsonOutput(reports: readonly AnalysisReport[]): unknown {
+  return reports.length === 1 ? reports[0] : { schema: ANALYSIS_SET_SCHEMA, comparisons: reports };
+}
+
+function markdownOutput(reports: readonly AnalysisReport[]): string {
+  if (reports.length === 1) return renderMarkdown(reports[0]!);
+  return reports.map((each) => `# ${comparisonWords(each.comparison).title}\n\n${renderMarkdown(each)}`).join('\n');
+}
+
+function parseArmFlag(flag: string, value: string): string {
+  const arm = value.trim();
+  if (!isArmName(arm))
+    throw new UsageError(`${flag}: expected an arm name, found "${value}"`, {
+      hint: 'e.g. no-skills, with-skills, skill-as-prompt, self-generated, skill-variant:NAME=DIR, with-distractors:N, no-skills~aa',
+    });
+  return arm;
+}
+
+/** An arm asked for that no trial ran is a mistake worth one clear line, not an empty report. */
+function checkArms(report: AnalysisReport, baseline: string | undefined, treatment: string | undefined): void {
+  for (const [flag, arm] of [
+    ['--baseline', baseline],
+    ['--treatment', treatment],
+  ] as const) {
+    if (arm !== undefined && report.inputs.trials > 0 && !report.arms.includes(arm))
+      throw new UsageError(
+        `${flag} ${arm}: no trial of that arm in the results (their arms: ${report.arms.join(', ')})`,
+      );
+  }
 }
 
 export const registerAnalyze: RegisterCommand = (program: Command, setExitCode) => {
@@ -248,6 +299,11 @@ export const registerAnalyze: RegisterCommand = (program: Command, setExitCode) 
     .option(
       '--noise-from <dir>',
       'A/A results (two jobs running the same arm of the same tasks): the 95th percentile of their |Δ| is the noise floor',
+    )
+    .option('--baseline <arm>', 'the arm every other is compared with (default no-skills)')
+    .option(
+      '--treatment <arm>',
+      'compare the baseline with this arm only (default: with every other arm in the results)',
     )
     .addOption(new Option('--no-color', 'no colours in the terminal table'))
     .action(async (dirs: string[], raw: AnalyzeOptions & { color?: boolean }) => {

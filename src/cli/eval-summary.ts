@@ -57,8 +57,17 @@ export function renderEvalSummary(
 
 /** Both arms' comparison as `skill-eval analyze` shows it: gain, interval, verdict. */
 export async function renderComparison(jobDir: string, passThreshold: number): Promise<string> {
-  const { analyzeResults } = await import('../analytics/analyze.js');
-  const { renderTerminal } = await import('../analytics/render/terminal.js');
-  const report = await analyzeResults([jobDir], { passThreshold, includeErrorsAsFailures: false, k: [1] });
-  return renderTerminal(report, { color: process.stdout.isTTY === true && !process.env.NO_COLOR });
+  const { analyzeComparisons } = await import('../analytics/analyze.js');
+  const { renderTerminalSet } = await import('../analytics/render/terminal.js');
+  const settings = { passThreshold, includeErrorsAsFailures: false, k: [1] };
+  // The first arm is the baseline when the job has no no-skills arm (`--aa with-skills`, `--arms` without it).
+  const arms = await jobArms(jobDir);
+  const baseline = arms.includes('no-skills') ? 'no-skills' : arms[0];
+  const reports = await analyzeComparisons([jobDir], settings, { baseline });
+  return renderTerminalSet(reports, { color: process.stdout.isTTY === true && !process.env.NO_COLOR });
+}
+
+async function jobArms(jobDir: string): Promise<string[]> {
+  const { readJobConfig } = await import('../jobs/job-config.js');
+  return (await readJobConfig(jobDir).catch(() => undefined))?.arms ?? [];
 }

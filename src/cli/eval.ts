@@ -19,8 +19,10 @@ import { renderComparison, renderEvalSummary } from './eval-summary.js';
 import type { RegisterCommand } from './registry.js';
 
 /** What commander hands the action: `--trials` may be `auto`, with its own flags. */
-type EvalFlags = Omit<EvalOptions, 'tasks' | 'trials'> &
-  PresetFlags & { trials: number | 'auto'; maxTrials?: number; alpha?: number; ciWidth?: number };
+type EvalFlags = Omit<EvalOptions, 'tasks' | 'trials' | 'aa'> &
+  PresetFlags & { trials: number | 'auto'; maxTrials?: number; alpha?: number; ciWidth?: number } & {
+    aa?: string | boolean;
+  };
 
 /** `skill-eval eval`'s flags: the job's options plus what only the command does (gate, printing). */
 export interface EvalOptions extends EvalJobOptions {
@@ -158,7 +160,7 @@ async function printOutcome(plan: EvalPlan, outcome: EvalJobOutcome, json: boole
   const context = { provider: plan.config.provider, jobDir: plan.jobDir, reportPaths, cwd: plan.cwd };
   process.stdout.write(`${renderEvalSummary(summary, context)}\n`);
   // Both arms ran: answer the question right here — gain, interval, verdict — as `analyze` would.
-  if (plan.arms.length === 2 && outcome.results.length > 0)
+  if (plan.arms.length >= 2 && outcome.results.length > 0)
     process.stdout.write(`\n${await renderComparison(plan.jobDir, plan.options.passThreshold)}\n`);
 }
 
@@ -312,6 +314,16 @@ function evalCommand(program: Command): Command {
     .option('--no-skills', 'run only the baseline arm: no skill anywhere in the environment')
     .option('--compare', 'run both arms (with and without skills) in one job', EVAL_DEFAULTS.compare)
     .option(
+      '--arms <list>',
+      'the arms to run, comma-separated, in place of --compare/--no-skills: no-skills, with-skills, skill-as-prompt, self-generated, skill-variant:NAME=DIR, with-distractors:N (docs/cli.md)',
+      (v: string, prev: string[] | undefined) => [...(prev ?? []), ...v.split(',').map((a) => a.trim())],
+    )
+    .option(
+      '--aa [arm]',
+      'A/A: run ARM (default no-skills) twice, as ARM and ARM~aa; their Δ is noise alone (analyze --noise-from)',
+    )
+    .option('--distractor-pool <dir>', 'where with-distractors:N draws its N other skills from: a folder of skills')
+    .option(
       '--skill <source>',
       "add skills to every task's with-skills arm: a folder (a skill or a folder of skills), a git URL[#REF][:SUBDIR] or ORG/NAME[@REF] (GitHub); repeatable, the last of a name wins; one named like a task's skill replaces it",
       (v: string, prev: string[]) => [...prev, v],
@@ -424,8 +436,12 @@ Exit codes: 0 done, 1 --fail-under not met, 2 usage or task-format error, 3 infr
     )
     .action(async (tasks: string[], flags: EvalFlags, command: Command) => {
       const cwd = process.cwd();
-      const { maxTrials, alpha, ciWidth, ...rest } = flags;
-      const raw = { ...rest, ...sequentialFromFlags({ trials: flags.trials, maxTrials, alpha, ciWidth }) };
+      const { maxTrials, alpha, ciWidth, aa, ...rest } = flags;
+      const raw = {
+        ...rest,
+        aa: aa === true ? 'no-skills' : aa || undefined,
+        ...sequentialFromFlags({ trials: flags.trials, maxTrials, alpha, ciWidth }),
+      };
       const { options, hostEnv, notes } = await applyEvalFlags({ ...raw, tasks }, cwd, {
         given: (flag) => command.getOptionValueSource(flag) === 'cli',
         shellEnv: process.env,

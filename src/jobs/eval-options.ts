@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { configurableAgents, getAgent, isConfigurableAgent } from '../agents/registry.js';
 import type { Arm } from '../agents/types.js';
+import { AA_SUFFIX, armSpec, parseArm, parseArms, replicaOf } from '../arms/spec.js';
 import type { EnvironmentProvider } from '../environments/types.js';
 import { UsageError } from '../errors.js';
 import { REDACTED } from '../util/secrets.js';
@@ -31,6 +32,15 @@ export interface EvalJobOptions {
   skills: boolean;
   /** Both arms (with and without skills). */
   compare: boolean;
+  /**
+   * `--arms`: the arms by name, in place of --compare / --no-skills (src/arms/spec.ts: no-skills, with-skills,
+   * skill-as-prompt, self-generated, skill-variant:NAME=DIR, with-distractors:N).
+   */
+  arms?: string[] | undefined;
+  /** `--aa [ARM]`: ARM (default no-skills) runs twice, as ARM and its replica ARM~aa — their Δ is noise alone. */
+  aa?: string | undefined;
+  /** `--distractor-pool`: the skills with-distractors:N draws from (anything `--skill` takes). */
+  distractorPool?: string | undefined;
   /**
    * `--skill` values: skills added to every task's with-skills arm (never the no-skills arm) — a folder, a git URL
    * (`URL[#REF][:SUBDIR]`) or `ORG/NAME[@REF]` (GitHub); one named like a task's own skill replaces it (docs/skills.md).
@@ -104,8 +114,15 @@ export async function optionsFromJob<O extends EvalJobOptions>(options: O, cwd: 
     agent: config.agents.map((a) => a.name).join(','),
     ...savedCommands(options, config.agents, name),
     model: modelFlag(config.agents),
-    compare: config.arms.length === 2,
-    skills: config.arms.includes('with-skills'),
+    // The saved arms decide (replicas included): --compare, --no-skills and --aa have nothing left to choose.
+    arms: config.arms.filter((arm) => !armSpec(arm)?.replica),
+    compare: false,
+    skills: true,
+    aa: config.arms
+      .map((arm) => armSpec(arm))
+      .find((spec) => spec?.replica)
+      ?.name.slice(0, -AA_SUFFIX.length),
+    distractorPool: config.distractor_pool,
     // At the commits its skills.lock.json records (planEval reads it).
     skill: config.skill_specs ?? [],
     trials: config.trials,
@@ -146,7 +163,32 @@ function savedCommands(
   return saved;
 }
 
-export function armsFor(options: Pick<EvalJobOptions, 'compare' | 'skills' | 'skill'>): Arm[] {
+export function armsFor(options: Pick<EvalJobOptions, 'compare' | 'skills' | 'skill' | 'arms' | 'aa'>): Arm[] {
+  const arms = options.arms === undefined ? basicArms(options) : chosenArms(options);
+  if (options.aa === undefined) return arms;
+  const aa = parseArm(options.aa);
+  if (aa.replica) throw new UsageError(`--aa ${aa.name}: expected an arm to run twice, found a replica's name`);
+  const given = options.arms !== undefined || options.compare;
+  if (given && !arms.includes(aa.name))
+    throw new UsageError(`--aa ${aa.name}: the job does not run ${aa.name} (its arms: ${arms.join(', ')})`, {
+      hint: `add ${aa.name} to --arms, or give --aa without --arms / --compare to run only ${aa.name} twice`,
+    });
+  return given ? [...arms, replicaOf(aa.name)] : [aa.name, replicaOf(aa.name)];
+}
+
+function chosenArms(options: Pick<EvalJobOptions, 'compare' | 'skills' | 'arms'>): Arm[] {
+  if (options.compare || !options.skills)
+    throw new UsageError(`--arms and ${options.compare ? '--compare' : '--no-skills'} both choose the arms`, {
+      hint: '--arms names every arm to run, e.g. --arms no-skills,with-skills',
+    });
+  const specs = parseArms(options.arms!.join(','));
+  const replica = specs.find((spec) => spec.replica);
+  if (replica)
+    throw new UsageError(`--arms: ${replica.name} is a replica's name`, { hint: 'run an arm twice with --aa ARM' });
+  return specs.map((spec) => spec.name);
+}
+
+function basicArms(options: Pick<EvalJobOptions, 'compare' | 'skills' | 'skill'>): Arm[] {
   if (options.compare && !options.skills)
     throw new UsageError('--compare and --no-skills contradict each other', {
       hint: '--compare runs both arms; --no-skills runs only the baseline',

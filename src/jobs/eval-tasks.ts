@@ -1,4 +1,5 @@
 import type { Arm } from '../agents/types.js';
+import { armSpec } from '../arms/spec.js';
 import type { EnvironmentProvider } from '../environments/types.js';
 import { formatProblem, type Problem, TaskFormatError } from '../errors.js';
 import { evalYamlExpander } from '../evalyaml/expand.js';
@@ -86,9 +87,10 @@ export async function loadEvalTasks(
     throw new TaskFormatError([], {
       hint: `no runnable task among: ${[...new Set([...dirs, ...brokenTasks.map((t) => t.dir)])].join(', ')}`,
     });
-  if (options.arms.includes('with-skills')) {
+  // The arms that give the task's own skills (placed, or as prompt text) equal the baseline without any.
+  const given = options.arms.filter((arm) => ['with-skills', 'skill-as-prompt'].includes(armSpec(arm)?.kind ?? ''));
+  for (const arm of given.filter((a) => !armSpec(a)?.replica))
     for (const task of tasks.filter((t) => t.skills.length === 0))
-      notify({ level: 'warning', message: `${task.name} has no skills: its with-skills arm equals the baseline` });
-  }
+      notify({ level: 'warning', message: `${task.name} has no skills: its ${arm} arm equals the baseline` });
   return { tasks, brokenTasks };
 }

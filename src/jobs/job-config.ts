@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ARMS } from '../results/schema.js';
+import { armNameSchema } from '../results/schema.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 
 /** `job.json`: what a job planned. Resuming requires the same plan. */
@@ -13,7 +13,7 @@ export const jobConfigSchema = z.object({
   tasks: z.array(z.object({ name: z.string(), dir: z.string(), checksum: z.string() })),
   /** `command`: what a configurable agent runs (--command, --acp-command), redacted. */
   agents: z.array(z.object({ name: z.string(), model: z.string().optional(), command: z.string().optional() })),
-  arms: z.array(z.enum(ARMS)),
+  arms: z.array(armNameSchema),
   trials: z.number().int().positive(),
   provider: z.string(),
   pass_threshold: z.number(),
@@ -23,6 +23,10 @@ export const jobConfigSchema = z.object({
   skill_specs: z.array(z.string()).optional(),
   /** The `--skill` skills as resolved (skills.lock.json has the full provenance): a change refuses the resume. */
   skills: z.array(z.object({ name: z.string(), sha256: z.string(), commit: z.string().optional() })).optional(),
+  /** `--distractor-pool`, canonical: where with-distractors:N draws from (`--resume` resolves it again). */
+  distractor_pool: z.string().optional(),
+  /** The skills of skill-variant arms and of the distractor pool as resolved: a change refuses the resume. */
+  arm_skills: z.array(z.object({ arm: z.string(), name: z.string(), sha256: z.string() })).optional(),
   /** `--grader-model`: the default judge of llm_rubric graders. */
   grader_model: z.string().optional(),
   /** `--baseline-from`, resolved: the job whose matching no-skills trials were copied (`--resume` keeps it). */
@@ -55,6 +59,7 @@ function plannedShape(config: JobConfig) {
     pass_threshold: config.pass_threshold,
     skills: (config.skills ?? []).map((s) => `${s.name}@${s.sha256.slice(0, 12)}`),
     sequential: config.sequential,
+    arm_skills: (config.arm_skills ?? []).map((s) => `${s.arm}: ${s.name}@${s.sha256.slice(0, 12)}`),
   };
 }
 

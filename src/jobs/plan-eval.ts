@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import type { Arm } from '../agents/types.js';
+import { type ResolvedArmResources, resolveArmResources } from '../arms/resources.js';
+import type { ArmResources } from '../arms/setup.js';
+import { parseArm } from '../arms/spec.js';
 import { createProvider } from '../environments/registry.js';
 import type { EnvironmentProvider } from '../environments/types.js';
 import { UsageError } from '../errors.js';
@@ -63,6 +66,8 @@ export interface EvalPlan {
   baselines: ReadonlyMap<string, BaselineFingerprint>;
   /** `--baseline-from`: the earlier no-skills trials copied in instead of run. */
   baselineReuse?: BaselineReuse | undefined;
+  /** What skill-variant and with-distractors arms draw on, resolved before any trial. */
+  armResources: ArmResources;
 }
 
 const KEY_HELP: Record<string, string> = {
@@ -130,13 +135,7 @@ export async function planEval(
   const options = asked.sequential ? { ...asked, trials: asked.sequential.maxTrials } : asked;
   const arms = armsFor(options);
   checkSequential(options, arms);
-  if (options.baselineFrom !== undefined && !arms.includes('no-skills'))
-    throw new UsageError(
-      `--baseline-from ${options.baselineFrom} reuses no-skills trials, but this job runs only the with-skills arm`,
-      {
-        hint: 'add --compare (both arms) or --no-skills',
-      },
-    );
+  checkBaselineFrom(options, arms);
   const agents = agentsFor(options);
   const hostEnv = context.hostEnv ?? process.env;
   const forwarded = forwardEnv(options, agents, hostEnv);
@@ -159,6 +158,12 @@ export async function planEval(
     provider,
     arms,
     addedSkills: flagSkills.skills.map((s) => s.skill),
+    notify,
+  });
+  const armResources = await resolveArmResources(arms.map(parseArm), tasks, options.distractorPool, {
+    cwd,
+    env: hostEnv,
+    signal: context.signal,
     notify,
   });
   // Judge keys, like agent keys, before any build or trial.
@@ -210,6 +215,7 @@ export async function planEval(
         }
       : {}),
   };
+  recordArmResources(planned, armResources);
   if (flagSkills.specs.length > 0) {
     planned.skill_specs = flagSkills.specs;
     planned.skills = flagSkills.skills.map(({ skill, commit }) => ({ name: skill.name, sha256: skill.sha256, commit }));
@@ -253,13 +259,35 @@ export async function planEval(
     judge: judges.settings,
     baselines: baseline.baselines.fingerprints,
     baselineReuse: baseline.reuse,
+    armResources: armResources.resources,
   };
+}
+
+function recordArmResources(planned: JobConfig, resolved: ResolvedArmResources): void {
+  if (resolved.pool !== undefined) planned.distractor_pool = resolved.pool;
+  if (resolved.record.length > 0) planned.arm_skills = resolved.record;
+}
+
+/** `--baseline-from` reuses no-skills trials: the job must run that arm. */
+function checkBaselineFrom(options: EvalJobOptions, arms: readonly Arm[]): void {
+  if (options.baselineFrom !== undefined && !arms.includes('no-skills'))
+    throw new UsageError(
+      `--baseline-from ${options.baselineFrom} reuses no-skills trials, but this job runs only the with-skills arm`,
+      {
+        hint: 'add --compare (both arms), --no-skills, or no-skills to --arms',
+      },
+    );
 }
 
 /** `--trials auto` decides between two arms; with one, only an interval width can be its target. */
 function checkSequential(options: EvalJobOptions, arms: readonly Arm[]): void {
   const rule = options.sequential;
   if (!rule) return;
+  const other = arms.find((arm) => arm !== 'with-skills' && arm !== 'no-skills');
+  if (other !== undefined)
+    throw new UsageError(`--trials auto decides between with-skills and no-skills; this job also runs ${other}`, {
+      hint: 'run the other arms with a fixed --trials N',
+    });
   if (arms.length < 2 && rule.ciWidth === undefined)
     throw new UsageError('--trials auto stops when the arms are told apart, but this job runs only one arm', {
       hint: 'add --compare (both arms), or give --ci-width W to stop when the pass rate is known to within W',

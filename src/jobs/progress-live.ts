@@ -162,7 +162,7 @@ export class LiveProgressState {
       );
     }
     const arms = [...this.arms.entries()]
-      .sort(([a], [b]) => ARMS.indexOf(a) - ARMS.indexOf(b))
+      .sort(([a], [b]) => armRank(a) - armRank(b) || (a < b ? -1 : a > b ? 1 : 0))
       .map(([arm, count]) => `${arm} ${count.passed}/${count.finished}`);
     lines.push(`  passed   ${arms.length > 0 ? arms.join(' · ') : '—'}`);
     const errors = ERROR_STATUSES.filter((e) => e.always || (this.statuses.get(e.status) ?? 0) > 0).map(
@@ -247,4 +247,10 @@ export function createLiveProgress(options: LiveProgressOptions): ProgressReport
       stopped = true;
     },
   };
+}
+
+/** with-skills, then no-skills (as always), then the other arms by name. */
+function armRank(arm: Arm): number {
+  const index = (ARMS as readonly string[]).indexOf(arm);
+  return index < 0 ? ARMS.length : index;
 }

@@ -154,6 +154,7 @@ function jobOptions(plan: EvalPlan, config: JobConfig, claims: ClaimBook, contex
       options.workspaceArchiveMaxMb === undefined ? undefined : Math.round(options.workspaceArchiveMaxMb * 1024 * 1024),
     maxRetries: options.maxRetries,
     baselines: plan.baselines,
+    armResources: plan.armResources,
     onEvent: context.onEvent,
     claims,
     noWait: context.noWait,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import type { Agent, Arm } from '../agents/types.js';
+import { type ArmResources, armSetup } from '../arms/setup.js';
 import type { EnvironmentProvider } from '../environments/types.js';
 import { InterruptedError } from '../errors.js';
 import type { JudgeSettings } from '../graders/types.js';
@@ -72,6 +73,8 @@ export interface JobOptions {
   maxRetries?: number | undefined;
   /** Backoff before retry n is retryBaseMs · 2^(n−1). */
   retryBaseMs?: number | undefined;
+  /** What skill-variant and with-distractors arms draw on (src/arms/setup.ts). */
+  armResources?: ArmResources | undefined;
   /** Each task × agent's no-skills fingerprint, by baselineKey(): recorded in the no-skills results. */
   baselines?: ReadonlyMap<string, BaselineFingerprint> | undefined;
   onEvent?: ((event: JobEvent) => void) | undefined;
@@ -141,6 +144,7 @@ function pendingTrial(options: JobOptions, item: PlannedTrial): PendingTrial {
     model: jobAgent.model,
     arm: item.arm,
     trialIndex: item.trialIndex,
+    setup: armSetup(item.arm, task, item.trialIndex, options.armResources),
     baseline:
       item.arm === 'no-skills'
         ? options.baselines?.get(baselineKey(task.name, jobAgent.agent.name, jobAgent.model))

@@ -13,7 +13,7 @@ import type { TrialResult } from '../results/schema.js';
 export const SEQUENTIAL_ROUND = 2;
 export const SEQUENTIAL_DEFAULTS = { maxTrials: 20, alpha: 0.05 } as const;
 /** What job.json and summary.json name the test (docs/analyze.md). */
-export const SEQUENTIAL_METHOD = 'kt-discordant-pairs';
+export const SEQUENTIAL_METHOD = 'kt-discordant-pairs-calibrated';
 
 /** `--trials auto`'s settings: the stopping rule of every task × agent. */
 export type SequentialOptions = SequentialRule;

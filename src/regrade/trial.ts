@@ -99,6 +99,7 @@ function openContext(trial: StoredTrial, context: RegradeTrialContext, trialDir:
     agentTimeoutSec: context.task.config.agent.timeoutSec,
     verifierTimeoutSec: context.verifierTimeoutSec ?? context.task.config.verifier.timeoutSec,
     injectedSkills: [],
+    instruction: context.task.instruction,
     log,
     clock: new PhaseClock(log),
   };

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { placesSkills } from '../arms/spec.js';
 import { errorMessage } from '../errors.js';
 import type { Arm, TrialRecord } from './record.js';
 import type { TrialResult } from './schema.js';
@@ -77,8 +78,25 @@ function classify(file: string, data: unknown, isTrialFile: boolean): FileOutcom
   return { kind: 'problem', reason: `no "schema": "${TRIAL_SCHEMA}" field: not a skill-eval trial result` };
 }
 
-function trialRecord(file: string, result: TrialResult): TrialRecord {
+/** The trial's usage, the self-generated arm's writing phase included: it is part of what the arm costs. */
+function trialUsage(result: TrialResult): TrialResult['usage'] {
+  const writing = result.arm_setup?.self_generated?.usage;
   const usage = result.usage;
+  if (!writing || !usage) return usage ?? writing;
+  const cost =
+    usage.costUsd === undefined && writing.costUsd === undefined
+      ? undefined
+      : (usage.costUsd ?? 0) + (writing.costUsd ?? 0);
+  return {
+    inputTokens: usage.inputTokens + writing.inputTokens,
+    outputTokens: usage.outputTokens + writing.outputTokens,
+    cachedInputTokens: usage.cachedInputTokens + writing.cachedInputTokens,
+    costUsd: cost,
+  };
+}
+
+function trialRecord(file: string, result: TrialResult): TrialRecord {
+  const usage = trialUsage(result);
   return {
     source: 'trial-result',
     file,
@@ -109,7 +127,7 @@ function trialRecord(file: string, result: TrialResult): TrialRecord {
 function skillFields(
   result: TrialResult,
 ): Pick<TrialRecord, 'skills' | 'skillsPresent' | 'skillsOpened' | 'sessionLog'> {
-  const audited = result.isolation?.checked === true && result.arm === 'with-skills' ? result.isolation.skills : [];
+  const audited = result.isolation?.checked === true && placesSkills(result.arm) ? result.isolation.skills : [];
   return {
     skills: result.skills,
     skillsPresent: audited.length > 0 ? audited.every((skill) => skill.present) : undefined,

@@ -1,6 +1,8 @@
 import type { TrialStatus } from './schema.js';
 
-export type Arm = 'with-skills' | 'no-skills';
+export type { Arm } from '../arms/spec.js';
+
+import type { Arm } from '../arms/spec.js';
 
 /** What analytics needs of one trial, the same for our results and legacy reports. */
 export interface TrialRecord {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isArmName, SIMPLE_ARMS } from '../arms/spec.js';
 
 /** Every trial ends in exactly one of these. Only `passed`/`failed`/`agent_*` are model outcomes. */
 export const TRIAL_STATUSES = [
@@ -11,7 +12,13 @@ export const TRIAL_STATUSES = [
 ] as const;
 export type TrialStatus = (typeof TRIAL_STATUSES)[number];
 
+/** The two arms every version knows, in display order (more: src/arms/spec.ts, `eval --arms`). */
 export const ARMS = ['with-skills', 'no-skills'] as const;
+
+/** An arm's name: one of ARMS or another `--arms` form (skill-as-prompt, skill-variant:NAME=DIR, …). */
+export const armNameSchema = z.string().refine(isArmName, {
+  message: `expected an arm (${SIMPLE_ARMS.join(', ')}, skill-variant:NAME=DIR, with-distractors:N, with ~aa for an A/A replica)`,
+});
 
 /** Where an injected skill came from (docs/results.md). Absent in results of earlier versions. */
 export const skillSourceSchema = z.discriminatedUnion('kind', [
@@ -176,7 +183,7 @@ export const trialResultSchema = z.object({
   agent: z.string(),
   model: z.string().optional(),
   provider: z.string(),
-  arm: z.enum(ARMS),
+  arm: armNameSchema,
   status: z.enum(TRIAL_STATUSES),
   /** Absent when no reward was produced (verifier or infra error). Never 0 in its place. */
   reward: z.number().optional(),
@@ -208,6 +215,27 @@ export const trialResultSchema = z.object({
     .optional(),
   usage: usageSchema.optional(),
   skills: z.array(skillDigestSchema),
+  /** What the arm gave this trial beyond its skills (docs/results.md "Arms"); absent for no-skills and with-skills. */
+  arm_setup: z
+    .object({
+      /** skill-as-prompt: the skills whose SKILL.md text was appended to the instruction. */
+      prompt_skills: z.array(skillDigestSchema).optional(),
+      /** with-distractors:N: the seed of the draw and the pool skills drawn. */
+      distractors: z.object({ seed: z.number(), names: z.array(z.string()), pool: z.string().optional() }).optional(),
+      /** skill-variant:NAME=DIR: the task skill replaced (replaced false: the task had none, the variant was added). */
+      variant: z.object({ name: z.string(), replaced: z.boolean() }).optional(),
+      /** self-generated: what the writing phase produced (its session log is in the trial directory). */
+      self_generated: z
+        .object({
+          skill: skillDigestSchema.optional(),
+          error: z.string().optional(),
+          usage: usageSchema.optional(),
+          duration_ms: z.number(),
+          session_log: z.string(),
+        })
+        .optional(),
+    })
+    .optional(),
   skills_activated: z.array(z.string()).optional(),
   verifier: z
     .object({

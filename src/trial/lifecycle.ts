@@ -9,6 +9,7 @@ import { auditsOn, TrialAudit } from './audit/audit.js';
 import { type AgentOutcome, runAgent } from './phases/agent.js';
 import { archiveWorkspace } from './phases/archive.js';
 import { prepareWorkspace } from './phases/prepare.js';
+import { type SelfGenerated, selfGenerateSkill } from './phases/self-generate.js';
 import { injectSkills, skillTargets, uploadSolution } from './phases/skills.js';
 import { readVerdict, runVerifier, type Verdict, type VerifierSummary, verificationRequest } from './phases/verify.js';
 import { infraError } from './status.js';
@@ -35,6 +36,8 @@ export interface PhaseOutcomes {
   diff?: WorkspaceDiff | undefined;
   /** The isolation and tamper audits, once the workspace is ready for the agent. */
   audit?: TrialAudit | undefined;
+  /** self-generated arm: the skill the agent wrote first, in a workspace of its own. */
+  selfGenerated?: SelfGenerated | undefined;
   /** The infrastructure error that ended the trial early, in the phase the clock was in. */
   infra?: TrialError | undefined;
 }
@@ -74,12 +77,16 @@ export async function runPhases(
 }
 
 /**
- * Fresh workspace → skills (with-skills arm only) → audit scan → agent under its timeout → audit scan → verifier,
+ * [self-generated arm: the agent writes its own skill, apart] → fresh workspace → the arm's skills → audit scan → agent under its timeout → audit scan → verifier,
  * always (also after an agent timeout or crash), the logs collected with it.
  */
 async function runInOrder(trial: TrialContext, outcomes: PhaseOutcomes): Promise<void> {
   const { spec, runtime, clock, log } = trial;
   const ids = { jobId: spec.jobId, trialId: trial.trialId, trialName: trial.name };
+  if (spec.setup?.selfGenerate) {
+    outcomes.selfGenerated = await clock.run('self_generate', () => selfGenerateSkill(trial));
+    if (outcomes.selfGenerated.skill) trial.injectedSkills = [outcomes.selfGenerated.skill];
+  }
   const workspace = await clock.run('environment_setup', () => prepareWorkspace(runtime, ids));
   outcomes.workspace = workspace;
 
@@ -118,7 +125,9 @@ async function runInOrder(trial: TrialContext, outcomes: PhaseOutcomes): Promise
   const before: FileHashes | undefined = needsWorkspaceDiff(task)
     ? await snapshotWorkdir(workspace, runtime.signal)
     : undefined;
-  outcomes.agent = await clock.run('agent', () => runAgent({ ...agentInput, timeoutMs }));
+  outcomes.agent = await clock.run('agent', () =>
+    runAgent({ ...agentInput, instruction: trial.instruction, timeoutMs }),
+  );
   if (cancelled(trial)) throw new InterruptedError('trial cancelled');
   // Before verification removes what the agent planted: the audit must see it first.
   if (audit) {

@@ -3,6 +3,7 @@ import type { SessionLog } from '../util/session-log.js';
 /** The lifecycle's phases, as named in session.jsonl, in progress events and in `timings.phases` (`<phase>_ms`). */
 export type TrialPhase =
   | 'environment_setup'
+  | 'self_generate'
   | 'skills'
   | 'agent'
   | 'audit'

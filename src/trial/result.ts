@@ -8,6 +8,7 @@ import { SKILL_EVAL_VERSION } from '../version.js';
 import { auditsOn, uncheckedAudits } from './audit/audit.js';
 import type { PhaseOutcomes } from './lifecycle.js';
 import { sealArchive } from './phases/archive.js';
+import { selfGeneratedBlock } from './phases/self-generate.js';
 import type { TrialVerdict } from './status.js';
 import type { TrialContext } from './types.js';
 
@@ -54,6 +55,7 @@ export function trialResult(trial: TrialContext, outcomes: PhaseOutcomes, verdic
     },
     usage: agentResult?.usage,
     skills: trial.injectedSkills.map(skillDigest),
+    arm_setup: armSetupBlock(trial, outcomes),
     skills_activated: agentResult?.skillsActivated,
     verifier: outcomes.verifier,
     limits: outcomes.workspace?.limits,
@@ -66,6 +68,18 @@ export function trialResult(trial: TrialContext, outcomes: PhaseOutcomes, verdic
     retries: runtime.retries ?? [],
     files: { session_log: 'session.jsonl', agent: 'agent', verifier: 'verifier', artifacts: 'artifacts' },
   };
+}
+
+/** result.json's arm_setup: what the arm gave beyond its skills; absent when nothing. */
+function armSetupBlock(trial: TrialContext, outcomes: PhaseOutcomes): TrialResult['arm_setup'] {
+  const setup = trial.spec.setup;
+  if (!setup) return undefined;
+  const block: NonNullable<TrialResult['arm_setup']> = {};
+  if (setup.promptSkills.length > 0) block.prompt_skills = setup.promptSkills.map(skillDigest);
+  if (setup.distractors) block.distractors = setup.distractors;
+  if (setup.variant) block.variant = setup.variant;
+  if (outcomes.selfGenerated) block.self_generated = selfGeneratedBlock(outcomes.selfGenerated);
+  return Object.keys(block).length > 0 ? block : undefined;
 }
 
 /**

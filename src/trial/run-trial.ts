@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { armSetup, promptInstruction } from '../arms/setup.js';
+import { armFileName } from '../arms/spec.js';
 import type { TrialResult } from '../results/schema.js';
 import { writeJsonAtomicSync } from '../util/atomic-write.js';
 import { SessionLog } from '../util/session-log.js';
@@ -22,12 +24,12 @@ export function trialName(spec: {
   trialIndex: number;
 }): string {
   const agent = spec.model ? `${spec.agent.name}-${spec.model}` : spec.agent.name;
-  return `${spec.task.name}__${agent}__${spec.arm}__${spec.trialIndex}`.replace(/[^A-Za-z0-9_.-]+/g, '-');
+  return `${spec.task.name}__${agent}__${armFileName(spec.arm)}__${spec.trialIndex}`.replace(/[^A-Za-z0-9_.-]+/g, '-');
 }
 
 /**
  * The trial lifecycle, written once for every provider and agent (src/trial/lifecycle.ts runs the phases):
- * fresh workspace → skills (with-skills arm only) → agent under its timeout → verifier, always (also after an
+ * [self-generated arm: the agent writes its skill] → fresh workspace → the arm's skills → agent under its timeout → verifier, always (also after an
  * agent timeout or crash): tests copied in only now, /logs/verifier emptied first → reward → logs collected →
  * cleanup, always. Returns the result (also written to `result.json`); throws only InterruptedError on cancel.
  */
@@ -49,6 +51,7 @@ function openTrial(spec: TrialSpec, runtime: TrialRuntime): TrialContext {
   // one empty, and resume then runs that trial again (it never counts a torn result).
   mkdirSync(runtime.trialDir, { recursive: true });
   const log = new SessionLog(join(runtime.trialDir, 'session.jsonl'), runtime.redactor);
+  const setup = spec.setup ?? armSetup(spec.arm, spec.task, spec.trialIndex);
   const trial: TrialContext = {
     spec,
     runtime,
@@ -58,11 +61,12 @@ function openTrial(spec: TrialSpec, runtime: TrialRuntime): TrialContext {
     started: performance.now(),
     agentTimeoutSec: runtime.agentTimeoutSec ?? spec.task.config.agent.timeoutSec,
     verifierTimeoutSec: runtime.verifierTimeoutSec ?? spec.task.config.verifier.timeoutSec,
-    injectedSkills: spec.arm === 'with-skills' ? spec.task.skills : [],
+    injectedSkills: setup.skills,
+    instruction: promptInstruction(spec.task.instruction, setup.promptSkills),
     log,
     clock: new PhaseClock(log, runtime.onPhase),
   };
   writeJsonAtomicSync(join(runtime.trialDir, 'config.json'), trialConfig(trial));
-  log.record({ type: 'instruction', text: spec.task.instruction });
+  log.record({ type: 'instruction', text: trial.instruction });
   return trial;
 }

@@ -1,4 +1,5 @@
 import type { Agent, Arm } from '../agents/types.js';
+import type { ArmSetup } from '../arms/setup.js';
 import type { EnvironmentProvider, PreparedEnvironment } from '../environments/types.js';
 import type { JudgeSettings } from '../graders/types.js';
 import type { TrialResult } from '../results/schema.js';
@@ -18,6 +19,8 @@ export interface TrialSpec {
   arm: Arm;
   /** 1-based index within the task × agent × model × arm cell. */
   trialIndex: number;
+  /** What the arm gives this trial (src/arms/setup.ts); absent: armSetup(arm, task, trialIndex) without resources. */
+  setup?: ArmSetup | undefined;
   /** No-skills arm: what the outcome depends on, recorded in result.json (src/trial/fingerprint.ts). */
   baseline?: BaselineFingerprint | undefined;
 }
@@ -69,8 +72,10 @@ export interface TrialContext {
   started: number;
   agentTimeoutSec: number;
   verifierTimeoutSec: number;
-  /** The task's skills in the with-skills arm, none in the no-skills arm. */
+  /** The skills placed where the agent looks (the arm's setup; self-generated: the one it wrote, once written). */
   injectedSkills: Skill[];
+  /** What the agent is told: the task's instruction, with the skills' text in the skill-as-prompt arm. */
+  instruction: string;
   log: SessionLog;
   clock: PhaseClock;
 }

@@ -34,6 +34,16 @@ function run(jobId: string, task: string, passes: number, trials: number): Trial
 }
 
 describe('NoiseAccumulator', () => {
+  it('an eval --aa job is a pair by itself: the arm and its replica are two runs', () => {
+    const accumulator = new NoiseAccumulator(1);
+    const replica = (record: TrialRecord): TrialRecord => ({ ...record, arm: 'no-skills~aa' });
+    for (const record of [...run('aa-job', 'a', 3, 4), ...run('aa-job', 'a', 1, 4).map(replica)])
+      accumulator.add(record);
+    // A with-skills trial of the same job is another cell, with no pair.
+    accumulator.add(trial('aa-job', true, { task: 'a', arm: 'with-skills' }));
+    expect(accumulator.deltas()).toEqual([50]);
+  });
+
   it('takes |Δ| between the first two jobs of each task × configuration × arm', () => {
     const accumulator = new NoiseAccumulator(1);
     for (const record of [

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
+  calibratedThreshold,
+  crossingProbability,
   logEValue,
   normalQuantile,
   type SequentialRule,
@@ -23,6 +25,23 @@ function simulate(pWith: number, pNo: number, rule: SequentialRule, random: () =
     if (trials > rule.maxTrials) throw new Error('ran past the maximum');
   }
 }
+
+describe('calibratedThreshold', () => {
+  it('is the smallest threshold a fair coin crosses with chance ≤ α within the most pairs; never above 1/α', () => {
+    for (const [alpha, pairs] of [
+      [0.05, 20],
+      [0.05, 40],
+      [0.1, 10],
+    ] as const) {
+      const threshold = calibratedThreshold(alpha, pairs);
+      expect(threshold).toBeLessThanOrEqual(Math.log(1 / alpha));
+      expect(crossingProbability({ heads: 0, tails: 0 }, pairs, threshold)).toBeLessThanOrEqual(alpha);
+      // Lower, the fair coin crosses too often.
+      expect(crossingProbability({ heads: 0, tails: 0 }, pairs, threshold - 0.3)).toBeGreaterThan(alpha);
+    }
+    expect(Math.exp(calibratedThreshold(0.05, 20))).toBeCloseTo(9.5, 1);
+  });
+});
 
 describe('sequentialDecision', () => {
   const rule = { alpha: 0.05, maxTrials: 20 };
@@ -50,7 +69,8 @@ describe('sequentialDecision', () => {
   it('stops early on a strong effect, with the right direction', () => {
     const random = mulberry32(3);
     const always = simulate(1, 0, rule, random);
-    expect(always).toMatchObject({ stop: true, reason: 'decided', direction: 'with-skills', trials: 8 });
+    // Six straight wins reach the calibrated threshold (≈ 9.5 for 20 pairs at α = 0.05; Ville's would need 20).
+    expect(always).toMatchObject({ stop: true, reason: 'decided', direction: 'with-skills', trials: 6 });
     const hurts = simulate(0.05, 0.95, rule, random);
     expect(hurts).toMatchObject({ reason: 'decided', direction: 'no-skills' });
     expect(hurts.trials).toBeLessThan(20);
@@ -59,9 +79,9 @@ describe('sequentialDecision', () => {
   it('never runs past the maximum, and stops for futility when nothing left could decide it', () => {
     const random = mulberry32(5);
     for (let i = 0; i < 500; i++) expect(simulate(random(), random(), rule, random).trials).toBeLessThanOrEqual(20);
-    // Both arms always pass: no discordant pair, ever; once 6 pairs are left, even 6 wins would not reach 1/α.
+    // Both arms always pass: no discordant pair, ever; after 6 the chance of deciding is below FUTILITY.
     const same = simulate(1, 1, rule, random);
-    expect(same).toMatchObject({ reason: 'futile', trials: 14 });
+    expect(same).toMatchObject({ reason: 'futile', trials: 6 });
     expect(simulate(1, 1, { alpha: 0.05, maxTrials: 5 }, random)).toMatchObject({ reason: 'futile', trials: 2 });
   });
 

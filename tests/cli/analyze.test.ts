@@ -322,3 +322,67 @@ describe('registerAnalyze', () => {
     expect(bh.configs[0]!.summary.correction).toBe('bh');
   });
 });
+
+describe('analyze with more than two arms (eval --arms)', () => {
+  /** The demo job, and a copy of its with-skills trials as a skill-as-prompt arm that passes none. */
+  async function threeArms(): Promise<string> {
+    const dir = join(out, 'three-arms');
+    await rm(dir, { recursive: true, force: true });
+    await cp(join(FIXTURES, 'jobs'), dir, { recursive: true });
+    const job = join(FIXTURES, 'jobs', 'demo-job');
+    for (const name of ['superlint_demo__claude-code-claude-sonnet-4-5__with-skills__1']) {
+      const result = JSON.parse(await readFile(join(job, name, 'result.json'), 'utf8'));
+      const copy = name.replace('with-skills', 'skill-as-prompt');
+      await mkdir(join(dir, 'demo-job', copy), { recursive: true });
+      const changed = { ...result, arm: 'skill-as-prompt', trial_id: `${result.trial_id}-p`, trial_name: copy };
+      await writeFile(
+        join(dir, 'demo-job', copy, 'result.json'),
+        JSON.stringify({ ...changed, status: 'failed', reward: 0, skills: [] }),
+      );
+    }
+    return dir;
+  }
+
+  it('compares each arm with no-skills, in every output', async () => {
+    const dir = await threeArms();
+    const { stdout, reports } = await run({ dirs: [dir] });
+    expect(reports.map((r) => `${r.comparison.treatment} vs ${r.comparison.baseline}`)).toEqual([
+      'with-skills vs no-skills',
+      'skill-as-prompt vs no-skills',
+    ]);
+    expect(stdout).toContain('━━ with-skills vs no-skills');
+    expect(stdout).toContain('━━ skill-as-prompt vs no-skills');
+    expect(stdout).toMatch(/Pass Rate \(No Skill\)\s+│ Pass Rate \(skill-as-prompt\)/);
+    expect(stdout).toContain('Δ (skill-as-prompt − no-skills)');
+
+    const json = JSON.parse((await run({ dirs: [dir], json: true })).stdout);
+    expect(json.schema).toBe('skill-eval/analysis-set@1');
+    expect(json.comparisons.map((r: AnalysisReport) => r.comparison.treatment)).toEqual([
+      'with-skills',
+      'skill-as-prompt',
+    ]);
+    const csv = (await run({ dirs: [dir], csv: true })).stdout.split('\r\n');
+    expect(csv[0]).toMatch(/^agent,model,baseline,treatment,task,baseline_trials,/);
+    expect(csv.filter((line) => line.includes(',no-skills,skill-as-prompt,superlint_demo,'))).toHaveLength(1);
+    const markdown = (await run({ dirs: [dir], markdown: true })).stdout;
+    expect(markdown).toContain('# skill-as-prompt vs no-skills');
+    const html = join(out, 'three-arms.html');
+    await run({ dirs: [dir], html });
+    expect(await readFile(html, 'utf8')).toContain('skill-as-prompt vs no-skills · claude-code');
+  });
+
+  it('--baseline and --treatment choose the pair; an arm no trial ran is a UsageError', async () => {
+    const dir = await threeArms();
+    const { reports, stdout } = await run({ dirs: [dir], baseline: 'with-skills', treatment: 'skill-as-prompt' });
+    expect(reports).toHaveLength(1);
+    expect(reports[0]!.comparison).toEqual({ baseline: 'with-skills', treatment: 'skill-as-prompt' });
+    expect(stdout).not.toContain('━━');
+    expect(stdout).toMatch(/superlint_demo\s+│ 100\.0%.*│ 0\.0%/);
+    await expect(run({ dirs: [dir], baseline: 'self-generated' })).rejects.toThrow(
+      '--baseline self-generated: no trial of that arm in the results (their arms: with-skills, no-skills, skill-as-prompt)',
+    );
+    await expect(run({ dirs: [dir], treatment: 'nonsense' })).rejects.toThrow(
+      '--treatment: expected an arm name, found "nonsense"',
+    );
+  });
+});

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { runEvaluation } from '../../src/api/run-evaluation.js';
 import type { EnvironmentProvider, JobRequirements } from '../../src/environments/types.js';
 import { UsageError } from '../../src/errors.js';
-import { agentsFor, modelsFor, optionsFromJob } from '../../src/jobs/eval-options.js';
+import { agentsFor, armsFor, modelsFor, optionsFromJob } from '../../src/jobs/eval-options.js';
 import { planEval } from '../../src/jobs/plan-eval.js';
 import { runEvalJob } from '../../src/jobs/run-eval.js';
 import { tempDir } from '../helpers/trials.js';
@@ -150,5 +150,38 @@ describe('which configured agents call a model API (Docker refuses offline tasks
     });
     await planEval(options, results);
     expect(jobs.map((job) => job.apiAgents)).toEqual([['acp']]);
+  });
+});
+
+describe('armsFor: --arms and --aa', () => {
+  const base = { compare: false, skills: true, skill: [] };
+  it('--arms names the arms; --aa adds the replica of one of them, or runs one arm twice', () => {
+    expect(armsFor({ ...base, arms: ['no-skills', 'skill-as-prompt'] })).toEqual(['no-skills', 'skill-as-prompt']);
+    expect(armsFor({ ...base, arms: ['no-skills', 'with-skills'], aa: 'no-skills' })).toEqual([
+      'no-skills',
+      'with-skills',
+      'no-skills~aa',
+    ]);
+    expect(armsFor({ ...base, aa: 'no-skills' })).toEqual(['no-skills', 'no-skills~aa']);
+    expect(armsFor({ ...base, compare: true, aa: 'with-skills' })).toEqual([
+      'with-skills',
+      'no-skills',
+      'with-skills~aa',
+    ]);
+  });
+
+  it.each([
+    [{ arms: ['no-skills'], compare: true }, '--arms and --compare both choose the arms'],
+    [{ arms: ['no-skills'], skills: false }, '--arms and --no-skills both choose the arms'],
+    [{ arms: ['no-skills~aa'] }, "--arms: no-skills~aa is a replica's name"],
+    [
+      { arms: ['no-skills'], aa: 'with-skills' },
+      '--aa with-skills: the job does not run with-skills (its arms: no-skills)',
+    ],
+    [{ aa: 'no-skills~aa' }, "--aa no-skills~aa: expected an arm to run twice, found a replica's name"],
+    [{ arms: ['sometimes'] }, '--arms: unknown arm "sometimes"'],
+  ])('%j is a UsageError', (options, message) => {
+    expect(() => armsFor({ ...base, ...options })).toThrow(UsageError);
+    expect(() => armsFor({ ...base, ...options })).toThrow(message);
   });
 });

@@ -60,12 +60,12 @@ describe('eval --trials auto', () => {
     expect(first.cancelled).toBe(true);
     const kept = first.results.filter((r) => r.status === 'passed' || r.status === 'failed').length;
     expect(kept).toBeGreaterThan(0);
-    expect(kept).toBeLessThan(16);
+    expect(kept).toBeLessThan(12);
     const jobId = first.summary.job_id;
     const jobDir = join(results, 'jobs', jobId);
     expect(JSON.parse(await readFile(join(jobDir, 'job.json'), 'utf8'))).toMatchObject({
       trials: 20,
-      sequential: { method: 'kt-discordant-pairs', alpha: 0.05, max_trials: 20, round: 2 },
+      sequential: { method: 'kt-discordant-pairs-calibrated', alpha: 0.05, max_trials: 20, round: 2 },
     });
 
     // The resumed job takes its rule from job.json, replays the decisions from the trials on disk and goes on.
@@ -79,18 +79,18 @@ describe('eval --trials auto', () => {
     });
     expect(second.cancelled).toBe(false);
     expect(resumed).toBe(kept);
-    // 7 discordant pairs reach e ≥ 1/α = 20; the rule looks every 2 trials per arm: 8 of the 20 allowed.
+    // 6 discordant pairs reach the calibrated threshold (e ≥ 9.5 for 20 pairs); the rule looks every 2 trials per arm.
     expect(second.summary.sequential?.tasks).toEqual([
-      expect.objectContaining({ task: 'skill-decides', reason: 'decided', direction: 'with-skills', trials: 8 }),
+      expect.objectContaining({ task: 'skill-decides', reason: 'decided', direction: 'with-skills', trials: 6 }),
     ]);
     expect(second.summary.cells.map((c) => [c.arm, c.passed, c.trials])).toEqual(
       expect.arrayContaining([
-        ['with-skills', 8, 8],
-        ['no-skills', 0, 8],
+        ['with-skills', 6, 6],
+        ['no-skills', 0, 6],
       ]),
     );
     const summary = JSON.parse(await readFile(join(jobDir, 'summary.json'), 'utf8'));
-    expect(summary.sequential).toMatchObject({ complete: true, tasks: [{ reason: 'decided', trials: 8 }] });
+    expect(summary.sequential).toMatchObject({ complete: true, tasks: [{ reason: 'decided', trials: 6 }] });
     expect(summary.reports).toHaveLength(2);
 
     // Finished, though short of 20 trials per arm: the same plan starts a new job instead of resuming this one.

@@ -1,16 +1,14 @@
-import type { Arm } from '../../results/read.js';
 import type { AnalysisReport, ArmStats } from '../report.js';
 
 /** One row per configuration × task; rates as fractions, Δ in percentage points, empty where undefined. */
 
-const ARM_PREFIXES: ReadonlyArray<[Arm, string]> = [
-  ['no-skills', 'no_skills'],
-  ['with-skills', 'with_skills'],
-];
+/** The usual comparison's columns are named for its arms; any other's are baseline_… and treatment_…. */
+const USUAL_PREFIXES = ['no_skills', 'with_skills'] as const;
+const PAIR_PREFIXES = ['baseline', 'treatment'] as const;
 
-export function csvColumns(ks: readonly number[]): string[] {
-  const columns = ['agent', 'model', 'task'];
-  for (const [, prefix] of ARM_PREFIXES) {
+export function csvColumns(ks: readonly number[], usual = true): string[] {
+  const columns = usual ? ['agent', 'model', 'task'] : ['agent', 'model', 'baseline', 'treatment', 'task'];
+  for (const prefix of usual ? USUAL_PREFIXES : PAIR_PREFIXES) {
     columns.push(
       `${prefix}_trials`,
       `${prefix}_passes`,
@@ -37,13 +35,28 @@ export function csvColumns(ks: readonly number[]): string[] {
   return columns;
 }
 
-export function renderCsv(report: AnalysisReport): string {
-  const ks = report.options.k;
-  const rows: string[][] = [csvColumns(ks)];
+/** One report, or one per comparison (`analyze` with more than two arms): then a row names its two arms. */
+export function renderCsv(reports: AnalysisReport | readonly AnalysisReport[]): string {
+  const list = Array.isArray(reports) ? reports : [reports as AnalysisReport];
+  const ks = list[0]!.options.k;
+  const usual =
+    list.length === 1 &&
+    list[0]!.comparison.baseline === 'no-skills' &&
+    list[0]!.comparison.treatment === 'with-skills';
+  const rows: string[][] = [csvColumns(ks, usual)];
+  for (const report of list) rows.push(...reportRows(report, ks, usual));
+  return `${rows.map((cells) => cells.map(quote).join(',')).join('\r\n')}\r\n`;
+}
+
+function reportRows(report: AnalysisReport, ks: readonly number[], usual: boolean): string[][] {
+  const { baseline, treatment } = report.comparison;
+  const rows: string[][] = [];
   for (const config of report.configs) {
     for (const row of config.tasks) {
-      const cells: string[] = [text(config.agent), text(config.model ?? ''), text(row.task)];
-      for (const [arm] of ARM_PREFIXES) cells.push(...armCells(row.arms[arm], ks));
+      const cells: string[] = [text(config.agent), text(config.model ?? '')];
+      if (!usual) cells.push(text(baseline), text(treatment));
+      cells.push(text(row.task));
+      for (const arm of [baseline, treatment]) cells.push(...armCells(row.arms[arm], ks));
       cells.push(
         num(row.deltaPp),
         num(row.gain),
@@ -57,7 +70,7 @@ export function renderCsv(report: AnalysisReport): string {
       rows.push(cells);
     }
   }
-  return `${rows.map((cells) => cells.map(quote).join(',')).join('\r\n')}\r\n`;
+  return rows;
 }
 
 function armCells(stats: ArmStats | undefined, ks: readonly number[]): string[] {

@@ -1,6 +1,7 @@
 import type { Arm } from '../../results/read.js';
 import {
-  ARM_LABELS,
+  armLabel,
+  comparisonWords,
   correctionMethod,
   correctionRule,
   formatArmRate,
@@ -22,8 +23,17 @@ import type { AnalysisReport, ConfigReport, TaskRow, TrialSample } from '../repo
  * Every piece of user text (task names, agents, messages, paths) goes through `escapeHtml`.
  */
 
-const ARM_COLORS: Record<Arm, string> = { 'no-skills': '#d97706', 'with-skills': '#2563eb' };
-const ARMS: readonly Arm[] = ['no-skills', 'with-skills'];
+/** The baseline's colour, the treatment's. */
+const PAIR_COLORS = ['#d97706', '#2563eb'] as const;
+
+/** The two arms a configuration's report compares, baseline first, each with its colour. */
+function pairOf(config: ConfigReport): Array<{ arm: Arm; color: string }> {
+  const { baseline, treatment } = config.summary.comparison;
+  return [
+    { arm: baseline, color: PAIR_COLORS[0] },
+    { arm: treatment, color: PAIR_COLORS[1] },
+  ];
+}
 const WORSE = '#dc2626';
 const BETTER = '#16a34a';
 const NEUTRAL = '#64748b';
@@ -43,6 +53,8 @@ export interface StatsOptions {
   tableFirst?: boolean | undefined;
   /** Draw the charts (default); the viewer leaves them out until asked, a 10,000-trial job has thousands of marks. */
   charts?: boolean | undefined;
+  /** Which comparison the section belongs to, in its heading, when a report has several (`analyze` with 3+ arms). */
+  title?: string | undefined;
 }
 
 /** One configuration: summary cards, the per-task chart, the Δ histogram, time/token strips and the task table. */
@@ -50,27 +62,37 @@ export function configSection(config: ConfigReport, index: number, options: Stat
   const { summary } = config;
   const parts: string[] = [];
   parts.push(`<section class="config" id="config-${index}">`);
-  parts.push(`<h2>${escapeHtml(config.label)}</h2>`);
+  const title = options.title ?? '';
+  parts.push(`<h2>${escapeHtml(title ? `${title} · ${config.label}` : config.label)}</h2>`);
   if (options.tableFirst) parts.push(taskTable(config, options));
   parts.push('<div class="cards">');
-  for (const arm of ARMS) {
+  for (const { arm, color } of pairOf(config)) {
     const armSummary = summary.arms[arm];
     const value = armSummary ? formatPercent(armSummary.passRate) : 'no data';
     const detail = armSummary
       ? `${armSummary.passRateCi ? `task-level 95% CI ${formatBound(armSummary.passRateCi.low)}–${formatBound(armSummary.passRateCi.high)}%` : 'one task: no CI'} · ${armSummary.tasks} tasks · ${armSummary.trials} trials`
       : '';
-    parts.push(card(`Pass rate, ${ARM_LABELS[arm].toLowerCase()}`, value, detail, ARM_COLORS[arm]));
+    parts.push(card(`Pass rate, ${armLabel(arm).toLowerCase()}`, value, detail, color));
   }
   const deltaColor = summary.paired.deltaPp === undefined ? NEUTRAL : summary.paired.deltaPp < 0 ? WORSE : BETTER;
   parts.push(
     card(
-      'Δ (with − without)',
+      comparisonWords(summary.comparison).delta,
       formatDeltaPp(summary.paired.deltaPp),
       `${summary.paired.deltaPpCi ? `${formatDeltaInterval(summary.paired.deltaPpCi)} (bootstrap over tasks) · ` : ''}over ${summary.paired.tasks} paired tasks`,
       deltaColor,
     ),
   );
   parts.push(card('Normalized gain g', formatGain(summary.paired.gain), 'on the aggregate pass rates', deltaColor));
+  if (summary.aa)
+    parts.push(
+      card(
+        'A/A: |Δ| from noise alone',
+        `${summary.aa.floorPp.toFixed(1)} pp`,
+        `95th percentile over ${summary.aa.pairs} tasks, max ${summary.aa.maxPp.toFixed(1)} pp (analyze --noise-from)`,
+        NEUTRAL,
+      ),
+    );
   parts.push(
     card(
       'Tasks where skills hurt',
@@ -133,11 +155,13 @@ function figure(caption: string, svg: string): string {
   return `<figure>${svg}<figcaption>${escapeHtml(caption)}</figcaption></figure>`;
 }
 
-function legend(x: number, y: number): string {
-  return ARMS.map((arm, index) => {
-    const left = x + index * 130;
-    return `<g class="legend"><circle cx="${left}" cy="${y}" r="5" fill="${ARM_COLORS[arm]}"/><text x="${left + 10}" y="${y + 4}">${escapeHtml(ARM_LABELS[arm])}</text></g>`;
-  }).join('');
+function legend(config: ConfigReport, x: number, y: number): string {
+  return pairOf(config)
+    .map(({ arm, color }, index) => {
+      const left = x + index * 130;
+      return `<g class="legend"><circle cx="${left}" cy="${y}" r="5" fill="${color}"/><text x="${left + 10}" y="${y + 4}">${escapeHtml(armLabel(arm))}</text></g>`;
+    })
+    .join('');
 }
 
 /** Dumbbell chart: per task, both arms' pass rates as dots with Wilson whiskers, Δ written at the right. */
@@ -150,9 +174,10 @@ function passRateChart(config: ConfigReport): string {
   const plotWidth = CHART_WIDTH - plotLeft - deltaWidth - 10;
   const height = top + rowHeight * config.tasks.length + 28;
   const x = (rate: number): number => plotLeft + rate * plotWidth;
+  const { baseline, treatment } = config.summary.comparison;
   const parts: string[] = [];
   parts.push(svgOpen('pass-rates', height, `Pass rate per task for ${config.label}`));
-  parts.push(legend(plotLeft, 14));
+  parts.push(legend(config, plotLeft, 14));
   for (const tick of [0, 0.25, 0.5, 0.75, 1]) {
     parts.push(`<line class="grid" x1="${x(tick)}" x2="${x(tick)}" y1="${top - 6}" y2="${height - 24}"/>`);
     parts.push(`<text class="tick" x="${x(tick)}" y="${height - 8}" text-anchor="middle">${tick * 100}%</text>`);
@@ -166,23 +191,22 @@ function passRateChart(config: ConfigReport): string {
     const name = row.task.length > 40 ? `${row.task.slice(0, 39)}…` : row.task;
     parts.push(`<g class="task-row" data-task="${escapeHtml(row.task)}">`);
     parts.push(
-      `<title>${escapeHtml(`${row.task}: ${ARM_LABELS['no-skills']} ${formatArmRate(row.arms['no-skills'])}; ${ARM_LABELS['with-skills']} ${formatArmRate(row.arms['with-skills'])}; ${formatVerdict(row, config.summary.correction)}`)}</title>`,
+      `<title>${escapeHtml(`${row.task}: ${armLabel(baseline)} ${formatArmRate(row.arms[baseline])}; ${armLabel(treatment)} ${formatArmRate(row.arms[treatment])}; ${formatVerdict(row, config.summary.correction, config.summary.comparison)}`)}</title>`,
     );
     if (index % 2 === 0)
       parts.push(
         `<rect class="band" x="0" y="${center - rowHeight / 2}" width="${CHART_WIDTH}" height="${rowHeight}"/>`,
       );
     parts.push(`<text class="label" x="${labelWidth}" y="${center + 4}" text-anchor="end">${escapeHtml(name)}</text>`);
-    ARMS.forEach((arm, armIndex) => {
+    pairOf(config).forEach(({ arm, color }, armIndex) => {
       const stats = row.arms[arm];
       const y = center + (armIndex === 0 ? -5 : 5);
       if (!stats) {
         parts.push(
-          `<text class="missing" x="${plotLeft + 4}" y="${y + 3}">no ${escapeHtml(ARM_LABELS[arm].toLowerCase())} data</text>`,
+          `<text class="missing" x="${plotLeft + 4}" y="${y + 3}">no ${escapeHtml(armLabel(arm).toLowerCase())} data</text>`,
         );
         return;
       }
-      const color = ARM_COLORS[arm];
       const low = x(stats.passRateCi.low);
       const high = x(stats.passRateCi.high);
       parts.push(
@@ -253,19 +277,15 @@ function deltaHistogram(config: ConfigReport): string {
   return parts.join('');
 }
 
-type ArmValues = Partial<Record<Arm, number[]>>;
+/** Per arm of the pair (baseline first): the sampled values, absent when none. */
+type ArmValues = Array<{ arm: Arm; color: string; list: number[] | undefined }>;
 
 function sampleValues(config: ConfigReport, pick: (sample: TrialSample) => number | undefined): ArmValues | undefined {
-  const values: ArmValues = {};
-  let any = false;
-  for (const arm of ARMS) {
+  const values: ArmValues = pairOf(config).map(({ arm, color }) => {
     const list = (config.samples[arm] ?? []).map(pick).filter((value) => value !== undefined);
-    if (list.length > 0) {
-      values[arm] = list;
-      any = true;
-    }
-  }
-  return any ? values : undefined;
+    return { arm, color, list: list.length > 0 ? list : undefined };
+  });
+  return values.some((value) => value.list) ? values : undefined;
 }
 
 /** One row per arm: jittered dots of the sampled trials over a box of the quartiles, median marked. */
@@ -279,8 +299,8 @@ function stripChart(
   const right = 24;
   const rowHeight = 70;
   const top = 12;
-  const height = top + rowHeight * ARMS.length + 34;
-  const maxValue = Math.max(1, ...ARMS.flatMap((arm) => values[arm] ?? []));
+  const height = top + rowHeight * values.length + 34;
+  const maxValue = Math.max(1, ...values.flatMap((value) => value.list ?? []));
   // Ticks are round numbers in the unit shown (whole minutes, not 50,000 ms as 0.8 min).
   const unit = unitFor(maxValue);
   const ticks = niceTicks(maxValue / unit.size, 6).map((tick) => tick * unit.size);
@@ -295,11 +315,10 @@ function stripChart(
       `<text class="tick" x="${x(tick)}" y="${height - 10}" text-anchor="middle">${escapeHtml(formatTick(tick))}</text>`,
     );
   }
-  ARMS.forEach((arm, index) => {
-    const list = values[arm];
+  values.forEach(({ arm, color, list }, index) => {
     const center = top + index * rowHeight + rowHeight / 2;
     parts.push(
-      `<text class="label" x="${left - 12}" y="${center + 4}" text-anchor="end">${escapeHtml(ARM_LABELS[arm])}</text>`,
+      `<text class="label" x="${left - 12}" y="${center + 4}" text-anchor="end">${escapeHtml(armLabel(arm))}</text>`,
     );
     if (!list) {
       parts.push(`<text class="missing" x="${left + 4}" y="${center + 4}">no data</text>`);
@@ -309,8 +328,7 @@ function stripChart(
     const q1 = quantile(sorted, 0.25);
     const median = quantile(sorted, 0.5);
     const q3 = quantile(sorted, 0.75);
-    const color = ARM_COLORS[arm];
-    parts.push(`<g class="mark" data-arm="${arm}">`);
+    parts.push(`<g class="mark" data-arm="${escapeHtml(arm)}">`);
     parts.push(
       `<rect class="box" x="${x(q1)}" y="${center - 16}" width="${Math.max(1, x(q3) - x(q1))}" height="32" fill="${color}" fill-opacity="0.12" stroke="${color}"/>`,
     );
@@ -324,7 +342,7 @@ function stripChart(
       `<line class="median" x1="${x(median)}" x2="${x(median)}" y1="${center - 18}" y2="${center + 18}" stroke="${color}" stroke-width="3"/>`,
     );
     parts.push(
-      `<title>${escapeHtml(`${ARM_LABELS[arm]}: median ${format(median)}, quartiles ${format(q1)}–${format(q3)}, ${list.length} sampled trials`)}</title>`,
+      `<title>${escapeHtml(`${armLabel(arm)}: median ${format(median)}, quartiles ${format(q1)}–${format(q3)}, ${list.length} sampled trials`)}</title>`,
     );
     parts.push('</g>');
   });
@@ -347,26 +365,27 @@ function durationUnit(maxMs: number): AxisUnit {
 
 /** The per-task table: both arms' pass rates with Wilson intervals, Δ, g, verdict and mean times. */
 export function taskTable(config: ConfigReport, options: StatsOptions = {}): string {
+  const { baseline, treatment } = config.summary.comparison;
   const rows = (options.rows ?? config.tasks).map((row) => {
     const rowClass = row.negativeDelta ? ' class="worse"' : '';
     const cells = [
       options.taskHref
         ? `<a href="${escapeHtml(options.taskHref(row.task))}">${escapeHtml(row.task)}</a>`
         : escapeHtml(row.task),
-      escapeHtml(formatArmRate(row.arms['no-skills'])),
-      escapeHtml(formatArmRate(row.arms['with-skills'])),
+      escapeHtml(formatArmRate(row.arms[baseline])),
+      escapeHtml(formatArmRate(row.arms[treatment])),
       escapeHtml(formatDeltaPp(row.deltaPp)),
       escapeHtml(formatGain(row.gain)),
-      escapeHtml(formatVerdict(row, config.summary.correction)),
-      escapeHtml(formatDurationMs(row.arms['no-skills']?.meanDurationMs)),
-      escapeHtml(formatDurationMs(row.arms['with-skills']?.meanDurationMs)),
+      escapeHtml(formatVerdict(row, config.summary.correction, config.summary.comparison)),
+      escapeHtml(formatDurationMs(row.arms[baseline]?.meanDurationMs)),
+      escapeHtml(formatDurationMs(row.arms[treatment]?.meanDurationMs)),
     ];
     const cellClass = (index: number): string =>
       index === 1 || index === 2 ? ' class="rate"' : index === 3 || index === 4 ? ' class="num"' : '';
     return `<tr${rowClass}>${cells.map((cell, index) => `<td${cellClass(index)}>${cell}</td>`).join('')}</tr>`;
   });
   return (
-    '<table class="tasks"><thead><tr><th>Task</th><th>Pass Rate (No Skill)</th><th>Pass Rate (With Skill)</th><th>Δ</th><th>Normalized Gain</th><th>Verdict</th><th>Mean time (no skill)</th><th>Mean time (with skill)</th></tr></thead>' +
+    `<table class="tasks"><thead><tr><th>Task</th><th>Pass Rate (${escapeHtml(armLabel(baseline))})</th><th>Pass Rate (${escapeHtml(armLabel(treatment))})</th><th>Δ</th><th>Normalized Gain</th><th>Verdict</th><th>Mean time (${escapeHtml(armLabel(baseline).toLowerCase())})</th><th>Mean time (${escapeHtml(armLabel(treatment).toLowerCase())})</th></tr></thead>` +
     `<tbody>${rows.join('')}</tbody></table>`
   );
 }

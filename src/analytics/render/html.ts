@@ -1,3 +1,4 @@
+import { comparisonWords } from '../format.js';
 import type { AnalysisReport } from '../report.js';
 import { configSection, errorsSection, escapeHtml, methodSection, STATS_STYLE } from './html-stats.js';
 
@@ -8,8 +9,14 @@ import { configSection, errorsSection, escapeHtml, methodSection, STATS_STYLE } 
 
 export { escapeHtml, niceTicks } from './html-stats.js';
 
-export function renderHtml(report: AnalysisReport): string {
+/** One report, or one per comparison (`analyze` with more than two arms): each comparison's sections in turn. */
+export function renderHtml(reports: AnalysisReport | readonly AnalysisReport[]): string {
+  const list: readonly AnalysisReport[] = Array.isArray(reports) ? reports : [reports as AnalysisReport];
+  const report = list[0]!;
   const { inputs } = report;
+  const sections = list.flatMap((each) =>
+    each.configs.map((config) => ({ config, title: list.length > 1 ? comparisonWords(each.comparison).title : '' })),
+  );
   const body: string[] = [];
   body.push('<header>');
   body.push('<h1>skill-eval analysis</h1>');
@@ -21,14 +28,16 @@ export function renderHtml(report: AnalysisReport): string {
     `<p class="meta">Searched: ${report.inputs.searched.map((dir) => `<code>${escapeHtml(dir)}</code>`).join(', ')}</p>`,
   );
   body.push('</header>');
-  if (report.configs.length > 1) {
+  if (sections.length > 1) {
     body.push('<nav><ul>');
-    for (const [index, config] of report.configs.entries()) {
-      body.push(`<li><a href="#config-${index}">${escapeHtml(config.label)}</a></li>`);
+    for (const [index, { config, title }] of sections.entries()) {
+      body.push(
+        `<li><a href="#config-${index}">${escapeHtml(title ? `${title}: ${config.label}` : config.label)}</a></li>`,
+      );
     }
     body.push('</ul></nav>');
   }
-  for (const [index, config] of report.configs.entries()) body.push(configSection(config, index));
+  for (const [index, { config, title }] of sections.entries()) body.push(configSection(config, index, { title }));
   body.push(errorsSection(report));
   body.push(methodSection(report));
   return `<!doctype html>

@@ -1,5 +1,5 @@
 import {
-  ARM_LABELS,
+  armLabel,
   correctionMethod,
   formatArmRate,
   formatDeltaPp,
@@ -23,13 +23,13 @@ export function renderMarkdown(report: AnalysisReport): string {
   for (const config of report.configs) {
     lines.push('', `## ${escapeMarkdown(config.label)}`, '');
     lines.push(
-      `| Task | Pass Rate (${ARM_LABELS['no-skills']}) | Pass Rate (${ARM_LABELS['with-skills']}) | Δ | Normalized Gain | Verdict |`,
+      `| Task | Pass Rate (${armLabel(config.summary.comparison.baseline)}) | Pass Rate (${armLabel(config.summary.comparison.treatment)}) | Δ | Normalized Gain | Verdict |`,
     );
     lines.push('| --- | --- | --- | ---: | ---: | --- |');
     for (const row of config.tasks) {
       const delta = formatDeltaPp(row.deltaPp) + (row.negativeDelta ? ' ⚠️' : '');
       lines.push(
-        `| ${escapeMarkdown(row.task)} | ${formatArmRate(row.arms['no-skills'])} | ${formatArmRate(row.arms['with-skills'])} | ${delta} | ${formatGain(row.gain)} | ${formatVerdict(row, config.summary.correction)} |`,
+        `| ${escapeMarkdown(row.task)} | ${formatArmRate(row.arms[config.summary.comparison.baseline])} | ${formatArmRate(row.arms[config.summary.comparison.treatment])} | ${delta} | ${formatGain(row.gain)} | ${formatVerdict(row, config.summary.correction, config.summary.comparison)} |`,
       );
     }
     lines.push('');

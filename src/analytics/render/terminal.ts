@@ -1,7 +1,8 @@
 import pc from 'picocolors';
 import { formatProblem } from '../../errors.js';
 import {
-  ARM_LABELS,
+  armLabel,
+  comparisonWords,
   formatArmRate,
   formatDeltaPp,
   formatGain,
@@ -42,19 +43,19 @@ export function renderTerminal(report: AnalysisReport, options: TerminalOptions)
     lines.push(colors.bold(colors.cyan(config.label)) + colors.dim(` — ${plural(config.tasks.length, 'task')}`));
     const header = [
       'Task',
-      `Pass Rate (${ARM_LABELS['no-skills']})`,
-      `Pass Rate (${ARM_LABELS['with-skills']})`,
+      `Pass Rate (${armLabel(config.summary.comparison.baseline)})`,
+      `Pass Rate (${armLabel(config.summary.comparison.treatment)})`,
       'Δ',
       'Normalized Gain',
       'Verdict',
     ];
     const rows = config.tasks.map((row) => [
       row.task,
-      formatArmRate(row.arms['no-skills']),
-      formatArmRate(row.arms['with-skills']),
+      formatArmRate(row.arms[config.summary.comparison.baseline]),
+      formatArmRate(row.arms[config.summary.comparison.treatment]),
       formatDeltaPp(row.deltaPp) + (row.negativeDelta ? ' ▼' : ''),
       formatGain(row.gain),
-      formatVerdict(row, config.summary.correction),
+      formatVerdict(row, config.summary.correction, config.summary.comparison),
     ]);
     const paints = config.tasks.map((row) => rowPaints(row, colors));
     lines.push(...table(header, rows, paints, colors));
@@ -177,4 +178,13 @@ function auditLines(report: AnalysisReport, colors: ReturnType<typeof pc.createC
       lines.push(colors.dim(`  … and ${flagged.trials.length - NAMED_ERRORS} more (--json lists them all)`));
   }
   return lines;
+}
+
+/** One comparison: its report; several (`analyze` with more than two arms): each under a heading naming its pair. */
+export function renderTerminalSet(reports: readonly AnalysisReport[], options: TerminalOptions): string {
+  if (reports.length === 1) return renderTerminal(reports[0]!, options);
+  const bold = pc.createColors(options.color).bold;
+  return reports
+    .map((report) => `${bold(`━━ ${comparisonWords(report.comparison).title}`)}\n${renderTerminal(report, options)}`)
+    .join('\n');
 }

@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
 import { IMAGE_AGENTS_DIR } from '../../agents/cli/run.js';
 import type { Agent, AgentRunResult, Arm } from '../../agents/types.js';
+import { noSkillFiles } from '../../arms/spec.js';
 import type { Workspace } from '../../environments/types.js';
 import { errorMessage } from '../../errors.js';
 import type { IsolationAudit, TamperAudit } from '../../results/schema.js';
@@ -69,7 +70,8 @@ export class TrialAudit {
       return path.startsWith(`${root}/`) ? path.slice(root.length) : path;
     };
     this.plan = {
-      searchSkills: input.arm === 'no-skills',
+      // skill-as-prompt has the skill's text in its instruction, never a skill file: searched like the baseline.
+      searchSkills: noSkillFiles(input.arm),
       scanRoots: [...new Set([root, paths.home, paths.workdir, ...input.skillTargets])],
       prune: ['/proc', '/sys', '/dev', paths.solution, IMAGE_AGENTS_DIR],
       skillTargets: input.skillTargets,

@@ -22,6 +22,8 @@ export interface AgentPhaseInput {
   task: Task;
   arm: Arm;
   model?: string | undefined;
+  /** What the agent is told; the task's instruction unless its arm changes it (skill-as-prompt, self-generated). */
+  instruction?: string | undefined;
   workspace: Workspace;
   /** Where the skills were placed; empty in the no-skills arm. */
   skillDirs: string[];
@@ -41,7 +43,7 @@ export async function runAgent(input: AgentPhaseInput): Promise<AgentOutcome> {
     const settled = await deadline.race(
       agent.run({
         task,
-        instruction: task.instruction,
+        instruction: input.instruction ?? task.instruction,
         workspace,
         paths: workspace.paths,
         arm: input.arm,
