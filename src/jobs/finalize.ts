@@ -19,6 +19,8 @@ export interface FinalizeInput {
   createdAt: string;
   commandLine: string[];
   passThreshold: number;
+  /** summary.json's `planned`: the job's trials (`--trials auto`: the most it may still run). */
+  planned: number;
   /** The job's trial names in plan order: the results are read from their directories. */
   trials: readonly string[];
   sequential?: SequentialSummary | undefined;
@@ -94,7 +96,7 @@ export async function finalizeJob(input: FinalizeInput): Promise<FinalizedJob> {
   const { held } = attempt;
   try {
     const results = await resultsOnDisk(input.jobDir, input.trials);
-    const counts = summarizeResults(input.jobId, results.length, results, input.passThreshold);
+    const counts = summarizeResults(input.jobId, input.planned, results, input.passThreshold);
     const summary: JobSummary = input.sequential ? { ...counts, sequential: input.sequential } : counts;
     const existing = await upToDate(input.jobDir, summary);
     if (existing) return { results, summary, reportPaths: existing, written: false };

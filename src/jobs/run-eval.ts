@@ -113,6 +113,7 @@ export async function runEvalJob(plan: EvalPlan, context: RunEvalContext = {}): 
       createdAt: config.created_at,
       commandLine: config.command_line,
       passThreshold: options.passThreshold,
+      planned: outcome.planned,
       trials: plannedTrialNames(config),
       sequential: outcome.sequential,
       claims,
@@ -120,7 +121,8 @@ export async function runEvalJob(plan: EvalPlan, context: RunEvalContext = {}): 
     return {
       results: finalized.results,
       cancelled: outcome.cancelled,
-      summary: finalized.summary,
+      // What is printed counts the trials that have results (summary.json keeps the job's plan).
+      summary: { ...finalized.summary, planned: finalized.results.length },
       reportPaths: finalized.reportPaths,
       leftToOthers: [],
     };

@@ -97,6 +97,8 @@ export interface JobOutcome {
   resumed: number;
   /** `--trials auto`: where each task × agent stopped. */
   sequential?: SequentialSummary | undefined;
+  /** The job's trials; with `--trials auto`, the most it may run given where its tasks stopped. */
+  planned: number;
   /** `noWait`: the trials other workers still held; empty when the job is complete (or was cancelled). */
   leftToOthers: LeftTrial[];
 }
@@ -472,6 +474,7 @@ export async function runJob(options: JobOptions): Promise<JobOutcome> {
     results,
     cancelled: runner.cancelled() || options.signal?.aborted === true,
     resumed,
+    planned,
     sequential: sequential(),
     leftToOthers: await runner.leftToOthers(),
   };

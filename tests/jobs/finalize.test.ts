@@ -27,6 +27,7 @@ describe('finalizeJob', () => {
       createdAt: config.created_at,
       commandLine: config.command_line,
       passThreshold: 1,
+      planned: 3,
       trials: plannedTrialNames(config),
     };
     const [a, b] = await Promise.all([
