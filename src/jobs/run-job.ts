@@ -261,6 +261,25 @@ interface ClaimedRunner {
 }
 
 /**
+ * A trial's result if nothing is left to run for it: a kept result, or whatever another worker's attempt ended in
+ * after this process started (its claim `done`, a generation later than `snapshot` had; `previous`: the claim
+ * this process's own claim just followed).
+ */
+async function settledResult(
+  jobDir: string,
+  snapshot: ReadonlyMap<string, number>,
+  trial: PendingTrial,
+  previous?: ClaimRecord,
+): Promise<TrialResult | undefined> {
+  const kept = await finishedResult(trial.dir);
+  if (kept) return kept;
+  const latest = previous ?? currentClaim(jobDir, trial.name).record;
+  if (latest?.state === 'done' && latest.generation > (snapshot.get(trial.name) ?? 0))
+    return finishedResult(trial.dir, true);
+  return undefined;
+}
+
+/**
  * Runs trials under claims with bounded concurrency. A trial another worker holds gives its slot back at once and
  * is looked at again later (backing off), so this process runs what nobody runs and waits only when nothing is
  * left; it takes over claims that go stale. `snapshot`: each trial's claim generation when this process started —
@@ -283,14 +302,8 @@ function claimedRunner(
   let toldWaiting = false;
   const log = (line: string): void => options.onEvent?.({ type: 'log', task: 'claims', line });
 
-  const settled = async (trial: PendingTrial, previous?: ClaimRecord): Promise<TrialResult | undefined> => {
-    const kept = await finishedResult(trial.dir);
-    if (kept) return kept;
-    const before = snapshot.get(trial.name) ?? 0;
-    const latest = previous ?? currentClaim(options.jobDir, trial.name).record;
-    if (latest?.state === 'done' && latest.generation > before) return finishedResult(trial.dir, true);
-    return undefined;
-  };
+  const settled = (trial: PendingTrial, previous?: ClaimRecord) =>
+    settledResult(options.jobDir, snapshot, trial, previous);
 
   const runClaimed = async (trial: PendingTrial, lost: AbortSignal): Promise<Attempt> => {
     const { spec, name } = trial;

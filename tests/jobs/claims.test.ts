@@ -85,16 +85,17 @@ describe('ClaimBook', () => {
   it("waits out another host's recent heartbeat that stops moving (clocks may disagree), then takes it over", async () => {
     const jobDir = await tempDir('claims-still-');
     await plantClaim(jobDir, { owner: { host: 'elsewhere', pid: 1, worker: 'w' } });
-    const book = new ClaimBook(jobDir, claimTiming(150));
+    const book = new ClaimBook(jobDir, claimTiming(1000));
     expect(book.tryClaim(TRIAL).held).toBeUndefined();
-    await delay(60);
     expect(book.tryClaim(TRIAL).held).toBeUndefined();
+    await delay(600);
     // The heartbeat moves: the watch starts again when this process first sees the new beat.
     await plantClaim(jobDir, { owner: { host: 'elsewhere', pid: 1, worker: 'w' }, beat: 1 });
     expect(book.tryClaim(TRIAL).held).toBeUndefined();
-    await delay(100);
+    await delay(600);
+    // 1.2 s since the first look, but only 0.6 s since the beat moved.
     expect(book.tryClaim(TRIAL).held).toBeUndefined();
-    await delay(80);
+    await delay(500);
     const attempt = book.tryClaim(TRIAL);
     expect(attempt.held && attempt.tookOver?.reason).toMatch(/has not moved/);
   });
