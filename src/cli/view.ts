@@ -1,3 +1,4 @@
+import { plural } from '../analytics/format.js';
 import { EXIT_CODES } from '../errors.js';
 import {
   bundleCommand,
@@ -36,7 +37,7 @@ export const registerView: RegisterCommand = (program, setExitCode) => {
       if (flags.bundle !== undefined) {
         const outcome = await bundleCommand(options, process.cwd());
         process.stdout.write(
-          `wrote ${outcome.out}/index.html: ${outcome.jobs} jobs, ${outcome.trials} trials, ${outcome.rawFiles} raw files` +
+          `wrote ${outcome.out}/index.html: ${plural(outcome.jobs, 'job')}, ${plural(outcome.trials, 'trial')}, ${plural(outcome.rawFiles, 'raw file')}` +
             `${outcome.skippedRaw > 0 ? ` (${outcome.skippedRaw} larger than 5 MB left out)` : ''}\n`,
         );
         return;

@@ -1,4 +1,4 @@
-import { formatPercent } from '../../analytics/format.js';
+import { formatPercent, plural } from '../../analytics/format.js';
 import { type AlignedRow, align, comparable, firstDivergence, signature } from '../align.js';
 import type { JobView, Step, TrialRow, TrialView } from '../model.js';
 import { loadJob, loadTrial } from './data.js';
@@ -86,7 +86,7 @@ function SideBySide({ jobKey, a, b }: { jobKey: string; a: string; b: string }) 
   const divergence = firstDivergence(rows);
   const onlyA = rows.filter((row) => row.b === undefined).length;
   const onlyB = rows.filter((row) => row.a === undefined).length;
-  return html`<p class="meta" data-divergence=${divergence ?? ''}>${stepsA.length} steps with skills, ${stepsB.length} without ·
+  return html`<p class="meta" data-divergence=${divergence ?? ''}>${plural(stepsA.length, 'step')} with skills, ${stepsB.length} without ·
       ${onlyA} only with skills, ${onlyB} only without ·
       ${divergence === undefined ? 'the two trials took the same steps' : html`<span class="divergence-mark">first divergence at step ${divergence + 1}</span>`}</p>
     <table class="sbs"><thead><tr><th class="idx">#</th>

@@ -1,4 +1,5 @@
 import { useMemo, useState } from 'preact/hooks';
+import { plural } from '../../analytics/format.js';
 import { configSection, errorsSection, methodSection } from '../../analytics/render/html-stats.js';
 import type { TaskRow } from '../../analytics/report.js';
 import type { JobView, TrialRow } from '../model.js';
@@ -77,7 +78,7 @@ function JobHeader({ view }: { view: JobView }) {
   const { entry } = view;
   return html`<header><h1>${entry.jobId ?? entry.key}</h1>
     <p class="meta">${entry.dir}</p>
-    <p class="meta">${entry.createdAt ?? ''} · ${entry.tasks.length} tasks · ${entry.configs.join(', ')} · arms ${entry.arms.join(', ')} ·
+    <p class="meta">${entry.createdAt ?? ''} · ${plural(entry.tasks.length, 'task')} · ${entry.configs.join(', ')} · arms ${entry.arms.join(', ')} ·
       ${entry.finished}${entry.planned !== undefined ? ` of ${entry.planned}` : ''} trials finished${entry.running > 0 ? html`, <span class="badge s-running">${entry.running} running</span>` : ''}
       ${entry.complete ? '' : live && entry.kind === 'job' ? html` · <span class="live">live: updates as the job runs</span>` : ''}</p></header>`;
 }
