@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../../src/errors.js';
+import { ClaimBook } from '../../src/jobs/claims.js';
 import { runCli } from '../helpers/cli.js';
 import { REPO_ROOT, tempDir } from '../helpers/trials.js';
 import { JOB_FIXTURES, pgrep, waitUntil } from '../jobs/helpers.js';
@@ -114,6 +115,31 @@ describe('exit codes (docs/exit-codes.md)', () => {
     );
     expect(run.exitCode, run.stderr).toBe(4);
     expect(run.stderr).toMatch(/error: the claude agent CLI could not be installed/);
+  });
+
+  it('exits 5: the job is not complete, other workers hold its remaining trials (worker --no-wait)', async () => {
+    const results = await tempDir('exit-5');
+    const planned = await runCli([
+      'eval',
+      DEMO,
+      '--agent=oracle',
+      '--provider=local',
+      '--no-skills',
+      '--trials=2',
+      '--job-name=held',
+      '--plan-only',
+      `--results-dir=${results}`,
+    ]);
+    expect(planned.exitCode, planned.stderr).toBe(0);
+    const jobDir = join(results, 'jobs', 'held');
+    // This test's process holds the second trial: alive on this host, so no worker takes it over.
+    const holder = new ClaimBook(jobDir);
+    const held = holder.tryClaim('superlint_demo__oracle__no-skills__2').held;
+    expect(held).toBeDefined();
+    const left = await runCli(['worker', jobDir, '--no-wait']);
+    holder.release(held!, 'released');
+    expect(left.exitCode, left.stderr).toBe(5);
+    expect(left.stderr).toMatch(/job held is not complete: 1 trial\(s\) are still claimed by other workers/);
   });
 
   it('exits 130: interrupted (SIGTERM during a trial: it is stopped, the message says how to resume)', async () => {
