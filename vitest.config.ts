@@ -39,6 +39,8 @@ export const INTEGRATION = [
   'tests/targets/verify-suite.test.ts',
   // bubblewrap (the local provider's sandbox)
   'tests/environments/local-sandbox.test.ts',
+  // the model gateway's route out of offline sandboxes (bubblewrap and Docker)
+  'tests/gateway/forwarder-route.test.ts',
   // tmux
   'tests/jobs/cancel.test.ts',
   'tests/jobs/progress-tty.test.ts',
