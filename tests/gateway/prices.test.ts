@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { estimateCost, priceFor } from '../../../src/agents/cli/pricing.js';
-import { tempDir } from '../../helpers/trials.js';
+import { estimateCost, priceFor } from '../../src/gateway/prices.js';
+import { tempDir } from '../helpers/trials.js';
 
 describe('price table', () => {
   it('finds models by exact name, without a provider prefix or a date suffix', () => {

@@ -1,0 +1,209 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { agentBaseUrl } from '../../src/gateway/protocols.js';
+import type { ModelServer } from '../fixtures/model-servers/server.js';
+import {
+  PROTOCOL,
+  REAL_KEY,
+  send,
+  startUpstream,
+  TOKEN,
+  testGateway,
+  upstreamBase,
+  WIRES,
+  wireRequest,
+} from '../helpers/gateway.js';
+
+const cleanup: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const close of cleanup.splice(0).reverse()) await close();
+});
+
+async function upstream(wire: (typeof WIRES)[number]): Promise<ModelServer> {
+  const server = await startUpstream(wire);
+  cleanup.push(() => server.close());
+  return server;
+}
+
+/** The key the upstream received, wherever its protocol carries it. */
+function keyReceived(headers: Record<string, string | string[] | undefined>): string | undefined {
+  const value = headers['x-api-key'] ?? headers['x-goog-api-key'] ?? headers.authorization;
+  return typeof value === 'string' ? value.replace(/^Bearer /, '') : undefined;
+}
+
+describe('gateway: the four wire protocols', () => {
+  for (const wire of WIRES) {
+    it(`${wire}: forwards with the real key, streams the answer back and counts what the server sent`, async () => {
+      const server = await upstream(wire);
+      const protocol = PROTOCOL[wire];
+      const t = await testGateway({ [protocol]: { baseUrl: upstreamBase(wire, server), apiKey: REAL_KEY } });
+      cleanup.push(() => t.gateway.close());
+
+      const response = await send(t.gateway, wireRequest(wire, TOKEN));
+      const text = await response.text();
+      expect(response.status).toBe(200);
+      expect(text).toContain('hello from the scripted model');
+      expect(server.requests).toHaveLength(1);
+      expect(keyReceived(server.requests[0]!.headers)).toBe(REAL_KEY);
+
+      const sent = server.requests[0]!.usage!;
+      const expected = { input_tokens: sent.input, output_tokens: sent.output, cached_input_tokens: sent.cached };
+      expect(sent.cached).toBeGreaterThan(0);
+      const usage = t.gateway.usage();
+      expect(usage).toMatchObject({
+        calls: 1,
+        inputTokens: sent.input,
+        outputTokens: sent.output,
+        cachedInputTokens: sent.cached,
+        retries: 0,
+        failedCalls: 0,
+      });
+      const raw = await t.rawCalls();
+      expect(raw).not.toContain(REAL_KEY);
+      expect(raw).not.toContain(TOKEN);
+      const [call] = raw
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(call).toMatchObject({
+        schema: 'skill-eval/model-call@1',
+        protocol,
+        status: 200,
+        stream: true,
+        usage: expected,
+        attempts: 1,
+      });
+      expect(call!.model_served).toBe(
+        wire === 'gemini' ? 'gemini-2.5-flash' : wire === 'anthropic' ? 'claude-sonnet-4-5' : 'gpt-5',
+      );
+      expect(usage.modelsServed).toEqual([call!.model_served]);
+      expect(typeof call!.response).toBe('string');
+      expect(call!.cost_usd).toBeGreaterThan(0);
+      expect(usage.costUsd).toBe(call!.cost_usd);
+    });
+  }
+
+  it('reads usage from JSON answers too (Anthropic and Gemini without streaming)', async () => {
+    const anthropic = await upstream('anthropic');
+    const gemini = await upstream('gemini');
+    const t = await testGateway({
+      anthropic: { baseUrl: anthropic.url, apiKey: REAL_KEY },
+      gemini: { baseUrl: gemini.url, apiKey: REAL_KEY },
+    });
+    cleanup.push(() => t.gateway.close());
+    for (const wire of ['anthropic', 'gemini'] as const) {
+      const response = await send(t.gateway, wireRequest(wire, TOKEN, { stream: false }));
+      expect(response.status).toBe(200);
+      expect(((await response.json()) as object) !== undefined).toBe(true);
+    }
+    const calls = await t.calls();
+    expect(calls.map((c) => [c.protocol, c.stream])).toEqual([
+      ['anthropic', false],
+      ['gemini', false],
+    ]);
+    const sent = [anthropic.requests[0]!.usage!, gemini.requests[0]!.usage!];
+    expect(calls.map((c) => c.usage)).toEqual(
+      sent.map((s) => ({
+        input_tokens: s.input,
+        output_tokens: s.output,
+        cached_input_tokens: s.cached,
+        reasoning_tokens: 0,
+      })),
+    );
+  });
+
+  it('asks a Chat Completions stream for its usage chunk', async () => {
+    const server = await upstream('chat');
+    const t = await testGateway({ openai: { baseUrl: `${server.url}/v1`, apiKey: REAL_KEY } });
+    cleanup.push(() => t.gateway.close());
+    await (await send(t.gateway, wireRequest('chat', TOKEN))).text();
+    expect(server.requests[0]!.body).toMatchObject({ stream_options: { include_usage: true } });
+  });
+
+  it('gives each CLI the base URL its SDK expects', () => {
+    expect(agentBaseUrl('http://127.0.0.1:1', 'openai')).toBe('http://127.0.0.1:1/v1');
+    expect(agentBaseUrl('http://127.0.0.1:1', 'anthropic')).toBe('http://127.0.0.1:1');
+  });
+});
+
+describe('gateway: auth', () => {
+  it('refuses a wrong or missing token with a provider-shaped 401 and forwards nothing', async () => {
+    const anthropic = await upstream('anthropic');
+    const gemini = await upstream('gemini');
+    const t = await testGateway({
+      anthropic: { baseUrl: anthropic.url, apiKey: REAL_KEY },
+      gemini: { baseUrl: gemini.url, apiKey: REAL_KEY },
+    });
+    cleanup.push(() => t.gateway.close());
+    const wrong = await send(t.gateway, wireRequest('anthropic', 'sk-wrong-token'));
+    expect(wrong.status).toBe(401);
+    expect(await wrong.json()).toMatchObject({ type: 'error', error: { type: 'authentication_error' } });
+    const missing = wireRequest('gemini', TOKEN);
+    delete missing.headers['x-goog-api-key'];
+    const refused = await send(t.gateway, missing);
+    expect(refused.status).toBe(401);
+    expect(await refused.json()).toMatchObject({ error: { code: 401, status: 'UNAUTHENTICATED' } });
+    // The real key is no answer either: only the trial's token opens the gateway.
+    expect((await send(t.gateway, wireRequest('anthropic', REAL_KEY))).status).toBe(401);
+    expect(anthropic.requests).toHaveLength(0);
+    expect(gemini.requests).toHaveLength(0);
+    expect(t.gateway.usage().calls).toBe(0);
+    expect(t.gateway.stopped.aborted).toBe(false);
+    // Gemini's `?key=` form is accepted, and stripped before forwarding.
+    const byQuery = wireRequest('gemini', TOKEN);
+    delete byQuery.headers['x-goog-api-key'];
+    byQuery.path += `&key=${TOKEN}`;
+    expect((await send(t.gateway, byQuery)).status).toBe(200);
+    expect(gemini.requests[0]!.url).not.toContain('key=');
+    const raw = await t.rawCalls();
+    expect(raw).not.toContain(REAL_KEY);
+    expect(raw).not.toContain(TOKEN);
+  });
+});
+
+describe('gateway: streaming', () => {
+  it('passes the first event to the agent before the upstream has finished', async () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const slow = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(
+        `event: message_start\ndata: ${JSON.stringify({ type: 'message_start', message: { model: 'm', usage: { input_tokens: 7 } } })}\n\n`,
+      );
+      void held.then(() => {
+        res.end(
+          `event: message_delta\ndata: ${JSON.stringify({ type: 'message_delta', usage: { output_tokens: 3 } })}\n\n`,
+        );
+      });
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    cleanup.push(
+      () =>
+        new Promise<void>((resolve) => {
+          release();
+          slow.closeAllConnections();
+          slow.close(() => resolve());
+        }),
+    );
+    const url = `http://127.0.0.1:${(slow.address() as AddressInfo).port}`;
+    const t = await testGateway({ anthropic: { baseUrl: url, apiKey: REAL_KEY } });
+    cleanup.push(() => t.gateway.close());
+
+    const response = await send(t.gateway, wireRequest('anthropic', TOKEN));
+    const reader = response.body!.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    expect(first).toContain('message_start');
+    expect(first).not.toContain('message_delta');
+    release();
+    let rest = '';
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read())
+      rest += new TextDecoder().decode(chunk.value);
+    expect(rest).toContain('message_delta');
+    const [call] = await t.calls();
+    expect(call!.usage).toEqual({ input_tokens: 7, output_tokens: 3, cached_input_tokens: 0, reasoning_tokens: 0 });
+    expect(call!.first_byte_ms).toBeLessThan(call!.latency_ms);
+  });
+});
