@@ -1,9 +1,9 @@
 import { posix } from 'node:path';
 import { stringify as stringifyToml } from 'smol-toml';
 import { z } from 'zod';
+import { estimateCost } from '../gateway/prices.js';
 import { baseUrl, requireKey, shellSplit } from './cli/env.js';
 import { type AgentPackage, ensureInstalledOutsideTrial } from './cli/install.js';
-import { estimateCost } from '../gateway/prices.js';
 import type { RunRecorder } from './cli/recorder.js';
 import { cliCommand, finishRun, locateCli, newRecorder, runCli } from './cli/run.js';
 import { parseEvent, parseJsonLine } from './cli/stream.js';

@@ -1,8 +1,8 @@
 import { posix } from 'node:path';
 import { z } from 'zod';
+import { estimateCost } from '../gateway/prices.js';
 import { baseUrl, requireKey } from './cli/env.js';
 import { type AgentPackage, ensureInstalledOutsideTrial } from './cli/install.js';
-import { estimateCost } from '../gateway/prices.js';
 import type { RunRecorder } from './cli/recorder.js';
 import { cliCommand, finishRun, locateCli, newRecorder, runCli } from './cli/run.js';
 import { parseEvent, parseJsonLine } from './cli/stream.js';

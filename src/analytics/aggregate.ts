@@ -1,5 +1,5 @@
 import type { Arm, ReadSummary, TrialRecord } from '../results/read.js';
-import type { TrialStatus } from '../results/schema.js';
+import { EXCLUDED_STATUSES, type TrialStatus } from '../results/schema.js';
 import { mulberry32 } from '../util/random.js';
 import { type BootstrapSettings, bootstrapMeanInterval, DEFAULT_BOOTSTRAP } from './bootstrap.js';
 import {
@@ -62,7 +62,7 @@ export interface AnalysisSettings {
 }
 
 export const DEFAULT_SAMPLE_SIZE = 2000;
-const ERROR_STATUSES: ReadonlySet<TrialStatus> = new Set(['infra_error', 'verifier_error']);
+const ERROR_STATUSES = EXCLUDED_STATUSES;
 const ARM_ORDER: readonly Arm[] = ['no-skills', 'with-skills'];
 
 class Cell {

@@ -6,6 +6,7 @@ import { createEngineClient } from '../environments/docker/engine.js';
 import { LABEL_IMAGE_KIND } from '../environments/docker/names.js';
 import type { ImageLayer } from '../environments/types.js';
 import { InfraError } from '../errors.js';
+import { GATEWAY_IMAGE_NODE } from './forwarder.js';
 
 /**
  * Docker: the forwarder (src/gateway/forwarder.ts) needs a Node.js binary inside the container, and task images
@@ -13,8 +14,6 @@ import { InfraError } from '../errors.js';
  * into `skill-eval/gateway-node:<version>` (FROM scratch) and every task image of an API agent gets a layer that
  * copies it to GATEWAY_IMAGE_NODE. A Linux host of the containers' architecture is needed, as for the CLIs.
  */
-
-export const GATEWAY_IMAGE_NODE = '/opt/skill-eval/gateway/node';
 
 const LABEL_NODE_SIZE = 'skill-eval.node-size';
 

@@ -51,6 +51,9 @@ setInterval(() => {
 }, 250);
 `;
 
+/** Docker: where the gateway layer (forwarder-layer.ts) puts a Node binary for the forwarder in task images. */
+export const GATEWAY_IMAGE_NODE = '/opt/skill-eval/gateway/node';
+
 /** Exit status of an agent command whose forwarder never came up (its reason is on stderr). */
 export const FORWARDER_FAILED_EXIT = 97;
 
@@ -73,6 +76,8 @@ export function forwarderPrefix(port: number): string {
   const script = `"$SKILL_EVAL_GATEWAY_DIR/${FORWARDER_SCRIPT}"`;
   const socket = `"$SKILL_EVAL_GATEWAY_DIR/${GATEWAY_SOCKET}"`;
   return [
+    // Docker: the gateway layer's Node; a task image prepared without it may still have its own.
+    '[ -x "$SKILL_EVAL_GATEWAY_NODE" ] || SKILL_EVAL_GATEWAY_NODE="$(command -v node || echo "$SKILL_EVAL_GATEWAY_NODE")"',
     `${node} ${script} ${socket} ${port} </dev/null >/dev/null 2>"$SKILL_EVAL_GATEWAY_LOG" &`,
     'skill_eval_fwd=$!',
     'skill_eval_try=0',

@@ -13,10 +13,11 @@ import {
   FORWARDER_SCRIPT,
   FORWARDER_SOURCE,
   freeLoopbackPort,
+  GATEWAY_IMAGE_NODE,
   GATEWAY_SOCKET,
   routedWorkspace,
 } from '../../src/gateway/forwarder.js';
-import { GATEWAY_IMAGE_NODE, gatewayNodeLayer } from '../../src/gateway/forwarder-layer.js';
+import { gatewayNodeLayer } from '../../src/gateway/forwarder-layer.js';
 import type { Task } from '../../src/task/types.js';
 import { loadSuperlint } from '../agents/harness.js';
 import { engineGate } from '../environments/docker-engine.js';
