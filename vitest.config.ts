@@ -41,6 +41,7 @@ export const INTEGRATION = [
   'tests/environments/local-sandbox.test.ts',
   // the model gateway's route out of offline sandboxes (bubblewrap and Docker)
   'tests/gateway/forwarder-route.test.ts',
+  'tests/gateway/trial-agents.test.ts', // the four CLIs through their gateways (bubblewrap)
   // tmux
   'tests/jobs/cancel.test.ts',
   'tests/jobs/progress-tty.test.ts',

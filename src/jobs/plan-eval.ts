@@ -15,8 +15,9 @@ import { redactCommandLine } from '../util/redact-command-line.js';
 import { collectForwardedEnv, type ForwardedEnv, Redactor } from '../util/secrets.js';
 import { type BaselineReuse, type JobBaselines, jobBaselines, planBaselineReuse } from './baseline-reuse.js';
 import { type ChosenJob, chooseJob } from './choose-job.js';
-import { agentsFor, armsFor, type EvalJobOptions, optionsFromJob } from './eval-options.js';
+import { agentsFor, armsFor, type EvalJobOptions, optionsFromJob, optionsFromReplay } from './eval-options.js';
 import { type BrokenTask, type EvalNotice, loadEvalTasks } from './eval-tasks.js';
+import { checkReplaySource, type JobGateway, planJobGateway } from './gateway-plan.js';
 import { type JobConfig, readJobConfig } from './job-config.js';
 import { reclaimResumedJob } from './reclaim.js';
 import { checkResultsDir } from './results-dir.js';
@@ -63,6 +64,8 @@ export interface EvalPlan {
   baselines: ReadonlyMap<string, BaselineFingerprint>;
   /** `--baseline-from`: the earlier no-skills trials copied in instead of run. */
   baselineReuse?: BaselineReuse | undefined;
+  /** The trials' model gateways (false: `--no-gateway`). */
+  gateway: JobGateway | false;
 }
 
 const KEY_HELP: Record<string, string> = {
@@ -71,9 +74,10 @@ const KEY_HELP: Record<string, string> = {
   OPENAI_API_KEY: 'https://platform.openai.com/api-keys',
 };
 
-/** Keys first: a missing key fails before any build or trial, naming the variable. */
+/** Keys first: a missing key fails before any build or trial, naming the variable. A replay needs none. */
 function forwardEnv(options: EvalJobOptions, agents: readonly JobAgent[], hostEnv: NodeJS.ProcessEnv): ForwardedEnv {
   const forwarded = collectForwardedEnv(hostEnv, options.env);
+  if (options.replay !== undefined) return forwarded;
   for (const { agent } of agents) {
     const variable = agent.requiredEnv.find((name) => !forwarded.env[name]);
     if (variable === undefined) continue;
@@ -125,7 +129,11 @@ export async function planEval(
   context: PlanEvalContext = {},
 ): Promise<EvalPlan> {
   const notify = context.onNotice ?? (() => {});
-  const asked = requested.resume ? await optionsFromJob(requested, cwd) : requested;
+  const asked = requested.resume
+    ? await optionsFromJob(requested, cwd)
+    : requested.replay
+      ? await optionsFromReplay(requested, cwd)
+      : requested;
   // --trials auto: `trials` is the most per task and arm.
   const options = asked.sequential ? { ...asked, trials: asked.sequential.maxTrials } : asked;
   const arms = armsFor(options);
@@ -140,6 +148,9 @@ export async function planEval(
   const agents = agentsFor(options);
   const hostEnv = context.hostEnv ?? process.env;
   const forwarded = forwardEnv(options, agents, hostEnv);
+  const gateway = planJobGateway(options, cwd, hostEnv);
+  if (options.replay !== undefined && !requested.resume)
+    checkReplaySource(options.replay, await readJobConfig(options.replay).catch(() => undefined));
   const resultsDir = resolve(cwd, options.resultsDir);
   await checkResultsDir(resultsDir);
   const jobsDir = join(resultsDir, 'jobs');
@@ -177,6 +188,7 @@ export async function planEval(
     apiAgents: agents
       .filter(({ agent }) => agent.requiredEnv.length > 0 || agent.callsModelApi === true)
       .map(({ agent }) => agent.name),
+    gateway: gateway.gateway !== false,
   });
   await provider.preflight();
 
@@ -198,6 +210,8 @@ export async function planEval(
     pass_threshold: options.passThreshold,
     forwarded_env: Object.keys(forwarded.env),
     grader_model: options.graderModel,
+    gateway:
+      options.replay === undefined ? gateway.config : { ...gateway.config, replay: await replaySource(options.replay) },
     ...(options.sequential
       ? {
           sequential: {
@@ -253,7 +267,13 @@ export async function planEval(
     judge: judges.settings,
     baselines: baseline.baselines.fingerprints,
     baselineReuse: baseline.reuse,
+    gateway: gateway.gateway,
   };
+}
+
+async function replaySource(dir: string): Promise<{ job_id: string; dir: string }> {
+  const config = await readJobConfig(dir);
+  return { job_id: config?.job_id ?? dir, dir };
 }
 
 /** `--trials auto` decides between two arms; with one, only an interval width can be its target. */

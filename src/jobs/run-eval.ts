@@ -6,7 +6,7 @@ import { writeJsonAtomic } from '../util/atomic-write.js';
 import { copyReusedTrials } from './baseline-reuse.js';
 import { markReportsWritten } from './job-config.js';
 import type { EvalPlan } from './plan-eval.js';
-import { type JobEvent, runJob } from './run-job.js';
+import { type JobEvent, type JobOutcome, runJob } from './run-job.js';
 import { writeSkillsLock } from './skills-lock.js';
 import { type JobSummary, summarizeResults } from './summary.js';
 
@@ -22,6 +22,8 @@ export interface EvalJobOutcome {
   cancelled: boolean;
   summary: JobSummary;
   reportPaths: string[];
+  /** `--max-cost` was spent before every trial started (JobOutcome.budgetStopped). */
+  budgetStopped?: JobOutcome['budgetStopped'];
 }
 
 /** Results grouped per task × agent × model × arm: one report each. */
@@ -68,6 +70,7 @@ export async function runEvalJob(plan: EvalPlan, context: RunEvalContext = {}): 
       options.workspaceArchiveMaxMb === undefined ? undefined : Math.round(options.workspaceArchiveMaxMb * 1024 * 1024),
     maxRetries: options.maxRetries,
     baselines: plan.baselines,
+    gateway: plan.gateway,
     onEvent: context.onEvent,
   });
   const counts = summarizeResults(config.job_id, outcome.results.length, outcome.results, options.passThreshold);
@@ -87,5 +90,11 @@ export async function runEvalJob(plan: EvalPlan, context: RunEvalContext = {}): 
     jobDir,
     reportPaths.map((path) => relative(jobDir, path)),
   );
-  return { results: outcome.results, cancelled: outcome.cancelled, summary, reportPaths };
+  return {
+    results: outcome.results,
+    cancelled: outcome.cancelled,
+    summary,
+    reportPaths,
+    budgetStopped: outcome.budgetStopped,
+  };
 }

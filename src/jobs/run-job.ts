@@ -6,6 +6,7 @@ import pLimit from 'p-limit';
 import type { Agent, Arm } from '../agents/types.js';
 import type { EnvironmentProvider } from '../environments/types.js';
 import { InterruptedError } from '../errors.js';
+import type { JobBudget } from '../gateway/budget.js';
 import type { JudgeSettings } from '../graders/types.js';
 import { type TrialResult, trialResultSchema } from '../results/schema.js';
 import type { Task } from '../task/types.js';
@@ -14,6 +15,7 @@ import { runTrial, type TrialSpec, trialName } from '../trial/run-trial.js';
 import { writeJsonAtomicSync } from '../util/atomic-write.js';
 import { removeTree } from '../util/remove-tree.js';
 import type { Redactor } from '../util/secrets.js';
+import { type JobGateway, jobBudget, trialGateway } from './gateway-plan.js';
 import { type PlannedTrial, planTrials } from './plan.js';
 import { prepareOnce } from './prepare-once.js';
 import {
@@ -72,6 +74,8 @@ export interface JobOptions {
   retryBaseMs?: number | undefined;
   /** Each task × agent's no-skills fingerprint, by baselineKey(): recorded in the no-skills results. */
   baselines?: ReadonlyMap<string, BaselineFingerprint> | undefined;
+  /** The trials' model gateways (TrialRuntime.gateway); undefined: each trial's default, false: none. */
+  gateway?: JobGateway | false | undefined;
   onEvent?: ((event: JobEvent) => void) | undefined;
 }
 
@@ -82,6 +86,8 @@ export interface JobOutcome {
   resumed: number;
   /** `--trials auto`: where each task × agent stopped. */
   sequential?: SequentialSummary | undefined;
+  /** `--max-cost`: the job spent its budget, and the trials not started then were left for a resume. */
+  budgetStopped?: { spentUsd: number; maxCostUsd: number; notStarted: number } | undefined;
 }
 
 const SUMMARY_REFRESH_MS = 1000;
@@ -132,7 +138,12 @@ function pendingTrial(options: JobOptions, item: PlannedTrial): PendingTrial {
 
 type Prepare = ReturnType<typeof prepareOnce>;
 
-async function runWithRetries(options: JobOptions, prepare: Prepare, trial: PendingTrial): Promise<TrialResult> {
+async function runWithRetries(
+  options: JobOptions,
+  prepare: Prepare,
+  trial: PendingTrial,
+  budget: JobBudget | undefined,
+): Promise<TrialResult> {
   const { spec, name, dir } = trial;
   const retries: TrialResult['retries'] = [];
   const maxRetries = options.maxRetries ?? 0;
@@ -153,6 +164,7 @@ async function runWithRetries(options: JobOptions, prepare: Prepare, trial: Pend
       audit: options.audit,
       workspaceArchiveMaxBytes: options.workspaceArchiveMaxBytes,
       retries: [...retries],
+      gateway: trialGateway(options.gateway, budget, name),
       onPhase: (phase) => options.onEvent?.({ type: 'trial-phase', name, phase }),
     });
     // Agent timeouts and failed verifications say something about the agent: never retried.
@@ -233,12 +245,15 @@ export async function runJob(options: JobOptions): Promise<JobOutcome> {
     forceBuild: options.forceBuild ?? false,
     signal: options.signal,
     log: (task, line) => options.onEvent?.({ type: 'log', task, line }),
+    gateway: options.gateway !== false,
   });
 
   const results: TrialResult[] = [];
   let resumed = 0;
   const trials = plan.map((item) => pendingTrial(options, item));
   const done = await finishedResults(trials);
+  const budget = jobBudget(options.gateway, done.values());
+  let notStarted = 0;
   const reused = [...done.values()].filter((r) => r.reused_from !== undefined).length;
   const rule = options.sequential;
   const stops: SequentialStop[] = [];
@@ -279,9 +294,14 @@ export async function runJob(options: JobOptions): Promise<JobOutcome> {
     limit(async () => {
       const { spec, name } = trial;
       if (options.signal?.aborted) return undefined;
+      // `--max-cost` spent: what has not started waits for a resume with a higher budget.
+      if (budget?.exceeded) {
+        notStarted += 1;
+        return undefined;
+      }
       options.onEvent?.({ type: 'trial-start', name, task: spec.task.name, arm: spec.arm, agent: spec.agent.name });
       try {
-        const result = await runWithRetries(options, prepare, trial);
+        const result = await runWithRetries(options, prepare, trial, budget);
         results.push(result);
         refreshSummary();
         options.onEvent?.({ type: 'trial-end', name, result, resumed: false });
@@ -326,5 +346,7 @@ export async function runJob(options: JobOptions): Promise<JobOutcome> {
     cancelled: cancelled || options.signal?.aborted === true,
     resumed,
     sequential: sequential(),
+    budgetStopped:
+      budget && notStarted > 0 ? { spentUsd: budget.spentUsd, maxCostUsd: budget.maxCostUsd, notStarted } : undefined,
   };
 }
