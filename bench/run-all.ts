@@ -17,6 +17,7 @@ const BENCHMARKS = [
   'bench/analyze/run.ts',
   'bench/redact/run.ts',
   'bench/sequential/run.ts',
+  'bench/gateway/latency.ts',
 ];
 
 const filter = process.argv[2];

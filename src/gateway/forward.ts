@@ -19,7 +19,9 @@ export interface UpstreamRequest {
 
 export type Attempted =
   | { kind: 'response'; response: Response; attempts: number }
-  | { kind: 'unreachable'; message: string; attempts: number };
+  | { kind: 'unreachable'; message: string; attempts: number }
+  /** The agent hung up, or the gateway is closing. */
+  | { kind: 'aborted'; message: string; attempts: number };
 
 function transient(status: number): boolean {
   return status === 429 || status >= 500;
@@ -65,11 +67,13 @@ export async function sendWithRetry(
       wait = retryAfterMs(response.headers.get('retry-after'));
       await response.body?.cancel().catch(() => undefined);
     } catch (error) {
-      if (signal.aborted) throw error;
+      if (signal.aborted)
+        return { kind: 'aborted', message: 'aborted before the upstream answered', attempts: attempt };
       if (attempt >= attempts) return { kind: 'unreachable', message: upstreamError(error), attempts: attempt };
     }
     onRetry();
-    await sleep(backoffMs(policy, attempt, wait), undefined, { signal });
+    const waited = await sleep(backoffMs(policy, attempt, wait), true, { signal }).catch(() => false);
+    if (!waited) return { kind: 'aborted', message: 'aborted while waiting to retry', attempts: attempt };
   }
 }
 

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { errorMessage, InfraError } from '../errors.js';
 import { budgetExhausted } from './budget.js';
 import { CallsLog } from './calls-log.js';
-import { DEFAULT_RETRY, pipeBody, responseHeaders, sendWithRetry } from './forward.js';
+import { DEFAULT_RETRY, type Piped, pipeBody, responseHeaders, sendWithRetry } from './forward.js';
 import { callCost, type PriceTable, priceTable } from './prices.js';
 import {
   errorBody,
@@ -39,7 +39,6 @@ export function newGatewayToken(): string {
 /** One request as the gateway handles it. */
 export interface Call {
   started: number;
-  at: string;
   route: Route;
   method: string;
   pathname: string;
@@ -49,7 +48,6 @@ export interface Call {
   /** Parsed JSON body, or undefined when there is none or it is not JSON. */
   body: unknown;
   stream: boolean;
-  key: string;
   /** The record written for it: what is known so far. */
   record: ModelCallRecord;
 }
@@ -85,6 +83,7 @@ export class GatewayState {
 
   /** Adds a finished call to the totals, the job's budget and the log; stops the agent once over budget. */
   finish(call: Call): void {
+    describeRequest(this, call);
     const record = call.record;
     const usage = record.usage;
     const model = record.model_served ?? record.model_requested;
@@ -130,6 +129,26 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
+/** Answers with the gateway's own JSON and records it. */
+function answer(
+  state: GatewayState,
+  call: Call,
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  extra: Partial<ModelCallRecord>,
+): void {
+  sendJson(res, status, body);
+  Object.assign(call.record, {
+    status,
+    latency_ms: elapsed(call),
+    response: body,
+    content_type: 'application/json',
+    ...extra,
+  });
+  state.finish(call);
+}
+
 /** Answers with the gateway's own provider-shaped error and records it. */
 function refuse(
   state: GatewayState,
@@ -140,16 +159,7 @@ function refuse(
   refused: ModelCallRecord['refused'],
 ): void {
   const body = errorBody(call.route.protocol, status, message, refused ?? 'gateway_error');
-  sendJson(res, status, body);
-  Object.assign(call.record, {
-    status,
-    latency_ms: elapsed(call),
-    response: body,
-    content_type: 'application/json',
-    error: message,
-    refused,
-  });
-  state.finish(call);
+  answer(state, call, res, status, body, { error: message, refused });
 }
 
 function elapsed(call: Call): number {
@@ -162,7 +172,7 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** Reads the request and builds its Call (route, key, the redacted request for the record). */
+/** Reads the request and builds its Call; its content key and redacted copy come later (describe). */
 async function newCall(state: GatewayState, req: IncomingMessage): Promise<Call> {
   const started = performance.now();
   const url = new URL(req.url ?? '/', 'http://gateway');
@@ -170,20 +180,6 @@ async function newCall(state: GatewayState, req: IncomingMessage): Promise<Call>
   const raw = await readBody(req);
   const body = parseJson(raw.toString('utf8'));
   const route = routeOf(method, url.pathname, req.headers, url.searchParams, state.configured);
-  const redactor = state.options.redactor;
-  const request = redactor.redactValue(body ?? (raw.length > 0 ? raw.toString('utf8') : undefined));
-  const path = `${url.pathname}${publicQuery(url.searchParams)}`;
-  const key = requestKey(
-    {
-      protocol: route.protocol,
-      endpoint: route.endpoint,
-      method,
-      path: redactor.redact(path),
-      pathModel: route.pathModel,
-      body: request,
-    },
-    state.options.volatile,
-  );
   const stream = isStreamRequest(route, body, url.searchParams);
   const requested = (body as { model?: unknown } | undefined)?.model;
   const record: ModelCallRecord = {
@@ -192,30 +188,34 @@ async function newCall(state: GatewayState, req: IncomingMessage): Promise<Call>
     protocol: route.protocol,
     endpoint: route.endpoint,
     method,
-    path: redactor.redact(path),
+    path: state.options.redactor.redact(`${url.pathname}${publicQuery(url.searchParams)}`),
     status: 0,
     latency_ms: 0,
     stream,
     model_requested: typeof requested === 'string' ? requested : route.pathModel,
     attempts: 0,
-    request,
+    request: undefined,
     response: undefined,
-    request_key: key,
+    request_key: '',
   };
-  return {
-    started,
-    at: record.at,
-    route,
-    method,
-    pathname: url.pathname,
-    search: url.searchParams,
-    headers: req.headers,
-    raw,
-    body,
-    stream,
-    key,
-    record,
-  };
+  const search = url.searchParams;
+  return { started, route, method, pathname: url.pathname, search, headers: req.headers, raw, body, stream, record };
+}
+
+/**
+ * Fills in the record's redacted request and content key (once) and returns the key. Forwarded calls do
+ * this while the upstream is working, so it adds nothing to their latency.
+ */
+export function describeRequest(state: GatewayState, call: Call): string {
+  const record = call.record;
+  if (record.request_key !== '') return record.request_key;
+  const redactor = state.options.redactor;
+  const raw = call.raw.length > 0 ? call.raw.toString('utf8') : undefined;
+  record.request = redactor.redactValue(call.body ?? raw);
+  const { protocol, endpoint, pathModel } = call.route;
+  const input = { protocol, endpoint, method: call.method, path: record.path, pathModel, body: record.request };
+  record.request_key = requestKey(input, state.options.volatile);
+  return record.request_key;
 }
 
 /**
@@ -245,8 +245,11 @@ async function forwardCall(state: GatewayState, call: Call, res: ServerResponse,
     body: upstreamBody(call),
   };
   const policy = state.options.retry ?? DEFAULT_RETRY;
-  const sent = await sendWithRetry(request, policy, signal, () => state.totals.retries++);
+  const sending = sendWithRetry(request, policy, signal, () => state.totals.retries++);
+  describeRequest(state, call);
+  const sent = await sending;
   call.record.attempts = sent.attempts;
+  if (sent.kind === 'aborted') return refuse(state, call, res, 502, sent.message, undefined);
   if (sent.kind === 'unreachable') {
     const message = `upstream_failed: ${protocol} endpoint unreachable after ${sent.attempts} tries: ${sent.message}`;
     state.halt({ kind: 'upstream_failed', message });
@@ -260,12 +263,7 @@ async function forwardCall(state: GatewayState, call: Call, res: ServerResponse,
   const piped = await pipeBody(response.body ?? undefined, res, protocol, sse, call.started);
   const recorded = piped.tap.recorded();
   Object.assign(call.record, {
-    status: response.status,
-    latency_ms: elapsed(call),
-    first_byte_ms: piped.firstByteMs === undefined ? undefined : Math.round(piped.firstByteMs * 10) / 10,
-    stream: sse,
-    model_served: piped.tap.model(),
-    usage: piped.tap.usage(),
+    ...streamed(call, piped, sse, response.status),
     response: state.options.redactor.redactValue(recorded.response),
     response_truncated: recorded.truncated || undefined,
     content_type: contentType,
@@ -279,28 +277,37 @@ async function forwardCall(state: GatewayState, call: Call, res: ServerResponse,
   state.finish(call);
 }
 
-/** Answers from the recording; a model call with no recorded answer stops the agent (replay_miss). */
-async function replayCall(state: GatewayState, call: Call, res: ServerResponse): Promise<void> {
-  const answer = state.options.replay!.take(call.key);
-  if (!answer) {
-    if (call.route.endpoint === 'other') return answerMinimally(state, call, res);
-    const message = `replay_miss: no recorded answer for this ${call.route.protocol} ${call.route.endpoint} request (key ${call.key.slice(0, 12)})`;
-    state.halt({ kind: 'replay_miss', message });
-    return refuse(state, call, res, 400, message, 'replay_miss');
-  }
-  const text = typeof answer.response === 'string' ? answer.response : JSON.stringify(answer.response ?? null);
-  res.writeHead(answer.status, { 'content-type': answer.contentType ?? 'application/json' });
-  const sse = answer.contentType?.includes('text/event-stream') ?? answer.stream;
-  const piped = await pipeBody([Buffer.from(text)], res, call.route.protocol, sse, call.started);
-  Object.assign(call.record, {
-    status: answer.status,
+/** The record's fields a piped body gives: timing, usage, the model served. */
+function streamed(call: Call, piped: Piped, sse: boolean, status: number): Partial<ModelCallRecord> {
+  return {
+    status,
     latency_ms: elapsed(call),
     first_byte_ms: piped.firstByteMs === undefined ? undefined : Math.round(piped.firstByteMs * 10) / 10,
     stream: sse,
     model_served: piped.tap.model(),
     usage: piped.tap.usage(),
-    response: answer.response,
-    content_type: answer.contentType,
+  };
+}
+
+/** Answers from the recording; a model call with no recorded answer stops the agent (replay_miss). */
+async function replayCall(state: GatewayState, call: Call, res: ServerResponse): Promise<void> {
+  const key = describeRequest(state, call);
+  const recorded = state.options.replay!.take(key);
+  if (!recorded) {
+    if (call.route.endpoint === 'other') return answerMinimally(state, call, res);
+    const message = `replay_miss: no recorded answer for this ${call.route.protocol} ${call.route.endpoint} request (key ${key.slice(0, 12)})`;
+    state.halt({ kind: 'replay_miss', message });
+    return refuse(state, call, res, 400, message, 'replay_miss');
+  }
+  const { response, contentType, status } = recorded;
+  const text = typeof response === 'string' ? response : JSON.stringify(response ?? null);
+  res.writeHead(status, { 'content-type': contentType ?? 'application/json' });
+  const sse = contentType?.includes('text/event-stream') ?? recorded.stream;
+  const piped = await pipeBody([Buffer.from(text)], res, call.route.protocol, sse, call.started);
+  Object.assign(call.record, {
+    ...streamed(call, piped, sse, status),
+    response,
+    content_type: contentType,
     replayed: true,
   });
   state.finish(call);
@@ -313,20 +320,17 @@ function answerMinimally(state: GatewayState, call: Call, res: ServerResponse): 
   const body = list
     ? { object: 'list', data: [], models: [] }
     : errorBody(call.route.protocol, 404, 'not recorded', 'not_found');
-  sendJson(res, status, body);
-  Object.assign(call.record, {
-    status,
-    latency_ms: elapsed(call),
-    response: body,
-    content_type: 'application/json',
-    replayed: true,
-  });
-  state.finish(call);
+  answer(state, call, res, status, body, { replayed: true });
 }
 
 async function handle(state: GatewayState, req: IncomingMessage, res: ServerResponse, closing: AbortSignal) {
   const call = await newCall(state, req);
   const presented = presentedTokens(req.headers, call.search);
+  // A connectivity probe carrying no key at all learns only that the gateway is there.
+  if (call.method === 'HEAD' && presented.length === 0) {
+    res.writeHead(200).end();
+    return;
+  }
   if (!tokenMatches(presented, state.options.token))
     return refuse(state, call, res, 401, 'invalid API key: use the token the gateway gave this trial', 'unauthorized');
   const over = budgetExhausted(state.options.budget, state.totals);

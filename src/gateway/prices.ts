@@ -88,11 +88,16 @@ export function withPrices(base: PriceTable, models: Record<string, ModelPrice>,
   return { asOf: base.asOf, source: `${base.source} + ${source}`, models: { ...base.models, ...models } };
 }
 
-/** The built-in table, with SKILL_EVAL_PRICES_FILE's entries over it when the variable is set. */
-export function priceTable(env: NodeJS.ProcessEnv = process.env): PriceTable {
-  const file = env.SKILL_EVAL_PRICES_FILE;
-  if (!file) return BUILT_IN_PRICES;
-  return withPrices(BUILT_IN_PRICES, readPriceFile(file, `SKILL_EVAL_PRICES_FILE ${file}`), file);
+/**
+ * The built-in table, with SKILL_EVAL_PRICES_FILE's entries over it when the variable is set, and then
+ * `file`'s (a flag's) over those.
+ */
+export function priceTable(env: NodeJS.ProcessEnv = process.env, file?: string): PriceTable {
+  const fromEnv = env.SKILL_EVAL_PRICES_FILE;
+  let table = BUILT_IN_PRICES;
+  if (fromEnv) table = withPrices(table, readPriceFile(fromEnv, `SKILL_EVAL_PRICES_FILE ${fromEnv}`), fromEnv);
+  if (file) table = withPrices(table, readPriceFile(file), file);
+  return table;
 }
 
 /** The price of a model: exact name first, then without a provider prefix (`openai/gpt-5`) or a date suffix. */

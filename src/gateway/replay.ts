@@ -6,7 +6,8 @@ import { type GatewayProtocol, MODEL_CALL_SCHEMA, type ModelCallRecord } from '.
 
 /**
  * Record and replay. A request is matched to its recording by content, not by call order: its key is the
- * sha256 of a canonical form of (protocol, endpoint, model in the path, method and path for other routes, body)
+ * sha256 of a canonical form of (protocol, endpoint, model in the path, query (Gemini's `alt=sse`), method and
+ * path for other routes, body)
  * with the volatile parts normalised away (docs/gateway.md lists them):
  * - top-level fields that name a session, user or cache rather than the conversation: VOLATILE_FIELDS;
  * - in every string: the per-trial strings the caller names (`volatile`: workspace path, trial dir, home),
@@ -35,7 +36,7 @@ export interface KeyInput {
   protocol: GatewayProtocol;
   endpoint: Endpoint;
   method: string;
-  /** Path without any prefix before the route's own part (used for `other` routes only) and without the key. */
+  /** Path and query as the agent sent them, without the key (the path counts for `other` routes only). */
   path: string;
   pathModel?: string | undefined;
   /** The redacted body (parsed JSON or text). */
@@ -73,6 +74,7 @@ export function canonicalRequest(input: KeyInput, volatile: readonly string[] = 
       protocol: input.protocol,
       endpoint: input.endpoint,
       route: input.endpoint === 'other' ? `${input.method} ${input.path}` : undefined,
+      query: input.path.includes('?') ? input.path.slice(input.path.indexOf('?')) : undefined,
       model: input.pathModel,
       body,
     },

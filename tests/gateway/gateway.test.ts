@@ -1,5 +1,6 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { existsSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { agentBaseUrl } from '../../src/gateway/protocols.js';
 import type { ModelServer } from '../fixtures/model-servers/server.js';
@@ -7,6 +8,7 @@ import {
   PROTOCOL,
   REAL_KEY,
   send,
+  serveLocally,
   startUpstream,
   TOKEN,
   testGateway,
@@ -14,6 +16,7 @@ import {
   WIRES,
   wireRequest,
 } from '../helpers/gateway.js';
+import { tempDir } from '../helpers/trials.js';
 
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -97,6 +100,13 @@ describe('gateway: the four wire protocols', () => {
       expect(response.status).toBe(200);
       expect(((await response.json()) as object) !== undefined).toBe(true);
     }
+    const sentTotal = [anthropic.sentUsage(), gemini.sentUsage()];
+    expect(t.gateway.usage()).toMatchObject({
+      calls: 2,
+      inputTokens: sentTotal[0]!.input + sentTotal[1]!.input,
+      cachedInputTokens: sentTotal[0]!.cached + sentTotal[1]!.cached,
+      outputTokens: sentTotal[0]!.output + sentTotal[1]!.output,
+    });
     const calls = await t.calls();
     expect(calls.map((c) => [c.protocol, c.stream])).toEqual([
       ['anthropic', false],
@@ -168,7 +178,7 @@ describe('gateway: streaming', () => {
     const held = new Promise<void>((resolve) => {
       release = resolve;
     });
-    const slow = createServer((_req, res) => {
+    const slow = await serveLocally((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write(
         `event: message_start\ndata: ${JSON.stringify({ type: 'message_start', message: { model: 'm', usage: { input_tokens: 7 } } })}\n\n`,
@@ -179,16 +189,11 @@ describe('gateway: streaming', () => {
         );
       });
     });
-    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
-    cleanup.push(
-      () =>
-        new Promise<void>((resolve) => {
-          release();
-          slow.closeAllConnections();
-          slow.close(() => resolve());
-        }),
-    );
-    const url = `http://127.0.0.1:${(slow.address() as AddressInfo).port}`;
+    cleanup.push(async () => {
+      release();
+      await slow.close();
+    });
+    const url = slow.url;
     const t = await testGateway({ anthropic: { baseUrl: url, apiKey: REAL_KEY } });
     cleanup.push(() => t.gateway.close());
 
@@ -205,5 +210,99 @@ describe('gateway: streaming', () => {
     const [call] = await t.calls();
     expect(call!.usage).toEqual({ input_tokens: 7, output_tokens: 3, cached_input_tokens: 0, reasoning_tokens: 0 });
     expect(call!.first_byte_ms).toBeLessThan(call!.latency_ms);
+  });
+});
+
+describe('gateway: other routes and the unix socket', () => {
+  it('passes other routes (a model list) through, authenticated', async () => {
+    const server = await upstream('responses');
+    const t = await testGateway({ openai: { baseUrl: `${server.url}/v1`, apiKey: REAL_KEY } });
+    cleanup.push(() => t.gateway.close());
+    const list = await fetch(`${agentBaseUrl(t.gateway.url, 'openai')}/models`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(list.status).toBe(200);
+    expect(await list.json()).toMatchObject({ object: 'list' });
+    expect(server.requests[0]).toMatchObject({ method: 'GET', url: '/v1/models' });
+    expect(keyReceived(server.requests[0]!.headers)).toBe(REAL_KEY);
+    expect((await fetch(`${t.gateway.url}/v1/models`)).status).toBe(401);
+    // A bare connectivity probe is answered by the gateway itself.
+    expect((await fetch(t.gateway.url, { method: 'HEAD' })).status).toBe(200);
+    expect(server.requests).toHaveLength(1);
+    const [call] = await t.calls();
+    expect(call).toMatchObject({ endpoint: 'other', method: 'GET', status: 200 });
+  });
+
+  it('answers on its unix socket too, and removes it on close', async () => {
+    const server = await upstream('anthropic');
+    const socketPath = join(await tempDir('gateway-socket'), 'gateway.sock');
+    const t = await testGateway({ anthropic: { baseUrl: server.url, apiKey: REAL_KEY } }, { socketPath });
+    cleanup.push(() => t.gateway.close());
+    expect(t.gateway.socketPath).toBe(socketPath);
+    const { body, headers, path } = wireRequest('anthropic', TOKEN, { stream: false });
+    const status = await new Promise<number | undefined>((resolve, reject) => {
+      const req = request({ socketPath, path, method: 'POST', headers }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode));
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify(body));
+    });
+    expect(status).toBe(200);
+    expect(server.requests).toHaveLength(1);
+    await t.gateway.close();
+    expect(existsSync(socketPath)).toBe(false);
+  });
+});
+
+describe('gateway: hang-ups and close', () => {
+  /** An SSE upstream that sends one event and then holds the stream open; `ended` settles when its side closes. */
+  async function holdingUpstream(): Promise<{ url: string; ended: Promise<void> }> {
+    let ended: () => void = () => undefined;
+    const closed = new Promise<void>((resolve) => {
+      ended = resolve;
+    });
+    const server = await serveLocally((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(
+        `event: message_start\ndata: ${JSON.stringify({ type: 'message_start', message: { model: 'm' } })}\n\n`,
+      );
+      res.on('close', () => ended());
+    });
+    cleanup.push(server.close);
+    return { url: server.url, ended: closed };
+  }
+
+  it('aborts the upstream request when the agent hangs up, and records the broken call', async () => {
+    const upstream = await holdingUpstream();
+    const t = await testGateway({ anthropic: { baseUrl: upstream.url, apiKey: REAL_KEY } });
+    cleanup.push(() => t.gateway.close());
+    const agent = new AbortController();
+    const { path, headers, body } = wireRequest('anthropic', TOKEN);
+    const response = await fetch(`${t.gateway.url}${path}`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(body),
+      signal: agent.signal,
+    });
+    await response.body!.getReader().read();
+    agent.abort();
+    await upstream.ended;
+    const [call] = await t.calls();
+    expect(call).toMatchObject({ status: 200, model_served: 'm' });
+    expect(call!.error).toBeDefined();
+    expect(t.gateway.usage().failedCalls).toBe(1);
+  });
+
+  it('close() ends the streams in flight and still writes their calls', async () => {
+    const upstream = await holdingUpstream();
+    const t = await testGateway({ anthropic: { baseUrl: upstream.url, apiKey: REAL_KEY } });
+    const response = await send(t.gateway, wireRequest('anthropic', TOKEN));
+    await response.body!.getReader().read();
+    const calls = await t.calls(); // closes the gateway
+    await upstream.ended;
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.error).toBeDefined();
   });
 });

@@ -1,7 +1,17 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { estimateCost, priceFor } from '../../src/gateway/prices.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  BUILT_IN_PRICES,
+  callCost,
+  estimateCost,
+  PRICES_AS_OF,
+  priceFor,
+  priceIn,
+  priceTable,
+  withPrices,
+} from '../../src/gateway/prices.js';
+import { REAL_KEY, send, startUpstream, TOKEN, testGateway, wireRequest } from '../helpers/gateway.js';
 import { tempDir } from '../helpers/trials.js';
 
 describe('price table', () => {
@@ -33,5 +43,49 @@ describe('price table', () => {
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ 'gpt-5': { input: 'cheap' } }));
     expect(() => priceFor('gpt-5', { SKILL_EVAL_PRICES_FILE: bad })).toThrow(/SKILL_EVAL_PRICES_FILE/);
+  });
+});
+
+describe('the gateway prices calls with its table', () => {
+  const cleanup: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const close of cleanup.splice(0).reverse()) await close();
+  });
+
+  it('is dated, and takes overrides from a file', async () => {
+    expect(PRICES_AS_OF).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    const file = join(await tempDir('prices'), 'prices.json');
+    writeFileSync(file, JSON.stringify({ 'claude-test': { input: 1, output: 1 } }));
+    const table = priceTable({}, file);
+    expect(table.source).toBe(`built-in + ${file}`);
+    expect(table.asOf).toBe(PRICES_AS_OF);
+    expect(priceIn(table, 'claude-test')).toEqual({ input: 1, output: 1, cachedInput: 1 });
+    const usage = {
+      input_tokens: 2_000_000,
+      cached_input_tokens: 1_000_000,
+      output_tokens: 1_000_000,
+      reasoning_tokens: 0,
+    };
+    expect(callCost(table, 'claude-test', usage)).toBe(3);
+    expect(callCost(table, 'unknown', usage)).toBeUndefined();
+  });
+
+  it('uses the table it is given, and says when a model had no price', async () => {
+    const server = await startUpstream('anthropic');
+    cleanup.push(() => server.close());
+    // 1000 input (400 cached) + 20 output at $1 / $0.5 / $10 per 1M.
+    const prices = withPrices(
+      BUILT_IN_PRICES,
+      { 'claude-sonnet-4-5': { input: 1, output: 10, cachedInput: 0.5 } },
+      'test',
+    );
+    const t = await testGateway({ anthropic: { baseUrl: server.url, apiKey: REAL_KEY } }, { prices });
+    cleanup.push(() => t.gateway.close());
+    await (await send(t.gateway, wireRequest('anthropic', TOKEN))).text();
+    expect(t.gateway.usage()).toMatchObject({ costUsd: (600 + 200 + 200) / 1e6, costIncomplete: false });
+    const unpriced = wireRequest('anthropic', TOKEN, { text: 'other' });
+    unpriced.body.model = 'claude-unpriced';
+    await (await send(t.gateway, unpriced)).text();
+    expect(t.gateway.usage()).toMatchObject({ costUsd: 0.001, costIncomplete: true, calls: 2 });
   });
 });

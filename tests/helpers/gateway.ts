@@ -1,4 +1,6 @@
 import { readFile } from 'node:fs/promises';
+import { createServer, type RequestListener } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { startGateway } from '../../src/gateway/gateway.js';
 import type { Gateway, GatewayOptions, GatewayProtocol, ModelCallRecord } from '../../src/gateway/types.js';
@@ -139,5 +141,19 @@ export async function testGateway(
         .split('\n')
         .filter((line) => line !== '')
         .map((line) => JSON.parse(line) as ModelCallRecord),
+  };
+}
+
+/** A hand-written upstream on 127.0.0.1 (for behaviour the scripted servers do not have: holding, failing). */
+export async function serveLocally(handler: RequestListener): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
