@@ -279,8 +279,42 @@ function evalCommand(program: Command): Command {
     );
 }
 
+/** The model gateway's flags (docs/gateway.md). */
+function gatewayFlags(command: Command): Command {
+  return command
+    .option(
+      '--no-gateway',
+      'no model gateway: API agents get the forwarded keys inside their sandboxes (the key can leak; no budgets, no recording; an offline task in Docker then needs --network)',
+    )
+    .option('--record', "keep every model call in the trial's model_calls.jsonl (the default with the gateway)")
+    .option('--no-record', 'do not keep the model calls (usage is still counted; such a job cannot be replayed)')
+    .option(
+      '--max-tokens-per-trial <n>',
+      "stop a trial's agent once its calls used N tokens (input + output): status budget_exceeded, verified anyway",
+      positiveInt('--max-tokens-per-trial'),
+    )
+    .option(
+      '--max-cost-per-trial <usd>',
+      "stop a trial's agent once its calls cost USD at the gateway's price table: status budget_exceeded",
+      dollars('--max-cost-per-trial'),
+    )
+    .option(
+      '--max-cost <usd>',
+      'stop starting trials once the job spent USD (running ones are stopped at their next call); resume with a higher --max-cost',
+      dollars('--max-cost'),
+    )
+    .option(
+      '--replay <job>',
+      "re-run JOB's trials (tasks, agents, arms, trials) in a new job, every model call answered from the matching trial's model_calls.jsonl: no upstream call, no key needed; a request with no recorded answer ends the trial as replay_miss",
+    )
+    .option(
+      '--prices <file>',
+      'model prices over the gateway\'s built-in table: JSON {"model": {"input": USD per 1M, "output": …, "cachedInput": …}} (docs/gateway.md)',
+    );
+}
+
 export const registerEval: RegisterCommand = (program: Command, setExitCode) => {
-  evalCommand(program)
+  gatewayFlags(evalCommand(program))
     .option('--results-dir <dir>', 'where result files and job directories go', EVAL_DEFAULTS.resultsDir)
     .option('--tasks-dir <dir>', 'where task names are looked up', 'tasks')
     .option(
@@ -358,35 +392,6 @@ export const registerEval: RegisterCommand = (program: Command, setExitCode) => 
         return n;
       },
       EVAL_DEFAULTS.workspaceArchiveMaxMb,
-    )
-    .option(
-      '--no-gateway',
-      'no model gateway: API agents get the forwarded keys inside their sandboxes (the key can leak; no budgets, no recording; an offline task in Docker then needs --network)',
-    )
-    .option('--record', "keep every model call in the trial's model_calls.jsonl (the default with the gateway)")
-    .option('--no-record', 'do not keep the model calls (usage is still counted; such a job cannot be replayed)')
-    .option(
-      '--max-tokens-per-trial <n>',
-      "stop a trial's agent once its calls used N tokens (input + output): status budget_exceeded, verified anyway",
-      positiveInt('--max-tokens-per-trial'),
-    )
-    .option(
-      '--max-cost-per-trial <usd>',
-      "stop a trial's agent once its calls cost USD at the gateway's price table: status budget_exceeded",
-      dollars('--max-cost-per-trial'),
-    )
-    .option(
-      '--max-cost <usd>',
-      'stop starting trials once the job spent USD (running ones are stopped at their next call); resume with a higher --max-cost',
-      dollars('--max-cost'),
-    )
-    .option(
-      '--replay <job>',
-      "re-run JOB's trials (tasks, agents, arms, trials) in a new job, every model call answered from the matching trial's model_calls.jsonl: no upstream call, no key needed; a request with no recorded answer ends the trial as replay_miss",
-    )
-    .option(
-      '--prices <file>',
-      'model prices over the gateway\'s built-in table: JSON {"model": {"input": USD per 1M, "output": …, "cachedInput": …}} (docs/gateway.md)',
     )
     .option('--quiet', 'no progress lines', false)
     .option('--json', 'print the job summary as JSON on stdout', false)

@@ -6,7 +6,7 @@ import { type PriceTable, priceTable, readPriceFile, withPrices } from '../gatew
 import { MODEL_CALLS_FILE, type TrialGatewaySettings } from '../gateway/trial.js';
 import type { TrialResult } from '../results/schema.js';
 import type { EvalJobOptions } from './eval-options.js';
-import type { JobConfig } from './job-config.js';
+import { type JobConfig, readJobConfig } from './job-config.js';
 
 /** How a job's trials use their model gateways: the flags, resolved (docs/gateway.md). */
 export interface JobGateway {
@@ -20,12 +20,15 @@ export interface JobGateway {
   prices?: PriceTable | undefined;
 }
 
-/** The gateway flags → the job's gateway (false: `--no-gateway`) and what job.json records of it. */
-export function planJobGateway(
+/**
+ * The gateway flags → the job's gateway (false: `--no-gateway`) and what job.json records of it; a replayed job is
+ * checked to have recorded its calls (unless this run resumes a replay).
+ */
+export async function planJobGateway(
   options: EvalJobOptions,
-  cwd: string,
-  hostEnv: NodeJS.ProcessEnv,
-): { gateway: JobGateway | false; config: NonNullable<JobConfig['gateway']> } {
+  context: { cwd: string; hostEnv: NodeJS.ProcessEnv; resumed: boolean },
+): Promise<{ gateway: JobGateway | false; config: NonNullable<JobConfig['gateway']> }> {
+  const { cwd, hostEnv } = context;
   const enabled = options.gateway !== false;
   const budgets = { maxTokensPerTrial: options.maxTokensPerTrial, maxCostPerTrial: options.maxCostPerTrial };
   if (!enabled) {
@@ -44,6 +47,8 @@ export function planJobGateway(
       throw new UsageError('--no-record and --no-gateway: nothing records without the gateway');
   }
   const replayDir = options.replay === undefined ? undefined : resolve(cwd, options.replay);
+  const replayed = replayDir === undefined ? undefined : await readJobConfig(replayDir).catch(() => undefined);
+  if (replayDir !== undefined && !context.resumed) checkReplaySource(replayDir, replayed);
   const prices = options.prices === undefined ? undefined : resolve(cwd, options.prices);
   const config = {
     enabled,
@@ -52,6 +57,7 @@ export function planJobGateway(
     max_cost_per_trial: budgets.maxCostPerTrial,
     max_cost: options.maxCost,
     prices,
+    replay: replayDir === undefined ? undefined : { job_id: replayed?.job_id ?? replayDir, dir: replayDir },
   };
   if (!enabled) return { gateway: false, config };
   return {

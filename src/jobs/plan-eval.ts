@@ -4,6 +4,7 @@ import type { Arm } from '../agents/types.js';
 import { createProvider } from '../environments/registry.js';
 import type { EnvironmentProvider } from '../environments/types.js';
 import { UsageError } from '../errors.js';
+import { usesGateway } from '../gateway/trial.js';
 import { planJudges } from '../graders/plan.js';
 import type { JudgeSettings } from '../graders/types.js';
 import { timestampForFile } from '../results/eval-report.js';
@@ -17,7 +18,7 @@ import { type BaselineReuse, type JobBaselines, jobBaselines, planBaselineReuse 
 import { type ChosenJob, chooseJob } from './choose-job.js';
 import { agentsFor, armsFor, type EvalJobOptions, optionsFromJob, optionsFromReplay } from './eval-options.js';
 import { type BrokenTask, type EvalNotice, loadEvalTasks } from './eval-tasks.js';
-import { checkReplaySource, type JobGateway, planJobGateway } from './gateway-plan.js';
+import { type JobGateway, planJobGateway } from './gateway-plan.js';
 import { type JobConfig, readJobConfig } from './job-config.js';
 import { reclaimResumedJob } from './reclaim.js';
 import { checkResultsDir } from './results-dir.js';
@@ -129,11 +130,7 @@ export async function planEval(
   context: PlanEvalContext = {},
 ): Promise<EvalPlan> {
   const notify = context.onNotice ?? (() => {});
-  const asked = requested.resume
-    ? await optionsFromJob(requested, cwd)
-    : requested.replay
-      ? await optionsFromReplay(requested, cwd)
-      : requested;
+  const asked = await savedPlan(requested, cwd);
   // --trials auto: `trials` is the most per task and arm.
   const options = asked.sequential ? { ...asked, trials: asked.sequential.maxTrials } : asked;
   const arms = armsFor(options);
@@ -148,9 +145,7 @@ export async function planEval(
   const agents = agentsFor(options);
   const hostEnv = context.hostEnv ?? process.env;
   const forwarded = forwardEnv(options, agents, hostEnv);
-  const gateway = planJobGateway(options, cwd, hostEnv);
-  if (options.replay !== undefined && !requested.resume)
-    checkReplaySource(options.replay, await readJobConfig(options.replay).catch(() => undefined));
+  const gateway = await planJobGateway(options, { cwd, hostEnv, resumed: requested.resume !== undefined });
   const resultsDir = resolve(cwd, options.resultsDir);
   await checkResultsDir(resultsDir);
   const jobsDir = join(resultsDir, 'jobs');
@@ -185,9 +180,7 @@ export async function planEval(
   // Before any build or trial: what this provider cannot run as planned (Docker: an API agent on an offline task).
   provider.checkJob?.({
     tasks,
-    apiAgents: agents
-      .filter(({ agent }) => agent.requiredEnv.length > 0 || agent.callsModelApi === true)
-      .map(({ agent }) => agent.name),
+    apiAgents: agents.filter(({ agent }) => usesGateway(agent, {})).map(({ agent }) => agent.name),
     gateway: gateway.gateway !== false,
   });
   await provider.preflight();
@@ -210,8 +203,7 @@ export async function planEval(
     pass_threshold: options.passThreshold,
     forwarded_env: Object.keys(forwarded.env),
     grader_model: options.graderModel,
-    gateway:
-      options.replay === undefined ? gateway.config : { ...gateway.config, replay: await replaySource(options.replay) },
+    gateway: gateway.config,
     ...(options.sequential
       ? {
           sequential: {
@@ -271,9 +263,11 @@ export async function planEval(
   };
 }
 
-async function replaySource(dir: string): Promise<{ job_id: string; dir: string }> {
-  const config = await readJobConfig(dir);
-  return { job_id: config?.job_id ?? dir, dir };
+/** `--resume`: the saved plan; `--replay`: the replayed job's trials; else the options as given. */
+async function savedPlan(requested: EvalJobOptions, cwd: string): Promise<EvalJobOptions> {
+  if (requested.resume) return optionsFromJob(requested, cwd);
+  if (requested.replay) return optionsFromReplay(requested, cwd);
+  return requested;
 }
 
 /** `--trials auto` decides between two arms; with one, only an interval width can be its target. */
