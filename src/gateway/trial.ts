@@ -100,7 +100,6 @@ export class TrialGateway {
     this.protocols = Object.keys(upstreams) as GatewayProtocol[];
     const token = newGatewayToken();
     const socketPath = join(this.dir, GATEWAY_SOCKET);
-    const { paths } = input.workspace;
     this.gateway = await startGateway({
       upstreams,
       token,
@@ -115,7 +114,7 @@ export class TrialGateway {
       },
       replay: replay ? await replayStore(settings.replayFile!) : undefined,
       retry: settings.retry,
-      volatile: [paths.workdir, paths.home, paths.tmp, input.trialDir],
+      volatile: volatileStrings(input.workspace, input.trialDir),
       signal: input.signal,
     });
     await chmod(socketPath, 0o666);
@@ -152,6 +151,27 @@ export class TrialGateway {
     await this.gateway?.close().catch(() => undefined);
     await removeTree(this.dir).catch(() => undefined);
   }
+}
+
+/**
+ * What differs between two runs of the same trial and says nothing about the conversation: the workspace's paths
+ * (the local provider's per-trial root), its id, the trial dir — also in the form CLIs use in their own file names
+ * (Claude Code's `~/.claude/projects/-tmp-…-app/`: every non-alphanumeric character a dash). Longest first, so a
+ * path is replaced whole before its parts.
+ */
+export function volatileStrings(workspace: Pick<Workspace, 'paths' | 'id'>, trialDir: string): string[] {
+  const { workdir, home, tmp } = workspace.paths;
+  let root = commonPrefix([workdir, home, tmp]);
+  root = root.slice(0, root.lastIndexOf('/'));
+  const literal = [workdir, home, tmp, trialDir, workspace.id, ...(root.length > 1 ? [root] : [])];
+  const mangled = literal.map((text) => text.replace(/[^A-Za-z0-9]/g, '-'));
+  return [...new Set([...literal, ...mangled])].filter((text) => text.length >= 8).sort((a, b) => b.length - a.length);
+}
+
+function commonPrefix(texts: string[]): string {
+  let prefix = texts[0] ?? '';
+  for (const text of texts) while (!text.startsWith(prefix)) prefix = prefix.slice(0, -1);
+  return prefix;
 }
 
 /** A trial with nothing recorded in the replayed job answers nothing: every call is a replay miss. */
