@@ -119,6 +119,8 @@ export class AnalysisAccumulator {
   private readonly contaminated = new Flagged();
   private readonly tampered = new Flagged();
   private readonly reused: AnalysisReport['reused'] = { count: 0, byArm: {}, fromJobs: [] };
+  /** Per job, the model ids its gateways saw serve calls. */
+  private readonly served = new Map<string, Set<string>>();
   private trials = 0;
   private lastConfig: ConfigCells | undefined;
 
@@ -131,6 +133,12 @@ export class AnalysisAccumulator {
     // Flagged whatever the status: a tampering agent may well have broken the verifier too.
     if (record.contaminated) this.contaminated.add(record);
     if (record.tampered) this.tampered.add(record);
+    if (record.modelsServed && record.modelsServed.length > 0) {
+      const job = record.jobId ?? '(unknown job)';
+      const models = this.served.get(job) ?? new Set<string>();
+      for (const model of record.modelsServed) models.add(model);
+      this.served.set(job, models);
+    }
     if (record.reusedFrom !== undefined) {
       this.reused.count++;
       this.reused.byArm[record.arm] = (this.reused.byArm[record.arm] ?? 0) + 1;
@@ -219,8 +227,18 @@ export class AnalysisAccumulator {
         byArm: { ...this.reused.byArm },
         fromJobs: [...this.reused.fromJobs].sort(compareText),
       },
+      modelsServed: this.mixedModels(),
       problems: read.problems,
     };
+  }
+
+  /** Jobs served by more than one model id, or undefined when none was. */
+  private mixedModels(): AnalysisReport['modelsServed'] {
+    const mixed = [...this.served]
+      .filter(([, models]) => models.size > 1)
+      .map(([jobId, models]) => ({ jobId, models: [...models].sort(compareText) }))
+      .sort((x, y) => compareText(x.jobId, y.jobId));
+    return mixed.length > 0 ? mixed : undefined;
   }
 
   private config(record: TrialRecord): ConfigCells {
