@@ -42,7 +42,8 @@ export function prepareOnce(options: PrepareOnceOptions): (task: Task, agent: Ag
   const prepared = new Map<string, Promise<PreparedEnvironment>>();
   return (task, agent) => {
     // Without images every agent shares one preparation of the task.
-    const layered = provider.usesImages && (agent.imageLayer !== undefined || usesGateway(agent, {}));
+    const layered =
+      provider.usesImages && (agent.imageLayer !== undefined || (options.gateway === true && usesGateway(agent, {})));
     const key = `${options.tasks.indexOf(task)}\u0000${layered ? agent.name : ''}`;
     const existing = prepared.get(key);
     if (existing) return existing.then((result) => ({ ...result, built: false }));
