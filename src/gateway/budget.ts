@@ -30,6 +30,10 @@ export function budgetExhausted(budget: TrialBudget | undefined, usage: GatewayU
   const tokens = usage.inputTokens + usage.outputTokens;
   if (budget.maxTokens !== undefined && tokens >= budget.maxTokens)
     return `the trial's token budget is spent: ${tokens} tokens used, --max-tokens-per-trial ${budget.maxTokens}`;
+  // A cost budget fails closed: spending it cannot be measured once a call had no price.
+  const costLimited = budget.maxCostUsd !== undefined || budget.job !== undefined;
+  if (costLimited && usage.costIncomplete)
+    return "a call's model has no price, so the cost budget cannot be enforced: add the model (model_served in model_calls.jsonl) to the price table with SKILL_EVAL_PRICES_FILE";
   const cost = usage.costUsd ?? 0;
   if (budget.maxCostUsd !== undefined && cost >= budget.maxCostUsd)
     return `the trial's cost budget is spent: $${cost.toFixed(6)} used, --max-cost-per-trial ${budget.maxCostUsd}`;

@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { errorMessage, InfraError } from '../errors.js';
+import { Redactor } from '../util/secrets.js';
 import { budgetExhausted } from './budget.js';
 import { CallsLog } from './calls-log.js';
 import { DEFAULT_RETRY, type Piped, pipeBody, responseHeaders, sendWithRetry } from './forward.js';
@@ -37,7 +38,7 @@ export function newGatewayToken(): string {
 }
 
 /** One request as the gateway handles it. */
-export interface Call {
+interface Call {
   started: number;
   route: Route;
   method: string;
@@ -53,7 +54,7 @@ export interface Call {
 }
 
 /** The gateway's running state: totals, the stop signal, the calls log. */
-export class GatewayState {
+class GatewayState {
   readonly totals: GatewayUsage = {
     calls: 0,
     inputTokens: 0,
@@ -70,8 +71,15 @@ export class GatewayState {
   readonly log: CallsLog;
   readonly prices: PriceTable;
   readonly configured: GatewayProtocol[];
+  /** The caller's redactor, and then the token and upstream keys whether or not the caller's knows them. */
+  readonly redactor: Pick<Redactor, 'redact' | 'redactValue'>;
 
   constructor(readonly options: GatewayOptions) {
+    const own = new Redactor([options.token, ...Object.values(options.upstreams).map((u) => u.apiKey)]);
+    this.redactor = {
+      redact: (text) => own.redact(options.redactor.redact(text)),
+      redactValue: (value) => own.redactValue(options.redactor.redactValue(value)),
+    };
     this.log = new CallsLog(options.callsFile);
     this.prices = options.prices ?? priceTable();
     this.configured = Object.keys(options.upstreams) as GatewayProtocol[];
@@ -188,7 +196,7 @@ async function newCall(state: GatewayState, req: IncomingMessage): Promise<Call>
     protocol: route.protocol,
     endpoint: route.endpoint,
     method,
-    path: state.options.redactor.redact(`${url.pathname}${publicQuery(url.searchParams)}`),
+    path: state.redactor.redact(`${url.pathname}${publicQuery(url.searchParams)}`),
     status: 0,
     latency_ms: 0,
     stream,
@@ -206,10 +214,10 @@ async function newCall(state: GatewayState, req: IncomingMessage): Promise<Call>
  * Fills in the record's redacted request and content key (once) and returns the key. Forwarded calls do
  * this while the upstream is working, so it adds nothing to their latency.
  */
-export function describeRequest(state: GatewayState, call: Call): string {
+function describeRequest(state: GatewayState, call: Call): string {
   const record = call.record;
   if (record.request_key !== '') return record.request_key;
-  const redactor = state.options.redactor;
+  const redactor = state.redactor;
   const raw = call.raw.length > 0 ? call.raw.toString('utf8') : undefined;
   record.request = redactor.redactValue(call.body ?? raw);
   const { protocol, endpoint, pathModel } = call.route;
@@ -264,7 +272,7 @@ async function forwardCall(state: GatewayState, call: Call, res: ServerResponse,
   const recorded = piped.tap.recorded();
   Object.assign(call.record, {
     ...streamed(call, piped, sse, response.status),
-    response: state.options.redactor.redactValue(recorded.response),
+    response: state.redactor.redactValue(recorded.response),
     response_truncated: recorded.truncated || undefined,
     content_type: contentType,
     error: piped.error,
@@ -365,6 +373,9 @@ function listen(server: Server, target: { port: number; host: string } | { path:
  * through, counts usage and cost, enforces budgets and records every call.
  */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  // An empty or short token would let an empty `Authorization: Bearer ` (or a guess) in.
+  if (options.token.length < 16)
+    throw new InfraError('the model gateway needs a token of 16 characters or more', { retryable: false });
   const state = new GatewayState(options);
   const closing = new AbortController();
   const inFlight = new Set<Promise<void>>();

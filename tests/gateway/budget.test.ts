@@ -80,6 +80,21 @@ describe('gateway: budgets', () => {
     expect(server.requests).toHaveLength(2);
   });
 
+  it('fails closed when a cost budget meets a model without a price', async () => {
+    const server = await anthropic();
+    const t = await gatewayWith(server, { maxCostUsd: 100 });
+    const unpriced = wireRequest('anthropic', TOKEN);
+    unpriced.body.model = 'claude-unpriced';
+    await (await send(t.gateway, unpriced)).text();
+    expect(t.gateway.usage().costIncomplete).toBe(true);
+    expect(stopKind(t.gateway.stopped)).toBe('budget_exceeded');
+    expect((t.gateway.stopped.reason as GatewayStop).message).toMatch(/no price.*SKILL_EVAL_PRICES_FILE/);
+    // Without a cost budget the same call only leaves the cost incomplete.
+    const free = await gatewayWith(server, { maxTokens: 1_000_000 });
+    await (await send(free.gateway, unpriced)).text();
+    expect(free.gateway.stopped.aborted).toBe(false);
+  });
+
   it('forwards nothing when the job is already over budget', async () => {
     const server = await anthropic();
     const t = await gatewayWith(server, { job: new JobBudget(0) });

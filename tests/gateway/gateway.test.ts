@@ -3,6 +3,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { agentBaseUrl } from '../../src/gateway/protocols.js';
+import { Redactor } from '../../src/util/secrets.js';
 import type { ModelServer } from '../fixtures/model-servers/server.js';
 import {
   PROTOCOL,
@@ -131,6 +132,10 @@ describe('gateway: the four wire protocols', () => {
     expect(server.requests[0]!.body).toMatchObject({ stream_options: { include_usage: true } });
   });
 
+  it('will not start with a short token', async () => {
+    await expect(testGateway({}, { token: '' })).rejects.toThrow(/token of 16 characters/);
+  });
+
   it('gives each CLI the base URL its SDK expects', () => {
     expect(agentBaseUrl('http://127.0.0.1:1', 'openai')).toBe('http://127.0.0.1:1/v1');
     expect(agentBaseUrl('http://127.0.0.1:1', 'anthropic')).toBe('http://127.0.0.1:1');
@@ -154,6 +159,7 @@ describe('gateway: auth', () => {
     const refused = await send(t.gateway, missing);
     expect(refused.status).toBe(401);
     expect(await refused.json()).toMatchObject({ error: { code: 401, status: 'UNAUTHENTICATED' } });
+    expect((await send(t.gateway, wireRequest('anthropic', ''))).status).toBe(401);
     // The real key is no answer either: only the trial's token opens the gateway.
     expect((await send(t.gateway, wireRequest('anthropic', REAL_KEY))).status).toBe(401);
     expect(anthropic.requests).toHaveLength(0);
@@ -167,6 +173,27 @@ describe('gateway: auth', () => {
     expect((await send(t.gateway, byQuery)).status).toBe(200);
     expect(gemini.requests[0]!.url).not.toContain('key=');
     const raw = await t.rawCalls();
+    expect(raw).not.toContain(REAL_KEY);
+    expect(raw).not.toContain(TOKEN);
+  });
+});
+
+describe('gateway: redaction', () => {
+  it('keeps the token and the real key out of model_calls.jsonl even when the caller redacts neither', async () => {
+    const echo = await serveLocally((req, res) => {
+      req.resume();
+      // An upstream that repeats a key back (an error message quoting it, say).
+      const said = { type: 'message', model: 'm', content: [{ type: 'text', text: `key ${REAL_KEY}` }], usage: {} };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(said));
+    });
+    cleanup.push(echo.close);
+    const t = await testGateway({ anthropic: { baseUrl: echo.url, apiKey: REAL_KEY } }, { redactor: new Redactor([]) });
+    cleanup.push(() => t.gateway.close());
+    await (
+      await send(t.gateway, wireRequest('anthropic', TOKEN, { text: `my token is ${TOKEN}`, stream: false }))
+    ).text();
+    const raw = await t.rawCalls();
+    expect(raw).toContain('[REDACTED]');
     expect(raw).not.toContain(REAL_KEY);
     expect(raw).not.toContain(TOKEN);
   });
@@ -231,6 +258,27 @@ describe('gateway: other routes and the unix socket', () => {
     expect(server.requests).toHaveLength(1);
     const [call] = await t.calls();
     expect(call).toMatchObject({ endpoint: 'other', method: 'GET', status: 200 });
+  });
+
+  it('passes token counting through without counting usage', async () => {
+    // The scripted server answers count_tokens as a message; a counter of our own answers it as the API does.
+    const paths: string[] = [];
+    const server = await serveLocally((req, res) => {
+      paths.push(req.url ?? '');
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ input_tokens: 100 }));
+    });
+    cleanup.push(server.close);
+    const t = await testGateway({ anthropic: { baseUrl: server.url, apiKey: REAL_KEY } });
+    cleanup.push(() => t.gateway.close());
+    const { headers, body } = wireRequest('anthropic', TOKEN, { stream: false });
+    const counted = await send(t.gateway, { path: '/v1/messages/count_tokens', headers, body });
+    expect(await counted.json()).toEqual({ input_tokens: 100 });
+    expect(paths).toEqual(['/v1/messages/count_tokens']);
+    expect(t.gateway.usage()).toMatchObject({ calls: 1, inputTokens: 0 });
+    const [call] = await t.calls();
+    expect(call).toMatchObject({ endpoint: 'count_tokens', status: 200 });
+    expect(call!.usage).toBeUndefined();
   });
 
   it('answers on its unix socket too, and removes it on close', async () => {
