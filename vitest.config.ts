@@ -44,6 +44,11 @@ export const INTEGRATION = [
   'tests/environments/local-sandbox.test.ts',
   // Slurm (scripts/setup/slurm.sh starts a single-node cluster)
   'tests/submit/slurm-cluster.test.ts',
+  // the model gateway's route out of offline sandboxes (bubblewrap and Docker)
+  'tests/gateway/forwarder-route.test.ts',
+  'tests/gateway/trial-docker.test.ts', // the four CLIs through their gateways in Docker, offline
+  'tests/gateway/trial-agents.test.ts', // the four CLIs through their gateways (bubblewrap)
+  'tests/gateway/trial-stops.test.ts', // budgets, retries, replay, auth with Claude Code
   // tmux
   'tests/jobs/cancel.test.ts',
   'tests/jobs/progress-tty.test.ts',

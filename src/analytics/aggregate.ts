@@ -1,6 +1,6 @@
 import { originalOf, placesSkills } from '../arms/spec.js';
 import type { Arm, ReadSummary, TrialRecord } from '../results/read.js';
-import { ARMS, type TrialStatus } from '../results/schema.js';
+import { ARMS, EXCLUDED_STATUSES, type TrialStatus } from '../results/schema.js';
 import { mulberry32 } from '../util/random.js';
 import { type BootstrapSettings, bootstrapMeanInterval, DEFAULT_BOOTSTRAP } from './bootstrap.js';
 import {
@@ -72,7 +72,7 @@ export interface Comparison {
 export const DEFAULT_COMPARISON: Comparison = { baseline: 'no-skills', treatment: 'with-skills' };
 
 export const DEFAULT_SAMPLE_SIZE = 2000;
-const ERROR_STATUSES: ReadonlySet<TrialStatus> = new Set(['infra_error', 'verifier_error']);
+const ERROR_STATUSES: ReadonlySet<TrialStatus> = EXCLUDED_STATUSES;
 
 class Cell {
   trials = 0;
@@ -131,6 +131,8 @@ export class AnalysisAccumulator {
   private readonly tampered = new Flagged();
   private readonly reused: Array<{ arm: Arm; from: string }> = [];
   private readonly arms = new Set<Arm>();
+  /** Per job, the model ids its gateways saw serve calls. */
+  private readonly served = new Map<string, Set<string>>();
   private trials = 0;
   private lastConfig: ConfigCells | undefined;
 
@@ -145,6 +147,12 @@ export class AnalysisAccumulator {
     if (record.contaminated) this.contaminated.add(record);
     if (record.tampered) this.tampered.add(record);
     if (record.reusedFrom !== undefined) this.reused.push({ arm: record.arm, from: record.reusedFrom });
+    if (record.modelsServed && record.modelsServed.length > 0) {
+      const job = record.jobId ?? '(unknown job)';
+      const models = this.served.get(job) ?? new Set<string>();
+      for (const model of record.modelsServed) models.add(model);
+      this.served.set(job, models);
+    }
     if (isError) {
       this.errored.push(listed(record, record.errorMessage));
       if (!this.settings.includeErrorsAsFailures) {
@@ -254,8 +262,18 @@ export class AnalysisAccumulator {
         byArm: reusedByArm,
         fromJobs: [...new Set(reused.map((trial) => trial.from))].sort(compareText),
       },
+      modelsServed: this.mixedModels(),
       problems: read.problems,
     };
+  }
+
+  /** Jobs served by more than one model id, or undefined when none was. */
+  private mixedModels(): AnalysisReport['modelsServed'] {
+    const mixed = [...this.served]
+      .filter(([, models]) => models.size > 1)
+      .map(([jobId, models]) => ({ jobId, models: [...models].sort(compareText) }))
+      .sort((x, y) => compareText(x.jobId, y.jobId));
+    return mixed.length > 0 ? mixed : undefined;
   }
 
   private config(record: TrialRecord): ConfigCells {

@@ -2,6 +2,7 @@ import { AA_SUFFIX, originalOf } from '../arms/spec.js';
 import { UsageError } from '../errors.js';
 import { type ReadOptions, readResults } from '../results/read.js';
 import type { TrialRecord } from '../results/record.js';
+import { EXCLUDED_STATUSES } from '../results/schema.js';
 
 /**
  * The noise floor from A/A runs (`analyze --noise-from DIR`): DIR holds two or more jobs that ran the same
@@ -19,7 +20,7 @@ export interface NoiseFloor {
   maxPp: number;
 }
 
-const ERROR_STATUSES = new Set(['infra_error', 'verifier_error']);
+const ERROR_STATUSES: ReadonlySet<string> = EXCLUDED_STATUSES;
 
 interface Counts {
   trials: number;

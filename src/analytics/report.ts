@@ -239,6 +239,11 @@ export interface AnalysisReport {
   tamper: FlaggedTrials;
   /** Trials copied from an earlier job (`eval --baseline-from`), per arm, and the jobs they ran in. */
   reused: { count: number; byArm: Partial<Record<Arm, number>>; fromJobs: string[] };
+  /**
+   * Jobs whose model calls were served by more than one model id (usage.modelsServed, counted at the gateway): a
+   * pinned model was not what answered every call. Absent when every job was served by one id (or had no gateway).
+   */
+  modelsServed?: Array<{ jobId: string; models: string[] }> | undefined;
   /** Files that could not be read; each was skipped. */
   problems: ReadProblem[];
 }

@@ -50,7 +50,7 @@ export function renderEvalSummary(
     `provider: ${context.provider}   trials: ${summary.finished}/${summary.planned} (${statuses || 'none'})`,
     `job: ${displayPath(context.jobDir, context.cwd)}`,
     ...context.reportPaths.map((p) => `report: ${displayPath(p, context.cwd)}`),
-    'Errors (infra_error, verifier_error) are excluded from pass rates. Normalized gain, significance, pass@k: skill-eval analyze ' +
+    'Errors (infra_error, verifier_error) and gateway stops (budget_exceeded, replay_miss) are excluded from pass rates. Normalized gain, significance, pass@k: skill-eval analyze ' +
       displayPath(context.jobDir, context.cwd),
   ].join('\n');
 }

@@ -79,6 +79,14 @@ export function positiveNumber(flag: string) {
   };
 }
 
+function dollars(flag: string) {
+  return (value: string): number => {
+    const n = Number(value.trim().replace(/^\$/, ''));
+    if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag}: expected an amount in USD > 0, found "${value}"`);
+    return n;
+  };
+}
+
 export function parseRate(flag: string, value: string): number {
   const percent = value.trim().endsWith('%');
   const n = Number(percent ? value.trim().slice(0, -1) : value);
@@ -227,6 +235,12 @@ export async function runEval(
     );
     return { exitCode: EXIT_CODES.interrupted, jobDir: plan.jobDir, summary, reportPaths, brokenTasks, results };
   }
+  if (outcome.budgetStopped) {
+    const { spentUsd, maxCostUsd, notStarted } = outcome.budgetStopped;
+    console.error(
+      `budget: the job spent $${spentUsd.toFixed(4)} of its --max-cost $${maxCostUsd}; ${notStarted} trial${notStarted === 1 ? ' was' : 's were'} not started. Resume with a higher budget:\n  ${resumeCommand(plan)} --max-cost <usd>`,
+    );
+  }
   const exitCode = finishedExitCode(plan, summary, options.failUnder);
   return { exitCode, jobDir: plan.jobDir, summary, reportPaths, brokenTasks, results };
 }
@@ -331,8 +345,42 @@ function evalCommand(program: Command): Command {
     );
 }
 
+/** The model gateway's flags (docs/gateway.md). */
+function gatewayFlags(command: Command): Command {
+  return command
+    .option(
+      '--no-gateway',
+      'no model gateway: API agents get the forwarded keys inside their sandboxes (the key can leak; no budgets, no recording; an offline task in Docker then needs --network)',
+    )
+    .option('--record', "keep every model call in the trial's model_calls.jsonl (the default with the gateway)")
+    .option('--no-record', 'do not keep the model calls (usage is still counted; such a job cannot be replayed)')
+    .option(
+      '--max-tokens-per-trial <n>',
+      "stop a trial's agent once its calls used N tokens (input + output): status budget_exceeded, verified anyway",
+      positiveInt('--max-tokens-per-trial'),
+    )
+    .option(
+      '--max-cost-per-trial <usd>',
+      "stop a trial's agent once its calls cost USD at the gateway's price table: status budget_exceeded",
+      dollars('--max-cost-per-trial'),
+    )
+    .option(
+      '--max-cost <usd>',
+      'stop starting trials once the job spent USD (running ones are stopped at their next call); resume with a higher --max-cost',
+      dollars('--max-cost'),
+    )
+    .option(
+      '--replay <job>',
+      "re-run JOB's trials (tasks, agents, arms, trials) in a new job, every model call answered from the matching trial's model_calls.jsonl: no upstream call, no key needed; a request with no recorded answer ends the trial as replay_miss",
+    )
+    .option(
+      '--prices <file>',
+      'model prices over the gateway\'s built-in table: JSON {"model": {"input": USD per 1M, "output": …, "cachedInput": …}} (docs/gateway.md)',
+    );
+}
+
 export const registerEval: RegisterCommand = (program: Command, setExitCode) => {
-  evalCommand(program)
+  gatewayFlags(evalCommand(program))
     .option('--results-dir <dir>', 'where result files and job directories go', EVAL_DEFAULTS.resultsDir)
     .option('--tasks-dir <dir>', 'where task names are looked up', 'tasks')
     .option(

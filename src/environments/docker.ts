@@ -4,7 +4,13 @@ import pLimit from 'p-limit';
 import { errorMessage, InfraError, InterruptedError } from '../errors.js';
 import type { Task } from '../task/types.js';
 import { reclaimDockerJob } from './cleanup.js';
-import { checkDockerJob, checkRuntime, dockerTaskProblems, withoutDockerHint } from './docker/checks.js';
+import {
+  checkDockerJob,
+  checkRunscGateway,
+  checkRuntime,
+  dockerTaskProblems,
+  withoutDockerHint,
+} from './docker/checks.js';
 import { type ContainerState, startContainer } from './docker/container.js';
 import { createEngineClient, pingEngine } from './docker/engine.js';
 import { type DockerHandle, prepareImage, type TaskImage } from './docker/images.js';
@@ -12,7 +18,14 @@ import { DEFAULT_PIDS_LIMIT, type EngineFacts, readEngineFacts } from './docker/
 import { removeLiveContainers } from './docker/live.js';
 import { containerName } from './docker/names.js';
 import { DockerWorkspace } from './docker/workspace.js';
-import type { EnvironmentProvider, PrepareContext, PreparedEnvironment, Workspace, WorkspaceContext } from './types.js';
+import {
+  type EnvironmentProvider,
+  GATEWAY_ENV_DIR,
+  type PrepareContext,
+  type PreparedEnvironment,
+  type Workspace,
+  type WorkspaceContext,
+} from './types.js';
 
 export { homeFromPasswd, isRoot } from './docker/container.js';
 export type { DockerHandle } from './docker/images.js';
@@ -76,6 +89,8 @@ export function createDockerProvider(options: DockerProviderOptions = {}): Envir
   // Each task's own image, once per provider (= per job) however many agents' layer stacks sit on it.
   const taskImages = new Map<string, Promise<TaskImage>>();
   let facts: Promise<EngineFacts> | undefined;
+  /** Set by checkJob: the job's agents reach their model gateway through a mounted unix socket. */
+  let gatewaySockets = false;
 
   const engineFacts = (): Promise<EngineFacts> => {
     facts ??= readEngineFacts(docker).catch((error: unknown) => {
@@ -99,6 +114,7 @@ export function createDockerProvider(options: DockerProviderOptions = {}): Envir
       verifierOffline: options.verifierOffline === true,
       lifecycle,
       imageUser: handle.imageUser,
+      gatewayDir: context.gatewayDir ? GATEWAY_ENV_DIR : undefined,
     });
   }
 
@@ -110,13 +126,17 @@ export function createDockerProvider(options: DockerProviderOptions = {}): Envir
       try {
         await pingEngine(docker);
         checkRuntime(options.runtime, await engineFacts());
+        if (gatewaySockets) checkRunscGateway(options.runtime, await engineFacts());
       } catch (error) {
         throw error instanceof InfraError ? withoutDockerHint(error) : error;
       }
     },
 
     checkTask: (task: Task, checkOptions?: { cwd?: string | undefined }) => dockerTaskProblems(task, checkOptions),
-    checkJob: (job) => checkDockerJob(job, options.networkOverride),
+    checkJob: (job) => {
+      checkDockerJob(job, options.networkOverride);
+      gatewaySockets = job.gateway === true && job.apiAgents.length > 0;
+    },
     forceRemoveLive: (timeoutMs: number) => removeLiveContainers(timeoutMs),
     reclaimJob: (jobId: string) => reclaimDockerJob(jobId, docker),
 

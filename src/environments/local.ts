@@ -39,6 +39,7 @@ import type {
   Workspace,
   WorkspaceContext,
 } from './types.js';
+import { GATEWAY_ENV_DIR } from './types.js';
 import { type VerificationOutcome, type VerificationRequest, verifyStepByStep } from './verification.js';
 import { archiveHostDirectory } from './workspace-archive.js';
 
@@ -199,6 +200,8 @@ class LocalWorkspace implements Workspace {
     imageEnv: Record<string, string>,
     private readonly killGraceMs: number,
     private readonly sandbox: LocalSandbox,
+    /** WorkspaceContext.gatewayDir on the host. */
+    private readonly gatewayHostDir?: string | undefined,
   ) {
     this.id = basename(root);
 
@@ -230,6 +233,12 @@ class LocalWorkspace implements Workspace {
     return localLimits(this.sandbox, this.networkKept);
   }
 
+  /** The sandbox shows the host directory at a fixed path; unsandboxed, commands see the host's own. */
+  get gatewayDir(): string | undefined {
+    if (this.gatewayHostDir === undefined) return undefined;
+    return this.sandbox.bwrap === undefined ? this.gatewayHostDir : GATEWAY_ENV_DIR;
+  }
+
   /** PATH is computed per command: COPY may have created bin directories after construction. */
   private commandEnv(extra: Record<string, string> | undefined): Record<string, string> {
     const binDirs = ['/usr/local/bin', '/usr/bin', '/bin'].map((p) => join(this.root, p)).filter((d) => existsSync(d));
@@ -255,11 +264,12 @@ class LocalWorkspace implements Workspace {
     if (this.sandbox.bwrap !== undefined) {
       if (!existsSync(this.paths.tmp)) mkdirSync(this.paths.tmp, { recursive: true });
       const { bwrap } = this.sandbox;
-      // Until a model gateway exists ([4/8]), an agent CLI needs the host's network to reach its model API; every
-      // other command of an offline task (verifier, oracle) has loopback only.
+      // An agent CLI not routed through a model gateway (`eval --no-gateway`) needs the host's network to reach its
+      // model API; every other command of an offline task (verifier, oracle, a gateway-routed agent) has loopback only.
       const offline = this.sandbox.offline && options.callsModelApi !== true;
       if (this.sandbox.offline && !offline) this.networkKept = true;
-      line = sandboxCommand(line, { bwrap, offline, root: this.root, cwd, path: env.PATH! });
+      const binds: Array<[string, string]> = this.gatewayHostDir ? [[this.gatewayHostDir, GATEWAY_ENV_DIR]] : [];
+      line = sandboxCommand(line, { bwrap, offline, root: this.root, cwd, path: env.PATH!, binds });
       // The launcher runs on the host: its bash comes from the host's PATH, never from a bin dir of the trial.
       env.PATH = process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin';
     }
@@ -480,7 +490,15 @@ export function createLocalProvider(options: LocalProviderOptions = {}): Environ
         decided.bwrap === undefined
           ? decided
           : { bwrap: decided.bwrap, offline: !prepared.task.config.environment.allowInternet };
-      const workspace = new LocalWorkspace(root, handle.workdir, destinations, handle.env, killGraceMs, placement);
+      const workspace = new LocalWorkspace(
+        root,
+        handle.workdir,
+        destinations,
+        handle.env,
+        killGraceMs,
+        placement,
+        context.gatewayDir,
+      );
       try {
         const { workdir, home, tmp, logsAgent, logsVerifier, logsArtifacts } = workspace.paths;
         for (const dir of [workdir, home, tmp, dirname(logsAgent), logsAgent, logsVerifier, logsArtifacts])

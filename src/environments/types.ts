@@ -75,9 +75,17 @@ export interface Workspace {
   archiveWorkdir?(hostFile: string, maxBytes: number): Promise<WorkdirArchive>;
   /** Replaces the workdir's contents with those of an archive `archiveWorkdir` wrote. Optional, as above. */
   restoreWorkdir?(hostFile: string): Promise<void>;
+  /**
+   * Where WorkspaceContext.gatewayDir is inside the environment (read-write), undefined when none was asked for:
+   * the trial's model gateway listens on a unix socket there, the only way out of an offline sandbox.
+   */
+  readonly gatewayDir?: string | undefined;
   /** Releases everything the workspace holds. Idempotent; never throws. */
   dispose(): Promise<void>;
 }
+
+/** Where a provider shows WorkspaceContext.gatewayDir inside a sandbox or container. */
+export const GATEWAY_ENV_DIR = '/run/skill-eval/gateway';
 
 /** What archiving the workdir wrote: its compressed size, or nothing because it passed the cap. */
 export type WorkdirArchive = { written: true; bytes: number } | { written: false; reason: string };
@@ -121,6 +129,11 @@ export interface WorkspaceContext {
   /** Human-readable, unique in the job (`superlint_demo__with-skills__3`). */
   trialName: string;
   signal?: AbortSignal | undefined;
+  /**
+   * A host directory to show inside the environment (Workspace.gatewayDir): the trial's model gateway puts its unix
+   * socket there (src/gateway/trial.ts), so an agent reaches it even with no network at all.
+   */
+  gatewayDir?: string | undefined;
 }
 
 /** What a provider may need to know of a planned job to refuse it up front. */
@@ -128,6 +141,11 @@ export interface JobRequirements {
   tasks: readonly Task[];
   /** Agents that call a model API (they need a network path to it). */
   apiAgents: readonly string[];
+  /**
+   * They reach it through the trial's model gateway (a unix socket shown in the environment), which needs no
+   * network: an offline task stays offline.
+   */
+  gateway?: boolean | undefined;
 }
 
 /** What reclaiming a resumed job's leftovers did. */

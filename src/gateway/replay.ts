@@ -11,7 +11,8 @@ import { type GatewayProtocol, MODEL_CALL_SCHEMA, type ModelCallRecord } from '.
  * with the volatile parts normalised away (docs/gateway.md lists them):
  * - top-level fields that name a session, user or cache rather than the conversation: VOLATILE_FIELDS;
  * - in every string: the per-trial strings the caller names (`volatile`: workspace path, trial dir, home),
- *   UUIDs, ISO dates and times, written-out dates ("Wednesday, December 2, 2026");
+ *   UUIDs, ISO dates and times, written-out dates ("Wednesday, December 2, 2026"), runs of 8+ hex characters
+ *   mixing digits and letters (nonces, hashes);
  * - object key order.
  * The body is redacted before its key is computed, so a recording's keys never depend on a secret.
  */
@@ -30,6 +31,9 @@ const PATTERNS: Array<[RegExp, string]> = [
   [new RegExp(`\\b(?:${WEEKDAYS})?(?:${MONTHS})\\.?\\s+\\d{1,2}(?:st|nd|rd|th)?,?\\s+\\d{4}\\b`, 'g'), '<date>'],
   [new RegExp(`\\b(?:${WEEKDAYS})?\\d{1,2}\\s+(?:${MONTHS})\\.?,?\\s+\\d{4}\\b`, 'g'), '<date>'],
   [/\b\d{1,2}:\d{2}:\d{2}\b/g, '<time>'],
+  // Nonces, run ids and hashes a tool prints afresh each run (superlint's `[run 43b3…]`): 8+ hex characters with
+  // both a digit and a letter, so plain numbers and words stay as they are.
+  [/\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{8,}\b/gi, '<hex>'],
 ];
 
 export interface KeyInput {

@@ -78,6 +78,26 @@ export interface EvalJobOptions {
   workspaceArchiveMaxMb?: number | undefined;
   /** The judge model of every llm_rubric grader that names none (`--grader-model`; docs/graders.md). */
   graderModel?: string | undefined;
+  /**
+   * A model gateway per trial for agents that call a model API (docs/gateway.md): the key stays on the host, the
+   * agent gets a token. false: `--no-gateway`, the agent gets the forwarded keys in its sandbox (the old way).
+   */
+  gateway?: boolean | undefined;
+  /** Keep every model call in the trial's model_calls.jsonl (`--record`, the default; `--no-record`). */
+  record?: boolean | undefined;
+  /** `--max-tokens-per-trial`: input + output tokens; the gateway stops the agent there (budget_exceeded). */
+  maxTokensPerTrial?: number | undefined;
+  /** `--max-cost-per-trial`, USD at the gateway's price table. */
+  maxCostPerTrial?: number | undefined;
+  /** `--max-cost`, USD for the whole job: no trial starts once it is spent; resume with a higher one. */
+  maxCost?: number | undefined;
+  /**
+   * `--replay JOB`: the same trials as JOB (its tasks, agents, models, arms, trials), a new job, every model call
+   * answered from the matching trial's model_calls.jsonl; upstream is never contacted (no key needed).
+   */
+  replay?: string | undefined;
+  /** `--prices FILE`: model prices over the built-in table (USD per 1M tokens; docs/gateway.md). */
+  prices?: string | undefined;
 }
 
 /** `--resume JOB`: the saved plan replaces what decides the trials; everything else (concurrency, output) stays as given. */
@@ -99,15 +119,29 @@ export const EVAL_DEFAULTS = {
   maxRetries: 2,
   audit: true,
   workspaceArchiveMaxMb: 50,
+  gateway: true,
+  record: true,
 } as const satisfies EvalJobOptions;
+
+/** A job named on the command line (a name under <results-dir>/jobs, or a path) and its job.json. */
+export async function namedJob(
+  name: string,
+  flag: string,
+  cwd: string,
+  resultsDir: string,
+): Promise<{ jobDir: string; config: JobConfig }> {
+  const jobDir = name.includes('/') ? resolve(cwd, name) : join(resolve(cwd, resultsDir), 'jobs', name);
+  const config = await readJobConfig(jobDir).catch((error: unknown) => {
+    throw new UsageError(`${flag} ${name}: ${jobDir}/job.json is not a valid job file`, { cause: error });
+  });
+  if (!config) throw new UsageError(`${flag} ${name}: no job at ${jobDir} (expected ${join(jobDir, 'job.json')})`);
+  return { jobDir, config };
+}
 
 export async function optionsFromJob<O extends EvalJobOptions>(options: O, cwd: string): Promise<O> {
   const name = options.resume!;
-  const jobDir = name.includes('/') ? resolve(cwd, name) : join(resolve(cwd, options.resultsDir), 'jobs', name);
-  const config = await readJobConfig(jobDir).catch((error: unknown) => {
-    throw new UsageError(`--resume ${name}: ${jobDir}/job.json is not a valid job file`, { cause: error });
-  });
-  if (!config) throw new UsageError(`--resume ${name}: no job at ${jobDir} (expected ${join(jobDir, 'job.json')})`);
+  const { jobDir, config } = await namedJob(name, '--resume', cwd, options.resultsDir);
+  const gateway = config.gateway;
   return {
     ...options,
     tasks: config.tasks.map((t) => t.dir),
@@ -137,6 +171,38 @@ export async function optionsFromJob<O extends EvalJobOptions>(options: O, cwd: 
     // The same source as the first run (an `auto` one resolved then), or none.
     baselineFrom: config.baseline_from?.dir,
     resultsDir: name.includes('/') ? resolve(jobDir, '..', '..') : options.resultsDir,
+    // The gateway as the job ran it; a budget given again replaces the saved one (resume past a --max-cost stop).
+    gateway: gateway?.enabled ?? true,
+    record: gateway?.record ?? true,
+    maxTokensPerTrial: options.maxTokensPerTrial ?? gateway?.max_tokens_per_trial,
+    maxCostPerTrial: options.maxCostPerTrial ?? gateway?.max_cost_per_trial,
+    maxCost: options.maxCost ?? gateway?.max_cost,
+    replay: gateway?.replay?.dir,
+    prices: options.prices ?? gateway?.prices,
+  };
+}
+
+/**
+ * `--replay JOB`: JOB's trials (tasks, agents and models, arms, trials, pass threshold) in a new job, on the
+ * provider given now; the rest of the flags as given.
+ */
+export async function optionsFromReplay<O extends EvalJobOptions>(options: O, cwd: string): Promise<O> {
+  const { jobDir, config } = await namedJob(options.replay!, '--replay', cwd, options.resultsDir);
+  return {
+    ...options,
+    tasks: config.tasks.map((t) => t.dir),
+    agent: config.agents.map((a) => a.name).join(','),
+    ...savedCommands(options, config.agents, options.replay!),
+    model: modelFlag(config.agents),
+    compare: config.arms.length === 2,
+    skills: config.arms.includes('with-skills'),
+    skill: config.skill_specs ?? [],
+    trials: config.trials,
+    sequential: undefined,
+    passThreshold: config.pass_threshold,
+    graderModel: config.grader_model ?? options.graderModel,
+    replay: jobDir,
+    gateway: true,
   };
 }
 

@@ -31,6 +31,21 @@ export const jobConfigSchema = z.object({
   grader_model: z.string().optional(),
   /** `--baseline-from`, resolved: the job whose matching no-skills trials were copied (`--resume` keeps it). */
   baseline_from: z.object({ job_id: z.string(), dir: z.string() }).optional(),
+  /** The model gateway as the job runs it (docs/gateway.md); absent in jobs of earlier versions (on by default now). */
+  gateway: z
+    .object({
+      /** false: `--no-gateway` (the agents got the keys in their sandboxes). */
+      enabled: z.boolean(),
+      record: z.boolean(),
+      max_tokens_per_trial: z.number().optional(),
+      max_cost_per_trial: z.number().optional(),
+      max_cost: z.number().optional(),
+      /** `--replay`: the job whose recordings answer every call. */
+      replay: z.object({ job_id: z.string(), dir: z.string() }).optional(),
+      /** `--prices`: the price file over the built-in table. */
+      prices: z.string().optional(),
+    })
+    .optional(),
   /** `--trials auto`: the stopping rule (`trials` is then the most per task and arm; docs/analyze.md). */
   sequential: z
     .object({
@@ -60,6 +75,9 @@ function plannedShape(config: JobConfig) {
     skills: (config.skills ?? []).map((s) => `${s.name}@${s.sha256.slice(0, 12)}`),
     sequential: config.sequential,
     arm_skills: (config.arm_skills ?? []).map((s) => `${s.arm}: ${s.name}@${s.sha256.slice(0, 12)}`),
+    // Through the gateway or not, answered by a recording or not: different trials.
+    gateway: config.gateway?.enabled !== false,
+    replay: config.gateway?.replay?.job_id,
   };
 }
 

@@ -7,6 +7,7 @@ import { parseArm } from '../arms/spec.js';
 import { createProvider } from '../environments/registry.js';
 import type { EnvironmentProvider } from '../environments/types.js';
 import { UsageError } from '../errors.js';
+import { usesGateway } from '../gateway/trial.js';
 import { planJudges } from '../graders/plan.js';
 import type { JudgeSettings } from '../graders/types.js';
 import { timestampForFile } from '../results/eval-report.js';
@@ -18,8 +19,9 @@ import { redactCommandLine } from '../util/redact-command-line.js';
 import { collectForwardedEnv, type ForwardedEnv, Redactor } from '../util/secrets.js';
 import { type BaselineReuse, type JobBaselines, jobBaselines, planBaselineReuse } from './baseline-reuse.js';
 import { type ChosenJob, chooseJob } from './choose-job.js';
-import { agentsFor, armsFor, type EvalJobOptions, optionsFromJob } from './eval-options.js';
+import { agentsFor, armsFor, type EvalJobOptions, optionsFromJob, optionsFromReplay } from './eval-options.js';
 import { type BrokenTask, type EvalNotice, loadEvalTasks } from './eval-tasks.js';
+import { type JobGateway, planJobGateway } from './gateway-plan.js';
 import { type JobConfig, readJobConfig } from './job-config.js';
 import { reclaimResumedJob } from './reclaim.js';
 import { checkResultsDir } from './results-dir.js';
@@ -68,6 +70,8 @@ export interface EvalPlan {
   baselineReuse?: BaselineReuse | undefined;
   /** What skill-variant and with-distractors arms draw on, resolved before any trial. */
   armResources: ArmResources;
+  /** The trials' model gateways (false: `--no-gateway`). */
+  gateway: JobGateway | false;
 }
 
 const KEY_HELP: Record<string, string> = {
@@ -76,9 +80,10 @@ const KEY_HELP: Record<string, string> = {
   OPENAI_API_KEY: 'https://platform.openai.com/api-keys',
 };
 
-/** Keys first: a missing key fails before any build or trial, naming the variable. */
+/** Keys first: a missing key fails before any build or trial, naming the variable. A replay needs none. */
 function forwardEnv(options: EvalJobOptions, agents: readonly JobAgent[], hostEnv: NodeJS.ProcessEnv): ForwardedEnv {
   const forwarded = collectForwardedEnv(hostEnv, options.env);
+  if (options.replay !== undefined) return forwarded;
   for (const { agent } of agents) {
     const variable = agent.requiredEnv.find((name) => !forwarded.env[name]);
     if (variable === undefined) continue;
@@ -130,7 +135,7 @@ export async function planEval(
   context: PlanEvalContext = {},
 ): Promise<EvalPlan> {
   const notify = context.onNotice ?? (() => {});
-  const asked = requested.resume ? await optionsFromJob(requested, cwd) : requested;
+  const asked = await savedPlan(requested, cwd);
   // --trials auto: `trials` is the most per task and arm.
   const options = asked.sequential ? { ...asked, trials: asked.sequential.maxTrials } : asked;
   const arms = armsFor(options);
@@ -139,6 +144,7 @@ export async function planEval(
   const agents = agentsFor(options);
   const hostEnv = context.hostEnv ?? process.env;
   const forwarded = forwardEnv(options, agents, hostEnv);
+  const gateway = await planJobGateway(options, { cwd, hostEnv, resumed: requested.resume !== undefined });
   const resultsDir = resolve(cwd, options.resultsDir);
   await checkResultsDir(resultsDir);
   const jobsDir = join(resultsDir, 'jobs');
@@ -179,42 +185,12 @@ export async function planEval(
   // Before any build or trial: what this provider cannot run as planned (Docker: an API agent on an offline task).
   provider.checkJob?.({
     tasks,
-    apiAgents: agents
-      .filter(({ agent }) => agent.requiredEnv.length > 0 || agent.callsModelApi === true)
-      .map(({ agent }) => agent.name),
+    apiAgents: agents.filter(({ agent }) => usesGateway(agent, {})).map(({ agent }) => agent.name),
+    gateway: gateway.gateway !== false,
   });
   await provider.preflight();
 
-  const createdAt = new Date();
-  const planned: JobConfig = {
-    job_id: options.jobName ?? `${timestampForFile(createdAt)}-${randomBytes(2).toString('hex')}`,
-    created_at: createdAt.toISOString(),
-    command_line: redactCommandLine(context.commandLine ?? [], redactor),
-    tasks: tasks.map((t) => ({ name: t.name, dir: t.dir, checksum: t.checksum })),
-    agents: agents.map((a) => ({
-      name: a.agent.name,
-      model: a.model,
-      ...(a.agent.command !== undefined ? { command: redactor.redact(a.agent.command) } : {}),
-    })),
-    arms,
-    trials: options.trials,
-    provider: provider.name,
-    concurrency: options.concurrency,
-    pass_threshold: options.passThreshold,
-    forwarded_env: Object.keys(forwarded.env),
-    grader_model: options.graderModel,
-    ...(options.sequential
-      ? {
-          sequential: {
-            method: SEQUENTIAL_METHOD,
-            alpha: options.sequential.alpha,
-            max_trials: options.sequential.maxTrials,
-            ci_width: options.sequential.ciWidth,
-            round: SEQUENTIAL_ROUND,
-          },
-        }
-      : {}),
-  };
+  const planned = plannedConfig(options, { context, redactor, tasks, agents, arms, provider, forwarded, gateway });
   recordArmResources(planned, armResources);
   if (flagSkills.specs.length > 0) {
     planned.skill_specs = flagSkills.specs;
@@ -260,6 +236,55 @@ export async function planEval(
     baselines: baseline.baselines.fingerprints,
     baselineReuse: baseline.reuse,
     armResources: armResources.resources,
+    gateway: gateway.gateway,
+  };
+}
+
+/** job.json as planned (before choosing a job to resume): what was asked for, named and dated now. */
+function plannedConfig(
+  options: EvalJobOptions,
+  parts: {
+    context: PlanEvalContext;
+    redactor: Redactor;
+    tasks: readonly Task[];
+    agents: readonly JobAgent[];
+    arms: Arm[];
+    provider: EnvironmentProvider;
+    forwarded: ForwardedEnv;
+    gateway: Awaited<ReturnType<typeof planJobGateway>>;
+  },
+): JobConfig {
+  const { context, redactor, tasks, agents, arms, provider, forwarded, gateway } = parts;
+  const createdAt = new Date();
+  return {
+    job_id: options.jobName ?? `${timestampForFile(createdAt)}-${randomBytes(2).toString('hex')}`,
+    created_at: createdAt.toISOString(),
+    command_line: redactCommandLine(context.commandLine ?? [], redactor),
+    tasks: tasks.map((t) => ({ name: t.name, dir: t.dir, checksum: t.checksum })),
+    agents: agents.map((a) => ({
+      name: a.agent.name,
+      model: a.model,
+      ...(a.agent.command !== undefined ? { command: redactor.redact(a.agent.command) } : {}),
+    })),
+    arms,
+    trials: options.trials,
+    provider: provider.name,
+    concurrency: options.concurrency,
+    pass_threshold: options.passThreshold,
+    forwarded_env: Object.keys(forwarded.env),
+    grader_model: options.graderModel,
+    gateway: gateway.config,
+    ...(options.sequential
+      ? {
+          sequential: {
+            method: SEQUENTIAL_METHOD,
+            alpha: options.sequential.alpha,
+            max_trials: options.sequential.maxTrials,
+            ci_width: options.sequential.ciWidth,
+            round: SEQUENTIAL_ROUND,
+          },
+        }
+      : {}),
   };
 }
 
@@ -277,6 +302,13 @@ function checkBaselineFrom(options: EvalJobOptions, arms: readonly Arm[]): void 
         hint: 'add --compare (both arms), --no-skills, or no-skills to --arms',
       },
     );
+}
+
+/** `--resume`: the saved plan; `--replay`: the replayed job's trials; else the options as given. */
+async function savedPlan(requested: EvalJobOptions, cwd: string): Promise<EvalJobOptions> {
+  if (requested.resume) return optionsFromJob(requested, cwd);
+  if (requested.replay) return optionsFromReplay(requested, cwd);
+  return requested;
 }
 
 /** `--trials auto` decides between two arms; with one, only an interval width can be its target. */

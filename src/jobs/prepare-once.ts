@@ -1,5 +1,6 @@
 import type { Agent } from '../agents/types.js';
 import type { EnvironmentProvider, ImageLayer, PreparedEnvironment } from '../environments/types.js';
+import { usesGateway } from '../gateway/trial.js';
 import type { Task } from '../task/types.js';
 
 export interface PrepareOnceOptions {
@@ -10,6 +11,8 @@ export interface PrepareOnceOptions {
   signal?: AbortSignal | undefined;
   /** Build output; `setup` for what no single task owns (an agent's image layer). */
   log: (task: string, line: string) => void;
+  /** The API agents' trials have model gateways: their images get the forwarder's Node (src/gateway/forwarder-layer.ts). */
+  gateway?: boolean | undefined;
 }
 
 /**
@@ -27,21 +30,33 @@ export function prepareOnce(options: PrepareOnceOptions): (task: Task, agent: Ag
     layers.set(agent.name, layer);
     return layer;
   };
+  let nodeLayer: Promise<ImageLayer> | undefined;
+  const gatewayLayer = (agent: Agent): Promise<ImageLayer | undefined> => {
+    if (!provider.usesImages || !options.gateway || !usesGateway(agent, {})) return Promise.resolve(undefined);
+    // Loaded on demand: it pulls in the Docker engine client.
+    nodeLayer ??= import('../gateway/forwarder-layer.js').then(({ gatewayNodeLayer }) =>
+      gatewayNodeLayer({ signal, log: (line) => options.log('setup', line) }),
+    );
+    return nodeLayer;
+  };
   const prepared = new Map<string, Promise<PreparedEnvironment>>();
   return (task, agent) => {
     // Without images every agent shares one preparation of the task.
-    const key = `${options.tasks.indexOf(task)}\u0000${provider.usesImages && agent.imageLayer ? agent.name : ''}`;
+    const layered =
+      provider.usesImages && (agent.imageLayer !== undefined || (options.gateway === true && usesGateway(agent, {})));
+    const key = `${options.tasks.indexOf(task)}\u0000${layered ? agent.name : ''}`;
     const existing = prepared.get(key);
     if (existing) return existing.then((result) => ({ ...result, built: false }));
-    const promise = layerFor(agent).then((layer) =>
-      provider.prepare(task, {
+    const promise = Promise.all([layerFor(agent), gatewayLayer(agent)]).then((found) => {
+      const layers = found.filter((layer) => layer !== undefined);
+      return provider.prepare(task, {
         jobId: options.jobId,
         forceBuild: options.forceBuild,
         signal,
         log: (line) => options.log(task.name, line),
-        layers: layer ? [layer] : undefined,
-      }),
-    );
+        layers: layers.length > 0 ? layers : undefined,
+      });
+    });
     prepared.set(key, promise);
     promise.catch(() => {
       if (prepared.get(key) === promise) prepared.delete(key);

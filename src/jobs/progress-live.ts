@@ -23,6 +23,8 @@ const ERROR_STATUSES: ReadonlyArray<{ status: TrialStatus; label: string; always
   { status: 'verifier_error', label: 'verifier', always: true },
   { status: 'agent_timeout', label: 'agent timeout', always: false },
   { status: 'agent_error', label: 'agent error', always: false },
+  { status: 'budget_exceeded', label: 'budget', always: false },
+  { status: 'replay_miss', label: 'replay miss', always: false },
 ];
 
 /** 4.2s under a minute, 3m07s under an hour, 1h05m beyond. */

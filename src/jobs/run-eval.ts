@@ -12,7 +12,7 @@ import { finalizeJob } from './finalize.js';
 import { diffJobConfig, type JobConfig, readJobConfig } from './job-config.js';
 import { plannedTrialNames } from './plan.js';
 import type { EvalPlan } from './plan-eval.js';
-import { type JobEvent, type JobOptions, type LeftTrial, runJob } from './run-job.js';
+import { type JobEvent, type JobOptions, type JobOutcome, type LeftTrial, runJob } from './run-job.js';
 import { writeSkillsLock } from './skills-lock.js';
 import { type JobSummary, summarizeResults } from './summary.js';
 
@@ -40,6 +40,8 @@ export interface EvalJobOutcome {
   reportPaths: string[];
   /** `noWait`: trials other workers still held when this one left; the last of them writes summary and reports. */
   leftToOthers: LeftTrial[];
+  /** `--max-cost` was spent before every trial started (JobOutcome.budgetStopped). */
+  budgetStopped?: JobOutcome['budgetStopped'];
 }
 
 /**
@@ -125,6 +127,7 @@ export async function runEvalJob(plan: EvalPlan, context: RunEvalContext = {}): 
       summary: { ...finalized.summary, planned: finalized.results.length },
       reportPaths: finalized.reportPaths,
       leftToOthers: [],
+      budgetStopped: outcome.budgetStopped,
     };
   } finally {
     claims.stop();
@@ -157,6 +160,7 @@ function jobOptions(plan: EvalPlan, config: JobConfig, claims: ClaimBook, contex
     maxRetries: options.maxRetries,
     baselines: plan.baselines,
     armResources: plan.armResources,
+    gateway: plan.gateway,
     onEvent: context.onEvent,
     claims,
     noWait: context.noWait,

@@ -8,6 +8,7 @@ import type { Agent, Arm } from '../agents/types.js';
 import { type ArmResources, armSetup } from '../arms/setup.js';
 import type { EnvironmentProvider } from '../environments/types.js';
 import { InterruptedError } from '../errors.js';
+import type { JobBudget } from '../gateway/budget.js';
 import type { JudgeSettings } from '../graders/types.js';
 import { type TrialResult, trialResultSchema } from '../results/schema.js';
 import type { Task } from '../task/types.js';
@@ -17,6 +18,7 @@ import { writeJsonAtomicSync } from '../util/atomic-write.js';
 import { removeTree } from '../util/remove-tree.js';
 import type { Redactor } from '../util/secrets.js';
 import { type ClaimBook, type ClaimOwner, type ClaimRecord, currentClaim, describeOwner } from './claims.js';
+import { type JobGateway, jobBudget, trialGateway } from './gateway-plan.js';
 import { type PlannedTrial, planTrials } from './plan.js';
 import { prepareOnce } from './prepare-once.js';
 import {
@@ -77,6 +79,8 @@ export interface JobOptions {
   armResources?: ArmResources | undefined;
   /** Each task × agent's no-skills fingerprint, by baselineKey(): recorded in the no-skills results. */
   baselines?: ReadonlyMap<string, BaselineFingerprint> | undefined;
+  /** The trials' model gateways (TrialRuntime.gateway); undefined: each trial's default, false: none. */
+  gateway?: JobGateway | false | undefined;
   onEvent?: ((event: JobEvent) => void) | undefined;
   /** This process's claims on the job (claims.ts): a trial runs only under its claim. Started and stopped by the caller. */
   claims: ClaimBook;
@@ -101,6 +105,8 @@ export interface JobOutcome {
   planned: number;
   /** `noWait`: the trials other workers still held; empty when the job is complete (or was cancelled). */
   leftToOthers: LeftTrial[];
+  /** `--max-cost`: the job spent its budget, and the trials not started then were left for a resume. */
+  budgetStopped?: { spentUsd: number; maxCostUsd: number; notStarted: number } | undefined;
 }
 
 const SUMMARY_REFRESH_MS = 1000;
@@ -163,6 +169,7 @@ async function runWithRetries(
   prepare: Prepare,
   trial: PendingTrial,
   signal: AbortSignal | undefined,
+  budget: JobBudget | undefined,
 ): Promise<TrialResult> {
   const { spec, name, dir } = trial;
   const retries: TrialResult['retries'] = [];
@@ -184,6 +191,7 @@ async function runWithRetries(
       audit: options.audit,
       workspaceArchiveMaxBytes: options.workspaceArchiveMaxBytes,
       retries: [...retries],
+      gateway: trialGateway(options.gateway, budget, name),
       onPhase: (phase) => options.onEvent?.({ type: 'trial-phase', name, phase }),
     });
     // Agent timeouts and failed verifications say something about the agent: never retried.
@@ -258,6 +266,8 @@ interface ClaimedRunner {
   cancelled: () => boolean;
   /** `noWait`: the trials left to other workers that still have no result. */
   leftToOthers: () => Promise<LeftTrial[]>;
+  /** `--max-cost`: the trials not started because the job had spent its budget. */
+  notStarted: () => number;
 }
 
 /**
@@ -289,6 +299,7 @@ function claimedRunner(
   options: JobOptions,
   prepare: Prepare,
   snapshot: ReadonlyMap<string, number>,
+  budget: JobBudget | undefined,
   onResult: (result: TrialResult, mine: boolean, name: string) => void,
 ): ClaimedRunner {
   const { claims } = options;
@@ -300,6 +311,7 @@ function claimedRunner(
   let running = 0;
   let cancelled = false;
   let toldWaiting = false;
+  let notStarted = 0;
   const log = (line: string): void => options.onEvent?.({ type: 'log', task: 'claims', line });
 
   const settled = (trial: PendingTrial, previous?: ClaimRecord) =>
@@ -315,7 +327,7 @@ function claimedRunner(
     running += 1;
     toldWaiting = false;
     try {
-      const result = await runWithRetries(options, prepare, trial, signal);
+      const result = await runWithRetries(options, prepare, trial, signal, budget);
       return lost.aborted ? { lost: true } : { result, mine: true };
     } catch (error) {
       if (!(error instanceof InterruptedError)) throw error;
@@ -332,6 +344,11 @@ function claimedRunner(
       if (options.signal?.aborted) return { stopped: true };
       const before = await settled(trial);
       if (before) return { result: before, mine: false };
+      // `--max-cost` spent: what has not started waits for a resume with a higher budget.
+      if (budget?.exceeded) {
+        notStarted += 1;
+        return { stopped: true };
+      }
       const claim = claims.tryClaim(trial.name);
       if (!claim.held) return { heldBy: claim.heldBy };
       const { held } = claim;
@@ -391,7 +408,7 @@ function claimedRunner(
     }
     return left;
   };
-  return { obtain, cancelled: () => cancelled, leftToOthers: stillLeft };
+  return { obtain, cancelled: () => cancelled, leftToOthers: stillLeft, notStarted: () => notStarted };
 }
 
 /** Each trial's claim generation now (0: never claimed). */
@@ -422,6 +439,7 @@ export async function runJob(options: JobOptions): Promise<JobOutcome> {
     forceBuild: options.forceBuild ?? false,
     signal: options.signal,
     log: (task, line) => options.onEvent?.({ type: 'log', task, line }),
+    gateway: options.gateway !== false,
   });
 
   const results: TrialResult[] = [];
@@ -432,6 +450,7 @@ export async function runJob(options: JobOptions): Promise<JobOutcome> {
     options.jobDir,
     trials.filter((t) => !done.has(t.name)),
   );
+  const budget = jobBudget(options.gateway, done.values());
   const reused = [...done.values()].filter((r) => r.reused_from !== undefined).length;
   const rule = options.sequential;
   const stops: SequentialStop[] = [];
@@ -456,7 +475,7 @@ export async function runJob(options: JobOptions): Promise<JobOutcome> {
       // finalizeJob's write reports it
     }
   };
-  const runner = claimedRunner(options, prepare, snapshot, (result, mine, name) => {
+  const runner = claimedRunner(options, prepare, snapshot, budget, (result, mine, name) => {
     results.push(result);
     if (mine) refreshSummary();
     options.onEvent?.({ type: 'trial-end', name, result, resumed: !mine });
@@ -490,5 +509,12 @@ export async function runJob(options: JobOptions): Promise<JobOutcome> {
     planned,
     sequential: sequential(),
     leftToOthers: await runner.leftToOthers(),
+    budgetStopped: budgetStopped(budget, runner.notStarted()),
   };
+}
+
+function budgetStopped(budget: JobBudget | undefined, notStarted: number): JobOutcome['budgetStopped'] {
+  return budget && notStarted > 0
+    ? { spentUsd: budget.spentUsd, maxCostUsd: budget.maxCostUsd, notStarted }
+    : undefined;
 }

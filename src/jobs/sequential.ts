@@ -7,7 +7,7 @@ import {
   sequentialState,
 } from '../analytics/sequential.js';
 import { UsageError } from '../errors.js';
-import type { TrialResult } from '../results/schema.js';
+import { EXCLUDED_STATUSES, type TrialResult } from '../results/schema.js';
 
 /** Trials per arm each round of an `eval --trials auto` task adds before its stopping rule looks again. */
 export const SEQUENTIAL_ROUND = 2;
@@ -79,7 +79,7 @@ export function sequentialSummary(rule: SequentialOptions, stops: SequentialStop
   };
 }
 
-const EXCLUDED = new Set(['infra_error', 'verifier_error']);
+const EXCLUDED: ReadonlySet<string> = EXCLUDED_STATUSES;
 
 /** One task × agent's outcomes so far, fed a round at a time; says whether (and why) it stops. */
 export class SequentialTracker {

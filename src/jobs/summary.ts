@@ -1,4 +1,4 @@
-import type { TrialResult } from '../results/schema.js';
+import { EXCLUDED_STATUSES, type TrialResult } from '../results/schema.js';
 import type { SequentialSummary } from './sequential.js';
 
 export interface CellSummary {
@@ -9,7 +9,7 @@ export interface CellSummary {
   trials: number;
   passed: number;
   failed: number;
-  /** Trials whose status excludes them from rates (infra_error, verifier_error). */
+  /** Trials whose status excludes them from rates (EXCLUDED_STATUSES: infra_error, verifier_error, budget_exceeded, replay_miss). */
   errors: number;
   /** passed / (trials − errors); undefined when no valid trial. */
   pass_rate?: number | undefined;
@@ -26,7 +26,7 @@ export interface JobSummary {
   sequential?: SequentialSummary | undefined;
 }
 
-const EXCLUDED = new Set(['infra_error', 'verifier_error']);
+const EXCLUDED: ReadonlySet<string> = EXCLUDED_STATUSES;
 
 /** Counts per task × agent × model × arm: what `summary.json` holds and the end-of-run table shows. */
 /** A trial passes when its reward reaches the threshold, whatever ended the agent (a timed-out agent may have finished the work). */

@@ -1,6 +1,6 @@
 import { join, relative } from 'node:path';
 import { writeJsonAtomic } from '../util/atomic-write.js';
-import type { TrialResult } from './schema.js';
+import { EXCLUDED_STATUSES, type TrialResult } from './schema.js';
 
 /**
  * The per-task report `results/<task>_<timestamp>.json`: the original skill-eval fields (`task`, `pass_rate`,
@@ -67,7 +67,7 @@ export async function writeEvalReports(options: {
     const first = group.results[0];
     if (!first) continue;
     const sorted = [...group.results].sort((a, b) => a.trial_index - b.trial_index);
-    const valid = sorted.filter((r) => r.status !== 'infra_error' && r.status !== 'verifier_error');
+    const valid = sorted.filter((r) => !EXCLUDED_STATUSES.has(r.status));
     const passed = valid.filter((r) => r.reward !== undefined && r.reward >= options.passThreshold).length;
     // One group per task keeps the original name; several (both arms, several agents) get a qualifier.
     const qualifier =

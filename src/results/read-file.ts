@@ -118,6 +118,7 @@ function trialRecord(file: string, result: TrialResult): TrialRecord {
     jobId: result.job_id,
     ...skillFields(result),
     costUsd: usage?.costUsd,
+    modelsServed: usage?.modelsServed,
     judgeCalls: result.graders?.filter((grader) => grader.model !== undefined).length,
     auditNote: auditNote(result),
   };

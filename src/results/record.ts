@@ -41,6 +41,8 @@ export interface TrialRecord {
   sessionLog?: string | undefined;
   /** The agent's cost in US dollars, when its CLI reported one (or a price table estimated it). */
   costUsd?: number | undefined;
+  /** The model ids the trial's gateway saw serve its calls (usage.modelsServed); absent without a gateway. */
+  modelsServed?: string[] | undefined;
   /** Graders that called a judge model (graders[].model). */
   judgeCalls?: number | undefined;
   /** What the audits found, in one line, for the report's lists. */

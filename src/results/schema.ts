@@ -1,7 +1,12 @@
 import { z } from 'zod';
 import { isArmName, SIMPLE_ARMS } from '../arms/spec.js';
 
-/** Every trial ends in exactly one of these. Only `passed`/`failed`/`agent_*` are model outcomes. */
+/**
+ * Every trial ends in exactly one of these. Only `passed`/`failed`/`agent_*` are model outcomes; `budget_exceeded`
+ * (the model gateway stopped the agent at a --max-tokens-per-trial / --max-cost-per-trial / --max-cost budget) and
+ * `replay_miss` (`eval --replay`: a request the recording had no answer for) say why the agent was stopped: the
+ * trial is verified, but it is no evidence about the model either way.
+ */
 export const TRIAL_STATUSES = [
   'passed',
   'failed',
@@ -9,8 +14,21 @@ export const TRIAL_STATUSES = [
   'agent_error',
   'verifier_error',
   'infra_error',
+  'budget_exceeded',
+  'replay_miss',
 ] as const;
 export type TrialStatus = (typeof TRIAL_STATUSES)[number];
+
+/**
+ * Statuses that say nothing about the model, left out of every rate (summary, reports, analyze, --trials auto):
+ * the infrastructure or the verifier failed, or the gateway stopped the agent (budget, replay miss).
+ */
+export const EXCLUDED_STATUSES: ReadonlySet<TrialStatus> = new Set([
+  'infra_error',
+  'verifier_error',
+  'budget_exceeded',
+  'replay_miss',
+]);
 
 /** The two arms every version knows, in display order (more: src/arms/spec.ts, `eval --arms`). */
 export const ARMS = ['with-skills', 'no-skills'] as const;
@@ -44,13 +62,35 @@ const skillDigestSchema = z.object({
   source: skillSourceSchema.optional(),
 });
 
-const usageSchema = z.object({
+const agentUsageSchema = z.object({
   inputTokens: z.number(),
   outputTokens: z.number(),
   cachedInputTokens: z.number(),
   costUsd: z.number().optional(),
   costEstimated: z.boolean().optional(),
   turns: z.number().optional(),
+});
+
+/**
+ * Token usage and cost (docs/results.md). With the model gateway (`source: "gateway"`) the numbers are the
+ * provider's own, summed over the calls it forwarded, and the cost is the price table's; the CLI's own figure is
+ * kept in `agentReported`, and `mismatch` says where the two disagree. Without it they are the CLI's.
+ */
+const usageSchema = agentUsageSchema.extend({
+  reasoningTokens: z.number().optional(),
+  /** Absent in results of earlier versions: the CLI's. */
+  source: z.enum(['gateway', 'agent']).optional(),
+  /** Model calls the gateway forwarded (or replayed), retries of upstream 429/5xx, calls answered with an error. */
+  calls: z.number().optional(),
+  retries: z.number().optional(),
+  failedCalls: z.number().optional(),
+  /** Model ids the upstream said served the calls, in order of first use. */
+  modelsServed: z.array(z.string()).optional(),
+  /** The price table's date (prices.ts), and true when some model had no price (costUsd is then a lower bound). */
+  pricesAsOf: z.string().optional(),
+  costIncomplete: z.boolean().optional(),
+  agentReported: agentUsageSchema.optional(),
+  mismatch: z.string().optional(),
 });
 
 const limitStateSchema = z.enum(['enforced', 'not enforced', 'not applicable']);
@@ -192,7 +232,7 @@ export const trialResultSchema = z.object({
   reward_source: z.string().optional(),
   error: z
     .object({
-      kind: z.enum(['infra', 'agent', 'agent_timeout', 'verifier', 'cancelled']),
+      kind: z.enum(['infra', 'agent', 'agent_timeout', 'verifier', 'cancelled', 'budget_exceeded', 'replay_miss']),
       phase: z.string(),
       message: z.string(),
       /** True when another attempt may succeed (engine hiccup, agent died before its first model call). */
@@ -271,8 +311,27 @@ export const trialResultSchema = z.object({
   reused_from: z.object({ job_id: z.string(), trial_dir: z.string() }).optional(),
   /** Earlier attempts of this trial that ended in a retryable infrastructure failure. */
   retries: z.array(z.object({ attempt: z.number(), status: z.string(), message: z.string(), at: z.string() })),
-  /** Paths relative to the trial directory. */
-  files: z.object({ session_log: z.string(), agent: z.string(), verifier: z.string(), artifacts: z.string() }),
+  /** The trial's model gateway (docs/results.md): absent without one (agents without a model API, `--no-gateway`). */
+  gateway: z
+    .object({
+      /** The protocols it served (anthropic, gemini, openai). */
+      protocols: z.array(z.string()),
+      /** Its URL as the agent saw it, inside the sandbox (a forwarder to the gateway's socket). */
+      agent_url: z.string(),
+      /** Why it stopped the agent: budget_exceeded, replay_miss, upstream_failed. */
+      stop: z.object({ kind: z.string(), message: z.string() }).optional(),
+      /** `eval --replay`: the recording the calls were answered from. */
+      replayed_from: z.string().optional(),
+    })
+    .optional(),
+  /** Paths relative to the trial directory. `model_calls`: every model call, when the gateway recorded them. */
+  files: z.object({
+    session_log: z.string(),
+    agent: z.string(),
+    verifier: z.string(),
+    artifacts: z.string(),
+    model_calls: z.string().optional(),
+  }),
 });
 
 export type TrialResult = z.infer<typeof trialResultSchema>;

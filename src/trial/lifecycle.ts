@@ -1,12 +1,14 @@
 import type { Workspace } from '../environments/types.js';
 import { InterruptedError } from '../errors.js';
+import { TrialGateway, type TrialGatewayOutcome, usesGateway } from '../gateway/trial.js';
 import { gradeTrial, hasVerifierGrader, needsWorkspaceDiff } from '../graders/run.js';
 import type { GraderResult } from '../graders/types.js';
 import { combineScores } from '../graders/weighting.js';
 import { diffWorkdir, type FileHashes, snapshotWorkdir, type WorkspaceDiff } from '../graders/workspace-diff.js';
 import type { WorkspaceBlock } from '../results/schema.js';
 import { auditsOn, TrialAudit } from './audit/audit.js';
-import { type AgentOutcome, runAgent } from './phases/agent.js';
+import type { AgentOutcome, AgentPhaseInput } from './phases/agent.js';
+import { runAgentRouted } from './phases/agent-gateway.js';
 import { archiveWorkspace } from './phases/archive.js';
 import { prepareWorkspace } from './phases/prepare.js';
 import { type SelfGenerated, selfGenerateSkill } from './phases/self-generate.js';
@@ -40,6 +42,10 @@ export interface PhaseOutcomes {
   selfGenerated?: SelfGenerated | undefined;
   /** The infrastructure error that ended the trial early, in the phase the clock was in. */
   infra?: TrialError | undefined;
+  /** The trial's model gateway (API agents unless `--no-gateway`), opened before the workspace; cleanup disposes it. */
+  gateway?: TrialGateway | undefined;
+  /** What the gateway counted and why it stopped the agent, once the agent phase is over. */
+  model?: TrialGatewayOutcome | undefined;
 }
 
 /** The phases of one kind of trial, in order, each setting its outcome (runInOrder; regrade's own). */
@@ -63,7 +69,7 @@ export async function runPhases(
       // Disposed at once, outside any phase (what the agent's processes log on the way out comes before the
       // cleanup phase in session.jsonl); the cleanup phase then finds it gone (dispose is idempotent).
       await outcomes.workspace?.dispose();
-      await cleanUp(trial, outcomes.workspace);
+      await cleanUp(trial, outcomes);
       throw caught instanceof InterruptedError ? caught : new InterruptedError('trial cancelled', { cause: caught });
     }
     outcomes.infra = infraError(caught, trial.clock.current);
@@ -72,7 +78,7 @@ export async function runPhases(
       text: `infrastructure error in ${outcomes.infra.phase}: ${outcomes.infra.message}`,
     });
   }
-  await cleanUp(trial, outcomes.workspace);
+  await cleanUp(trial, outcomes);
   return outcomes;
 }
 
@@ -87,7 +93,11 @@ async function runInOrder(trial: TrialContext, outcomes: PhaseOutcomes): Promise
     outcomes.selfGenerated = await clock.run('self_generate', () => selfGenerateSkill(trial));
     if (outcomes.selfGenerated.skill) trial.injectedSkills = [outcomes.selfGenerated.skill];
   }
-  const workspace = await clock.run('environment_setup', () => prepareWorkspace(runtime, ids));
+  const workspace = await clock.run('environment_setup', async () => {
+    // Its socket directory first: the provider shows it in the workspace it creates.
+    if (usesGateway(spec.agent, runtime.gateway)) outcomes.gateway = await TrialGateway.open(runtime.gateway || {});
+    return prepareWorkspace(runtime, { ...ids, gatewayDir: outcomes.gateway?.dir });
+  });
   outcomes.workspace = workspace;
 
   const skills = trial.injectedSkills;
@@ -126,7 +136,7 @@ async function runInOrder(trial: TrialContext, outcomes: PhaseOutcomes): Promise
     ? await snapshotWorkdir(workspace, runtime.signal)
     : undefined;
   outcomes.agent = await clock.run('agent', () =>
-    runAgent({ ...agentInput, instruction: trial.instruction, timeoutMs }),
+    agentPhase(trial, outcomes, { ...agentInput, instruction: trial.instruction, timeoutMs }),
   );
   if (cancelled(trial)) throw new InterruptedError('trial cancelled');
   // Before verification removes what the agent planted: the audit must see it first.
@@ -140,6 +150,20 @@ async function runInOrder(trial: TrialContext, outcomes: PhaseOutcomes): Promise
   if (before) outcomes.diff = await diffWorkdir(workspace, before, runtime.signal);
 
   await clock.run('verifier', () => verify(trial, workspace, outcomes));
+}
+
+/**
+ * agent: through the trial's model gateway when it has one — started now, the agent's env holding only its token
+ * and URL, its workspace routed to it; closed (every call written) as soon as the agent is done, so nothing the
+ * agent left running can call it during verification.
+ */
+async function agentPhase(trial: TrialContext, outcomes: PhaseOutcomes, input: AgentPhaseInput): Promise<AgentOutcome> {
+  try {
+    const routed = await runAgentRouted(outcomes.gateway, trial.runtime, input, trial.runtime.trialDir);
+    return routed.outcome;
+  } finally {
+    outcomes.model = await outcomes.gateway?.finish();
+  }
 }
 
 /**
@@ -197,11 +221,13 @@ function combinedVerdict(implicit: boolean, verdict: Verdict | undefined, grader
   return { ok: true, reward: combined.reward, rewards, source: 'graders (weighted mean)' };
 }
 
-/** cleanup: the workspace goes whatever happened; the session log closes last. */
-async function cleanUp(trial: TrialContext, workspace: Workspace | undefined): Promise<void> {
+/** cleanup: the workspace and the gateway go whatever happened; the session log closes last. */
+async function cleanUp(trial: TrialContext, outcomes: Pick<PhaseOutcomes, 'workspace' | 'gateway'>): Promise<void> {
+  const { workspace, gateway } = outcomes;
   try {
     if (workspace) await trial.clock.run('cleanup', () => workspace.dispose());
   } finally {
+    await gateway?.dispose();
     trial.log.close();
   }
 }

@@ -11,6 +11,7 @@ import { sealArchive } from './phases/archive.js';
 import { selfGeneratedBlock } from './phases/self-generate.js';
 import type { TrialVerdict } from './status.js';
 import type { TrialContext } from './types.js';
+import { trialUsage } from './usage.js';
 
 /** result.json's contents: the trial's identity, its status, and what each phase returned. */
 export function trialResult(trial: TrialContext, outcomes: PhaseOutcomes, verdict: TrialVerdict): TrialResult {
@@ -53,7 +54,7 @@ export function trialResult(trial: TrialContext, outcomes: PhaseOutcomes, verdic
       tool_calls: events.filter((e) => e.type === 'tool_call').length,
       model_calls: agentResult.modelCalls,
     },
-    usage: agentResult?.usage,
+    usage: trialUsage(outcomes.model, agentResult?.usage),
     skills: trial.injectedSkills.map(skillDigest),
     arm_setup: armSetupBlock(trial, outcomes),
     skills_activated: agentResult?.skillsActivated,
@@ -66,7 +67,19 @@ export function trialResult(trial: TrialContext, outcomes: PhaseOutcomes, verdic
     baseline_fingerprint: spec.baseline?.sha256,
     baseline_fields: spec.baseline?.fields,
     retries: runtime.retries ?? [],
-    files: { session_log: 'session.jsonl', agent: 'agent', verifier: 'verifier', artifacts: 'artifacts' },
+    gateway: outcomes.model && {
+      protocols: outcomes.model.protocols,
+      agent_url: outcomes.model.agentUrl,
+      stop: outcomes.model.stop,
+      replayed_from: outcomes.model.replayedFrom,
+    },
+    files: {
+      session_log: 'session.jsonl',
+      agent: 'agent',
+      verifier: 'verifier',
+      artifacts: 'artifacts',
+      model_calls: outcomes.model?.callsFile,
+    },
   };
 }
 

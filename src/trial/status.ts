@@ -1,4 +1,5 @@
 import { errorMessage, InfraError } from '../errors.js';
+import type { TrialGatewayOutcome } from '../gateway/trial.js';
 import type { TrialStatus } from '../results/schema.js';
 import type { TrialPhase } from './phase-clock.js';
 import type { AgentOutcome } from './phases/agent.js';
@@ -11,6 +12,8 @@ export interface StatusInput {
   infra?: TrialError | undefined;
   agent?: AgentOutcome | undefined;
   verdict?: Verdict | undefined;
+  /** What the trial's model gateway said: why it stopped the agent, if it did. */
+  model?: Pick<TrialGatewayOutcome, 'stop'> | undefined;
   agentTimeoutSec: number;
   /** Reward at or above which a trial counts as passed. */
   passThreshold: number;
@@ -22,14 +25,26 @@ export interface TrialVerdict {
 }
 
 /**
- * The trial's status, first match wins: an infrastructure error, then a verifier error (no reward), then an agent
- * timeout, then an agent failure (both verified anyway), then passed or failed by the reward.
+ * The trial's status, first match wins: an infrastructure error (the model API down after the gateway's retries
+ * is one, retryable), then a verifier error (no reward), then the gateway's stop (budget, replay miss), then an agent
+ * timeout, then an agent failure (all verified anyway), then passed or failed by the reward.
  */
 export function trialStatus(input: StatusInput): TrialVerdict {
   const { infra, agent, verdict } = input;
+  const stop = input.model?.stop;
   if (infra) return { status: 'infra_error', error: infra };
+  if (stop?.kind === 'upstream_failed')
+    return {
+      status: 'infra_error',
+      error: { kind: 'infra', phase: 'agent', message: `model API: ${stop.message}`, retryable: true },
+    };
   if (verdict && !verdict.ok)
     return { status: 'verifier_error', error: { kind: 'verifier', phase: 'verifier', message: verdict.message } };
+  if (stop)
+    return {
+      status: stop.kind,
+      error: { kind: stop.kind, phase: 'agent', message: `${stop.message}; the agent was stopped, verified anyway` },
+    };
   if (agent?.timedOut) {
     const message = `the agent did not finish within ${input.agentTimeoutSec} s; verified anyway`;
     return { status: 'agent_timeout', error: { kind: 'agent_timeout', phase: 'agent', message } };

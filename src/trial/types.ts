@@ -1,6 +1,7 @@
 import type { Agent, Arm } from '../agents/types.js';
 import type { ArmSetup } from '../arms/setup.js';
 import type { EnvironmentProvider, PreparedEnvironment } from '../environments/types.js';
+import type { TrialGatewaySettings } from '../gateway/trial.js';
 import type { JudgeSettings } from '../graders/types.js';
 import type { TrialResult } from '../results/schema.js';
 import type { Skill } from '../skills/types.js';
@@ -53,6 +54,11 @@ export interface TrialRuntime {
   workspaceArchiveMaxBytes?: number | undefined;
   /** Where llm_rubric judges get their model and keys (the host's; never forwarded); default: process.env. */
   judge?: JudgeSettings | undefined;
+  /**
+   * The model gateway of an agent that calls a model API (src/gateway/trial.ts): on by default, with these
+   * settings (record, budgets, replay); false: none, the agent gets the forwarded keys itself (`eval --no-gateway`).
+   */
+  gateway?: TrialGatewaySettings | false | undefined;
   /** Earlier attempts that ended in retryable infra failures, recorded in the result. */
   retries?: TrialResult['retries'] | undefined;
   onPhase?: ((phase: string) => void) | undefined;

@@ -69,6 +69,8 @@ describe.runIf(runDocker)('agent CLIs in Docker (image layers)', () => {
         trialDir,
         env,
         redactor: new Redactor(Object.values(env)),
+        // The CLIs' own path to their endpoint (the host network); tests/gateway/trial-docker.test.ts: the gateway's.
+        gateway: false,
       },
     );
     return { result, trialDir, log: await readSessionLog(trialDir) };

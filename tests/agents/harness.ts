@@ -6,6 +6,7 @@ import { getAgent } from '../../src/agents/registry.js';
 import type { Agent, Arm } from '../../src/agents/types.js';
 import { createLocalProvider } from '../../src/environments/local.js';
 import type { PreparedEnvironment } from '../../src/environments/types.js';
+import type { TrialGatewaySettings } from '../../src/gateway/trial.js';
 import type { TrialResult } from '../../src/results/schema.js';
 import { loadTaskOrThrow } from '../../src/task/load.js';
 import type { Task } from '../../src/task/types.js';
@@ -61,6 +62,11 @@ export async function runAgentTrial(options: {
   env: Record<string, string>;
   agentTimeoutSec?: number;
   model?: string;
+  /**
+   * The trial's model gateway: off by default here, so these tests see what the CLI itself does and reports;
+   * tests/gateway/trial-agents.test.ts runs the same CLIs through it.
+   */
+  gateway?: TrialGatewaySettings | false;
 }): Promise<{ result: TrialResult; trialDir: string; log: LoggedEntry[] }> {
   const provider = createLocalProvider({ killGraceMs: 500 });
   const agent = typeof options.agent === 'string' ? getAgent(options.agent) : options.agent;
@@ -87,6 +93,7 @@ export async function runAgentTrial(options: {
           .map(([, value]) => value),
       ),
       agentTimeoutSec: options.agentTimeoutSec,
+      gateway: options.gateway ?? false,
     },
   );
   return { result, trialDir, log: await readSessionLog(trialDir) };

@@ -1,6 +1,11 @@
 /** The Docker provider's checks before any trial (checkTask, checkJob, the preflight hint): no engine needed. */
 import { describe, expect, it } from 'vitest';
-import { checkDockerJob, dockerTaskProblems, withoutDockerHint } from '../../src/environments/docker/checks.js';
+import {
+  checkDockerJob,
+  checkRunscGateway,
+  dockerTaskProblems,
+  withoutDockerHint,
+} from '../../src/environments/docker/checks.js';
 import { createDockerProvider } from '../../src/environments/docker.js';
 import { InfraError, UsageError } from '../../src/errors.js';
 import { makeTask, uniqueId } from './docker-engine.js';
@@ -34,7 +39,7 @@ describe('checkTask', () => {
 });
 
 describe('checkJob', () => {
-  it('refuses API agents on tasks without network, naming both and the way out', async () => {
+  it('refuses API agents without the gateway on tasks without network, naming both and the way out', async () => {
     const a = await makeTask(uniqueId('off'), {}, offline);
     const b = await makeTask(uniqueId('on'), {}, online);
     const failure = (() => {
@@ -47,9 +52,9 @@ describe('checkJob', () => {
     })();
     expect(failure).toBeInstanceOf(UsageError);
     expect((failure as UsageError).message).toBe(
-      `${a.name} has no network (allow_internet = false), so claude-code cannot reach its model API inside the container`,
+      `${a.name} has no network (allow_internet = false), so claude-code cannot reach its model API inside the container without the model gateway (--no-gateway)`,
     );
-    expect((failure as UsageError).hint).toMatch(/^allow it for this run with --network=bridge/);
+    expect((failure as UsageError).hint).toMatch(/^drop --no-gateway .*--network=bridge/);
   });
 
   it('counts network_mode = "none" as offline and says "have" for several tasks', async () => {
@@ -71,6 +76,22 @@ describe('checkJob', () => {
       createDockerProvider({ networkOverride: 'host' }).checkJob?.({ tasks: [a], apiAgents: ['x'] }),
     ).not.toThrow();
     expect(() => createDockerProvider().checkJob?.({ tasks: [a], apiAgents: ['x'] })).toThrow(UsageError);
+  });
+
+  it('lets API agents behind the model gateway run on offline tasks without --network', async () => {
+    const a = await makeTask(uniqueId('off'), {}, offline);
+    expect(() => checkDockerJob({ tasks: [a], apiAgents: ['codex'], gateway: true }, undefined)).not.toThrow();
+    expect(() => createDockerProvider().checkJob?.({ tasks: [a], apiAgents: ['x'], gateway: true })).not.toThrow();
+  });
+
+  it('asks gVisor for host sockets when the gateway needs them, and says how', () => {
+    expect(() => checkRunscGateway(undefined, { runtimeArgs: {} })).not.toThrow();
+    expect(() =>
+      checkRunscGateway('runsc', { runtimeArgs: { runsc: ['--network=host', '--host-uds=open'] } }),
+    ).not.toThrow();
+    expect(() => checkRunscGateway('runsc', { runtimeArgs: { runsc: ['--network=host'] } })).toThrow(
+      /gVisor refuses unless runsc runs with --host-uds=open/,
+    );
   });
 });
 

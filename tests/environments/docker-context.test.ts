@@ -122,6 +122,7 @@ describe('docker limits', () => {
     cpuCfsQuota: true,
     hostCpus: 2,
     runtimes: ['runc'],
+    runtimeArgs: {},
   };
 
   it('runs every container under --runtime and records it; without it the engine default is left alone', () => {

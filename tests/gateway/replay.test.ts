@@ -141,6 +141,11 @@ describe('gateway: record and replay', () => {
       key({ messages: ['in /home/me/t2 at 11:30:59'] }, ['/home/me/t2']),
     );
     expect(key({ messages: ['lint src/a.sh'] })).not.toBe(key({ messages: ['lint src/b.sh'] }));
+    // A nonce a tool prints afresh each run (superlint's `[run …]`) does not make the conversation another one.
+    expect(key({ messages: ['2 issue(s) [run 43b3a9f0c1de]'] })).toBe(
+      key({ messages: ['2 issue(s) [run 9e01c2d4aa7f]'] }),
+    );
+    expect(key({ messages: ['exit 12345678'] })).not.toBe(key({ messages: ['exit 87654321'] }));
     const sse = { ...base, path: '/v1beta/models/m:streamGenerateContent?alt=sse', body: {} };
     expect(requestKey(sse)).not.toBe(requestKey({ ...sse, path: '/v1beta/models/m:streamGenerateContent' }));
     expect(canonicalRequest({ ...base, body: { m: 'on 2026-12-02 and Dec 3, 2026' } })).toMatchObject({

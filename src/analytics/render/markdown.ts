@@ -56,6 +56,8 @@ export function renderMarkdown(report: AnalysisReport): string {
       '',
       `Reused trials (eval --baseline-from): ${report.reused.count} (${perArm(report.reused)}), from ${report.reused.fromJobs.map((job) => `\`${job}\``).join(', ')}`,
     );
+  for (const { jobId, models } of report.modelsServed ?? [])
+    lines.push('', `Job \`${jobId}\`: calls were served by different model ids: ${models.join(', ')}`);
   if (report.problems.length > 0) {
     lines.push('', `## Skipped files (${report.problems.length})`, '');
     for (const problem of report.problems) lines.push(`- \`${problem.file}\`: ${escapeMarkdown(problem.reason)}`);

@@ -169,6 +169,8 @@ function auditLines(report: AnalysisReport, colors: ReturnType<typeof pc.createC
         `${plural(report.reused.count, 'trial')} reused from ${report.reused.fromJobs.join(', ')} (${perArm(report.reused)}; eval --baseline-from)`,
       ),
     );
+  for (const { jobId, models } of report.modelsServed ?? [])
+    lines.push('', `job ${jobId}: calls were served by different model ids: ${models.join(', ')} (usage.modelsServed)`);
   for (const [flagged, title] of sections) {
     if (flagged.count === 0) continue;
     lines.push('', colors.yellow(`${title}:`));

@@ -33,17 +33,34 @@ export function isOffline(task: Task): boolean {
 }
 
 /**
- * An agent that calls a model API cannot work in a container without network: refuse the job before any trial,
- * unless the network is overridden for every trial (`--network`).
+ * An agent that calls a model API cannot work in a container without network unless it goes through the trial's
+ * model gateway (a unix socket mounted into the container, no network needed): without the gateway, refuse the job
+ * before any trial, unless the network is overridden for every trial (`--network`).
  */
 export function checkDockerJob(job: JobRequirements, networkOverride: string | undefined): void {
-  if (networkOverride !== undefined || job.apiAgents.length === 0) return;
+  if (job.apiAgents.length === 0 || job.gateway || networkOverride !== undefined) return;
   const offline = job.tasks.filter(isOffline).map((t) => t.name);
   if (offline.length === 0) return;
   throw new UsageError(
-    `${offline.join(', ')} ${offline.length === 1 ? 'has' : 'have'} no network (allow_internet = false), so ${job.apiAgents.join(', ')} cannot reach its model API inside the container`,
+    `${offline.join(', ')} ${offline.length === 1 ? 'has' : 'have'} no network (allow_internet = false), so ${job.apiAgents.join(', ')} cannot reach its model API inside the container without the model gateway (--no-gateway)`,
     {
-      hint: 'allow it for this run with --network=bridge (or --network=host to reach an endpoint on this machine), or set allow_internet = true in task.toml',
+      hint: 'drop --no-gateway (the gateway needs no network), allow the network for this run with --network=bridge (or --network=host to reach an endpoint on this machine), or set allow_internet = true in task.toml',
+    },
+  );
+}
+
+/**
+ * gVisor refuses connections to a host unix socket mounted into the container unless runsc runs with
+ * `--host-uds=open` (or `all`): a job whose API agents reach the model gateway that way needs it.
+ */
+export function checkRunscGateway(runtime: string | undefined, engine: Pick<EngineFacts, 'runtimeArgs'>): void {
+  if (runtime !== 'runsc') return;
+  const args = engine.runtimeArgs[runtime] ?? [];
+  if (args.some((arg) => /^--host-uds=(open|all)$/.test(arg))) return;
+  throw new UsageError(
+    '--runtime=runsc: the agents reach the model gateway through a mounted unix socket, which gVisor refuses unless runsc runs with --host-uds=open',
+    {
+      hint: 'add "--host-uds=open" to the runsc "runtimeArgs" in /etc/docker/daemon.json and reload dockerd (docs/docker.md#gvisor), or run with --no-gateway --network=bridge (the key then enters the sandbox)',
     },
   );
 }

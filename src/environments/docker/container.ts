@@ -2,7 +2,7 @@ import type Docker from 'dockerode';
 import { errorMessage, InfraError, InterruptedError } from '../../errors.js';
 import type { Task } from '../../task/types.js';
 import { currentOwner } from '../owner.js';
-import type { LimitReport, WorkspaceContext } from '../types.js';
+import { GATEWAY_ENV_DIR, type LimitReport, type WorkspaceContext } from '../types.js';
 import { readEnvFile } from './archive.js';
 import { HARBOR_DIRS, packDirectories } from './context.js';
 import type { DockerHandle } from './images.js';
@@ -89,6 +89,8 @@ async function createContainer(
       runtime,
     });
     const noSandbox = skipsNetworkSandbox(plan.hostConfig, isRoot(handle.imageUser));
+    // The model gateway's socket directory: the agent's way to its model API, with or without a network.
+    const binds = context.gatewayDir ? [`${context.gatewayDir}:${GATEWAY_ENV_DIR}`] : [];
     try {
       const container = await settings.docker.createContainer({
         name,
@@ -102,7 +104,7 @@ async function createContainer(
         AttachStdin: false,
         AttachStdout: false,
         AttachStderr: false,
-        HostConfig: plan.hostConfig,
+        HostConfig: binds.length > 0 ? { ...plan.hostConfig, Binds: binds } : plan.hostConfig,
       });
       trackContainer(settings.docker, container.id, name);
       return { container, limits: plan.report };

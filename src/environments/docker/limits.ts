@@ -15,6 +15,8 @@ export interface EngineFacts {
   hostCpus: number;
   /** The OCI runtimes the engine knows (`runc`, and `runsc` once gVisor is registered). */
   runtimes: string[];
+  /** Each runtime's registered arguments (daemon.json `runtimeArgs`). */
+  runtimeArgs: Record<string, string[]>;
 }
 
 export async function readEngineFacts(docker: Docker): Promise<EngineFacts> {
@@ -30,6 +32,11 @@ export async function readEngineFacts(docker: Docker): Promise<EngineFacts> {
     cpuCfsQuota: info.CPUCfsQuota !== false,
     hostCpus: Number(info.NCPU ?? 0),
     runtimes: Object.keys((info.Runtimes as Record<string, unknown> | undefined) ?? {}),
+    runtimeArgs: Object.fromEntries(
+      Object.entries((info.Runtimes as Record<string, { runtimeArgs?: unknown }> | undefined) ?? {}).map(
+        ([name, entry]) => [name, Array.isArray(entry?.runtimeArgs) ? entry.runtimeArgs.map(String) : []],
+      ),
+    ),
   };
 }
 

@@ -20,11 +20,14 @@ export interface DockerWorkspaceOptions {
   lifecycle: LimitFunction;
   /** The image's USER: the verifier's when the task names none. */
   imageUser: string;
+  /** Where the model gateway's socket directory is mounted (WorkspaceContext.gatewayDir), if it is. */
+  gatewayDir?: string | undefined;
 }
 
 /** A trial's container as a Workspace: commands by exec (exec.ts), files by the archive API (archive.ts). */
 export class DockerWorkspace implements Workspace {
   readonly paths: EnvironmentPaths;
+  readonly gatewayDir: string | undefined;
   private disposed = false;
 
   constructor(
@@ -46,6 +49,7 @@ export class DockerWorkspace implements Workspace {
       tests: '/tests',
       solution: '/solution',
     };
+    this.gatewayDir = options.gatewayDir;
   }
 
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {

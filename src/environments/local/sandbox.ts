@@ -189,6 +189,8 @@ export interface SandboxedCommand {
   path: string;
   /** Loopback only. */
   offline: boolean;
+  /** Host directories shown read-write at another path (host, sandbox): the model gateway's socket directory. */
+  binds?: ReadonlyArray<readonly [string, string]> | undefined;
 }
 
 /**
@@ -203,6 +205,7 @@ export function sandboxCommand(command: string, sandbox: SandboxedCommand): stri
   const args = [...NAMESPACE_ARGS, ...(sandbox.offline ? ['--unshare-net'] : []), ...toolchainArgs()];
   args.push('--proc', '/proc', '--dev', '/dev', '--bind', join(root, 'tmp'), '/tmp', '--bind', root, root);
   for (const dir of [agentCacheDir(), ...extraReadOnly()]) if (existsSync(dir)) args.push('--ro-bind', dir, dir);
+  for (const [host, inside] of sandbox.binds ?? []) args.push('--bind', host, inside);
   args.push('--chdir', cwd, '--setenv', 'PATH', sandbox.path, '--as-pid-1', '--', ENV_BINARY, '--default-signal=TERM');
   args.push(TIMEOUT_BINARY, '--foreground', '0', 'bash');
   args.push(...bashArguments(command));

@@ -12,10 +12,13 @@ export class AgentDeadline {
   readonly #timer: NodeJS.Timeout;
   readonly #stopped: Promise<'timeout' | 'cancel'>;
   readonly #onCancel: () => void;
+  readonly #onHalt: () => void;
 
+  /** `halt`: the model gateway stopped the agent (budget, replay miss): handled like the deadline, without expiring. */
   constructor(
     timeoutMs: number,
     private readonly cancel?: AbortSignal,
+    private readonly halt?: AbortSignal,
   ) {
     const timeout = new AbortController();
     this.signal = cancel ? AbortSignal.any([cancel, timeout.signal]) : timeout.signal;
@@ -29,6 +32,12 @@ export class AgentDeadline {
       setTimeout(() => stopWaiting('timeout'), GRACE_MS).unref();
     }, timeoutMs);
     this.#onCancel = () => stopWaiting('cancel');
+    this.#onHalt = () => {
+      timeout.abort(new Error('stopped by the model gateway'));
+      setTimeout(() => stopWaiting('timeout'), GRACE_MS).unref();
+    };
+    if (halt?.aborted) this.#onHalt();
+    else halt?.addEventListener('abort', this.#onHalt, { once: true });
     // A signal aborted before the agent starts fires no event: stop waiting at once.
     if (cancel?.aborted) this.#onCancel();
     else cancel?.addEventListener('abort', this.#onCancel, { once: true });
@@ -47,5 +56,6 @@ export class AgentDeadline {
   clear(): void {
     clearTimeout(this.#timer);
     this.cancel?.removeEventListener('abort', this.#onCancel);
+    this.halt?.removeEventListener('abort', this.#onHalt);
   }
 }

@@ -31,13 +31,15 @@ export interface AgentPhaseInput {
   timeoutMs: number;
   /** The trial's cancel signal. */
   signal?: AbortSignal | undefined;
+  /** Aborted when the trial's model gateway wants the agent stopped (its budget, a replay miss, upstream down). */
+  stop?: AbortSignal | undefined;
   log: SessionLog;
 }
 
 /** agent: runs the agent under its own timeout (abort, a grace period, then stop waiting) and logs how it ended. */
 export async function runAgent(input: AgentPhaseInput): Promise<AgentOutcome> {
   const { agent, task, workspace, log } = input;
-  const deadline = new AgentDeadline(input.timeoutMs, input.signal);
+  const deadline = new AgentDeadline(input.timeoutMs, input.signal, input.stop);
   let outcome: AgentOutcome;
   try {
     const settled = await deadline.race(
@@ -59,7 +61,7 @@ export async function runAgent(input: AgentPhaseInput): Promise<AgentOutcome> {
     outcome = { result, timedOut: deadline.expired, failedBeforeModel: false };
   } catch (caught) {
     if (caught instanceof InfraError) throw caught;
-    const stopped = deadline.expired || input.signal?.aborted === true;
+    const stopped = deadline.expired || input.signal?.aborted === true || input.stop?.aborted === true;
     outcome = { timedOut: deadline.expired, ...agentFailure(caught, stopped) };
   } finally {
     deadline.clear();
@@ -75,7 +77,7 @@ export async function runAgent(input: AgentPhaseInput): Promise<AgentOutcome> {
   return outcome;
 }
 
-/** An agent stopped by a timeout or a cancel fails on purpose: that is not its failure. */
+/** An agent stopped by a timeout, a cancel or its gateway fails on purpose: that is not its failure. */
 function agentFailure(caught: unknown, stopped: boolean): Pick<AgentOutcome, 'failure' | 'failedBeforeModel'> {
   if (stopped) return { failedBeforeModel: false };
   const message = errorMessage(caught);

@@ -5,6 +5,8 @@ export interface WorkspaceIds {
   jobId: string;
   trialId: string;
   trialName: string;
+  /** The trial's model gateway directory, shown in the workspace (WorkspaceContext.gatewayDir). */
+  gatewayDir?: string | undefined;
 }
 
 /** environment_setup: the task's environment (prepared once per job, by the caller), then this trial's own workspace. */

@@ -1,11 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import type { Usage } from '../../agents/types.js';
+import { TrialGateway, usesGateway } from '../../gateway/trial.js';
 import { loadSkill } from '../../skills/discover.js';
 import { type Skill, type SkillDigest, skillDigest } from '../../skills/types.js';
 import { SessionLog } from '../../util/session-log.js';
 import type { TrialContext } from '../types.js';
-import { runAgent } from './agent.js';
+import { runAgentRouted } from './agent-gateway.js';
 import { prepareWorkspace } from './prepare.js';
 
 /** The skill's name and folder: what the solving phase is given, and what `analyze` lists. */
@@ -66,28 +67,36 @@ export async function selfGenerateSkill(trial: TrialContext): Promise<SelfGenera
   mkdirSync(dir, { recursive: true });
   const sessionLog = posix.join(SELF_GENERATED_DIR, 'session.jsonl');
   const log = new SessionLog(join(dir, 'session.jsonl'), runtime.redactor);
+  // Its own model gateway (calls in self-generated/model_calls.jsonl): the key stays out of this workspace too.
+  const gateway = usesGateway(spec.agent, runtime.gateway) ? await TrialGateway.open(runtime.gateway || {}) : undefined;
   const workspace = await prepareWorkspace(runtime, {
     jobId: spec.jobId,
     trialId: `${trial.trialId}-g`,
     trialName: `${trial.name}-self-generated`,
+    gatewayDir: gateway?.dir,
   });
   try {
     const skillDir = posix.join(workspace.paths.tmp, SELF_GENERATED_SKILL);
     const instruction = selfGenerateInstruction(spec.task.instruction, skillDir);
     log.record({ type: 'instruction', text: instruction });
-    const outcome = await runAgent({
-      agent: spec.agent,
-      task: spec.task,
-      arm: spec.arm,
-      model: spec.model,
-      instruction,
-      workspace,
-      skillDirs: [],
-      env: runtime.env,
-      timeoutMs: trial.agentTimeoutSec * 1000,
-      signal: runtime.signal,
-      log,
-    });
+    const { outcome } = await runAgentRouted(
+      gateway,
+      runtime,
+      {
+        agent: spec.agent,
+        task: spec.task,
+        arm: spec.arm,
+        model: spec.model,
+        instruction,
+        workspace,
+        skillDirs: [],
+        env: runtime.env,
+        timeoutMs: trial.agentTimeoutSec * 1000,
+        signal: runtime.signal,
+        log,
+      },
+      dir,
+    );
     const usage = outcome.result?.usage;
     const hostDir = join(dir, 'skill', SELF_GENERATED_SKILL);
     const found = await workspace.download(skillDir, hostDir);
@@ -104,6 +113,7 @@ export async function selfGenerateSkill(trial: TrialContext): Promise<SelfGenera
     return done({ skill: loaded.skill });
   } finally {
     await workspace.dispose();
+    await gateway?.dispose();
     log.close();
   }
 }
