@@ -13,7 +13,7 @@ export interface StatusInput {
   agent?: AgentOutcome | undefined;
   verdict?: Verdict | undefined;
   /** What the trial's model gateway said: why it stopped the agent, if it did. */
-  model?: Pick<TrialGatewayOutcome, 'stop'> | undefined;
+  model?: (Pick<TrialGatewayOutcome, 'stop'> & Partial<Pick<TrialGatewayOutcome, 'usage'>>) | undefined;
   agentTimeoutSec: number;
   /** Reward at or above which a trial counts as passed. */
   passThreshold: number;
@@ -49,6 +49,13 @@ export function trialStatus(input: StatusInput): TrialVerdict {
     const message = `the agent did not finish within ${input.agentTimeoutSec} s; verified anyway`;
     return { status: 'agent_timeout', error: { kind: 'agent_timeout', phase: 'agent', message } };
   }
+  if (agent?.failure !== undefined && neverAnswered(input.model)) {
+    // The CLI gave up on errors the gateway passed on before it had halted (a call it hung up on mid-retry): no
+    // call ever reached the model, so this says nothing about the agent.
+    const calls = input.model?.usage?.calls ?? 0;
+    const message = `model API: none of the agent's ${calls} model call(s) was answered (${agent.failure})`;
+    return { status: 'infra_error', error: { kind: 'infra', phase: 'agent', message, retryable: true } };
+  }
   if (agent?.failure !== undefined) {
     const error: TrialError = {
       kind: 'agent',
@@ -72,4 +79,10 @@ export function infraError(caught: unknown, phase: TrialPhase): TrialError {
     // Our own bugs are not worth retrying; engine and file-system failures are, unless they say otherwise.
     retryable: caught instanceof InfraError ? caught.retryable : false,
   };
+}
+
+/** Through a gateway that saw calls, every one of them failed (unreachable, 5xx after retries, refused). */
+function neverAnswered(model: StatusInput['model']): boolean {
+  const usage = model?.usage;
+  return usage !== undefined && usage.calls > 0 && usage.failedCalls === usage.calls;
 }

@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { CLAIMS_DIR } from '../../src/jobs/claims.js';
 import type { TrialResult } from '../../src/results/schema.js';
 import { superlintSkillMarker } from '../agents/harness.js';
 import { claudeDialect, startAnthropicServer } from '../fixtures/model-servers/anthropic.js';
@@ -17,7 +18,9 @@ afterEach(async () => {
 async function jobResults(resultsDir: string): Promise<Array<TrialResult & { dir: string }>> {
   const jobsDir = join(resultsDir, 'jobs');
   const [job] = await readdir(jobsDir);
-  const dirs = (await readdir(join(jobsDir, job!), { withFileTypes: true })).filter((d) => d.isDirectory());
+  const dirs = (await readdir(join(jobsDir, job!), { withFileTypes: true })).filter(
+    (d) => d.isDirectory() && d.name !== CLAIMS_DIR,
+  );
   return Promise.all(
     dirs.map(async (d) => {
       const dir = join(jobsDir, job!, d.name);

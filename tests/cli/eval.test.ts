@@ -111,14 +111,22 @@ describe('skill-eval eval', () => {
     expect(run.stderr).not.toContain('trials planned');
   });
 
-  it('refuses an API agent on a task without network in Docker unless --network says otherwise', async () => {
+  it('refuses an API agent with --no-gateway on a task without network in Docker, unless --network says otherwise', async () => {
+    // With the gateway (the default) the agent reaches its model through the gateway's socket: no refusal.
     const run = await runCli(
-      ['eval', 'superlint', '--agent=claude', '--provider=docker', `--results-dir=${await tempDir('eval-offline')}`],
+      [
+        'eval',
+        'superlint',
+        '--agent=claude',
+        '--provider=docker',
+        '--no-gateway',
+        `--results-dir=${await tempDir('eval-offline')}`,
+      ],
       { env: { ANTHROPIC_API_KEY: 'sk-ant-offline-check' } },
     );
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toMatch(
-      /superlint_demo has no network \(allow_internet = false\), so claude cannot reach its model API/,
+      /superlint_demo has no network \(allow_internet = false\), so claude cannot reach its model API inside the container without the model gateway/,
     );
     expect(run.stderr).toContain('--network=bridge');
   });
