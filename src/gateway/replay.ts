@@ -12,7 +12,8 @@ import { type GatewayProtocol, MODEL_CALL_SCHEMA, type ModelCallRecord } from '.
  * - top-level fields that name a session, user or cache rather than the conversation: VOLATILE_FIELDS;
  * - in every string: the per-trial strings the caller names (`volatile`: workspace path, trial dir, home),
  *   UUIDs, ISO dates and times, written-out dates ("Wednesday, December 2, 2026"), runs of 8+ hex characters
- *   mixing digits and letters (nonces, hashes);
+ *   mixing digits and letters (nonces, hashes), epoch seconds and milliseconds, `PID: N` / `PGID: N`, Codex's
+ *   `Chunk ID: …` and `Wall time: …`;
  * - object key order.
  * The body is redacted before its key is computed, so a recording's keys never depend on a secret.
  */
@@ -25,7 +26,8 @@ const MONTHS =
 const WEEKDAYS = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,?\\s+';
 
 const PATTERNS: Array<[RegExp, string]> = [
-  [/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi, '<uuid>'],
+  // Not \b: ids such as `msg_<uuid>` glue it to a word character.
+  [/(?<![0-9a-f])[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![0-9a-f])/gi, '<uuid>'],
   [/\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?/g, '<time>'],
   [/\b\d{4}[-/]\d{2}[-/]\d{2}\b/g, '<date>'],
   [new RegExp(`\\b(?:${WEEKDAYS})?(?:${MONTHS})\\.?\\s+\\d{1,2}(?:st|nd|rd|th)?,?\\s+\\d{4}\\b`, 'g'), '<date>'],
@@ -33,7 +35,14 @@ const PATTERNS: Array<[RegExp, string]> = [
   [/\b\d{1,2}:\d{2}:\d{2}\b/g, '<time>'],
   // Nonces, run ids and hashes a tool prints afresh each run (superlint's `[run 43b3…]`): 8+ hex characters with
   // both a digit and a letter, so plain numbers and words stay as they are.
-  [/\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{8,}\b/gi, '<hex>'],
+  [/(?<![0-9a-z])(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{8,}(?![0-9a-z])/gi, '<hex>'],
+  // Epoch seconds or milliseconds in ids a CLI makes up (Gemini CLI's `run_shell_command_<ms>_0`).
+  [/(?<!\d)1\d{9}(?:\d{3})?(?!\d)/g, '<epoch>'],
+  // Process ids a tool reports (Gemini CLI: `Process Group PGID: 94`).
+  [/\b(PGID|PID|pid)(:\s*|=)\d+/g, '$1$2<pid>'],
+  // What Codex wraps each command's output in: a random chunk id and the wall time it took.
+  [/\b(Chunk ID:\s*)[0-9a-f]+/g, '$1<id>'],
+  [/\b(Wall time:\s*)\d+(?:\.\d+)?/g, '$1<duration>'],
 ];
 
 export interface KeyInput {

@@ -19,6 +19,7 @@ import { redactCommandLine } from '../util/redact-command-line.js';
 import { collectForwardedEnv, type ForwardedEnv, Redactor } from '../util/secrets.js';
 import { type BaselineReuse, type JobBaselines, jobBaselines, planBaselineReuse } from './baseline-reuse.js';
 import { type ChosenJob, chooseJob } from './choose-job.js';
+import { ClaimBook } from './claims.js';
 import { agentsFor, armsFor, type EvalJobOptions, optionsFromJob, optionsFromReplay } from './eval-options.js';
 import { type BrokenTask, type EvalNotice, loadEvalTasks } from './eval-tasks.js';
 import { type JobGateway, planJobGateway } from './gateway-plan.js';
@@ -202,7 +203,9 @@ export async function planEval(
     newJob: options.newJob,
     notify,
   });
-  if (job.resumed) await reclaimResumedJob(provider, job.config.job_id, notify);
+  // Not while other workers are on the job: what looks left over is theirs, running.
+  if (job.resumed && new ClaimBook(job.jobDir).otherWorkers().length === 0)
+    await reclaimResumedJob(provider, job.config.job_id, notify);
   const baseline = await planJobBaseline(options, job, {
     tasks,
     agents,

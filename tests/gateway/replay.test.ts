@@ -146,6 +146,13 @@ describe('gateway: record and replay', () => {
       key({ messages: ['2 issue(s) [run 9e01c2d4aa7f]'] }),
     );
     expect(key({ messages: ['exit 12345678'] })).not.toBe(key({ messages: ['exit 87654321'] }));
+    // What the CLIs make up per run: Codex's message ids and output wrapper, Gemini CLI's call ids and process groups.
+    expect(
+      key({ id: 'msg_01a237bc-f767-78a2-ac29-311e3b2c72ce', out: 'Chunk ID: e02b23\nWall time: 0.0233 seconds' }),
+    ).toBe(key({ id: 'msg_01a237c1-1b1d-7ac3-a370-0f06ffe4361d', out: 'Chunk ID: a9a23c\nWall time: 0.0000 seconds' }));
+    expect(key({ id: 'run_shell_command_1796231432954_0', out: 'Process Group PGID: 94' })).toBe(
+      key({ id: 'run_shell_command_1796231704621_0', out: 'Process Group PGID: 96' }),
+    );
     const sse = { ...base, path: '/v1beta/models/m:streamGenerateContent?alt=sse', body: {} };
     expect(requestKey(sse)).not.toBe(requestKey({ ...sse, path: '/v1beta/models/m:streamGenerateContent' }));
     expect(canonicalRequest({ ...base, body: { m: 'on 2026-12-02 and Dec 3, 2026' } })).toMatchObject({
