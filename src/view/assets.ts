@@ -26,6 +26,11 @@ async function build(): Promise<string> {
   if (existsSync(prebuilt)) return readFile(prebuilt, 'utf8');
   const entry = join(here, 'app', 'main.ts');
   if (!existsSync(entry)) throw new InfraError(`the viewer's front-end is missing: no ${prebuilt} or ${entry}`);
+  return bundleApp(entry);
+}
+
+/** The front-end from its entry module as one minified classic script (also `pnpm build`: scripts/build-view.mjs). */
+export async function bundleApp(entry: string): Promise<string> {
   const esbuild = await import('esbuild');
   const result = await esbuild.build({
     entryPoints: [entry],
