@@ -2,7 +2,7 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { processAlive, signalGroup } from '../util/process-group.js';
-import { LOCAL_ROOT_PREFIX } from './local/root-name.js';
+import { LOCAL_ROOT_PREFIX, rootJob } from './local/root-name.js';
 
 /** A trial directory or process `cleanup` left alone: the skill-eval run that owns it still runs. */
 export interface KeptLocalResource {
@@ -57,20 +57,28 @@ function kill(pid: number): void {
   }
 }
 
+export interface LocalCleanupOptions {
+  baseDir?: string | undefined;
+  /** Also what live runs hold (it stops their trials). */
+  force?: boolean | undefined;
+  /** Only the trial roots (and their processes) of this job. */
+  jobId?: string | undefined;
+}
+
 /**
  * Removes what a crashed local run left: processes still running in a trial root whose skill-eval process is
  * gone, and those trial roots. What a live run holds is kept and listed, unless `force` (which stops that run's
  * trials). Local trial roots are on this host by construction, so the owner's pid is the whole check.
  */
-export async function cleanupLocal(
-  options: { baseDir?: string | undefined; force?: boolean | undefined } = {},
-): Promise<LocalCleanupReport> {
+export async function cleanupLocal(options: LocalCleanupOptions = {}): Promise<LocalCleanupReport> {
   const baseDir = options.baseDir ?? tmpdir();
   const report: LocalCleanupReport = { processesKilled: 0, directoriesRemoved: 0, kept: [] };
   const ownerLives = (owner: number): boolean => !options.force && processAlive(owner);
+  // With a job, another job's roots (and those naming none) are not ours to judge, even with --force.
+  const inScope = (root: string): boolean => options.jobId === undefined || rootJob(root) === options.jobId;
   for (const { pid, root } of await trialProcesses(baseDir)) {
     const owner = ownerOf(root);
-    if (owner === undefined) continue;
+    if (owner === undefined || !inScope(root)) continue;
     if (ownerLives(owner)) {
       report.kept.push({ kind: 'process', name: String(pid), owner });
       continue;
@@ -81,7 +89,7 @@ export async function cleanupLocal(
   const entries = await readdir(baseDir).catch(() => [] as string[]);
   for (const entry of entries) {
     const owner = ownerOf(entry);
-    if (owner === undefined) continue;
+    if (owner === undefined || !inScope(join(baseDir, entry))) continue;
     if (ownerLives(owner)) {
       report.kept.push({ kind: 'trial directory', name: join(baseDir, entry), owner });
       continue;

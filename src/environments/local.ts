@@ -24,7 +24,7 @@ import { extractTar, gunzipFile } from '../util/tar-gz.js';
 import { parseDockerfile } from './dockerfile.js';
 import { type LocalSandbox, localLimits } from './local/limits.js';
 import { dropUnsafeEntries } from './local/links.js';
-import { LOCAL_ROOT_PREFIX } from './local/root-name.js';
+import { LOCAL_ROOT_PREFIX, writeRootJob } from './local/root-name.js';
 import { probeSandbox, SANDBOX_ENV, type SandboxMode, sandboxCommand, sandboxModeFromEnv } from './local/sandbox.js';
 import { reclaimLocal } from './local-reclaim.js';
 import type {
@@ -481,6 +481,7 @@ export function createLocalProvider(options: LocalProviderOptions = {}): Environ
             `${LOCAL_ROOT_PREFIX}${process.pid}-${sanitize(context.trialName)}-${randomBytes(2).toString('hex')}-`,
           ),
         );
+        writeRootJob(root, context.jobId);
       } catch (error) {
         throw new InfraError(`could not create a trial directory under ${baseDir}`, { cause: error });
       }

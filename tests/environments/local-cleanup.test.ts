@@ -15,13 +15,13 @@ function pgrep(marker: string): string {
 }
 
 /** A skill-eval run in a child process, its one trial's command (`marker` as its name) running until killed. */
-async function startLiveRun(baseDir: string, marker: string): Promise<ChildProcess> {
+async function startLiveRun(baseDir: string, marker: string, jobId = 'j'): Promise<ChildProcess> {
   const script = `
     import { createLocalProvider } from './src/environments/local.js';
     import { loadTaskOrThrow } from './src/task/load.js';
     const provider = createLocalProvider({ baseDir: ${JSON.stringify(baseDir)}, sandbox: 'off' });
     const task = await loadTaskOrThrow('tests/fixtures/check/healthy');
-    const ws = await provider.createWorkspace(await provider.prepare(task, { jobId: 'j', forceBuild: false, log: () => {} }), { jobId: 'j', trialId: 't', trialName: 'live' });
+    const ws = await provider.createWorkspace(await provider.prepare(task, { jobId: ${JSON.stringify(jobId)}, forceBuild: false, log: () => {} }), { jobId: ${JSON.stringify(jobId)}, trialId: 't', trialName: 'live' });
     void ws.exec('exec -a ${marker} sleep 300');
     setTimeout(() => console.log('ready'), 300);
     setInterval(() => {}, 1000);
@@ -79,6 +79,24 @@ describe('local cleanup after a crash', () => {
       expect(pgrep(`^${marker}`)).toBe('');
     } finally {
       child.kill('SIGKILL');
+    }
+  });
+
+  it("with a job and force, stops that job's trials and leaves another job's running", async () => {
+    const baseDir = await tempDir('local-force-job');
+    const mine = `skill-eval-job-mine-${process.pid}`;
+    const theirs = `skill-eval-job-theirs-${process.pid}`;
+    const children = [await startLiveRun(baseDir, mine, 'job-a'), await startLiveRun(baseDir, theirs, 'job-b')];
+    try {
+      const report = await cleanupLocal({ baseDir, force: true, jobId: 'job-a' });
+      expect(report.directoriesRemoved).toBe(1);
+      await delay(100);
+      expect(pgrep(`^${mine}`)).toBe('');
+      expect(pgrep(`^${theirs}`)).not.toBe('');
+      const [left] = await readdir(baseDir);
+      expect(left).toMatch(new RegExp(`^skill-eval-${children[1]!.pid}-`));
+    } finally {
+      for (const child of children) child.kill('SIGKILL');
     }
   });
 });
