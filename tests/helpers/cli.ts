@@ -4,7 +4,7 @@ import { execa } from 'execa';
 import { REPO_ROOT } from './trials.js';
 
 /** tsx's loader by its path, so the CLI also starts from a working directory outside the repository. */
-const TSX_LOADER = pathToFileURL(join(REPO_ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
+export const TSX_LOADER = pathToFileURL(join(REPO_ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 
 export interface CliRun {
   exitCode: number;

@@ -1,11 +1,14 @@
-import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { UsageError } from '../../src/errors.js';
 import { planEval } from '../../src/jobs/plan-eval.js';
 import { checkResultsDir } from '../../src/jobs/results-dir.js';
-import { tempDir } from '../helpers/trials.js';
+import { TSX_LOADER } from '../helpers/cli.js';
+import { REPO_ROOT, tempDir } from '../helpers/trials.js';
 import { JOB_FIXTURES, trivialJobOptions } from './helpers.js';
 
 async function refusal(promise: Promise<unknown>): Promise<UsageError> {
@@ -52,17 +55,38 @@ describe('checkResultsDir', () => {
     expect((await refusal(checkResultsDir(join(dir, 'loop')))).message).toContain('found a symbolic link loop');
   });
 
-  // Root may write anywhere: only a regular user can be refused for permissions.
-  it.runIf(process.getuid?.() !== 0)('refuses a directory this user cannot write to', async () => {
-    const dir = await tempDir('results-dir-readonly');
+  // Root may write anywhere: as root, the check runs in a child process as nobody (uid 65534).
+  it('refuses a directory this user cannot write to', async () => {
+    const asRoot = process.getuid?.() === 0;
+    // Nobody must reach the directory: the tests' own temp dir is private to root.
+    const dir = asRoot ? await mkdtemp('/tmp/skill-eval-test-readonly-') : await tempDir('results-dir-readonly');
     await chmod(dir, 0o555);
     try {
-      expect((await refusal(checkResultsDir(dir))).message).toContain('found a directory this user cannot write to');
+      const message = asRoot ? refusalAsNobody(dir) : (await refusal(checkResultsDir(dir))).message;
+      expect(message).toContain('found a directory this user cannot write to');
     } finally {
       await chmod(dir, 0o755);
+      if (asRoot) await rm(dir, { recursive: true, force: true });
     }
   });
 });
+
+/** checkResultsDir's refusal message in a child process running as nobody. */
+function refusalAsNobody(dir: string): string {
+  const module = pathToFileURL(join(REPO_ROOT, 'src/jobs/results-dir.ts')).href;
+  const script = `import { checkResultsDir } from ${JSON.stringify(module)};
+    checkResultsDir(${JSON.stringify(dir)}).then(() => console.log('accepted'), (e) => console.log(e.constructor.name + ': ' + e.message));`;
+  const child = spawnSync(process.execPath, ['--import', TSX_LOADER, '--input-type=module', '-e', script], {
+    uid: 65534,
+    gid: 65534,
+    cwd: '/',
+    encoding: 'utf8',
+    env: { ...process.env, TMPDIR: '/tmp' },
+  });
+  expect(child.status, child.stderr).toBe(0);
+  expect(child.stdout).toMatch(/^UsageError: /);
+  return child.stdout.trim();
+}
 
 describe('planEval and the results dir', () => {
   it('refuses a results dir that is a file with one usage error, before any trial', async () => {
