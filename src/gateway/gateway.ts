@@ -19,7 +19,7 @@ import {
   upstreamHeaders,
   upstreamUrl,
 } from './protocols.js';
-import { requestKey } from './replay.js';
+import { requestKeys } from './replay.js';
 import { parseJson } from './tap.js';
 import {
   type CallUsage,
@@ -214,16 +214,18 @@ async function newCall(state: GatewayState, req: IncomingMessage): Promise<Call>
  * Fills in the record's redacted request and content key (once) and returns the key. Forwarded calls do
  * this while the upstream is working, so it adds nothing to their latency.
  */
-function describeRequest(state: GatewayState, call: Call): string {
+function describeRequest(state: GatewayState, call: Call): { key: string; looseKey: string | undefined } {
   const record = call.record;
-  if (record.request_key !== '') return record.request_key;
+  if (record.request_key !== '') return { key: record.request_key, looseKey: record.request_loose_key };
   const redactor = state.redactor;
   const raw = call.raw.length > 0 ? call.raw.toString('utf8') : undefined;
   record.request = redactor.redactValue(call.body ?? raw);
   const { protocol, endpoint, pathModel } = call.route;
   const input = { protocol, endpoint, method: call.method, path: record.path, pathModel, body: record.request };
-  record.request_key = requestKey(input, state.options.volatile);
-  return record.request_key;
+  const keys = requestKeys(input, state.options.volatile);
+  record.request_key = keys.key;
+  record.request_loose_key = keys.looseKey;
+  return keys;
 }
 
 /**
@@ -299,14 +301,15 @@ function streamed(call: Call, piped: Piped, sse: boolean, status: number): Parti
 
 /** Answers from the recording; a model call with no recorded answer stops the agent (replay_miss). */
 async function replayCall(state: GatewayState, call: Call, res: ServerResponse): Promise<void> {
-  const key = describeRequest(state, call);
-  const recorded = state.options.replay!.take(key);
-  if (!recorded) {
+  const { key, looseKey } = describeRequest(state, call);
+  const taken = state.options.replay!.take(key, looseKey);
+  if (!taken) {
     if (call.route.endpoint === 'other') return answerMinimally(state, call, res);
     const message = `replay_miss: no recorded answer for this ${call.route.protocol} ${call.route.endpoint} request (key ${key.slice(0, 12)})`;
     state.halt({ kind: 'replay_miss', message });
     return refuse(state, call, res, 400, message, 'replay_miss');
   }
+  const recorded = taken.answer;
   const { response, contentType, status } = recorded;
   const text = typeof response === 'string' ? response : JSON.stringify(response ?? null);
   res.writeHead(status, { 'content-type': contentType ?? 'application/json' });
@@ -317,6 +320,7 @@ async function replayCall(state: GatewayState, call: Call, res: ServerResponse):
     response,
     content_type: contentType,
     replayed: true,
+    replay_match: taken.match === 'loose' ? 'loose' : undefined,
   });
   state.finish(call);
 }

@@ -15,6 +15,7 @@ import { type GatewayProtocol, MODEL_CALL_SCHEMA, type ModelCallRecord } from '.
  *   mixing digits and letters (nonces, hashes), epoch seconds and milliseconds, `PID: N` / `PGID: N`, Codex's
  *   `Chunk ID: …` and `Wall time: …`;
  * - object key order.
+ * A request with no exact match left may take an answer whose request differs in numbers only (requestKeys).
  * The body is redacted before its key is computed, so a recording's keys never depend on a secret.
  */
 
@@ -95,10 +96,21 @@ export function canonicalRequest(input: KeyInput, volatile: readonly string[] = 
   );
 }
 
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
 export function requestKey(input: KeyInput, volatile: readonly string[] = []): string {
-  return createHash('sha256')
-    .update(JSON.stringify(canonicalRequest(input, volatile)))
-    .digest('hex');
+  return sha256(JSON.stringify(canonicalRequest(input, volatile)));
+}
+
+/**
+ * Both keys of a request: `key`, and `looseKey`, the same canonical form with every run of digits made one
+ * placeholder. Replay falls back on the loose key when the exact one has no answer left: what a tool prints
+ * afresh each run is not always recognisable (a hex nonce that happens to hold no letter, a count of bytes, a
+ * duration), and such a request differs from its recording in numbers only.
+ */
+export function requestKeys(input: KeyInput, volatile: readonly string[] = []): { key: string; looseKey: string } {
+  const text = JSON.stringify(canonicalRequest(input, volatile));
+  return { key: sha256(text), looseKey: sha256(text.replace(/\d+/g, '<n>')) };
 }
 
 /** A recorded answer, as replay gives it back. */
@@ -110,26 +122,57 @@ export interface RecordedAnswer {
   stream: boolean;
 }
 
-/** Recorded answers by request key; identical requests consume their answers in recorded order. */
-export class ReplayStore {
-  private readonly answers = new Map<string, RecordedAnswer[]>();
+/** How a replayed request found its answer: by its exact key, or only by its loose key (numbers aside). */
+export type ReplayMatch = 'exact' | 'loose';
 
-  add(key: string, answer: RecordedAnswer): void {
-    const queue = this.answers.get(key) ?? [];
-    queue.push(answer);
-    this.answers.set(key, queue);
+interface StoredAnswer {
+  answer: RecordedAnswer;
+  used: boolean;
+}
+
+/**
+ * Recorded answers by request key, and by loose key; identical requests consume their answers in recorded order,
+ * and an answer taken through either key is gone from both.
+ */
+export class ReplayStore {
+  private readonly exact = new Map<string, StoredAnswer[]>();
+  private readonly loose = new Map<string, StoredAnswer[]>();
+
+  add(key: string, answer: RecordedAnswer, looseKey?: string): void {
+    const stored = { answer, used: false };
+    queueOf(this.exact, key).push(stored);
+    if (looseKey !== undefined) queueOf(this.loose, looseKey).push(stored);
   }
 
-  /** The next answer for a key, or undefined when none is left. */
-  take(key: string): RecordedAnswer | undefined {
-    return this.answers.get(key)?.shift();
+  /** The next answer for a request, by its exact key first, or undefined when none is left. */
+  take(key: string, looseKey?: string): { answer: RecordedAnswer; match: ReplayMatch } | undefined {
+    const exact = nextUnused(this.exact.get(key));
+    if (exact) return { answer: exact, match: 'exact' };
+    const loose = looseKey === undefined ? undefined : nextUnused(this.loose.get(looseKey));
+    return loose ? { answer: loose, match: 'loose' } : undefined;
   }
 
   get remaining(): number {
     let n = 0;
-    for (const queue of this.answers.values()) n += queue.length;
+    for (const queue of this.exact.values()) n += queue.filter((stored) => !stored.used).length;
     return n;
   }
+}
+
+function queueOf(map: Map<string, StoredAnswer[]>, key: string): StoredAnswer[] {
+  let queue = map.get(key);
+  if (!queue) {
+    queue = [];
+    map.set(key, queue);
+  }
+  return queue;
+}
+
+function nextUnused(queue: StoredAnswer[] | undefined): RecordedAnswer | undefined {
+  const stored = queue?.find((candidate) => !candidate.used);
+  if (!stored) return undefined;
+  stored.used = true;
+  return stored.answer;
 }
 
 /** Whether a recorded call can answer a replayed one: upstream (or a replay) answered it whole and not with a transient failure. */
@@ -162,12 +205,13 @@ export async function loadReplay(modelCallsFile: string): Promise<ReplayStore> {
         hint: 'replay needs the model_calls.jsonl the gateway wrote',
       });
     if (!replayable(record)) return;
-    store.add(record.request_key, {
+    const answer = {
       status: record.status,
       contentType: record.content_type,
       response: record.response,
       stream: record.stream,
-    });
+    };
+    store.add(record.request_key, answer, record.request_loose_key);
   });
   return store;
 }

@@ -147,4 +147,8 @@ export interface ModelCallRecord {
   replayed?: boolean | undefined;
   /** sha256 of the request's normalised content (replay.ts). */
   request_key: string;
+  /** The same with every run of digits alike: replay's fallback (replay.ts requestKeys). */
+  request_loose_key?: string | undefined;
+  /** Replayed through the loose key only: the request differed from its recording in numbers. */
+  replay_match?: 'loose' | undefined;
 }

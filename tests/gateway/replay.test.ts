@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
-import { canonicalRequest, loadReplay, requestKey } from '../../src/gateway/replay.js';
+import { canonicalRequest, type KeyInput, loadReplay, requestKey, requestKeys } from '../../src/gateway/replay.js';
 import type { GatewayStop } from '../../src/gateway/types.js';
 import type { ModelServer } from '../fixtures/model-servers/server.js';
 import {
@@ -39,6 +39,14 @@ function upstreamsOf(all: Record<Wire, ModelServer>, openai: 'responses' | 'chat
 }
 
 const total = (all: Record<Wire, ModelServer>) => WIRES.reduce((n, wire) => n + all[wire].requests.length, 0);
+
+const keyInput = (text: string): KeyInput => ({
+  protocol: 'anthropic',
+  endpoint: 'messages',
+  method: 'POST',
+  path: '/v1/messages',
+  body: { model: 'm', messages: [{ role: 'user', content: text }] },
+});
 
 describe('gateway: record and replay', () => {
   it('answers from the recording by content, in any order, with zero upstream requests', async () => {
@@ -125,6 +133,31 @@ describe('gateway: record and replay', () => {
     const response = await send(replay.gateway, later);
     expect(response.status).toBe(200);
     expect(await response.text()).toBe(answer);
+  });
+
+  it('falls back on a recording that differs in numbers only, exact matches first, each answer used once', async () => {
+    const all = await servers();
+    const run = (nonce: string) => wireRequest('anthropic', TOKEN, { text: `superlint check: 2 issue(s) [run ${nonce}]` });
+    const recording = await testGateway(upstreamsOf(all));
+    const answers: string[] = [];
+    for (const nonce of ['343548303535', '000000000001'])
+      answers.push(await (await send(recording.gateway, run(nonce))).text());
+    expect(answers[0]).not.toBe(answers[1]);
+    await recording.gateway.close();
+
+    const replay = await testGateway({}, { replay: await loadReplay(recording.callsFile) });
+    cleanup.push(() => replay.gateway.close());
+    // The second recorded request exactly, then an all-digit nonce no pattern knows: the one answer left.
+    expect(await (await send(replay.gateway, run('000000000001'))).text()).toBe(answers[1]);
+    expect(await (await send(replay.gateway, run('111122223333'))).text()).toBe(answers[0]);
+    const none = await send(replay.gateway, run('999999999999'));
+    expect(none.status).toBe(400);
+    const calls = await replay.calls();
+    expect(calls.map((c) => c.replay_match)).toEqual([undefined, 'loose', undefined]);
+    expect(calls.map((c) => c.refused)).toEqual([undefined, undefined, 'replay_miss']);
+    // Words still count: a request that differs in more than numbers is a miss.
+    expect(requestKeys(keyInput('issues: 2')).looseKey).toBe(requestKeys(keyInput('issues: 7')).looseKey);
+    expect(requestKeys(keyInput('issues: 2')).looseKey).not.toBe(requestKeys(keyInput('errors: 2')).looseKey);
   });
 
   it('keys differ when the conversation differs, not when only volatile parts do', () => {
