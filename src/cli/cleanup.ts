@@ -40,7 +40,10 @@ export const registerCleanup: RegisterCommand = (program, setExitCode) => {
     .description(
       'Remove what a killed run left: Docker containers, networks and volumes labelled skill-eval=1, and orphaned local trial processes and temp dirs. What a running skill-eval process holds is kept unless --force.',
     )
-    .option('--job <id>', 'only what this job created (Docker containers, networks, volumes; local trial directories and processes)')
+    .option(
+      '--job <id>',
+      'only what this job created (Docker containers, networks, volumes; local trial directories and processes)',
+    )
     .option(
       '--force',
       'also remove the containers, processes and trial directories of runs that are still going (stops them)',

@@ -12,6 +12,7 @@ import { codexDialect, startResponsesServer } from '../fixtures/model-servers/op
 import type { ModelServer } from '../fixtures/model-servers/server.js';
 import { superlintScript } from '../fixtures/model-servers/superlint-script.js';
 import { runCli } from '../helpers/cli.js';
+import { scanForSecrets } from '../helpers/secret-scan.js';
 import { tempDir } from '../helpers/trials.js';
 
 /** What a user does: point the agent at an endpoint through the environment, then run `eval --compare`. */
@@ -35,29 +36,49 @@ const AGENTS = {
 } as const;
 
 interface TrialFile {
+  trial_name: string;
   arm: string;
   status: string;
-  usage?: { inputTokens: number; outputTokens: number };
+  reward?: number;
+  usage?: { inputTokens: number; outputTokens: number; cachedInputTokens?: number };
   skills_activated?: string[];
   agent_result?: { commands: number; tool_calls: number };
 }
 
-async function trialResults(resultsDir: string): Promise<TrialFile[]> {
+/** The only job's directory under a results dir. */
+async function onlyJob(resultsDir: string): Promise<string> {
   const jobsDir = join(resultsDir, 'jobs');
   const [job] = await readdir(jobsDir);
-  const dirs = (await readdir(join(jobsDir, job!), { withFileTypes: true })).filter(
-    (d) => d.isDirectory() && d.name !== CLAIMS_DIR,
-  );
+  return join(jobsDir, job!);
+}
+
+async function trialDirs(jobDir: string): Promise<string[]> {
+  const entries = await readdir(jobDir, { withFileTypes: true });
+  return entries.filter((d) => d.isDirectory() && d.name !== CLAIMS_DIR).map((d) => join(jobDir, d.name));
+}
+
+async function trialResults(resultsDir: string): Promise<TrialFile[]> {
+  const dirs = await trialDirs(await onlyJob(resultsDir));
   return Promise.all(
-    dirs.map(async (d) => JSON.parse(await readFile(join(jobsDir, job!, d.name, 'result.json'), 'utf8')) as TrialFile),
+    dirs.map(async (dir) => JSON.parse(await readFile(join(dir, 'result.json'), 'utf8')) as TrialFile),
   );
+}
+
+/** Every trial's model calls, as model_calls.jsonl recorded them. */
+async function recordedCalls(resultsDir: string): Promise<Array<{ replayed?: boolean }>> {
+  const calls: Array<{ replayed?: boolean }> = [];
+  for (const dir of await trialDirs(await onlyJob(resultsDir))) {
+    const text = await readFile(join(dir, 'model_calls.jsonl'), 'utf8');
+    for (const line of text.split('\n')) if (line.trim() !== '') calls.push(JSON.parse(line));
+  }
+  return calls;
 }
 
 async function expectGain(
   agent: keyof typeof AGENTS,
   provider: 'local' | 'docker',
   extra: string[] = [],
-): Promise<void> {
+): Promise<{ results: string; server: ModelServer; env: Record<string, string> }> {
   const { server, env } = await AGENTS[agent](await superlintSkillMarker());
   servers.push(server);
   const results = await tempDir(`eval-${agent}-${provider}`);
@@ -101,10 +122,41 @@ async function expectGain(
     expect(trial.usage?.outputTokens).toBeGreaterThan(0);
     expect((trial.agent_result?.commands ?? 0) + (trial.agent_result?.tool_calls ?? 0)).toBeGreaterThan(0);
   }
-  // The key reached the agent but no file of the run.
+  // Counted at the gateway: every request the server saw is a recorded call, and usage is what it sent.
+  expect(await recordedCalls(results)).toHaveLength(server.requests.length);
+  const sent = server.sentUsage();
+  const sum = (pick: (t: TrialFile) => number | undefined) => trials.reduce((n, t) => n + (pick(t) ?? 0), 0);
+  expect([sum((t) => t.usage?.inputTokens), sum((t) => t.usage?.outputTokens)]).toEqual([sent.input, sent.output]);
+  // The key reached the server but no file of the run.
   for (const value of Object.values(env).filter((v) => v.includes('test-'))) {
-    expect(JSON.stringify(trials)).not.toContain(value);
+    expect(await scanForSecrets(results, [value])).toEqual([]);
   }
+  return { results, server, env };
+}
+
+/**
+ * `eval --replay JOB` of a recorded job, without a key: every trial again, answered from its recording — the
+ * same statuses and rewards, every call replayed, no request upstream.
+ */
+async function expectReplay(
+  agent: keyof typeof AGENTS,
+  recorded: { results: string; server: ModelServer; env: Record<string, string> },
+): Promise<void> {
+  const before = recorded.server.requests.length;
+  const env = Object.fromEntries(Object.entries(recorded.env).filter(([name]) => !name.endsWith('_API_KEY')));
+  const results = await tempDir(`eval-${agent}-replay`);
+  const replay = await runCli(
+    ['eval', '--replay', await onlyJob(recorded.results), '--max-retries=0', `--results-dir=${results}`],
+    { env, timeoutMs: 400_000 },
+  );
+  expect(replay.exitCode, replay.stderr).toBe(0);
+  expect(recorded.server.requests.length).toBe(before);
+  const outcome = (trials: TrialFile[]) =>
+    trials.map((t) => [t.trial_name, t.status, t.reward]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+  expect(outcome(await trialResults(results))).toEqual(outcome(await trialResults(recorded.results)));
+  const calls = await recordedCalls(results);
+  expect(calls).toHaveLength(before);
+  expect(calls.every((c) => c.replayed === true)).toBe(true);
 }
 
 const servers: ModelServer[] = [];
@@ -126,14 +178,14 @@ const docker = await engineGate('eval with agent CLIs on the Docker provider');
 describe.runIf(docker)('eval with real agent CLIs on the Docker provider', () => {
   for (const agent of ['codex', 'gemini', 'opencode'] as const) {
     it(
-      `${agent} in a container (CLI from its image layer): with-skills passes, no-skills fails`,
-      () => expectGain(agent, 'docker', ['--network=host']),
+      `${agent} in a container (CLI from its image layer), offline: with-skills passes, no-skills fails; --replay spends nothing`,
+      async () => expectReplay(agent, await expectGain(agent, 'docker')),
       600_000,
     );
   }
 
   it('claude in a container (CLI baked into an image layer) shows the same gain; a second run builds nothing', async () => {
-    await expectGain('claude', 'docker', ['--network=host']);
+    await expectReplay('claude', await expectGain('claude', 'docker'));
     const { server, env } = await AGENTS.claude(await superlintSkillMarker());
     servers.push(server);
     const again = await runCli(
@@ -142,7 +194,6 @@ describe.runIf(docker)('eval with real agent CLIs on the Docker provider', () =>
         'superlint',
         '--agent=claude',
         '--provider=docker',
-        '--network=host',
         '--no-skills',
         '--trials=1',
         `--results-dir=${await tempDir('eval-claude-docker-2')}`,

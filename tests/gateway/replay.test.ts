@@ -137,7 +137,8 @@ describe('gateway: record and replay', () => {
 
   it('falls back on a recording that differs in numbers only, exact matches first, each answer used once', async () => {
     const all = await servers();
-    const run = (nonce: string) => wireRequest('anthropic', TOKEN, { text: `superlint check: 2 issue(s) [run ${nonce}]` });
+    const run = (nonce: string) =>
+      wireRequest('anthropic', TOKEN, { text: `superlint check: 2 issue(s) [run ${nonce}]` });
     const recording = await testGateway(upstreamsOf(all));
     const answers: string[] = [];
     for (const nonce of ['343548303535', '000000000001'])
