@@ -53,6 +53,12 @@ interface Call {
   record: ModelCallRecord;
 }
 
+/** The model service could not answer the call: 429/5xx after the retries, or nothing usable at all. */
+function unavailable(record: ModelCallRecord): boolean {
+  if (record.refused !== undefined && record.refused !== 'upstream_failed') return false;
+  return record.status === 429 || record.status >= 500 || (record.error !== undefined && record.status < 400);
+}
+
 /** The gateway's running state: totals, the stop signal, the calls log. */
 class GatewayState {
   readonly totals: GatewayUsage = {
@@ -65,6 +71,7 @@ class GatewayState {
     costIncomplete: false,
     retries: 0,
     failedCalls: 0,
+    unavailableCalls: 0,
     modelsServed: [],
   };
   readonly stop = new AbortController();
@@ -106,6 +113,7 @@ class GatewayState {
     const t = this.totals;
     t.calls++;
     if (record.status >= 400 || record.error !== undefined) t.failedCalls++;
+    if (unavailable(record)) t.unavailableCalls++;
     if (record.model_served && !t.modelsServed.includes(record.model_served)) t.modelsServed.push(record.model_served);
     if (!usage) return;
     t.inputTokens += usage.input_tokens;

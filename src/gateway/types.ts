@@ -80,6 +80,11 @@ export interface GatewayUsage {
   retries: number;
   /** Calls answered with an error status (upstream's, or the gateway's own refusals). */
   failedCalls: number;
+  /**
+   * Of those, the ones the model service could not answer: 429 or 5xx after the retries, or no answer at all
+   * (a connection error, a stream that broke off). Not a 4xx about the request, nor a gateway refusal.
+   */
+  unavailableCalls: number;
   /** Distinct model ids the upstream said served the calls, in order of first use. */
   modelsServed: string[];
 }

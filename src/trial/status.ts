@@ -81,8 +81,12 @@ export function infraError(caught: unknown, phase: TrialPhase): TrialError {
   };
 }
 
-/** Through a gateway that saw calls, every one of them failed (unreachable, 5xx after retries, refused). */
+/**
+ * Through a gateway that saw calls, the model service answered none of them (429/5xx after retries, unreachable):
+ * an agent that gave up then says nothing about itself. A 4xx about the request (a model id that does not exist, a
+ * malformed body) is not this: it is the agent's or its configuration's.
+ */
 function neverAnswered(model: StatusInput['model']): boolean {
   const usage = model?.usage;
-  return usage !== undefined && usage.calls > 0 && usage.failedCalls === usage.calls;
+  return usage !== undefined && usage.calls > 0 && usage.unavailableCalls === usage.calls;
 }

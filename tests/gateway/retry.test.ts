@@ -55,7 +55,7 @@ describe('gateway: retries', () => {
     const response = await send(t.gateway, wireRequest('anthropic', TOKEN, { stream: false }));
     expect(response.status).toBe(500);
     expect(upstream.requests()).toBe(3);
-    expect(t.gateway.usage()).toMatchObject({ calls: 1, retries: 2, failedCalls: 1 });
+    expect(t.gateway.usage()).toMatchObject({ calls: 1, retries: 2, failedCalls: 1, unavailableCalls: 1 });
     expect(t.gateway.stopped.aborted).toBe(true);
     expect((t.gateway.stopped.reason as GatewayStop).kind).toBe('upstream_failed');
   });
@@ -67,7 +67,7 @@ describe('gateway: retries', () => {
     expect(response.status).toBe(502);
     expect(await response.json()).toMatchObject({ type: 'error', error: { type: 'api_error' } });
     expect((t.gateway.stopped.reason as GatewayStop).kind).toBe('upstream_failed');
-    expect(t.gateway.usage().retries).toBe(2);
+    expect(t.gateway.usage()).toMatchObject({ retries: 2, unavailableCalls: 1 });
   });
 
   it('does not retry a 400: the request itself is wrong', async () => {
@@ -77,6 +77,8 @@ describe('gateway: retries', () => {
     expect((await send(t.gateway, wireRequest('anthropic', TOKEN, { stream: false }))).status).toBe(400);
     expect(upstream.requests()).toBe(1);
     expect(t.gateway.stopped.aborted).toBe(false);
+    // Failed, but answered: a request the service refuses is not the service being down.
+    expect(t.gateway.usage()).toMatchObject({ calls: 1, failedCalls: 1, unavailableCalls: 0 });
   });
 
   it('waits exponentially, or as retry-after says, never longer than the cap', () => {

@@ -10,6 +10,19 @@ const crashed: AgentOutcome = { timedOut: false, failure: 'exit 1', failedBefore
 const rewarded = (reward: number): Verdict => ({ ok: true, reward, source: '/logs/verifier/reward.txt' });
 const noReward: Verdict = { ok: false, message: 'wrote no reward (test.sh exit code 1)' };
 const infra = infraError(new InfraError('engine gone'), 'agent');
+const GATEWAY_USAGE = {
+  calls: 0,
+  inputTokens: 0,
+  outputTokens: 0,
+  cachedInputTokens: 0,
+  reasoningTokens: 0,
+  costUsd: undefined,
+  costIncomplete: false,
+  retries: 0,
+  failedCalls: 0,
+  unavailableCalls: 0,
+  modelsServed: [],
+};
 
 function status(input: Partial<StatusInput>) {
   return trialStatus({ agentTimeoutSec: 600, passThreshold: 1, ...input });
@@ -55,6 +68,22 @@ describe('trial status', () => {
       message: 'bad flag (before the first model call)',
       retryable: true,
     });
+  });
+
+  it('is a retryable infra_error when the agent gave up and the model service answered none of its calls', () => {
+    const usage = (calls: number, failedCalls: number, unavailableCalls: number) => ({
+      model: { stop: undefined, usage: { ...GATEWAY_USAGE, calls, failedCalls, unavailableCalls } },
+    });
+    expect(status({ agent: crashed, verdict: rewarded(0), ...usage(3, 3, 3) }).error).toEqual({
+      kind: 'infra',
+      phase: 'agent',
+      message: "model API: none of the agent's 3 model call(s) was answered (exit 1)",
+      retryable: true,
+    });
+    // A 404 for a model id that does not exist is about the request: the agent's (or its configuration's) error.
+    expect(status({ agent: crashed, verdict: rewarded(0), ...usage(3, 3, 0) }).status).toBe('agent_error');
+    // One answered call: the agent worked with the model, then failed.
+    expect(status({ agent: crashed, verdict: rewarded(0), ...usage(3, 2, 2) }).status).toBe('agent_error');
   });
 
   it('is passed at or above the threshold and failed below it, without an error', () => {
