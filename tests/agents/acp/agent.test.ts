@@ -20,6 +20,8 @@ import { engineGate } from '../../environments/docker-engine.js';
 import { claudeDialect, startAnthropicServer } from '../../fixtures/model-servers/anthropic.js';
 import type { ModelServer } from '../../fixtures/model-servers/server.js';
 import { type Dialect, superlintScript } from '../../fixtures/model-servers/superlint-script.js';
+import { modelCalls, seeingAgent } from '../../gateway/trial-helpers.js';
+import { scanForSecrets } from '../../helpers/secret-scan.js';
 import { tempDir } from '../../helpers/trials.js';
 import {
   expectHandFix,
@@ -104,6 +106,32 @@ describe('acp agent (the bridge driving @zed-industries/claude-code-acp against 
     expect(run.result.agent_result?.model_calls).toBeUndefined();
     expect(server.requests.find((r) => r.main)?.headers['x-api-key']).toBe(KEY);
     expect(JSON.stringify(run.log)).not.toContain(KEY);
+  });
+
+  it('through the model gateway: every call counted and recorded at the gateway, the key only upstream', async () => {
+    server = await startAnthropicServer(superlintScript(acpDialect, { skillMarker: marker }), acpDialect);
+    const seenDir = join(await tempDir('acp-gateway-seen'), 'seen');
+    const run = await runAgentTrial({
+      agent: seeingAgent(agent, seenDir),
+      task,
+      arm: 'with-skills',
+      env: env(server.url),
+      gateway: {},
+    });
+    expectSkillWorkflow(run, server);
+    // The adapter reports no usage over ACP; the gateway counts what the server sent.
+    const sent = server.sentUsage();
+    expect(run.result.usage).toMatchObject({
+      source: 'gateway',
+      inputTokens: sent.input,
+      outputTokens: sent.output,
+      calls: server.requests.length,
+    });
+    expect(await modelCalls(run.trialDir)).toHaveLength(server.requests.length);
+    expect(server.requests.find((r) => r.main)?.headers['x-api-key']).toBe(KEY);
+    expect(await readFile(join(seenDir, 'env.txt'), 'utf8')).toMatch(/sk-skill-eval-/);
+    expect(await scanForSecrets(seenDir, [KEY])).toEqual([]);
+    expect(await scanForSecrets(run.trialDir, [KEY])).toEqual([]);
   });
 
   it('without the skill: fixes by hand (the refused command’s exit code recorded), fails the verifier', async () => {
