@@ -32,6 +32,7 @@ export const INTEGRATION = [
   'tests/agents/acp/bridge.test.ts', // the bridge (from npm) against a tiny SDK agent, in the sandbox
   'tests/cli/eval-agents.test.ts',
   'tests/cli/eval-arms.test.ts', // Claude Code, four arms (--arms)
+  'tests/cli/eval-budget.test.ts', // Claude Code through the gateway: --max-cost-per-trial, --max-cost, resume
   'tests/cli/skill-first.test.ts', // Claude Code on a skillgrade eval.yaml, both arms, a scripted judge
   'tests/init/draft.test.ts',
   // Chromium (always, or whenever it is installed)

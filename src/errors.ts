@@ -31,8 +31,11 @@ export const EXIT_CODES = {
   infra: 3,
   /** An agent CLI could not be installed, before any trial ran. */
   agent: 4,
-  /** `worker --no-wait` left a job other workers still hold claims on (docs/scale.md). */
-  claimsHeld: 5,
+  /**
+   * The job is not complete: `worker --no-wait` left trials other workers still hold (docs/scale.md), or the
+   * job's `--max-cost` was spent before every trial started (docs/gateway.md).
+   */
+  incomplete: 5,
   interrupted: 130,
 } as const;
 

@@ -226,7 +226,7 @@ export async function runEval(
   const { summary, reportPaths, results } = outcome;
   if (outcome.leftToOthers.length > 0 && !outcome.cancelled) {
     console.error(plan.redactor.redact(leftToOthersLine(plan, outcome.leftToOthers)));
-    return { exitCode: EXIT_CODES.claimsHeld, jobDir: plan.jobDir, summary, reportPaths, brokenTasks, results };
+    return { exitCode: EXIT_CODES.incomplete, jobDir: plan.jobDir, summary, reportPaths, brokenTasks, results };
   }
   if (options.print !== false) await printOutcome(plan, outcome, options.json);
   if (outcome.cancelled) {
@@ -241,7 +241,13 @@ export async function runEval(
       `budget: the job spent $${spentUsd.toFixed(4)} of its --max-cost $${maxCostUsd}; ${notStarted} trial${notStarted === 1 ? ' was' : 's were'} not started. Resume with a higher budget:\n  ${resumeCommand(plan)} --max-cost <usd>`,
     );
   }
-  const exitCode = finishedExitCode(plan, summary, options.failUnder);
+  const finished = finishedExitCode(plan, summary, options.failUnder);
+  // Trials left unstarted by the budget: not "done", unless something graver (3, 2) already says so.
+  const stoppedEarly = (outcome.budgetStopped?.notStarted ?? 0) > 0;
+  const exitCode =
+    stoppedEarly && finished !== EXIT_CODES.infra && finished !== EXIT_CODES.taskFormat
+      ? EXIT_CODES.incomplete
+      : finished;
   return { exitCode, jobDir: plan.jobDir, summary, reportPaths, brokenTasks, results };
 }
 
