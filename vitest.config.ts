@@ -41,6 +41,7 @@ export const INTEGRATION = [
   'tests/targets/drivers/browser-tasks.test.ts',
   'tests/targets/verify-suite.test.ts',
   'tests/view/view-browser.test.ts', // skill-eval view: the server, the pages and the bundle in headless Chromium
+  'tests/view/view-runs-browser.test.ts', // benchmark runs and browser-episode evidence in the viewer, in Chromium
   // bubblewrap (the local provider's sandbox)
   'tests/environments/local-sandbox.test.ts',
   // Slurm (scripts/setup/slurm.sh starts a single-node cluster)

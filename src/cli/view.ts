@@ -37,7 +37,7 @@ export const registerView: RegisterCommand = (program, setExitCode) => {
       if (flags.bundle !== undefined) {
         const outcome = await bundleCommand(options, process.cwd());
         process.stdout.write(
-          `wrote ${outcome.out}/index.html: ${plural(outcome.jobs, 'job')}, ${plural(outcome.trials, 'trial')}, ${plural(outcome.rawFiles, 'raw file')}` +
+          `wrote ${outcome.out}/index.html: ${plural(outcome.jobs, 'job')}, ${plural(outcome.trials, 'trial')}, ${plural(outcome.runs, 'benchmark run')} (${plural(outcome.samples, 'sample')}), ${plural(outcome.rawFiles, 'raw file')}` +
             `${outcome.skippedRaw > 0 ? ` (${outcome.skippedRaw} larger than 5 MB left out)` : ''}\n`,
         );
         return;

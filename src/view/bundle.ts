@@ -2,19 +2,33 @@ import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { appScript, appStyle, indexHtml } from './assets.js';
 import type { Catalog } from './catalog.js';
-import { bundleJobFile, bundleJobsFile, bundleRawFile, bundleTrialFile, DATA_CALLBACK } from './names.js';
+import type { RawFile } from './model.js';
+import {
+  bundleJobFile,
+  bundleJobsFile,
+  bundleRawFile,
+  bundleRunFile,
+  bundleRunRawFile,
+  bundleSampleFile,
+  bundleTrialFile,
+  DATA_CALLBACK,
+} from './names.js';
+import type { RunStore } from './run-store.js';
 import { trialView } from './trial-data.js';
 
 /**
  * `view --bundle OUT`: the same app as a static site. index.html, one classic script, one stylesheet, and the data
  * the server would have answered, each as a script that hands it to window.__skillEvalData (see app/data.ts); the
- * trials' raw files up to `maxRawBytes` each are copied next to them. Nothing is fetched at run time.
+ * trials' and runs' raw files up to `maxRawBytes` each are copied next to them. Nothing is fetched at run time.
  */
 
 export interface BundleOutcome {
   out: string;
   jobs: number;
   trials: number;
+  /** Benchmark target runs, and their samples. */
+  runs: number;
+  samples: number;
   rawFiles: number;
   /** Raw files not copied because they exceed the cap (the trial page still lists them). */
   skippedRaw: number;
@@ -47,7 +61,15 @@ export async function writeBundle(
   write(out, 'assets/app.css', appStyle());
   const jobs = catalog.jobs();
   write(out, bundleJobsFile(), dataScript(bundleJobsFile(), jobs));
-  const outcome: BundleOutcome = { out, jobs: jobs.jobs.length, trials: 0, rawFiles: 0, skippedRaw: 0 };
+  const outcome: BundleOutcome = {
+    out,
+    jobs: jobs.jobs.length,
+    trials: 0,
+    runs: jobs.runs.length,
+    samples: 0,
+    rawFiles: 0,
+    skippedRaw: 0,
+  };
   for (const store of catalog.all()) {
     const key = store.source.key;
     write(out, bundleJobFile(key), dataScript(bundleJobFile(key), store.jobView()));
@@ -57,18 +79,44 @@ export async function writeBundle(
       outcome.trials++;
       write(out, bundleTrialFile(key, name), dataScript(bundleTrialFile(key, name), view));
       const dir = store.trial(name)?.dir;
-      if (!dir) continue;
-      for (const file of view.files) {
-        if (file.bytes > maxRawBytes) {
-          outcome.skippedRaw++;
-          continue;
-        }
-        const target = join(out, bundleRawFile(key, name, file.path));
-        mkdirSync(dirname(target), { recursive: true });
-        copyFileSync(join(dir, file.path), target);
-        outcome.rawFiles++;
-      }
+      if (dir) copyRaw(view.files, dir, (path) => join(out, bundleRawFile(key, name, path)), maxRawBytes, outcome);
     }
   }
+  for (const store of catalog.allRuns()) writeRun(store, out, maxRawBytes, outcome);
   return outcome;
+}
+
+/** A run's page, each sample's page, and the files both link to. */
+function writeRun(store: RunStore, out: string, maxRawBytes: number, outcome: BundleOutcome): void {
+  const { key, dir } = store.source;
+  const run = store.runView();
+  write(out, bundleRunFile(key), dataScript(bundleRunFile(key), run));
+  const target = (path: string): string => join(out, bundleRunRawFile(key, path));
+  copyRaw(run.files, dir, target, maxRawBytes, outcome);
+  for (const row of run.samples) {
+    const view = store.sampleView(row.line);
+    if (!view) continue;
+    outcome.samples++;
+    write(out, bundleSampleFile(key, row.line), dataScript(bundleSampleFile(key, row.line), view));
+    copyRaw(view.files, dir, target, maxRawBytes, outcome);
+  }
+}
+
+function copyRaw(
+  files: readonly RawFile[],
+  dir: string,
+  target: (path: string) => string,
+  maxRawBytes: number,
+  outcome: BundleOutcome,
+): void {
+  for (const file of files) {
+    if (file.bytes > maxRawBytes) {
+      outcome.skippedRaw++;
+      continue;
+    }
+    const path = target(file.path);
+    mkdirSync(dirname(path), { recursive: true });
+    copyFileSync(join(dir, file.path), path);
+    outcome.rawFiles++;
+  }
 }

@@ -5,10 +5,13 @@ import { readResultFile, TRIAL_RESULT_FILE } from '../results/read-file.js';
 import { type JobSource, JobStore } from './job-store.js';
 import { type JobsView, VIEW_SCHEMA } from './model.js';
 import { inside } from './path-guard.js';
+import { type RunSource, RunStore } from './run-store.js';
 
 /**
  * The jobs under the directories `view` was given: job directories (job.json), directories of trial directories
  * without one (a regrade, a copied set of trials), and directories holding the original skill-eval's reports.
+ * Benchmark target runs are found on the way: a directory with rollout.json, or with target.json and
+ * hints_used.json (what a run's setup writes before its rollout ends).
  * Searched again at most every RESCAN_MS, so a job started after the viewer shows up in the list.
  */
 
@@ -20,6 +23,8 @@ export class Catalog {
   readonly roots: string[];
   private readonly stores = new Map<string, JobStore>();
   private readonly byDir = new Map<string, JobStore>();
+  private readonly runStores = new Map<string, RunStore>();
+  private readonly runDirs = new Set<string>();
   private scannedAt = Number.NEGATIVE_INFINITY;
   private problems: Array<{ file: string; reason: string }> = [];
   private readonly classified = new Map<string, { mtime: number; legacy: boolean }>();
@@ -34,12 +39,19 @@ export class Catalog {
     if (!force && now - this.scannedAt < CATALOG_RESCAN_MS) return;
     this.scannedAt = now;
     this.problems = [];
-    for (const source of this.discover()) {
+    const runs: RunSource[] = [];
+    for (const source of this.discover(runs)) {
       if (this.byDir.has(source.dir)) continue;
-      const key = this.uniqueKey(source.key);
+      const key = this.uniqueKey(source.key, this.stores);
       const store = new JobStore({ ...source, key });
       this.stores.set(key, store);
       this.byDir.set(source.dir, store);
+    }
+    for (const source of runs) {
+      if (this.runDirs.has(source.dir)) continue;
+      const key = this.uniqueKey(source.key, this.runStores);
+      this.runStores.set(key, new RunStore({ ...source, key }));
+      this.runDirs.add(source.dir);
     }
   }
 
@@ -47,11 +59,14 @@ export class Catalog {
     this.refresh();
     const entries = [...this.stores.values()].map((store) => store.entry());
     entries.sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? '') || a.key.localeCompare(b.key));
+    const runs = [...this.runStores.values()].map((store) => store.entry());
+    runs.sort((a, b) => (b.startedAt ?? '').localeCompare(a.startedAt ?? '') || a.key.localeCompare(b.key));
     return {
       schema: VIEW_SCHEMA,
       generatedAt: new Date().toISOString(),
       roots: this.roots,
       jobs: entries,
+      runs,
       problems: [...this.problems, ...[...this.stores.values()].flatMap((store) => store.problems)],
     };
   }
@@ -59,6 +74,16 @@ export class Catalog {
   job(key: string): JobStore | undefined {
     this.refresh();
     return this.stores.get(key);
+  }
+
+  run(key: string): RunStore | undefined {
+    this.refresh();
+    return this.runStores.get(key);
+  }
+
+  allRuns(): RunStore[] {
+    this.refresh();
+    return [...this.runStores.values()];
   }
 
   all(): JobStore[] {
@@ -71,14 +96,15 @@ export class Catalog {
     return this.roots.find((root) => inside(root, path));
   }
 
-  private uniqueKey(wanted: string): string {
+  private uniqueKey(wanted: string, taken: Map<string, unknown>): string {
     const base = wanted.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_') || 'job';
     let key = base;
-    for (let n = 2; this.stores.has(key); n++) key = `${base}-${n}`;
+    for (let n = 2; taken.has(key); n++) key = `${base}-${n}`;
     return key;
   }
 
-  private discover(): JobSource[] {
+  /** Jobs are returned; benchmark runs found on the way are added to `runs`. */
+  private discover(runs: RunSource[]): JobSource[] {
     const found: JobSource[] = [];
     for (const root of this.roots) {
       let isFile = false;
@@ -96,12 +122,12 @@ export class Catalog {
             dir: dirname(root),
             legacyFiles: [root],
           });
-      } else this.walk(root, 0, found);
+      } else this.walk(root, 0, found, runs);
     }
     return found;
   }
 
-  private walk(dir: string, depth: number, found: JobSource[]): void {
+  private walk(dir: string, depth: number, found: JobSource[], runs: RunSource[]): void {
     let entries: Dirent[];
     try {
       entries = readdirSync(dir, { withFileTypes: true });
@@ -116,6 +142,10 @@ export class Catalog {
       if (names.has(REGRADES_DIR)) this.regrades(join(dir, REGRADES_DIR), found);
       return;
     }
+    if (names.has('rollout.json') || (names.has('target.json') && names.has('hints_used.json'))) {
+      runs.push({ key: runKey(dir), dir });
+      return;
+    }
     const subdirs = entries.filter((entry) => entry.isDirectory() && !SKIPPED.test(entry.name));
     const trialDirs = subdirs.filter((entry) => isTrialDir(join(dir, entry.name)));
     if (trialDirs.length > 0) found.push({ key: basename(dir), kind: 'trials', dir });
@@ -127,7 +157,7 @@ export class Catalog {
     if (depth >= MAX_DEPTH) return;
     for (const entry of subdirs) {
       if (trialDirs.includes(entry)) continue;
-      this.walk(join(dir, entry.name), depth + 1, found);
+      this.walk(join(dir, entry.name), depth + 1, found, runs);
     }
   }
 
@@ -155,6 +185,11 @@ export class Catalog {
       // no regrades
     }
   }
+}
+
+/** A run's name is its run id, the directory above env_api/. */
+function runKey(dir: string): string {
+  return basename(dir) === 'env_api' ? basename(dirname(dir)) : basename(dir);
 }
 
 function isTrialDir(dir: string): boolean {

@@ -37,6 +37,8 @@ export interface JobsView {
   generatedAt: string;
   roots: string[];
   jobs: JobListEntry[];
+  /** Benchmark target runs (directories holding rollout.json), newest first. */
+  runs: RunListEntry[];
   /** Directories that could not be read, each with why. */
   problems: Array<{ file: string; reason: string }>;
 }
@@ -143,5 +145,99 @@ export interface TrialView {
   omittedSteps: number;
   /** The verifier's stdout/stderr (from the session log, or verifier/test-stdout.txt). */
   verifier?: { stdout?: Clipped | undefined; stderr?: Clipped | undefined; exitCode?: number | undefined } | undefined;
+  files: RawFile[];
+}
+
+/** A benchmark target's run (`<artifacts>/<run_id>/env_api/`, the directory holding rollout.json). */
+export interface RunListEntry {
+  /** URL-safe, unique among the runs served. */
+  key: string;
+  dir: string;
+  runId?: string | undefined;
+  target?: string | undefined;
+  model?: string | undefined;
+  mode?: string | undefined;
+  driver?: string | undefined;
+  startedAt?: string | undefined;
+  samples: number;
+  /** The rollout succeeded (rollout.json `ok`). */
+  rolloutOk: boolean;
+  /** metrics.json exists: the run was evaluated. */
+  evaluated: boolean;
+  /** metrics.json `ok` and `score`, `primary_metric`. */
+  evaluationOk?: boolean | undefined;
+  score?: number | undefined;
+  primaryMetric?: string | undefined;
+  /** The first failure (rollout's, else evaluation's): its code and message. */
+  failure?: string | undefined;
+}
+
+/** One sample (one browser episode) in a run's list. */
+export interface SampleRow {
+  /** Its place among samples.jsonl's readable lines, 1-based: the sample page's address. */
+  line: number;
+  id?: string | undefined;
+  index?: number | undefined;
+  seed?: number | undefined;
+  group?: string | undefined;
+  page?: string | undefined;
+  reward?: number | undefined;
+  success?: boolean | undefined;
+  correct?: boolean | undefined;
+  steps?: number | undefined;
+  endedBy?: string | undefined;
+  errorCode?: string | undefined;
+  error?: string | undefined;
+  durationMs?: number | undefined;
+  /** The episode's evidence directory, relative to the run directory (browser). */
+  evidenceDir?: string | undefined;
+  /** The completion's first characters. */
+  completion?: string | undefined;
+}
+
+export interface RunView {
+  schema: typeof VIEW_SCHEMA;
+  entry: RunListEntry;
+  rollout?: Record<string, unknown> | undefined;
+  metrics?: Record<string, unknown> | undefined;
+  target?: Record<string, unknown> | undefined;
+  samples: SampleRow[];
+  /** Lines of samples.jsonl beyond what is shipped. */
+  omittedSamples: number;
+  /** Lines of samples.jsonl that are not JSON objects. */
+  badLines: number;
+  files: RawFile[];
+  /** Changes whenever rollout.json, metrics.json or samples.jsonl does. */
+  version: string;
+}
+
+/** One model turn of a browser episode: what the model was shown, what it answered, the page after its actions. */
+export interface EpisodeStep {
+  step: number;
+  at?: string | undefined;
+  /** The observation (the last message sent). */
+  observation?: Clipped | undefined;
+  /** Screenshots sent with it (logged as `[screenshot]`). */
+  imagesSent: number;
+  reply?: Clipped | undefined;
+  error?: string | undefined;
+  /** `step-<n>.png` of the evidence, relative to the run directory. */
+  screenshot?: string | undefined;
+}
+
+export interface SampleView {
+  schema: typeof VIEW_SCHEMA;
+  runKey: string;
+  row: SampleRow;
+  /** The sample line as written, long texts cut. */
+  sample: Record<string, unknown>;
+  prompt?: Clipped | undefined;
+  completion?: Clipped | undefined;
+  actions: unknown[];
+  steps: EpisodeStep[];
+  /** trace.zip (or trace.omitted.txt) relative to the run directory. */
+  trace?: string | undefined;
+  traceOmitted?: boolean | undefined;
+  /** The evidence directory's files, relative to the run directory. */
   files: RawFile[];
 }

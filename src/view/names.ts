@@ -28,3 +28,16 @@ export function bundleTrialFile(key: string, trial: string): string {
 export function bundleRawFile(key: string, trial: string, path: string): string {
   return `${BUNDLE_RAW_DIR}/${safeName(key)}/${safeName(trial)}/${path.split('/').map(safeName).join('/')}`;
 }
+
+export function bundleRunFile(key: string): string {
+  return `${BUNDLE_DATA_DIR}/runs/${safeName(key)}/run.js`;
+}
+
+export function bundleSampleFile(key: string, line: number): string {
+  return `${BUNDLE_DATA_DIR}/runs/${safeName(key)}/s-${line}.js`;
+}
+
+/** A run's files live apart from the jobs' (`raw-runs/`): a run and a job may share a name. */
+export function bundleRunRawFile(key: string, path: string): string {
+  return `raw-runs/${safeName(key)}/${path.split('/').map(safeName).join('/')}`;
+}

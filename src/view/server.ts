@@ -11,8 +11,8 @@ import { trialView } from './trial-data.js';
 
 /**
  * The viewer's HTTP side (Hono on Node's http server): the page, its script and style, the JSON the pages read
- * (/api/…) and the trials' raw files (/raw/JOB/TRIAL/PATH), the latter only from inside a trial directory of a
- * served job (src/view/path-guard.ts). Everything is read-only: no route writes anything.
+ * (/api/…), the trials' raw files (/raw/JOB/TRIAL/PATH) and benchmark runs' files (/run-raw/RUN/PATH), the latter
+ * only from inside a trial directory of a served job or a served run's directory (src/view/path-guard.ts). Everything is read-only: no route writes anything.
  */
 
 const SECURITY_HEADERS = {
@@ -23,6 +23,8 @@ const SECURITY_HEADERS = {
 };
 /** Raw files are shown as text (never as HTML of our origin); anything else is downloaded. */
 const TEXT_FILE = /\.(?:json|jsonl|txt|log|md|sh|py|js|ts|toml|ya?ml|csv|diff|patch|out|err)$/i;
+/** Screenshots are shown in the page (an image runs nothing); every other binary file is downloaded. */
+const IMAGE_FILE = /\.png$/i;
 
 export function createApp(catalog: Catalog): Hono {
   const app = new Hono();
@@ -52,24 +54,56 @@ export function createApp(catalog: Catalog): Hono {
     const view = store ? trialView(store, c.req.param('name')) : undefined;
     return view ? c.json(view) : c.json({ error: `no trial ${c.req.param('name')}` }, 404);
   });
+  app.get('/api/runs/:key', (c) => {
+    const store = catalog.run(c.req.param('key'));
+    return store ? c.json(store.runView()) : c.json({ error: `no run ${c.req.param('key')}` }, 404);
+  });
+  app.get('/api/runs/:key/version', (c) => {
+    const store = catalog.run(c.req.param('key'));
+    return store ? c.json({ version: store.version() }) : c.json({ error: `no run ${c.req.param('key')}` }, 404);
+  });
+  app.get('/api/runs/:key/samples/:line', (c) => {
+    const view = catalog.run(c.req.param('key'))?.sampleView(Number(c.req.param('line')));
+    return view ? c.json(view) : c.json({ error: `no sample ${c.req.param('line')}` }, 404);
+  });
   app.get('/raw/*', (c) => rawFile(catalog, new URL(c.req.url).pathname));
+  app.get('/run-raw/*', (c) => runFile(catalog, new URL(c.req.url).pathname));
   app.notFound((c) => c.text('not found', 404));
   return app;
 }
 
-/** `/raw/JOB/TRIAL/PATH…`, each segment decoded once; the job and the trial must be known, the path inside the trial. */
-function rawFile(catalog: Catalog, pathname: string): Response {
-  let segments: string[];
+/** A path's segments after the route's own, each decoded once; undefined when one is malformed. */
+function segmentsOf(pathname: string): string[] | undefined {
   try {
-    segments = pathname.split('/').slice(2).map(decodeURIComponent);
+    return pathname.split('/').slice(2).map(decodeURIComponent);
   } catch {
-    return new Response('malformed path', { status: 400 });
+    return undefined;
   }
+}
+
+/** `/raw/JOB/TRIAL/PATH…`: the job and the trial must be known, the path inside the trial. */
+function rawFile(catalog: Catalog, pathname: string): Response {
+  const segments = segmentsOf(pathname);
+  if (!segments) return new Response('malformed path', { status: 400 });
   const [key, name, ...rest] = segments;
   const store = key === undefined ? undefined : catalog.job(key);
   const trial = store && name !== undefined ? store.trial(name) : undefined;
   if (!trial?.dir) return new Response('not found', { status: 404 });
-  const guarded = guardPath(trial.dir, rest.join('/'));
+  return fileInside(trial.dir, rest.join('/'));
+}
+
+/** `/run-raw/RUN/PATH…`: the run must be known, the path inside its directory. */
+function runFile(catalog: Catalog, pathname: string): Response {
+  const segments = segmentsOf(pathname);
+  if (!segments) return new Response('malformed path', { status: 400 });
+  const [key, ...rest] = segments;
+  const store = key === undefined ? undefined : catalog.run(key);
+  if (!store) return new Response('not found', { status: 404 });
+  return fileInside(store.source.dir, rest.join('/'));
+}
+
+function fileInside(dir: string, requested: string): Response {
+  const guarded = guardPath(dir, requested);
   if (!guarded.ok)
     return new Response(`refused: ${guarded.reason}`, { status: guarded.reason === 'no such file' ? 404 : 403 });
   let size: number;
@@ -81,12 +115,13 @@ function rawFile(catalog: Catalog, pathname: string): Response {
     return new Response('not found', { status: 404 });
   }
   const text = TEXT_FILE.test(guarded.path);
+  const image = IMAGE_FILE.test(guarded.path);
   const body = Readable.toWeb(createReadStream(guarded.path)) as ReadableStream;
   return new Response(body, {
     headers: {
-      'Content-Type': text ? 'text/plain; charset=utf-8' : 'application/octet-stream',
+      'Content-Type': text ? 'text/plain; charset=utf-8' : image ? 'image/png' : 'application/octet-stream',
       'Content-Length': String(size),
-      ...(text ? {} : { 'Content-Disposition': 'attachment' }),
+      ...(text || image ? {} : { 'Content-Disposition': 'attachment' }),
       // A raw file is data: even opened on its own it runs nothing.
       'Content-Security-Policy': 'sandbox',
     },

@@ -1,5 +1,14 @@
-import type { JobsView, JobView, TrialView } from '../model.js';
-import { bundleJobFile, bundleJobsFile, bundleRawFile, bundleTrialFile, DATA_CALLBACK } from '../names.js';
+import type { JobsView, JobView, RunView, SampleView, TrialView } from '../model.js';
+import {
+  bundleJobFile,
+  bundleJobsFile,
+  bundleRawFile,
+  bundleRunFile,
+  bundleRunRawFile,
+  bundleSampleFile,
+  bundleTrialFile,
+  DATA_CALLBACK,
+} from '../names.js';
 
 /**
  * Where the pages get their data. Served (`skill-eval view`): JSON from /api. Bundled (`view --bundle`): each file is
@@ -62,4 +71,22 @@ export function rawUrl(key: string, trial: string, path: string): string {
   return mode === 'bundle'
     ? bundleRawFile(key, trial, path)
     : `raw/${enc(key)}/${enc(trial)}/${path.split('/').map(enc).join('/')}`;
+}
+
+export function loadRun(key: string): Promise<RunView> {
+  return mode === 'bundle' ? (script(bundleRunFile(key)) as Promise<RunView>) : api(`api/runs/${enc(key)}`);
+}
+
+export function loadSample(key: string, line: number): Promise<SampleView> {
+  return mode === 'bundle'
+    ? (script(bundleSampleFile(key, line)) as Promise<SampleView>)
+    : api(`api/runs/${enc(key)}/samples/${line}`);
+}
+
+export async function runVersion(key: string): Promise<string> {
+  return (await api<{ version: string }>(`api/runs/${enc(key)}/version`)).version;
+}
+
+export function runRawUrl(key: string, path: string): string {
+  return mode === 'bundle' ? bundleRunRawFile(key, path) : `run-raw/${enc(key)}/${path.split('/').map(enc).join('/')}`;
 }

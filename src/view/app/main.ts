@@ -3,10 +3,12 @@ import { useEffect, useState } from 'preact/hooks';
 import { ComparePage } from './compare-page.js';
 import { JobPage } from './job-page.js';
 import { JobsPage } from './jobs-page.js';
+import { RunPage } from './run-page.js';
+import { SamplePage } from './sample-page.js';
 import { TrialPage } from './trial-page.js';
 import { html } from './ui.js';
 
-/** The viewer's front-end: a hash router over four pages (jobs, a job, a trial, the arms side by side). */
+/** The viewer's front-end: a hash router over the pages (jobs and runs, a job, a trial, the arms side by side, a benchmark run, one of its samples). */
 
 interface Route {
   path: string[];
@@ -21,13 +23,18 @@ export function parseHash(hash: string): Route {
 }
 
 function Page({ route }: { route: Route }) {
-  const [first, jobKey, sub, name] = route.path;
-  if (first === 'job' && jobKey !== undefined) {
+  const [first, key, sub, name] = route.path;
+  if (first === 'job' && key !== undefined) {
     if (sub === 'trial' && name !== undefined)
-      return html`<${TrialPage} key=${`${jobKey}/${name}`} jobKey=${jobKey} name=${name} />`;
+      return html`<${TrialPage} key=${`${key}/${name}`} jobKey=${key} name=${name} />`;
     if (sub === 'compare' && name !== undefined)
-      return html`<${ComparePage} jobKey=${jobKey} task=${name} query=${route.query} />`;
-    return html`<${JobPage} key=${jobKey} jobKey=${jobKey} filters=${route.query} />`;
+      return html`<${ComparePage} jobKey=${key} task=${name} query=${route.query} />`;
+    return html`<${JobPage} key=${key} jobKey=${key} filters=${route.query} />`;
+  }
+  if (first === 'run' && key !== undefined) {
+    if (sub === 'sample' && name !== undefined)
+      return html`<${SamplePage} key=${`${key}/${name}`} runKey=${key} line=${Number(name)} />`;
+    return html`<${RunPage} key=${key} runKey=${key} />`;
   }
   return html`<${JobsPage} />`;
 }

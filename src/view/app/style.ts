@@ -49,5 +49,10 @@ table.sbs tr.only-b td.b, table.sbs tr.only-b td.b-meta { background: #fff7ed; }
 table.sbs tr.divergence td { border-top: 3px solid #dc2626; }
 .divergence-mark { color: #dc2626; font-weight: 600; }
 table.sbs td.a-meta, table.sbs td.b-meta { width: 120px; color: #64748b; }
+ol.episode { list-style: none; padding: 0; }
+li.episode-step { border-left: 3px solid #2563eb; padding: 2px 10px; margin: 0 0 12px; }
+li.episode-step h3 { font-size: 14px; margin: 4px 0; }
+.episode-cols { display: grid; grid-template-columns: 1fr 1fr; gap: 10px; }
+img.shot { max-width: 100%; border: 1px solid #cbd5e1; border-radius: 4px; }
 .live { font-size: 12px; color: #1e40af; }
 `;

@@ -7,11 +7,13 @@ import {
   compareHref,
   configOf,
   count,
+  FileList,
   html,
   jobHref,
   Loading,
   ms,
   StatusBadge,
+  factTable as table,
   useLoad,
   usePoll,
 } from './ui.js';
@@ -48,11 +50,7 @@ export function TrialPage({ jobKey, name }: { jobKey: string; name: string }) {
         : html`<p class="empty">not verified yet</p>`
     }
     <h2>Raw files</h2>
-    ${value.files.length === 0 ? html`<p class="empty">none</p>` : html`<ul class="files">${value.files.map((file) => html`<li><a href=${raw(file.path)} target="_blank" rel="noopener">${file.path}</a> (${count(file.bytes)} bytes)</li>`)}</ul>`}`;
-}
-
-function table(rows: Array<[string, unknown]>) {
-  return html`<table>${rows.filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => html`<tr><td>${k}</td><td>${typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}</td></tr>`)}</table>`;
+    <${FileList} files=${value.files} href=${raw} />`;
 }
 
 function Facts({ view }: { view: TrialView }) {

@@ -22,6 +22,14 @@ export function compareHref(key: string, task: string, query?: Record<string, st
   return `#/job/${enc(key)}/compare/${enc(task)}${queryString(query)}`;
 }
 
+export function runHref(key: string): string {
+  return `#/run/${enc(key)}`;
+}
+
+export function sampleHref(key: string, line: number): string {
+  return `#/run/${enc(key)}/sample/${line}`;
+}
+
 export function queryString(query: Record<string, string | undefined> | undefined): string {
   if (!query) return '';
   const parts = Object.entries(query).filter(([, value]) => value !== undefined && value !== '');
@@ -98,4 +106,21 @@ export function Loading({ error }: { error?: string | undefined }) {
 
 export function Crumbs({ children }: { children: ComponentChildren }) {
   return html`<p class="crumbs"><a href="#/">jobs</a> / ${children}</p>`;
+}
+
+/** Label–value rows; rows without a value are left out, objects shown as JSON. */
+export function factTable(rows: Array<[string, unknown]>) {
+  return html`<table>${rows.filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => html`<tr><td>${k}</td><td>${typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}</td></tr>`)}</table>`;
+}
+
+export function FileList({
+  files,
+  href,
+}: {
+  files: Array<{ path: string; bytes: number }>;
+  href: (path: string) => string;
+}) {
+  return files.length === 0
+    ? html`<p class="empty">none</p>`
+    : html`<ul class="files">${files.map((file) => html`<li><a href=${href(file.path)} target="_blank" rel="noopener">${file.path}</a> (${count(file.bytes)} bytes)</li>`)}</ul>`;
 }
