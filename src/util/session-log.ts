@@ -1,5 +1,6 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { jsonObjectLines } from './json-lines.js';
 import type { Redactor } from './secrets.js';
 
 /** One timestamped line of a trial's session log (session.jsonl). */
@@ -58,18 +59,7 @@ export type SessionEntry =
  * A line that is not a JSON object — a torn last line after a crash — is skipped.
  */
 export function sessionEntries(text: string): Array<Record<string, unknown>> {
-  const entries: Array<Record<string, unknown>> = [];
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    try {
-      const entry = JSON.parse(line) as unknown;
-      if (entry !== null && typeof entry === 'object' && !Array.isArray(entry))
-        entries.push(entry as Record<string, unknown>);
-    } catch {
-      // not JSON: skipped
-    }
-  }
-  return entries;
+  return jsonObjectLines(text).objects;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import { jsonObjectLines } from '../util/json-lines.js';
 import { readJson, readText } from './files.js';
 import {
   type EpisodeStep,
@@ -49,10 +50,6 @@ export class RunStore {
     return this.load().view;
   }
 
-  version(): string {
-    return this.stamp();
-  }
-
   /** The sample on line `line` of samples.jsonl, with its episode's evidence when it has one. */
   sampleView(line: number): SampleView | undefined {
     const { view, lines } = this.load();
@@ -90,7 +87,7 @@ export class RunStore {
     const rollout = readJson(join(dir, 'rollout.json'));
     const metrics = readJson(join(dir, 'metrics.json'));
     const target = readJson(join(dir, 'target.json'));
-    const { lines, bad } = jsonLines(readText(join(dir, 'samples.jsonl')) ?? '');
+    const { objects: lines, bad } = jsonObjectLines(readText(join(dir, 'samples.jsonl')) ?? '');
     const samples = lines.slice(0, MAX_SAMPLES).map((sample, i) => sampleRow(sample, i + 1));
     const view: RunView = {
       schema: VIEW_SCHEMA,
@@ -113,7 +110,7 @@ export class RunStore {
     const dir = join(this.source.dir, evidenceDir);
     const files: RawFile[] = listFiles(dir).map((file) => ({ ...file, path: `${evidenceDir}/${file.path}` }));
     const names = new Set(files.map((file) => file.path.slice(evidenceDir.length + 1)));
-    const { lines } = jsonLines(readText(join(dir, 'model_calls.jsonl')) ?? '');
+    const lines = jsonObjectLines(readText(join(dir, 'model_calls.jsonl')) ?? '').objects;
     const steps: EpisodeStep[] = lines.map((call, i) => {
       const step = num(call.step) ?? i + 1;
       const messages = Array.isArray(call.messages) ? (call.messages as Json[]) : [];
@@ -218,20 +215,4 @@ function shownSample(sample: Json): Json {
     shown[name] = typeof value === 'string' && value.length > COMPLETION_CHARS * 5 ? clip(value)?.text : value;
   }
   return shown;
-}
-
-function jsonLines(text: string): { lines: Json[]; bad: number } {
-  const lines: Json[] = [];
-  let bad = 0;
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    try {
-      const value = JSON.parse(line) as unknown;
-      if (value !== null && typeof value === 'object' && !Array.isArray(value)) lines.push(value as Json);
-      else bad++;
-    } catch {
-      bad++;
-    }
-  }
-  return { lines, bad };
 }

@@ -11,8 +11,9 @@ import { trialView } from './trial-data.js';
 
 /**
  * The viewer's HTTP side (Hono on Node's http server): the page, its script and style, the JSON the pages read
- * (/api/…), the trials' raw files (/raw/JOB/TRIAL/PATH) and benchmark runs' files (/run-raw/RUN/PATH), the latter
- * only from inside a trial directory of a served job or a served run's directory (src/view/path-guard.ts). Everything is read-only: no route writes anything.
+ * (/api/…), the trials' raw files (/raw/JOB/TRIAL/PATH) and benchmark runs' files (/run-raw/RUN/PATH), these only
+ * from inside a served job's trial directory or a served run's directory (src/view/path-guard.ts). Everything is
+ * read-only: no route writes anything.
  */
 
 const SECURITY_HEADERS = {
@@ -57,10 +58,6 @@ export function createApp(catalog: Catalog): Hono {
   app.get('/api/runs/:key', (c) => {
     const store = catalog.run(c.req.param('key'));
     return store ? c.json(store.runView()) : c.json({ error: `no run ${c.req.param('key')}` }, 404);
-  });
-  app.get('/api/runs/:key/version', (c) => {
-    const store = catalog.run(c.req.param('key'));
-    return store ? c.json({ version: store.version() }) : c.json({ error: `no run ${c.req.param('key')}` }, 404);
   });
   app.get('/api/runs/:key/samples/:line', (c) => {
     const view = catalog.run(c.req.param('key'))?.sampleView(Number(c.req.param('line')));

@@ -93,12 +93,12 @@ describe('a benchmark run in the viewer', () => {
     const dir = writeRun(root, { metrics: false, samples: '' });
     const store = new RunStore({ key: 'r1', dir });
     expect(store.entry()).toMatchObject({ evaluated: false, samples: 0 });
-    const before = store.version();
+    const before = store.runView().version;
     writeFileSync(
       join(dir, 'metrics.json'),
       JSON.stringify({ ok: false, failure: { code: 'samples_missing', message: 'none' } }),
     );
-    expect(store.version()).not.toBe(before);
+    expect(store.runView().version).not.toBe(before);
     expect(store.entry()).toMatchObject({ evaluated: true, evaluationOk: false, failure: 'samples_missing: none' });
   });
 });

@@ -83,10 +83,6 @@ export function loadSample(key: string, line: number): Promise<SampleView> {
     : api(`api/runs/${enc(key)}/samples/${line}`);
 }
 
-export async function runVersion(key: string): Promise<string> {
-  return (await api<{ version: string }>(`api/runs/${enc(key)}/version`)).version;
-}
-
 export function runRawUrl(key: string, path: string): string {
   return mode === 'bundle' ? bundleRunRawFile(key, path) : `run-raw/${enc(key)}/${path.split('/').map(enc).join('/')}`;
 }
